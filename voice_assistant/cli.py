@@ -1,0 +1,95 @@
+"""The `voice-assistant` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from voice_assistant.nlu import PackError
+from voice_assistant.profile import LANGUAGES, ProfileError, load_profile
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Offline voice assistant for people living with diabetes (French and English).")
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"voice-assistant: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _profile():
+    try:
+        return load_profile()
+    except ProfileError as exc:
+        _fail(str(exc))
+
+
+def _lang(lang: Optional[str], profile) -> str:
+    lang = lang or profile.language
+    if lang not in LANGUAGES:
+        _fail(f"unknown language '{lang}': use one of {', '.join(LANGUAGES)}")
+    return lang
+
+
+@app.command()
+def understand(
+    text: str = typer.Argument(..., help="What the patient said, as text."),
+    lang: Optional[str] = typer.Option(None, "--lang", help="fr or en (default: the profile's language)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Show what the assistant understands from one sentence."""
+    from voice_assistant.nlu import Understander
+
+    profile = _profile()
+    try:
+        result = Understander(_lang(lang, profile), profile).understand(text)
+    except PackError as exc:
+        _fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
+        return
+    slots = ", ".join(f"{k}={v}" for k, v in result.slots.items()) or "no slots"
+    typer.echo(f"{result.intent} ({slots}) confidence {result.confidence:.2f}")
+
+
+@app.command("eval")
+def evaluate(
+    corpus: Path = typer.Argument(..., help="Corpus YAML in the contract's format."),
+    as_json: bool = typer.Option(False, "--json", help="Print the full JSON report."),
+) -> None:
+    """Score understanding on a corpus: intent and slot accuracy, per-case results."""
+    from voice_assistant.evaluation import CorpusError, evaluate as run
+    from voice_assistant.nlu import Understander
+
+    profile = _profile()
+    try:
+        from voice_assistant.evaluation import load_corpus
+
+        lang, _ = load_corpus(corpus)
+        report = run(corpus, Understander(_lang(lang, profile), profile))
+    except (CorpusError, PackError) as exc:
+        _fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False))
+        return
+    for r in report["results"]:
+        if not r["passed"]:
+            typer.echo(f"FAIL {r.get('text') or r.get('audio')!r}: expected {r['expected_intent']} "
+                       f"{r['expected_slots']}, got {r['predicted_intent']} {r['predicted_slots']}")
+    typer.echo(f"{report['language']}: {report['cases']} cases, intent accuracy {report['intent_accuracy']:.1%}, "
+               f"slot accuracy {report['slot_accuracy']:.1%}")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""Numbers and glucose values, on top of text2num.
+
+text2num's `alpha2digit` turns « cent vingt-huit » into 128 and "six point five" into 6.5, but knows
+nothing of how patients say a glucose value: « un gramme vingt » (1.20 g/L), « un vingt » (same),
+"one eighteen" (118), "one oh nine" (109). Those shorthands are grammar rules here, switched on and
+fed with words by each language pack (`numbers:` and `units:` sections), so no French or English
+word lives in this file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from text_to_num import alpha2digit
+
+from voice_assistant.health.glucose import BARE_MG_DL_FROM, GlucoseUnit, compact_number, to_mg_dl
+from voice_assistant.nlu.normalize import fold_accents
+from voice_assistant.nlu.spans import PhraseSet, Span, as_number, is_int, is_number
+
+
+@dataclass(frozen=True)
+class NumberLexicon:
+    """The number and unit words of one language, from its pack."""
+
+    lang: str
+    small: dict[str, int]  #: words alpha2digit leaves alone when isolated ("un", "one", "zero")
+    decimal_words: frozenset[str]  #: « virgule », "point"
+    zero_words: frozenset[str]  #: "oh" in "one oh nine"
+    hundreds_shorthand: bool  #: "one eighteen" = 118 (English meters are in mg/dL)
+    pair_shorthand_unit: GlucoseUnit | None  #: « un vingt » = 1.20 g/L
+    fraction_after_unit: frozenset[GlucoseUnit]  #: « un gramme vingt » = 1.20 g/L
+    units: dict[GlucoseUnit, PhraseSet]  #: phrases naming each unit
+    number_neighbours: PhraseSet  #: words after which an isolated small word is a number (units, hours...)
+    default_unit: GlucoseUnit  #: unit of a bare small value when the profile gives none
+
+
+@dataclass(frozen=True)
+class GlucoseValue:
+    """A glucose value as said, and what it means in mg/dL."""
+
+    mg_dl: float
+    value: float  #: the number as said
+    unit: GlucoseUnit  #: the unit said, or assumed
+    unit_said: bool  #: False when the unit was inferred (the dialogue then reads it back with care)
+    words: str  #: the words that carried it, as the patient said them (after normalisation)
+
+    def as_slot(self) -> int | float:
+        return compact_number(self.mg_dl)
+
+
+def tokens_with_digits(cleaned: str, lex: NumberLexicon) -> list[str]:
+    """Cleaned text -> accent-folded tokens, spelled numbers turned to digits where they are numbers."""
+    try:
+        converted = alpha2digit(cleaned, lex.lang)
+    except Exception:  # text2num is strict about odd input; the words then stay words
+        converted = cleaned
+    tokens = fold_accents(converted).split()
+    out = list(tokens)
+    for i, token in enumerate(tokens):
+        if token not in lex.small:
+            continue
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if is_number(nxt) or nxt in lex.decimal_words or nxt in lex.zero_words or nxt in lex.small \
+                or lex.number_neighbours.match(tokens, i + 1):
+            out[i] = str(lex.small[token])
+    return out
+
+
+def find_glucose(tokens: Sequence[str], lex: NumberLexicon, meter_unit: GlucoseUnit | None,
+                 taken: set[int]) -> list[Span]:
+    """Every glucose value candidate, skipping token positions already used by other slots."""
+    spans: list[Span] = []
+    i = 0
+    while i < len(tokens):
+        if i in taken or not is_number(tokens[i]):
+            i += 1
+            continue
+        span = _glucose_at(tokens, i, lex, meter_unit, taken)
+        if span is None:
+            i += 1
+            continue
+        spans.append(span)
+        i = span.end
+    return spans
+
+
+def _glucose_at(tokens: Sequence[str], i: int, lex: NumberLexicon, meter_unit: GlucoseUnit | None,
+                taken: set[int]) -> Span | None:
+    def free(k: int) -> bool:
+        return k < len(tokens) and k not in taken
+
+    value = as_number(tokens[i])
+    end = i + 1
+    shorthand_unit: GlucoseUnit | None = None
+
+    # "6 virgule 5" where text2num left the pieces apart (« zéro virgule soixante-huit » once "zéro" is 0)
+    if free(end + 1) and tokens[end] in lex.decimal_words and is_int(tokens[end + 1]) and float(value).is_integer():
+        value = float(f"{int(value)}.{tokens[end + 1]}")
+        end += 2
+    # "one oh nine" -> 109
+    elif lex.hundreds_shorthand and is_int(tokens[i], 1, 5) and free(end + 1) and tokens[end] in lex.zero_words \
+            and is_int(tokens[end + 1], 0, 9):
+        value = 100 * int(tokens[i]) + int(tokens[end + 1])
+        end += 2
+    # "one eighteen" -> 118
+    elif lex.hundreds_shorthand and is_int(tokens[i], 1, 5) and free(end) and is_int(tokens[end], 10, 99):
+        value = 100 * int(tokens[i]) + int(tokens[end])
+        end += 1
+    # « un vingt » -> 1.20 g/L
+    elif lex.pair_shorthand_unit and is_int(tokens[i], 0, 4) and free(end) and is_int(tokens[end], 10, 99) \
+            and len(tokens[end]) == 2:
+        value = int(tokens[i]) + int(tokens[end]) / 100
+        end += 1
+        shorthand_unit = lex.pair_shorthand_unit
+
+    unit, unit_len = _unit_at(tokens, end, lex, taken)
+    if unit is not None:
+        end += unit_len
+        # « un gramme vingt » -> 1.20 g/L ; « un gramme cinq » is read as 1.05, like « un mètre cinq »
+        if unit in lex.fraction_after_unit and float(value).is_integer() and free(end) and is_int(tokens[end], 0, 99):
+            value = int(value) + int(tokens[end]) / 100
+            end += 1
+    unit_said = unit is not None or shorthand_unit is not None
+    unit = unit or shorthand_unit
+    if unit is None:
+        unit = GlucoseUnit.MG_DL if value >= BARE_MG_DL_FROM else (meter_unit or lex.default_unit)
+    mg_dl = to_mg_dl(value, unit)
+    words = " ".join(tokens[i:end])
+    reading = GlucoseValue(mg_dl=mg_dl, value=compact_number(round(value, 2)), unit=unit, unit_said=unit_said,
+                           words=words)
+    return Span(i, end, "glucose", reading, certain=unit_said or value >= BARE_MG_DL_FROM)
+
+
+def _unit_at(tokens: Sequence[str], i: int, lex: NumberLexicon, taken: set[int]) -> tuple[GlucoseUnit | None, int]:
+    if i in taken:
+        return None, 0
+    best: tuple[GlucoseUnit | None, int] = (None, 0)
+    for unit, phrases in lex.units.items():
+        n = phrases.match(tokens, i)
+        if n > best[1]:
+            best = (unit, n)
+    return best

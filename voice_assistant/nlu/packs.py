@@ -1,0 +1,406 @@
+"""Language packs: `intents/<lang>.yaml` read, checked and compiled for matching.
+
+A pack is written by clinicians and translators, not programmers, so every mistake is reported with the
+file, the intent and the line: bad YAML, a duplicate intent, a template that does not parse, a reference
+to a slot list or rule that does not exist.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from voice_assistant.health.glucose import GlucoseUnit
+from voice_assistant.nlu import templates
+from voice_assistant.nlu.normalize import clean, fold_accents
+from voice_assistant.nlu.numbers import NumberLexicon
+from voice_assistant.nlu.spans import Phrase, PhraseSet
+from voice_assistant.nlu.times import TimeLexicon
+
+#: Slots filled by a grammar in code rather than by a list in the pack.
+BUILTIN_SLOTS = {"glucose", "time", "medication"}
+#: Name a slot carries in the understanding result, when it differs from the template name.
+SLOT_OUTPUT_NAMES = {"glucose": "glucose_mg_dl"}
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class PackError(ValueError):
+    """A language pack cannot be used; the message names the file, the intent and the line."""
+
+
+def packs_dir() -> Path:
+    return Path(os.environ.get("VOICE_ASSISTANT_PACKS", REPO_ROOT / "intents"))
+
+
+def words(text: str) -> list[str]:
+    """How pack text is tokenised: the same cleaning and accent folding as the patient's words."""
+    return fold_accents(clean(text)).split()
+
+
+def phrase(text: str) -> Phrase:
+    return tuple(words(text))
+
+
+@dataclass(frozen=True)
+class Template:
+    text: str
+    line: int
+    tokens: tuple[str, ...]  #: one expansion, stop words removed, slots as "{name}"
+
+
+@dataclass
+class IntentDef:
+    name: str
+    line: int
+    slots: frozenset[str]  #: template slot names this intent can fill
+    templates: list[Template] = field(default_factory=list)
+
+
+@dataclass
+class Pack:
+    lang: str
+    path: Path
+    threshold: float  #: below this matcher score the result is `none`
+    fillers: PhraseSet  #: removed before anything else (« euh », "um")
+    ignore: frozenset[str]  #: small words the matcher does not count
+    numbers: NumberLexicon
+    time: TimeLexicon
+    lists: dict[str, dict[str, list[Phrase]]]  #: slot -> value -> phrases
+    fuzzy_lists: frozenset[str]  #: lists matched with spelling tolerance (lab test names)
+    intents: dict[str, IntentDef]
+    number_words: frozenset[str]
+    classes: "WordClasses"
+    load_seconds: float = 0.0
+
+    def vocabulary(self, medication_names: list[str] = ()) -> set[str]:
+        """Every word the pack can understand: what a recogniser should be constrained to."""
+        vocab: set[str] = set(self.number_words)
+        for intent in self.intents.values():
+            for t in intent.templates:
+                vocab.update(w for w in t.tokens if not w.startswith(("{", "<")))
+        vocab.update(self.classes.words())
+        vocab.update(self.ignore)
+        for values in self.lists.values():
+            for phrases in values.values():
+                for p in phrases:
+                    vocab.update(p)
+        for name in medication_names:
+            vocab.update(words(name))
+        for lexicon in (self.numbers.units.values(), vars(self.time).values()):
+            for ps in lexicon:
+                for first, group in ps._by_first.items():
+                    for p in group:
+                        vocab.update(p)
+        return {w for w in vocab if w and not w.isdigit()}
+
+
+class WordClasses:
+    """Synonym groups of the pack: each phrase of a group reads as the group's token ("<noter>")."""
+
+    def __init__(self, phrases: dict[Phrase, str]):
+        self.phrases = phrases
+        self._set = PhraseSet(phrases)
+
+    def canonical(self, tokens: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+        out, i = [], 0
+        while i < len(tokens):
+            n = self._set.match(tokens, i)
+            if n:
+                out.append(self.phrases[tuple(tokens[i:i + n])])
+                i += n
+            else:
+                out.append(tokens[i])
+                i += 1
+        return tuple(out)
+
+    def words(self) -> set[str]:
+        return {w for p in self.phrases for w in p}
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys and remembers the line of every mapping key."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    mapping: dict = {}
+    lines: dict = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in mapping:
+            raise PackError(f"duplicate key '{key}' at line {key_node.start_mark.line + 1} "
+                            f"(first at line {lines[key]})")
+        mapping[key] = loader.construct_object(value_node, deep=deep)
+        lines[key] = key_node.start_mark.line + 1
+    mapping["__lines__"] = lines
+    return mapping
+
+
+def _construct_seq(loader: _LineLoader, node: yaml.SequenceNode, deep: bool = False) -> list:
+    items = []
+    for child in node.value:
+        value = loader.construct_object(child, deep=True)
+        if isinstance(value, str):
+            value = _LineStr(value)
+            value.line = child.start_mark.line + 1
+        items.append(value)
+    return items
+
+
+class _LineStr(str):
+    line = 0
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_seq)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if k != "__lines__"}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def read_yaml(path: Path) -> dict:
+    """YAML with duplicate keys refused and line numbers kept (under "__lines__" in each mapping)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PackError(f"{path}: cannot read the file ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise PackError(f"{path}: the file is not UTF-8 text") from None
+    try:
+        data = yaml.load(text, Loader=_LineLoader)
+    except PackError as exc:
+        raise PackError(f"{path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise PackError(f"{path}{where}: not valid YAML ({problem})") from None
+    if not isinstance(data, dict):
+        raise PackError(f"{path}: expected a mapping at the top of the file")
+    return data
+
+
+@lru_cache(maxsize=8)
+def load_pack(lang: str, directory: str | None = None) -> Pack:
+    """Load and compile `intents/<lang>.yaml` (cached: packs do not change while running)."""
+    folder = Path(directory) if directory else packs_dir()
+    path = folder / f"{lang}.yaml"
+    if not path.exists():
+        available = sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
+        raise PackError(f"{path}: no language pack for '{lang}' (available: {', '.join(available) or 'none'})")
+    started = time.perf_counter()
+    pack = compile_pack(read_yaml(path), path)
+    pack.load_seconds = time.perf_counter() - started
+    return pack
+
+
+def compile_pack(data: dict, path: Path) -> Pack:
+    where = str(path)
+
+    def fail(message: str, intent: str | None = None, line: int | None = None) -> PackError:
+        parts = [where]
+        if intent:
+            parts.append(f"intent '{intent}'")
+        if line:
+            parts.append(f"line {line}")
+        return PackError(", ".join(parts) + ": " + message)
+
+    lines = data.get("__lines__", {})
+    for key in ("language", "intents"):
+        if key not in data:
+            raise fail(f"missing top-level key '{key}'")
+    lang = str(data["language"])
+    settings = data.get("settings") or {}
+    if not isinstance(settings, dict):
+        raise fail("'settings' must be a mapping", line=lines.get("settings"))
+
+    def phrase_list(value: Any, what: str) -> list[Phrase]:
+        if value is None:
+            return []
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
+            raise fail(f"'{what}' must be a list of words or phrases", line=lines.get(what.split(".")[0]))
+        return [p for p in (phrase(str(v)) for v in value) if p]
+
+    def phrase_set(section: dict, key: str, prefix: str) -> PhraseSet:
+        return PhraseSet(phrase_list(section.get(key), f"{prefix}.{key}"))
+
+    def unit(value: Any, what: str) -> GlucoseUnit:
+        try:
+            return GlucoseUnit(value)
+        except ValueError:
+            raise fail(f"'{what}' must be one of {', '.join(u.value for u in GlucoseUnit)}, not '{value}'") from None
+
+    # --- numbers and units
+    numbers = data.get("numbers") or {}
+    units_section = data.get("units") or {}
+    if not isinstance(numbers, dict) or not isinstance(units_section, dict):
+        raise fail("'numbers' and 'units' must be mappings")
+    units = {unit(k, "units"): PhraseSet(phrase_list(v, "units")) for k, v in _plain(units_section).items()}
+    time_section = data.get("time") or {}
+    time_lex = TimeLexicon(**{
+        name: phrase_set(time_section, name, "time")
+        for name in TimeLexicon.__dataclass_fields__
+    })
+    unknown_time = set(_plain(time_section)) - set(TimeLexicon.__dataclass_fields__)
+    if unknown_time:
+        raise fail(f"unknown key(s) in 'time': {', '.join(sorted(unknown_time))}", line=lines.get("time"))
+    neighbours: list[Phrase] = []
+    for ps_list in _plain(units_section).values():
+        neighbours.extend(phrase_list(ps_list, "units"))
+    neighbours += phrase_list(time_section.get("hour_words"), "time.hour_words")
+    neighbours += phrase_list(time_section.get("am"), "time.am") + phrase_list(time_section.get("pm"), "time.pm")
+    small = {fold_accents(str(k)).lower(): int(v) for k, v in _plain(numbers.get("small") or {}).items()}
+    pair_unit = numbers.get("pair_shorthand_unit")
+    number_lex = NumberLexicon(
+        lang=lang,
+        small=small,
+        decimal_words=frozenset(w for p in phrase_list(numbers.get("decimal_words"), "numbers") for w in p),
+        zero_words=frozenset(w for p in phrase_list(numbers.get("zero_words"), "numbers") for w in p),
+        hundreds_shorthand=bool(numbers.get("hundreds_shorthand", False)),
+        pair_shorthand_unit=unit(pair_unit, "numbers.pair_shorthand_unit") if pair_unit else None,
+        fraction_after_unit=frozenset(unit(u, "numbers.fraction_after_unit")
+                                      for u in numbers.get("fraction_after_unit") or []),
+        units=units,
+        number_neighbours=PhraseSet(neighbours),
+        default_unit=unit(settings.get("default_glucose_unit", "mg/dL"), "settings.default_glucose_unit"),
+    )
+    number_words = frozenset(w for p in phrase_list(numbers.get("words"), "numbers.words") for w in p)
+
+    # --- slot lists
+    lists_raw = data.get("lists") or {}
+    if not isinstance(lists_raw, dict):
+        raise fail("'lists' must be a mapping", line=lines.get("lists"))
+    lists: dict[str, dict[str, list[Phrase]]] = {}
+    fuzzy_lists = set()
+    for list_name, values in lists_raw.items():
+        if list_name == "__lines__":
+            continue
+        line = lists_raw["__lines__"].get(list_name)
+        if not isinstance(values, dict):
+            raise fail(f"list '{list_name}' must map each value to its phrases", line=line)
+        if values.get("fuzzy"):
+            fuzzy_lists.add(list_name)
+        lists[list_name] = {str(v): phrase_list(ps, f"lists.{list_name}.{v}")
+                            for v, ps in values.items() if v not in ("__lines__", "fuzzy")}
+        if list_name in BUILTIN_SLOTS:
+            raise fail(f"list '{list_name}' has the name of a built-in slot", line=line)
+
+    # --- expansion rules
+    norm = words
+    rules_raw = data.get("expansion_rules") or {}
+    if not isinstance(rules_raw, dict):
+        raise fail("'expansion_rules' must be a mapping", line=lines.get("expansion_rules"))
+    rules: dict[str, templates.Node] = {}
+    for name, text in rules_raw.items():
+        if name == "__lines__":
+            continue
+        line = rules_raw["__lines__"].get(name)
+        try:
+            rules[name] = templates.parse(str(text), norm)
+        except templates.TemplateError as exc:
+            raise fail(f"rule <{name}>: {exc}", line=line) from None
+    known_slots = BUILTIN_SLOTS | set(lists)
+    for name, node in rules.items():
+        slot_refs, rule_refs = templates.references(node)
+        if missing := rule_refs - set(rules):
+            raise fail(f"rule <{name}> refers to unknown rule(s) {', '.join('<%s>' % r for r in sorted(missing))}",
+                       line=rules_raw["__lines__"].get(name))
+        if missing := slot_refs - known_slots:
+            raise fail(f"rule <{name}> refers to unknown slot list(s) {', '.join(sorted(missing))}",
+                       line=rules_raw["__lines__"].get(name))
+    # A rule that is only a set of synonyms becomes one word class: « note », « enregistre », « inscris »
+    # all read as <noter> in templates and in what the patient says. This keeps templates from multiplying
+    # into millions of sentences and lets a synonym added once work in every sentence.
+    word_classes: dict[Phrase, str] = {}
+    for name, node in list(rules.items()):
+        phrases = templates.flat_phrases(node)
+        if phrases is None:
+            continue
+        for p in phrases:
+            if p in word_classes and word_classes[p] != f"<{name}>":
+                raise fail(f"'{' '.join(p)}' is in two word groups, {word_classes[p]} and <{name}>: keep it in one",
+                           line=rules_raw["__lines__"].get(name))
+            word_classes[p] = f"<{name}>"
+        rules[name] = templates.Words((f"<{name}>",))
+    classes = WordClasses(word_classes)
+
+    # --- intents
+    ignore = frozenset(w for p in phrase_list(data.get("ignore"), "ignore") for w in p)
+
+    def reduce(tokens: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(t for t in classes.canonical(tokens) if t not in ignore)
+    intents_raw = data["intents"]
+    if not isinstance(intents_raw, dict):
+        raise fail("'intents' must be a mapping of intent names", line=lines.get("intents"))
+    intents: dict[str, IntentDef] = {}
+    for name, body in intents_raw.items():
+        if name == "__lines__":
+            continue
+        line = intents_raw["__lines__"].get(name)
+        if name == "none":
+            raise fail("'none' is what nothing matching gives; it cannot have sentences", intent=name, line=line)
+        sentences = body.get("sentences") if isinstance(body, dict) else None
+        if not isinstance(sentences, list) or not sentences:
+            raise fail("needs a non-empty 'sentences' list", intent=name, line=line)
+        intent = IntentDef(name=name, line=line, slots=frozenset())
+        slots: set[str] = set()
+        seen: set[tuple[str, ...]] = set()
+        for sentence in sentences:
+            s_line = getattr(sentence, "line", line)
+            if not isinstance(sentence, str):
+                raise fail(f"sentence must be text, not {type(sentence).__name__}", intent=name, line=s_line)
+            try:
+                node = templates.parse(sentence, norm)
+                slot_refs, rule_refs = templates.references(node)
+                if missing := rule_refs - set(rules):
+                    raise templates.TemplateError(
+                        f"unknown rule(s) {', '.join('<%s>' % r for r in sorted(missing))}")
+                if missing := slot_refs - known_slots:
+                    raise templates.TemplateError(
+                        f"unknown slot list(s) {', '.join('{%s}' % s for s in sorted(missing))}; "
+                        f"known: {', '.join(sorted(known_slots))}")
+                expansions = templates.expand(node, rules, reduce)
+            except templates.TemplateError as exc:
+                raise fail(str(exc), intent=name, line=s_line) from None
+            slots |= _slots_in(expansions)
+            for kept in expansions:
+                if kept and kept not in seen:
+                    seen.add(kept)
+                    intent.templates.append(Template(text=str(sentence), line=s_line, tokens=kept))
+        intent.slots = frozenset(slots)
+        intents[name] = intent
+
+    threshold = float(settings.get("threshold", 0.6))
+    if not 0 < threshold < 1:
+        raise fail("'settings.threshold' must lie between 0 and 1", line=lines.get("settings"))
+    return Pack(
+        lang=lang,
+        path=path,
+        threshold=threshold,
+        fillers=PhraseSet(phrase_list(data.get("fillers"), "fillers")),
+        ignore=ignore,
+        numbers=number_lex,
+        time=time_lex,
+        lists=lists,
+        fuzzy_lists=frozenset(fuzzy_lists),
+        intents=intents,
+        number_words=number_words,
+        classes=classes,
+    )
+
+
+def _slots_in(expansions: set[tuple[str, ...]]) -> set[str]:
+    return {t[1:-1] for tokens in expansions for t in tokens if t.startswith("{")}

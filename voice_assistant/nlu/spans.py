@@ -1,0 +1,91 @@
+"""The small vocabulary shared by the slot grammars: token phrases and the spans they find."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+Phrase = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of the utterance's tokens that carries one slot value."""
+
+    start: int  #: index of the first token
+    end: int  #: index one past the last token
+    slot: str  #: slot name as the templates write it: "glucose", "time", "medication", ...
+    value: Any  #: normalised value ("08:30", "metformin", a GlucoseReading...)
+    certain: bool = True  #: False when the grammar guessed (a bare "at 8" could be a time or not)
+    info: dict = field(default_factory=dict, compare=False)
+
+
+class PhraseSet:
+    """Multi-word phrases looked up at a token position, longest first."""
+
+    def __init__(self, phrases: Iterable[Phrase]):
+        self._by_first: dict[str, list[Phrase]] = {}
+        for phrase in sorted(set(phrases), key=len, reverse=True):
+            if phrase:
+                self._by_first.setdefault(phrase[0], []).append(phrase)
+
+    def match(self, tokens: Sequence[str], i: int) -> int:
+        """Length of the longest phrase starting at tokens[i], 0 if none."""
+        if i >= len(tokens):
+            return 0
+        for phrase in self._by_first.get(tokens[i], ()):
+            if tuple(tokens[i : i + len(phrase)]) == phrase:
+                return len(phrase)
+        return 0
+
+    def __bool__(self) -> bool:
+        return bool(self._by_first)
+
+
+def is_number(token: str) -> bool:
+    return bool(token) and token[0].isdigit() and token.replace(",", "", 1).replace(".", "", 1).isdigit()
+
+
+def as_number(token: str) -> float:
+    return float(token.replace(",", "."))
+
+
+def is_int(token: str, low: int = 0, high: int = 10**9) -> bool:
+    return token.isdigit() and low <= int(token) <= high
+
+
+class LoosePhraseSet:
+    """Phrases matched while skipping small words on both sides.
+
+    « avant le petit déjeuner », « avant mon petit déjeuner » and « avant petit déjeuner » (a recogniser
+    dropped the article) all match the same list entry.
+    """
+
+    def __init__(self, phrases: Iterable[tuple[Phrase, Any]], skip: frozenset[str]):
+        self.skip = skip
+        self._by_first: dict[str, list[tuple[Phrase, Any]]] = {}
+        entries = {}
+        for phrase, value in phrases:
+            core = tuple(w for w in phrase if w not in skip) or phrase
+            entries.setdefault(core, value)
+        for core, value in sorted(entries.items(), key=lambda e: len(e[0]), reverse=True):
+            self._by_first.setdefault(core[0], []).append((core, value))
+
+    def match(self, tokens: Sequence[str], i: int, taken: set[int] = frozenset()) -> tuple[int, Any]:
+        """(end index, value) of the longest entry starting at tokens[i], (i, None) if none."""
+        for core, value in self._by_first.get(tokens[i], ()):
+            k, j = i, 0
+            while j < len(core) and k < len(tokens) and k not in taken:
+                if tokens[k] == core[j]:
+                    j += 1
+                    k += 1
+                elif j > 0 and tokens[k] in self.skip:
+                    k += 1
+                else:
+                    break
+            if j == len(core):
+                return k, value
+        return i, None
+
+    def first_words(self) -> set[str]:
+        return set(self._by_first)

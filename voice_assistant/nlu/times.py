@@ -1,0 +1,151 @@
+"""Times of day as patients say them, to 24-hour "HH:MM".
+
+Covers « huit heures et demie », « neuf heures moins le quart », « midi », « vingt-deux heures »,
+« neuf heures du soir », "8 pm", "half past eight in the morning", "quarter to seven", "seven fifteen".
+The words come from the pack's `time:` section; the shapes below are shared by both languages.
+An hour from 1 to 11 without a morning/evening mark is taken as said (morning), as the contract fixes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from voice_assistant.nlu.spans import PhraseSet, Span, is_int
+
+
+@dataclass(frozen=True)
+class TimeLexicon:
+    hour_words: PhraseSet  #: « heures », « h », "o'clock"
+    half: PhraseSet  #: « et demie » (after the hour) / "half" (before "past")
+    quarter: PhraseSet  #: « et quart » (after the hour) / "quarter" (before "past"/"to")
+    quarter_to: PhraseSet  #: « moins le quart » (after the hour)
+    minus: PhraseSet  #: « moins » in « neuf heures moins dix »
+    past: PhraseSet  #: "past", "after" in "ten past eight"
+    to: PhraseSet  #: "to", "till" in "ten to eight"
+    noon: PhraseSet
+    midnight: PhraseSet
+    am: PhraseSet  #: « du matin », "am", "in the morning"
+    pm: PhraseSet  #: « du soir », « de l'après-midi », "pm", "at night"
+    prepositions: PhraseSet  #: « à », « vers », "at", "around": a bare hour after them is a time
+    minute_words: PhraseSet  #: "minutes" in "ten minutes past"
+
+
+def find_times(tokens: Sequence[str], lex: TimeLexicon) -> list[Span]:
+    spans: list[Span] = []
+    i = 0
+    while i < len(tokens):
+        span = _time_at(tokens, i, lex)
+        if span:
+            spans.append(span)
+            i = span.end
+        else:
+            i += 1
+    return spans
+
+
+def _fmt(hour: int, minute: int) -> str:
+    return f"{hour % 24:02d}:{minute:02d}"
+
+
+def _time_at(tokens: Sequence[str], i: int, lex: TimeLexicon) -> Span | None:
+    start = i
+    certain = True
+    after_prep = lex.prepositions.match(tokens, i)
+    # "quarter to seven", "half past eight", "ten past nine"
+    minutes_before = None
+    n = lex.half.match(tokens, i)
+    if n:
+        minutes_before, j = 30, i + n
+    elif (n := lex.quarter.match(tokens, i)):
+        minutes_before, j = 15, i + n
+    elif is_int(tokens[i], 1, 59) and i + 1 < len(tokens):
+        j = i + 1 + lex.minute_words.match(tokens, i + 1)
+        if lex.past.match(tokens, j) or lex.to.match(tokens, j):
+            minutes_before = int(tokens[i])
+    if minutes_before is not None:
+        if (n := lex.past.match(tokens, j)):
+            sign = 1
+        elif (n := lex.to.match(tokens, j)):
+            sign = -1
+        else:
+            n = 0
+        if n and j + n < len(tokens):
+            k = j + n
+            base = _base_hour(tokens, k, lex)
+            if base is not None:
+                hour, k = base
+                hour, minute = (hour, minutes_before) if sign > 0 else (hour - 1, 60 - minutes_before)
+                hour, k = _day_part(tokens, k, hour, lex)
+                return Span(start, k, "time", _fmt(hour, minute))
+    if after_prep:
+        i += after_prep
+    if i >= len(tokens):
+        return None
+    if (n := lex.noon.match(tokens, i)):
+        hour, minute, k = 12, 0, i + n
+        hour, minute, k = _minutes_after(tokens, k, hour, minute, lex)
+        return Span(start, k, "time", _fmt(hour, minute))
+    if (n := lex.midnight.match(tokens, i)):
+        hour, minute, k = 0, 0, i + n
+        hour, minute, k = _minutes_after(tokens, k, hour, minute, lex)
+        return Span(start, k, "time", _fmt(hour, minute))
+    if not is_int(tokens[i], 0, 24):
+        return None
+    hour, k = int(tokens[i]), i + 1
+    hour_word = lex.hour_words.match(tokens, k)
+    k += hour_word
+    hour, minute, k2 = _minutes_after(tokens, k, hour, 0, lex)
+    bare_minutes = k2 == k + 1 and is_int(tokens[k], 0, 59)
+    marked_minutes = k2 > k and not bare_minutes  # « et demie », « moins le quart »: only times say that
+    k = k2
+    # "o'clock" may follow the minutes-less hour ("seven o'clock"); « heures » comes before the minutes
+    if not hour_word and (n := lex.hour_words.match(tokens, k)):
+        hour_word, k = n, k + n
+    hour2, k3 = _day_part(tokens, k, hour, lex)
+    day_part = k3 > k
+    hour, k = hour2, k3
+    if not (hour_word or day_part or after_prep or marked_minutes):
+        return None
+    if not (hour_word or day_part or marked_minutes):
+        certain = False  # "at 8" alone: most likely a time, but the caller decides
+    if hour > 24:
+        return None
+    return Span(start, k, "time", _fmt(hour, minute), certain=certain)
+
+
+def _base_hour(tokens: Sequence[str], k: int, lex: TimeLexicon) -> tuple[int, int] | None:
+    if (n := lex.noon.match(tokens, k)):
+        return 12, k + n
+    if (n := lex.midnight.match(tokens, k)):
+        return 24, k + n
+    if is_int(tokens[k], 1, 23):
+        k2 = k + 1
+        k2 += lex.hour_words.match(tokens, k2)
+        return int(tokens[k]), k2
+    return None
+
+
+def _minutes_after(tokens: Sequence[str], k: int, hour: int, minute: int,
+                   lex: TimeLexicon) -> tuple[int, int, int]:
+    """« et demie », « et quart », « moins le quart », « moins dix », or the minutes as a number."""
+    if (n := lex.half.match(tokens, k)):
+        return hour, 30, k + n
+    if (n := lex.quarter.match(tokens, k)):
+        return hour, 15, k + n
+    if (n := lex.quarter_to.match(tokens, k)):
+        return hour - 1, 45, k + n
+    if (n := lex.minus.match(tokens, k)) and k + n < len(tokens) and is_int(tokens[k + n], 1, 59):
+        return hour - 1, 60 - int(tokens[k + n]), k + n + 1 + lex.minute_words.match(tokens, k + n + 1)
+    if k < len(tokens) and is_int(tokens[k], 0, 59) and len(tokens[k]) == 2:
+        # "seven fifteen", « huit heures trente »: a time only with another mark around it (the caller checks)
+        return hour, int(tokens[k]), k + 1 + lex.minute_words.match(tokens, k + 1)
+    return hour, minute, k
+
+
+def _day_part(tokens: Sequence[str], k: int, hour: int, lex: TimeLexicon) -> tuple[int, int]:
+    if (n := lex.am.match(tokens, k)):
+        return (0 if hour == 12 else hour), k + n
+    if (n := lex.pm.match(tokens, k)):
+        return (hour + 12 if hour < 12 else hour), k + n
+    return hour, k
