@@ -14,6 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Indel
 
 from voice_assistant.nlu.packs import Pack
 
@@ -21,7 +22,15 @@ from voice_assistant.nlu.packs import Pack
 WORD_SIMILARITY = 82
 #: Words shorter than this are never spelling-corrected: "mi" -> "mg" would be a guess.
 CORRECT_MIN_CHARS = 4
-_UNKNOWN = "\U000f0000"  # one code point for every word the pack does not know
+#: A word the pack does not know counts as this many words: unknown words are the mark of a request
+#: the assistant cannot serve ("tell me a *joke*"), so they weigh more than a missing template word.
+UNKNOWN_WEIGHT = 3
+_UNKNOWN = "\U000f0000" * UNKNOWN_WEIGHT
+#: A word appearing in this many intents' templates or more counts as a common word.
+COMMON_WORD_INTENTS = 3
+MISSING_COST = 0.5
+EXTRA_COST = 0.5
+ORDER_WEIGHT = 0.3
 _FIRST_CODE = 0xE000  # the Unicode private use area: never a real character of a template
 
 
@@ -35,16 +44,23 @@ class IntentScore:
 class IntentMatcher:
     def __init__(self, pack: Pack):
         self.pack = pack
+        self.intents = list(pack.intents)
+        # A word used by many intents ("quel", "fait") says little about which one is meant: it weighs
+        # one character, a distinctive word ("glycémie", "rappel", a slot) weighs two.
+        used_by: dict[str, set[str]] = {}
+        for name in self.intents:
+            for template in pack.intents[name].templates:
+                for token in template.tokens:
+                    used_by.setdefault(token, set()).add(name)
         vocab: dict[str, str] = {}
+        for n, (token, intents) in enumerate(used_by.items()):
+            weight = 1 if len(intents) >= COMMON_WORD_INTENTS and not token.startswith("{") else 2
+            vocab[token] = chr(_FIRST_CODE + n) * weight
         encoded: list[str] = []
         owners: list[int] = []
         self.templates = []
-        self.intents = list(pack.intents)
         for index, name in enumerate(self.intents):
             for template in pack.intents[name].templates:
-                for token in template.tokens:
-                    if token not in vocab:
-                        vocab[token] = chr(_FIRST_CODE + len(vocab))
                 encoded.append("".join(vocab[t] for t in template.tokens))
                 owners.append(index)
                 self.templates.append(template)
@@ -52,6 +68,10 @@ class IntentMatcher:
         self.known = {w for w in vocab if not w.startswith(("{", "<"))} | pack.classes.words() | pack.ignore
         self._correctable = tuple(w for w in self.known if len(w) >= CORRECT_MIN_CHARS)
         self.encoded = encoded
+        # Word order matters little to meaning (« le rappel de 8 h, tu l'annules »): templates are also
+        # compared as sorted word multisets, where the edit distance gives the shared-word count.
+        self.sorted_encoded = ["".join(sorted(e)) for e in encoded]
+        self.lengths = np.asarray([len(e) for e in encoded], dtype=np.float32)
         self.owners = np.asarray(owners)
         # Templates are grouped by intent (built in order), so a per-intent maximum is one reduceat.
         self._starts = np.flatnonzero(np.r_[True, self.owners[1:] != self.owners[:-1]])
@@ -68,13 +88,21 @@ class IntentMatcher:
         query = self.encode(tokens)
         if not query or not self.encoded:
             return [IntentScore(name, 0.0, "") for name in self.intents]
-        row = process.cdist([query], self.encoded, scorer=fuzz.ratio, dtype=np.float32, workers=1)[0]
+        ordered = process.cdist([query], self.encoded, scorer=fuzz.ratio, dtype=np.float32, workers=1)[0] / 100
+        distance = process.cdist(["".join(sorted(query))], self.sorted_encoded, scorer=Indel.distance,
+                                 dtype=np.float32, workers=1)[0]
+        q, t = float(len(query)), self.lengths
+        shared = (q + t - distance) / 2
+        # Tversky similarity: a template word the patient did not say costs MISSING_COST, a word said that
+        # the template lacks costs EXTRA_COST (less: people add words, run sentences on).
+        unordered = shared / np.maximum(shared + MISSING_COST * (t - shared) + EXTRA_COST * (q - shared), 1e-6)
+        row = ORDER_WEIGHT * ordered + (1 - ORDER_WEIGHT) * unordered
         best = np.maximum.reduceat(row, self._starts)
         results = []
         for k, start in enumerate(self._starts):
             end = self._starts[k + 1] if k + 1 < len(self._starts) else len(row)
             arg = start + int(np.argmax(row[start:end]))
-            results.append(IntentScore(self.intents[self.owners[start]], float(best[k]) / 100.0,
+            results.append(IntentScore(self.intents[self.owners[start]], float(best[k]),
                                        self.templates[arg].text))
         results.sort(key=lambda s: s.score, reverse=True)
         return results

@@ -61,8 +61,9 @@ def tokens_with_digits(cleaned: str, lex: NumberLexicon) -> list[str]:
         if token not in lex.small:
             continue
         nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
-        if is_number(nxt) or nxt in lex.decimal_words or nxt in lex.zero_words or nxt in lex.small \
-                or lex.number_neighbours.match(tokens, i + 1):
+        after_number = i > 0 and is_number(out[i - 1])  # "one oh two": "two" follows a number
+        if after_number or is_number(nxt) or nxt in lex.decimal_words or nxt in lex.zero_words \
+                or nxt in lex.small or lex.number_neighbours.match(tokens, i + 1):
             out[i] = str(lex.small[token])
     return out
 

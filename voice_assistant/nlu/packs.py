@@ -350,8 +350,6 @@ def compile_pack(data: dict, path: Path) -> Pack:
         if name == "__lines__":
             continue
         line = intents_raw["__lines__"].get(name)
-        if name == "none":
-            raise fail("'none' is what nothing matching gives; it cannot have sentences", intent=name, line=line)
         sentences = body.get("sentences") if isinstance(body, dict) else None
         if not isinstance(sentences, list) or not sentences:
             raise fail("needs a non-empty 'sentences' list", intent=name, line=line)

@@ -26,6 +26,15 @@ NAME_SIMILARITY = 84
 FUZZY_MIN_CHARS = 5
 
 
+#: Numbers are ambiguous between times and glucose values: "one thirty three this morning" is a reading
+#: of 133 for a patient logging sugar, 1:33 am in a reminder. The understander tries the other readings
+#: when they differ and keeps the one that makes the better sentence for an intent that takes that slot.
+DEFAULT = "default"
+MORE_TIMES = "more_times"  #: unmarked hours are times too: "lantus nine thirty"
+FEWER_TIMES = "fewer_times"  #: only times said with an hour word or a worded fraction (« et demie ») stay times
+READINGS = (DEFAULT, MORE_TIMES, FEWER_TIMES)
+
+
 @dataclass(frozen=True)
 class Extraction:
     """What the slot grammars found."""
@@ -47,36 +56,44 @@ class SlotExtractor:
     def __init__(self, pack: Pack, medications: tuple[Medication, ...], meter_unit: GlucoseUnit | None):
         self.pack = pack
         self.meter_unit = meter_unit
-        entries = [(phrase(name), ("medication", med.id)) for med in medications for name in med.names_in(pack.lang)]
+        entries = [(self._tokens(name), ("medication", med.id))
+                   for med in medications for name in med.names_in(pack.lang)]
         for slot, values in pack.lists.items():
-            entries += [(p, (slot, value)) for value, phrases in values.items() for p in phrases]
+            entries += [(self._tokens(" ".join(p)), (slot, value)) for value, phrases in values.items() for p in phrases]
+        entries = [(p, v) for p, v in entries if p]
         self.lists = LoosePhraseSet(entries, pack.ignore)
         # Spelling-tolerant lookup: a name's words glued together ("insulineglargine"), so that a
         # recogniser's split ("met formine") or merge can be compared on characters.
         fuzzy = [(p, v) for p, v in entries if v[0] == "medication" or v[0] in pack.fuzzy_lists]
         self._fuzzy_names = {"".join(p): v for p, v in fuzzy if len("".join(p)) >= FUZZY_MIN_CHARS}
-        self._fuzzy_keys = list(self._fuzzy_names)
+        self._fuzzy_keys = tuple(self._fuzzy_names)
         self._max_words = max((len(p) for p, _ in fuzzy), default=1)
         self._known_words = pack.vocabulary() | {w for p, _ in entries for w in p}
 
-    def extract(self, text: str) -> Extraction:
-        tokens = tokens_with_digits(clean(text), self.pack.numbers)
-        tokens = self._drop_fillers(tokens)
-        taken: set[int] = set()
-        spans: list[Span] = []
+    def _tokens(self, text: str) -> tuple[str, ...]:
+        """Pack phrases go through the same number conversion as speech (« deux heures après » -> 2 heures)."""
+        return tuple(tokens_with_digits(clean(text), self.pack.numbers))
 
-        times = find_times(tokens, self.pack.time)
-        glucose = find_glucose(tokens, self.pack.numbers, self.meter_unit, set())
+    def extract(self, text: str, reading: str = DEFAULT) -> Extraction:
+        """Slots of one utterance, read one of three ways (see READINGS)."""
+        tokens = self._drop_fillers(tokens_with_digits(clean(text), self.pack.numbers))
+        listed = self._list_spans(tokens)
+        # A time absorbs a period phrase that only marks its half of the day (« huit heures ce soir »);
+        # any other list phrase keeps its words (« deux heures après le repas » is a meal context).
+        times = [t for t in find_times(tokens, self.pack.time, bare=reading == MORE_TIMES)
+                 if not any(_overlap(t, s) for s in listed if s.slot != "period")]
+        if reading == FEWER_TIMES:
+            times = [t for t in times if t.info.get("hour_word") or t.info.get("worded")]
+        listed = [s for s in listed if not any(_overlap(t, s) for t in times)]
+        taken = {k for s in listed for k in range(s.start, s.end)}
+        glucose = find_glucose(tokens, self.pack.numbers, self.meter_unit, taken)
+        spans = list(listed)
         for span in times:
-            clash = [g for g in glucose if g.start < span.end and span.start < g.end]
-            # "at 8" alone is a time only if no glucose reading with a unit claims the same words
-            if span.certain or not any(g.certain for g in clash):
+            # "at 8" alone is a time only if no glucose reading with its unit said claims the same words
+            if span.certain or reading == MORE_TIMES or not any(g.certain and _overlap(g, span) for g in glucose):
                 spans.append(span)
                 taken.update(range(span.start, span.end))
-        for span in find_glucose(tokens, self.pack.numbers, self.meter_unit, taken):
-            spans.append(span)
-            taken.update(range(span.start, span.end))
-        spans += self._list_spans(tokens, taken)
+        spans += find_glucose(tokens, self.pack.numbers, self.meter_unit, taken)
         spans.sort(key=lambda s: s.start)
 
         out: list[str] = []
@@ -102,39 +119,42 @@ class SlotExtractor:
                 i += 1
         return out
 
-    def _list_spans(self, tokens: list[str], taken: set[int]) -> list[Span]:
+    def _list_spans(self, tokens: list[str]) -> list[Span]:
         spans = []
         i = 0
         while i < len(tokens):
-            if i in taken:
-                i += 1
-                continue
-            end, value = self.lists.match(tokens, i, taken)
+            end, value = self.lists.match(tokens, i)
             if value is None:
-                end, value = self._fuzzy_name(tokens, i, taken)
+                end, value = self._fuzzy_name(tokens, i)
             if value is None:
                 i += 1
                 continue
             slot, normalised = value
             spans.append(Span(i, end, slot, normalised))
-            taken.update(range(i, end))
             i = end
         return spans
 
-    def _fuzzy_name(self, tokens: list[str], i: int, taken: set[int]) -> tuple[int, tuple | None]:
-        if tokens[i] in self.pack.ignore or tokens[i] in self._known_words or not self._fuzzy_keys:
+    def _fuzzy_name(self, tokens: list[str], i: int) -> tuple[int, tuple | None]:
+        if tokens[i] in self.pack.ignore or tokens[i][0].isdigit() or not self._fuzzy_keys:
             return i, None
         best: tuple[float, int, tuple | None] = (0.0, i, None)
         for n in range(1, self._max_words + 1):
-            if i + n > len(tokens) or (i + n - 1) in taken:
+            if i + n > len(tokens):
                 break
+            # a word the pack knows is not a misheard drug name on its own ("insuline" is not "insuline lente")
+            if n == 1 and tokens[i] in self._known_words:
+                continue
             glued = "".join(tokens[i:i + n])
             if len(glued) < FUZZY_MIN_CHARS:
                 continue
-            hit = _closest(glued, tuple(self._fuzzy_keys))
+            hit = _closest(glued, self._fuzzy_keys)
             if hit and hit[1] > best[0]:
                 best = (hit[1], i + n, self._fuzzy_names[hit[0]])
         return best[1], best[2]
+
+
+def _overlap(a: Span, b: Span) -> bool:
+    return a.start < b.end and b.start < a.end
 
 
 @lru_cache(maxsize=4096)

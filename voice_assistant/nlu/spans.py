@@ -63,23 +63,26 @@ class LoosePhraseSet:
 
     def __init__(self, phrases: Iterable[tuple[Phrase, Any]], skip: frozenset[str]):
         self.skip = skip
-        self._by_first: dict[str, list[tuple[Phrase, Any]]] = {}
-        entries = {}
+        self._by_first: dict[str, list[tuple[Phrase, bool, Any]]] = {}
+        entries: dict[tuple[Phrase, bool], Any] = {}
         for phrase, value in phrases:
-            core = tuple(w for w in phrase if w not in skip) or phrase
-            entries.setdefault(core, value)
-        for core, value in sorted(entries.items(), key=lambda e: len(e[0]), reverse=True):
-            self._by_first.setdefault(core[0], []).append((core, value))
+            # Spelled letters ("h d l", "a 1 c") are matched exactly: with their small words dropped they
+            # would shrink to a lone letter found everywhere.
+            strict = any(len(w) == 1 for w in phrase)
+            core = phrase if strict else (tuple(w for w in phrase if w not in skip) or phrase)
+            entries.setdefault((core, strict), value)
+        for (core, strict), value in sorted(entries.items(), key=lambda e: len(e[0][0]), reverse=True):
+            self._by_first.setdefault(core[0], []).append((core, strict, value))
 
-    def match(self, tokens: Sequence[str], i: int, taken: set[int] = frozenset()) -> tuple[int, Any]:
+    def match(self, tokens: Sequence[str], i: int) -> tuple[int, Any]:
         """(end index, value) of the longest entry starting at tokens[i], (i, None) if none."""
-        for core, value in self._by_first.get(tokens[i], ()):
+        for core, strict, value in self._by_first.get(tokens[i], ()):
             k, j = i, 0
-            while j < len(core) and k < len(tokens) and k not in taken:
+            while j < len(core) and k < len(tokens):
                 if tokens[k] == core[j]:
                     j += 1
                     k += 1
-                elif j > 0 and tokens[k] in self.skip:
+                elif j > 0 and not strict and tokens[k] in self.skip:
                     k += 1
                 else:
                     break

@@ -31,11 +31,13 @@ class TimeLexicon:
     minute_words: PhraseSet  #: "minutes" in "ten minutes past"
 
 
-def find_times(tokens: Sequence[str], lex: TimeLexicon) -> list[Span]:
+def find_times(tokens: Sequence[str], lex: TimeLexicon, bare: bool = False) -> list[Span]:
+    """Times in the tokens. With `bare`, an hour with no mark at all ("metformin six thirty") counts too,
+    as an uncertain time: the caller tries that reading only when a reminder is what the sentence is about."""
     spans: list[Span] = []
     i = 0
     while i < len(tokens):
-        span = _time_at(tokens, i, lex)
+        span = _time_at(tokens, i, lex, bare)
         if span:
             spans.append(span)
             i = span.end
@@ -48,14 +50,17 @@ def _fmt(hour: int, minute: int) -> str:
     return f"{hour % 24:02d}:{minute:02d}"
 
 
-def _time_at(tokens: Sequence[str], i: int, lex: TimeLexicon) -> Span | None:
+def _time_at(tokens: Sequence[str], i: int, lex: TimeLexicon, bare: bool) -> Span | None:
     start = i
     certain = True
     after_prep = lex.prepositions.match(tokens, i)
+    i += after_prep
+    if i >= len(tokens):
+        return None
     # "quarter to seven", "half past eight", "ten past nine"
     minutes_before = None
-    n = lex.half.match(tokens, i)
-    if n:
+    j = i
+    if (n := lex.half.match(tokens, i)):
         minutes_before, j = 30, i + n
     elif (n := lex.quarter.match(tokens, i)):
         minutes_before, j = 15, i + n
@@ -64,32 +69,22 @@ def _time_at(tokens: Sequence[str], i: int, lex: TimeLexicon) -> Span | None:
         if lex.past.match(tokens, j) or lex.to.match(tokens, j):
             minutes_before = int(tokens[i])
     if minutes_before is not None:
-        if (n := lex.past.match(tokens, j)):
-            sign = 1
-        elif (n := lex.to.match(tokens, j)):
-            sign = -1
-        else:
-            n = 0
-        if n and j + n < len(tokens):
-            k = j + n
-            base = _base_hour(tokens, k, lex)
+        sign = 1 if (n := lex.past.match(tokens, j)) else -1 if (n := lex.to.match(tokens, j)) else 0
+        if sign and j + n < len(tokens):
+            base = _base_hour(tokens, j + n, lex)
             if base is not None:
                 hour, k = base
                 hour, minute = (hour, minutes_before) if sign > 0 else (hour - 1, 60 - minutes_before)
                 hour, k = _day_part(tokens, k, hour, lex)
-                return Span(start, k, "time", _fmt(hour, minute))
-    if after_prep:
-        i += after_prep
-    if i >= len(tokens):
-        return None
+                return Span(start, k, "time", _fmt(hour, minute), info={"worded": True})
     if (n := lex.noon.match(tokens, i)):
         hour, minute, k = 12, 0, i + n
         hour, minute, k = _minutes_after(tokens, k, hour, minute, lex)
-        return Span(start, k, "time", _fmt(hour, minute))
+        return Span(start, k, "time", _fmt(hour, minute), info={"worded": True})
     if (n := lex.midnight.match(tokens, i)):
         hour, minute, k = 0, 0, i + n
         hour, minute, k = _minutes_after(tokens, k, hour, minute, lex)
-        return Span(start, k, "time", _fmt(hour, minute))
+        return Span(start, k, "time", _fmt(hour, minute), info={"worded": True})
     if not is_int(tokens[i], 0, 24):
         return None
     hour, k = int(tokens[i]), i + 1
@@ -105,13 +100,14 @@ def _time_at(tokens: Sequence[str], i: int, lex: TimeLexicon) -> Span | None:
     hour2, k3 = _day_part(tokens, k, hour, lex)
     day_part = k3 > k
     hour, k = hour2, k3
-    if not (hour_word or day_part or after_prep or marked_minutes):
+    if not (hour_word or day_part or after_prep or marked_minutes or (bare and 1 <= hour <= 12)):
         return None
     if not (hour_word or day_part or marked_minutes):
         certain = False  # "at 8" alone: most likely a time, but the caller decides
     if hour > 24:
         return None
-    return Span(start, k, "time", _fmt(hour, minute), certain=certain)
+    return Span(start, k, "time", _fmt(hour, minute), certain=certain,
+                info={"hour_word": bool(hour_word), "worded": marked_minutes})
 
 
 def _base_hour(tokens: Sequence[str], k: int, lex: TimeLexicon) -> tuple[int, int] | None:

@@ -10,10 +10,11 @@ from typing import Any
 
 from voice_assistant.nlu.matcher import IntentMatcher, IntentScore
 from voice_assistant.nlu.packs import SLOT_OUTPUT_NAMES, Pack, load_pack
-from voice_assistant.nlu.slots import Extraction, SlotExtractor
+from voice_assistant.nlu.slots import FEWER_TIMES, MORE_TIMES, Extraction, SlotExtractor
 from voice_assistant.profile import Profile, default_profile
 
 NONE = "none"
+TIE_BREAK = 0.001
 
 
 @dataclass(frozen=True)
@@ -43,15 +44,32 @@ class Understander:
 
     def understand(self, text: str) -> Understanding:
         extraction = self.extractor.extract(text or "")
-        scores = self.matcher.score(extraction.tokens)
+        scores = self._score(extraction)
+        # The same numbers read as more or fewer times: kept only if it makes a clearly better sentence
+        # for an intent that takes the slot it created ("lantus nine thirty" -> time; "one thirty three
+        # this morning" after "my sugar was" -> glucose).
+        for reading, slot in ((MORE_TIMES, "time"), (FEWER_TIMES, "glucose")):
+            other = self.extractor.extract(text or "", reading)
+            if other.tokens == extraction.tokens:
+                continue
+            other_scores = self._score(other)
+            if other_scores[0].score > scores[0].score and slot in self.pack.intents[other_scores[0].intent].slots:
+                extraction, scores = other, other_scores
         best = scores[0] if scores else IntentScore(NONE, 0.0, "")
         second = scores[1].score if len(scores) > 1 else 0.0
         confidence = calibrate(best.score, second)
         alternatives = tuple((s.intent, round(s.score, 3)) for s in scores[1:3])
-        if best.score < self.pack.threshold:
+        if best.score < self.pack.threshold or best.intent == NONE:
             return Understanding(NONE, {}, round(1.0 - confidence, 3), text, {}, ((best.intent, best.score),))
         slots, said = self._slots_for(best.intent, extraction)
         return Understanding(best.intent, slots, confidence, text, said, alternatives)
+
+    def _score(self, extraction: Extraction) -> list[IntentScore]:
+        """Matcher scores, ties broken towards the intent that needs fewer slots the patient did not say."""
+        said = {s.slot for s in extraction.spans}
+        scores = [IntentScore(s.intent, s.score - TIE_BREAK * len(self.pack.intents[s.intent].slots - said), s.template)
+                  for s in self.matcher.score(extraction.tokens)]
+        return sorted(scores, key=lambda s: s.score, reverse=True) or [IntentScore(NONE, 0.0, "")]
 
     def _slots_for(self, intent: str, extraction: Extraction) -> tuple[dict[str, Any], dict[str, Any]]:
         wanted = self.pack.intents[intent].slots
