@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
@@ -42,8 +43,12 @@ class PhraseSet:
         return bool(self._by_first)
 
 
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+
+
 def is_number(token: str) -> bool:
-    return bool(token) and token[0].isdigit() and token.replace(",", "", 1).replace(".", "", 1).isdigit()
+    """"120", "1,20", "6.5"; not "1,2.3" (a recogniser's or a keyboard's accident)."""
+    return _NUMBER.fullmatch(token) is not None
 
 
 def as_number(token: str) -> float:

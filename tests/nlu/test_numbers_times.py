@@ -1,0 +1,132 @@
+"""The number, unit and time grammars: every form the understanding issue lists, in both languages."""
+
+import pytest
+
+from voice_assistant.nlu import Understander
+
+
+@pytest.fixture(scope="module")
+def fr():
+    return Understander("fr")
+
+
+@pytest.fixture(scope="module")
+def en():
+    return Understander("en")
+
+
+@pytest.mark.parametrize("text, mg_dl", [
+    ("un gramme vingt", 120),
+    ("ma glycémie est à 1,20", 120),
+    ("zéro virgule soixante-huit", 68),
+    ("zero virgule soixante huit gramme", 68),
+    ("un gramme zéro six", 106),
+    ("deux grammes", 200),
+    ("j'étais à un vingt", 120),
+    ("six virgule cinq millimoles", 117.1),
+    ("7,2 mmol", 129.7),
+    ("cent vingt milligrammes par décilitre", 120),
+    ("cent vingt-huit", 128),
+    ("quatre vingt huit", 88),
+    ("quatre-vingt-dix-sept", 97),
+    ("1,35", 135),
+])
+def test_french_glucose_values(fr, text, mg_dl):
+    result = fr.understand(text)
+    assert result.intent == "log_glucose"
+    assert result.slots["glucose_mg_dl"] == pytest.approx(mg_dl, abs=0.05)
+
+
+@pytest.mark.parametrize("text, mg_dl", [
+    ("one eighteen", 118),
+    ("one oh nine", 109),
+    ("two oh five after lunch", 205),
+    ("a hundred and thirty", 130),
+    ("one hundred twenty five", 125),
+    ("six point five mmol", 117.1),
+    ("my sugar is 6.5", 117.1),
+    ("142 milligrams per deciliter", 142),
+    ("ninety five", 95),
+])
+def test_english_glucose_values(en, text, mg_dl):
+    result = en.understand(text)
+    assert result.intent == "log_glucose"
+    assert result.slots["glucose_mg_dl"] == pytest.approx(mg_dl, abs=0.05)
+
+
+def test_unit_said_or_inferred_is_reported(fr):
+    said = fr.understand("un gramme vingt").said["glucose"]
+    assert said == {"value": 1.2, "unit": "g/L", "unit_said": True, "words": "1 gramme 20"}
+    inferred = fr.understand("j'ai 1,35").said["glucose"]
+    assert inferred["unit"] == "g/L" and inferred["unit_said"] is False
+
+
+def test_profile_meter_unit_decides_small_bare_values():
+    from dataclasses import replace
+
+    from voice_assistant.health.glucose import GlucoseUnit
+    from voice_assistant.profile import default_profile
+
+    profile = replace(default_profile(), meter_unit=GlucoseUnit.MMOL_L)
+    result = Understander("fr", profile).understand("ma glycémie est à 6,5")
+    assert result.slots["glucose_mg_dl"] == pytest.approx(117.1)
+
+
+@pytest.mark.parametrize("text, time", [
+    ("rappelle-moi la metformine à huit heures et demie", "08:30"),
+    ("rappelle-moi la metformine à sept heures et quart", "07:15"),
+    ("rappelle-moi la metformine à neuf heures moins le quart", "08:45"),
+    ("rappelle-moi la metformine à midi", "12:00"),
+    ("rappelle-moi la metformine à minuit", "00:00"),
+    ("rappelle-moi la metformine à vingt-deux heures", "22:00"),
+    ("rappelle-moi la metformine à neuf heures du soir", "21:00"),
+    ("rappelle-moi la metformine à 8 h 30", "08:30"),
+    ("rappelle-moi la metformine à 20h", "20:00"),
+    ("rappelle moi la metformine a huit heures", "08:00"),
+    ("rappelle-moi l'aspirine à midi et demi", "12:30"),
+    ("rappelle-moi la metformine à dix-neuf heures trente", "19:30"),
+    ("rappelle-moi la metformine à une heure de l'après-midi", "13:00"),
+])
+def test_french_times(fr, text, time):
+    result = fr.understand(text)
+    assert result.intent == "set_medication_reminder"
+    assert result.slots == {"medication": "metformin" if "metformine" in text else "aspirin", "time": time}
+
+
+@pytest.mark.parametrize("text, time", [
+    ("remind me to take metformin at 8 pm", "20:00"),
+    ("remind me to take metformin at half past eight in the morning", "08:30"),
+    ("remind me to take metformin at quarter to seven", "06:45"),
+    ("remind me to take metformin at seven fifteen", "07:15"),
+    ("remind me to take metformin at noon", "12:00"),
+    ("remind me to take metformin at midnight", "00:00"),
+    ("remind me to take metformin at ten at night", "22:00"),
+    ("remind me to take metformin at 7:45 am", "07:45"),
+    ("remind me to take metformin at ten o'clock tonight", "22:00"),
+    ("remind me to take metformin at twenty to six in the evening", "17:40"),
+    ("remind me to take metformin at eight", "08:00"),
+])
+def test_english_times(en, text, time):
+    result = en.understand(text)
+    assert result.intent == "set_medication_reminder"
+    assert result.slots == {"medication": "metformin", "time": time}
+
+
+def test_a_number_is_a_time_or_a_glucose_value_by_what_the_sentence_is_about(en):
+    assert en.understand("my sugar was one thirty three this morning").slots["glucose_mg_dl"] == 133
+    assert en.understand("lantus nine thirty").slots == {"medication": "insulin_glargine", "time": "09:30"}
+
+
+@pytest.mark.parametrize("lang, text, med", [
+    ("fr", "j'ai pris mon Glucophage", "metformin"),
+    ("fr", "j'ai pris ma met formine", "metformin"),
+    ("fr", "j'ai pris mon kardegic", "aspirin"),
+    ("fr", "j'ai fait mon insuline lente", "insulin_glargine"),
+    ("en", "i took my lipiter", "atorvastatin"),
+    ("en", "i took my novolog", "insulin_aspart"),
+    ("en", "i took my long acting insulin", "insulin_glargine"),
+])
+def test_medication_names_are_matched_fuzzily(lang, text, med):
+    result = Understander(lang).understand(text)
+    assert result.intent == "medication_taken"
+    assert result.slots.get("medication") == med

@@ -1,0 +1,100 @@
+"""Language packs: what they yield, and how a mistake in one is reported."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from voice_assistant.nlu import PackError, load_pack
+from voice_assistant.nlu.packs import REPO_ROOT, compile_pack, read_yaml
+from voice_assistant.profile import default_profile
+
+
+def write_pack(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "xx.yaml"
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def load(path: Path):
+    return compile_pack(read_yaml(path), path)
+
+
+MINIMAL = """\
+language: xx
+intents:
+  greet:
+    sentences:
+      - "hello [there]"
+"""
+
+
+def test_minimal_pack_loads(tmp_path):
+    pack = load(write_pack(tmp_path, MINIMAL))
+    assert [t.tokens for t in pack.intents["greet"].templates] == [("hello",), ("hello", "there")] or \
+        sorted(t.tokens for t in pack.intents["greet"].templates) == [("hello",), ("hello", "there")]
+
+
+def test_bad_yaml_names_file_and_line(tmp_path):
+    path = write_pack(tmp_path, MINIMAL + "  bad: [unclosed\n")
+    with pytest.raises(PackError) as err:
+        load(path)
+    assert str(path) in str(err.value) and "line" in str(err.value) and "not valid YAML" in str(err.value)
+
+
+def test_duplicate_intent_names_the_line(tmp_path):
+    path = write_pack(tmp_path, MINIMAL + '  greet:\n    sentences: ["hi"]\n')
+    with pytest.raises(PackError) as err:
+        load(path)
+    assert "duplicate key 'greet'" in str(err.value) and "line 6" in str(err.value) and "line 3" in str(err.value)
+
+
+def test_unknown_slot_list_names_intent_and_line(tmp_path):
+    path = write_pack(tmp_path, MINIMAL + '  ask:\n    sentences:\n      - "ok"\n      - "what about {colour}"\n')
+    with pytest.raises(PackError) as err:
+        load(path)
+    message = str(err.value)
+    assert "intent 'ask'" in message and "line 9" in message and "{colour}" in message
+
+
+def test_unknown_rule_and_unbalanced_template(tmp_path):
+    with pytest.raises(PackError, match=r"intent 'greet', line 5: unknown rule\(s\) <wave>"):
+        load(write_pack(tmp_path, MINIMAL.replace('"hello [there]"', '"hello <wave>"')))
+    with pytest.raises(PackError, match=r"intent 'greet', line 5: missing '\]'"):
+        load(write_pack(tmp_path, MINIMAL.replace('"hello [there]"', '"hello [there"')))
+
+
+def test_word_in_two_groups_is_refused(tmp_path):
+    body = MINIMAL + 'expansion_rules:\n  a: "(hi|hey)"\n  b: "(hey|yo)"\n'
+    with pytest.raises(PackError, match="'hey' is in two word groups"):
+        load(write_pack(tmp_path, body))
+
+
+def test_missing_pack_lists_available_languages(tmp_path):
+    shutil.copy(REPO_ROOT / "intents" / "en.yaml", tmp_path / "en.yaml")
+    with pytest.raises(PackError, match=r"no language pack for 'de' \(available: en\)"):
+        load_pack("de", str(tmp_path))
+
+
+def test_pack_is_not_a_mapping(tmp_path):
+    with pytest.raises(PackError, match="expected a mapping"):
+        load(write_pack(tmp_path, "- just a list\n"))
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_vocabulary_covers_templates_numbers_and_medications(lang):
+    pack = load_pack(lang)
+    names = [n for m in default_profile().medications for n in m.names_in(lang)]
+    vocab = pack.vocabulary(names)
+    for word in {"fr": ["glycemie", "rappel", "vingt", "virgule", "metformine", "lantus", "jeun", "midi"],
+                 "en": ["sugar", "reminder", "twenty", "point", "metformin", "lipitor", "fasting", "noon"]}[lang]:
+        assert word in vocab
+    assert not any(w.startswith(("{", "<")) for w in vocab)
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_every_contract_intent_has_sentences(lang):
+    contract = {"log_glucose", "glucose_history", "read_lab_results", "set_medication_reminder", "list_reminders",
+                "cancel_reminder", "medication_taken", "emergency", "help", "repeat", "speak_slower",
+                "speak_faster", "affirm", "deny", "cancel"}
+    assert contract <= set(load_pack(lang).intents)
