@@ -84,6 +84,83 @@ def evaluate(
                f"slot accuracy {report['slot_accuracy']:.1%}")
 
 
+def _open_store():
+    from voice_assistant.store import Store, StoreError, default_db_path
+
+    try:
+        return Store.open(default_db_path())
+    except StoreError as exc:
+        _fail(str(exc))
+
+
+@app.command()
+def chat(
+    lang: Optional[str] = typer.Option(None, "--lang", help="fr or en (default: the profile's language)."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per turn: heard, intent, slots, reply."),
+) -> None:
+    """Talk with the assistant by text. Reads one utterance per line when stdin is not a terminal."""
+    from datetime import datetime
+
+    from voice_assistant.dialogue.manager import DialogueManager
+    from voice_assistant.dialogue.prompts import PromptError
+    from voice_assistant.store import StoreError
+
+    profile = _profile()
+    language = _lang(lang, profile)
+    store = _open_store()
+    try:
+        manager = DialogueManager(profile, store, language)
+    except (PackError, PromptError) as exc:
+        _fail(str(exc))
+    interactive = sys.stdin.isatty()
+    if interactive and not as_json:
+        typer.echo(manager.greeting(datetime.now(profile.zone)).text)
+    try:
+        while True:
+            if interactive and not as_json:
+                typer.echo("> ", nl=False)
+            line = sys.stdin.readline()
+            if not line:
+                break
+            text = line.strip()
+            if not text:
+                continue
+            try:
+                turn = manager.handle(text, datetime.now(profile.zone))
+            except StoreError as exc:
+                _fail(str(exc), 1)
+            if as_json:
+                typer.echo(json.dumps(turn.to_json(), ensure_ascii=False))
+            else:
+                typer.echo(turn.reply.text)
+            sys.stdout.flush()
+    finally:
+        store.close()
+
+
+@app.command()
+def readings(as_json: bool = typer.Option(False, "--json", help="Print a JSON list.")) -> None:
+    """List the stored glucose readings, newest first."""
+    store = _open_store()
+    try:
+        rows = store.readings()
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps([{
+            "uuid": r.uuid, "glucose_mg_dl": r.glucose_mg_dl, "unit_said": r.unit_said.value,
+            "value_said": r.value_said, "words_said": r.words_said, "context": r.context,
+            "measured_at": r.measured_at.isoformat(), "transcript": r.transcript,
+            "asr_confidence": r.asr_confidence, "nlu_confidence": r.nlu_confidence,
+        } for r in rows], ensure_ascii=False))
+        return
+    if not rows:
+        typer.echo("No readings yet.")
+    for r in rows:
+        typer.echo(f"{r.measured_at:%Y-%m-%d %H:%M %z}  {r.glucose_mg_dl:g} mg/dL  {r.context or '-':<11}  "
+                   f"\"{r.transcript}\"")
+
+
 def main() -> None:
     try:
         app()

@@ -28,6 +28,8 @@ UNKNOWN_WEIGHT = 3
 _UNKNOWN = "\U000f0000" * UNKNOWN_WEIGHT
 #: A word appearing in this many intents' templates or more counts as a common word.
 COMMON_WORD_INTENTS = 3
+#: A slot value ("{glucose}", "{medication}") is the strongest sign of what a sentence is about.
+SLOT_WEIGHT = 2
 MISSING_COST = 0.5
 EXTRA_COST = 0.5
 ORDER_WEIGHT = 0.3
@@ -54,7 +56,7 @@ class IntentMatcher:
                     used_by.setdefault(token, set()).add(name)
         vocab: dict[str, str] = {}
         for n, (token, intents) in enumerate(used_by.items()):
-            weight = 1 if len(intents) >= COMMON_WORD_INTENTS and not token.startswith("{") else 2
+            weight = SLOT_WEIGHT if token.startswith("{") else 1 if len(intents) >= COMMON_WORD_INTENTS else 2
             vocab[token] = chr(_FIRST_CODE + n) * weight
         encoded: list[str] = []
         owners: list[int] = []

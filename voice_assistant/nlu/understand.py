@@ -15,6 +15,8 @@ from voice_assistant.profile import Profile, default_profile
 
 NONE = "none"
 TIE_BREAK = 0.001
+#: How much better another reading of the numbers must make the sentence before it is preferred.
+READING_MARGIN = 0.05
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,8 @@ class Understanding:
     text: str = ""  #: the utterance as heard
     said: dict[str, Any] = field(default_factory=dict)  #: how values were said (glucose value, unit, words)
     alternatives: tuple[tuple[str, float], ...] = ()  #: next-best intents, for the dialogue's clarifications
+    matched: str = NONE  #: the intent whose sentences came closest, even under the threshold ("none" when
+    #: the pack's out-of-scope sentences did: the dialogue then says what it cannot do)
 
     def to_json(self) -> dict:
         return {"intent": self.intent, "slots": dict(self.slots), "confidence": round(self.confidence, 3)}
@@ -53,16 +57,16 @@ class Understander:
             if other.tokens == extraction.tokens:
                 continue
             other_scores = self._score(other)
-            if other_scores[0].score > scores[0].score and slot in self.pack.intents[other_scores[0].intent].slots:
+            if other_scores[0].score > scores[0].score + READING_MARGIN and slot in self.pack.intents[other_scores[0].intent].slots:
                 extraction, scores = other, other_scores
         best = scores[0] if scores else IntentScore(NONE, 0.0, "")
         second = scores[1].score if len(scores) > 1 else 0.0
         confidence = calibrate(best.score, second)
         alternatives = tuple((s.intent, round(s.score, 3)) for s in scores[1:3])
         if best.score < self.pack.threshold or best.intent == NONE:
-            return Understanding(NONE, {}, round(1.0 - confidence, 3), text, {}, ((best.intent, best.score),))
+            return Understanding(NONE, {}, round(1.0 - confidence, 3), text, {}, alternatives, best.intent)
         slots, said = self._slots_for(best.intent, extraction)
-        return Understanding(best.intent, slots, confidence, text, said, alternatives)
+        return Understanding(best.intent, slots, confidence, text, said, alternatives, best.intent)
 
     def _score(self, extraction: Extraction) -> list[IntentScore]:
         """Matcher scores, ties broken towards the intent that needs fewer slots the patient did not say."""

@@ -1,0 +1,213 @@
+"""The turn-by-turn conversation: one utterance in, one reply out, the clock passed in.
+
+The manager owns what is pending (a value to confirm, a missing slot), the misses in a row and the
+no-answer timer; the domain handlers (glucose, reminders) do the rest. Nothing reads the wall clock here:
+`handle(text, now)` and `tick(now)` take the time, so every timeout is testable without sleeping.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from voice_assistant.dialogue import glucose, reminders
+from voice_assistant.dialogue.context import DialogueContext
+from voice_assistant.dialogue.prompts import Prompts, load_prompts
+from voice_assistant.dialogue.state import ANYTHING, Pending, Reply, Turn
+from voice_assistant.nlu import NONE, Understander, Understanding
+from voice_assistant.profile import MAX_WPM, MIN_WPM, Profile
+from voice_assistant.store import Alert, Store
+
+Handler = Callable[[DialogueContext, Understanding, datetime, "float | None"], Reply]
+Answer = Callable[[DialogueContext, Understanding, datetime, "float | None"], "Reply | None"]
+
+#: Words per minute added or removed by "speak slower" / "speak faster".
+RATE_STEP = 30
+
+
+@dataclass(frozen=True)
+class Timing:
+    reprompt_after_s: float = 8.0  #: silence after a question before it is asked once more
+    give_up_after_s: float = 8.0  #: further silence after the re-prompt before going back to waiting
+
+
+class DialogueManager:
+    def __init__(self, profile: Profile, store: Store, lang: str | None = None,
+                 understander: Understander | None = None, prompts: Prompts | None = None,
+                 timing: Timing = Timing(), save_profile_changes: bool = True):
+        lang = lang or profile.language
+        self.understander = understander or Understander(lang, profile)
+        self.ctx = DialogueContext(profile, store, prompts or load_prompts(lang),
+                                   save_profile_changes=save_profile_changes)
+        self.timing = timing
+        self.last_spoken_at: datetime | None = None
+        self.handlers: dict[str, Handler] = {
+            "log_glucose": glucose.log_glucose,
+            "glucose_history": glucose.history,
+            "set_medication_reminder": reminders.set_reminder,
+            "list_reminders": reminders.list_reminders,
+            "cancel_reminder": reminders.cancel_reminder,
+            "medication_taken": reminders.medication_taken,
+            "read_lab_results": self._labs,
+            "emergency": self._emergency,
+            "dosing_question": self._dosing,
+            "help": self._help,
+            "repeat": self._repeat,
+            "speak_slower": self._slower,
+            "speak_faster": self._faster,
+            "cancel": self._cancel,
+            "affirm": self._stray_yes_no,
+            "deny": self._stray_yes_no,
+        }
+        # How an open question reads the next utterance; None from an answer means "not an answer".
+        self.answers: dict[str, Answer] = {
+            glucose.CONFIRM: glucose.answer_confirmation,
+            glucose.ASK_VALUE: glucose.answer_value,
+            glucose.OFFER_RECHECK: glucose.answer_recheck,
+            reminders.CONFIRM: reminders.answer_confirmation,
+            reminders.ASK_SLOTS: reminders.answer_slots,
+            reminders.ASK_SLOTS + "_cancel": reminders.answer_cancel_which,
+            reminders.CONFIRM_CANCEL: reminders.answer_cancel_confirmation,
+            reminders.ASK_TAKEN_WHICH: reminders.answer_taken_which,
+        }
+
+    @property
+    def profile(self) -> Profile:
+        return self.ctx.profile
+
+    @property
+    def expects(self) -> str:
+        return self.ctx.pending.expects if self.ctx.pending else ANYTHING
+
+    def greeting(self, now: datetime) -> Reply:
+        return self._spoken(Reply(self.ctx.say("welcome", name=self.profile.name)), now)
+
+    def handle(self, text: str, now: datetime, asr_confidence: float | None = None) -> Turn:
+        u = self.understander.understand(text)
+        reply = self._reply(u, now, asr_confidence)
+        return Turn(heard=text, understanding=u, reply=self._spoken(reply, now))
+
+    def tick(self, now: datetime) -> Reply | None:
+        """Called while nothing is heard: re-prompt once after a silence, then go back to waiting."""
+        pending = self.ctx.pending
+        if pending is None or self.last_spoken_at is None:
+            return None
+        silent = (now - self.last_spoken_at).total_seconds()
+        if not pending.reprompted and silent >= self.timing.reprompt_after_s:
+            pending.reprompted = True
+            return self._spoken(Reply(self.ctx.say("reprompt", question=pending.question), pending.expects), now)
+        if pending.reprompted and silent >= self.timing.give_up_after_s:
+            self.ctx.pending = None
+            return self._spoken(Reply(self.ctx.say("gone_quiet"), ANYTHING, ("gave_up",)), now)
+        return None
+
+    # --- the turn ----------------------------------------------------------------------------------
+
+    def _reply(self, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply:
+        ctx = self.ctx
+        # Safety and conversation controls work whatever is pending; a pending question survives them.
+        if u.intent in ("emergency", "dosing_question", "repeat", "speak_slower", "speak_faster", "help"):
+            ctx.misses = 0
+            return self.handlers[u.intent](ctx, u, now, asr_confidence)
+        if ctx.pending is not None:
+            if u.intent == "cancel":
+                return self._cancel(ctx, u, now, asr_confidence)
+            answer = self.answers[ctx.pending.kind](ctx, u, now, asr_confidence)
+            if answer is not None:
+                ctx.misses = 0
+                return answer
+            if u.intent in (NONE, "affirm", "deny"):
+                return self._miss(u, pending_question=ctx.pending.question)
+            ctx.pending = None  # the patient moved on to another request: the open question is dropped
+        if u.intent == NONE:
+            return self._miss(u)
+        ctx.misses = 0
+        return self.handlers[u.intent](ctx, u, now, asr_confidence)
+
+    def _miss(self, u: Understanding, pending_question: str | None = None) -> Reply:
+        ctx = self.ctx
+        ctx.misses += 1
+        if ctx.misses >= 2:
+            text = ctx.say("not_understood_again", human=ctx.human_route())
+        elif pending_question:
+            text = f"{ctx.say('confirm_yes_no')} {pending_question}" if ctx.pending.expects == "yes_no" \
+                else pending_question
+            return Reply(text, ctx.pending.expects, ("not_understood",))
+        elif u.matched == NONE and u.text.strip():
+            text = ctx.say("out_of_scope")  # clearly something else (weather, a call): say what can be done
+        else:
+            text = ctx.say("not_understood", examples=ctx.say("help.idle"))
+        if ctx.pending:
+            text = f"{text} {ctx.pending.question}"
+            return Reply(text, ctx.pending.expects, ("not_understood",))
+        return Reply(text, ANYTHING, ("not_understood",))
+
+    def _spoken(self, reply: Reply, now: datetime) -> Reply:
+        self.ctx.last_reply = reply
+        self.last_spoken_at = now
+        return reply
+
+    # --- conversation controls -----------------------------------------------------------------------
+
+    def _help(self, ctx: DialogueContext, u, now, asr) -> Reply:
+        pending = ctx.pending
+        if pending is None:
+            return Reply(ctx.say("help.idle"))
+        if pending.expects == "yes_no":
+            key = "help.confirm"
+        elif pending.kind == reminders.ASK_SLOTS and "medication" not in pending.data:
+            key = "help.ask_medication"
+        elif pending.kind == reminders.ASK_SLOTS:
+            key = "help.ask_time"
+        else:
+            key = "help.ask_value"
+        example = ctx.medication_name(self.profile.medications[0].id) if self.profile.medications else ""
+        return Reply(f"{ctx.say(key, example=example)} {pending.question}", pending.expects)
+
+    def _repeat(self, ctx: DialogueContext, u, now, asr) -> Reply:
+        if ctx.last_reply is None:
+            return Reply(ctx.say("nothing_to_repeat"), self.expects)
+        return Reply(ctx.last_reply.text, self.expects)
+
+    def _rate(self, ctx: DialogueContext, step: int) -> Reply:
+        current = self.profile.words_per_minute
+        target = max(MIN_WPM, min(MAX_WPM, current + step))
+        if target == current:
+            return Reply(ctx.say("rate.slowest" if step < 0 else "rate.fastest"), self.expects,
+                         ("rate_unchanged",))
+        ctx.update_profile(self.profile.with_speech_rate(target))
+        key = "rate.slower" if step < 0 else "rate.faster"
+        return Reply(ctx.say(key, example=ctx.say("speech.rate_example")), self.expects, ("rate_changed",))
+
+    def _slower(self, ctx, u, now, asr) -> Reply:
+        return self._rate(ctx, -RATE_STEP)
+
+    def _faster(self, ctx, u, now, asr) -> Reply:
+        return self._rate(ctx, RATE_STEP)
+
+    def _cancel(self, ctx: DialogueContext, u, now, asr) -> Reply:
+        if ctx.pending is None:
+            return Reply(ctx.say("nothing_to_cancel"))
+        return ctx.tell(ctx.say("cancelled"), "cancelled")
+
+    def _stray_yes_no(self, ctx: DialogueContext, u, now, asr) -> Reply:
+        """A yes or no when nothing was asked: say what can be done rather than guess."""
+        return Reply(ctx.say("help.idle"))
+
+    # --- safety -------------------------------------------------------------------------------------------
+
+    def _emergency(self, ctx: DialogueContext, u: Understanding, now: datetime, asr) -> Reply:
+        ctx.store.add_alert(Alert(kind="emergency", message=u.text, at=now))
+        text = ctx.say("safety.emergency", number=ctx.emergency_number(),
+                       human_route=ctx.say("safety.human_route", human=ctx.human_route()))
+        return ctx.tell(f"{text} {ctx.say('safety.alert_recorded')}", "alert_recorded")
+
+    def _dosing(self, ctx: DialogueContext, u, now, asr) -> Reply:
+        return Reply(ctx.say("safety.dosing", human=ctx.human_route()), self.expects)
+
+    def _labs(self, ctx: DialogueContext, u, now, asr) -> Reply:
+        released = [r for r in ctx.store.lab_results() if r.report_status in ("final", "amended", "corrected")]
+        if not released:
+            return ctx.tell(ctx.say("labs.none"))
+        return ctx.tell(ctx.say("labs.available", count=ctx.speech.number(len(released))))

@@ -1,0 +1,64 @@
+"""What flows out of a turn, and what the conversation is waiting for between turns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from voice_assistant.health.glucose import GlucoseUnit
+from voice_assistant.nlu import Understanding
+
+# What the assistant expects next: the live loop uses it for earcons and for the no-answer timer.
+ANYTHING = "anything"
+YES_NO = "yes_no"
+VALUE = "value"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the assistant says at the end of a turn."""
+
+    text: str  #: the sentence(s), written for the ear
+    expects: str = ANYTHING  #: ANYTHING, YES_NO or VALUE: an answer is awaited unless ANYTHING
+    events: tuple[str, ...] = ()  #: what happened, for logs and tests: "reading_saved", "alert_recorded"...
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One exchange: what was heard, what it meant, what the assistant answered."""
+
+    heard: str
+    understanding: Understanding
+    reply: Reply
+
+    def to_json(self) -> dict:
+        return {"heard": self.heard, "intent": self.understanding.intent,
+                "slots": dict(self.understanding.slots), "reply": self.reply.text}
+
+
+@dataclass
+class DraftReading:
+    """A glucose value heard but not yet confirmed: nothing is stored before the patient says yes."""
+
+    mg_dl: float
+    unit: GlucoseUnit
+    value_said: float
+    words_said: str
+    unit_said: bool
+    context: str | None
+    transcript: str
+    nlu_confidence: float
+    asr_confidence: float | None = None
+
+
+@dataclass
+class Pending:
+    """A question the assistant asked and is waiting to hear answered."""
+
+    kind: str  #: "confirm_reading", "glucose_value", "confirm_reminder", "reminder_slots", "confirm_cancel", ...
+    question: str  #: said again on a re-prompt, or when the answer is not understood
+    expects: str = YES_NO
+    data: dict[str, Any] = field(default_factory=dict)
+    asked_at: datetime | None = None
+    reprompted: bool = False
