@@ -1,0 +1,43 @@
+"""The one small protocol every speech recogniser implements; the rest of the code never imports an engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    confidence: float  #: 0..1 as the engine reports it (1.0 when it reports none)
+    start: float = 0.0  #: seconds from the start of the utterance
+    end: float = 0.0
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What a recogniser heard."""
+
+    text: str  #: the words, lowercase, as the engine wrote them ("" when nothing was heard)
+    words: tuple[Word, ...] = ()
+    confidence: float = 0.0  #: 0..1 for the whole utterance
+    final: bool = True  #: False for a partial result while the person is still speaking
+    engine: str = ""  #: "vosk", "pocketsphinx"... for logs and the clinician's provenance
+    constrained: bool = True  #: True when decoded against the pack's vocabulary, False for the open pass
+    info: dict = field(default_factory=dict, compare=False)
+
+
+class Recognizer(Protocol):
+    """Streaming recognition of one utterance at a time: feed 16 kHz mono 16-bit PCM, read results."""
+
+    language: str
+    sample_rate: int
+
+    def accept(self, pcm: bytes) -> Transcript | None:
+        """Feed audio; returns a partial Transcript (final=False) when the engine has one, else None."""
+
+    def finish(self) -> Transcript:
+        """End of the utterance (the endpointer decided): the final Transcript; the recogniser is reset."""
+
+    def reset(self) -> None:
+        """Drop any audio fed so far."""
