@@ -33,6 +33,9 @@ SLOT_WEIGHT = 2
 MISSING_COST = 0.5
 EXTRA_COST = 0.5
 ORDER_WEIGHT = 0.3
+LONG_QUERY_CHARS = 14
+PARTIAL_MIN_CHARS = 4
+PARTIAL_FACTOR = 0.7
 _FIRST_CODE = 0xE000  # the Unicode private use area: never a real character of a template
 
 
@@ -99,6 +102,13 @@ class IntentMatcher:
         # the template lacks costs EXTRA_COST (less: people add words, run sentences on).
         unordered = shared / np.maximum(shared + MISSING_COST * (t - shared) + EXTRA_COST * (q - shared), 1e-6)
         row = ORDER_WEIGHT * ordered + (1 - ORDER_WEIGHT) * unordered
+        if len(query) >= LONG_QUERY_CHARS:
+            # A long, rambling sentence (« ben là j'ai fait le test... et ça me met cent soixante-trois mais
+            # j'ai mangé un gâteau... »): a template found whole inside it counts, a little less than a match
+            # of the whole sentence. Short templates are left out: "remind" alone is inside too much.
+            inside = process.cdist([query], self.encoded, scorer=fuzz.partial_ratio, dtype=np.float32,
+                                   workers=1)[0] / 100
+            row = np.maximum(row, np.where(self.lengths >= PARTIAL_MIN_CHARS, inside * PARTIAL_FACTOR, 0))
         best = np.maximum.reduceat(row, self._starts)
         results = []
         for k, start in enumerate(self._starts):

@@ -9,7 +9,7 @@ word lives in this file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 from text_to_num import alpha2digit
@@ -33,6 +33,8 @@ class NumberLexicon:
     units: dict[GlucoseUnit, PhraseSet]  #: phrases naming each unit
     number_neighbours: PhraseSet  #: words after which an isolated small word is a number (units, hours...)
     default_unit: GlucoseUnit  #: unit of a bare small value when the profile gives none
+    words: frozenset[str] = frozenset()  #: every number word (accent-folded)
+    homophones: dict[str, str] = field(default_factory=dict)  #: « vin » -> « vingt », next to a number only
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class GlucoseValue:
 
 def tokens_with_digits(cleaned: str, lex: NumberLexicon) -> list[str]:
     """Cleaned text -> accent-folded tokens, spelled numbers turned to digits where they are numbers."""
+    if lex.homophones:
+        cleaned = _fix_homophones(cleaned, lex)
     try:
         converted = alpha2digit(cleaned, lex.lang)
     except Exception:  # text2num is strict about odd input; the words then stay words
@@ -66,6 +70,24 @@ def tokens_with_digits(cleaned: str, lex: NumberLexicon) -> list[str]:
                 or nxt in lex.small or lex.number_neighbours.match(tokens, i + 1):
             out[i] = str(lex.small[token])
     return out
+
+
+def _fix_homophones(cleaned: str, lex: NumberLexicon) -> str:
+    """A recogniser writes « quatre vin dix », « cent vin »: a number word's sound-alike, fixed only where a
+    number stands next to it (« un verre de vin » stays wine)."""
+    tokens = cleaned.split()
+    folded = [fold_accents(t) for t in tokens]
+
+    def numberish(k: int) -> bool:
+        return 0 <= k < len(tokens) and (folded[k] in lex.words or folded[k][:1].isdigit()
+                                         or lex.number_neighbours.match(folded, k) > 0)
+
+    changed = False
+    for i, word in enumerate(folded):
+        if word in lex.homophones and (numberish(i - 1) or numberish(i + 1)):
+            tokens[i] = lex.homophones[word]
+            changed = True
+    return " ".join(tokens) if changed else cleaned
 
 
 def find_glucose(tokens: Sequence[str], lex: NumberLexicon, meter_unit: GlucoseUnit | None,

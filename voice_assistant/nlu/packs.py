@@ -19,7 +19,7 @@ import yaml
 from voice_assistant.health.glucose import GlucoseUnit
 from voice_assistant.nlu import templates
 from voice_assistant.nlu.normalize import clean, fold_accents
-from voice_assistant.nlu.numbers import NumberLexicon
+from voice_assistant.nlu.numbers import NumberLexicon, tokens_with_digits
 from voice_assistant.nlu.spans import Phrase, PhraseSet
 from voice_assistant.nlu.times import TimeLexicon
 
@@ -263,6 +263,8 @@ def compile_pack(data: dict, path: Path) -> Pack:
     neighbours += phrase_list(time_section.get("hour_words"), "time.hour_words")
     neighbours += phrase_list(time_section.get("am"), "time.am") + phrase_list(time_section.get("pm"), "time.pm")
     small = {fold_accents(str(k)).lower(): int(v) for k, v in _plain(numbers.get("small") or {}).items()}
+    number_words = frozenset(w for p in phrase_list(numbers.get("words"), "numbers.words") for w in p)
+    homophones = {fold_accents(str(k)).lower(): str(v) for k, v in _plain(numbers.get("homophones") or {}).items()}
     pair_unit = numbers.get("pair_shorthand_unit")
     number_lex = NumberLexicon(
         lang=lang,
@@ -276,8 +278,9 @@ def compile_pack(data: dict, path: Path) -> Pack:
         units=units,
         number_neighbours=PhraseSet(neighbours),
         default_unit=unit(settings.get("default_glucose_unit", "mg/dL"), "settings.default_glucose_unit"),
+        words=number_words,
+        homophones=homophones,
     )
-    number_words = frozenset(w for p in phrase_list(numbers.get("words"), "numbers.words") for w in p)
 
     # --- slot lists
     lists_raw = data.get("lists") or {}
@@ -299,7 +302,10 @@ def compile_pack(data: dict, path: Path) -> Pack:
             raise fail(f"list '{list_name}' has the name of a built-in slot", line=line)
 
     # --- expansion rules
-    norm = words
+    def norm(text: str) -> list[str]:
+        """Template words read like speech: « sept jours », "call nine one one" have their numbers as digits."""
+        return tokens_with_digits(clean(text), number_lex)
+
     rules_raw = data.get("expansion_rules") or {}
     if not isinstance(rules_raw, dict):
         raise fail("'expansion_rules' must be a mapping", line=lines.get("expansion_rules"))

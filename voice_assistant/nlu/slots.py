@@ -32,7 +32,8 @@ FUZZY_MIN_CHARS = 5
 DEFAULT = "default"
 MORE_TIMES = "more_times"  #: unmarked hours are times too: "lantus nine thirty"
 FEWER_TIMES = "fewer_times"  #: only times said with an hour word or a worded fraction (« et demie ») stay times
-READINGS = (DEFAULT, MORE_TIMES, FEWER_TIMES)
+WORDS_ONLY = "words_only"  #: bare small numbers stay words: « appelle le quinze », "call nine one one"
+READINGS = (DEFAULT, MORE_TIMES, FEWER_TIMES, WORDS_ONLY)
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,8 @@ class SlotExtractor:
                 spans.append(span)
                 taken.update(range(span.start, span.end))
         spans += find_glucose(tokens, self.pack.numbers, self.meter_unit, taken)
+        if reading == WORDS_ONLY:
+            spans = [s for s in spans if s.certain or s.slot not in ("glucose", "time")]
         spans.sort(key=lambda s: s.start)
 
         out: list[str] = []

@@ -39,11 +39,23 @@ def find_times(tokens: Sequence[str], lex: TimeLexicon, bare: bool = False) -> l
     while i < len(tokens):
         span = _time_at(tokens, i, lex, bare)
         if span:
-            spans.append(span)
+            spans.append(_evening_said_before(tokens, span, lex))
             i = span.end
         else:
             i += 1
     return spans
+
+
+def _evening_said_before(tokens: Sequence[str], span: Span, lex: TimeLexicon) -> Span:
+    """« le soir à neuf heures », "tonight at nine": the half of the day can come before the hour."""
+    hour, minute = (int(x) for x in span.value.split(":"))
+    if not 1 <= hour < 12 or span.info.get("day_part"):
+        return span
+    for k in range(max(0, span.start - 4), span.start):
+        if lex.pm.match(tokens, k) == span.start - k:
+            return Span(span.start, span.end, "time", _fmt(hour + 12, minute), span.certain,
+                        span.info | {"day_part": True})
+    return span
 
 
 def _fmt(hour: int, minute: int) -> str:
@@ -107,7 +119,7 @@ def _time_at(tokens: Sequence[str], i: int, lex: TimeLexicon, bare: bool) -> Spa
     if hour > 24:
         return None
     return Span(start, k, "time", _fmt(hour, minute), certain=certain,
-                info={"hour_word": bool(hour_word), "worded": marked_minutes})
+                info={"hour_word": bool(hour_word), "worded": marked_minutes, "day_part": day_part})
 
 
 def _base_hour(tokens: Sequence[str], k: int, lex: TimeLexicon) -> tuple[int, int] | None:

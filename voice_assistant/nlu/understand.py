@@ -10,7 +10,7 @@ from typing import Any
 
 from voice_assistant.nlu.matcher import IntentMatcher, IntentScore
 from voice_assistant.nlu.packs import SLOT_OUTPUT_NAMES, Pack, load_pack
-from voice_assistant.nlu.slots import FEWER_TIMES, MORE_TIMES, Extraction, SlotExtractor
+from voice_assistant.nlu.slots import FEWER_TIMES, MORE_TIMES, WORDS_ONLY, Extraction, SlotExtractor
 from voice_assistant.profile import Profile, default_profile
 
 NONE = "none"
@@ -52,12 +52,13 @@ class Understander:
         # The same numbers read as more or fewer times: kept only if it makes a clearly better sentence
         # for an intent that takes the slot it created ("lantus nine thirty" -> time; "one thirty three
         # this morning" after "my sugar was" -> glucose).
-        for reading, slot in ((MORE_TIMES, "time"), (FEWER_TIMES, "glucose")):
+        for reading, slot in ((MORE_TIMES, "time"), (FEWER_TIMES, "glucose"), (WORDS_ONLY, None)):
             other = self.extractor.extract(text or "", reading)
             if other.tokens == extraction.tokens:
                 continue
             other_scores = self._score(other)
-            if other_scores[0].score > scores[0].score + READING_MARGIN and slot in self.pack.intents[other_scores[0].intent].slots:
+            if other_scores[0].score > scores[0].score + READING_MARGIN and (
+                    slot is None or slot in self.pack.intents[other_scores[0].intent].slots):
                 extraction, scores = other, other_scores
         best = scores[0] if scores else IntentScore(NONE, 0.0, "")
         second = scores[1].score if len(scores) > 1 else 0.0
