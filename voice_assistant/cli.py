@@ -161,6 +161,15 @@ def readings(as_json: bool = typer.Option(False, "--json", help="Print a JSON li
                    f"\"{r.transcript}\"")
 
 
+def _mount_subcommands() -> None:
+    from voice_assistant.models import models_app
+
+    app.add_typer(models_app, name="models", help="List, install and remove speech models.")
+
+
+_mount_subcommands()
+
+
 def main() -> None:
     try:
         app()

@@ -48,18 +48,20 @@ class DialogueContext:
         return names[0] if names else med_id.replace("_", " ")
 
     def human_route(self) -> str:
-        """Who the patient can call: their caregiver and doctor by name, else the emergency number."""
+        """Who the patient can call: « votre fils Marc ou Docteur Martin », else the emergency number."""
         people = []
         for contact in (self.profile.caregiver, self.profile.doctor):
             if contact and contact.name:
                 relation = contact.relation.get(self.lang)
-                people.append(f"{relation}, {contact.name}" if relation else contact.name)
+                people.append(self.say("speech.contact", relation=relation, name=contact.name) if relation
+                              else contact.name)
         if not people:
-            people.append(emergency_numbers(self.profile.country).primary)
-        return self.speech.join(people)
+            people.append(self.emergency_number())
+        return self.speech.join_or(people)
 
     def emergency_number(self) -> str:
-        return emergency_numbers(self.profile.country).primary
+        """The emergency number of the patient's country, in words: « quinze », "nine one one"."""
+        return self.speech.phone(emergency_numbers(self.profile.country).primary)
 
     def update_profile(self, profile: Profile) -> None:
         self.profile = profile

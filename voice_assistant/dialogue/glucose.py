@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from voice_assistant.dialogue.context import DialogueContext
 from voice_assistant.dialogue.state import VALUE, YES_NO, DraftReading, Pending, Reply
 from voice_assistant.health.glucose import GlucoseUnit
-from voice_assistant.health.safety import Plausibility, assess_glucose, check_plausibility, glucose_summary
+from voice_assistant.health.safety import (GlucoseAssessment, MeterExtreme, Plausibility, assess_glucose,
+                                           assess_meter_extreme, check_plausibility, glucose_summary)
 from voice_assistant.nlu import Understanding
 from voice_assistant.store import Alert, Reading
 
@@ -29,6 +30,8 @@ def draft_from(u: Understanding, context: str | None = None, asr_confidence: flo
 
 
 def log_glucose(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply:
+    if u.slots.get("meter_extreme") and "glucose_mg_dl" not in u.slots:
+        return meter_extreme(ctx, u, now)
     draft = draft_from(u, asr_confidence=asr_confidence)
     if draft is None:
         return ctx.ask(Pending(ASK_VALUE, ctx.say("glucose.ask_value"), VALUE,
@@ -38,19 +41,26 @@ def log_glucose(ctx: DialogueContext, u: Understanding, now: datetime, asr_confi
 
 def read_back(ctx: DialogueContext, draft: DraftReading, prefix_key: str | None = None) -> Reply:
     """Say the value back in the patient's own unit and words; store nothing until they say yes."""
-    value = ctx.speech.glucose(draft.mg_dl, draft.unit)
     verdict = check_plausibility(draft.mg_dl, draft.unit_said, draft.value_said)
     if verdict is Plausibility.QUESTION_RANGE:
-        return ctx.ask(Pending(ASK_VALUE, ctx.say("glucose.question_range", value=value), VALUE,
-                               {"context": draft.context}))
+        return _question_range(ctx, draft)
     if verdict is Plausibility.QUESTION_UNIT:
-        text = ctx.say("glucose.question_unit", value=value, unit_name=ctx.say(f"glucose.unit_names.{draft.unit.value}"))
+        # the bare number as said, then the unit it was taken in: « J'ai compris douze. C'est bien en ... ? »
+        text = ctx.say("glucose.question_unit", value=ctx.speech.number(draft.value_said),
+                       unit_name=ctx.say(f"glucose.unit_names.{draft.unit.value}"))
     else:
         context = ctx.say("glucose.read_back_context", context=ctx.speech.context(draft.context)) if draft.context else ""
-        text = ctx.say("glucose.read_back", value=value, context=context)
+        text = ctx.say("glucose.read_back", value=ctx.speech.glucose(draft.mg_dl, draft.unit), context=context)
     if prefix_key:
         text = ctx.say(prefix_key, read_back=text)
     return ctx.ask(Pending(CONFIRM, text, YES_NO, {"draft": draft}))
+
+
+def _question_range(ctx: DialogueContext, draft: DraftReading) -> Reply:
+    """Outside what a meter can show: never stored, the patient is asked to say it again."""
+    value = ctx.speech.glucose(draft.mg_dl, draft.unit)
+    return ctx.ask(Pending(ASK_VALUE, ctx.say("glucose.question_range", value=value), VALUE,
+                           {"context": draft.context}))
 
 
 def answer_confirmation(ctx: DialogueContext, u: Understanding, now: datetime,
@@ -58,10 +68,17 @@ def answer_confirmation(ctx: DialogueContext, u: Understanding, now: datetime,
     """The patient's answer to « C'est bien ça ? ». None: not an answer, let the manager handle it."""
     draft: DraftReading = ctx.pending.data["draft"]
     correction = draft_from(u, context=draft.context, asr_confidence=asr_confidence)
+    if u.intent == "affirm" and correction is not None and correction.mg_dl == draft.mg_dl:
+        correction = None  # « oui, un gramme vingt »: the same value again is a plain yes
     if correction is not None and u.intent in ("log_glucose", "deny", "affirm"):
         # « non, cent vingt-huit »: the new value replaces the first and is read back again
         return read_back(ctx, correction, prefix_key="glucose.corrected")
+    if u.slots.get("meter_extreme") and u.intent == "log_glucose":
+        return meter_extreme(ctx, u, now)
     if u.intent == "affirm":
+        if check_plausibility(draft.mg_dl, True, draft.value_said) is Plausibility.QUESTION_RANGE:
+            # the unit is now confirmed, but the value in it is out of range (« douze » grammes par litre)
+            return _question_range(ctx, draft)
         return save(ctx, draft, now)
     if u.intent == "deny":
         return ctx.ask(Pending(ASK_VALUE, ctx.say("glucose.ask_again"), VALUE, {"context": draft.context}))
@@ -70,6 +87,8 @@ def answer_confirmation(ctx: DialogueContext, u: Understanding, now: datetime,
 
 def answer_value(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply | None:
     draft = draft_from(u, context=ctx.pending.data.get("context"), asr_confidence=asr_confidence)
+    if draft is None and u.slots.get("meter_extreme"):
+        return meter_extreme(ctx, u, now)
     return read_back(ctx, draft) if draft else None
 
 
@@ -87,7 +106,22 @@ def save(ctx: DialogueContext, draft: DraftReading, now: datetime) -> Reply:
                                       reading_uuid=reading.uuid))
     events = ["reading_saved"] + (["alert_recorded"] if assessment.alert_kind else [])
     context = ctx.say("glucose.read_back_context", context=ctx.speech.context(draft.context)) if draft.context else ""
-    parts = [ctx.say("glucose.saved", value=ctx.speech.glucose(draft.mg_dl, draft.unit), context=context)]
+    saved = ctx.say("glucose.saved", value=ctx.speech.glucose(draft.mg_dl, draft.unit), context=context)
+    return _advise(ctx, assessment, now, [saved], events)
+
+
+def meter_extreme(ctx: DialogueContext, u: Understanding, now: datetime) -> Reply:
+    """« mon lecteur affiche LO »: no number to store, but the guidance comes at once and the team is told."""
+    extreme = MeterExtreme(u.slots["meter_extreme"])
+    assessment = assess_meter_extreme(extreme)
+    ctx.store.add_alert(Alert(kind=assessment.alert_kind.value, message=u.text, at=now))
+    said = ctx.say("glucose.meter_hi" if extreme is MeterExtreme.HI else "glucose.meter_lo")
+    return _advise(ctx, assessment, now, [said], ["meter_extreme", "alert_recorded"], alert_said=True)
+
+
+def _advise(ctx: DialogueContext, assessment: GlucoseAssessment, now: datetime, parts: list[str],
+            events: list[str], alert_said: bool = False) -> Reply:
+    """What to do about the value: fast sugar, the emergency number, the clinician's high instruction."""
     if assessment.advise_fast_sugar:
         parts.append(ctx.say("safety.low"))
     if assessment.advise_emergency_call:
@@ -99,6 +133,8 @@ def save(ctx: DialogueContext, draft: DraftReading, now: datetime) -> Reply:
     if assessment.use_high_instruction:
         instruction = ctx.profile.high_glucose_instruction.get(ctx.lang, "")
         parts.append(ctx.say("safety.high", instruction=instruction).strip())
+    if alert_said and not assessment.advise_emergency_call:
+        parts.append(ctx.say("safety.alert_recorded"))
     if assessment.offer_recheck_reminder_minutes:
         at = now + timedelta(minutes=assessment.offer_recheck_reminder_minutes)
         parts.append(ctx.say("safety.offer_recheck"))
@@ -141,13 +177,13 @@ def history(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidenc
         return ctx.tell(ctx.say("history.none_in_period", period=s.period(period)))
     count_words = (ctx.say("history.one_reading") if len(readings) == 1
                    else ctx.say("history.many_readings", count=s.number(len(readings))))
-    if period in ("today", "yesterday") and len(readings) <= 4:
-        values = s.join([f"{s.glucose(r.glucose_mg_dl, unit)}, {s.when(r.measured_at, now)}"
-                         for r in reversed(readings)])
-        return ctx.tell(ctx.say("history.day", period=s.period(period).capitalize(), count_words=count_words,
+    if len(readings) == 1 or (period in ("today", "yesterday") and len(readings) <= 4):
+        values = s.join([ctx.say("history.item", value=s.glucose(r.glucose_mg_dl, unit),
+                                 when=s.when(r.measured_at, now)) for r in reversed(readings)])
+        return ctx.tell(ctx.say("history.day", period=s.period_phrase(period), count_words=count_words,
                                 values=values))
     summary = glucose_summary([r.glucose_mg_dl for r in readings], ctx.profile.glucose_targets)
-    text = ctx.say("history.summary", period=s.period(period), count_words=count_words,
+    text = ctx.say("history.summary", period=s.period_phrase(period), count_words=count_words,
                    average=s.glucose(summary.average, unit), lowest=s.glucose(summary.lowest, unit),
                    highest=s.glucose(summary.highest, unit))
     if summary.time_in_range_percent is not None and len(readings) > 1:

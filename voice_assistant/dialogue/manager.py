@@ -7,7 +7,7 @@ no-answer timer; the domain handlers (glucose, reminders) do the rest. Nothing r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable
 
@@ -15,7 +15,8 @@ from voice_assistant.dialogue import glucose, reminders
 from voice_assistant.dialogue.context import DialogueContext
 from voice_assistant.dialogue.prompts import Prompts, load_prompts
 from voice_assistant.dialogue.state import ANYTHING, Pending, Reply, Turn
-from voice_assistant.nlu import NONE, Understander, Understanding
+from voice_assistant.nlu import NONE, SMALL_TALK, Understander, Understanding
+from voice_assistant.nlu.slots import MORE_TIMES
 from voice_assistant.profile import MAX_WPM, MIN_WPM, Profile
 from voice_assistant.store import Alert, Store
 
@@ -84,7 +85,7 @@ class DialogueManager:
         return self._spoken(Reply(self.ctx.say("welcome", name=self.profile.name)), now)
 
     def handle(self, text: str, now: datetime, asr_confidence: float | None = None) -> Turn:
-        u = self.understander.understand(text)
+        u = self._in_context(self.understander.understand(text))
         reply = self._reply(u, now, asr_confidence)
         return Turn(heard=text, understanding=u, reply=self._spoken(reply, now))
 
@@ -99,8 +100,33 @@ class DialogueManager:
             return self._spoken(Reply(self.ctx.say("reprompt", question=pending.question), pending.expects), now)
         if pending.reprompted and silent >= self.timing.give_up_after_s:
             self.ctx.pending = None
-            return self._spoken(Reply(self.ctx.say("gone_quiet"), ANYTHING, ("gave_up",)), now)
+            # a value or a reminder read back but never confirmed is dropped: the patient must know
+            key = "gone_quiet_unsaved" if pending.kind in (glucose.CONFIRM, reminders.CONFIRM) else "gone_quiet"
+            return self._spoken(Reply(self.ctx.say(key), ANYTHING, ("gave_up",)), now)
         return None
+
+    def _in_context(self, u: Understanding) -> Understanding:
+        """Read an answer in the light of the open question: when a reminder's time is awaited, a bare
+        number (« à neuf », "no, at nine") is that time, not a glucose value in the patient's meter unit."""
+        pending = self.ctx.pending
+        if pending is None or "time" in u.slots or u.intent != "log_glucose":
+            return u
+        awaits_time = pending.kind == reminders.CONFIRM or (
+            pending.kind == reminders.ASK_SLOTS and "medication" in pending.data)
+        said = u.said.get("glucose")
+        extractor = getattr(self.understander, "extractor", None)
+        if not awaits_time or not said or said["unit_said"] or extractor is None:
+            return u
+        as_times = extractor.extract(u.text, MORE_TIMES)
+        time = as_times.first("time")
+        if time is None:
+            return u
+        # "my sugar is one twenty" stays a reading: the words around the number speak of glucose
+        rest = " ".join(as_times.words[:time.start] + as_times.words[time.end:])
+        if rest and self.understander.understand(rest).intent in ("log_glucose", "glucose_history"):
+            return u
+        slots = {k: v for k, v in u.slots.items() if k != "glucose_mg_dl"} | {"time": time.value}
+        return replace(u, intent="set_medication_reminder", slots=slots, said={})
 
     # --- the turn ----------------------------------------------------------------------------------
 
@@ -110,8 +136,11 @@ class DialogueManager:
         if u.intent in ("emergency", "dosing_question", "repeat", "speak_slower", "speak_faster", "help"):
             ctx.misses = 0
             return self.handlers[u.intent](ctx, u, now, asr_confidence)
+        if u.matched == SMALL_TALK:  # « bonjour », "thank you": not a miss; say what can be said next
+            return self._with_question(ctx, ctx.say("listening")) if ctx.pending else Reply(ctx.say("listening"))
         if ctx.pending is not None:
             if u.intent == "cancel":
+                ctx.misses = 0
                 return self._cancel(ctx, u, now, asr_confidence)
             answer = self.answers[ctx.pending.kind](ctx, u, now, asr_confidence)
             if answer is not None:
@@ -129,7 +158,9 @@ class DialogueManager:
         ctx = self.ctx
         ctx.misses += 1
         if ctx.misses >= 2:
-            text = ctx.say("not_understood_again", human=ctx.human_route())
+            # two misses in a row: the examples that fit the moment, and a person to call
+            examples = ctx.say(self._help_key(ctx.pending)) if ctx.pending else ctx.say("help.idle")
+            text = ctx.say("not_understood_again", examples=examples, human=ctx.human_route())
         elif pending_question:
             text = f"{ctx.say('confirm_yes_no')} {pending_question}" if ctx.pending.expects == "yes_no" \
                 else pending_question
@@ -150,20 +181,31 @@ class DialogueManager:
 
     # --- conversation controls -----------------------------------------------------------------------
 
+    def _help_key(self, pending: Pending) -> str:
+        if pending.kind in (glucose.CONFIRM, reminders.CONFIRM):
+            return "help.confirm"
+        if pending.expects == "yes_no":
+            return "help.yes_no"
+        if pending.kind == reminders.ASK_SLOTS:
+            return "help.ask_time" if "medication" in pending.data else "help.ask_medication"
+        if pending.kind == reminders.ASK_SLOTS + "_cancel":
+            return "help.cancel_which"
+        if pending.kind == reminders.ASK_TAKEN_WHICH:
+            return "help.ask_medication"
+        return "help.ask_value"
+
     def _help(self, ctx: DialogueContext, u, now, asr) -> Reply:
         pending = ctx.pending
         if pending is None:
             return Reply(ctx.say("help.idle"))
-        if pending.expects == "yes_no":
-            key = "help.confirm"
-        elif pending.kind == reminders.ASK_SLOTS and "medication" not in pending.data:
-            key = "help.ask_medication"
-        elif pending.kind == reminders.ASK_SLOTS:
-            key = "help.ask_time"
-        else:
-            key = "help.ask_value"
         example = ctx.medication_name(self.profile.medications[0].id) if self.profile.medications else ""
-        return Reply(f"{ctx.say(key, example=example)} {pending.question}", pending.expects)
+        return self._with_question(ctx, ctx.say(self._help_key(pending), example=example))
+
+    def _with_question(self, ctx: DialogueContext, text: str, *events: str) -> Reply:
+        """A reply given while a question is open ends with that question, so the patient knows it still is."""
+        if ctx.pending is None:
+            return Reply(text, ANYTHING, events)
+        return Reply(f"{text} {ctx.pending.question}", ctx.pending.expects, events)
 
     def _repeat(self, ctx: DialogueContext, u, now, asr) -> Reply:
         if ctx.last_reply is None:
@@ -174,11 +216,11 @@ class DialogueManager:
         current = self.profile.words_per_minute
         target = max(MIN_WPM, min(MAX_WPM, current + step))
         if target == current:
-            return Reply(ctx.say("rate.slowest" if step < 0 else "rate.fastest"), self.expects,
-                         ("rate_unchanged",))
+            return self._with_question(ctx, ctx.say("rate.slowest" if step < 0 else "rate.fastest"),
+                                       "rate_unchanged")
         ctx.update_profile(self.profile.with_speech_rate(target))
         key = "rate.slower" if step < 0 else "rate.faster"
-        return Reply(ctx.say(key, example=ctx.say("speech.rate_example")), self.expects, ("rate_changed",))
+        return self._with_question(ctx, ctx.say(key, example=ctx.say("speech.rate_example")), "rate_changed")
 
     def _slower(self, ctx, u, now, asr) -> Reply:
         return self._rate(ctx, -RATE_STEP)
@@ -204,10 +246,12 @@ class DialogueManager:
         return ctx.tell(f"{text} {ctx.say('safety.alert_recorded')}", "alert_recorded")
 
     def _dosing(self, ctx: DialogueContext, u, now, asr) -> Reply:
-        return Reply(ctx.say("safety.dosing", human=ctx.human_route()), self.expects)
+        return self._with_question(ctx, ctx.say("safety.dosing", human=ctx.human_route()), "dosing_referral")
 
     def _labs(self, ctx: DialogueContext, u, now, asr) -> Reply:
         released = [r for r in ctx.store.lab_results() if r.report_status in ("final", "amended", "corrected")]
         if not released:
             return ctx.tell(ctx.say("labs.none"))
+        if len(released) == 1:
+            return ctx.tell(ctx.say("labs.available_one"))
         return ctx.tell(ctx.say("labs.available", count=ctx.speech.number(len(released))))

@@ -109,10 +109,23 @@ class Speech:
                               cents=cents_words, number=self.number(value))
         return self.p.say(f"speech.units.{unit.value}", number=self.number(value))
 
+    def phone(self, number: str) -> str:
+        """An emergency or phone number as it is said: « quinze », « cent douze », "nine one one"."""
+        known = self.p.raw("speech.phone_numbers")
+        if number in known:
+            return known[number]
+        return " ".join(num2words(int(d), lang=self.lang) for d in number if d.isdigit())
+
+    def _feminine(self, words: str) -> str:
+        """« vingt et une heures », « huit heures une »: hours and minutes are feminine in some languages."""
+        one, feminine = self.p.raw("speech.one"), self.p.raw("speech.one_feminine")
+        head, _, last = words.rpartition(" ")
+        return f"{head} {feminine}".strip() if last == one else words
+
     def time(self, hhmm: str, with_day_part: bool = True) -> str:
         hour, minute = (int(x) for x in hhmm.split(":"))
         t = self.p.raw("speech.time")
-        minutes = self.number(minute)
+        minutes = self._feminine(self.number(minute))
         if minute and minute < 10 and "minutes_under_ten" in t:
             minutes = t["minutes_under_ten"].format(minutes=minutes)
         if hour == 12 and minute == 0:
@@ -133,7 +146,8 @@ class Speech:
             key = "one_with_minutes" if minute else "one_oclock"
         else:
             key = "with_minutes" if minute else "on_the_hour"
-        return t[key].format(hour=self.number(spoken_hour), minutes=minutes, day_part=day_part).strip()
+        return t[key].format(hour=self._feminine(self.number(spoken_hour)), minutes=minutes,
+                             day_part=day_part).strip()
 
     def when(self, moment: datetime, now: datetime) -> str:
         """« ce matin à sept heures quarante », "last night at ten in the evening", « lundi à ... »."""
@@ -157,10 +171,18 @@ class Speech:
     def period(self, period: str) -> str:
         return self.p.raw(f"speech.periods.{period}")
 
-    def join(self, items: list[str]) -> str:
+    def period_phrase(self, period: str) -> str:
+        """The period as it opens a sentence: « Aujourd'hui », "In the last seven days"."""
+        words = self.period(period)
+        return words[:1].upper() + words[1:]
+
+    def join(self, items: list[str], last: str = "speech.list_and") -> str:
         if len(items) <= 1:
             return "".join(items)
-        return ", ".join(items[:-1]) + self.p.raw("speech.list_and") + items[-1]
+        return ", ".join(items[:-1]) + self.p.raw(last) + items[-1]
+
+    def join_or(self, items: list[str]) -> str:
+        return self.join(items, "speech.list_or")
 
 
 def _day_part(hour: int) -> str:

@@ -85,9 +85,10 @@ def cancel_reminder(ctx: DialogueContext, u: Understanding, now: datetime, asr_c
                 and (not time or r.time_of_day == time)]
     if not active:
         return ctx.tell(ctx.say("reminders.none"))
-    if not (medication or time):
-        return ctx.ask(Pending(ASK_SLOTS + "_cancel", ctx.say("reminders.cancel_which", items=_items(ctx, active)),
-                               VALUE))
+    if not (medication or time) and len(active) == 1:
+        matching = active  # only one it can be: read it back
+    elif not (medication or time):
+        return ctx.ask(Pending(ASK_SLOTS + "_cancel", ctx.say("reminders.cancel_which", list=_list_text(ctx)), VALUE))
     if not matching:
         return ctx.tell(ctx.say("reminders.cancel_none", list=_list_text(ctx)))
     if len(matching) == 1:
@@ -118,26 +119,37 @@ def answer_cancel_confirmation(ctx: DialogueContext, u: Understanding, now: date
         return ctx.tell(ctx.say("reminders.cancelled_many", count=ctx.speech.number(len(cancelled))),
                         "reminder_cancelled")
     if u.intent == "deny":
-        return ctx.tell(ctx.say("cancelled"))
+        return ctx.tell(ctx.say("reminders.cancel_kept"))
     return None
 
 
 def medication_taken(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply:
     medication = u.slots.get("medication")
+    at = _taken_at(ctx, u.slots.get("time"), now)
     if not medication:
-        return ctx.ask(Pending(ASK_TAKEN_WHICH, ctx.say("medication.taken_unknown"), VALUE))
-    return _record_taken(ctx, medication, now)
+        return ctx.ask(Pending(ASK_TAKEN_WHICH, ctx.say("medication.taken_which"), VALUE, {"at": at}))
+    return _record_taken(ctx, medication, at)
 
 
-def _record_taken(ctx: DialogueContext, medication: str, now: datetime) -> Reply:
-    ctx.store.add_medication_event(MedicationEvent(medication_id=medication, status="taken", at=now, source="voice"))
+def _taken_at(ctx: DialogueContext, time: str | None, now: datetime) -> datetime:
+    """« j'ai pris ma metformine à huit heures »: that time today if it has passed, else now."""
+    if not time:
+        return now
+    hour, minute = (int(x) for x in time.split(":"))
+    local = now.astimezone(ctx.profile.zone)
+    at = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return at if at <= local else now
+
+
+def _record_taken(ctx: DialogueContext, medication: str, at: datetime) -> Reply:
+    ctx.store.add_medication_event(MedicationEvent(medication_id=medication, status="taken", at=at, source="voice"))
     return ctx.tell(ctx.say("medication.taken", medication=ctx.medication_name(medication)), "dose_taken")
 
 
 def answer_taken_which(ctx: DialogueContext, u: Understanding, now: datetime,
                        asr_confidence: float | None) -> Reply | None:
     if u.slots.get("medication"):
-        return _record_taken(ctx, u.slots["medication"], now)
-    if u.intent in ("cancel", "deny"):
-        return ctx.tell(ctx.say("medication.taken_generic"))
+        return _record_taken(ctx, u.slots["medication"], ctx.pending.data.get("at", now))
+    if u.intent == "deny":
+        return ctx.tell(ctx.say("medication.taken_skipped"))
     return None

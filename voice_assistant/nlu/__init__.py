@@ -1,6 +1,6 @@
 """Understanding: text -> intent and normalised slots (see ../shared/spec/INTENTS.md)."""
 
 from voice_assistant.nlu.packs import Pack, PackError, load_pack
-from voice_assistant.nlu.understand import NONE, Understander, Understanding, understand
+from voice_assistant.nlu.understand import NONE, SMALL_TALK, Understander, Understanding, understand
 
-__all__ = ["NONE", "Pack", "PackError", "Understander", "Understanding", "load_pack", "understand"]
+__all__ = ["NONE", "SMALL_TALK", "Pack", "PackError", "Understander", "Understanding", "load_pack", "understand"]

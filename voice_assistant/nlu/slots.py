@@ -20,8 +20,11 @@ from voice_assistant.nlu.spans import LoosePhraseSet, Span
 from voice_assistant.nlu.times import find_times
 from voice_assistant.profile import Medication
 
-#: How close a heard word must be to a medication or lab test name (rapidfuzz ratio, 0-100).
-NAME_SIMILARITY = 84
+#: How close a heard word must be to a medication or lab test name (rapidfuzz ratio, 0-100): one wrong
+#: letter in a short name ("lantis" for "lantus") is 83, so short names get the lower bar.
+NAME_SIMILARITY = 86
+SHORT_NAME_SIMILARITY = 80
+SHORT_NAME_CHARS = 7
 #: Names shorter than this must be heard exactly: fuzzy matching "ldl" would find it everywhere.
 FUZZY_MIN_CHARS = 5
 
@@ -162,5 +165,7 @@ def _overlap(a: Span, b: Span) -> bool:
 
 @lru_cache(maxsize=4096)
 def _closest(word: str, keys: tuple[str, ...]) -> tuple[str, float] | None:
-    hit = process.extractOne(word, keys, scorer=fuzz.ratio, score_cutoff=NAME_SIMILARITY)
-    return (hit[0], hit[1]) if hit else None
+    hit = process.extractOne(word, keys, scorer=fuzz.ratio, score_cutoff=SHORT_NAME_SIMILARITY)
+    if hit is None or hit[1] < (SHORT_NAME_SIMILARITY if len(hit[0]) <= SHORT_NAME_CHARS else NAME_SIMILARITY):
+        return None
+    return hit[0], hit[1]

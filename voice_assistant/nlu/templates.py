@@ -86,9 +86,19 @@ def _parse_alt(tokens: list[str], pos: int, norm, text: str) -> tuple[Node, int]
 
 def _parse_seq(tokens: list[str], pos: int, norm, text: str) -> tuple[Node, int]:
     items: list[Node] = []
+    literal: list[str] = []  # plain words are normalised together: "call nine one one" -> "call 9 1 1"
+
+    def flush() -> None:
+        if literal:
+            words = tuple(norm(" ".join(literal)))
+            if words:
+                items.append(Words(words))
+            literal.clear()
+
     while pos < len(tokens) and tokens[pos] not in ("|", ")", "]"):
         tok = tokens[pos]
         if tok in ("(", "["):
+            flush()
             closing = ")" if tok == "(" else "]"
             inner, pos = _parse_alt(tokens, pos + 1, norm, text)
             if pos >= len(tokens) or tokens[pos] != closing:
@@ -96,22 +106,23 @@ def _parse_seq(tokens: list[str], pos: int, norm, text: str) -> tuple[Node, int]
             pos += 1
             items.append(inner if tok == "(" else Alt((inner, Seq(()))))
         elif tok.startswith("{"):
+            flush()
             name = tok[1:-1].strip()
             if not name:
                 raise TemplateError(f"empty slot reference {{}} in template: {text}")
             items.append(SlotRef(name))
             pos += 1
         elif tok.startswith("<"):
+            flush()
             name = tok[1:-1].strip()
             if not name:
                 raise TemplateError(f"empty rule reference <> in template: {text}")
             items.append(RuleRef(name))
             pos += 1
         else:
-            words = tuple(norm(tok))
-            if words:
-                items.append(Words(words))
+            literal.append(tok)
             pos += 1
+    flush()
     return (items[0] if len(items) == 1 else Seq(tuple(items))), pos
 
 

@@ -14,6 +14,8 @@ from voice_assistant.nlu.slots import FEWER_TIMES, MORE_TIMES, WORDS_ONLY, Extra
 from voice_assistant.profile import Profile, default_profile
 
 NONE = "none"
+#: `matched` of an utterance made only of politeness and hesitation (« bonjour », "thank you", « euh »).
+SMALL_TALK = "small_talk"
 TIE_BREAK = 0.001
 #: How much better another reading of the numbers must make the sentence before it is preferred.
 READING_MARGIN = 0.05
@@ -48,6 +50,8 @@ class Understander:
 
     def understand(self, text: str) -> Understanding:
         extraction = self.extractor.extract(text or "")
+        if not extraction.tokens:
+            return Understanding(NONE, {}, 1.0, text, matched=SMALL_TALK if (text or "").strip() else NONE)
         scores = self._score(extraction)
         # The same numbers read as more or fewer times: kept only if it makes a clearly better sentence
         # for an intent that takes the slot it created ("lantus nine thirty" -> time; "one thirty three
@@ -64,7 +68,9 @@ class Understander:
         second = scores[1].score if len(scores) > 1 else 0.0
         confidence = calibrate(best.score, second)
         alternatives = tuple((s.intent, round(s.score, 3)) for s in scores[1:3])
-        if best.score < self.pack.threshold or best.intent == NONE:
+        if best.intent == NONE:  # the pack's own out-of-scope sentences: confidently out of scope
+            return Understanding(NONE, {}, confidence, text, {}, alternatives, NONE)
+        if best.score < self.pack.threshold:
             return Understanding(NONE, {}, round(1.0 - confidence, 3), text, {}, alternatives, best.intent)
         slots, said = self._slots_for(best.intent, extraction)
         return Understanding(best.intent, slots, confidence, text, said, alternatives, best.intent)
