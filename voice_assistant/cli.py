@@ -161,10 +161,36 @@ def readings(as_json: bool = typer.Option(False, "--json", help="Print a JSON li
                    f"\"{r.transcript}\"")
 
 
+labs_app = typer.Typer(help="Laboratory results: import FHIR files; only released results are ever read.",
+                       no_args_is_help=True)
+
+
+@labs_app.command("import")
+def labs_import(
+    file: Path = typer.Argument(..., help="FHIR R4 JSON: a Bundle (DiagnosticReport + Observations) or Observations."),
+    as_json: bool = typer.Option(False, "--json", help="Print the import report as JSON."),
+) -> None:
+    """Import lab results; importing the same file twice changes nothing."""
+    from voice_assistant.labs import LabImportError, import_fhir
+    from voice_assistant.store import StoreError
+
+    store = _open_store()
+    try:
+        report = import_fhir(file, store)
+    except (LabImportError, StoreError) as exc:
+        _fail(str(exc), 1)
+    finally:
+        store.close()
+    typer.echo(json.dumps(report.as_dict(), ensure_ascii=False) if as_json else report.describe())
+    for warning in report.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+
+
 def _mount_subcommands() -> None:
     from voice_assistant.models import models_app
 
     app.add_typer(models_app, name="models", help="List, install and remove speech models.")
+    app.add_typer(labs_app, name="labs")
 
 
 _mount_subcommands()

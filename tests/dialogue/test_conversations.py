@@ -930,21 +930,6 @@ def test_medication_taken_at_an_earlier_time_today(chat, store):
     assert event.at == c.now.replace(hour=7, minute=0)
 
 
-@pytest.mark.parametrize("lang, ask, none, one, two", [
-    ("fr", "lis mes résultats", "Vous n'avez pas de résultat d'analyse disponible pour le moment.",
-     "Vous avez un résultat disponible.", "Vous avez deux résultats disponibles."),
-    ("en", "read my lab results", "You have no lab results available for now.", "You have one result available.",
-     "You have two results available."),
-])
-def test_lab_results_are_counted(chat, store, lang, ask, none, one, two):
-    c = chat(lang)
-    assert c.say(ask) == none
-    for n, answer in ((1, one), (2, two)):
-        store.upsert_lab_result(LabResult(id=f"obs-{n}", report_status="final", loinc="4548-4", display="HbA1c",
-                                          effective_at="2025-03-01", value=7.1, unit="%"))
-        assert c.say(ask).startswith(answer)
-
-
 # --- a whole morning, both languages -----------------------------------------------------------------------
 
 SCRIPTS = {

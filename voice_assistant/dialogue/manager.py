@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable
 
-from voice_assistant.dialogue import glucose, reminders
+from voice_assistant.dialogue import glucose, labs, reminders
 from voice_assistant.dialogue.context import DialogueContext
 from voice_assistant.dialogue.prompts import Prompts, load_prompts
 from voice_assistant.dialogue.state import ANYTHING, Pending, Reply, Turn
@@ -50,7 +50,9 @@ class DialogueManager:
             "list_reminders": reminders.list_reminders,
             "cancel_reminder": reminders.cancel_reminder,
             "medication_taken": reminders.medication_taken,
-            "read_lab_results": self._labs,
+            "read_lab_results": labs.read_results,
+            "next": labs.nothing_to_browse,
+            "previous": labs.nothing_to_browse,
             "emergency": self._emergency,
             "dosing_question": self._dosing,
             "help": self._help,
@@ -71,6 +73,7 @@ class DialogueManager:
             reminders.ASK_SLOTS + "_cancel": reminders.answer_cancel_which,
             reminders.CONFIRM_CANCEL: reminders.answer_cancel_confirmation,
             reminders.ASK_TAKEN_WHICH: reminders.answer_taken_which,
+            labs.BROWSING: labs.answer_browsing,
         }
 
     @property
@@ -92,8 +95,8 @@ class DialogueManager:
     def tick(self, now: datetime) -> Reply | None:
         """Called while nothing is heard: re-prompt once after a silence, then go back to waiting."""
         pending = self.ctx.pending
-        if pending is None or self.last_spoken_at is None:
-            return None
+        if pending is None or pending.expects == ANYTHING or self.last_spoken_at is None:
+            return None  # a list being read (lab results) waits quietly for « suivant »
         silent = (now - self.last_spoken_at).total_seconds()
         if not pending.reprompted and silent >= self.timing.reprompt_after_s:
             pending.reprompted = True
@@ -137,7 +140,7 @@ class DialogueManager:
             ctx.misses = 0
             return self.handlers[u.intent](ctx, u, now, asr_confidence)
         if u.matched == SMALL_TALK:  # « bonjour », "thank you": not a miss; say what can be said next
-            return self._with_question(ctx, ctx.say("listening")) if ctx.pending else Reply(ctx.say("listening"))
+            return self._with_question(ctx, ctx.say("listening"))
         if ctx.pending is not None:
             if u.intent == "cancel":
                 ctx.misses = 0
@@ -146,7 +149,9 @@ class DialogueManager:
             if answer is not None:
                 ctx.misses = 0
                 return answer
-            if u.intent in (NONE, "affirm", "deny"):
+            if ctx.pending.expects == ANYTHING:
+                ctx.pending = None  # a list being read is simply left: no question to ask again
+            elif u.intent in (NONE, "affirm", "deny"):
                 return self._miss(u, pending_question=ctx.pending.question)
             ctx.pending = None  # the patient moved on to another request: the open question is dropped
         if u.intent == NONE:
@@ -203,7 +208,7 @@ class DialogueManager:
 
     def _with_question(self, ctx: DialogueContext, text: str, *events: str) -> Reply:
         """A reply given while a question is open ends with that question, so the patient knows it still is."""
-        if ctx.pending is None:
+        if ctx.pending is None or ctx.pending.expects == ANYTHING:
             return Reply(text, ANYTHING, events)
         return Reply(f"{text} {ctx.pending.question}", ctx.pending.expects, events)
 
@@ -231,6 +236,8 @@ class DialogueManager:
     def _cancel(self, ctx: DialogueContext, u, now, asr) -> Reply:
         if ctx.pending is None:
             return Reply(ctx.say("nothing_to_cancel"))
+        if ctx.pending.kind == labs.BROWSING:
+            return ctx.tell(ctx.say("labs.stopped"))
         return ctx.tell(ctx.say("cancelled"), "cancelled")
 
     def _stray_yes_no(self, ctx: DialogueContext, u, now, asr) -> Reply:
@@ -247,11 +254,3 @@ class DialogueManager:
 
     def _dosing(self, ctx: DialogueContext, u, now, asr) -> Reply:
         return self._with_question(ctx, ctx.say("safety.dosing", human=ctx.human_route()), "dosing_referral")
-
-    def _labs(self, ctx: DialogueContext, u, now, asr) -> Reply:
-        released = [r for r in ctx.store.lab_results() if r.report_status in ("final", "amended", "corrected")]
-        if not released:
-            return ctx.tell(ctx.say("labs.none"))
-        if len(released) == 1:
-            return ctx.tell(ctx.say("labs.available_one"))
-        return ctx.tell(ctx.say("labs.available", count=ctx.speech.number(len(released))))

@@ -1,0 +1,63 @@
+"""Reading released lab results aloud: a summary first, then one result per turn.
+
+What may be said is decided by `voice_assistant.labs` (the disclosure gate): preliminary results are
+never read, and with the patient's "doctor first" choice abnormal values are only announced.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from voice_assistant.dialogue.context import DialogueContext
+from voice_assistant.dialogue.state import ANYTHING, Pending, Reply
+from voice_assistant.labs import LabPresentation, load_lab_pack, present
+from voice_assistant.nlu import Understanding
+
+BROWSING = "labs_browsing"
+
+
+def _presentation(ctx: DialogueContext, now: datetime) -> LabPresentation:
+    return present(ctx.store.lab_results(), load_lab_pack(ctx.lang), ctx.speech,
+                   doctor_only=ctx.profile.abnormal_labs_with_doctor_only,
+                   today=now.astimezone(ctx.profile.zone).date())
+
+
+def _browse(ctx: DialogueContext, text: str, cursor: int, presentation: LabPresentation) -> Reply:
+    """Keep the list open: « suivant », « précédent » and a test name move in it; anything else leaves it."""
+    return ctx.ask(Pending(BROWSING, text, ANYTHING, {"cursor": cursor, "presentation": presentation}), text)
+
+
+def read_results(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply:
+    presentation = _presentation(ctx, now)
+    test = u.slots.get("test")
+    if test:
+        index = presentation.index_of(test)
+        return _browse(ctx, presentation.about(test), index if index is not None else -1, presentation)
+    if not presentation.items:
+        return ctx.tell(presentation.summary)
+    return _browse(ctx, presentation.summary, -1, presentation)
+
+
+def answer_browsing(ctx: DialogueContext, u: Understanding, now: datetime,
+                    asr_confidence: float | None) -> Reply | None:
+    data = ctx.pending.data
+    presentation: LabPresentation = data["presentation"]
+    cursor: int = data["cursor"]
+    if u.intent in ("next", "affirm"):
+        if cursor + 1 >= len(presentation.items):
+            return ctx.tell(presentation.end_of_list)
+        return _browse(ctx, presentation.say_item(cursor + 1), cursor + 1, presentation)
+    if u.intent == "previous":
+        if cursor <= 0:
+            return _browse(ctx, presentation.start_of_list, max(cursor, 0) if cursor >= 0 else -1, presentation)
+        return _browse(ctx, presentation.say_item(cursor - 1), cursor - 1, presentation)
+    if u.intent == "read_lab_results" and u.slots.get("test"):
+        return read_results(ctx, u, now, asr_confidence)
+    if u.intent == "deny":
+        return ctx.tell(ctx.say("labs.stopped"))
+    return None
+
+
+def nothing_to_browse(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply:
+    """« suivant » with no list open."""
+    return Reply(ctx.say("help.idle"))

