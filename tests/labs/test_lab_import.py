@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import (
+from labkit import (
     EN_BUNDLE,
     FIXTURES,
     FR_BUNDLE,

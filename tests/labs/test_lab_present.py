@@ -6,7 +6,7 @@ import re
 from datetime import date
 
 import pytest
-from conftest import EN_BUNDLE, FR_BUNDLE, OBSERVATIONS_ONLY, SINGLE_OBSERVATION, VALID_FILES, pack, speech
+from labkit import EN_BUNDLE, FR_BUNDLE, OBSERVATIONS_ONLY, SINGLE_OBSERVATION, VALID_FILES, pack, speech
 
 from voice_assistant.labs import import_fhir, is_released, present
 from voice_assistant.labs.gate import comparator

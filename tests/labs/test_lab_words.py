@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import FIXTURES, VALID_FILES, load_json, pack
+from labkit import FIXTURES, VALID_FILES, load_json, pack
 
 from voice_assistant.labs import LabPackError, load_lab_pack
 from voice_assistant.nlu.packs import REPO_ROOT
