@@ -186,11 +186,70 @@ def labs_import(
         typer.echo(f"warning: {warning}", err=True)
 
 
+reminders_app = typer.Typer(help="Medication reminders: what is set, and what would be said when.",
+                            no_args_is_help=True)
+
+
+@reminders_app.command("list")
+def reminders_list(as_json: bool = typer.Option(False, "--json", help="Print a JSON list.")) -> None:
+    """The active reminders, each with its next time."""
+    from datetime import datetime
+
+    from voice_assistant.reminders import ReminderEngine
+
+    profile = _profile()
+    store = _open_store()
+    try:
+        rows = ReminderEngine(store, profile).listing(datetime.now(profile.zone))
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    if not rows:
+        typer.echo("No reminders.")
+    for row in rows:
+        nxt = (row.get("next") or {}).get("at", "-")
+        typer.echo(f"{row['time_of_day']}  {row['medication_id']:<18} {row['days']:<10} next: {nxt}")
+
+
+@reminders_app.command("due")
+def reminders_due(
+    at: str = typer.Option(..., "--at", help="An instant with its UTC offset, e.g. 2026-03-29T08:00:00+02:00."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list."),
+) -> None:
+    """What the assistant would announce at that instant (the live loop's own code; nothing is written)."""
+    from datetime import datetime
+
+    from voice_assistant.reminders import ReminderEngine
+
+    try:
+        instant = datetime.fromisoformat(at)
+    except ValueError:
+        _fail(f"'{at}' is not a date and time; write it like 2026-03-29T08:00:00+02:00")
+    if instant.tzinfo is None:
+        _fail(f"'{at}' has no UTC offset; add one, like +02:00 (the reminders follow the profile's time zone)")
+    profile = _profile()
+    store = _open_store()
+    try:
+        items = ReminderEngine(store, profile).due(instant, record=False)
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps([item.to_json() for item in items], ensure_ascii=False))
+        return
+    if not items:
+        typer.echo("Nothing to announce at that time.")
+    for item in items:
+        typer.echo(f"{item.local_time}  {item.kind:<9} {item.medication_id or 'glucose recheck'}")
+
+
 def _mount_subcommands() -> None:
     from voice_assistant.models import models_app
 
     app.add_typer(models_app, name="models", help="List, install and remove speech models.")
     app.add_typer(labs_app, name="labs")
+    app.add_typer(reminders_app, name="reminders")
 
 
 _mount_subcommands()

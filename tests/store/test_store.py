@@ -91,7 +91,8 @@ def test_fresh_database_reaches_the_latest_version(db_path):
     connection = db.connect(db_path)
     assert db.schema_version(connection) == schema.LATEST_VERSION
     tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert tables == {"readings", "medication_events", "reminders", "lab_results", "alerts", "outbox", "settings"}
+    assert tables == {"readings", "medication_events", "reminders", "lab_results", "alerts", "outbox", "settings",
+                      "reminder_announcements"}
     connection.close()
 
 

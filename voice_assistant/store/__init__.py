@@ -4,7 +4,16 @@ A value is committed and fsynced before a method returns, so the assistant may c
 """
 
 from .errors import StoreError
-from .models import Alert, LabResult, MedicationEvent, OutboxItem, Reading, Reminder, reminder_event_id
+from .models import (
+    Alert,
+    LabResult,
+    MedicationEvent,
+    OutboxItem,
+    Reading,
+    Reminder,
+    ReminderAnnouncement,
+    reminder_event_id,
+)
 from .paths import default_db_path
 from .store import Store
 
@@ -15,6 +24,7 @@ __all__ = [
     "OutboxItem",
     "Reading",
     "Reminder",
+    "ReminderAnnouncement",
     "Store",
     "StoreError",
     "default_db_path",

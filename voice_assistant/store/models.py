@@ -16,6 +16,7 @@ AlertKind = Literal[
     "hypoglycaemia", "severe_hypoglycaemia", "hyperglycaemia", "emergency", "missed_dose", "sync_dead_letter"
 ]
 OutboxState = Literal["pending", "sent", "dead"]
+AnnouncementKind = Literal["reminder", "catch_up"]
 
 
 def new_id() -> str:
@@ -80,6 +81,26 @@ class Reminder:
     dose_text: str | None
     active: bool
     created_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReminderAnnouncement:
+    """How many times one reminder occurrence has been spoken, and when."""
+
+    reminder_id: int
+    occurrence: str
+    """Local 'YYYY-MM-DDTHH:MM', as in `reminder_event_id()`."""
+    kind: AnnouncementKind
+    """'reminder' when announced on time (then repeated), 'catch_up' when asked about after downtime."""
+    count: int
+    """Announcements spoken so far, the first included."""
+    first_at: datetime
+    last_at: datetime
+
+    @property
+    def event_id(self) -> str:
+        """The id of the medication event that answers this occurrence."""
+        return reminder_event_id(self.reminder_id, self.occurrence)
 
 
 @dataclass(frozen=True, kw_only=True)

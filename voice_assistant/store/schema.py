@@ -106,6 +106,25 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )
         """,
     ),
+    # 2: how often each reminder occurrence has been spoken (voice_assistant.reminders), so repeats and the
+    # "missed" decision survive a restart. A table rather than one settings key per occurrence: the state is
+    # typed and checked, readable with one indexed query (and joinable with medication_events to find the
+    # unanswered ones), and written in the same transaction as the missed event and its alert.
+    (
+        """
+        CREATE TABLE reminder_announcements (
+            event_id     TEXT PRIMARY KEY,      -- reminder_event_id(reminder_id, occurrence)
+            reminder_id  INTEGER NOT NULL REFERENCES reminders (id),
+            occurrence   TEXT NOT NULL,         -- local 'YYYY-MM-DDTHH:MM' (the reminder's own HH:MM)
+            kind         TEXT NOT NULL CHECK (kind IN ('reminder', 'catch_up')),
+            count        INTEGER NOT NULL CHECK (count >= 1),   -- announcements spoken, the first included
+            first_at     TEXT NOT NULL,         -- ISO-8601 with the patient's UTC offset
+            last_at      TEXT NOT NULL,
+            last_at_utc  TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX reminder_announcements_by_time ON reminder_announcements (last_at_utc)",
+    ),
 )
 
 LATEST_VERSION = len(MIGRATIONS)

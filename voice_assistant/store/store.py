@@ -16,7 +16,18 @@ from typing import Any
 from ..health.glucose import GlucoseUnit
 from . import db
 from .errors import sqlite_errors
-from .models import Alert, LabResult, MedicationEvent, OutboxItem, OutboxState, Reading, Reminder
+from .models import (
+    Alert,
+    AnnouncementKind,
+    LabResult,
+    MedicationEvent,
+    OutboxItem,
+    OutboxState,
+    Reading,
+    Reminder,
+    ReminderAnnouncement,
+    reminder_event_id,
+)
 from .paths import default_db_path
 from .timestamps import as_said, now_utc_key, parse, utc_key
 
@@ -135,6 +146,11 @@ class Store:
         )
         return [_medication_event(row) for row in rows]
 
+    def medication_event(self, event_id: str) -> MedicationEvent | None:
+        """The event with this id (e.g. `reminder_event_id(...)`), or None."""
+        rows = self._query("SELECT * FROM medication_events WHERE id = ?", (event_id,))
+        return _medication_event(rows[0]) if rows else None
+
     # --- reminders --------------------------------------------------------------------------------
 
     def add_reminder(
@@ -175,6 +191,52 @@ class Store:
     def _reminders(self, where: str, params: Sequence[Any]) -> list[Reminder]:
         rows = self._query(f"SELECT * FROM reminders {where} ORDER BY time_of_day, id", params)
         return [_reminder(row) for row in rows]
+
+    # --- reminder announcements ------------------------------------------------------------------
+
+    def record_announcement(
+        self, reminder_id: int, occurrence: str, number: int, at: datetime, kind: AnnouncementKind = "reminder"
+    ) -> ReminderAnnouncement:
+        """Note that announcement `number` (1 = the first) of a reminder occurrence was spoken at `at`.
+
+        Idempotent: recording the same number again, or a lower one, changes nothing (a retried write never
+        counts twice). The kind is the one of the first announcement."""
+        if number < 1:
+            raise ValueError(f"an announcement number starts at 1, not {number}")
+        if kind not in ("reminder", "catch_up"):
+            raise ValueError(f"kind must be 'reminder' or 'catch_up', not {kind!r}")
+        event_id = reminder_event_id(reminder_id, occurrence)
+        with self.transaction():
+            self._connection.execute(
+                """INSERT INTO reminder_announcements (event_id, reminder_id, occurrence, kind, count, first_at,
+                       last_at, last_at_utc)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (event_id) DO UPDATE SET count = excluded.count, last_at = excluded.last_at,
+                       last_at_utc = excluded.last_at_utc
+                   WHERE excluded.count > reminder_announcements.count""",
+                (event_id, reminder_id, occurrence, kind, number, as_said(at), as_said(at), utc_key(at)),
+            )
+            return self._announcements("WHERE a.event_id = ?", (event_id,))[0]
+
+    def reminder_announcement(self, reminder_id: int, occurrence: str) -> ReminderAnnouncement | None:
+        found = self._announcements("WHERE a.event_id = ?", (reminder_event_id(reminder_id, occurrence),))
+        return found[0] if found else None
+
+    def reminder_announcements(
+        self, since: datetime | None = None, unanswered_only: bool = False
+    ) -> list[ReminderAnnouncement]:
+        """Announcements last spoken from `since` on, oldest first; `unanswered_only`: those whose occurrence
+        has no medication event yet (neither taken nor missed)."""
+        clauses, params = _time_range("a.last_at_utc", since, None)
+        if unanswered_only:
+            clauses.append("NOT EXISTS (SELECT 1 FROM medication_events e WHERE e.id = a.event_id)")
+        return self._announcements(_where(clauses), params)
+
+    def _announcements(self, where: str, params: Sequence[Any]) -> list[ReminderAnnouncement]:
+        rows = self._query(
+            f"SELECT a.* FROM reminder_announcements a {where} ORDER BY a.last_at_utc, a.event_id", params
+        )
+        return [_announcement(row) for row in rows]
 
     # --- lab results ------------------------------------------------------------------------------
 
@@ -338,6 +400,13 @@ def _reminder(row: sqlite3.Row) -> Reminder:
     return Reminder(
         id=row["id"], medication_id=row["medication_id"], time_of_day=row["time_of_day"], days=row["days"],
         dose_text=row["dose_text"], active=bool(row["active"]), created_at=parse(row["created_at"]),
+    )
+
+
+def _announcement(row: sqlite3.Row) -> ReminderAnnouncement:
+    return ReminderAnnouncement(
+        reminder_id=row["reminder_id"], occurrence=row["occurrence"], kind=row["kind"], count=row["count"],
+        first_at=parse(row["first_at"]), last_at=parse(row["last_at"]),
     )
 
 
