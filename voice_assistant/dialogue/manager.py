@@ -11,13 +11,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable
 
-from voice_assistant.dialogue import glucose, labs, reminders
+from voice_assistant.dialogue import glucose, labs, reminder_alerts, reminders
 from voice_assistant.dialogue.context import DialogueContext
 from voice_assistant.dialogue.prompts import Prompts, load_prompts
 from voice_assistant.dialogue.state import ANYTHING, Pending, Reply, Turn
 from voice_assistant.nlu import NONE, SMALL_TALK, Understander, Understanding
 from voice_assistant.nlu.slots import MORE_TIMES
 from voice_assistant.profile import MAX_WPM, MIN_WPM, Profile
+from voice_assistant.reminders import ReminderEngine
 from voice_assistant.store import Alert, Store
 
 Handler = Callable[[DialogueContext, Understanding, datetime, "float | None"], Reply]
@@ -42,6 +43,7 @@ class DialogueManager:
         self.ctx = DialogueContext(profile, store, prompts or load_prompts(lang),
                                    save_profile_changes=save_profile_changes)
         self.timing = timing
+        self.reminders = ReminderEngine(store, profile)
         self.last_spoken_at: datetime | None = None
         self.handlers: dict[str, Handler] = {
             "log_glucose": glucose.log_glucose,
@@ -74,6 +76,7 @@ class DialogueManager:
             reminders.CONFIRM_CANCEL: reminders.answer_cancel_confirmation,
             reminders.ASK_TAKEN_WHICH: reminders.answer_taken_which,
             labs.BROWSING: labs.answer_browsing,
+            reminder_alerts.ANSWER: reminder_alerts.answer,
         }
 
     @property
@@ -86,6 +89,18 @@ class DialogueManager:
 
     def greeting(self, now: datetime) -> Reply:
         return self._spoken(Reply(self.ctx.say("welcome", name=self.profile.name)), now)
+
+    def announce_due(self, now: datetime) -> Reply | None:
+        """A turn the assistant starts: the next reminder due (or caught up after downtime), if any.
+
+        Only between questions: never over an open question, and the caller only asks when the patient is
+        not speaking and the current turn is over."""
+        if self.ctx.pending is not None:
+            return None
+        items = self.reminders.tick(now)
+        if not items:
+            return None
+        return self._spoken(reminder_alerts.announce(self.ctx, self.reminders, items[0], now), now)
 
     def handle(self, text: str, now: datetime, asr_confidence: float | None = None) -> Turn:
         u = self._in_context(self.understander.understand(text))

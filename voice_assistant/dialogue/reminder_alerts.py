@@ -1,0 +1,46 @@
+"""Turns the assistant starts: a medication reminder due now, a catch-up question, the glucose recheck.
+
+The schedule (what is due, repeats, missed doses) is `voice_assistant.reminders`; this module only says it
+and reads the answer, so « c'est fait » after a reminder records that occurrence, with its stable id.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from voice_assistant.dialogue.context import DialogueContext
+from voice_assistant.dialogue.state import YES_NO, Pending, Reply
+from voice_assistant.nlu import Understanding
+from voice_assistant.reminders import DueReminder, ReminderEngine
+
+ANSWER = "reminder_answer"
+
+
+def announce(ctx: DialogueContext, engine: ReminderEngine, item: DueReminder, now: datetime) -> Reply:
+    values = {"time": ctx.speech.time(item.local_time)}
+    if item.medication_id:
+        med = ctx.profile.medication(item.medication_id)
+        values |= {"medication": ctx.medication_name(item.medication_id),
+                   "dose": (med.dose.get(ctx.lang) if med else None) or item.dose_text or ""}
+    text = ctx.say(item.prompt_key, **values)
+    engine.mark_announced(item, now)
+    if item.is_recheck:
+        return ctx.tell(text, "recheck_announced")
+    reply = ctx.ask(Pending(ANSWER, text, YES_NO, {"item": item, "engine": engine}))
+    return Reply(reply.text, reply.expects, ("reminder_announced",))
+
+
+def answer(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply | None:
+    item: DueReminder = ctx.pending.data["item"]
+    engine: ReminderEngine = ctx.pending.data["engine"]
+    name = ctx.medication_name(item.medication_id)
+    if u.intent in ("medication_taken", "affirm") and u.slots.get("medication", item.medication_id) == item.medication_id:
+        engine.acknowledge(item, now)
+        return ctx.tell(ctx.say("reminder_alerts.taken", medication=name), "dose_taken")
+    if u.intent == "deny":
+        if item.is_catch_up:
+            engine.record_missed(item, now)
+            return ctx.tell(ctx.say("reminder_alerts.not_taken"), "dose_missed")
+        minutes = ctx.speech.number(engine.policy.repeat_after_minutes)
+        return ctx.tell(ctx.say("reminder_alerts.not_yet", minutes=minutes))
+    return None
