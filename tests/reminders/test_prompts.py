@@ -55,8 +55,9 @@ def test_every_prompt_the_engine_names_exists(kind, dose):
 
 
 def test_the_french_reminder_reads_as_in_the_issue():
+    # The issue's wording, without « prise », which is wrong for « le ramipril » or « le gliclazide »:
+    # the sentence must fit every medication name.
     text = alerts("fr")["due"].format(time="huit heures", medication="metformine")
-    assert text == ("Il est huit heures. C'est l'heure de votre metformine. "
-                    "Dites « c'est fait » quand vous l'aurez prise.")
+    assert text == "Il est huit heures. C'est l'heure de votre metformine. Quand c'est fait, dites « c'est fait »."
     assert alerts("fr")["catch_up"].format(time="huit heures", medication="metformine") == (
-        "Vous aviez un rappel à huit heures pour votre metformine. L'avez-vous prise ?")
+        "Vous aviez un rappel à huit heures pour votre metformine. Est-ce que c'est fait ?")
