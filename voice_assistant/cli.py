@@ -58,19 +58,19 @@ def understand(
 
 @app.command("eval")
 def evaluate(
-    corpus: Path = typer.Argument(..., help="Corpus YAML in the contract's format."),
+    corpus: Path = typer.Argument(..., help="Corpus YAML in the contract's format (text or audio cases)."),
     as_json: bool = typer.Option(False, "--json", help="Print the full JSON report."),
 ) -> None:
     """Score understanding on a corpus: intent and slot accuracy, per-case results."""
-    from voice_assistant.evaluation import CorpusError, evaluate as run
+    from voice_assistant.evaluation import CorpusError, evaluate as run, load_corpus
     from voice_assistant.nlu import Understander
 
     profile = _profile()
     try:
-        from voice_assistant.evaluation import load_corpus
-
-        lang, _ = load_corpus(corpus)
-        report = run(corpus, Understander(_lang(lang, profile), profile))
+        lang, cases = load_corpus(corpus)
+        understander = Understander(_lang(lang, profile), profile)
+        audio_runner = _audio_runner(lang, profile, understander) if any(c.audio for c in cases) else None
+        report = run(corpus, understander, audio_runner)
     except (CorpusError, PackError) as exc:
         _fail(str(exc))
     if as_json:
@@ -82,6 +82,46 @@ def evaluate(
                        f"{r['expected_slots']}, got {r['predicted_intent']} {r['predicted_slots']}")
     typer.echo(f"{report['language']}: {report['cases']} cases, intent accuracy {report['intent_accuracy']:.1%}, "
                f"slot accuracy {report['slot_accuracy']:.1%}")
+
+
+def _audio_runner(lang: str, profile, understander):
+    """Audio cases go through the live loop's path: file -> 16 kHz -> recogniser -> understanding."""
+    from voice_assistant.asr.select import RecognizerUnavailable, recognizer_for
+    from voice_assistant.audio.files import AudioError, read_audio
+    from voice_assistant.nlu import Understanding
+
+    try:
+        recognizer = recognizer_for(lang, profile)
+    except RecognizerUnavailable as exc:
+        _fail(str(exc))
+
+    def run(path: Path):
+        try:
+            clip = read_audio(path)
+        except AudioError as exc:
+            return "", Understanding("none", {}, 0.0, "", matched=str(exc))
+        recognizer.reset()
+        pcm = clip.pcm()
+        for i in range(0, len(pcm), 8000):
+            recognizer.accept(pcm[i:i + 8000])
+        transcript = recognizer.finish()
+        return transcript.text, understander.understand(transcript.text)
+
+    return run
+
+
+@app.command()
+def demo(
+    lang: str = typer.Option("en", "--lang", help="en (works out of the box) or fr."),
+    out: Path = typer.Option(Path("demo-output"), "--out", help="Folder for each turn's WAV and transcript.json."),
+) -> None:
+    """A whole spoken conversation with no microphone: a synthetic patient talks to the assistant."""
+    from voice_assistant.demo import run_demo
+
+    if lang not in LANGUAGES:
+        _fail(f"unknown language '{lang}': use one of {', '.join(LANGUAGES)}")
+    turns = run_demo(lang, out, typer.echo)
+    typer.echo(f"{len(turns)} turns; audio and transcript.json written to {out}/")
 
 
 def _open_store():

@@ -1,0 +1,127 @@
+"""One assistant session: audio or text in, replies (text and audio) out.
+
+Every front end drives this same object: the microphone loop (`listen`), `demo`, `eval` with audio cases,
+the tests, and the tablet's WebSocket. It wires the layers and nothing else:
+
+    audio -> endpointer -> recogniser -> dialogue (understanding, store, safety) -> reply -> synthesiser
+    clock -> dialogue.tick (re-prompt) / reminders due (a turn the assistant starts)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable, Iterator
+
+from voice_assistant.asr.base import Recognizer, Transcript
+from voice_assistant.audio.clip import AudioClip
+from voice_assistant.audio.endpoint import EndpointConfig, Endpointer, EventKind
+from voice_assistant.dialogue.manager import DialogueManager
+from voice_assistant.dialogue.state import Reply, Turn
+from voice_assistant.tts.base import SpokenSentence, Synthesizer
+
+#: Audio is fed to the recogniser in chunks of this many bytes (0.25 s at 16 kHz, 16-bit).
+FEED_BYTES = 8000
+
+
+@dataclass
+class Output:
+    """What the assistant says at the end of a turn, and how the turn went."""
+
+    reply: Reply
+    turn: Turn | None = None  #: None for turns the assistant starts (greeting, reminder, re-prompt)
+    transcript: Transcript | None = None  #: what the recogniser heard, for audio turns
+    timings: dict[str, float] = field(default_factory=dict)  #: seconds: "asr", "dialogue", "first_audio"
+    _voice: Callable[[], Iterator[SpokenSentence]] | None = None
+
+    @property
+    def text(self) -> str:
+        return self.reply.text
+
+    def sentences(self) -> Iterator[SpokenSentence]:
+        """The reply's audio, sentence by sentence (synthesised on demand, so playback starts early)."""
+        if self._voice is None:
+            return iter(())
+        started = time.perf_counter()
+        first = True
+        for sentence in self._voice():
+            if first:
+                self.timings.setdefault("first_audio", time.perf_counter() - started)
+                first = False
+            yield sentence
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something the streaming front end must act on."""
+
+    kind: str  #: "speech_started" (stop talking: barge-in), "reply", "no_speech"
+    output: Output | None = None
+
+
+class Session:
+    def __init__(self, manager: DialogueManager, recognizer: Recognizer | None = None,
+                 synthesizer: Synthesizer | None = None, endpoint: EndpointConfig | None = None,
+                 clock: Callable[[], datetime] | None = None):
+        self.manager = manager
+        self.recognizer = recognizer
+        self.synthesizer = synthesizer
+        self.clock = clock or (lambda: datetime.now(manager.profile.zone))
+        self.endpointer = Endpointer(endpoint or EndpointConfig())
+
+    # --- turns ------------------------------------------------------------------------------------
+
+    def start(self) -> Output:
+        """The greeting; then `idle()` brings any reminder missed while the assistant was off."""
+        return self._out(self.manager.greeting(self.clock()))
+
+    def text(self, text: str, asr_confidence: float | None = None, transcript: Transcript | None = None,
+             timings: dict[str, float] | None = None) -> Output:
+        """A turn from words: typed (chat, tablet) or already recognised."""
+        started = time.perf_counter()
+        turn = self.manager.handle(text, self.clock(), asr_confidence)
+        timings = dict(timings or {}) | {"dialogue": time.perf_counter() - started}
+        return self._out(turn.reply, turn, transcript, timings)
+
+    def hear(self, clip: AudioClip) -> Output:
+        """A whole utterance (a file, a demo turn, an endpointed stretch of microphone audio)."""
+        if self.recognizer is None:
+            raise RuntimeError("this session has no recogniser: use text() or give one")
+        started = time.perf_counter()
+        self.recognizer.reset()
+        pcm = clip.pcm()
+        for i in range(0, len(pcm), FEED_BYTES):
+            self.recognizer.accept(pcm[i:i + FEED_BYTES])
+        transcript = self.recognizer.finish()
+        asr_seconds = time.perf_counter() - started
+        return self.text(transcript.text, transcript.confidence, transcript, {"asr": asr_seconds})
+
+    def feed(self, pcm: bytes) -> list[Event]:
+        """Streaming microphone audio: the endpointer decides when an utterance ends (pauses allowed)."""
+        events: list[Event] = []
+        for ep in self.endpointer.feed(pcm):
+            if ep.kind == EventKind.SPEECH_STARTED:
+                events.append(Event("speech_started"))
+            elif ep.kind == EventKind.UTTERANCE_ENDED and ep.audio is not None:
+                events.append(Event("reply", self.hear(ep.audio)))
+                self.endpointer.reset()
+            elif ep.kind == EventKind.NO_SPEECH:
+                events.append(Event("no_speech"))
+        return events
+
+    def idle(self) -> Output | None:
+        """Nothing heard: a re-prompt after a silence, or a reminder due now. Call it between turns only."""
+        now = self.clock()
+        reply = self.manager.tick(now) or self.manager.announce_due(now)
+        return self._out(reply) if reply else None
+
+    # --- voice --------------------------------------------------------------------------------------
+
+    def _out(self, reply: Reply, turn: Turn | None = None, transcript: Transcript | None = None,
+             timings: dict[str, float] | None = None) -> Output:
+        voice = None
+        if self.synthesizer is not None:
+            synthesizer, wpm, text = self.synthesizer, self.manager.profile.words_per_minute, reply.text
+            voice = lambda: synthesizer.speak(text, wpm)  # noqa: E731 (deferred until played)
+        return Output(reply, turn, transcript, dict(timings or {}), voice)
