@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from hubkit import start_hub  # noqa: E402
+
+
+@pytest.fixture
+def hub(tmp_path):
+    running = start_hub(tmp_path)
+    yield running
+    running.server.stop()

@@ -1,0 +1,210 @@
+"""What the hub accepts and how it reads it: validation with `fhir.resources` (R4B models, R4-compatible),
+OperationOutcome answers, and the values it indexes (patient, clinical time, codes, identifiers, tags)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+#: The resource types a device sends (see voice_assistant/sync/fhir.py), plus Communication for alerts.
+SUPPORTED_TYPES = ("Observation", "MedicationAdministration", "MedicationRequest", "Flag", "Provenance",
+                   "Communication")
+
+
+class FhirError(Exception):
+    """An error answered as an OperationOutcome with an HTTP status."""
+
+    def __init__(self, status: int, code: str, diagnostics: str, expression: list[str] | None = None,
+                 issues: list[dict] | None = None, headers: dict | None = None):
+        super().__init__(diagnostics)
+        self.status = status
+        self.issues = issues or [issue(code, diagnostics, expression)]
+        self.headers = headers or {}
+
+    @property
+    def outcome(self) -> dict:
+        return operation_outcome(self.issues)
+
+
+def issue(code: str, diagnostics: str, expression: list[str] | None = None, severity: str = "error") -> dict:
+    entry = {"severity": severity, "code": code, "diagnostics": diagnostics}
+    if expression:
+        entry["expression"] = expression
+    return entry
+
+
+def operation_outcome(issues: list[dict]) -> dict:
+    return {"resourceType": "OperationOutcome", "issue": issues}
+
+
+# -- validation ---------------------------------------------------------------------------------------------
+
+_MODELS: dict[str, type] = {}
+
+
+def _model(resource_type: str):
+    model = _MODELS.get(resource_type)
+    if model is None:
+        from fhir.resources.R4B import get_fhir_model_class
+
+        model = _MODELS[resource_type] = get_fhir_model_class(resource_type)
+    return model
+
+
+def _path(resource_type: str, loc: tuple) -> str:
+    parts = [resource_type]
+    for part in loc:
+        if isinstance(part, int):
+            parts[-1] += f"[{part}]"
+        else:
+            parts.append(str(part))
+    return ".".join(parts)
+
+
+def validate(resource: object, expected_type: str | None = None) -> dict:
+    """Check a resource against the FHIR R4B model of its type; raise FhirError(400) naming every problem."""
+    if not isinstance(resource, dict):
+        raise FhirError(400, "structure", "The body is not a FHIR resource (a JSON object was expected).")
+    resource_type = resource.get("resourceType")
+    if not isinstance(resource_type, str) or not resource_type:
+        raise FhirError(400, "required", "The resource has no resourceType.", ["resourceType"])
+    if expected_type is not None and resource_type != expected_type:
+        raise FhirError(400, "invalid", f"The body is a {resource_type} but the URL names {expected_type}.",
+                        ["resourceType"])
+    if resource_type not in SUPPORTED_TYPES:
+        raise FhirError(400, "not-supported", f"This hub does not store {resource_type} resources "
+                        f"(it stores {', '.join(SUPPORTED_TYPES)}).", ["resourceType"])
+    from pydantic import ValidationError
+
+    try:
+        _model(resource_type).model_validate(resource)
+    except ValidationError as exc:
+        problems = [issue("invalid" if err.get("type") != "missing" else "required",
+                          f"{_path(resource_type, err.get('loc', ()))}: {err.get('msg')}",
+                          [_path(resource_type, err.get("loc", ()))]) for err in exc.errors()[:20]]
+        raise FhirError(400, "invalid", problems[0]["diagnostics"], issues=problems) from None
+    except (ValueError, TypeError) as exc:
+        raise FhirError(400, "invalid", f"{resource_type}: {exc}") from None
+    return resource
+
+
+# -- what is indexed ----------------------------------------------------------------------------------------
+
+_PATIENT_REF = re.compile(r"(?:^|/)Patient/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
+
+
+def patient_id(reference: object) -> str | None:
+    """`Patient/p-42` (or an absolute URL ending so) -> `p-42`."""
+    if isinstance(reference, dict):
+        reference = reference.get("reference")
+    if not isinstance(reference, str):
+        return None
+    match = _PATIENT_REF.search(reference)
+    return match.group(1) if match else None
+
+
+def resource_patient(resource: dict) -> str | None:
+    """The patient a resource is about: its subject or patient, or for a Provenance its author agent."""
+    for key in ("subject", "patient"):
+        found = patient_id(resource.get(key))
+        if found:
+            return found
+    if resource.get("resourceType") == "Provenance":
+        for agent in resource.get("agent") or []:
+            found = patient_id(agent.get("who"))
+            if found:
+                return found
+    return None
+
+
+def resource_date(resource: dict) -> str | None:
+    """The resource's clinical time in UTC (fixed width), or None."""
+    kind = resource.get("resourceType")
+    candidates: list[object]
+    if kind in ("Observation", "MedicationAdministration"):
+        candidates = [resource.get("effectiveDateTime"), resource.get("effectiveInstant"),
+                      (resource.get("effectivePeriod") or {}).get("start"), resource.get("issued")]
+    elif kind == "MedicationRequest":
+        candidates = [resource.get("authoredOn")]
+    elif kind == "Flag":
+        candidates = [(resource.get("period") or {}).get("start")]
+    elif kind == "Provenance":
+        candidates = [resource.get("recorded"), resource.get("occurredDateTime")]
+    elif kind == "Communication":
+        candidates = [resource.get("sent"), resource.get("received")]
+    else:
+        candidates = []
+    for value in candidates:
+        if isinstance(value, str):
+            try:
+                return utc_text(date_range(value)[0])
+            except ValueError:
+                continue
+    return None
+
+
+def resource_codes(resource: dict) -> list[tuple[str, str]]:
+    concepts = [resource.get("code"), resource.get("medicationCodeableConcept")]
+    for category in resource.get("category") or []:
+        if resource.get("resourceType") == "Communication":
+            concepts.append(category)
+    codes = []
+    for concept in concepts:
+        if isinstance(concept, dict):
+            for coding in concept.get("coding") or []:
+                if coding.get("code"):
+                    codes.append((coding.get("system") or "", coding["code"]))
+    return codes
+
+
+def resource_identifiers(resource: dict) -> list[tuple[str, str]]:
+    return [(ident.get("system") or "", ident["value"]) for ident in resource.get("identifier") or []
+            if isinstance(ident, dict) and ident.get("value")]
+
+
+def resource_tags(resource: dict) -> list[tuple[str, str]]:
+    return [(tag.get("system") or "", tag["code"]) for tag in (resource.get("meta") or {}).get("tag") or []
+            if isinstance(tag, dict) and tag.get("code")]
+
+
+# -- FHIR dates ---------------------------------------------------------------------------------------------
+
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?"
+                   r"(Z|[+-]\d{2}:\d{2})?)?)?)?$")
+
+
+def date_range(text: str) -> tuple[datetime, datetime]:
+    """The UTC interval [start, end) a FHIR date, dateTime or instant covers (its precision)."""
+    match = _DATE.match(text.strip())
+    if not match:
+        raise ValueError(f"'{text}' is not a FHIR date or dateTime")
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    tz = timezone.utc
+    if zone and zone != "Z":
+        sign = 1 if zone[0] == "+" else -1
+        tz = timezone(sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6])))
+    if hour is None:
+        start = datetime(int(year), int(month or 1), int(day or 1), tzinfo=tz)
+        if day:
+            end = start + timedelta(days=1)
+        elif month:
+            end = start.replace(year=start.year + (start.month == 12), month=start.month % 12 + 1)
+        else:
+            end = start.replace(year=start.year + 1)
+    else:
+        start = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0),
+                         int(round(float(fraction) * 1_000_000)) if fraction else 0, tzinfo=tz)
+        end = start + (timedelta(minutes=1) if second is None else
+                       timedelta(microseconds=1) if fraction else timedelta(seconds=1))
+    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+
+
+def utc_text(moment: datetime) -> str:
+    """Fixed-width UTC text, so SQLite compares times as strings."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def instant(text: str) -> str:
+    """A stored fixed-width UTC time as a FHIR instant (`2026-11-24T06:40:00.000000Z` -> `...:00Z`)."""
+    moment = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
