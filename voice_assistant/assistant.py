@@ -56,8 +56,8 @@ class Output:
 class Event:
     """Something the streaming front end must act on."""
 
-    kind: str  #: "speech_started" (stop talking: barge-in), "reply", "no_speech"
-    output: Output | None = None
+    kind: str  #: "speech_started" (barge-in may stop the reply), "utterance" (its audio), "no_speech"
+    audio: AudioClip | None = None
 
 
 class Session:
@@ -84,8 +84,8 @@ class Session:
         timings = dict(timings or {}) | {"dialogue": time.perf_counter() - started}
         return self._out(turn.reply, turn, transcript, timings)
 
-    def hear(self, clip: AudioClip) -> Output:
-        """A whole utterance (a file, a demo turn, an endpointed stretch of microphone audio)."""
+    def recognize(self, clip: AudioClip) -> tuple[Transcript, float]:
+        """What was said in a whole utterance, and how long recognition took after it ended."""
         if self.recognizer is None:
             raise RuntimeError("this session has no recogniser: use text() or give one")
         started = time.perf_counter()
@@ -94,17 +94,24 @@ class Session:
         for i in range(0, len(pcm), FEED_BYTES):
             self.recognizer.accept(pcm[i:i + FEED_BYTES])
         transcript = self.recognizer.finish()
-        asr_seconds = time.perf_counter() - started
-        return self.text(transcript.text, transcript.confidence, transcript, {"asr": asr_seconds})
+        return transcript, time.perf_counter() - started
+
+    def hear(self, clip: AudioClip) -> Output:
+        """A whole utterance (a file, a demo turn, an endpointed stretch of microphone audio)."""
+        transcript, seconds = self.recognize(clip)
+        return self.text(transcript.text, transcript.confidence, transcript, {"asr": seconds})
 
     def feed(self, pcm: bytes) -> list[Event]:
-        """Streaming microphone audio: the endpointer decides when an utterance ends (pauses allowed)."""
+        """Streaming microphone audio: the endpointer decides when an utterance ends (pauses allowed).
+
+        An ended utterance comes back as an "utterance" event with its audio: the front end decides whether
+        it is for the assistant (push-to-talk pressed, wake phrase heard) before `hear()` acts on it."""
         events: list[Event] = []
         for ep in self.endpointer.feed(pcm):
             if ep.kind == EventKind.SPEECH_STARTED:
                 events.append(Event("speech_started"))
             elif ep.kind == EventKind.UTTERANCE_ENDED and ep.audio is not None:
-                events.append(Event("reply", self.hear(ep.audio)))
+                events.append(Event("utterance", audio=ep.audio))
                 self.endpointer.reset()
             elif ep.kind == EventKind.NO_SPEECH:
                 events.append(Event("no_speech"))

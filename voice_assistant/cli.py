@@ -111,6 +111,37 @@ def _audio_runner(lang: str, profile, understander):
 
 
 @app.command()
+def listen(
+    lang: Optional[str] = typer.Option(None, "--lang", help="fr or en (default: the profile's language)."),
+    hands_free: bool = typer.Option(False, "--hands-free", help="Listen all the time; speak after the wake word."),
+) -> None:
+    """Talk with the assistant through the microphone and the speaker (Enter = talk, or hands-free)."""
+    from voice_assistant.asr.select import RecognizerUnavailable, recognizer_for
+    from voice_assistant.assistant import Session
+    from voice_assistant.audio.errors import AudioDeviceError
+    from voice_assistant.dialogue.manager import DialogueManager
+    from voice_assistant.live import LiveOptions, run_live
+    from voice_assistant.tts import synthesizer_for
+
+    profile = _profile()
+    language = _lang(lang, profile)
+    store = _open_store()
+    try:
+        manager = DialogueManager(profile, store, language)
+        session = Session(manager, recognizer_for(language, profile), synthesizer_for(language))
+        wake = manager.understander.pack.wake_words or ("assistant",)
+        typer.echo("Press Enter to talk; Ctrl+C to stop." if not hands_free
+                   else f"Say « {' '.join(wake)} » then your request; Ctrl+C to stop.")
+        run_live(session, LiveOptions(push_to_talk=not hands_free, wake_words=wake))
+    except AudioDeviceError as exc:
+        _fail(str(exc), 1)
+    except RecognizerUnavailable as exc:
+        _fail(str(exc), 1)
+    finally:
+        store.close()
+
+
+@app.command()
 def demo(
     lang: str = typer.Option("en", "--lang", help="en (works out of the box) or fr."),
     out: Path = typer.Option(Path("demo-output"), "--out", help="Folder for each turn's WAV and transcript.json."),

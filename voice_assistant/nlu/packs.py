@@ -77,11 +77,12 @@ class Pack:
     intents: dict[str, IntentDef]
     number_words: frozenset[str]
     classes: "WordClasses"
+    wake_words: tuple[str, ...] = ()  #: hands-free mode: what the patient says before a request
     load_seconds: float = 0.0
 
     def vocabulary(self, medication_names: list[str] = ()) -> set[str]:
         """Every word the pack can understand: what a recogniser should be constrained to."""
-        vocab: set[str] = set(self.number_words)
+        vocab: set[str] = set(self.number_words) | set(self.wake_words)
         for intent in self.intents.values():
             for t in intent.templates:
                 vocab.update(w for w in t.tokens if not w.startswith(("{", "<")))
@@ -394,7 +395,8 @@ def compile_pack(data: dict, path: Path) -> Pack:
         lang=lang,
         path=path,
         threshold=threshold,
-        fillers=PhraseSet(phrase_list(data.get("fillers"), "fillers")),
+        # the wake word only calls the assistant: like a filler, it says nothing about the request
+        fillers=PhraseSet(phrase_list(data.get("fillers"), "fillers") + phrase_list(data.get("wake_words"), "wake_words")),
         ignore=ignore,
         numbers=number_lex,
         time=time_lex,
@@ -403,6 +405,7 @@ def compile_pack(data: dict, path: Path) -> Pack:
         intents=intents,
         number_words=number_words,
         classes=classes,
+        wake_words=tuple(w for p in phrase_list(data.get("wake_words"), "wake_words") for w in p),
     )
 
 
