@@ -318,11 +318,13 @@ def reminders_due(
 def _mount_subcommands() -> None:
     from voice_assistant.hub import hub_app
     from voice_assistant.models import models_app
+    from voice_assistant.sync.cli import sync_app
 
     app.add_typer(models_app, name="models", help="List, install and remove speech models.")
     app.add_typer(labs_app, name="labs")
     app.add_typer(reminders_app, name="reminders")
     app.add_typer(hub_app, name="hub", help="The clinician hub: a FHIR receiver and a dashboard.")
+    app.add_typer(sync_app, name="sync")
 
 
 _mount_subcommands()

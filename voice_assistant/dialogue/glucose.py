@@ -11,6 +11,7 @@ from voice_assistant.health.safety import (GlucoseAssessment, MeterExtreme, Plau
                                            assess_meter_extreme, check_plausibility, glucose_summary)
 from voice_assistant.nlu import Understanding
 from voice_assistant.store import Alert, Reading
+from voice_assistant.sync.outbox import device_parties, enqueue_alert, enqueue_reading
 
 CONFIRM = "confirm_reading"
 ASK_VALUE = "glucose_value"
@@ -99,11 +100,16 @@ def save(ctx: DialogueContext, draft: DraftReading, now: datetime) -> Reply:
         measured_at=now, transcript=draft.transcript, context=draft.context, asr_confidence=draft.asr_confidence,
         nlu_confidence=draft.nlu_confidence)
     assessment = assess_glucose(draft.mg_dl, ctx.profile.glucose_targets)
+    # The reading, its alert and their outbox rows commit together: the clinician gets each exactly once.
     with ctx.store.transaction():
+        parties = device_parties(ctx.store, ctx.profile)
         ctx.store.add_reading(reading)
+        enqueue_reading(ctx.store, reading, parties, origin="spoken" if draft.asr_confidence is not None else "typed")
         if assessment.alert_kind is not None:
-            ctx.store.add_alert(Alert(kind=assessment.alert_kind.value, message=draft.transcript, at=now,
-                                      reading_uuid=reading.uuid))
+            alert = Alert(kind=assessment.alert_kind.value, message=draft.transcript, at=now,
+                          reading_uuid=reading.uuid)
+            ctx.store.add_alert(alert)
+            enqueue_alert(ctx.store, alert, parties)
     events = ["reading_saved"] + (["alert_recorded"] if assessment.alert_kind else [])
     context = ctx.say("glucose.read_back_context", context=ctx.speech.context(draft.context)) if draft.context else ""
     saved = ctx.say("glucose.saved", value=ctx.speech.glucose(draft.mg_dl, draft.unit), context=context)

@@ -8,6 +8,7 @@ from voice_assistant.dialogue.context import DialogueContext
 from voice_assistant.dialogue.state import VALUE, YES_NO, Pending, Reply
 from voice_assistant.nlu import Understanding
 from voice_assistant.store import MedicationEvent, Reminder
+from voice_assistant.sync.outbox import device_parties, enqueue_dose, enqueue_reminder_plan
 
 CONFIRM = "confirm_reminder"
 ASK_SLOTS = "reminder_slots"
@@ -50,7 +51,9 @@ def answer_confirmation(ctx: DialogueContext, u: Understanding, now: datetime,
     if u.intent == "affirm":
         med = ctx.profile.medication(data["medication"])
         dose = med.dose.get(ctx.lang) if med else None
-        ctx.store.add_reminder(data["medication"], data["time"], dose_text=dose)
+        with ctx.store.transaction():  # the plan and its outbox row, together
+            reminder = ctx.store.add_reminder(data["medication"], data["time"], dose_text=dose)
+            enqueue_reminder_plan(ctx.store, reminder, device_parties(ctx.store, ctx.profile))
         return ctx.tell(ctx.say("reminders.saved", medication=ctx.medication_name(data["medication"]),
                                 time=ctx.speech.time(data["time"])), "reminder_saved")
     if u.slots.get("time") or u.slots.get("medication"):  # « non, à neuf heures »
@@ -111,7 +114,11 @@ def answer_cancel_which(ctx: DialogueContext, u: Understanding, now: datetime,
 def answer_cancel_confirmation(ctx: DialogueContext, u: Understanding, now: datetime,
                                asr_confidence: float | None) -> Reply | None:
     if u.intent == "affirm":
-        cancelled = [r for rid in ctx.pending.data["ids"] for r in ctx.store.cancel_reminders(reminder_id=rid)]
+        with ctx.store.transaction():
+            cancelled = [r for rid in ctx.pending.data["ids"] for r in ctx.store.cancel_reminders(reminder_id=rid)]
+            parties = device_parties(ctx.store, ctx.profile)
+            for reminder in cancelled:
+                enqueue_reminder_plan(ctx.store, reminder, parties)
         if len(cancelled) == 1:
             r = cancelled[0]
             return ctx.tell(ctx.say("reminders.cancelled", medication=ctx.medication_name(r.medication_id),
@@ -142,7 +149,10 @@ def _taken_at(ctx: DialogueContext, time: str | None, now: datetime) -> datetime
 
 
 def _record_taken(ctx: DialogueContext, medication: str, at: datetime) -> Reply:
-    ctx.store.add_medication_event(MedicationEvent(medication_id=medication, status="taken", at=at, source="voice"))
+    event = MedicationEvent(medication_id=medication, status="taken", at=at, source="voice")
+    with ctx.store.transaction():
+        ctx.store.add_medication_event(event)
+        enqueue_dose(ctx.store, event, device_parties(ctx.store, ctx.profile))
     return ctx.tell(ctx.say("medication.taken", medication=ctx.medication_name(medication)), "dose_taken")
 
 

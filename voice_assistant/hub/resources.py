@@ -93,9 +93,19 @@ def validate(resource: object, expected_type: str | None = None) -> dict:
 _PATIENT_REF = re.compile(r"(?:^|/)Patient/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
 
 
+#: A device that does not know the patient's id on the server names the patient by this identifier (see
+#: voice_assistant/sync/outbox.py); the hub files such data under the identifier's value.
+DEVICE_PATIENT_SYSTEM = "urn:voice-assistant:patient"
+_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+
+
 def patient_id(reference: object) -> str | None:
-    """`Patient/p-42` (or an absolute URL ending so) -> `p-42`."""
+    """`Patient/p-42` (or an absolute URL ending so) -> `p-42`; a device's patient identifier -> its value."""
     if isinstance(reference, dict):
+        ident = reference.get("identifier")
+        if not reference.get("reference") and isinstance(ident, dict) \
+                and ident.get("system") == DEVICE_PATIENT_SYSTEM and _ID.fullmatch(str(ident.get("value", ""))):
+            return str(ident["value"])
         reference = reference.get("reference")
     if not isinstance(reference, str):
         return None

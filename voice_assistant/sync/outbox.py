@@ -1,0 +1,161 @@
+"""Putting what the clinician must receive into the outbox, in the same transaction as the row it carries.
+
+The dialogue saves a reading and queues it together, so a crash can never leave a saved reading that is
+never sent (or a queued one that was never saved):
+
+    with store.transaction():
+        store.add_reading(reading)
+        enqueue_reading(store, reading, parties)
+
+Each `enqueue_*` queues the FHIR resource and its `Provenance` (how it was captured: spoken or typed, and for
+readings the recogniser's and the understanding's confidence). Queueing is keyed by the thing itself (the
+reading's uuid, the dose's event id...), so queueing it again, after a crash or a retried turn, changes
+nothing. The functions open a transaction of their own, which joins the caller's when there is one; called
+outside one they still queue the resource and its Provenance together.
+
+Who the resources are about (`device_parties`):
+- the device has an id of its own, a uuid made on first use and kept in the settings table;
+- the patient is `Patient/<clinician.patient_id>` from the profile. When the profile has no patient id yet,
+  the resources name the patient by a *logical reference*, an identifier rather than a server id:
+  `{"identifier": {"system": "urn:voice-assistant:patient", "value": <device id>}}` ("the patient who uses
+  this device"). Nothing is held back or lost while the practice has not set the id up: the server keeps the
+  reference as sent, and the clinician links it by giving their `Patient` that identifier. Items already
+  queued keep the reference they were queued with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import uuid4
+
+from voice_assistant.store import Alert, MedicationEvent, Reading, Reminder, Store
+from voice_assistant.sync import fhir
+from voice_assistant.sync.fhir import Parties
+
+#: The settings key holding this installation's device id.
+DEVICE_ID_SETTING = "sync.device_id"
+#: Identifier system for the patient when the profile has no `clinician.patient_id` (value: the device id).
+PATIENT_SYSTEM = f"{fhir.SYSTEM_BASE}:patient"
+#: What a resource key ends with when the item replaces an earlier version (sent as a conditional update).
+REVISION_MARK = "@"
+
+
+@dataclass(frozen=True)
+class PatientByIdentifier(Parties):
+    """Parties whose patient is named by an identifier (a logical reference), for a profile with no
+    `clinician.patient_id` yet; `patient_id` then holds the identifier's value (the device id)."""
+
+    @property
+    def patient(self) -> dict:
+        return {"identifier": {"system": PATIENT_SYSTEM, "value": self.patient_id},
+                "display": "The patient using voice-assistant device " + self.device_id}
+
+
+def device_id(store: Store) -> str:
+    """This installation's id: made once (a uuid), then kept in the settings table."""
+    with store.transaction():
+        existing = store.get_setting(DEVICE_ID_SETTING)
+        if existing:
+            return existing
+        made = str(uuid4())
+        store.set_setting(DEVICE_ID_SETTING, made)
+        return made
+
+
+def device_parties(store: Store, profile: Any) -> Parties:
+    """Who the resources are about (the profile's `clinician.patient_id`, else a logical reference by
+    identifier, see the module doc) and which device made them."""
+    device = device_id(store)
+    clinician = getattr(profile, "clinician", None) or {}
+    patient_id = clinician.get("patient_id")
+    if patient_id is not None and str(patient_id).strip():
+        return Parties(patient_id=str(patient_id).strip(), device_id=device)
+    return PatientByIdentifier(patient_id=device, device_id=device)
+
+
+def resource_key(resource: dict) -> str:
+    """The outbox key of a resource: '<type>/<identifier value>', or for a Provenance
+    'Provenance/<target type>/<target identifier value>' (its device tag)."""
+    if resource.get("identifier"):
+        return f"{resource['resourceType']}/{resource['identifier'][0]['value']}"
+    return f"{resource['resourceType']}/{resource['meta']['tag'][0]['code']}"
+
+
+def is_revision(key: str) -> bool:
+    """Whether an outbox key carries a later version of a resource (sent as a conditional update)."""
+    return REVISION_MARK in key
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _enqueue_with_provenance(store: Store, resource: dict, key: str, recorded: datetime, parties: Parties,
+                             origin: str, asr: float | None = None, nlu: float | None = None) -> bool:
+    with store.transaction():
+        new = store.enqueue(resource["resourceType"], key, resource)
+        prov = fhir.provenance(resource, recorded, parties, asr, nlu, origin)
+        store.enqueue("Provenance", resource_key(prov), prov)
+        return new
+
+
+def enqueue_reading(store: Store, reading: Reading, parties: Parties, origin: str = "spoken",
+                    recorded: datetime | None = None) -> bool:
+    """Queue a glucose reading (Observation) and its Provenance (origin, ASR and NLU confidence).
+    Call it in the transaction that saves the reading. True if newly queued, False if already queued."""
+    obs = fhir.glucose_observation(reading, parties)
+    return _enqueue_with_provenance(store, obs, resource_key(obs), recorded or reading.created_at or _now(), parties,
+                                    origin, reading.asr_confidence, reading.nlu_confidence)
+
+
+def enqueue_dose(store: Store, event: MedicationEvent, parties: Parties, origin: str | None = None,
+                 recorded: datetime | None = None) -> bool:
+    """Queue a dose taken or missed (MedicationAdministration) and its Provenance (origin: the event's source
+    unless given). Call it in the transaction that records the event."""
+    res = fhir.medication_administration(event, parties)
+    return _enqueue_with_provenance(store, res, resource_key(res), recorded or event.created_at or _now(), parties,
+                                    origin or event.source)
+
+
+def enqueue_reminder_plan(store: Store, reminder: Reminder, parties: Parties, origin: str = "spoken",
+                          recorded: datetime | None = None) -> bool:
+    """Queue a reminder plan (MedicationRequest) and its Provenance. A stopped (cancelled) reminder is queued
+    as a revision of the plan, sent as a conditional update, so the server's copy becomes `stopped`."""
+    res = fhir.medication_request(reminder, parties)
+    key = resource_key(res)
+    if not reminder.active:
+        key += f"{REVISION_MARK}stopped"
+    return _enqueue_with_provenance(store, res, key, recorded or reminder.created_at or _now(), parties, origin)
+
+
+def enqueue_alert(store: Store, alert: Alert, parties: Parties, origin: str = "device",
+                  recorded: datetime | None = None) -> bool:
+    """Queue an alert (Flag) and its Provenance. Call it in the transaction that records the alert."""
+    res = fhir.alert_flag(alert, parties)
+    return _enqueue_with_provenance(store, res, resource_key(res), recorded or alert.created_at or _now(), parties,
+                                    origin)
+
+
+def enqueue_missing(store: Store, parties: Parties, since: datetime | None = None) -> int:
+    """Queue every reading, dose and alert saved without being queued (e.g. before this device was set up to
+    sync, or by code that does not queue yet), and every active reminder plan; return how many were new.
+
+    Cheap and harmless to run before each pass: already queued things are left as they are. Dead-letter
+    alerts stay on the device (they are about the sending itself).
+    """
+    added = 0
+    with store.transaction():
+        for reading in store.readings(since=since):
+            # a reading with no recogniser confidence was typed (chat), not spoken
+            origin = "spoken" if reading.asr_confidence is not None else "typed"
+            added += enqueue_reading(store, reading, parties, origin=origin)
+        for event in store.medication_events(since=since):
+            added += enqueue_dose(store, event, parties)
+        for alert in store.alerts(since=since):
+            if alert.kind != "sync_dead_letter":
+                added += enqueue_alert(store, alert, parties)
+        for reminder in store.active_reminders():
+            added += enqueue_reminder_plan(store, reminder, parties)
+    return added
