@@ -104,10 +104,9 @@ class IntentMatcher:
         row = ORDER_WEIGHT * ordered + (1 - ORDER_WEIGHT) * unordered
         if len(query) >= LONG_QUERY_CHARS:
             # A long, rambling sentence (« ben là j'ai fait le test... et ça me met cent soixante-trois mais
-            # j'ai mangé un gâteau... »): a template found whole inside it counts, a little less than a match
+            # j'ai mangé un gâteau... »): a template whose words all appear in it counts, a little less than a match
             # of the whole sentence. Short templates are left out: "remind" alone is inside too much.
-            inside = process.cdist([query], self.encoded, scorer=fuzz.partial_ratio, dtype=np.float32,
-                                   workers=1)[0] / 100
+            inside = shared / np.maximum(t, 1.0)  # how much of the template the sentence holds
             row = np.maximum(row, np.where(self.lengths >= PARTIAL_MIN_CHARS, inside * PARTIAL_FACTOR, 0))
         best = np.maximum.reduceat(row, self._starts)
         results = []
