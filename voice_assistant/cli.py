@@ -118,13 +118,19 @@ def listen(
     """Talk with the assistant through the microphone and the speaker (Enter = talk, or hands-free)."""
     from voice_assistant.asr.select import RecognizerUnavailable, recognizer_for
     from voice_assistant.assistant import Session
+    from voice_assistant.audio import devices
     from voice_assistant.audio.errors import AudioDeviceError
     from voice_assistant.dialogue.manager import DialogueManager
+    from voice_assistant.dialogue.prompts import PromptError
     from voice_assistant.live import LiveOptions, run_live
-    from voice_assistant.tts import synthesizer_for
+    from voice_assistant.tts import SynthesizerUnavailable, synthesizer_for
 
     profile = _profile()
     language = _lang(lang, profile)
+    try:
+        devices.check_audio_devices()  # before loading voices and models: no PortAudio or no device, say so now
+    except AudioDeviceError as exc:
+        _fail(str(exc), 1)
     store = _open_store()
     try:
         manager = DialogueManager(profile, store, language)
@@ -133,9 +139,7 @@ def listen(
         typer.echo("Press Enter to talk; Ctrl+C to stop." if not hands_free
                    else f"Say « {' '.join(wake)} » then your request; Ctrl+C to stop.")
         run_live(session, LiveOptions(push_to_talk=not hands_free, wake_words=wake))
-    except AudioDeviceError as exc:
-        _fail(str(exc), 1)
-    except RecognizerUnavailable as exc:
+    except (AudioDeviceError, RecognizerUnavailable, SynthesizerUnavailable, PackError, PromptError) as exc:
         _fail(str(exc), 1)
     finally:
         store.close()

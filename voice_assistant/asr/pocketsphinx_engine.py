@@ -1,0 +1,403 @@
+"""pocketsphinx with its bundled en-US model: English recognition out of the box.
+
+The constrained pass decodes against a trigram language model generated from the language pack (sentences
+from its templates with number words, times, list phrases and the patient's medication names), with a
+dictionary extended by the pack's pronunciations (drug names, A1c, LDL...). The model also holds the
+3,000 most frequent everyday English words as a low-weight "garbage" class, so speech the pack does not
+cover comes out as the words said (`Transcript.constrained` False when they make up much of it) rather than
+forced into pack words. The n-best hypotheses are re-ranked by how well they read as pack sentences. When
+the pass hears nothing, or hears something unsure that reads like no pack sentence, an open pass over the
+bundled general English model decodes the same audio. Word confidences are the decoder's posteriors.
+Generated files are cached under the user cache dir, keyed by a hash of everything they come from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import logging
+import os
+import re
+import tempfile
+import time
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from voice_assistant.asr.bandwidth import extend_band, is_narrowband
+from voice_assistant.asr.base import Transcript, Word
+from voice_assistant.asr.rescore import PackFit, Rescorer, pick
+from voice_assistant.asr.vocabulary import (GENERATOR_VERSION, Vocabulary, build_vocabulary, medication_names,
+                                            patient_medications, pronounce, read_dictionary)
+from voice_assistant.audio.clip import SAMPLE_RATE
+from voice_assistant.nlu.packs import Pack, load_pack
+
+log = logging.getLogger(__name__)
+
+ENGINE = "pocketsphinx"
+_FRAMES_PER_SECOND = 100  #: pocketsphinx's default frame rate
+_NOT_WORDS = re.compile(r"^(<s>|</s>|<sil>|\[.*\]|\(null\)|\+.*\+)$", re.IGNORECASE)
+_ALTERNATE = re.compile(r"\(\d+\)$")
+
+
+class RecognizerError(RuntimeError):
+    """A recogniser cannot be built; the message says what to install or fix."""
+
+
+def bundled_model_dir() -> Path:
+    """pocketsphinx's own en-US model (acoustic model, CMUdict, general language model)."""
+    try:
+        import pocketsphinx
+    except ImportError:
+        raise RecognizerError("pocketsphinx is not installed: pip install pocketsphinx") from None
+    return Path(pocketsphinx.get_model_path()) / "en-us"
+
+
+def cache_root() -> Path:
+    """Where generated language models and dictionaries are kept (`$XDG_CACHE_HOME/voice-assistant/asr`)."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    if base:
+        return Path(base) / "voice-assistant" / "asr"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("voice-assistant")) / "asr"
+
+
+class PocketsphinxRecognizer:
+    """Streaming English recognition constrained by the language pack, with an open fallback pass."""
+
+    engine = ENGINE
+
+    def __init__(self, language: str = "en", pack: Pack | None = None, medications: Sequence | None = None, *,
+                 model_dir: str | Path | None = None, cache_dir: str | Path | None = None,
+                 open_pass: bool = True, min_confidence: float = 0.4, partial_every: float = 0.3,
+                 language_weight: float = 8.0, decoder_options: dict | None = None,
+                 lm_options: dict | None = None, rescorer: Rescorer | None | bool = True, nbest: int = 10,
+                 outside_share: float = 0.34, min_fit: float = 0.6, min_peak: int = 100,
+                 band_extension: bool = True):
+        """`medications`: profile `Medication`s or names (default: the demo profile's). `min_confidence`:
+        under this utterance confidence the open pass is tried; `partial_every`: seconds between partials;
+        `rescorer`: re-ranks the `nbest` hypotheses by how well they read as pack sentences (True: the pack's
+        own matcher, False/None: off)."""
+        if language != "en":
+            raise RecognizerError(f"pocketsphinx here has an English model only, not '{language}': "
+                                  f"install a Vosk model for it (voice-assistant models list)")
+        started = time.perf_counter()
+        self.language = language
+        self.sample_rate = SAMPLE_RATE
+        self.pack = pack or load_pack(language)
+        self.model_dir = Path(model_dir) if model_dir else bundled_model_dir()
+        meds = patient_medications(medications)
+        self.vocabulary: Vocabulary = build_vocabulary(self.pack, medication_names(meds, language))
+        self.rescorer = PackFit(self.pack, meds) if rescorer is True else (rescorer or None)
+        self.nbest = nbest
+        self.outside_share = outside_share
+        self.min_fit = min_fit
+        self.min_peak = min_peak  #: quieter audio (peak under about -50 dBFS) is not decoded
+        self.band_extension = band_extension  #: telephone-band audio gets its high band filled
+        self.open_pass = open_pass
+        self.min_confidence = min_confidence
+        self.partial_every = partial_every
+        self.language_weight = language_weight
+        self.decoder_options = dict(decoder_options or {})
+        self._cache_dir, self._lm_options = cache_dir, lm_options
+        files = prepare_model_files(self.vocabulary, self.model_dir, cache_dir, lm_options)
+        self.lm_path, self.dict_path = files["lm"], files["dict"]
+        self.guessed_words: list[str] = files["guessed"]  #: words whose pronunciation is a spelling guess
+        self.general_words: frozenset[str] = files["general"]  #: everyday words outside the pack (garbage class)
+        if self.guessed_words:
+            log.warning("pocketsphinx: pronunciations guessed from spelling for %s; add them to "
+                        "intents/pronunciations/%s.yaml", ", ".join(self.guessed_words), language)
+        self._decoder = self._make_decoder(lm=str(self.lm_path), dict=str(self.dict_path))
+        self._open_decoder = None
+        self._narrow_decoder = None
+        self._audio = bytearray()
+        self._in_utterance = False
+        self._last_partial_at = 0
+        self._last_partial = ""
+        self.load_seconds = time.perf_counter() - started  #: constrained decoder ready (the open one loads lazily)
+
+    # --------------------------------------------------------------------------------- protocol
+
+    def accept(self, pcm: bytes) -> Transcript | None:
+        if not pcm:
+            return None
+        if not self._in_utterance:
+            self._decoder.start_utt()
+            self._in_utterance = True
+        self._audio.extend(pcm)
+        self._decoder.process_raw(bytes(pcm), False, False)
+        if len(self._audio) - self._last_partial_at < self.partial_every * self.sample_rate * 2:
+            return None
+        self._last_partial_at = len(self._audio)
+        hyp = self._decoder.hyp()
+        text = _clean_text(hyp.hypstr) if hyp is not None else ""
+        if not text or text == self._last_partial:
+            return None
+        self._last_partial = text
+        return Transcript(text=text, words=tuple(Word(w, 1.0) for w in text.split()), confidence=0.0, final=False,
+                          engine=ENGINE, constrained=True)
+
+    def finish(self) -> Transcript:
+        if not self._in_utterance:
+            return Transcript("", engine=ENGINE)
+        audio = bytes(self._audio)
+        started = time.perf_counter()
+        self._decoder.end_utt()
+        self._in_utterance = False
+        info: dict = {"audio_seconds": len(audio) / 2 / self.sample_rate}
+        samples = np.frombuffer(audio[: len(audio) // 2 * 2], dtype="<i2")
+        if _peak(samples) < self.min_peak:  # silence or a hum: nothing was said
+            self.reset()
+            return Transcript("", engine=ENGINE, info={**info, "skipped": "no speech"})
+        if self.band_extension and is_narrowband(samples, self.sample_rate):
+            # Telephone-band audio: decoded again with its empty high band filled (see bandwidth.py).
+            # Its own decoder, so its feature normalisation (CMN) follows telephone-band audio only.
+            audio = extend_band(samples, self.sample_rate).astype("<i2").tobytes()
+            info["narrowband"] = True
+            if self._narrow_decoder is None:
+                self._ensure_files()
+                self._narrow_decoder = self._make_decoder(lm=str(self.lm_path), dict=str(self.dict_path))
+            decoder = self._narrow_decoder
+            decoder.start_utt()
+            decoder.process_raw(audio, False, False)
+            decoder.end_utt()
+        else:
+            decoder = self._decoder
+        result = self._result(decoder, constrained=True)
+        self.reset()
+        info.update(result.info)
+        info.update(constrained_text=result.text, constrained_confidence=result.confidence)
+        unsure = result.confidence < self.min_confidence and result.info.get("fit", 0.0) < self.min_fit
+        if self.open_pass and (not result.text or unsure):
+            open_result = self.decode_open(audio)
+            info["open_text"] = open_result.text
+            info["open_confidence"] = open_result.confidence
+            if self._prefer_open(result, open_result):
+                result = open_result
+        info["decode_seconds"] = time.perf_counter() - started
+        return Transcript(result.text, result.words, result.confidence, True, ENGINE, result.constrained, info)
+
+    def reset(self) -> None:
+        if self._in_utterance:
+            try:
+                self._decoder.end_utt()
+            except RuntimeError:
+                pass
+        self._in_utterance = False
+        self._audio = bytearray()
+        self._last_partial_at = 0
+        self._last_partial = ""
+
+    # --------------------------------------------------------------------------------- helpers
+
+    def recognize(self, pcm: bytes) -> Transcript:
+        """One whole utterance at once."""
+        self.reset()
+        self.accept(pcm)
+        return self.finish()
+
+    def decode_open(self, pcm: bytes) -> Transcript:
+        """The open pass: the bundled general English model over the whole utterance."""
+        decoder = self.open_decoder()
+        decoder.start_utt()
+        decoder.process_raw(pcm, False, True)
+        decoder.end_utt()
+        return self._result(decoder, constrained=False)
+
+    def _ensure_files(self) -> None:
+        """The generated files again, if the cache was cleaned since they were written."""
+        if not (self.lm_path.exists() and self.dict_path.exists()):
+            files = prepare_model_files(self.vocabulary, self.model_dir, self._cache_dir, self._lm_options)
+            self.lm_path, self.dict_path = files["lm"], files["dict"]
+
+    def open_decoder(self):
+        if self._open_decoder is None:
+            started = time.perf_counter()
+            self._open_decoder = self._make_decoder(lm=str(self.model_dir / "en-us.lm.bin"),
+                                                    dict=str(self.model_dir / "cmudict-en-us.dict"),
+                                                    lw=6.5)
+            # The pack's own words (drug names, "a1c") can be heard in the open pass too.
+            self._ensure_files()
+            entries = read_dictionary(str(self.dict_path))
+            base = read_dictionary(str(self.model_dir / "cmudict-en-us.dict"))
+            extra = [(w, prons[0]) for w, prons in entries.items() if w not in base]
+            for i, (word, phones) in enumerate(extra):  # the search is rebuilt once, after the last word
+                self._open_decoder.add_word(word, phones, i == len(extra) - 1)
+            log.info("pocketsphinx open pass loaded in %.2f s", time.perf_counter() - started)
+        return self._open_decoder
+
+    def _make_decoder(self, lm: str, dict: str, lw: float | None = None):
+        from pocketsphinx import Decoder
+
+        try:
+            options = {"bestpath": True, **self.decoder_options}
+            return Decoder(hmm=str(self.model_dir / "en-us"), lm=lm, dict=dict, lw=lw or self.language_weight,
+                           samprate=self.sample_rate, loglevel="FATAL", **options)
+        except (RuntimeError, ValueError) as exc:
+            raise RecognizerError(f"pocketsphinx could not load its model from {self.model_dir}: {exc}") from None
+
+    def _result(self, decoder, constrained: bool) -> Transcript:
+        words: list[Word] = []
+        for seg in decoder.seg() or ():
+            text = _ALTERNATE.sub("", seg.word).lower()
+            if _NOT_WORDS.match(text):
+                continue
+            conf = min(max(float(seg.prob), 0.0), 1.0)
+            words.append(Word(text, round(conf, 3), seg.start_frame / _FRAMES_PER_SECOND,
+                              (seg.end_frame + 1) / _FRAMES_PER_SECOND))
+        info: dict = {}
+        if constrained and self.rescorer is not None and self.nbest > 1 and words:
+            hypotheses = [" ".join(w.text for w in words)]
+            try:
+                for hyp in itertools.islice(decoder.nbest(), self.nbest):
+                    text = _clean_text(hyp.hypstr) if hyp is not None else ""
+                    if text and text not in hypotheses:
+                        hypotheses.append(text)
+            except (RuntimeError, ValueError):  # no lattice for this utterance
+                pass
+            index, fit = pick(hypotheses, self.rescorer)
+            info = {"fit": round(fit, 3), "alternatives": hypotheses[1:5]}
+            if index:
+                info["rescored_from"] = hypotheses[0]
+                words = _align(hypotheses[index].split(), words)
+        text = " ".join(w.text for w in words)
+        confidence = sum(w.confidence for w in words) / len(words) if words else 0.0
+        if constrained and words:
+            outside = [w.text for w in words if w.text not in self.vocabulary.words]
+            if outside:
+                info["outside_words"] = outside
+                # Mostly everyday words the pack does not know: out-of-scope speech, heard as such.
+                constrained = len(outside) / len(words) < self.outside_share
+        return Transcript(text, tuple(words), round(confidence, 3), True, ENGINE, constrained, info)
+
+    def _prefer_open(self, constrained: Transcript, open_: Transcript) -> bool:
+        if not constrained.text:
+            return bool(open_.text)
+        if not open_.text:
+            return False
+        # The constrained pass forced unsure words: keep it only if the open pass agrees on most of them.
+        overlap = len(set(constrained.text.split()) & set(open_.text.split())) / max(len(constrained.words), 1)
+        return overlap < 0.5
+
+
+def _peak(samples: np.ndarray) -> int:
+    """Loudest sample, ignoring the loudest 0.1 % (a click)."""
+    if len(samples) == 0:
+        return 0
+    return int(np.percentile(np.abs(samples.astype(np.int32)), 99.9))
+
+
+def _align(chosen: list[str], heard: list[Word]) -> list[Word]:
+    """Words of a re-ranked hypothesis with the confidences and times of the same words in the first one;
+    a word the first hypothesis did not have gets its lowest confidence."""
+    floor = min((w.confidence for w in heard), default=0.0)
+    pool = list(heard)
+    out = []
+    for text in chosen:
+        match = next((w for w in pool if w.text == text), None)
+        if match is not None:
+            pool.remove(match)
+            out.append(match)
+        else:
+            out.append(Word(text, floor))
+    return out
+
+
+def _clean_text(hypstr: str) -> str:
+    return " ".join(_ALTERNATE.sub("", w).lower() for w in hypstr.split() if not _NOT_WORDS.match(w))
+
+
+#: How the pack's language model is estimated (see `Vocabulary.arpa`); `general_words` everyday English
+#: words (the most frequent of the bundled general model) share `general_weight` of the unigram mass.
+LM_OPTIONS = {"order": 3, "discount": 0.5, "floor": 0.05, "general_words": 3000, "general_weight": 0.5}
+
+
+def general_words(model_dir: Path, count: int) -> dict[str, float]:
+    """The `count` most frequent words of the bundled general English model (word -> unigram probability),
+    keeping only words its dictionary can pronounce."""
+    if count <= 0:
+        return {}
+    from pocketsphinx import Config, LogMath, NGramModel
+
+    logmath = LogMath()
+    try:
+        model = NGramModel(Config(), logmath, str(model_dir / "en-us.lm.bin"))
+    except (RuntimeError, ValueError, OSError):
+        log.warning("pocketsphinx: cannot read %s; no everyday words in the pack model", model_dir / "en-us.lm.bin")
+        return {}
+    scored = []
+    for word in read_dictionary(str(model_dir / "cmudict-en-us.dict")):
+        if not re.fullmatch(r"[a-z]+(?:'[a-z]+)?", word) or (len(word) == 1 and word not in ("a", "i")):
+            continue
+        score = model.prob([word])
+        if score > -400_000:  # log base 1.0001: probability above about e^-40
+            scored.append((score, word))
+    scored.sort(reverse=True)
+    return {w: logmath.exp(s) for s, w in scored[:count]}
+
+
+def prepare_model_files(vocabulary: Vocabulary, model_dir: Path, cache_dir: str | Path | None = None,
+                        lm_options: dict | None = None) -> dict:
+    """Write the language model and the extended dictionary for `vocabulary` into a cache folder keyed by
+    a hash of the vocabulary and the pronunciation sources (rebuilt only when the pack or profile changes)."""
+    from voice_assistant.asr.vocabulary import pack_pronunciations
+
+    base_dict = model_dir / "cmudict-en-us.dict"
+    pron_path = Path(pack_pronunciations(vocabulary.language)["path"])
+    pron_digest = hashlib.sha256(pron_path.read_bytes()).hexdigest()[:12] if pron_path.exists() else "none"
+    try:
+        base_stat = base_dict.stat()
+    except OSError:
+        raise RecognizerError(f"pocketsphinx dictionary not found: {base_dict}") from None
+    lm_options = {**LM_OPTIONS, **(lm_options or {})}
+    n_general = int(lm_options.pop("general_words", 0))
+    key = hashlib.sha256(f"{GENERATOR_VERSION}|{vocabulary.digest}|{pron_digest}|{base_dict}|{base_stat.st_size}|"
+                         f"{sorted(lm_options.items())}|{n_general}".encode()).hexdigest()[:16]
+    folder = _writable(Path(cache_dir) if cache_dir else cache_root()) / f"pocketsphinx-{vocabulary.language}-{key}"
+    lm, dic, guessed = folder / "pack.lm", folder / "pack.dict", folder / "guessed.txt"
+    everyday = folder / "general.txt"
+    if not (lm.exists() and dic.exists() and guessed.exists() and everyday.exists()):
+        general = general_words(model_dir, n_general) if lm_options.get("general_weight") else {}
+        base = read_dictionary(str(base_dict))
+        pron = pronounce(vocabulary.words, vocabulary.language, base)
+        for word in general:
+            pron.entries.setdefault(word, list(base[word]))
+        folder.mkdir(parents=True, exist_ok=True)
+        _atomic_write(dic, pron.dictionary_text())
+        _atomic_write(lm, vocabulary.arpa(general=general, **lm_options))
+        _atomic_write(guessed, "".join(f"{w}\n" for w in pron.guessed))
+        _atomic_write(everyday, "".join(f"{w}\n" for w in sorted(set(general) - vocabulary.words)))
+        _prune(folder.parent, f"pocketsphinx-{vocabulary.language}-", keep=folder)
+    return {"lm": lm, "dict": dic, "guessed": guessed.read_text(encoding="utf-8").split(), "folder": folder,
+            "general": frozenset(everyday.read_text(encoding="utf-8").split())}
+
+
+def _prune(root: Path, prefix: str, keep: Path, most: int = 6) -> None:
+    """Remove the oldest generated folders beyond `most` (every profile change leaves one behind)."""
+    import shutil
+
+    folders = sorted((p for p in root.glob(prefix + "*") if p.is_dir() and p != keep),
+                     key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in folders[most - 1:]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _writable(folder: Path) -> Path:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".probe-{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+        return folder
+    except OSError:
+        fallback = Path(tempfile.gettempdir()) / "voice-assistant-asr"
+        fallback.mkdir(parents=True, exist_ok=True)
+        return fallback
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

