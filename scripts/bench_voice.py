@@ -1,0 +1,217 @@
+#!/usr/bin/env python3
+"""Whole-assistant voice figures: recognition and synthesis per engine, utterance-closed -> first reply audio
+latency, peak memory, cold start.
+
+    python scripts/bench_voice.py [--quick] [--turns N]
+
+Spoken requests are generated now with eSpeak NG (voice en-us+f2, 150 wpm, unlike the assistant's), fed in
+0.1 s chunks through a `Session`'s endpointer; from the moment the endpointer closes the utterance the clock
+runs through recognition, dialogue (a DialogueManager on a temporary Store, never the user's data) and the
+synthesis of the reply's first sentence. Engines: pocketsphinx en, Vosk en when a model is installed; Piper en
+and eSpeak NG en/fr (Piper fr when installed) for synthesis. Figures are printed, never asserted; exit 0.
+Per-layer detail (WER, intent accuracy, spoken wpm) is in scripts/bench_asr.py and scripts/bench_tts.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from bench_asr import ENGLISH, with_silence  # noqa: E402  (also puts tests/asr on the path)
+from bench_tts import ENGINES as TTS_ENGINES, REPLIES  # noqa: E402
+from espeak_audio import synthesize  # noqa: E402
+
+PATIENT_VOICE, PATIENT_WPM = "en-us+f2", 150
+CHUNK_BYTES = 3200  # 0.1 s of 16 kHz 16-bit audio per feed, as a microphone callback would deliver
+
+COLD_START = r"""
+import json, sys, tempfile, time
+from pathlib import Path
+t0 = time.perf_counter()
+import voice_assistant
+from voice_assistant.assistant import Session
+from voice_assistant.asr.select import recognizer_for
+from voice_assistant.dialogue.manager import DialogueManager
+from voice_assistant.profile import default_profile
+from voice_assistant.store import Store
+from voice_assistant.tts import synthesizer_for
+t1 = time.perf_counter()
+with tempfile.TemporaryDirectory(prefix="bench-voice-cold-") as tmp:
+    profile = default_profile()
+    store = Store.open(Path(tmp) / "cold.db")
+    session = Session(DialogueManager(profile, store, "en", save_profile_changes=False),
+                      recognizer_for("en", profile), synthesizer_for("en"))
+    t2 = time.perf_counter()
+    out = session.text("what was my last reading")
+    next(iter(out.sentences()), None)
+    t3 = time.perf_counter()
+    store.close()
+hwm = next((int(l.split()[1]) / 1024 for l in open("/proc/self/status") if l.startswith("VmHWM:")), float("nan"))
+print(json.dumps({"import": t1 - t0, "build": t2 - t1, "turn": t3 - t2, "peak_mb": hwm}))
+"""
+
+
+def pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(q * (len(s) - 1))))]
+
+
+def patient_clips(n: int) -> list[tuple[str, np.ndarray]]:
+    texts = [t for t, _ in ENGLISH][:n]
+    # 0.5 s of lead-in, then 1.5 s of silence so the endpointer's 1 s trailing silence closes the utterance
+    return [(t, with_silence(synthesize(t, PATIENT_VOICE, PATIENT_WPM), before=0.5, after=1.5)) for t in texts]
+
+
+def run_turns(recognizer, synthesizer, clips, tmp: Path, tag: str) -> dict:
+    from voice_assistant.assistant import Session
+    from voice_assistant.dialogue.manager import DialogueManager
+    from voice_assistant.profile import default_profile
+    from voice_assistant.store import Store
+
+    profile = replace(default_profile(), language="en")
+    store = Store.open(tmp / f"{tag}.db")
+    try:
+        session = Session(DialogueManager(profile, store, "en", save_profile_changes=False), recognizer, synthesizer)
+        list(session.start().sentences())  # greeting (and warm-up), not timed
+        latencies, asr, dialogue, first_audio, audio_s, missed = [], 0.0, [], [], 0.0, 0
+        for _, samples in clips:
+            session.endpointer.reset()
+            pcm = samples.astype("<i2").tobytes()
+            utterance = None
+            for i in range(0, len(pcm), CHUNK_BYTES):
+                for event in session.feed(pcm[i:i + CHUNK_BYTES]):
+                    if event.kind == "utterance":
+                        utterance = event.audio
+                if utterance is not None:
+                    break
+            if utterance is None:
+                missed += 1
+                continue
+            closed = time.perf_counter()  # the endpointer has just closed the utterance
+            transcript, seconds = session.recognize(utterance)
+            out = session.text(transcript.text, transcript.confidence, transcript, {"asr": seconds})
+            sentences = out.sentences()
+            next(sentences, None)
+            latencies.append(time.perf_counter() - closed)
+            for _ in sentences:  # the rest of the reply, untimed (as if it played)
+                pass
+            asr += seconds
+            audio_s += utterance.seconds
+            dialogue.append(out.timings.get("dialogue", 0.0))
+            first_audio.append(out.timings.get("first_audio", 0.0))
+        return {"latencies": latencies, "rtf": asr / audio_s if audio_s else float("nan"),
+                "dialogue": statistics.median(dialogue) if dialogue else float("nan"),
+                "first_audio": statistics.median(first_audio) if first_audio else float("nan"),
+                "asr_median": asr / max(len(latencies), 1), "missed": missed}
+    finally:
+        store.close()
+
+
+def bench_synthesis(repeat: int) -> dict:
+    from voice_assistant.tts import SynthesizerUnavailable, synthesizer_for
+
+    print("== synthesis (reply of 3 sentences, profile default wpm)")
+    print(f"{'engine':8} {'lang':4} {'load s':>7} {'first audio ms p50':>19} {'RTF':>6}")
+    loaded = {}
+    for engine, lang in TTS_ENGINES:
+        started = time.perf_counter()
+        try:
+            synth = synthesizer_for(lang, engine)
+        except SynthesizerUnavailable as exc:
+            print(f"{engine:8} {lang:4} not installed ({str(exc).splitlines()[0][:90]})")
+            continue
+        load = time.perf_counter() - started
+        list(synth.speak("Warm up.", 160))
+        firsts, total, audio = [], 0.0, 0.0
+        for _ in range(repeat):
+            started = time.perf_counter()
+            for i, sentence in enumerate(synth.speak(REPLIES[lang], 160)):
+                if i == 0:
+                    firsts.append(time.perf_counter() - started)
+                audio += sentence.audio.seconds
+            total += time.perf_counter() - started
+        print(f"{engine:8} {lang:4} {load:7.2f} {1000 * statistics.median(firsts):19.0f} {total / audio:6.3f}")
+        loaded[(engine, lang)] = synth
+    print()
+    return loaded
+
+
+def cold_start() -> str:
+    """Run first, before this process loads anything; returns the line to print."""
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", COLD_START], cwd=ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        return f"cold start: failed after {wall:.2f} s: {proc.stderr.strip().splitlines()[-1:]}"
+    parts = json.loads(proc.stdout.strip().splitlines()[-1])
+    return (f"cold start (python -c: import, Session with recogniser + synthesiser, one text turn to first audio): "
+          f"{wall:.2f} s wall  [import {parts['import']:.2f} s, build {parts['build']:.2f} s, "
+          f"turn {parts['turn'] * 1000:.0f} ms; that process peaked at {parts['peak_mb']:.0f} MB (VmHWM)]")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="8 spoken turns, one synthesis repeat")
+    parser.add_argument("--turns", type=int, default=None, help="spoken turns per engine pair (default 20)")
+    args = parser.parse_args()
+    turns = args.turns or (8 if args.quick else 20)
+
+    from voice_assistant.asr.select import RecognizerUnavailable, recognizer_for, vosk_models
+
+    cold = cold_start()  # first, so this process's loaded models and page cache state do not favour it
+    synths = bench_synthesis(1 if args.quick else 3)
+
+    print(f"generating {turns} spoken requests (eSpeak NG {PATIENT_VOICE}, {PATIENT_WPM} wpm)...", flush=True)
+    clips = patient_clips(turns)
+    recognizers = []
+    for engine in ("pocketsphinx", "vosk"):
+        started = time.perf_counter()
+        try:
+            recognizers.append((engine, recognizer_for("en", None, engine), time.perf_counter() - started))
+        except RecognizerUnavailable as exc:
+            print(f"{engine} en: not available ({exc})")
+    other = [m for lang in ("fr", "ko") for m in vosk_models(lang)]
+    if other:
+        print(f"(Vosk models for other languages, not used for English turns: {', '.join(str(m) for m in other)})")
+    print()
+
+    print("== spoken turns: utterance closed by the endpointer -> first reply audio sample")
+    print(f"{'recogniser':13} {'synthesiser':11} {'load s':>6} {'ASR RTF':>8} {'ASR ms':>8} {'dialog ms~':>10} "
+          f"{'1st audio ms~':>13} {'p50 ms':>7} {'p95 ms':>7} {'n':>3}")
+    with tempfile.TemporaryDirectory(prefix="bench-voice-") as tmp:
+        for engine, recognizer, load in recognizers:
+            for key in (("piper", "en"), ("espeak", "en")):
+                if key not in synths:
+                    continue
+                r = run_turns(recognizer, synths[key], clips, Path(tmp), f"{engine}-{key[0]}")
+                lat = r["latencies"]
+                if not lat:
+                    print(f"{engine:13} {key[0]:11} no utterance was closed by the endpointer")
+                    continue
+                print(f"{engine:13} {key[0]:11} {load:6.2f} {r['rtf']:8.3f} {1000 * r['asr_median']:8.0f} "
+                      f"{1000 * r['dialogue']:10.1f} {1000 * r['first_audio']:13.0f} "
+                      f"{1000 * pct(lat, 0.5):7.0f} {1000 * pct(lat, 0.95):7.0f} {len(lat):3d}"
+                      + (f"  ({r['missed']} not endpointed)" if r["missed"] else ""))
+    print("(ASR ms: mean recognition time per utterance; ~: per-turn median)\n")
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
+    print(f"peak memory (ru_maxrss, this process with every engine above loaded and all turns run): {peak:.0f} MB")
+    print(cold)
+
+
+if __name__ == "__main__":
+    main()
