@@ -62,7 +62,6 @@ class LiveLoop:
         self.talk_pressed = threading.Event()
         self.stopped = threading.Event()
         self.awake = False  #: the wake phrase was said alone: the next utterance is for the assistant
-        self.turns = 0  #: utterances answered since run() started
 
     # --- output -----------------------------------------------------------------------------------
 
@@ -160,7 +159,7 @@ class LiveLoop:
         after the wake phrase and speaking reminders in the pauses."""
         last_idle = time.monotonic()
         while not self.stopped.is_set():
-            if not self.options.push_to_talk and not self.session.endpointer.in_speech \
+            if not self.options.push_to_talk and not self.awake and not self.session.endpointer.in_speech \
                     and time.monotonic() - last_idle >= self.options.idle_every_s:
                 self._idle()  # a live microphone never stops sending blocks: look at the clock here
                 last_idle = time.monotonic()
@@ -169,8 +168,10 @@ class LiveLoop:
             except queue.Empty:
                 continue
             for event in self.session.feed(block.astype("<i2").tobytes()):
-                if event.kind == "no_speech" and self.options.push_to_talk:
-                    return
+                if event.kind == "no_speech":
+                    if self.options.push_to_talk:
+                        return
+                    self.awake = False  # the wake phrase said alone, then silence: back to needing it
                 if event.kind != "utterance" or event.audio is None:
                     continue
                 if self._answer(event.audio):
@@ -193,7 +194,6 @@ class LiveLoop:
         output = self.session.text(words, transcript.confidence, transcript, {"asr": seconds})
         understood = output.turn is not None and output.turn.understanding.intent != "none"
         self.chime(Earcon.UNDERSTOOD if understood else Earcon.NOT_UNDERSTOOD)
-        self.turns += 1
         self.say(output)
         self._drain()  # what the microphone heard meanwhile is the assistant's own voice
         return True

@@ -1,6 +1,6 @@
 """Live-loop fixtures: the assistant's voices for the whole run, the patient's voice, and for each test a Session on
-a throwaway store: `session` hears through `KnownClips` and speaks with eSpeak NG (the loop's own rules);
-`real_session` hears through the real recogniser and speaks with Piper, like `voice-assistant listen`."""
+a throwaway store, speaking with eSpeak NG: `session` hears through `KnownClips` (the loop's own rules),
+`real_session` through the real recogniser. The PulseAudio test speaks with Piper, like `voice-assistant listen`."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def session(tmp_path, hearing, quick_voice, clock):
 
 
 @pytest.fixture
-def real_session(tmp_path, assistant_voice, clock):
-    s = make_session(tmp_path, real_recognizer(), assistant_voice, clock)
+def real_session(tmp_path, quick_voice, clock):
+    s = make_session(tmp_path, real_recognizer(), quick_voice, clock)
     yield s
     s.manager.ctx.store.close()

@@ -1,6 +1,6 @@
 """The live loop without audio hardware: LiveLoop on a fake microphone (30 ms blocks of requests spoken by eSpeak
 NG, resampled to 16 kHz, between stretches of faint noise) and a fake speaker that records what would be heard and
-honours the stop event. The endpointer, the dialogue, the store and the assistant's voice (Piper) are the real ones.
+honours the stop event. The endpointer, the dialogue, the store and the assistant's voice (eSpeak NG) are the real ones.
 
 Most tests hear through `KnownClips`, which turns each spoken clip back into its words only when the endpointer
 delivered it whole: the loop's rules are tested exactly, whatever the engine makes of eSpeak's voice. Two tests
@@ -181,6 +181,23 @@ def test_hands_free_wake_word_alone_then_a_reminder_in_a_pause(session, patient,
     assert h.said[1].text.startswith("You have no readings saved yet."), h.said[1].text
     assert h.said[2].text.startswith("It is eight in the evening. It is time for your metformin"), h.said[2].text
     assert earcons(h) == [LISTENING, UNDERSTOOD]
+
+
+def test_hands_free_wake_word_alone_expires_after_a_silence(session, patient):
+    """« assistant », then nothing for the endpointer's silence timeout: the next words need the wake word again."""
+    h = Harness(session, HANDS_FREE)
+
+    def patient_acts(h: Harness) -> None:
+        h.wait_said(1)
+        h.mic.speak(patient.says("assistant"))
+        h.wait_played(Earcon.LISTENING)
+        blocks = h.mic.blocks_sent
+        h.wait_until(lambda: h.mic.blocks_sent - blocks > 300, "9 s of silence")
+        h.mic.speak(patient.says(LAST))
+        h.wait_heard(2)
+
+    h.run(patient_acts)
+    assert h.heard == ["assistant", LAST] and len(h.said) == 1 and earcons(h) == [LISTENING]
 
 
 # --- barge-in -----------------------------------------------------------------------------------------------
