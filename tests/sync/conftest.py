@@ -24,17 +24,23 @@ def medplum_target(medplum_server) -> FhirTarget:
 
 
 # Another FHIR server joins the suite with a session fixture yielding a FhirTarget and an entry in
-# synckit.TARGETS. For the hub, something like (tests/hub/hubkit.py's start_hub):
-#
-#   @pytest.fixture(scope="session")
-#   def hub_target(tmp_path_factory):
-#       hub = start_hub(tmp_path_factory.mktemp("hub"))
-#       tokens = TokenStore(hub.server.app.db)
-#       yield FhirTarget("hub", hub.fhir, reader_token=hub.clinician,
-#                        enroll_patient=lambda pid: tokens.add("device", pid, patient=pid))
-#       hub.server.stop()
-#
-# and TARGETS["hub"] = "hub_target". Override FhirTarget's search helpers if the hub searches differently.
+# synckit.TARGETS.
+
+
+@pytest.fixture(scope="session")
+def hub_target(tmp_path_factory) -> FhirTarget:
+    """The clinician hub on a free loopback port (plain http: the sender allows it to this machine only),
+    with a clinician token to read back and a device token per test patient."""
+    from voice_assistant.hub import HubServer, TokenStore
+
+    server = HubServer(tmp_path_factory.mktemp("hub") / "hub.db", host="127.0.0.1", port=0, lang="en",
+                       quiet=True)
+    tokens = TokenStore(server.app.db)
+    clinician = tokens.add("clinician", "sync-suite")
+    server.start()
+    yield FhirTarget("hub", server.fhir_base_url, reader_token=clinician,
+                     enroll_patient=lambda pid: tokens.add("device", pid, patient=pid))
+    server.stop()
 
 
 @pytest.fixture(scope="session", params=sorted(TARGETS))

@@ -1,8 +1,8 @@
 """Shared helpers for the sync tests: the Medplum server, FHIR targets, fault injection, a fake clock.
 
 A *target* is a FHIR server the same sync suite runs against (`TARGETS`: name -> the session fixture that
-yields a `FhirTarget`). Medplum's engine is one; the clinician hub adds itself by defining a session fixture
-in conftest.py and an entry here.
+yields a `FhirTarget`). Medplum's engine is one, the clinician hub (voice_assistant/hub) the other; both
+fixtures are in conftest.py.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ MEDPLUM_DIR = HERE / "medplum"
 PARIS = timezone(timedelta(hours=1))
 
 #: target name -> name of the session fixture (in conftest.py) that yields a FhirTarget.
-TARGETS: dict[str, str] = {"medplum": "medplum_target"}
+TARGETS: dict[str, str] = {"medplum": "medplum_target", "hub": "hub_target"}
 
 
 # --- Medplum -----------------------------------------------------------------------------------------------

@@ -99,6 +99,50 @@ class FhirApi:
             result, _ = self._create_in(conn, principal, resource, if_none_exist, base_url)
         return result
 
+    def _update_in(self, conn, principal: Principal, resource: dict, query_string: str,
+                   base_url: str) -> tuple[Result, store.Stored]:
+        """A conditional update (`PUT {type}?search`): no match creates the resource (201), one match is
+        replaced in place (200, same id, next version), several are refused with 412. A device token sees and
+        writes its own patient's resources only."""
+        resource_type = resource["resourceType"]
+        principal = self._writer(conn, principal, resource)
+        query = srch.parse_conditional(resource_type, query_string, "conditional update")
+        total, matches = store.search(conn, query, only_patient=principal.patient, paged=False)
+        if total > 1:
+            raise FhirError(412, "multiple-matches", f"The conditional update '{resource_type}?{query_string}' "
+                            f"matches {total} {resource_type} resources; it must match at most one.")
+        if total == 0:
+            others, _ = store.search(conn, srch.parse_conditional(resource_type, query_string,
+                                                                  "conditional update"), paged=False)
+            if others:
+                raise FhirError(403, "forbidden", f"'{resource_type}?{query_string}' matches another patient's "
+                                f"{resource_type}: this device token writes for Patient/{principal.patient} only.")
+            if resource.get("id"):
+                raise FhirError(400, "invalid", f"No {resource_type} matches '{query_string}' and this hub "
+                                "chooses the ids of the resources it creates: send the resource without an id.",
+                                ["id"])
+            created = store.insert(conn, resource, principal.label)
+            return Result(201, created.body, _stored_headers(created, base_url)), created
+        found = matches[0]
+        if resource.get("id") not in (None, found.id):
+            raise FhirError(400, "invalid", f"The resource's id '{resource['id']}' is not the id of the "
+                            f"{resource_type} the update matches ({found.id}).", ["id"])
+        updated = store.update(conn, found, resource, principal.label)
+        return Result(200, updated.body, _stored_headers(updated, base_url)), updated
+
+    def conditional_update(self, principal: Principal, resource_type: str, query_string: str, body: object,
+                           base_url: str) -> Result:
+        _check_type(resource_type)
+        if not principal.is_device:
+            raise FhirError(403, "forbidden", "A clinician token reads; only a device token writes resources.")
+        if not query_string.strip():
+            raise FhirError(405, "not-supported", f"PUT {resource_type} needs search parameters (a conditional "
+                            f"update, e.g. PUT {resource_type}?identifier=system|value).")
+        resource = res.validate(body, resource_type)
+        with self.db.transaction() as conn:
+            result, _ = self._update_in(conn, principal, resource, query_string, base_url)
+        return result
+
     # -- reads ------------------------------------------------------------------------------------------------
 
     def _reader_patient(self, principal: Principal) -> str | None:
@@ -191,10 +235,14 @@ class FhirApi:
                             [f"Bundle.entry[{index}].request"])
         request = entry["request"]
         method, url = str(request.get("method", "")).upper(), str(request.get("url", ""))
-        if method not in ("POST", "GET"):
+        if method not in ("POST", "GET", "PUT"):
             raise FhirError(405, "not-supported", f"Bundle.entry[{index}]: {method or 'no method'} is not "
-                            "supported here (POST to create, GET to read or search).",
-                            [f"Bundle.entry[{index}].request.method"])
+                            "supported here (POST to create, PUT Type?identifier=... to update by identifier, "
+                            "GET to read or search).", [f"Bundle.entry[{index}].request.method"])
+        if method == "PUT" and "?" not in url:
+            raise FhirError(405, "not-supported", f"Bundle.entry[{index}]: PUT {url} is not supported: this hub "
+                            "updates by identifier only (PUT Type?identifier=system|value).",
+                            [f"Bundle.entry[{index}].request.url"])
         return method, url, request
 
     def _post_entry_resource(self, entry: dict, url: str, index: int) -> dict:
@@ -217,6 +265,10 @@ class FhirApi:
             method, url, request = self._entry_request(entry, index)
             if method == "GET":
                 result = self._get(principal, url, base_url)
+            elif method == "PUT":
+                resource = self._post_entry_resource(entry, url, index)
+                with self.db.transaction() as conn:
+                    result, _ = self._update_in(conn, principal, resource, url.split("?", 1)[1], base_url)
             else:
                 resource = self._post_entry_resource(entry, url, index)
                 with self.db.transaction() as conn:
@@ -230,10 +282,10 @@ class FhirApi:
         index = -1
         try:
             with self.db.transaction() as conn:
-                posts, gets = [], []
+                posts, puts, gets = [], [], []
                 for index, entry in enumerate(entries):
                     method, url, request = self._entry_request(entry, index)
-                    (posts if method == "POST" else gets).append((index, entry, url, request))
+                    {"POST": posts, "PUT": puts, "GET": gets}[method].append((index, entry, url, request))
                 # Resolve conditional creates and give new resources their ids, so references between
                 # entries (fullUrl urn:uuid:...) can be rewritten before anything is stored.
                 mapping, planned = {}, []
@@ -261,6 +313,11 @@ class FhirApi:
                     created = store.insert(conn, resource, principal.label, new_id=new_id)
                     out[index] = _entry_response(Result(201, created.body, _stored_headers(created, base_url)),
                                                  base_url)
+                # Conditional updates after the creates (references to new entries are rewritten first).
+                for index, entry, url, _request in puts:
+                    resource = _rewrite_references(self._post_entry_resource(entry, url, index), mapping)
+                    result, _ = self._update_in(conn, principal, resource, url.split("?", 1)[1], base_url)
+                    out[index] = _entry_response(result, base_url)
             for index, _entry, url, _request in gets:
                 out[index] = _entry_response(self._get(principal, url, base_url), base_url)
         except FhirError as exc:

@@ -165,8 +165,9 @@ def parse(resource_type: str, params: list[tuple[str, str]]) -> Query:
     return query
 
 
-def parse_conditional(resource_type: str, query_string: str) -> Query:
-    """The query of an `If-None-Exist` header or a Bundle entry's `request.ifNoneExist`."""
+def parse_conditional(resource_type: str, query_string: str, what: str = "conditional create") -> Query:
+    """The query of an `If-None-Exist` header or a Bundle entry's `request.ifNoneExist` (a conditional create),
+    or of the URL of a conditional update (`PUT Type?identifier=...`)."""
     from urllib.parse import parse_qsl
 
     text = query_string.strip()
@@ -174,8 +175,8 @@ def parse_conditional(resource_type: str, query_string: str) -> Query:
         text = text.split("?", 1)[1]
     params = parse_qsl(text, keep_blank_values=True)
     if not params:
-        raise FhirError(400, "invalid", f"The conditional create query '{query_string}' has no parameter.")
+        raise FhirError(400, "invalid", f"The {what} query '{query_string}' has no parameter.")
     for name, _ in params:
         if name.startswith("_") and name not in ("_tag", "_id"):
-            raise FhirError(400, "invalid", f"'{name}' cannot be used in a conditional create.")
+            raise FhirError(400, "invalid", f"'{name}' cannot be used in a {what}.")
     return parse(resource_type, params)

@@ -71,9 +71,10 @@ def capability_statement(base_url: str) -> dict:
         "rest": [{"mode": "server",
                   "security": {"description": "Authorization: Bearer <token>, one token per device and per "
                                               "clinician (voice-assistant hub token add)."},
-                  "resource": [{"type": t, "interaction": [{"code": "create"}, {"code": "read"},
-                                                           {"code": "search-type"}],
-                                "conditionalCreate": True, "searchParam": params} for t in res.SUPPORTED_TYPES],
+                  "resource": [{"type": t, "interaction": [{"code": "create"}, {"code": "update"},
+                                                           {"code": "read"}, {"code": "search-type"}],
+                                "updateCreate": False, "conditionalCreate": True, "conditionalUpdate": True,
+                                "searchParam": params} for t in res.SUPPORTED_TYPES],
                   "interaction": [{"code": "batch"}, {"code": "transaction"}]}],
     }
 
@@ -238,6 +239,11 @@ class HubHandler(BaseHTTPRequestHandler):
             result = self.app.api.create(principal, parts[0], body, self.headers.get("If-None-Exist"), base)
             if "return=minimal" in (self.headers.get("Prefer") or ""):
                 result = Result(result.status, None, result.headers)
+        elif len(parts) == 1 and method == "PUT":
+            body = self._json()
+            result = self.app.api.conditional_update(principal, parts[0], query, body, base)
+            if "return=minimal" in (self.headers.get("Prefer") or ""):
+                result = Result(result.status, None, result.headers)
         elif len(parts) == 1 and method == "GET":
             result = self.app.api.search(principal, parts[0], parse_qsl(query, keep_blank_values=True), base)
         elif len(parts) == 2 and parts[1] == "_search" and method == "POST":
@@ -247,7 +253,8 @@ class HubHandler(BaseHTTPRequestHandler):
             result = self.app.api.read(principal, parts[0], parts[1], base)
         else:
             raise FhirError(405, "not-supported", f"{method} {path} is not supported: this hub creates (POST), "
-                            "reads and searches (GET); it never updates or deletes.")
+                            "updates by identifier (conditional update: PUT Type?identifier=system|value), "
+                            "reads and searches (GET); it never updates by id or deletes.")
         self._send_fhir(result.status, result.body, result.headers)
 
     # -- dashboard --------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
-"""Resources in the hub's SQLite database: insert with their indexes, read, search.
+"""Resources in the hub's SQLite database: insert and update with their indexes, read, search.
 
-The functions take an open connection, so a caller can run a conditional create (search, then insert) or a
-whole transaction Bundle inside one `BEGIN IMMEDIATE` transaction.
+The functions take an open connection, so a caller can run a conditional create or a conditional update (search,
+then insert or update) or a whole transaction Bundle inside one `BEGIN IMMEDIATE` transaction.
 """
 
 from __future__ import annotations
@@ -65,23 +65,62 @@ def insert(conn: sqlite3.Connection, resource: dict, author: str, new_id: str | 
                      "VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)",
                      (resource_type, new_id, patient, date, status, now, author,
                       json.dumps(body, ensure_ascii=False, separators=(",", ":"))))
-        for system, value in dict.fromkeys(res.resource_identifiers(resource)):
-            conn.execute("INSERT INTO identifiers (type, system, value, id) VALUES (?, ?, ?, ?)",
-                         (resource_type, system, value, new_id))
-        for system, code in dict.fromkeys(res.resource_tags(resource)):
-            conn.execute("INSERT INTO tags (type, system, code, id) VALUES (?, ?, ?, ?)",
-                         (resource_type, system, code, new_id))
-        for system, code in dict.fromkeys(res.resource_codes(resource)):
-            conn.execute("INSERT INTO codes (type, system, code, id) VALUES (?, ?, ?, ?)",
-                         (resource_type, system, code, new_id))
+        _index(conn, resource_type, new_id, resource)
     except sqlite3.IntegrityError:
         conn.execute("ROLLBACK TO insert_resource")
         conn.execute("RELEASE insert_resource")
-        idents = ", ".join(f"{s}|{v}" for s, v in res.resource_identifiers(resource))
-        raise res.FhirError(409, "duplicate", f"A {resource_type} with the identifier {idents} is already stored: "
-                            "send it with If-None-Exist to get the stored one back.", ["identifier"]) from None
+        raise _duplicate(resource) from None
     conn.execute("RELEASE insert_resource")
     return Stored(resource_type, new_id, patient, date, now, author, body)
+
+
+def _index(conn: sqlite3.Connection, resource_type: str, resource_id: str, resource: dict) -> None:
+    for system, value in dict.fromkeys(res.resource_identifiers(resource)):
+        conn.execute("INSERT INTO identifiers (type, system, value, id) VALUES (?, ?, ?, ?)",
+                     (resource_type, system, value, resource_id))
+    for system, code in dict.fromkeys(res.resource_tags(resource)):
+        conn.execute("INSERT INTO tags (type, system, code, id) VALUES (?, ?, ?, ?)",
+                     (resource_type, system, code, resource_id))
+    for system, code in dict.fromkeys(res.resource_codes(resource)):
+        conn.execute("INSERT INTO codes (type, system, code, id) VALUES (?, ?, ?, ?)",
+                     (resource_type, system, code, resource_id))
+
+
+def _duplicate(resource: dict) -> res.FhirError:
+    idents = ", ".join(f"{s}|{v}" for s, v in res.resource_identifiers(resource))
+    return res.FhirError(409, "duplicate", f"A {resource['resourceType']} with the identifier {idents} is already "
+                         "stored: send it with If-None-Exist to get the stored one back.", ["identifier"])
+
+
+def update(conn: sqlite3.Connection, current: Stored, resource: dict, author: str) -> Stored:
+    """Replace a stored resource by a new validated version of it, in place (same id, versionId + 1), with its
+    indexes. An identifier already held by another resource of the type is refused with 409."""
+    resource_type, resource_id = current.type, current.id
+    version = int(current.version) + 1 if str(current.version).isdigit() else 2
+    now = _now_text()
+    meta = dict(resource.get("meta") or {})
+    meta["versionId"] = str(version)
+    meta["lastUpdated"] = res.instant(now)
+    body = {"resourceType": resource_type, "id": resource_id,
+            **{k: v for k, v in resource.items() if k not in ("resourceType", "id", "meta")}, "meta": meta}
+    patient = res.resource_patient(resource)
+    date = res.resource_date(resource)
+    status = resource.get("status") if isinstance(resource.get("status"), str) else None
+    conn.execute("SAVEPOINT update_resource")
+    try:
+        conn.execute("UPDATE resources SET patient=?, date=?, status=?, version=?, last_updated=?, author=?, body=? "
+                     "WHERE type=? AND id=?",
+                     (patient, date, status, version, now, author,
+                      json.dumps(body, ensure_ascii=False, separators=(",", ":")), resource_type, resource_id))
+        for table in ("identifiers", "tags", "codes"):
+            conn.execute(f"DELETE FROM {table} WHERE type=? AND id=?", (resource_type, resource_id))
+        _index(conn, resource_type, resource_id, resource)
+    except sqlite3.IntegrityError:
+        conn.execute("ROLLBACK TO update_resource")
+        conn.execute("RELEASE update_resource")
+        raise _duplicate(resource) from None
+    conn.execute("RELEASE update_resource")
+    return Stored(resource_type, resource_id, patient, date, now, author, body)
 
 
 def read(conn: sqlite3.Connection, resource_type: str, resource_id: str) -> Stored | None:
