@@ -138,11 +138,32 @@ def listen(
         wake = manager.understander.pack.wake_words or ("assistant",)
         typer.echo("Press Enter to talk; Ctrl+C to stop." if not hands_free
                    else f"Say « {' '.join(wake)} » then your request; Ctrl+C to stop.")
-        run_live(session, LiveOptions(push_to_talk=not hands_free, wake_words=wake))
+        sender = _background_sender(profile)
+        try:
+            run_live(session, LiveOptions(push_to_talk=not hands_free, wake_words=wake))
+        finally:
+            if sender is not None:
+                sender.stop()
     except (AudioDeviceError, RecognizerUnavailable, SynthesizerUnavailable, PackError, PromptError) as exc:
         _fail(str(exc), 1)
     finally:
         store.close()
+
+
+def _background_sender(profile):
+    """Readings go to the clinician while the assistant runs, when a clinician server is set; offline or not
+    set, they wait safely in the outbox (`voice-assistant sync status`)."""
+    from voice_assistant.store import default_db_path
+    from voice_assistant.sync.sender import BackgroundSender, SyncConfig, SyncConfigError
+
+    try:
+        config = SyncConfig.from_profile(profile)
+        if not config.base_url:
+            return None
+        return BackgroundSender.for_database(default_db_path(), config).start()
+    except SyncConfigError as exc:
+        typer.echo(f"voice-assistant: readings are kept on this device; sync is off ({exc})", err=True)
+        return None
 
 
 @app.command()

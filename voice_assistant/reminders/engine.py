@@ -217,7 +217,7 @@ def check(store: Store, profile: Profile, at: datetime, policy: ReminderPolicy =
             source: DoseSource = "catch_up" if said.kind == "catch_up" else "reminder"
             missed.append(_missed(profile, occurrence, runs_out, source))
     if record:
-        missed = [dose for dose in missed if _record_missed_dose(store, dose)]
+        missed = [dose for dose in missed if _record_missed_dose(store, dose, profile)]
     announcements.sort(key=lambda d: (d.scheduled_at.astimezone(UTC), d.medication_id or ""))
     recheck = _recheck(store, profile, at, policy)
     return ReminderCheck(tuple([recheck] if recheck else []) + tuple(announcements), tuple(missed))
@@ -270,7 +270,7 @@ def mark_announced(store: Store, item: DueReminder, at: datetime) -> None:
 
 
 def acknowledge(store: Store, item: DueReminder | Occurrence, at: datetime, *,
-                source: DoseSource | None = None) -> bool:
+                source: DoseSource | None = None, profile: Profile | None = None) -> bool:
     """Record the dose as taken, under the occurrence's stable id; True if this recorded something new.
 
     Saying it again records nothing more, and stops the repeats. Said after the dose was already recorded
@@ -281,12 +281,16 @@ def acknowledge(store: Store, item: DueReminder | Occurrence, at: datetime, *,
     source = source or ("catch_up" if kind == "catch_up" else "reminder")
     event_id = reminder_event_id(reminder.id, occurrence_id)
     with store.transaction():
-        if store.add_medication_event(_event(reminder, occurrence_id, "taken", at, source, event_id)):
+        taken = _event(reminder, occurrence_id, "taken", at, source, event_id)
+        if store.add_medication_event(taken):
+            _queue_for_clinician(store, profile, taken)
             return True
         existing = store.medication_event(event_id)
         if existing is not None and existing.status == "missed":
             late = _event(reminder, occurrence_id, "taken", at, source, event_id + LATE_SUFFIX)
-            return store.add_medication_event(late)
+            if store.add_medication_event(late):
+                _queue_for_clinician(store, profile, late)
+                return True
         return False
 
 
@@ -297,7 +301,7 @@ def record_missed(store: Store, profile: Profile, item: DueReminder | Occurrence
     reminder, occurrence_id, kind = _target(item)
     source = source or ("catch_up" if kind == "catch_up" else "reminder")
     event = _event(reminder, occurrence_id, "missed", at, source, reminder_event_id(reminder.id, occurrence_id))
-    return _record_missed_dose(store, MissedDose(reminder, occurrence_id, event, _alert(profile, event)))
+    return _record_missed_dose(store, MissedDose(reminder, occurrence_id, event, _alert(profile, event)), profile)
 
 
 # --- the reminders as a list -------------------------------------------------------------------------
@@ -344,7 +348,7 @@ class ReminderEngine:
         mark_announced(self.store, item, at)
 
     def acknowledge(self, item: DueReminder | Occurrence, at: datetime, *, source: DoseSource | None = None) -> bool:
-        return acknowledge(self.store, item, at, source=source)
+        return acknowledge(self.store, item, at, source=source, profile=self.profile)
 
     def record_missed(self, item: DueReminder | Occurrence, at: datetime, *,
                       source: DoseSource | None = None) -> bool:
@@ -489,11 +493,26 @@ def _missed(profile: Profile, occurrence: Occurrence, at: datetime, source: Dose
     return MissedDose(occurrence.reminder, occurrence.id, event, _alert(profile, event))
 
 
-def _record_missed_dose(store: Store, dose: MissedDose) -> bool:
+def _record_missed_dose(store: Store, dose: MissedDose, profile: Profile | None = None) -> bool:
     """The missed event and its alert together, or neither; True if new (the alert is then new too)."""
     with store.transaction():
         if not store.add_medication_event(dose.event):
             return False
         if dose.alert is not None:
             store.add_alert(dose.alert)
+        _queue_for_clinician(store, profile, dose.event, dose.alert)
         return True
+
+
+def _queue_for_clinician(store: Store, profile: Profile | None, event: MedicationEvent,
+                         alert: Alert | None = None) -> None:
+    """The outbox rows, in the caller's transaction (exactly once to the clinician). Without the profile
+    (a bare function call) `voice-assistant sync` queues them later with `enqueue_missing`."""
+    if profile is None:
+        return
+    from voice_assistant.sync.outbox import device_parties, enqueue_alert, enqueue_dose
+
+    parties = device_parties(store, profile)
+    enqueue_dose(store, event, parties)
+    if alert is not None:
+        enqueue_alert(store, alert, parties)
