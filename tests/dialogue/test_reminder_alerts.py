@@ -74,3 +74,12 @@ def test_not_yet_means_later(manager):
     assert manager.handle("non", at(8, 1)).reply.text == "D'accord. Je vous le rappelle dans dix minutes."
     assert manager.ctx.store.medication_events() == []
     assert manager.announce_due(at(8, 11)).text.startswith("Je vous le rappelle")
+
+
+def test_emergency_alert_is_queued_for_the_clinician_with_the_alert(manager):
+    reply = manager.handle("au secours je fais une hypo", at(9)).reply
+    assert "alert_recorded" in reply.events
+    [alert] = manager.ctx.store.alerts()
+    flags = [i for i in manager.ctx.store.outbox_items() if i.resource_type == "Flag"]
+    assert [f.payload["code"]["coding"][0]["code"] for f in flags] == ["emergency"]
+    assert flags[0].payload["identifier"][0]["value"] == alert.id

@@ -8,7 +8,7 @@ from voice_assistant.dialogue.prompts import Prompts, Speech
 from voice_assistant.dialogue.state import ANYTHING, Pending, Reply
 from voice_assistant.health.safety import emergency_numbers
 from voice_assistant.profile import Profile, save_profile
-from voice_assistant.store import Store
+from voice_assistant.store import Alert, Store
 
 
 @dataclass
@@ -58,6 +58,14 @@ class DialogueContext:
         if not people:
             people.append(self.emergency_number())
         return self.speech.join_or(people)
+
+    def record_alert(self, alert: Alert) -> None:
+        """An alert for the care team, and its outbox row, in one transaction (sent exactly once)."""
+        from voice_assistant.sync.outbox import device_parties, enqueue_alert
+
+        with self.store.transaction():
+            self.store.add_alert(alert)
+            enqueue_alert(self.store, alert, device_parties(self.store, self.profile))
 
     def emergency_number(self) -> str:
         """The emergency number of the patient's country, in words: « quinze », "nine one one"."""

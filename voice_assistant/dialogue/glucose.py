@@ -120,7 +120,7 @@ def meter_extreme(ctx: DialogueContext, u: Understanding, now: datetime) -> Repl
     """« mon lecteur affiche LO »: no number to store, but the guidance comes at once and the team is told."""
     extreme = MeterExtreme(u.slots["meter_extreme"])
     assessment = assess_meter_extreme(extreme)
-    ctx.store.add_alert(Alert(kind=assessment.alert_kind.value, message=u.text, at=now))
+    ctx.record_alert(Alert(kind=assessment.alert_kind.value, message=u.text, at=now))
     said = ctx.say("glucose.meter_hi" if extreme is MeterExtreme.HI else "glucose.meter_lo")
     return _advise(ctx, assessment, now, [said], ["meter_extreme", "alert_recorded"], alert_said=True)
 

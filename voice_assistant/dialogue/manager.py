@@ -262,7 +262,7 @@ class DialogueManager:
     # --- safety -------------------------------------------------------------------------------------------
 
     def _emergency(self, ctx: DialogueContext, u: Understanding, now: datetime, asr) -> Reply:
-        ctx.store.add_alert(Alert(kind="emergency", message=u.text, at=now))
+        ctx.record_alert(Alert(kind="emergency", message=u.text, at=now))
         text = ctx.say("safety.emergency", number=ctx.emergency_number(),
                        human_route=ctx.say("safety.human_route", human=ctx.human_route()))
         return ctx.tell(f"{text} {ctx.say('safety.alert_recorded')}", "alert_recorded")
