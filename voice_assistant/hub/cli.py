@@ -12,6 +12,8 @@ from typing import Optional
 
 import typer
 
+from voice_assistant.cli_options import db_option
+
 from voice_assistant.hub.db import HubDatabase, default_hub_db_path
 from voice_assistant.hub.tokens import CLINICIAN, DEVICE, TokenError, TokenStore
 
@@ -30,15 +32,7 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 def _db_path(ctx: typer.Context, db: Optional[Path]) -> Path:
-    """`--db` given to the command itself, else to `hub` (`voice-assistant hub --db X token add ...`)."""
-    if db is not None:
-        return db
-    context = ctx.parent
-    while context is not None:
-        if context.params.get("db"):
-            return Path(context.params["db"])
-        context = context.parent
-    return default_hub_db_path()
+    return db_option(ctx, db, default_hub_db_path)
 
 
 def _is_loopback(host: str) -> bool:

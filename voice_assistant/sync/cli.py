@@ -15,6 +15,8 @@ from typing import Any, Optional
 
 import typer
 
+from voice_assistant.cli_options import db_option
+
 from voice_assistant.sync.outbox import DEVICE_ID_SETTING, device_parties, enqueue_missing
 from voice_assistant.sync.sender import OutboxSender, SyncConfig, SyncConfigError, SyncReport, sync_status
 
@@ -52,16 +54,9 @@ def _counts(types: list[str]) -> str:
 
 
 def _db(ctx: typer.Context, db: Optional[Path]) -> Path:
-    if db is not None:
-        return db
-    context = ctx.parent
-    while context is not None:
-        if context.params.get("db"):
-            return Path(context.params["db"])
-        context = context.parent
     from voice_assistant.store import default_db_path
 
-    return default_db_path()
+    return db_option(ctx, db, default_db_path)
 
 
 def _open_store(path: Path):
