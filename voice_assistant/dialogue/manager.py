@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable
 
-from voice_assistant.dialogue import glucose, labs, reminder_alerts, reminders
+from voice_assistant.dialogue import emergency, glucose, labs, reminder_alerts, reminders
 from voice_assistant.dialogue.context import DialogueContext
 from voice_assistant.dialogue.prompts import Prompts, load_prompts
 from voice_assistant.dialogue.state import ANYTHING, Pending, Reply, Turn
@@ -19,7 +19,7 @@ from voice_assistant.nlu import NONE, SMALL_TALK, Understander, Understanding
 from voice_assistant.nlu.slots import MORE_TIMES
 from voice_assistant.profile import MAX_WPM, MIN_WPM, Profile
 from voice_assistant.reminders import ReminderEngine
-from voice_assistant.store import Alert, Store
+from voice_assistant.store import Store
 
 Handler = Callable[[DialogueContext, Understanding, datetime, "float | None"], Reply]
 Answer = Callable[[DialogueContext, Understanding, datetime, "float | None"], "Reply | None"]
@@ -55,7 +55,7 @@ class DialogueManager:
             "read_lab_results": labs.read_results,
             "next": labs.nothing_to_browse,
             "previous": labs.nothing_to_browse,
-            "emergency": self._emergency,
+            "emergency": emergency.ask_for_help,
             "dosing_question": self._dosing,
             "help": self._help,
             "repeat": self._repeat,
@@ -76,6 +76,7 @@ class DialogueManager:
             reminders.CONFIRM_CANCEL: reminders.answer_cancel_confirmation,
             reminders.ASK_TAKEN_WHICH: reminders.answer_taken_which,
             labs.BROWSING: labs.answer_browsing,
+            emergency.CONFIRM: emergency.answer_confirmation,
             reminder_alerts.ANSWER: reminder_alerts.answer,
         }
 
@@ -117,6 +118,8 @@ class DialogueManager:
             pending.reprompted = True
             return self._spoken(Reply(self.ctx.say("reprompt", question=pending.question), pending.expects), now)
         if pending.reprompted and silent >= self.timing.give_up_after_s:
+            if pending.kind == emergency.CONFIRM:
+                return self._spoken(emergency.unanswered(self.ctx, pending, now), now)
             self.ctx.pending = None
             # a value or a reminder read back but never confirmed is dropped: the patient must know
             key = "gone_quiet_unsaved" if pending.kind in (glucose.CONFIRM, reminders.CONFIRM) else "gone_quiet"
@@ -260,12 +263,6 @@ class DialogueManager:
         return Reply(ctx.say("help.idle"))
 
     # --- safety -------------------------------------------------------------------------------------------
-
-    def _emergency(self, ctx: DialogueContext, u: Understanding, now: datetime, asr) -> Reply:
-        ctx.record_alert(Alert(kind="emergency", message=u.text, at=now))
-        text = ctx.say("safety.emergency", number=ctx.emergency_number(),
-                       human_route=ctx.say("safety.human_route", human=ctx.human_route()))
-        return ctx.tell(f"{text} {ctx.say('safety.alert_recorded')}", "alert_recorded")
 
     def _dosing(self, ctx: DialogueContext, u, now, asr) -> Reply:
         return self._with_question(ctx, ctx.say("safety.dosing", human=ctx.human_route()), "dosing_referral")
