@@ -87,22 +87,30 @@ def run_turns(recognizer, synthesizer, clips, tmp: Path, tag: str) -> dict:
     try:
         session = Session(DialogueManager(profile, store, "en", save_profile_changes=False), recognizer, synthesizer)
         list(session.start().sentences())  # greeting (and warm-up), not timed
-        latencies, asr, dialogue, first_audio, audio_s, missed = [], 0.0, [], [], 0.0, 0
+        latencies, asr, dialogue, first_audio, missed = [], 0.0, [], [], 0
+        feeding, fed_s = 0.0, 0.0  # time spent in feed() (endpointing + decoding), audio fed
         for _, samples in clips:
             session.endpointer.reset()
             pcm = samples.astype("<i2").tobytes()
             utterance = None
             for i in range(0, len(pcm), CHUNK_BYTES):
-                for event in session.feed(pcm[i:i + CHUNK_BYTES]):
+                started = time.perf_counter()
+                events = session.feed(pcm[i:i + CHUNK_BYTES])  # decoded while it is said
+                feeding += time.perf_counter() - started
+                fed_s += CHUNK_BYTES / 2 / 16000
+                for event in events:
                     if event.kind == "utterance":
-                        utterance = event.audio
+                        utterance = event
                 if utterance is not None:
                     break
+            fed = time.perf_counter()
             if utterance is None:
                 missed += 1
                 continue
-            closed = time.perf_counter()  # the endpointer has just closed the utterance
-            transcript, seconds = session.recognize(utterance)
+            # The endpointer closed the utterance inside feed(); all that feed() did after it was the end of
+            # the decoding, `asr_seconds`.
+            closed = fed - utterance.asr_seconds
+            transcript, seconds = utterance.transcript, utterance.asr_seconds
             out = session.text(transcript.text, transcript.confidence, transcript, {"asr": seconds})
             sentences = out.sentences()
             next(sentences, None)
@@ -110,10 +118,9 @@ def run_turns(recognizer, synthesizer, clips, tmp: Path, tag: str) -> dict:
             for _ in sentences:  # the rest of the reply, untimed (as if it played)
                 pass
             asr += seconds
-            audio_s += utterance.seconds
             dialogue.append(out.timings.get("dialogue", 0.0))
             first_audio.append(out.timings.get("first_audio", 0.0))
-        return {"latencies": latencies, "rtf": asr / audio_s if audio_s else float("nan"),
+        return {"latencies": latencies, "rtf": feeding / fed_s if fed_s else float("nan"),
                 "dialogue": statistics.median(dialogue) if dialogue else float("nan"),
                 "first_audio": statistics.median(first_audio) if first_audio else float("nan"),
                 "asr_median": asr / max(len(latencies), 1), "missed": missed}
@@ -206,7 +213,8 @@ def main() -> None:
                       f"{1000 * r['dialogue']:10.1f} {1000 * r['first_audio']:13.0f} "
                       f"{1000 * pct(lat, 0.5):7.0f} {1000 * pct(lat, 0.95):7.0f} {len(lat):3d}"
                       + (f"  ({r['missed']} not endpointed)" if r["missed"] else ""))
-    print("(ASR ms: mean recognition time per utterance; ~: per-turn median)\n")
+    print("(ASR RTF: time in feed(), endpointing and decoding while the patient speaks, per second of audio;\n"
+          " ASR ms: mean time to finish decoding once the utterance closed; ~: per-turn median)\n")
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
     print(f"peak memory (ru_maxrss, this process with every engine above loaded and all turns run): {peak:.0f} MB")

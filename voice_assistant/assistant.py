@@ -9,6 +9,8 @@ the tests, and the tablet's WebSocket. It wires the layers and nothing else:
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,24 +42,71 @@ class Output:
         return self.reply.text
 
     def sentences(self) -> Iterator[SpokenSentence]:
-        """The reply's audio, sentence by sentence (synthesised on demand, so playback starts early)."""
+        """The reply's audio, sentence by sentence. The next sentence is synthesised while this one plays (in
+        a thread), so there is no gap between sentences; closing the iterator early (barge-in) stops it."""
         if self._voice is None:
             return iter(())
+        return self._timed(_ahead(self._voice))
+
+    def _timed(self, sentences: Iterator[SpokenSentence]) -> Iterator[SpokenSentence]:
         started = time.perf_counter()
         first = True
-        for sentence in self._voice():
+        for sentence in sentences:
             if first:
                 self.timings.setdefault("first_audio", time.perf_counter() - started)
                 first = False
             yield sentence
 
 
+#: Sentences synthesised ahead of the one playing.
+AHEAD = 2
+
+
+def _ahead(make: Callable[[], Iterator[SpokenSentence]]) -> Iterator[SpokenSentence]:
+    """Run a sentence generator in a thread, up to AHEAD sentences in advance of the consumer."""
+    done = object()
+    ready: queue.Queue = queue.Queue(maxsize=AHEAD)
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False  # the consumer has gone (barge-in): nothing more to synthesise
+
+    def produce() -> None:
+        try:
+            for sentence in make():
+                if not put(sentence):
+                    return
+            put(done)
+        except BaseException as exc:  # the consumer re-raises it: a synthesis error is not lost in a thread
+            put(exc)
+
+    threading.Thread(target=produce, daemon=True, name="synthesis-ahead").start()
+    try:
+        while True:
+            item = ready.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+
+
 @dataclass(frozen=True)
 class Event:
     """Something the streaming front end must act on."""
 
-    kind: str  #: "speech_started" (barge-in may stop the reply), "utterance" (its audio), "no_speech"
-    audio: AudioClip | None = None
+    kind: str  #: "speech_started" (barge-in may stop the reply), "partial" (words so far), "utterance", "no_speech"
+    audio: AudioClip | None = None  #: "utterance": its audio
+    transcript: Transcript | None = None  #: "utterance": what was said (decoded while it was said); "partial"
+    asr_seconds: float = 0.0  #: "utterance": recognition time after the endpointer closed it
 
 
 class Session:
@@ -69,6 +118,7 @@ class Session:
         self.synthesizer = synthesizer
         self.clock = clock or (lambda: datetime.now(manager.profile.zone))
         self.endpointer = Endpointer(endpoint or EndpointConfig())
+        self._settled = 0  #: frames of the utterance in progress already given to the recogniser
 
     # --- turns ------------------------------------------------------------------------------------
 
@@ -104,18 +154,42 @@ class Session:
     def feed(self, pcm: bytes) -> list[Event]:
         """Streaming microphone audio: the endpointer decides when an utterance ends (pauses allowed).
 
-        An ended utterance comes back as an "utterance" event with its audio: the front end decides whether
-        it is for the assistant (push-to-talk pressed, wake phrase heard) before `hear()` acts on it."""
+        The recogniser decodes the utterance while it is being said (its settled audio, see
+        `Endpointer.settled`), so when the endpointer closes it only the end of the decoding is left: the
+        reply starts sooner. An ended utterance comes back as an "utterance" event with its audio and
+        transcript: the front end decides whether it was for the assistant (push-to-talk pressed, wake phrase
+        heard) before `text()` acts on it; "partial" events carry the words so far (a wake phrase can stop
+        the assistant mid-sentence)."""
         events: list[Event] = []
         for ep in self.endpointer.feed(pcm):
             if ep.kind == EventKind.SPEECH_STARTED:
                 events.append(Event("speech_started"))
+                self._settled = 0
+                if self.recognizer is not None:
+                    self.recognizer.reset()
             elif ep.kind == EventKind.UTTERANCE_ENDED and ep.audio is not None:
-                events.append(Event("utterance", audio=ep.audio))
+                events.append(self._closed(ep.audio))
                 self.endpointer.reset()
             elif ep.kind == EventKind.NO_SPEECH:
                 events.append(Event("no_speech"))
+        if self.recognizer is not None and self.endpointer.in_speech:
+            samples, self._settled = self.endpointer.settled(self._settled)
+            partial = self.recognizer.accept(samples.astype("<i2").tobytes()) if len(samples) else None
+            if partial is not None and partial.text:
+                events.append(Event("partial", transcript=partial))
         return events
+
+    def _closed(self, audio: AudioClip) -> Event:
+        """The utterance just closed: the rest of its audio to the recogniser, and the final transcript."""
+        if self.recognizer is None:
+            return Event("utterance", audio=audio)
+        started = time.perf_counter()
+        rest = audio.pcm()[self._settled * self.endpointer.frame_bytes:]
+        for i in range(0, len(rest), FEED_BYTES):
+            self.recognizer.accept(rest[i:i + FEED_BYTES])
+        transcript = self.recognizer.finish()
+        self._settled = 0
+        return Event("utterance", audio=audio, transcript=transcript, asr_seconds=time.perf_counter() - started)
 
     def idle(self) -> Output | None:
         """Nothing heard: a re-prompt after a silence, or a reminder due now. Call it between turns only."""

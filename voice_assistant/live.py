@@ -20,7 +20,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from voice_assistant.assistant import Output, Session
+from voice_assistant.assistant import Event, Output, Session
 from voice_assistant.audio.earcons import Earcon, earcon
 
 #: How often the loop checks for reminders and re-prompts while nobody speaks (seconds).
@@ -50,8 +50,11 @@ class LiveLoop:
     """
 
     def __init__(self, session: Session, options: LiveOptions, play: Callable, open_microphone: Callable,
-                 echo: Callable[[str], None] = print, keys: Callable[[], Iterable[object]] | None = stdin_keys):
+                 echo: Callable[[str], None] = print, keys: Callable[[], Iterable[object]] | None = stdin_keys,
+                 on_state: Callable[[str], None] | None = None, can_speak: Callable[[], bool] | None = None):
         self.session = session
+        self.on_state = on_state  #: told "listening", "thinking", "waiting" (a screen shows it; the tablet)
+        self.can_speak = can_speak  #: False while nobody can hear (the tablet: no page open): reminders wait
         self.options = options
         self._play = play
         self._open_microphone = open_microphone
@@ -137,9 +140,17 @@ class LiveLoop:
                         break
                     self.chime(Earcon.LISTENING)
                 self._drain()  # after the chime: its echo in the microphone is not the patient
+                self._state("listening")
                 self._listen_for_turn()
+                self._state("waiting")
+
+    def _state(self, state: str) -> None:
+        if self.on_state is not None:
+            self.on_state(state)
 
     def _idle(self) -> None:
+        if self.can_speak is not None and not self.can_speak():
+            return  # re-prompts and reminders wait until someone can hear them
         output = self.session.idle()
         if output is not None:
             self.say(output)
@@ -174,14 +185,17 @@ class LiveLoop:
                     self.awake = False  # the wake phrase said alone, then silence: back to needing it
                 if event.kind != "utterance" or event.audio is None:
                     continue
-                if self._answer(event.audio):
+                if self._answer(event):
                     if self.options.push_to_talk:
                         return
                     break  # the rest of this block was heard before the reply, like the drained echo
 
-    def _answer(self, audio) -> bool:
-        """Recognise one utterance and reply when it is for the assistant; True when a turn was taken."""
-        transcript, seconds = self.session.recognize(audio)
+    def _answer(self, utterance: Event) -> bool:
+        """Reply to one utterance when it is for the assistant; True when a turn was taken."""
+        if utterance.transcript is not None:  # decoded while it was said
+            transcript, seconds = utterance.transcript, utterance.asr_seconds
+        else:
+            transcript, seconds = self.session.recognize(utterance.audio)
         needs_wake_word = not self.options.push_to_talk and not self.awake
         words = self._for_the_assistant(transcript.text)
         if words is None:
@@ -191,6 +205,7 @@ class LiveLoop:
             self.awake = True
             self._drain()
             return False
+        self._state("thinking")
         output = self.session.text(words, transcript.confidence, transcript, {"asr": seconds})
         understood = output.turn is not None and output.turn.understanding.intent != "none"
         self.chime(Earcon.UNDERSTOOD if understood else Earcon.NOT_UNDERSTOOD)

@@ -4,7 +4,6 @@ A recogniser can turn noise into "fit" with full confidence, so heard words alon
 
 from __future__ import annotations
 
-
 import pytest
 
 from voice_assistant.dialogue.state import ANYTHING, YES_NO

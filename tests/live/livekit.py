@@ -310,7 +310,7 @@ class Harness:
 
     def _spy(self) -> None:
         loop, session = self.loop, self.session
-        say, recognize = loop.say, session.recognize
+        say, recognize, feed = loop.say, session.recognize, session.feed
 
         def spied_say(output):
             from voice_assistant.tts import split_sentences
@@ -328,8 +328,14 @@ class Harness:
             self.heard.append(transcript.text)
             return transcript, seconds
 
+        def spied_feed(pcm):
+            events = feed(pcm)
+            self.heard.extend(e.transcript.text for e in events if e.kind == "utterance" and e.transcript)
+            return events
+
         loop.say = spied_say
         session.recognize = spied_recognize
+        session.feed = spied_feed
 
     # -- waiting, from the patient's thread --
 

@@ -116,9 +116,25 @@ class Endpointer:
         return max(min(self._levels, default=-math.inf), self.config.min_noise_floor_dbfs)
 
     @property
+    def frame_bytes(self) -> int:
+        """Bytes of 16-bit PCM in one analysis frame."""
+        return 2 * self._flen
+
+    @property
     def time_s(self) -> float:
         """Stream time: seconds of audio processed (whole frames)."""
         return self._n * self._frame_s
+
+    def settled(self, since: int = 0) -> tuple[np.ndarray, int]:
+        """The utterance in progress from its frame `since` on, as far as its audio is settled: the frames
+        that will be in UTTERANCE_ENDED's clip whatever comes next (pre-roll, speech, and silence only up to
+        `keep_silence_s` after the last speech). Returns (samples, frames settled so far), so a recogniser can
+        decode while the person is still speaking and hear exactly the clip the utterance ends with."""
+        if not self._speech:
+            return np.zeros(0, dtype=np.int16), since
+        end = min(len(self._utt), self._last_voiced + 1 + self._keep_frames - self._utt_first)
+        parts = self._utt[since:end]
+        return (np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16)), max(end, since)
 
     def reset(self) -> None:
         """Start listening afresh (after a prompt was played): drop any utterance, restart the no-speech timer.
