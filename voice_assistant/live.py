@@ -12,9 +12,11 @@ re-prompts are spoken between turns, never over the patient.
 from __future__ import annotations
 
 import queue
+import re
 import sys
 import threading
 import time
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -33,6 +35,7 @@ MAX_QUEUED_BLOCKS = 1000
 class LiveOptions:
     push_to_talk: bool = True
     wake_words: tuple[str, ...] = ("assistant",)  #: the wake phrase's words, lowercase
+    barge_in_by_wake_phrase: bool = True  #: the wake phrase said while the assistant speaks stops it
     idle_every_s: float = IDLE_EVERY_S  #: between turns, how often reminders and re-prompts are looked at
 
 
@@ -69,13 +72,52 @@ class LiveLoop:
     # --- output -----------------------------------------------------------------------------------
 
     def say(self, output: Output) -> bool:
-        """Speak a reply sentence by sentence; False when barge-in cut it (the rest is not played)."""
+        """Speak a reply sentence by sentence; False when barge-in cut it (the rest is not played).
+
+        While it speaks, the microphone is still heard: the wake phrase stops it like the talk key does."""
         self.echo(output.text)
         self.stop_speaking.clear()
-        for sentence in output.sentences():
-            if self.stop_speaking.is_set() or not self._play(sentence.audio, self.stop_speaking):
-                return False
-        return True
+        done, woken = threading.Event(), threading.Event()
+        watcher = self._watch_for_wake_phrase(output.text, done, woken)
+        try:
+            with closing(output.sentences()) as sentences:
+                for sentence in sentences:
+                    if self.stop_speaking.is_set() or not self._play(sentence.audio, self.stop_speaking):
+                        return False
+            return True
+        finally:
+            done.set()
+            if watcher is not None:
+                watcher.join()  # the session is the loop's again
+            if woken.is_set() and not self.options.push_to_talk:  # push-to-talk: the loop chimes, as for the key
+                self.awake = True
+                self.chime(Earcon.LISTENING)
+
+    def _watch_for_wake_phrase(self, text: str, done: threading.Event,
+                               woken: threading.Event) -> threading.Thread | None:
+        """Listen while the assistant speaks (until `done`): the wake phrase heard, in the words so far or in a
+        whole utterance, stops the reply and opens a turn, as the talk key would (`woken` is set). Not when the
+        reply itself says the wake phrase: with no echo cancellation the assistant would stop itself."""
+        wake = set(self.options.wake_words)
+        if not self.options.barge_in_by_wake_phrase or not wake or wake & set(_words(text)):
+            return None
+
+        def watch() -> None:
+            self._drain()  # what was heard before the reply started is not an answer to it
+            while not done.is_set() and not self.stop_speaking.is_set():
+                try:
+                    block = self.blocks.get(timeout=0.05)
+                except queue.Empty:
+                    continue
+                for event in self.session.feed(block.astype("<i2").tobytes()):
+                    if event.transcript is not None and wake & set(_words(event.transcript.text)):
+                        woken.set()
+                        self.press()
+                        return
+
+        watcher = threading.Thread(target=watch, daemon=True, name="wake-phrase-barge-in")
+        watcher.start()
+        return watcher
 
     def chime(self, kind: Earcon) -> None:
         self._play(earcon(kind), None)
@@ -128,8 +170,8 @@ class LiveLoop:
     def run(self) -> None:
         if self._keys_source is not None:  # first: the key may cut the greeting too
             threading.Thread(target=self._read_keys, daemon=True, name="talk-key").start()
-        self.say(self.session.start())
         with self._open_microphone(self._on_block):
+            self.say(self.session.start())  # the microphone is open: the wake phrase may cut the greeting too
             while not self.stopped.is_set():
                 if self.options.push_to_talk:
                     if not self.talk_pressed.wait(self.options.idle_every_s):
@@ -219,3 +261,7 @@ def run_live(session: Session, options: LiveOptions, echo: Callable[[str], None]
 
     devices.check_audio_devices()
     LiveLoop(session, options, devices.play, devices.open_microphone, echo).run()
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[^\W\d_]+", text.lower())

@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 
 import numpy as np
+import pytest
 
 from livekit import EVENING, FakePlayer, Harness
 from voice_assistant.audio.clip import SAMPLE_RATE, AudioClip
@@ -223,6 +224,40 @@ def test_barge_in_stops_the_reply_and_opens_the_microphone(session, patient):
     assert cut.completed is False and 0.3 <= cut.seconds_played < cut.clip.seconds - 0.1
     assert h.player.kinds()[:3] == ["speech", LISTENING, UNDERSTOOD]
     assert READ_BACK in reply.text and reply.completed
+
+
+@pytest.mark.parametrize("options", [HANDS_FREE, PUSH_TO_TALK], ids=["hands-free", "push-to-talk"])
+def test_the_wake_phrase_said_while_the_assistant_speaks_stops_it(session, patient, options):
+    """« assistant » heard over the greeting: the greeting stops mid-sentence, the listening chime sounds and
+    the next words are a turn, as with the talk key."""
+    player = FakePlayer(pace_s=0.01)
+    h = Harness(session, options, player=player)
+
+    def patient_acts(h: Harness) -> None:
+        h.wait_until(lambda: player.speech() and player.speech()[0].seconds_played >= 0.2,
+                     "the greeting to be under way")
+        h.mic.speak(patient.says("assistant"), lead_in_s=0.1)
+        h.wait_played(Earcon.LISTENING)
+        h.mic.speak(patient.says(LAST))
+        h.wait_said(2)
+
+    h.run(patient_acts)
+    greeting, reply = h.said
+    assert greeting.completed is False and len(greeting.played) < greeting.sentences
+    assert earcons(h)[:2] == [LISTENING, UNDERSTOOD]
+    assert reply.text.startswith("You have no readings") and reply.completed
+
+
+def test_a_reply_that_says_the_wake_phrase_is_not_watched(session):
+    """No echo cancellation: a reply saying « assistant » would hear itself and stop."""
+    loop = LiveLoop(session, HANDS_FREE, lambda clip, stop: True, None, echo=lambda text: None, keys=None)
+    done, woken = threading.Event(), threading.Event()
+    assert loop._watch_for_wake_phrase("I am your assistant.", done, woken) is None
+    watcher = loop._watch_for_wake_phrase("Your last reading was fine.", done, woken)
+    assert watcher is not None
+    done.set()
+    watcher.join(2)
+    assert not watcher.is_alive() and not woken.is_set()
 
 
 def test_say_returns_false_when_cut_and_plays_nothing_more(session):
