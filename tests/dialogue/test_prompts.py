@@ -21,15 +21,18 @@ from voice_assistant.store.models import GlucoseContext
 LANGS = ("fr", "en")
 PROMPTS = {lang: yaml.safe_load((REPO_ROOT / "prompts" / f"{lang}.yaml").read_text(encoding="utf-8"))
            for lang in LANGS}
-DIALOGUE_CODE = sorted((REPO_ROOT / "voice_assistant" / "dialogue").glob("*.py"))
+# the words of numbers, times and dates, shared with the voice's normaliser
+SPEECH_WORDS = {lang: yaml.safe_load((REPO_ROOT / "prompts" / "speech" / f"{lang}.yaml").read_text(encoding="utf-8"))
+                for lang in LANGS}
+# the dialogue, and `Speech`, which frames its values with the dialogue's phrases (speech.when...)
+DIALOGUE_CODE = sorted((REPO_ROOT / "voice_assistant" / "dialogue").glob("*.py")) + [
+    REPO_ROOT / "voice_assistant" / "speech.py"]
 
 # How values are said follows each language's grammar: these formats may use different {fields}, as long as
 # they use only what `Speech` gives them. Every other prompt takes exactly the same fields in every language.
 GRAMMAR_FORMATS = {
     "speech.units.g/L": {"grams", "gram_word", "number"},        # « un gramme » / "one gram per liter"
     "speech.units.g/L_cents": {"grams", "gram_word", "cents", "number"},  # « un gramme vingt » / "one point two"
-    **{f"speech.time.{key}": {"hour", "minutes", "day_part"}  # « vingt heures trente » / "eight thirty in the..."
-       for key in ("on_the_hour", "one_oclock", "with_minutes", "one_with_minutes")},
 }
 MAX_AVERAGE_WORDS = 12
 MAX_SENTENCE_WORDS = 16
@@ -181,9 +184,16 @@ def test_every_key_the_code_builds_exists(lang):
     assert {"today", "yesterday", "week", "month"} <= set(speech["periods"])
     parts = {"morning", "afternoon", "evening", "night"}
     assert parts | {f"yesterday_{part}" for part in parts} | {"weekday", "date"} <= set(speech["when"])
-    assert len(speech["weekdays"]) == 7 and len(speech["months"]) == 12
+    words = SPEECH_WORDS[lang]
+    assert len(words["dates"]["weekdays"]) == 7 and len(words["dates"]["months"]) == 12
     for country in ("FR", "US", "CA", "GB", "DE", "ES", "JP"):
-        assert emergency_numbers(country).primary in speech["phone_numbers"], country
+        assert emergency_numbers(country).primary in words["numbers"]["phone_numbers"], country
+    # the times `Speech` says: each format uses only what it is given
+    clock = words["time"]
+    for key in ("on_the_hour", "one_oclock", "with_minutes", "one_with_minutes"):
+        assert fields(clock[key]) <= {"hour", "minutes", "day_part"}, (key, clock[key])
+    for key in ("noon_with_minutes", "midnight_with_minutes"):
+        assert fields(clock[key]) <= {"minutes"}, (key, clock[key])
 
 
 # --- plain language, written for the ear ----------------------------------------------------------------

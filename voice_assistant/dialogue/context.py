@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from voice_assistant.dialogue.prompts import Prompts, Speech
+from voice_assistant.dialogue.prompts import Prompts
 from voice_assistant.dialogue.state import ANYTHING, Pending, Reply
 from voice_assistant.health.safety import emergency_numbers
 from voice_assistant.profile import Profile, save_profile
+from voice_assistant.speech import Speech
 from voice_assistant.store import Alert, Store
 
 

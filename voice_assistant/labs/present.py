@@ -1,9 +1,10 @@
 """What the assistant says about lab results, built from data. Pure: the caller reads the store, the packs and
 the clock, and passes them in.
 
-Words come from `prompts/labs/<lang>.yaml` (names by LOINC code, spoken unit names, sentences); numbers are said
-by `Speech.number` (« sept virgule quatre », "seven point four"). Only what `gate()` lets through is ever put
-into a sentence: results in progress are never read, and withheld results are announced without their value.
+Words come from `prompts/labs/<lang>.yaml` (names by LOINC code, spoken unit names, sentences), read as
+`Prompts`; numbers are said by `Speech.number` (« sept virgule quatre », "seven point four"). Only what `gate()`
+lets through is ever put into a sentence: results in progress are never read, and withheld results are announced
+without their value.
 
 The dialogue uses one `LabPresentation`: `summary` first, then `say_item(i)` for one result per turn, and
 `index_of(test)` / `about(test)` for « et mon hémoglobine glyquée ? » (the NLU's `test` slot).
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,10 +21,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from num2words import num2words
 
-from voice_assistant.dialogue.prompts import Speech, prompts_dir
+from voice_assistant.dialogue.prompts import Prompts, prompts_dir, read_pack
+from voice_assistant.speech import Speech
 from voice_assistant.store import LabResult
 
 from .gate import Disclosed, RangeStatus, comparator, gate
@@ -50,15 +50,17 @@ class LabTest:
     """The understanding's `test` slot id (hba1c, ldl...), or None when it cannot be asked for by name."""
 
 
-class LabPack:
-    """One language's lab words: `prompts/labs/<lang>.yaml`."""
+class LabPack(Prompts):
+    """One language's lab words: `prompts/labs/<lang>.yaml`, read as prompts (`raw`, `fields`; `say` takes the
+    sentences under `say`), with the lookups by LOINC code."""
+
+    error = LabPackError
+    what = ""  # "missing 'say.none'"
 
     def __init__(self, data: Any, path: Path) -> None:
         if not isinstance(data, dict):
             raise LabPackError(f"{path}: expected a mapping with tests, units, date and say")
-        self.path = path
-        self.data = data
-        self.lang = str(data.get("language", path.stem))
+        super().__init__(data, path)
         self.tests: dict[str, LabTest] = {}
         for loinc, entry in self._mapping("tests").items():
             if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or not entry["name"].strip():
@@ -104,27 +106,9 @@ class LabPack:
                 return position
         return len(self.tests)
 
-    def raw(self, key: str) -> Any:
-        node: Any = self.data
-        for part in key.split("."):
-            if not isinstance(node, dict) or part not in node:
-                raise LabPackError(f"{self.path}: missing '{key}'")
-            node = node[part]
-        return node
-
     def say(self, key: str, **values: Any) -> str:
         """The sentence `say.<key>` filled with `values` (already words)."""
-        template = self.raw(f"say.{key}")
-        if not isinstance(template, str):
-            raise LabPackError(f"{self.path}: 'say.{key}' must be text")
-        try:
-            return _tidy(template.format(**values))
-        except (KeyError, IndexError) as error:
-            raise LabPackError(f"{self.path}: 'say.{key}' uses {error}, which is not given") from None
-
-    def fields(self, key: str) -> set[str]:
-        """The {names} a template expects (`say.item`, `date.day`...): every language must ask for the same."""
-        return {name for _, name, _, _ in string.Formatter().parse(self.raw(key)) if name}
+        return _tidy(super().say(f"say.{key}", **values))
 
     def template_keys(self) -> set[str]:
         """Every template under `say` and `date`, dotted ("say.status.within"): the same in every language.
@@ -151,14 +135,7 @@ def labs_dir() -> Path:
 @lru_cache(maxsize=8)
 def load_lab_pack(lang: str, directory: str | os.PathLike[str] | None = None) -> LabPack:
     path = Path(directory or labs_dir()) / f"{lang}.yaml"
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise LabPackError(f"{path}: cannot read the lab words ({error.strerror})") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        raise LabPackError(f"{path}: not valid YAML" + (f" at line {mark.line + 1}" if mark else "")) from None
-    return LabPack(data, path)
+    return LabPack(read_pack(path, LabPackError, "the lab words"), path)
 
 
 # --- what is said ---------------------------------------------------------------------------------
@@ -387,7 +364,7 @@ def _date_words(day: str, pack: LabPack, speech: Speech, today: date | None) -> 
     year_words = num2words(year, lang=speech.lang, to="year")
     if month is None:
         return _fill(pack.raw("date.year"), year=year_words)
-    month_words = speech.p.raw("speech.months")[month - 1]
+    month_words = speech.months[month - 1]
     if day_of_month is None:
         return _fill(pack.raw("date.month"), month=month_words, year=year_words)
     day_words = (pack.raw("date.day_words") or {}).get(day_of_month)

@@ -1,8 +1,9 @@
 """Text for the ear: digits, units, times, dates and abbreviations written as words, and sentence splitting.
 
 The words come from `prompts/speech/<lang>.yaml`; this module only knows the shapes (a time, a number followed
-by a unit, a range...). The dialogue already writes its own values as words (`dialogue/prompts.Speech`); this
-is the safety net for whatever else reaches a voice, so no digit or symbol is ever spelled out or skipped.
+by a unit, a range...). Numbers, decimals and times are said by `voice_assistant.speech.Speech`, as the dialogue
+says its own values; this is the safety net for whatever else reaches a voice, so no digit or symbol is ever
+spelled out or skipped.
 
     >>> normalizer_for("fr").normalize("Glycémie à 08:30 : 1,20 g/L.")
     'Glycémie à huit heures trente : un gramme vingt.'
@@ -10,7 +11,6 @@ is the safety net for whatever else reaches a voice, so no digit or symbol is ev
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -18,28 +18,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
-import yaml
 from num2words import num2words
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from voice_assistant.speech import Speech, SpeechRulesError, base_language, load_speech_rules, speech_rules_dir
+
+__all__ = ["MAX_CARDINAL_DIGITS", "MAX_SENTENCE_CHARS", "Normalizer", "SpeechRulesError", "Unit", "base_language",
+           "normalize", "normalizer_for", "speech_rules_dir", "split_sentences"]
 
 #: Integers longer than this are read digit by digit (an account or batch number, not a quantity).
 MAX_CARDINAL_DIGITS = 12
 #: Sentences longer than this (characters) are cut at clause punctuation so the first audio comes sooner.
 MAX_SENTENCE_CHARS = 220
-
-
-class SpeechRulesError(ValueError):
-    """The rules for a language are missing or broken; the message names the file."""
-
-
-def speech_rules_dir() -> Path:
-    return Path(os.environ.get("VOICE_ASSISTANT_SPEECH_RULES", REPO_ROOT / "prompts" / "speech"))
-
-
-def base_language(language: str) -> str:
-    """"fr-FR", "en_US", "EN" -> "fr", "en": the rules and packs are per language, not per region."""
-    return language.replace("_", "-").split("-")[0].lower()
 
 
 @dataclass(frozen=True)
@@ -92,11 +81,9 @@ class Normalizer:
     # ------------------------------------------------------------------------------------------ loading
 
     def _load(self, rules: dict[str, Any]) -> None:
-        self.language = base_language(str(rules["language"]))
+        self.speech = Speech(rules, self.path)
+        self.language = self.speech.lang
         n = rules["numbers"]
-        self.decimal_word: str = n["decimal_word"]
-        self.digit_by_digit: bool = bool(n.get("decimals_digit_by_digit"))
-        self.zero: str = n["zero"]
         self.minus: str = n["minus"]
         self.range_word: str = n["range_word"]
         self.fraction_word: str = n.get("fraction_word", "/")
@@ -104,9 +91,7 @@ class Normalizer:
         self.leading_zero_groups: int = int(n.get("leading_zero_groups", 1))
         self.plural_from = n.get("plural_from")
         self.ordinal_suffixes: list[str] = list(n.get("ordinal_suffixes") or [])
-        fem = n.get("feminine") or {}
-        self.one_word, self.one_feminine = fem.get("one"), fem.get("one_feminine")
-        self.time: dict[str, Any] = rules["time"]
+        self.time: dict[str, Any] = self.speech.clock_words
         self.dates: dict[str, Any] = rules.get("dates") or {}
         self.units: dict[str, Unit] = {}
         for symbol, spec in (rules.get("units") or {}).items():
@@ -116,7 +101,10 @@ class Normalizer:
         self.prefix_units: dict[str, Unit] = {
             str(sym): _unit(spec) for sym, spec in (rules.get("prefix_units") or {}).items()
         }
-        self.phone_numbers: dict[str, str] = {str(k): str(v) for k, v in (n.get("phone_numbers") or {}).items()}
+        # a number said as the quantity it is (« quinze ») needs no rule: the number pass says it the same
+        self.phone_numbers: dict[str, str] = {
+            k: v for k, v in self.speech.phone_numbers.items() if v != self.cardinal(int(k))
+        }
         self.phone_words: list[str] = [str(w) for w in n.get("phone_words") or []]
         self.abbreviations: dict[str, str] = {str(k): str(v) for k, v in (rules.get("abbreviations") or {}).items()}
         self.symbols: dict[str, str] = {str(k): str(v) for k, v in (rules.get("symbols") or {}).items()}
@@ -178,13 +166,10 @@ class Normalizer:
     def cardinal(self, n: int, feminine: bool = False) -> str:
         if len(str(abs(n))) > MAX_CARDINAL_DIGITS:
             return self.digits(str(abs(n)))
-        words = num2words(n, lang=self.language).replace(",", "")
-        if feminine and self.one_word and self.one_feminine:
-            words = re.sub(rf"(^|[\s-]){re.escape(self.one_word)}$", rf"\g<1>{self.one_feminine}", words)
-        return words
+        return self.speech.cardinal(n, feminine).replace(",", "")  # "one thousand two hundred": no pause
 
     def digits(self, digits: str) -> str:
-        return " ".join(num2words(int(d), lang=self.language) for d in digits)
+        return self.speech.digits(digits)
 
     def _leading_zero(self, digits: str) -> str:
         """« 06 » -> « zéro six »; "0123" -> "zero one two three": a code or phone number, not a quantity."""
@@ -208,11 +193,7 @@ class Normalizer:
                 return self._leading_zero(whole)
             return self.cardinal(int(whole), feminine)
         whole_words = self.cardinal(int(whole)) if len(whole) <= MAX_CARDINAL_DIGITS else self.digits(whole)
-        if self.digit_by_digit or frac.startswith("0") or len(frac) > 3:
-            frac_words = self.digits(frac)
-        else:
-            frac_words = self.cardinal(int(frac))
-        return f"{whole_words} {self.decimal_word} {frac_words}"
+        return self.speech.decimal(whole_words, frac)
 
     def _value(self, text: str) -> float:
         whole, frac = self._split_number(text)
@@ -229,7 +210,7 @@ class Normalizer:
         if unit.with_cents and unit.cents_unit and frac and len(frac) <= 2 and len(whole) <= 3:
             cents = int(frac.ljust(2, "0"))
             if cents:
-                cents_words = f"{self.zero} {self.cardinal(cents)}" if cents < 10 else self.cardinal(cents)
+                cents_words = f"{self.speech.zero} {self.cardinal(cents)}" if cents < 10 else self.cardinal(cents)
                 unit_word = unit.cents_unit[1] if self._plural(int(whole)) else unit.cents_unit[0]
                 return unit.with_cents.format(whole=self.cardinal(int(whole)), unit=unit_word, cents=cents_words)
         words = self.number(num, feminine=unit.feminine and not frac)
@@ -245,32 +226,9 @@ class Normalizer:
             hour = hour % 12 + (0 if meridiem in self._am else 12)
         if not (0 <= hour <= 23 and 0 <= minute <= 59):
             return None
-        t = self.time
-        minutes = self.cardinal(minute, feminine=True)
-        if minute and minute < 10 and "minutes_under_ten" in t:
-            minutes = t["minutes_under_ten"].format(minutes=minutes)
-        if hour == 12 and minute == 0:
-            return t["noon"]
-        if hour == 0 and minute == 0:
-            return t["midnight"]
-        if hour == 12:
-            return t["noon_with_minutes"].format(minutes=minutes)
-        if hour == 0:
-            return t["midnight_with_minutes"].format(minutes=minutes)
-        spoken, day_part = hour, ""
-        if t.get("twelve_hour"):
-            spoken = hour % 12 or 12
-            if meridiem is not None or t.get("day_part_for_24_hour"):
-                part = "morning" if hour < 12 else "afternoon" if hour < 18 else "evening" if hour < 22 else "night"
-                day_part = t["day_parts"][part]
-            elif minute == 0 and t.get("oclock"):
-                day_part = t["oclock"]
-        if spoken == 1:
-            key = "one_with_minutes" if minute else "one_oclock"
-        else:
-            key = "with_minutes" if minute else "on_the_hour"
-        said = t[key].format(hour=self.cardinal(spoken, feminine=True), minutes=minutes, day_part=day_part)
-        return " ".join(said.split())
+        # "20:30" said "eight thirty" is ambiguous to the ear: the language may ask for the part of the day
+        with_day_part = meridiem is not None or bool(self.time.get("day_part_for_24_hour"))
+        return self.speech.clock(hour, minute, with_day_part=with_day_part, oclock=True)
 
     def date(self, year: int, month: int, day: int) -> str | None:
         d = self.dates
@@ -460,18 +418,7 @@ def _cut_long(sentence: str, max_chars: int) -> list[str]:
 
 @lru_cache(maxsize=8)
 def _normalizer(language: str, directory: str) -> Normalizer:
-    path = Path(directory) / f"{language}.yaml"
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SpeechRulesError(
-            f"{path}: no speech rules for language '{language}' ({exc.strerror}); add prompts/speech/{language}.yaml"
-        ) from None
-    except yaml.YAMLError as exc:
-        raise SpeechRulesError(f"{path}: not valid YAML ({exc})") from None
-    if not isinstance(data, dict):
-        raise SpeechRulesError(f"{path}: expected a mapping of speech rules")
-    return Normalizer(data, path)
+    return Normalizer(*load_speech_rules(language, directory))
 
 
 def normalizer_for(language: str) -> Normalizer:
