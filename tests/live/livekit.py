@@ -362,7 +362,12 @@ class Harness:
         return self.heard[n - 1]
 
     def wait_played(self, kind: Earcon, count: int = 1) -> None:
-        self.wait_until(lambda: self.player.kinds().count(kind.value) >= count, f"earcon {kind.value} x{count}")
+        """Until the earcon has been played `count` times, to its end (a person speaks after the chime)."""
+        def played() -> bool:
+            with self.player._lock:
+                done = [p for p in self.player.played if p.kind == kind.value and p.completed is not None]
+            return len(done) >= count
+        self.wait_until(played, f"earcon {kind.value} x{count}")
 
     def speak_when_listening(self, clip: AudioClip) -> None:
         """Push-to-talk: press the key, wait for the listening chime, then speak."""

@@ -230,7 +230,7 @@ def test_barge_in_stops_the_reply_and_opens_the_microphone(session, patient):
 def test_the_wake_phrase_said_while_the_assistant_speaks_stops_it(session, patient, options):
     """« assistant » heard over the greeting: the greeting stops mid-sentence, the listening chime sounds and
     the next words are a turn, as with the talk key."""
-    player = FakePlayer(pace_s=0.01)
+    player = FakePlayer(pace_s=0.04)  # near real time: the greeting lasts while « assistant » is decoded
     h = Harness(session, options, player=player)
 
     def patient_acts(h: Harness) -> None:
