@@ -60,14 +60,14 @@ def _seconds(synth, text, wpm):
 def test_speaks_real_audio_of_plausible_length(synth):
     text = SENTENCE[synth.language]
     sentences = _spoken(synth, text)
-    assert len(sentences) == 1
-    clip = sentences[0].audio
-    assert clip.sample_rate == synth.sample_rate == 22050
-    assert clip.samples.dtype == np.int16 and clip.samples.ndim == 1
-    assert np.abs(clip.samples.astype(np.int32)).max() > 1000  # not silence
+    assert 1 <= len(sentences) <= 2  # Piper starts a long sentence with its lead alone
+    for clip in (s.audio for s in sentences):
+        assert clip.sample_rate == synth.sample_rate == 22050
+        assert clip.samples.dtype == np.int16 and clip.samples.ndim == 1
+        assert np.abs(clip.samples.astype(np.int32)).max() > 1000  # not silence
     words = len(text.split())
     nominal = 60.0 * words / DEFAULT_WPM  # ~4 s for these 11-12 words
-    assert 0.4 * nominal < clip.seconds < 2.5 * nominal
+    assert 0.4 * nominal < sum(s.audio.seconds for s in sentences) < 2.5 * nominal
 
 
 def test_faster_rate_gives_shorter_audio(synth):
@@ -81,12 +81,12 @@ def test_streams_one_sentence_at_a_time_in_order(synth):
     assert inspect.isgenerator(stream)  # lazily: the first sentence plays while the next is synthesised
     first = next(stream)
     sentences = [first, *stream]
-    quick = getattr(synth, "quick_start_chars", None)
-    assert [s.text for s in sentences] == synth.normalizer.sentences(TEXTS[synth.language], quick_start_chars=quick)
-    assert len(sentences) == 3
+    quick = getattr(synth, "quick_start_words", None)
+    assert [s.text for s in sentences] == synth.normalizer.sentences(TEXTS[synth.language], quick_start_words=quick)
+    assert len(sentences) == (4 if quick else 3)  # Piper: the first sentence's lead comes alone
     assert all(isinstance(s, SpokenSentence) and s.audio.seconds > 0.3 for s in sentences)
     assert not any(ch.isdigit() for s in sentences for ch in s.text)
-    assert ("docteur" if synth.language == "fr" else "doctor") in sentences[1].text.lower()
+    assert ("docteur" if synth.language == "fr" else "doctor") in sentences[-2].text.lower()
 
 
 def test_empty_text_says_nothing(synth):

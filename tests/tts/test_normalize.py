@@ -150,10 +150,29 @@ def test_a_long_sentence_is_cut_at_clauses(en):
 
 def test_a_long_first_sentence_starts_with_its_first_clause(en):
     text = "I saved 120 mg/dL, before dinner, at 6:45 pm. Anything else?"
-    assert en.sentences(text, quick_start_chars=80) == [
+    assert en.sentences(text, quick_start_words=12) == [
         "I saved one hundred and twenty milligrams per deciliter,",
         "before dinner, at six forty-five in the evening.", "Anything else?"]
     assert len(en.sentences(text)) == 2
+
+
+@pytest.mark.parametrize("lang, text, lead", [
+    ("en", "I heard 120 mg/dL. Is that right?", "I heard"),  # never "I heard one | hundred"
+    ("en", "125 mg/dL is in your range today.", "one hundred and twenty-five"),
+    ("en", "You have one reminder: metformin at 8 am.", "You have one reminder:"),
+    ("en", "Take your medicine with a glass of water after the meal.", "Take your medicine"),  # not "...your"
+    ("fr", "Je vous rappellerai votre metformine tous les jours à 20 h.", "Je vous rappellerai"),
+    ("fr", "Votre dernière glycémie est de 1,20 g/L ce matin.", "Votre dernière glycémie"),
+    ("fr", "J'ai compris sept virgule deux millimoles par litre.", "J'ai compris"),
+])
+def test_the_lead_of_a_long_first_sentence_ends_where_a_voice_can_pause(lang, text, lead):
+    sentences = normalizer_for(lang).sentences(text, quick_start_words=6)
+    assert sentences[0] == lead
+    assert " ".join(sentences[:2]) == normalizer_for(lang).sentences(text)[0]
+
+
+def test_a_short_first_sentence_is_spoken_whole(en):
+    assert en.sentences("Done. I will remind you.", quick_start_words=6) == ["Done.", "I will remind you."]
 
 
 def test_sentences_are_normalised_per_sentence(fr):

@@ -108,6 +108,8 @@ class Normalizer:
         self.phone_words: list[str] = [str(w) for w in n.get("phone_words") or []]
         self.abbreviations: dict[str, str] = {str(k): str(v) for k, v in (rules.get("abbreviations") or {}).items()}
         self.symbols: dict[str, str] = {str(k): str(v) for k, v in (rules.get("symbols") or {}).items()}
+        self.lead_never_ends_with: set[str] = {w.lower() for w in rules.get("lead_never_ends_with") or []}
+        self._number_words: set[str] | None = None  #: every word of a number said in full, made on first use
         self.no_sentence_end: set[str] = set(rules.get("no_sentence_end") or []) | {
             k for k in self.abbreviations if k.endswith(".")
         }
@@ -366,23 +368,51 @@ class Normalizer:
         return sentences
 
     def sentences(self, text: str, max_chars: int | None = MAX_SENTENCE_CHARS,
-                  quick_start_chars: int | None = None) -> list[str]:
+                  quick_start_words: int | None = None) -> list[str]:
         """Split, then normalise each sentence: what a synthesiser speaks, one item per audio clip.
 
-        `quick_start_chars`: when the first sentence is longer than this, its first clause (up to a comma,
-        semicolon or colon) is spoken on its own, so a slower engine starts talking sooner.
+        `quick_start_words`: when the first sentence has more words than this, its lead is spoken on its own
+        (see `lead`), so an engine that needs time per sentence (Piper) starts talking sooner; the rest is
+        synthesised while the lead plays.
         """
         out = []
         for sentence in self.split(text, max_chars):
             spoken = self.normalize(sentence)
             if re.search(r"\w", spoken):
                 out.append(spoken)
-        if quick_start_chars and out and len(out[0]) > quick_start_chars:
-            first = out[0]
-            m = re.search(r"(?<=[,;:])\s+", first[20:])
-            if m and len(first) - 20 - m.end() >= 20:
-                out[0:1] = [first[:20 + m.start()], first[20 + m.end():]]
+        if quick_start_words and out:
+            out[0:1] = self.lead(out[0], quick_start_words)
         return out
+
+    def lead(self, sentence: str, most: int) -> list[str]:
+        """A sentence of more than `most` words as [its lead, the rest]: the lead ends at its first comma,
+        semicolon or colon within `most` words, else after the word nearest half of `most` that can end a
+        phrase: never inside a number (« un gramme | vingt » is fine, "one | hundred" is not) nor on a word
+        that announces more (« le », "the", "of": `lead_never_ends_with` in the language's rules)."""
+        words = sentence.split()
+        if len(words) <= most:
+            return [sentence]
+        cut = next((i + 1 for i, w in enumerate(words[:most]) if w[-1] in ",;:"), None)
+        if cut is None:
+            allowed = [c for c in range(2, most + 1) if self._may_end_a_lead(words[c - 1], words[c])]
+            if not allowed:
+                return [sentence]  # no place to pause: one piece
+            cut = min(allowed, key=lambda c: (abs(c - most // 2), c))
+        if len(words) - cut < 2:
+            return [sentence]
+        return [" ".join(words[:cut]), " ".join(words[cut:])]
+
+    def _may_end_a_lead(self, word: str, following: str) -> bool:
+        if word.endswith(("'", "’", "-")) or word.lower() in self.lead_never_ends_with:
+            return False
+        return not (self._is_number_word(word) and self._is_number_word(following))
+
+    def _is_number_word(self, word: str) -> bool:
+        if self._number_words is None:
+            said = [self.cardinal(n) for n in (*range(0, 101), 120, 200, 1000, 1_000_000)]
+            self._number_words = {w for s in said for w in re.split(r"[\s-]+", s.lower())}
+            self._number_words.add(self.speech.decimal_word)
+        return all(part in self._number_words for part in re.split(r"[-]+", word.lower().strip(",;:.")) if part)
 
 
 def _kept_stop(m: re.Match) -> str:

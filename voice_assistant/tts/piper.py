@@ -77,10 +77,11 @@ class PiperSynthesizer:
     """One Piper voice, loaded once; speaks sentence by sentence."""
 
     name = "piper"
-    #: A first sentence longer than this (characters) is started with its first clause alone: Piper needs
-    #: about 0.1 s per second of speech (RTF ~0.1 here), so a 7-second first sentence would keep the patient
-    #: waiting 0.7 s; its first clause alone is ready in about half that.
-    quick_start_chars: int | None = 80
+    #: A first sentence of more words than this is started with its lead alone (Normalizer.lead): Piper
+    #: needs about 60 ms plus 0.1 s per second of speech here, so a 4-second first sentence kept the patient
+    #: waiting ~0.5 s; a lead of three or four words is ready in ~0.15 s, and the rest is synthesised while
+    #: the lead plays.
+    quick_start_words: int | None = 6
 
     def __init__(self, model_path: Path | str, config_path: Path | str | None = None, language: str | None = None,
                  words_per_minute_at_1: float | None = None):
@@ -120,7 +121,7 @@ class PiperSynthesizer:
         return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
 
     def speak(self, text: str, words_per_minute: int = DEFAULT_WPM) -> Iterator[SpokenSentence]:
-        for sentence in self.normalizer.sentences(text, quick_start_chars=self.quick_start_chars):
+        for sentence in self.normalizer.sentences(text, quick_start_words=self.quick_start_words):
             audio = AudioClip(self.synthesize(sentence, words_per_minute), self.sample_rate)
             yield SpokenSentence(sentence, audio)
 
