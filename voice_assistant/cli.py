@@ -116,14 +116,12 @@ def listen(
     hands_free: bool = typer.Option(False, "--hands-free", help="Listen all the time; speak after the wake word."),
 ) -> None:
     """Talk with the assistant through the microphone and the speaker (Enter = talk, or hands-free)."""
-    from voice_assistant.asr.select import RecognizerUnavailable, recognizer_for
-    from voice_assistant.assistant import Session
+    from voice_assistant.asr.select import RecognizerUnavailable
     from voice_assistant.audio import devices
     from voice_assistant.audio.errors import AudioDeviceError
-    from voice_assistant.dialogue.manager import DialogueManager
     from voice_assistant.dialogue.prompts import PromptError
     from voice_assistant.live import LiveOptions, run_live
-    from voice_assistant.tts import SynthesizerUnavailable, synthesizer_for
+    from voice_assistant.tts import SynthesizerUnavailable
 
     profile = _profile()
     language = _lang(lang, profile)
@@ -133,9 +131,8 @@ def listen(
         _fail(str(exc), 1)
     store = _open_store()
     try:
-        manager = DialogueManager(profile, store, language)
-        session = Session(manager, recognizer_for(language, profile), synthesizer_for(language))
-        wake = manager.understander.pack.wake_words or ("assistant",)
+        session = build_session(profile, language, store)
+        wake = session.manager.understander.pack.wake_words or ("assistant",)
         typer.echo("Press Enter to talk; Ctrl+C to stop." if not hands_free
                    else f"Say « {' '.join(wake)} » then your request; Ctrl+C to stop.")
         sender = _background_sender(profile)
@@ -148,6 +145,19 @@ def listen(
         _fail(str(exc), 1)
     finally:
         store.close()
+
+
+def build_session(profile, language: str, store):
+    """The Session the microphone (`listen`) and the tablet drive: the patient's dialogue on `store`, with the
+    recogniser and the voice for `language`. Raises RecognizerUnavailable, SynthesizerUnavailable, PackError,
+    PromptError."""
+    from voice_assistant.asr.select import recognizer_for
+    from voice_assistant.assistant import Session
+    from voice_assistant.dialogue.manager import DialogueManager
+    from voice_assistant.tts import synthesizer_for
+
+    return Session(DialogueManager(profile, store, language), recognizer_for(language, profile),
+                   synthesizer_for(language, profile.tts_engine))
 
 
 def _background_sender(profile):
@@ -344,12 +354,14 @@ def _mount_subcommands() -> None:
     from voice_assistant.hub import hub_app
     from voice_assistant.models import models_app
     from voice_assistant.sync.cli import sync_app
+    from voice_assistant.tablet.cli import tablet_app
 
     app.add_typer(models_app, name="models", help="List, install and remove speech models.")
     app.add_typer(labs_app, name="labs")
     app.add_typer(reminders_app, name="reminders")
     app.add_typer(hub_app, name="hub", help="The clinician hub: a FHIR receiver and a dashboard.")
     app.add_typer(sync_app, name="sync")
+    app.add_typer(tablet_app, name="tablet")
 
 
 _mount_subcommands()

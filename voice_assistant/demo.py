@@ -60,7 +60,7 @@ def run_demo(lang: str, out: Path, echo: Callable[[str], None] = print, profile:
     profile = replace(profile or default_profile(), language=lang)
     voice = script["patient_voice"]
     patient = EspeakSynthesizer(lang, voice=voice.get("voice"))
-    assistant_voice = synthesizer_for(lang)
+    assistant_voice = synthesizer_for(lang, profile.tts_engine)
     try:
         recognizer = recognizer_for(lang, profile)
     except RecognizerUnavailable as exc:

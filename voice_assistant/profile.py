@@ -70,6 +70,8 @@ class Profile:
     words_per_minute: int
     keep_audio: bool
     abnormal_labs_with_doctor_only: bool
+    asr_engine: str | None = None  #: speech.recognizer: "vosk" or "pocketsphinx"; None: what is installed
+    tts_engine: str | None = None  #: speech.voice: "piper" or "espeak"; None: Piper when a voice is installed
 
     @property
     def zone(self) -> ZoneInfo:
@@ -143,7 +145,8 @@ def profile_to_data(p: Profile) -> dict:
         "caregiver": contact(p.caregiver),
         "doctor": contact(p.doctor),
         "clinician": dict(p.clinician),
-        "speech": {"words_per_minute": p.words_per_minute},
+        "speech": {"words_per_minute": p.words_per_minute, "recognizer": p.asr_engine or "auto",
+                   "voice": p.tts_engine or "auto"},
         "privacy": {"keep_audio": p.keep_audio, "abnormal_labs_with_doctor_only": p.abnormal_labs_with_doctor_only},
     }
 
@@ -233,6 +236,12 @@ def parse_profile(data: Any, source: str) -> Profile:
     wpm = speech.get("words_per_minute", 160)
     if isinstance(wpm, bool) or not isinstance(wpm, int) or not MIN_WPM <= wpm <= MAX_WPM:
         raise fail("speech.words_per_minute", f"must be a whole number from {MIN_WPM} to {MAX_WPM}")
+    engines = {}
+    for key, choices in (("recognizer", ("vosk", "pocketsphinx")), ("voice", ("piper", "espeak"))):
+        value = str(speech.get(key) or "auto").strip().lower()
+        if value not in ("auto", *choices):
+            raise fail(f"speech.{key}", f"must be auto, {' or '.join(choices)}")
+        engines[key] = None if value == "auto" else value
     privacy = mapping("privacy", data.get("privacy"))
     for key in ("keep_audio", "abnormal_labs_with_doctor_only"):
         if not isinstance(privacy.get(key, False), bool):
@@ -258,4 +267,6 @@ def parse_profile(data: Any, source: str) -> Profile:
         words_per_minute=wpm,
         keep_audio=privacy.get("keep_audio", False),
         abnormal_labs_with_doctor_only=privacy.get("abnormal_labs_with_doctor_only", False),
+        asr_engine=engines["recognizer"],
+        tts_engine=engines["voice"],
     )

@@ -42,6 +42,8 @@ def test_saved_profile_is_read_back_from_the_xdg_dir(tmp_path, monkeypatch):
     ({"medications": [{"id": "a", "names": {"fr": ["x"]}}, {"id": "a", "names": {"fr": ["y"]}}]}, "medications[1].id"),
     ({"medications": [{"id": "a", "names": {"fr": [3]}}]}, "medications[0].names.fr"),
     ({"speech": {"words_per_minute": 900}}, "speech.words_per_minute"),
+    ({"speech": {"recognizer": "whisper"}}, "speech.recognizer"),
+    ({"speech": {"voice": "siri"}}, "speech.voice"),
     ({"privacy": {"keep_audio": "yes"}}, "privacy.keep_audio"),
     ({"clinician": {"fhir_base_url": "http://clinic.example"}}, "clinician.fhir_base_url"),
 ])
@@ -62,3 +64,23 @@ def test_broken_yaml_is_reported_with_its_line(tmp_path):
 def test_round_trip_through_yaml():
     data = profile_to_data(default_profile())
     assert parse_profile(yaml.safe_load(yaml.safe_dump(data, allow_unicode=True)), "x") == default_profile()
+
+
+def test_the_engines_are_chosen_in_the_profile():
+    data = default_profile_data() | {"speech": {"words_per_minute": 300, "recognizer": "pocketsphinx",
+                                                "voice": "eSpeak"}}
+    profile = parse_profile(data, "x")
+    assert (profile.asr_engine, profile.tts_engine) == ("pocketsphinx", "espeak")
+    assert parse_profile(profile_to_data(profile), "x") == profile
+    assert (default_profile().asr_engine, default_profile().tts_engine) == (None, None)  # what is installed
+
+
+def test_the_profile_voice_is_the_one_the_session_speaks_with(tmp_path):
+    from voice_assistant.cli import build_session
+    from voice_assistant.store import Store
+
+    profile = replace(default_profile(), language="en", tts_engine="espeak", asr_engine="pocketsphinx")
+    store = Store.open(tmp_path / "a.db")
+    session = build_session(profile, "en", store)
+    assert session.synthesizer.name == "espeak" and session.recognizer.engine == "pocketsphinx"
+    store.close()

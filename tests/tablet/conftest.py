@@ -1,0 +1,57 @@
+"""Tablet fixtures: never the real user's data; the assistant's quick voice; the patient's requests as WAV files;
+Chromium through Playwright (skipped, saying why, only when chromium, playwright or axe-core is absent)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from tabletkit import AXE, CHROMIUM_ARGS, REQUEST, YES, chromium, spoken_wav  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _no_user_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+
+
+@pytest.fixture(scope="session")
+def quick_voice():
+    """eSpeak NG's English voice for the assistant (Piper's is tested elsewhere; this one is quick)."""
+    from voice_assistant.tts import synthesizer_for
+
+    return synthesizer_for("en", engine="espeak")
+
+
+@pytest.fixture(scope="session")
+def said(tmp_path_factory) -> dict[str, Path]:
+    """The patient's two requests as WAV files for the fake microphone."""
+    folder = tmp_path_factory.mktemp("said")
+    return {text: spoken_wav(text, folder / f"{n}.wav") for n, text in enumerate((REQUEST, YES))}
+
+
+@pytest.fixture(scope="session")
+def playwright():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("Python playwright is not installed (pip install playwright)")
+    if chromium() is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    if not AXE.is_file():
+        pytest.skip(f"axe-core is not installed: run `npm ci` in tests/hub (looked for {AXE})")
+    with sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    """A browser without a microphone file (pages, accessibility, refusals)."""
+    b = playwright.chromium.launch(executable_path=chromium(), headless=True,
+                                   args=CHROMIUM_ARGS + ["--use-fake-device-for-media-stream"])
+    yield b
+    b.close()

@@ -1,0 +1,275 @@
+"""`voice-assistant tablet`: the talk page and its WebSocket, on one port, around the device's one Session.
+
+HTTP (the page, its script and style, pairing) and the WebSocket share a `websockets` threading server. The live
+loop (voice_assistant/live.py) runs the conversation exactly as `listen` does, with the page as its microphone and
+speaker (link.py); the Session lives here, not in a connection, so a page that reconnects (a dropped Wi-Fi, a
+reload, a new tab) continues the same conversation.
+
+Who may connect: only addresses of the home network (else a 403 page), only under this device's own names or
+addresses (DNS rebinding), the WebSocket only from the page's own origin and only with a paired cookie (else it
+is closed with code 4401, which the page shows).
+"""
+
+from __future__ import annotations
+
+import http
+import json
+import logging
+import ssl
+import threading
+from dataclasses import dataclass
+from http.cookies import CookieError, SimpleCookie
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+from websockets.sync.server import Server, ServerConnection, serve
+
+from voice_assistant.assistant import Output, Session
+from voice_assistant.live import LiveLoop, LiveOptions
+from voice_assistant.tablet import page
+from voice_assistant.tablet.link import CLOSE_NOT_PAIRED, CLOSE_REPLACED, PageAudio, PageLink
+from voice_assistant.tablet.network import Certificate, allowed_host, host_names, is_local_address, lan_addresses
+from voice_assistant.tablet.pairing import PairingError, PairingStore
+
+log = logging.getLogger(__name__)
+
+COOKIE = "va_tablet"
+COOKIE_MAX_AGE = 400 * 24 * 3600  #: the longest browsers keep a cookie; refreshed on every visit
+MAX_FRAME = 64 * 1024  #: largest WebSocket message accepted (30 ms of audio is under 1 kB)
+
+
+class TabletLoop(LiveLoop):
+    """The live loop, telling the page each reply's words (what was heard, what is answered) before speaking it.
+    With the page's screen reader speaking, the reply is only shown and announced: no voice over it; with no page
+    open, nothing is synthesised (the words wait for the next page)."""
+
+    def __init__(self, tablet: "TabletServer", *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.tablet = tablet
+
+    def say(self, output: Output) -> bool:
+        self.tablet.show(output)
+        if not self.tablet.link.connected or not self.tablet.link.voice:  # nobody to hear it, or not in our voice
+            self.echo(output.text)
+            return self.tablet.link.connected
+        return super().say(output)
+
+
+@dataclass
+class Reply:
+    id: int
+    text: str
+    heard: str | None
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "text": self.text, "heard": self.heard}
+
+
+class TabletServer:
+    """Serves the page on `host`:`port` (HTTPS with `certificate`, else plain HTTP: loopback only) and runs
+    `session` through the page. Call `start()`, then `run()` in the thread that made the session (its store is
+    bound to that thread); `stop()` from anywhere."""
+
+    def __init__(self, session: Session, pairing: PairingStore, *, host: str = "127.0.0.1", port: int = 0,
+                 lang: str = "en", certificate: Certificate | None = None, options: LiveOptions | None = None,
+                 echo=lambda text: None):
+        self.session = session
+        self.pairing = pairing
+        self.lang = lang
+        self.tls = certificate is not None
+        self.names = host_names()
+        self.link = PageLink()
+        self.audio = PageAudio(self.link)
+        self.state = "waiting"
+        self.last: Reply | None = None
+        self._replies = 0
+        # push-to-talk; no barge-in by the wake phrase: the page's microphone is closed while it speaks
+        options = options or LiveOptions(push_to_talk=True, barge_in_by_wake_phrase=False)
+        self.loop = TabletLoop(self, session, options, self.audio.play, self.audio.open_microphone, echo=echo,
+                               keys=None, on_state=self._on_state, can_speak=lambda: self.link.connected)
+        context = None
+        if certificate is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(certificate.cert_path, certificate.key_path)
+        self.server: Server = serve(self._handle, host, port, ssl=context, process_request=self._http,
+                                    max_size=MAX_FRAME, compression=None, logger=logging.getLogger(f"{__name__}.ws"),
+                                    server_header=None)
+        self.host, self.port = self.server.socket.getsockname()[:2]
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+
+    # --- addresses ------------------------------------------------------------------------------------------
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls else "http"
+
+    @property
+    def url(self) -> str:
+        """The address to open: this device's LAN address when it listens on every interface."""
+        host = self.host
+        if host in ("0.0.0.0", "::"):
+            host = (lan_addresses() or ["127.0.0.1"])[0]
+        return f"{self.scheme}://{f'[{host}]' if ':' in host else host}:{self.port}"
+
+    # --- running ----------------------------------------------------------------------------------------------
+
+    def start(self) -> "TabletServer":
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True, name="tablet-http")
+        self._thread.start()
+        return self
+
+    def run(self) -> None:
+        """The conversation, until stop(). Run it in the thread that opened the session's store."""
+        try:
+            self.loop.run()
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        self.loop.stopped.set()
+        self.loop.talk_pressed.set()
+        connection = self.link.connection
+        if connection is not None:
+            try:
+                connection.close(1001, "the assistant stopped")
+            except Exception:
+                pass
+        self.server.shutdown()
+
+    # --- what the loop tells the page ---------------------------------------------------------------------------
+
+    def show(self, output: Output) -> None:
+        """A reply is about to be spoken: its words (and what was heard) to the page, kept for a page that
+        connects later."""
+        self._replies += 1
+        heard = output.transcript.text if output.transcript is not None else None
+        self.last = Reply(self._replies, output.text, heard)
+        self.link.send({"type": "reply", **self.last.to_json()})
+
+    def _on_state(self, state: str) -> None:
+        self.state = state
+        self.audio.listening = state == "listening"
+        self.link.send({"type": "state", "state": state})
+
+    # --- HTTP ------------------------------------------------------------------------------------------------
+
+    def _respond(self, status: int, body: str | bytes, content_type: str = "text/html; charset=utf-8",
+                 extra: list[tuple[str, str]] | None = None, host: str = "") -> Response:
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        sockets = f" ws://{host} wss://{host}" if host else ""
+        headers = Headers([
+            ("Content-Type", content_type), ("Content-Length", str(len(data))), ("Connection", "close"),
+            ("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer"),
+            ("X-Frame-Options", "DENY"), ("Permissions-Policy", "microphone=(self), camera=(), geolocation=()"),
+            ("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+             f"connect-src 'self'{sockets}; media-src 'self' blob:; form-action 'self'; base-uri 'none'; "
+             "frame-ancestors 'none'"),
+        ])
+        if self.tls:
+            headers["Strict-Transport-Security"] = "max-age=31536000"
+        for name, value in extra or []:
+            headers[name] = value
+        return Response(status, http.HTTPStatus(status).phrase, headers, data)
+
+    def _token(self, request: Request) -> str | None:
+        try:
+            cookie = SimpleCookie(request.headers.get("Cookie", ""))
+        except CookieError:
+            return None
+        morsel = cookie.get(COOKIE)
+        return morsel.value if morsel is not None else None
+
+    def _cookie(self, token: str) -> tuple[str, str]:
+        secure = "; Secure" if self.tls else ""
+        return ("Set-Cookie", f"{COOKIE}={token}; Max-Age={COOKIE_MAX_AGE}; Path=/; HttpOnly; SameSite=Strict{secure}")
+
+    def _http(self, connection: ServerConnection, request: Request) -> Response | None:
+        host = request.headers.get("Host", "")
+        if not is_local_address(connection.remote_address[0]):
+            log.warning("refused %s: not on the home network", connection.remote_address[0])
+            return self._respond(403, page.refused_page(self.lang))
+        if not allowed_host(host, self.names):
+            return self._respond(421, page.refused_page(self.lang))
+        parts = urlsplit(request.path)
+        if parts.path == "/ws":
+            if request.headers.get("Origin") != f"{self.scheme}://{host}":
+                return self._respond(403, "This connection must come from the tablet page.",
+                                     "text/plain; charset=utf-8")
+            return None  # the WebSocket handshake goes on; _handle checks the pairing
+        if parts.path == "/":
+            token = self._token(request)
+            if self.pairing.verify(token):
+                return self._respond(200, page.talk_page(self.lang), extra=[self._cookie(token)], host=host)
+            return self._respond(200, page.pairing_page(self.lang), host=host)
+        if parts.path == "/pair":
+            code = (parse_qs(parts.query).get("code") or [""])[0]
+            try:
+                token = self.pairing.redeem(code)
+            except PairingError as exc:
+                error = page.pairing_error(self.lang, exc.reason, exc.attempts_left)
+                return self._respond(403, page.pairing_page(self.lang, error), host=host)
+            return self._respond(303, "", extra=[("Location", "/"), self._cookie(token)], host=host)
+        if parts.path == "/favicon.ico":
+            return self._respond(204, "")
+        if parts.path.startswith("/static/"):
+            found = page.static_file(parts.path[len("/static/"):])
+            if found is not None:
+                return self._respond(200, found[0], found[1], host=host)
+        return self._respond(404, "Not found", "text/plain; charset=utf-8")
+
+    # --- WebSocket --------------------------------------------------------------------------------------------
+
+    def _handle(self, connection: ServerConnection) -> None:
+        tablet = self.pairing.verify(self._token(connection.request))
+        if tablet is None:
+            connection.close(CLOSE_NOT_PAIRED, "not paired")
+            return
+        replaced = self.link.attach(connection)
+        if replaced is not None:
+            try:
+                replaced.close(CLOSE_REPLACED, "opened on another screen")
+            except Exception:
+                pass
+        log.info("%s connected", tablet)
+        self.link.send({"type": "welcome", "state": self.state, "lang": self.lang,
+                        "reply": self.last.to_json() if self.last else None}, connection=connection)
+        try:
+            for message in connection:
+                if self.link.connection is not connection:
+                    break
+                if isinstance(message, bytes):
+                    self.audio.frame(message)
+                else:
+                    self._message(connection, message)
+        except ConnectionClosed:
+            pass
+        finally:
+            self.link.detach(connection)
+            log.info("%s disconnected", tablet)
+
+    def _message(self, connection: ServerConnection, text: str) -> None:
+        try:
+            message = json.loads(text)
+            kind = message.get("type")
+        except (ValueError, AttributeError):
+            return
+        if kind == "talk":
+            if self.pairing.verify(self._token(connection.request)) is None:  # revoked meanwhile
+                connection.close(CLOSE_NOT_PAIRED, "not paired")
+                return
+            self.loop.press()
+        elif kind == "stop":
+            self.loop.stop_speaking.set()
+        elif kind == "played":
+            self.link.played(int(message.get("id", 0)), bool(message.get("completed")))
+        elif kind == "settings":
+            self.link.voice = bool(message.get("voice", True))
+        elif kind == "mic":
+            log.info("the page's microphone: %s", message.get("error"))
