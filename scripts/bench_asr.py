@@ -125,14 +125,16 @@ def english_sets(quick: bool, use_piper: bool) -> dict[str, list[tuple[str, str,
 def run_set(recognizer, understander, clips) -> dict:
     decode = audio = 0.0
     errors = words = right = n = oos_bad = oos_n = 0
-    confidences = []
+    confidences, finishes = [], []
     for text, intent, samples in clips:
         pcm = samples.astype("<i2").tobytes()
         started = time.perf_counter()
         recognizer.reset()
         for i in range(0, len(pcm), 8000):
             recognizer.accept(pcm[i:i + 8000])
+        finishing = time.perf_counter()
         transcript = recognizer.finish()
+        finishes.append(time.perf_counter() - finishing)
         decode += time.perf_counter() - started
         audio += len(samples) / 16000
         u = understander.understand(transcript.text)
@@ -144,7 +146,9 @@ def run_set(recognizer, understander, clips) -> dict:
         errors, words, n = errors + e, words + w, n + 1
         right += u.intent == intent
         confidences.append(transcript.confidence)
+    finishes.sort()
     return {"rtf": decode / audio, "wer": errors / max(words, 1), "intent": right / max(n, 1), "n": n,
+            "finish_p50": finishes[len(finishes) // 2] * 1000, "finish_p95": finishes[int(0.95 * len(finishes))] * 1000,
             "oos_bad": oos_bad, "oos_n": oos_n, "conf": statistics.median(confidences) if confidences else 0}
 
 
@@ -187,14 +191,15 @@ def main() -> None:
         engines.append((f"vosk en ({model.name})", rec, f"load {time.perf_counter() - started:.2f} s, "
                                                          f"{len(rec.missing_words)} grammar words missing"))
 
-    header = f"{'engine / clips':42} {'RTF':>6} {'WER':>6} {'intent':>7} {'conf~':>6} {'OOS→intent':>11}"
+    header = (f"{'engine / clips':42} {'RTF':>6} {'WER':>6} {'intent':>7} {'conf~':>6} {'OOS→intent':>11} "
+              f"{'finish() p50/p95 ms':>20}")
     for name, recognizer, load in engines:
         print(f"== {name}: {load}")
         print(header)
         for set_name, clips in sets.items():
             r = run_set(recognizer, understander, clips)
             print(f"{set_name:42} {r['rtf']:6.3f} {r['wer']:6.1%} {r['intent']:7.1%} {r['conf']:6.2f} "
-                  f"{r['oos_bad']:>4}/{r['oos_n']:<3}")
+                  f"{r['oos_bad']:>4}/{r['oos_n']:<3}  {r['finish_p50']:8.0f} / {r['finish_p95']:<6.0f}")
         print()
 
     for model in vosk_models("ko")[:1]:

@@ -24,10 +24,11 @@ from espeak_audio import synthesize, with_silence  # noqa: E402  (the ASR tests'
 
 from voice_assistant.audio.files import from_array, write_wav  # noqa: E402
 
-#: Share of clips with intent and slots right (pocketsphinx, the out-of-the-box English engine): measured 42.6 %
-#: and 44.7 % on two runs on this machine (pocketsphinx carries adaptation state across clips, so a figure moves a
-#: little). Far below the issue's 85 % target for held-out audio; the floor sits a little below what was measured.
-ACCURACY_FLOOR = 0.38
+#: Share of clips with intent and slots right (pocketsphinx, the out-of-the-box English engine): 70.2 % (intent
+#: alone 80.9 %) on each of three runs on this machine, since the final decoding normalises each utterance by its
+#: own cepstral mean (the same result whatever was decoded before; it was 42.6-44.7 % with the carried-over
+#: mean). Still below the issue's 85 % target for held-out audio; the floor sits a little below what was measured.
+ACCURACY_FLOOR = 0.65
 
 #: (what the patient says, the intent, the slots it must carry)
 UTTERANCES = [

@@ -75,11 +75,15 @@ class PocketsphinxRecognizer:
                  language_weight: float = 8.0, decoder_options: dict | None = None,
                  lm_options: dict | None = None, rescorer: Rescorer | None | bool = True, nbest: int = 10,
                  outside_share: float = 0.34, min_fit: float = 0.6, min_peak: int = 100,
-                 band_extension: bool = True):
+                 band_extension: bool = True, utterance_cmn: bool = True, min_contrast_db: float = 12.0):
         """`medications`: profile `Medication`s or names (default: the demo profile's). `min_confidence`:
         under this utterance confidence the open pass is tried; `partial_every`: seconds between partials;
         `rescorer`: re-ranks the `nbest` hypotheses by how well they read as pack sentences (True: the pack's
-        own matcher, False/None: off)."""
+        own matcher, False/None: off). `utterance_cmn`: the final decoding normalises the utterance by its own
+        cepstral mean (see `UtteranceMean`) instead of one carried over from earlier audio; the words heard
+        while it is said (partials) come from a lighter decoder of the same model. `min_contrast_db`: audio
+        whose loud parts stand less than this above its quiet parts (steady noise, distant chatter) holds no
+        speech addressed to the assistant and is not decoded."""
         if language != "en":
             raise RecognizerError(f"pocketsphinx here has an English model only, not '{language}': "
                                   f"install a Vosk model for it (voice-assistant models list)")
@@ -96,6 +100,8 @@ class PocketsphinxRecognizer:
         self.min_fit = min_fit
         self.min_peak = min_peak  #: quieter audio (peak under about -50 dBFS) is not decoded
         self.band_extension = band_extension  #: telephone-band audio gets its high band filled
+        self.utterance_cmn = utterance_cmn
+        self.min_contrast_db = min_contrast_db
         self.open_pass = open_pass
         self.min_confidence = min_confidence
         self.partial_every = partial_every
@@ -110,6 +116,11 @@ class PocketsphinxRecognizer:
             log.warning("pocketsphinx: pronunciations guessed from spelling for %s; add them to "
                         "intents/pronunciations/%s.yaml", ", ".join(self.guessed_words), language)
         self._decoder = self._make_decoder(lm=str(self.lm_path), dict=str(self.dict_path))
+        self._mean = UtteranceMean(self.model_dir, self.dict_path, self.sample_rate) if utterance_cmn else None
+        #: decodes while the patient speaks (partials); with utterance_cmn the final decoding is done again at
+        #: finish(), so this one skips the slower second search passes
+        self._stream_decoder = (self._make_decoder(lm=str(self.lm_path), dict=str(self.dict_path), fwdflat=False,
+                                                   bestpath=False) if utterance_cmn else self._decoder)
         self._open_decoder = None
         self._narrow_decoder = None
         self._audio = bytearray()
@@ -124,14 +135,16 @@ class PocketsphinxRecognizer:
         if not pcm:
             return None
         if not self._in_utterance:
-            self._decoder.start_utt()
+            if self.utterance_cmn:  # partials: a typical speech mean, the same whatever was heard before
+                self._stream_decoder.set_cmn(SPEECH_CMN)
+            self._stream_decoder.start_utt()
             self._in_utterance = True
         self._audio.extend(pcm)
-        self._decoder.process_raw(bytes(pcm), False, False)
+        self._stream_decoder.process_raw(bytes(pcm), False, False)
         if len(self._audio) - self._last_partial_at < self.partial_every * self.sample_rate * 2:
             return None
         self._last_partial_at = len(self._audio)
-        hyp = self._decoder.hyp()
+        hyp = self._stream_decoder.hyp()
         text = _clean_text(hyp.hypstr) if hyp is not None else ""
         if not text or text == self._last_partial:
             return None
@@ -144,25 +157,39 @@ class PocketsphinxRecognizer:
             return Transcript("", engine=ENGINE)
         audio = bytes(self._audio)
         started = time.perf_counter()
-        self._decoder.end_utt()
+        self._stream_decoder.end_utt()
         self._in_utterance = False
         info: dict = {"audio_seconds": len(audio) / 2 / self.sample_rate}
         samples = np.frombuffer(audio[: len(audio) // 2 * 2], dtype="<i2")
         if _peak(samples) < self.min_peak:  # silence or a hum: nothing was said
             self.reset()
             return Transcript("", engine=ENGINE, info={**info, "skipped": "no speech"})
-        if self.band_extension and is_narrowband(samples, self.sample_rate):
-            # Telephone-band audio: decoded again with its empty high band filled (see bandwidth.py).
-            # Its own decoder, so its feature normalisation (CMN) follows telephone-band audio only.
+        contrast = _contrast_db(samples, self.sample_rate)
+        if contrast < self.min_contrast_db:  # steady noise or far-off chatter: no voice stands out of it
+            self.reset()
+            return Transcript("", engine=ENGINE, info={**info, "skipped": "no foreground speech",
+                                                       "contrast_db": round(contrast, 1)})
+        narrow = self.band_extension and is_narrowband(samples, self.sample_rate)
+        if narrow:
+            # Telephone-band audio: decoded again with its empty high band filled (see bandwidth.py), on its
+            # own decoder (its search state and noise estimate follow telephone-band audio only).
             audio = extend_band(samples, self.sample_rate).astype("<i2").tobytes()
             info["narrowband"] = True
             if self._narrow_decoder is None:
                 self._ensure_files()
                 self._narrow_decoder = self._make_decoder(lm=str(self.lm_path), dict=str(self.dict_path))
-            decoder = self._narrow_decoder
+        cmn = self._mean.of(audio) if self._mean is not None else None
+        if narrow or cmn is not None:
+            # The words heard while the patient spoke were normalised by a guessed cepstral mean; the final
+            # decoding uses the utterance's own, so the result does not depend on what was heard before.
+            decoder = self._narrow_decoder if narrow else self._decoder
+            redecode_started = time.perf_counter()
+            if cmn is not None:
+                decoder.set_cmn(cmn)
             decoder.start_utt()
             decoder.process_raw(audio, False, False)
             decoder.end_utt()
+            info["redecode_seconds"] = round(time.perf_counter() - redecode_started, 4)
         else:
             decoder = self._decoder
         result = self._result(decoder, constrained=True)
@@ -171,7 +198,7 @@ class PocketsphinxRecognizer:
         info.update(constrained_text=result.text, constrained_confidence=result.confidence)
         unsure = result.confidence < self.min_confidence and result.info.get("fit", 0.0) < self.min_fit
         if self.open_pass and (not result.text or unsure):
-            open_result = self.decode_open(audio)
+            open_result = self.decode_open(audio, cmn)
             info["open_text"] = open_result.text
             info["open_confidence"] = open_result.confidence
             if self._prefer_open(result, open_result):
@@ -182,7 +209,7 @@ class PocketsphinxRecognizer:
     def reset(self) -> None:
         if self._in_utterance:
             try:
-                self._decoder.end_utt()
+                self._stream_decoder.end_utt()
             except RuntimeError:
                 pass
         self._in_utterance = False
@@ -198,9 +225,11 @@ class PocketsphinxRecognizer:
         self.accept(pcm)
         return self.finish()
 
-    def decode_open(self, pcm: bytes) -> Transcript:
+    def decode_open(self, pcm: bytes, cmn: str | None = None) -> Transcript:
         """The open pass: the bundled general English model over the whole utterance."""
         decoder = self.open_decoder()
+        if cmn is not None:
+            decoder.set_cmn(cmn)
         decoder.start_utt()
         decoder.process_raw(pcm, False, True)
         decoder.end_utt()
@@ -228,11 +257,11 @@ class PocketsphinxRecognizer:
             log.info("pocketsphinx open pass loaded in %.2f s", time.perf_counter() - started)
         return self._open_decoder
 
-    def _make_decoder(self, lm: str, dict: str, lw: float | None = None):
+    def _make_decoder(self, lm: str, dict: str, lw: float | None = None, **overrides):
         from pocketsphinx import Decoder
 
         try:
-            options = {"bestpath": True, **self.decoder_options}
+            options = {"bestpath": True, **self.decoder_options, **overrides}
             return Decoder(hmm=str(self.model_dir / "en-us"), lm=lm, dict=dict, lw=lw or self.language_weight,
                            samprate=self.sample_rate, loglevel="FATAL", **options)
         except (RuntimeError, ValueError) as exc:
@@ -280,6 +309,77 @@ class PocketsphinxRecognizer:
         # The constrained pass forced unsure words: keep it only if the open pass agrees on most of them.
         overlap = len(set(constrained.text.split()) & set(open_.text.split())) / max(len(constrained.words), 1)
         return overlap < 0.5
+
+
+#: Cepstral mean a decoder starts an utterance from while it is being said (the median over varied English
+#: speech: voices, rates, noise); pocketsphinx's own start value (40,3,-1) is far from any real speech.
+SPEECH_CMN = "62.15,2.08,-2.28,16.68,-6.73,-1.38,-3.07,-8.02,-3.17,0.23,0.61,-1.44,-2.48"
+
+
+class UtteranceMean:
+    """The cepstral mean of one utterance, as pocketsphinx's own front end computes it (same model, same
+    feature options), read from a feature-only decoder with a one-word grammar (its search costs little).
+
+    pocketsphinx's live normalisation starts each utterance from a remembered mean, weighted as 500 frames
+    (`set_cmn`). Features are computed twice, from a start mean of 0 and of 100 (first coefficient only):
+    the two means read back give the number of frames counted (silent frames are skipped) and so the
+    utterance's own mean."""
+
+    WINDOW = 500  #: frames a start mean weighs (pocketsphinx's CMN_WIN)
+    PROBE = 100.0
+
+    def __init__(self, model_dir: Path, dictionary: str | Path, sample_rate: int = SAMPLE_RATE):
+        """`dictionary`: any pronunciation dictionary holding the word "oh" (the pack's is small)."""
+        from pocketsphinx import Decoder
+
+        folder = Path(tempfile.mkdtemp(prefix="va-cmn-"))
+        grammar = folder / "one.gram"
+        grammar.write_text("#JSGF V1.0;\ngrammar one;\npublic <one> = oh;\n", encoding="utf-8")
+        try:
+            self._decoder = Decoder(hmm=str(model_dir / "en-us"), dict=str(dictionary),
+                                    jsgf=str(grammar), samprate=sample_rate, loglevel="FATAL", beam=1e-5,
+                                    pbeam=1e-5, wbeam=1e-5, maxhmmpf=10, fwdflat=False, bestpath=False)
+        finally:
+            grammar.unlink(missing_ok=True)
+            folder.rmdir()
+        self.size = len(self._decoder.get_cmn(False).split(","))
+
+    def _read(self, pcm: bytes, first: float) -> np.ndarray:
+        d = self._decoder
+        d.set_cmn(",".join([repr(first)] + ["0"] * (self.size - 1)))
+        d.start_utt()
+        d.process_raw(pcm, True, False)
+        mean = np.array([float(x) for x in d.get_cmn(True).split(",")])
+        d.end_utt()
+        return mean
+
+    def of(self, pcm: bytes) -> str | None:
+        """The mean as `set_cmn` takes it, or None for audio too short or silent to have one."""
+        if len(pcm) < 2 * 400:
+            return None
+        low, high = self._read(pcm, 0.0), self._read(pcm, self.PROBE)
+        spread = float(high[0] - low[0])  # = WINDOW * PROBE / (WINDOW + frames)
+        if not 0.0 < spread < self.PROBE - 1e-6:
+            return None
+        frames = self.WINDOW * self.PROBE / spread - self.WINDOW
+        if frames < 5:
+            return None
+        mean = low * (self.WINDOW + frames) / frames
+        return ",".join(f"{x:.3f}" for x in mean)
+
+
+def _contrast_db(samples: np.ndarray, rate: int = SAMPLE_RATE, min_seconds: float = 0.6) -> float:
+    """How far the loud frames (95th percentile of 25 ms frame energies) stand above the quiet ones (10th), in
+    dB. Measured: a clip of speech, pre-roll and pauses included, 13.8 dB or more even with white noise at
+    12 dB SNR; steady noise under 2 dB, four voices talking at once 8-10.5 dB. Clips too short to tell count
+    as contrasted."""
+    frame = int(rate * 0.025)
+    n = len(samples) // frame
+    if len(samples) < min_seconds * rate or n < 8:
+        return float("inf")
+    x = samples[: n * frame].astype(np.float64).reshape(n, frame)
+    energy = 10 * np.log10(np.mean(x * x, axis=1) + 1.0)
+    return float(np.percentile(energy, 95) - np.percentile(energy, 10))
 
 
 def _peak(samples: np.ndarray) -> int:
