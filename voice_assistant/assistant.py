@@ -160,8 +160,19 @@ class Session:
         transcript: the front end decides whether it was for the assistant (push-to-talk pressed, wake phrase
         heard) before `text()` acts on it; "partial" events carry the words so far (a wake phrase can stop
         the assistant mid-sentence)."""
+        return self._events(self.endpointer.feed(pcm))
+
+    def hold(self) -> None:
+        """The talk button is held (the tablet): pauses do not end the utterance; `release()` does."""
+        self.endpointer.hold()
+
+    def release(self) -> list[Event]:
+        """The talk button is let go: the utterance ends now ("utterance"), or "no_speech" if nothing was said."""
+        return self._events(self.endpointer.release())
+
+    def _events(self, endpointed: list) -> list[Event]:
         events: list[Event] = []
-        for ep in self.endpointer.feed(pcm):
+        for ep in endpointed:
             if ep.kind == EventKind.SPEECH_STARTED:
                 events.append(Event("speech_started"))
                 self._settled = 0

@@ -29,6 +29,8 @@ from voice_assistant.audio.earcons import Earcon, earcon
 IDLE_EVERY_S = 1.0
 #: Microphone blocks kept while nobody reads them (30 s of 30 ms blocks); older ones are dropped.
 MAX_QUEUED_BLOCKS = 1000
+#: Queued after the microphone's blocks when a held talk button is let go: the turn ends there, in order.
+RELEASED = np.zeros(0, dtype=np.int16)
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,9 @@ class LiveLoop:
                     block = self.blocks.get(timeout=0.05)
                 except queue.Empty:
                     continue
+                if block is RELEASED:  # for the turn that follows
+                    self._on_block(block)
+                    return
                 for event in self.session.feed(block.astype("<i2").tobytes()):
                     if event.transcript is not None and wake & set(_words(event.transcript.text)):
                         woken.set()
@@ -128,6 +133,15 @@ class LiveLoop:
         """The talk key: stops the assistant mid-sentence and opens the microphone for one turn."""
         self.stop_speaking.set()
         self.talk_pressed.set()
+
+    def hold(self) -> None:
+        """The talk button is still down a moment after press() (the tablet): pauses do not end this turn;
+        release() does."""
+        self.session.hold()
+
+    def release(self) -> None:
+        """The held button let go: the turn ends there, after the audio already received."""
+        self._on_block(RELEASED)
 
     def _on_block(self, block: np.ndarray) -> None:
         """The microphone's thread: queue the block; waiting hours for the key keeps only the last 30 s."""
@@ -199,13 +213,17 @@ class LiveLoop:
             self._drain()
 
     def _drain(self) -> None:
-        """Forget what the microphone heard so far (the assistant's own voice and chimes, old noise)."""
+        """Forget what the microphone heard so far (the assistant's own voice and chimes, old noise); a held
+        button let go meanwhile still ends the turn."""
+        released = False
         while True:
             try:
-                self.blocks.get_nowait()
+                released |= self.blocks.get_nowait() is RELEASED
             except queue.Empty:
                 break
         self.session.endpointer.reset()
+        if released:
+            self._on_block(RELEASED)
 
     def _listen_for_turn(self) -> None:
         """Push-to-talk: one turn (a reply, or a silence). Hands-free: until stopped, answering what is said
@@ -220,7 +238,8 @@ class LiveLoop:
                 block = self.blocks.get(timeout=self.options.idle_every_s)
             except queue.Empty:
                 continue
-            for event in self.session.feed(block.astype("<i2").tobytes()):
+            events = self.session.release() if block is RELEASED else self.session.feed(block.astype("<i2").tobytes())
+            for event in events:
                 if event.kind == "no_speech":
                     if self.options.push_to_talk:
                         return

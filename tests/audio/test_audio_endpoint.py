@@ -172,3 +172,44 @@ def test_a_quiet_speaker_in_a_quiet_room():
 
 def test_event_kinds_are_plain_strings_for_logs():
     assert EventKind.NO_SPEECH == "no_speech" and EventKind("utterance_ended") is UTTERANCE_ENDED
+
+
+# --- the talk button held down (the tablet) -------------------------------------------------------------------
+
+def feed_all(ep: Endpointer, audio) -> list:
+    return ep.feed(audio.samples)
+
+
+def test_held_button_keeps_a_long_pause_in_one_utterance_and_release_ends_it():
+    ep = Endpointer()
+    ep.hold()
+    events = feed_all(ep, clip(silence(1), speech(1.5, seed=1), silence(3.0), speech(1.2, seed=2), silence(2)))
+    assert kinds(events) == [SPEECH_STARTED]  # neither the 3 s pause nor the 2 s after ended it
+    [end] = ep.release()
+    assert end.kind is UTTERANCE_ENDED and end.reason == "released"
+    assert end.audio.seconds == pytest.approx(0.3 + 1.5 + 3.0 + 1.2 + 0.3, abs=0.15)  # the tail kept as usual
+    assert not ep.held
+
+
+def test_release_before_any_speech_is_no_speech():
+    ep = Endpointer()
+    ep.hold()
+    assert kinds(feed_all(ep, clip(silence(2)))) == []
+    assert kinds(ep.release()) == [NO_SPEECH]
+
+
+def test_a_hold_lasts_one_utterance_and_never_waits_forever():
+    config = EndpointConfig(max_utterance_s=5.0)
+    ep = Endpointer(config)
+    ep.hold()
+    events = feed_all(ep, clip(silence(9)))  # no "no speech" at 8 s while held...
+    assert kinds(events) == [NO_SPEECH] and events[0].time_s == pytest.approx(5.0, abs=0.1)  # ...but at 5 s
+    assert not ep.held
+    ep = Endpointer()
+    ep.hold()
+    ep.reset()  # the listening chime is drained after the press: the button is still down
+    events = feed_all(ep, clip(speech(1.0, seed=3), silence(1.5), speech(1.0, seed=4), silence(1.5)))
+    assert kinds(events) == [SPEECH_STARTED]
+    assert kinds(ep.release()) == [UTTERANCE_ENDED]
+    events = feed_all(ep, clip(speech(1.0, seed=3), silence(1.5), speech(1.0, seed=4), silence(1.5)))
+    assert kinds(events) == [SPEECH_STARTED, UTTERANCE_ENDED, SPEECH_STARTED, UTTERANCE_ENDED]  # a tap again

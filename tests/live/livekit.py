@@ -310,7 +310,7 @@ class Harness:
 
     def _spy(self) -> None:
         loop, session = self.loop, self.session
-        say, recognize, feed = loop.say, session.recognize, session.feed
+        say, recognize, feed, release = loop.say, session.recognize, session.feed, session.release
 
         def spied_say(output):
             from voice_assistant.tts import split_sentences
@@ -328,14 +328,20 @@ class Harness:
             self.heard.append(transcript.text)
             return transcript, seconds
 
-        def spied_feed(pcm):
-            events = feed(pcm)
+        def heard(events):
             self.heard.extend(e.transcript.text for e in events if e.kind == "utterance" and e.transcript)
             return events
+
+        def spied_feed(pcm):
+            return heard(feed(pcm))
+
+        def spied_release():
+            return heard(release())
 
         loop.say = spied_say
         session.recognize = spied_recognize
         session.feed = spied_feed
+        session.release = spied_release
 
     # -- waiting, from the patient's thread --
 

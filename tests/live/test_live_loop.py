@@ -99,6 +99,30 @@ def test_push_to_talk_through_the_real_recogniser(real_session, patient):
     assert earcons(h) == [LISTENING, UNDERSTOOD]
 
 
+def test_a_held_talk_button_keeps_a_long_pause_inside_the_turn(session, patient, hearing):
+    """The tablet's Talk button held down: « my glucose is… (thinks for 2.5 s) …one twenty » is one turn, ended
+    when the button is let go; the same words with a tap would be cut at the pause."""
+    start, end = patient.says(REQUEST).samples[:10_000], patient.says(REQUEST).samples[10_000:]
+    pause = np.zeros(round(2.5 * SAMPLE_RATE), np.int16)
+    thinking = AudioClip(np.concatenate([start, pause, end]))
+    hearing.learn(thinking, REQUEST)
+    h = Harness(session, PUSH_TO_TALK)
+
+    def patient_acts(h: Harness) -> None:
+        h.wait_said(1)
+        h.loop.press()
+        h.loop.hold()
+        h.wait_played(Earcon.LISTENING)
+        h.mic.speak(thinking, pause_s=3.0)  # the button still down well after the last word
+        h.wait_until(lambda: not h.mic.speaking, "the patient to finish")
+        h.loop.release()
+        h.wait_said(2)
+
+    h.run(patient_acts)
+    assert h.heard == [REQUEST], (h.heard, hearing.scores)
+    assert READ_BACK in h.said[1].text
+
+
 def test_speech_before_the_key_is_not_a_turn_and_silence_ends_one(session, patient):
     """Push-to-talk ignores the room: a request said before the key is dropped when it is pressed; pressed, then
     nothing said, the turn ends after the endpointer's silence timeout and the loop waits for the key again."""

@@ -179,3 +179,20 @@ def test_https_serves_the_page_with_a_secure_cookie(tmp_path, quick_voice):
             assert next_message(ws, "welcome")["reply"]["text"].startswith("Hello")
     finally:
         tablet.stop()
+
+
+def test_a_held_talk_button_ends_the_turn_when_let_go_not_at_a_pause(tablet, said):
+    with ws_connect(tablet, tablet.token()) as ws:
+        next_message(ws, "welcome")
+        ws.send(json.dumps({"type": "talk"}))
+        ws.send(json.dumps({"type": "hold"}))  # the button still down 0.6 s later
+        while next_message(ws, "state")["state"] != "listening":
+            pass
+        samples = read_audio(said[REQUEST]).samples  # the request, then 3 s of silence: a tap ends after 1 s
+        for start in range(0, len(samples), FRAME):
+            ws.send(samples[start:start + FRAME].astype("<i2").tobytes())
+        with pytest.raises(TimeoutError):
+            next_message(ws, "reply", timeout=2.0)
+        ws.send(json.dumps({"type": "release"}))
+        reply = next_message(ws, "reply")
+        assert reply["heard"] == REQUEST and reply["text"].endswith("Is that right?")

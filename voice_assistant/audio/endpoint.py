@@ -39,7 +39,7 @@ class EndpointEvent:
     audio: AudioClip | None = None  #: UTTERANCE_ENDED: the utterance, with pre-roll and a short silent tail
     start_s: float | None = None  #: SPEECH_STARTED / UTTERANCE_ENDED: stream time where speech began
     end_s: float | None = None  #: UTTERANCE_ENDED: stream time of the last frame of speech
-    reason: str = ""  #: UTTERANCE_ENDED: "silence", "max_length" or "end_of_audio"
+    reason: str = ""  #: UTTERANCE_ENDED: "silence", "max_length", "end_of_audio" or "released"
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,7 @@ class Endpointer:
         self._levels: deque[float] = deque(maxlen=window)  # recent frame levels; the floor is their minimum
         self._n = 0  # frames processed since creation (the stream clock)
         self._leftover = np.zeros(0, dtype=np.int16)
+        self.held = False  #: see hold(); kept by reset(): the button is still down after a chime
         self.reset()
 
     # -- public -------------------------------------------------------------------------------------------
@@ -135,6 +136,20 @@ class Endpointer:
         end = min(len(self._utt), self._last_voiced + 1 + self._keep_frames - self._utt_first)
         parts = self._utt[since:end]
         return (np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16)), max(end, since)
+
+    def hold(self) -> None:
+        """The talk button is held: no pause ends the utterance, and waiting for speech is "no speech" only
+        after `max_utterance_s` (a person holding the button may think before speaking). `release()` ends it;
+        so does the end of the utterance however it ends (a hold lasts one utterance)."""
+        self.held = True
+
+    def release(self) -> list[EndpointEvent]:
+        """The talk button is let go: the utterance ends now (UTTERANCE_ENDED), or NO_SPEECH when none began."""
+        self.held = False
+        if self._speech:
+            return [self._end("released")]
+        self._idle_since = self._n
+        return [EndpointEvent(NO_SPEECH, self.time_s)]
 
     def reset(self) -> None:
         """Start listening afresh (after a prompt was played): drop any utterance, restart the no-speech timer.
@@ -187,7 +202,7 @@ class Endpointer:
             self._utt.append(frame)
             if level >= floor + c.continue_margin_db:
                 self._last_voiced = i
-            if i - self._last_voiced >= self._silence_frames:
+            if i - self._last_voiced >= self._silence_frames and not self.held:
                 events.append(self._end("silence"))
             elif i + 1 - self._utt_start >= self._max_frames:
                 events.append(self._end("max_length"))
@@ -200,9 +215,10 @@ class Endpointer:
         if len(self._loud) >= self._start_frames:
             self._begin(events)
         elif (self._no_speech_frames is not None and not self._loud
-              and self._n - self._idle_since >= self._no_speech_frames):
-            events.append(EndpointEvent(NO_SPEECH, self.time_s))
+              and self._n - self._idle_since >= (self._max_frames if self.held else self._no_speech_frames)):
+            events.append(EndpointEvent(NO_SPEECH, self.time_s))  # held: only after max_utterance_s
             self._idle_since = self._n
+            self.held = False
 
     def _begin(self, events: list[EndpointEvent]) -> None:
         self._speech = True
@@ -218,6 +234,7 @@ class Endpointer:
         events.append(EndpointEvent(SPEECH_STARTED, self.time_s, start_s=self._utt_start * self._frame_s))
 
     def _end(self, reason: str) -> EndpointEvent:
+        self.held = False  # a hold lasts one utterance
         parts = self._utt[: self._last_voiced + 1 + self._keep_frames - self._utt_first]
         audio = AudioClip(np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16), self.sample_rate)
         event = EndpointEvent(UTTERANCE_ENDED, self.time_s, audio=audio, start_s=self._utt_start * self._frame_s,

@@ -252,6 +252,8 @@ class TabletServer:
             pass
         finally:
             self.link.detach(connection)
+            if self.link.connection is None and self.session.endpointer.held:
+                self.loop.release()  # the page went away with the button down: the turn ends with what was heard
             log.info("%s disconnected", tablet)
 
     def _message(self, connection: ServerConnection, text: str) -> None:
@@ -265,6 +267,10 @@ class TabletServer:
                 connection.close(CLOSE_NOT_PAIRED, "not paired")
                 return
             self.loop.press()
+        elif kind == "hold":  # the Talk button still down after "talk": the turn lasts until "release"
+            self.loop.hold()
+        elif kind == "release":
+            self.loop.release()
         elif kind == "stop":
             self.loop.stop_speaking.set()
         elif kind == "played":

@@ -334,15 +334,29 @@
     if (send({type: 'talk'})) openMic();  // open now: the listening chime plays while it starts
   }
 
+  // Tap: the turn ends after a pause. Hold: the turn lasts while the button is down, pauses included, and ends
+  // when it is let go (for someone who stops to think mid-sentence).
+  var HOLD_MS = 600;
   var pressed = false;  // a finger or mouse already started the turn: the click that follows is the same press
+  var holdTimer = null;
+  var holding = false;
   $('talk').addEventListener('pointerdown', function (event) {
     if (event.button !== 0) return;
     pressed = true;
     talk();
+    holdTimer = window.setTimeout(function () {
+      holdTimer = null;
+      holding = send({type: 'hold'});
+    }, HOLD_MS);
   });
-  var released = function () { window.setTimeout(function () { pressed = false; }, 400); };
+  var released = function () {
+    if (holdTimer !== null) { window.clearTimeout(holdTimer); holdTimer = null; }
+    if (holding) { holding = false; send({type: 'release'}); }
+    window.setTimeout(function () { pressed = false; }, 400);
+  };
   $('talk').addEventListener('pointerup', released);
   $('talk').addEventListener('pointercancel', released);
+  $('talk').addEventListener('pointerleave', function () { if (holding) released(); });
   $('talk').addEventListener('click', function () {
     if (pressed) { pressed = false; return; }
     talk();  // keyboard (Space, Enter) or a screen reader's double tap
