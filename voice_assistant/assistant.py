@@ -58,6 +58,30 @@ class Output:
             yield sentence
 
 
+class _EarlyDecode:
+    """A recogniser's final decoding of one clip, running in a thread; `result()` waits for it."""
+
+    def __init__(self, decode: Callable[[bytes], Transcript], pcm: bytes):
+        self.size = len(pcm)
+        self._done = threading.Event()
+        self._value: Transcript | BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._value = decode(pcm)
+            except BaseException as exc:  # given to the caller of result()
+                self._value = exc
+            self._done.set()
+
+        threading.Thread(target=run, daemon=True, name="early-decode").start()
+
+    def result(self) -> Transcript:
+        self._done.wait()
+        if isinstance(self._value, BaseException):
+            raise self._value
+        return self._value
+
+
 #: Sentences synthesised ahead of the one playing.
 AHEAD = 2
 
@@ -119,6 +143,8 @@ class Session:
         self.clock = clock or (lambda: datetime.now(manager.profile.zone))
         self.endpointer = Endpointer(endpoint or EndpointConfig())
         self._settled = 0  #: frames of the utterance in progress already given to the recogniser
+        self._heard = bytearray()  #: their audio
+        self._early: _EarlyDecode | None = None  #: the final decoding, started during the closing pause
 
     # --- turns ------------------------------------------------------------------------------------
 
@@ -175,7 +201,7 @@ class Session:
         for ep in endpointed:
             if ep.kind == EventKind.SPEECH_STARTED:
                 events.append(Event("speech_started"))
-                self._settled = 0
+                self._settled, self._heard, self._early = 0, bytearray(), None
                 if self.recognizer is not None:
                     self.recognizer.reset()
             elif ep.kind == EventKind.UTTERANCE_ENDED and ep.audio is not None:
@@ -185,21 +211,40 @@ class Session:
                 events.append(Event("no_speech"))
         if self.recognizer is not None and self.endpointer.in_speech:
             samples, self._settled = self.endpointer.settled(self._settled)
-            partial = self.recognizer.accept(samples.astype("<i2").tobytes()) if len(samples) else None
+            pcm = samples.astype("<i2").tobytes()
+            self._heard.extend(pcm)
+            partial = self.recognizer.accept(pcm) if pcm else None
             if partial is not None and partial.text:
                 events.append(Event("partial", transcript=partial))
+            self._decode_early()
         return events
+
+    def _decode_early(self) -> None:
+        """The pause that will close the utterance has begun (its audio is complete unless speech resumes):
+        start the final decoding now, in a thread, while the endpointer waits out the rest of the pause (most
+        of a second), so the reply does not wait for it. If the patient goes on speaking it is simply redone."""
+        decode = getattr(self.recognizer, "decode", None)
+        if decode is None or not self.endpointer.settled_whole:
+            return
+        if self._early is None or self._early.size != len(self._heard):
+            self._early = _EarlyDecode(decode, bytes(self._heard))
 
     def _closed(self, audio: AudioClip) -> Event:
         """The utterance just closed: the rest of its audio to the recogniser, and the final transcript."""
         if self.recognizer is None:
             return Event("utterance", audio=audio)
         started = time.perf_counter()
-        rest = audio.pcm()[self._settled * self.endpointer.frame_bytes:]
-        for i in range(0, len(rest), FEED_BYTES):
-            self.recognizer.accept(rest[i:i + FEED_BYTES])
-        transcript = self.recognizer.finish()
-        self._settled = 0
+        pcm = audio.pcm()
+        early, fed = self._early, len(self._heard)
+        self._early, self._settled, self._heard = None, 0, bytearray()
+        if early is not None and early.size == len(pcm):  # decoded during the pause: the same audio
+            self.recognizer.reset()
+            transcript = early.result()
+        else:
+            rest = pcm[fed:]
+            for i in range(0, len(rest), FEED_BYTES):
+                self.recognizer.accept(rest[i:i + FEED_BYTES])
+            transcript = self.recognizer.finish()
         return Event("utterance", audio=audio, transcript=transcript, asr_seconds=time.perf_counter() - started)
 
     def idle(self) -> Output | None:

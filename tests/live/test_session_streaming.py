@@ -82,3 +82,37 @@ def test_most_of_the_utterance_is_decoded_before_it_closes(tmp_path):
     else:
         pytest.fail("no utterance closed")
     store.close()
+
+
+class EarlyRecorder(Recorder):
+    """A recogniser that can also decode a whole clip apart from its streaming state (like pocketsphinx)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.decoded: list[bytes] = []
+
+    def decode(self, pcm: bytes) -> Transcript:
+        self.decoded.append(pcm)
+        return Transcript(f"decoded {len(pcm)} bytes", confidence=0.9)
+
+
+@pytest.mark.parametrize("block_samples", [480, 4000])
+def test_the_final_decoding_starts_in_the_closing_pause_and_hears_the_whole_clip(tmp_path, block_samples):
+    recorder = EarlyRecorder()
+    store = Store.open(tmp_path / "a.db")
+    session = Session(DialogueManager(PROFILE, store, "en", save_profile_changes=False), recorder)
+    audio = speech_between_silences(7)
+    events = []
+    for i in range(0, len(audio), block_samples):
+        events += session.feed(audio[i:i + block_samples].astype("<i2").tobytes())
+    utterances = [e for e in events if e.kind == "utterance"]
+    assert len(utterances) == 2
+    for event in utterances:
+        pcm = event.audio.pcm()
+        assert event.transcript.text == f"decoded {len(pcm)} bytes"  # the early result, for exactly this clip
+        assert pcm in recorder.decoded
+    # with 30 ms blocks the 0.4 s pause inside each utterance is seen: a decoding started then, speech went on,
+    # and it was redone at the closing pause
+    assert len(recorder.decoded) >= (4 if block_samples == 480 else 2)
+    assert recorder.utterances == []  # finish() was never needed
+    store.close()

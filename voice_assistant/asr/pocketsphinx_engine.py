@@ -19,6 +19,7 @@ import logging
 import os
 import re
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Sequence
@@ -117,10 +118,11 @@ class PocketsphinxRecognizer:
                         "intents/pronunciations/%s.yaml", ", ".join(self.guessed_words), language)
         self._decoder = self._make_decoder(lm=str(self.lm_path), dict=str(self.dict_path))
         self._mean = UtteranceMean(self.model_dir, self.dict_path, self.sample_rate) if utterance_cmn else None
-        #: decodes while the patient speaks (partials); with utterance_cmn the final decoding is done again at
-        #: finish(), so this one skips the slower second search passes
-        self._stream_decoder = (self._make_decoder(lm=str(self.lm_path), dict=str(self.dict_path), fwdflat=False,
-                                                   bestpath=False) if utterance_cmn else self._decoder)
+        #: decodes while the patient speaks (partials); the final decoding is done again by decode(), so this one
+        #: skips the slower second search passes
+        self._stream_decoder = self._make_decoder(lm=str(self.lm_path), dict=str(self.dict_path), fwdflat=False,
+                                                  bestpath=False)
+        self._final_lock = threading.Lock()  #: decode() may run in a thread while accept() goes on
         self._open_decoder = None
         self._narrow_decoder = None
         self._audio = bytearray()
@@ -156,17 +158,28 @@ class PocketsphinxRecognizer:
         if not self._in_utterance:
             return Transcript("", engine=ENGINE)
         audio = bytes(self._audio)
-        started = time.perf_counter()
         self._stream_decoder.end_utt()
         self._in_utterance = False
+        try:
+            return self.decode(audio)
+        finally:
+            self.reset()
+
+    def decode(self, audio: bytes) -> Transcript:
+        """The final transcript of a whole utterance, apart from the streaming state: `accept()` may go on in
+        another thread meanwhile (the Session decodes a clip that looks complete while the endpointer waits out
+        the pause, see `Session.feed`). Calls are serialised."""
+        with self._final_lock:
+            return self._decode(audio)
+
+    def _decode(self, audio: bytes) -> Transcript:
+        started = time.perf_counter()
         info: dict = {"audio_seconds": len(audio) / 2 / self.sample_rate}
         samples = np.frombuffer(audio[: len(audio) // 2 * 2], dtype="<i2")
         if _peak(samples) < self.min_peak:  # silence or a hum: nothing was said
-            self.reset()
             return Transcript("", engine=ENGINE, info={**info, "skipped": "no speech"})
         contrast = _contrast_db(samples, self.sample_rate)
         if contrast < self.min_contrast_db:  # steady noise or far-off chatter: no voice stands out of it
-            self.reset()
             return Transcript("", engine=ENGINE, info={**info, "skipped": "no foreground speech",
                                                        "contrast_db": round(contrast, 1)})
         narrow = self.band_extension and is_narrowband(samples, self.sample_rate)
@@ -178,22 +191,18 @@ class PocketsphinxRecognizer:
             if self._narrow_decoder is None:
                 self._ensure_files()
                 self._narrow_decoder = self._make_decoder(lm=str(self.lm_path), dict=str(self.dict_path))
+        # The words heard while the patient spoke were normalised by a guessed cepstral mean; the final
+        # decoding uses the utterance's own, so the result does not depend on what was heard before.
         cmn = self._mean.of(audio) if self._mean is not None else None
-        if narrow or cmn is not None:
-            # The words heard while the patient spoke were normalised by a guessed cepstral mean; the final
-            # decoding uses the utterance's own, so the result does not depend on what was heard before.
-            decoder = self._narrow_decoder if narrow else self._decoder
-            redecode_started = time.perf_counter()
-            if cmn is not None:
-                decoder.set_cmn(cmn)
-            decoder.start_utt()
-            decoder.process_raw(audio, False, False)
-            decoder.end_utt()
-            info["redecode_seconds"] = round(time.perf_counter() - redecode_started, 4)
-        else:
-            decoder = self._decoder
+        decoder = self._narrow_decoder if narrow else self._decoder
+        redecode_started = time.perf_counter()
+        if cmn is not None:
+            decoder.set_cmn(cmn)
+        decoder.start_utt()
+        decoder.process_raw(audio, False, False)
+        decoder.end_utt()
+        info["redecode_seconds"] = round(time.perf_counter() - redecode_started, 4)
         result = self._result(decoder, constrained=True)
-        self.reset()
         info.update(result.info)
         info.update(constrained_text=result.text, constrained_confidence=result.confidence)
         unsure = result.confidence < self.min_confidence and result.info.get("fit", 0.0) < self.min_fit

@@ -137,6 +137,12 @@ class Endpointer:
         parts = self._utt[since:end]
         return (np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16)), max(end, since)
 
+    @property
+    def settled_whole(self) -> bool:
+        """In an utterance, and its settled audio is all of it unless speech resumes: the pause after the last
+        speech is already longer than the silence an utterance keeps (`keep_silence_s`)."""
+        return self._speech and self._n - 1 - self._last_voiced >= self._keep_frames
+
     def hold(self) -> None:
         """The talk button is held: no pause ends the utterance, and waiting for speech is "no speech" only
         after `max_utterance_s` (a person holding the button may think before speaking). `release()` ends it;
