@@ -78,6 +78,9 @@ class Pack:
     number_words: frozenset[str]
     classes: "WordClasses"
     wake_words: tuple[str, ...] = ()  #: hands-free mode: what the patient says before a request
+    #: words that always mean a call for help ("ambulance", « SAMU »), whatever the recogniser made of the rest
+    alarm_words: tuple[Phrase, ...] = ()
+    negations: frozenset[str] = frozenset()  #: "don't", « pas »: an alarm word just after one is not a call
     load_seconds: float = 0.0
 
     def vocabulary(self, medication_names: list[str] = ()) -> set[str]:
@@ -406,6 +409,8 @@ def compile_pack(data: dict, path: Path) -> Pack:
         number_words=number_words,
         classes=classes,
         wake_words=tuple(w for p in phrase_list(data.get("wake_words"), "wake_words") for w in p),
+        alarm_words=tuple(phrase_list(data.get("alarm_words"), "alarm_words")),
+        negations=frozenset(w for p in phrase_list(data.get("negations"), "negations") for w in p),
     )
 
 

@@ -16,7 +16,10 @@ from voice_assistant.profile import Profile, default_profile
 NONE = "none"
 #: `matched` of an utterance made only of politeness and hesitation (« bonjour », "thank you", « euh »).
 SMALL_TALK = "small_talk"
+EMERGENCY = "emergency"
 TIE_BREAK = 0.001
+#: Words before an alarm word that make it no call ("i don't need an ambulance").
+NEGATION_REACH = 3
 #: How much better another reading of the numbers must make the sentence before it is preferred.
 READING_MARGIN = 0.05
 
@@ -47,6 +50,7 @@ class Understander:
         self.pack = pack or load_pack(lang)
         self.extractor = SlotExtractor(self.pack, profile.medications, profile.meter_unit)
         self.matcher = IntentMatcher(self.pack)
+        self._alarms = [self.extractor._tokens(" ".join(p)) for p in self.pack.alarm_words]
 
     def understand(self, text: str) -> Understanding:
         extraction = self.extractor.extract(text or "")
@@ -72,8 +76,23 @@ class Understander:
             return Understanding(NONE, {}, confidence, text, {}, alternatives, NONE)
         if best.score < self.pack.threshold:
             return Understanding(NONE, {}, round(1.0 - confidence, 3), text, {}, alternatives, best.intent)
+        if best.intent != EMERGENCY and EMERGENCY in self.pack.intents and self._calls_for_help(extraction.words):
+            # A recogniser that mangles "call an ambulance" into "tell an ambulance" must not turn a call for
+            # help into a request for instructions: the emergency path is offered (a spoken one is confirmed
+            # before anyone is alerted, see dialogue/emergency.py).
+            runner_up = ((best.intent, round(best.score, 3)),) + alternatives[:1]
+            return Understanding(EMERGENCY, {}, max(confidence, self.pack.threshold), text, {}, runner_up, EMERGENCY)
         slots, said = self._slots_for(best.intent, extraction)
         return Understanding(best.intent, slots, confidence, text, said, alternatives, best.intent)
+
+    def _calls_for_help(self, words: tuple[str, ...]) -> bool:
+        """An alarm word of the pack, not just after a negation."""
+        for alarm in self._alarms:
+            n = len(alarm)
+            for i in range(len(words) - n + 1):
+                if words[i:i + n] == alarm and not self.pack.negations & set(words[max(0, i - NEGATION_REACH):i]):
+                    return True
+        return False
 
     def _score(self, extraction: Extraction) -> list[IntentScore]:
         """Matcher scores, ties broken towards the intent that needs fewer slots the patient did not say."""

@@ -1,0 +1,55 @@
+"""Words a recogniser gets half right must not lose what matters: a call for help stays one, "p m" stays pm."""
+
+import pytest
+
+from voice_assistant.nlu import Understander
+
+UNDERSTANDERS = {lang: Understander(lang) for lang in ("fr", "en")}
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "help me please tell an ambulance"),   # "call" heard as "tell": the template no longer matches
+    ("en", "the ambulance"),
+    ("en", "paramedics quick"),
+    ("en", "nine one one"),
+    ("fr", "aide moi ambulance vite"),
+    ("fr", "appelle le samu"),
+    ("fr", "les pompiers"),
+])
+def test_an_alarm_word_always_offers_the_emergency_path(lang, text):
+    result = UNDERSTANDERS[lang].understand(text)
+    assert result.intent == "emergency"
+    assert result.confidence >= UNDERSTANDERS[lang].pack.threshold
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "i don't need an ambulance"),
+    ("en", "no paramedics"),
+    ("fr", "pas besoin des pompiers"),
+])
+def test_a_negated_alarm_word_is_no_call(lang, text):
+    understander = UNDERSTANDERS[lang]
+    words = understander.extractor.extract(text).words
+    assert not understander._calls_for_help(words)
+
+
+@pytest.mark.parametrize("lang, text, value", [
+    ("en", "my sugar is one twelve", 112),     # 112 is also a European emergency number: never an alarm word
+    ("fr", "ma glycémie est à cent douze", 112),
+])
+def test_numbers_are_never_alarm_words(lang, text, value):
+    result = UNDERSTANDERS[lang].understand(text)
+    assert result.intent == "log_glucose"
+    assert result.slots["glucose_mg_dl"] == value
+
+
+@pytest.mark.parametrize("text, time", [
+    ("remind me to take my lantus at ten the am", "22:00"),   # how pocketsphinx often hears "ten p m"
+    ("remind me to take januvia at seven the m", "19:00"),
+    ("remind me to take lantus at eight in the am", "08:00"),
+    ("remind me to take metformin at 8 am", "08:00"),
+])
+def test_pm_as_the_recogniser_hears_it(text, time):
+    result = UNDERSTANDERS["en"].understand(text)
+    assert result.intent == "set_medication_reminder"
+    assert result.slots["time"] == time
