@@ -33,7 +33,14 @@ def stats(page) -> dict:
     return page.evaluate("() => window.tabletStats")
 
 
-def test_a_new_user_pairs_says_a_reading_and_confirms_it(playwright, tmp_path, said, quick_voice):
+#: An older tablet's browser: no AudioWorklet, so the page captures through a ScriptProcessor.
+WITHOUT_AUDIO_WORKLET = (
+    "Object.defineProperty(BaseAudioContext.prototype, 'audioWorklet', {get: function () { return undefined; }});"
+    "delete window.AudioWorkletNode;")
+
+
+@pytest.mark.parametrize("capture", ["worklet", "script"])
+def test_a_new_user_pairs_says_a_reading_and_confirms_it(playwright, tmp_path, said, quick_voice, capture):
     from voice_assistant.asr.select import recognizer_for
 
     tablet = start_tablet(tmp_path / "tablet", recognizer=recognizer_for("en", profile(), cached=False),
@@ -49,6 +56,8 @@ def test_a_new_user_pairs_says_a_reading_and_confirms_it(playwright, tmp_path, s
             try:
                 context = browser.new_context(viewport=TABLET, locale="en-GB",
                                               storage_state=str(state) if turn else None)
+                if capture == "script":
+                    context.add_init_script(WITHOUT_AUDIO_WORKLET)
                 page = context.new_page()
                 page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
                 page.goto(tablet.url + "/")
@@ -69,6 +78,7 @@ def test_a_new_user_pairs_says_a_reading_and_confirms_it(playwright, tmp_path, s
                 page.wait_for_function("() => window.tabletStats.samplesPlayed > 16000", timeout=20_000)
                 s = stats(page)
                 assert s["framesSent"] > 50 and s["clipsPlayed"] >= 2, s  # the chime and the reply's voice
+                assert s["capture"] == capture, s
             finally:
                 browser.close()
         assert tablet.readings() == [120.0]

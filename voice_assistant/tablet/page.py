@@ -70,7 +70,7 @@ def talk_page(lang: str) -> str:
             '</div></div></main>'
             '<div id="announce" class="visually-hidden" aria-live="polite"></div>'
             '<div id="alert" class="visually-hidden" aria-live="assertive"></div>'
-            '<script src="/static/tablet.js"></script></body></html>')
+            '<script src="/static/downsample.js"></script><script src="/static/tablet.js"></script></body></html>')
 
 
 def pairing_page(lang: str, error: str | None = None) -> str:

@@ -8,7 +8,7 @@
   // What tests and a helper can read: never any audio or text of the conversation.
   var stats = window.tabletStats = {
     state: 'connecting', connected: false, replies: 0, clipsPlayed: 0, samplesPlayed: 0, framesSent: 0,
-    micOpen: false, micError: null, reconnects: 0
+    micOpen: false, micError: null, reconnects: 0, capture: null
   };
   var ws = null;
   var backoff = 500;
@@ -273,36 +273,63 @@
     setState(refused ? 'mic_refused' : 'mic_missing', true);
   }
 
+  // AudioWorklet where the browser has it; the older ScriptProcessor on tablets whose browser does not (the same
+  // Downsampler, downsample.js, runs in either).
+  function captureKind() {
+    if (audio.audioWorklet && typeof AudioWorkletNode !== 'undefined') return 'worklet';
+    if (audio.createScriptProcessor && window.Downsampler) return 'script';
+    return null;
+  }
+
+  function sendFrame(buffer) {
+    if (ws && ws.readyState === WebSocket.OPEN) {
+      ws.send(buffer);
+      stats.framesSent += 1;
+    }
+  }
+
+  function captureNode(kind) {
+    if (kind === 'worklet') {
+      var node = new AudioWorkletNode(audio, 'capture');
+      node.port.onmessage = function (event) { sendFrame(event.data); };
+      return node;
+    }
+    var processor = audio.createScriptProcessor(4096, 1, 1);
+    var down = new window.Downsampler(audio.sampleRate, sendFrame);
+    processor.onaudioprocess = function (event) { down.push(event.inputBuffer.getChannelData(0)); };
+    return processor;
+  }
+
   function openMic() {
     if (mic || micWanted) return;
     micWanted = true;
-    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || !ensureAudio() || !audio.audioWorklet) {
+    var kind = navigator.mediaDevices && navigator.mediaDevices.getUserMedia && ensureAudio() ? captureKind() : null;
+    if (!kind) {
       micWanted = false;
       micFailed({name: 'NotFoundError'});
       return;
     }
-    workletReady = workletReady || audio.audioWorklet.addModule('/static/capture-worklet.js');
+    if (kind === 'worklet') {
+      workletReady = workletReady || audio.audioWorklet.addModule('/static/downsample.js').then(function () {
+        return audio.audioWorklet.addModule('/static/capture-worklet.js');
+      });
+    }
     var constraints = {audio: {channelCount: 1, echoCancellation: true, noiseSuppression: false,
                                autoGainControl: false}};
     navigator.mediaDevices.getUserMedia(constraints).then(function (stream) {
-      return workletReady.then(function () {
+      return (kind === 'worklet' ? workletReady : Promise.resolve()).then(function () {
         if (!micWanted) { stream.getTracks().forEach(function (t) { t.stop(); }); return; }
         var source = audio.createMediaStreamSource(stream);
-        var node = new AudioWorkletNode(audio, 'capture');
-        var sink = audio.createGain();
+        var node = captureNode(kind);
+        var sink = audio.createGain();  // a silent way out: a node must reach the destination to be run
         sink.gain.value = 0;
-        node.port.onmessage = function (event) {
-          if (ws && ws.readyState === WebSocket.OPEN) {
-            ws.send(event.data);
-            stats.framesSent += 1;
-          }
-        };
         source.connect(node);
         node.connect(sink);
         sink.connect(audio.destination);
         mic = {stream: stream, source: source, node: node, sink: sink};
         stats.micOpen = true;
         stats.micError = null;
+        stats.capture = kind;
       });
     }).catch(function (error) {
       micWanted = false;
@@ -315,7 +342,8 @@
     if (!mic) return;
     mic.stream.getTracks().forEach(function (t) { t.stop(); });
     mic.source.disconnect();
-    mic.node.port.onmessage = null;
+    if (mic.node.port) mic.node.port.onmessage = null;
+    else mic.node.onaudioprocess = null;
     mic.node.disconnect();
     mic.sink.disconnect();
     mic = null;
