@@ -196,11 +196,7 @@ class PocketsphinxRecognizer:
         cmn = self._mean.of(audio) if self._mean is not None else None
         decoder = self._narrow_decoder if narrow else self._decoder
         redecode_started = time.perf_counter()
-        if cmn is not None:
-            decoder.set_cmn(cmn)
-        decoder.start_utt()
-        decoder.process_raw(audio, False, False)
-        decoder.end_utt()
+        _decode_whole(decoder, audio, cmn, full_utt=False)
         info["redecode_seconds"] = round(time.perf_counter() - redecode_started, 4)
         result = self._result(decoder, constrained=True)
         info.update(result.info)
@@ -237,11 +233,7 @@ class PocketsphinxRecognizer:
     def decode_open(self, pcm: bytes, cmn: str | None = None) -> Transcript:
         """The open pass: the bundled general English model over the whole utterance."""
         decoder = self.open_decoder()
-        if cmn is not None:
-            decoder.set_cmn(cmn)
-        decoder.start_utt()
-        decoder.process_raw(pcm, False, True)
-        decoder.end_utt()
+        _decode_whole(decoder, pcm, cmn, full_utt=True)
         return self._result(decoder, constrained=False)
 
     def _ensure_files(self) -> None:
@@ -375,6 +367,15 @@ class UtteranceMean:
             return None
         mean = low * (self.WINDOW + frames) / frames
         return ",".join(f"{x:.3f}" for x in mean)
+
+
+def _decode_whole(decoder, pcm: bytes, cmn: str | None, full_utt: bool) -> None:
+    """One utterance through `decoder`, normalised by `cmn` when given (see `UtteranceMean`)."""
+    if cmn is not None:
+        decoder.set_cmn(cmn)
+    decoder.start_utt()
+    decoder.process_raw(pcm, False, full_utt)
+    decoder.end_utt()
 
 
 def _contrast_db(samples: np.ndarray, rate: int = SAMPLE_RATE, min_seconds: float = 0.6) -> float:

@@ -60,10 +60,10 @@ class SlotExtractor:
     def __init__(self, pack: Pack, medications: tuple[Medication, ...], meter_unit: GlucoseUnit | None):
         self.pack = pack
         self.meter_unit = meter_unit
-        entries = [(self._tokens(name), ("medication", med.id))
+        entries = [(self.phrase_tokens(name), ("medication", med.id))
                    for med in medications for name in med.names_in(pack.lang)]
         for slot, values in pack.lists.items():
-            entries += [(self._tokens(" ".join(p)), (slot, value)) for value, phrases in values.items() for p in phrases]
+            entries += [(self.phrase_tokens(" ".join(p)), (slot, value)) for value, phrases in values.items() for p in phrases]
         entries = [(p, v) for p, v in entries if p]
         self.lists = LoosePhraseSet(entries, pack.ignore)
         # Spelling-tolerant lookup: a name's words glued together ("insulineglargine"), so that a
@@ -74,7 +74,7 @@ class SlotExtractor:
         self._max_words = max((len(p) for p, _ in fuzzy), default=1)
         self._known_words = pack.vocabulary() | {w for p, _ in entries for w in p}
 
-    def _tokens(self, text: str) -> tuple[str, ...]:
+    def phrase_tokens(self, text: str) -> tuple[str, ...]:
         """Pack phrases go through the same number conversion as speech (« deux heures après » -> 2 heures)."""
         return tuple(tokens_with_digits(clean(text), self.pack.numbers))
 

@@ -50,7 +50,7 @@ class Understander:
         self.pack = pack or load_pack(lang)
         self.extractor = SlotExtractor(self.pack, profile.medications, profile.meter_unit)
         self.matcher = IntentMatcher(self.pack)
-        self._alarms = [self.extractor._tokens(" ".join(p)) for p in self.pack.alarm_words]
+        self._alarms = [self.extractor.phrase_tokens(" ".join(p)) for p in self.pack.alarm_words]
 
     def understand(self, text: str) -> Understanding:
         extraction = self.extractor.extract(text or "")
