@@ -42,7 +42,7 @@ def test_the_filled_band_follows_the_speech_the_telephone_removed(speak):
     assert np.abs(quiet.astype(int)).max() <= 2  # silence stays silent
 
 
-def test_a_missing_or_damaged_band_model_leaves_the_audio_as_it_is(tmp_path, caplog):
+def test_a_missing_or_damaged_band_model_leaves_the_audio_as_it_is(tmp_path, caplog, monkeypatch):
     narrow = _telephone((np.sin(np.arange(16000) * 0.2) * 8000).astype(np.int16))
     damaged = tmp_path / "band.npz"
     damaged.write_bytes(b"not numpy")
@@ -54,17 +54,13 @@ def test_a_missing_or_damaged_band_model_leaves_the_audio_as_it_is(tmp_path, cap
     wrong.save(tmp_path / "wrong.npz")
     assert band_model(str(tmp_path / "wrong.npz")) is None
     assert np.array_equal(extend_band(narrow, rate=8000), narrow)  # only 16 kHz audio is extended
-    original = bandwidth.band_model
-    bandwidth.band_model = lambda *a: None
-    try:
-        assert np.array_equal(extend_band(narrow), narrow)
-    finally:
-        bandwidth.band_model = original
+    monkeypatch.setattr(bandwidth, "band_model", lambda *a: None)
+    assert np.array_equal(extend_band(narrow), narrow)
 
 
 def test_a_band_model_fits_saves_and_loads(tmp_path):
     rng = np.random.default_rng(0)
-    features = rng.normal(size=(400, shipped_width())) * 3 + 5
+    features = rng.normal(size=(400, _feature_width())) * 3 + 5
     levels = np.c_[[features[:, i] * 0.5 + 1 for i in range(6)]].T
     model = BandModel.fit(features, levels, ridge=1e-6)
     assert np.abs(model.predict(features) - levels).max() < 1e-3
@@ -73,7 +69,8 @@ def test_a_band_model_fits_saves_and_loads(tmp_path):
     assert np.allclose(again.predict(features[:5]), model.predict(features[:5]))
 
 
-def shipped_width() -> int:
+def _feature_width() -> int:
+    """How many numbers the band model reads per frame."""
     return low_band_features(np.ones((3, 257))).shape[1]
 
 
