@@ -6,67 +6,22 @@ used), and `npm ci` in tests/hub (axe-core). The tests skip, saying which, only 
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-from pathlib import Path
-
 import pytest
+from browserkit import CHROMIUM_ARGS, assert_accessible, require_browser
 from hubkit import start_hub, dose, flag, observation, post, provenance, reading
-
-HERE = Path(__file__).parent
-AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
-
-
-def _chromium() -> str | None:
-    for name in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")):
-        if name and Path(name).exists():
-            return name
-    return None
-
-
-def _unavailable(reason: str) -> None:
-    """Skipped on a developer's machine; a failure where .ci/run has installed everything."""
-    if os.environ.get("VOICE_ASSISTANT_BROWSER_TESTS") == "required":
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
 def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("Python playwright is not installed (pip install playwright)")
-    executable = _chromium()
-    if executable is None:
-        _unavailable("Debian's chromium is not installed (apt-get install -y chromium)")
-    if not AXE.is_file():
-        _unavailable(f"axe-core is not installed: run `npm ci` in {HERE} (looked for {AXE})")
+    executable = require_browser()
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
         try:
             yield chromium
         finally:
             chromium.close()
-
-
-def _axe_violations(page) -> list[dict]:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("""async (tags) => {
-        const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
-        return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                                       nodes: v.nodes.map(n => n.target.join(' ') + ': ' + n.failureSummary)}));
-    }""", AXE_TAGS)
-    return result
-
-
-def _assert_accessible(page, where: str) -> None:
-    violations = _axe_violations(page)
-    assert violations == [], f"axe-core violations on {where}:\n{json.dumps(violations, indent=2)}"
 
 
 @pytest.fixture
@@ -91,13 +46,13 @@ def test_dashboard_shows_the_synced_reading_transcript_and_alert(browser, synced
         # unauthenticated: 401, and the sign-in page
         response = page.goto(f"{hub.url}/dashboard")
         assert response.status == 401
-        _assert_accessible(page, "the sign-in page")
+        assert_accessible(page, "the sign-in page")
         # a wrong token: still 401, with the error announced and tied to the field
         page.get_by_label("Clinician access token").fill("vah_not-a-token")
         with page.expect_navigation():
             page.keyboard.press("Enter")
         assert page.get_by_role("alert").inner_text().startswith("This token is not valid")
-        _assert_accessible(page, "the sign-in page with an error")
+        assert_accessible(page, "the sign-in page with an error")
         # the clinician pastes their token once
         page.get_by_label("Clinician access token").fill(hub.clinician)
         with page.expect_navigation():
@@ -108,7 +63,7 @@ def test_dashboard_shows_the_synced_reading_transcript_and_alert(browser, synced
         assert "Severe hypoglycaemia or emergency: 1" in row.inner_text()
         assert "Missed doses: 1" in row.inner_text()
         assert "Readings to check (uncertain recognition): 1" in row.inner_text()
-        _assert_accessible(page, "the patient list")
+        assert_accessible(page, "the patient list")
         # keyboard only: Tab to the patient's link and open it
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.textContent") == "Skip to main content"
@@ -131,7 +86,7 @@ def test_dashboard_shows_the_synced_reading_transcript_and_alert(browser, synced
         assert chart.is_visible()
         assert page.locator("#medication-table").get_by_role("row", name="metformin").is_visible()
         page.screenshot(path=str(tmp_path / "patient.png"), full_page=True)
-        _assert_accessible(page, "the patient page")
+        assert_accessible(page, "the patient page")
         # the review button is reachable and works from the keyboard
         page.get_by_role("button", name="Mark as reviewed").focus()
         with page.expect_navigation():
@@ -157,11 +112,11 @@ def test_dashboard_with_the_token_as_a_header_and_in_french(browser, tmp_path):
         try:
             assert page.goto(f"{hub.url}/dashboard").status == 200
             assert page.evaluate("document.documentElement.lang") == "fr"
-            _assert_accessible(page, "the French patient list")
+            assert_accessible(page, "the French patient list")
             assert page.goto(f"{hub.url}/dashboard/patients/p-42").status == 200
             assert page.get_by_text("Hypoglycémie sévère signalée par le patient").is_visible()
             assert page.get_by_text("cinquante-deux").is_visible()
-            _assert_accessible(page, "the French patient page")
+            assert_accessible(page, "the French patient page")
         finally:
             context.close()
         device = browser.new_context(extra_http_headers={"Authorization": f"Bearer {hub.device}"})

@@ -5,15 +5,16 @@ missing browser can never pass for a working tablet."""
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # browserkit
 
-from tabletkit import AXE, CHROMIUM_ARGS, REQUEST, YES, chromium, spoken_wav  # noqa: E402
+from browserkit import require_browser  # noqa: E402
+from tabletkit import CHROMIUM_ARGS, REQUEST, YES, chromium, spoken_wav  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -37,22 +38,11 @@ def said(tmp_path_factory) -> dict[str, Path]:
     return {text: spoken_wav(text, folder / f"{n}.wav") for n, text in enumerate((REQUEST, YES))}
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("VOICE_ASSISTANT_BROWSER_TESTS") == "required":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def playwright():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("Python playwright is not installed (pip install playwright)")
-    if chromium() is None:
-        _unavailable("Debian's chromium is not installed (apt-get install -y chromium)")
-    if not AXE.is_file():
-        _unavailable(f"axe-core is not installed: run `npm ci` in tests/hub (looked for {AXE})")
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as pw:
         yield pw
 

@@ -5,7 +5,6 @@ Chromium's fake microphone, and the browser (Debian's chromium through Playwrigh
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import threading
@@ -13,6 +12,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from browserkit import CHROMIUM_ARGS as BROWSER_ARGS
+from browserkit import chromium  # noqa: F401  (the tablet tests take it from here)
 from voice_assistant.assistant import Session
 from voice_assistant.dialogue.manager import DialogueManager
 from voice_assistant.live import LiveOptions
@@ -22,10 +23,7 @@ from voice_assistant.tablet import PairingStore, TabletServer
 from voice_assistant.tablet.server import COOKIE
 
 TESTS = Path(__file__).resolve().parent.parent
-AXE = TESTS / "hub" / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--autoplay-policy=no-user-gesture-required"]
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+CHROMIUM_ARGS = BROWSER_ARGS + ["--autoplay-policy=no-user-gesture-required"]
 
 #: The patient's voice: eSpeak NG's "en-us+f2" at 150 words per minute (the assistant speaks with another voice).
 #: pocketsphinx hears it reliably saying the requests below (tried over the voices of tests/test_audio_roundtrip.py).
@@ -151,19 +149,3 @@ def spoken_wav(text: str, path: Path, lead_in_s: float = 1.5, tail_s: float = 3.
     subprocess.run([sys.executable, "-c", script, str(TESTS / "asr"), text, PATIENT_VOICE, str(PATIENT_WPM),
                     str(path), str(lead_in_s), str(tail_s)], check=True, capture_output=True, timeout=60)
     return path
-
-
-def chromium() -> str | None:
-    for name in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")):
-        if name and Path(name).exists():
-            return name
-    return None
-
-
-def axe_violations(page) -> list[dict]:
-    page.add_script_tag(path=str(AXE))
-    return page.evaluate("""async (tags) => {
-        const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
-        return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                                       nodes: v.nodes.map(n => n.target.join(' ') + ': ' + n.failureSummary)}));
-    }""", AXE_TAGS)

@@ -7,12 +7,11 @@ turn hears its own request from its start. axe-core comes from tests/hub/node_mo
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from playwright.sync_api import expect
 
-from tabletkit import CHROMIUM_ARGS, REQUEST, YES, axe_violations, chromium, profile, start_tablet
+from browserkit import assert_accessible
+from tabletkit import CHROMIUM_ARGS, REQUEST, YES, chromium, profile, start_tablet
 
 TABLET = {"width": 768, "height": 1024}
 
@@ -22,11 +21,6 @@ def recognizer():
     from voice_assistant.asr.select import recognizer_for
 
     return recognizer_for("en", profile(), cached=False)
-
-
-def assert_accessible(page, where: str) -> None:
-    violations = axe_violations(page)
-    assert violations == [], f"axe-core violations on {where}:\n{json.dumps(violations, indent=2)}"
 
 
 def stats(page) -> dict:
