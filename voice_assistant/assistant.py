@@ -9,6 +9,7 @@ the tests, and the tablet's WebSocket. It wires the layers and nothing else:
 
 from __future__ import annotations
 
+import atexit
 import queue
 import threading
 import time
@@ -84,6 +85,26 @@ class _EarlyDecode:
 
 #: Sentences synthesised ahead of the one playing.
 AHEAD = 2
+#: At exit, how long to wait for a sentence being synthesised ahead to finish.
+EXIT_WAIT_S = 5.0
+
+#: Synthesis threads still running, with the event that stops each.
+_PRODUCERS: dict[threading.Thread, threading.Event] = {}
+_PRODUCERS_LOCK = threading.Lock()
+
+
+@atexit.register
+def _stop_synthesis_ahead() -> None:
+    """Let every synthesis thread finish its sentence before the interpreter goes away: Piper's onnxruntime,
+    frozen mid-sentence by the interpreter's end (a reply stopped early, Ctrl-C while it speaks), aborts the
+    whole process ("terminate called without an active exception") instead of exiting cleanly."""
+    with _PRODUCERS_LOCK:
+        running = list(_PRODUCERS.items())
+    for thread, stop in running:
+        stop.set()
+    deadline = time.monotonic() + EXIT_WAIT_S
+    for thread, _ in running:
+        thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def _ahead(make: Callable[[], Iterator[SpokenSentence]]) -> Iterator[SpokenSentence]:
@@ -109,8 +130,14 @@ def _ahead(make: Callable[[], Iterator[SpokenSentence]]) -> Iterator[SpokenSente
             put(done)
         except BaseException as exc:  # the consumer re-raises it: a synthesis error is not lost in a thread
             put(exc)
+        finally:
+            with _PRODUCERS_LOCK:
+                _PRODUCERS.pop(threading.current_thread(), None)
 
-    threading.Thread(target=produce, daemon=True, name="synthesis-ahead").start()
+    producer = threading.Thread(target=produce, daemon=True, name="synthesis-ahead")
+    with _PRODUCERS_LOCK:
+        _PRODUCERS[producer] = stop
+    producer.start()
     try:
         while True:
             item = ready.get()

@@ -52,3 +52,32 @@ def test_a_synthesis_error_reaches_the_consumer():
     assert [next(sentences), next(sentences)] == [0, 1]
     with pytest.raises(RuntimeError, match="the voice failed"):
         next(sentences)
+
+
+#: A process that stops a Piper reply after its first sentence and exits at once, the next sentence still
+#: being synthesised in the thread (a patient who says "stop" and quits, Ctrl-C while the assistant speaks).
+EXIT_MID_REPLY = r"""
+import sys
+from voice_assistant.assistant import _ahead
+from voice_assistant.tts import synthesizer_for
+
+voice = synthesizer_for("en")
+assert type(voice).__name__.lower().startswith("piper"), type(voice)
+text = " ".join(f"This is sentence number {i} of a long reply about your readings this week." for i in range(12))
+sentences = _ahead(lambda: voice.speak(text))
+first = next(sentences)
+print("first", first.audio.seconds, flush=True)
+"""
+
+
+def test_exiting_while_a_sentence_is_synthesised_ahead_exits_cleanly():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", EXIT_MID_REPLY], cwd=root, capture_output=True, text=True,
+                          timeout=120)
+    assert done.stdout.startswith("first "), done.stderr
+    assert "terminate called" not in done.stderr
+    assert done.returncode == 0, done.stderr[-2000:]
