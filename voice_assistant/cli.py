@@ -137,7 +137,7 @@ def listen(
                    else f"Say « {' '.join(wake)} » then your request; Ctrl+C to stop.")
         sender = _background_sender(profile)
         try:
-            run_live(session, LiveOptions(push_to_talk=not hands_free, wake_words=wake))
+            run_live(session, LiveOptions(push_to_talk=not hands_free, wake_words=wake, answer_without_key=True))
         finally:
             if sender is not None:
                 sender.stop()
