@@ -29,6 +29,8 @@ from typing import Callable, Iterable, Protocol
 
 import numpy as np
 
+from voice_assistant.asr.wake import WINDOW as WAKE_RULE_WINDOW
+from voice_assistant.asr.wake import WakeRule
 from voice_assistant.assistant import Event, Output, Session
 from voice_assistant.audio.clip import SAMPLE_RATE
 from voice_assistant.audio.earcons import Earcon, earcon
@@ -36,9 +38,6 @@ from voice_assistant.audio.ring import RELEASED, CaptureRing, EchoTail, Reader
 
 #: How often the loop checks for reminders and re-prompts while nobody speaks (seconds).
 IDLE_EVERY_S = 1.0
-#: The wake phrase opens an utterance when the spotter heard it ending this long before to this long after the
-#: utterance's detected start (the endpointer starts ~150 ms into speech; the phrase lasts up to ~1 s).
-WAKE_BEFORE_START_S, WAKE_AFTER_START_S = 0.6, 1.6
 
 __all__ = ["RELEASED", "LiveLoop", "LiveOptions", "WakeSpotter", "run_live"]
 
@@ -267,22 +266,15 @@ class LiveLoop:
             self.awake = False
             return _after_wake(text.split(), self.options.wake_words)
         words = text.split()
+        hits = None
         if self.spotter is not None:
-            opened = self._woke_near(utterance.start_s)
-        else:
-            opened = bool(words) and words[0] in self.options.wake_words
-        if opened:
+            hits, self._wakes = self._wakes, [t for t in self._wakes if utterance.start_s is None
+                                              or t > utterance.start_s + WAKE_RULE_WINDOW[1]]
+        if WakeRule(self.options.wake_words).opens(utterance.start_s, hits, words):
             return _after_wake(words, self.options.wake_words)
         if words and self.session.manager.ctx.pending is not None:
             return text
         return None
-
-    def _woke_near(self, start_s: float | None) -> bool:
-        if start_s is None:
-            return False
-        hit = any(start_s - WAKE_BEFORE_START_S <= t <= start_s + WAKE_AFTER_START_S for t in self._wakes)
-        self._wakes = [t for t in self._wakes if t > start_s + WAKE_AFTER_START_S]
-        return hit
 
     def run(self) -> None:
         if self._keys_source is not None:  # first: the key may cut the greeting too
