@@ -114,37 +114,14 @@ def _audio_runner(lang: str, profile, understander):
 def listen(
     lang: Optional[str] = typer.Option(None, "--lang", help="fr or en (default: the profile's language)."),
     hands_free: bool = typer.Option(False, "--hands-free", help="Listen all the time; speak after the wake word."),
+    quiet: bool = typer.Option(False, "--quiet", help="Print nothing but errors (a patient's own device)."),
+    echo_cancel: bool = typer.Option(False, "--echo-cancel", help="Use PulseAudio/PipeWire's echo canceller, so "
+                                     "any words can interrupt the assistant."),
 ) -> None:
     """Talk with the assistant through the microphone and the speaker (Enter = talk, or hands-free)."""
-    from voice_assistant.asr.select import RecognizerUnavailable
-    from voice_assistant.audio import devices
-    from voice_assistant.audio.errors import AudioDeviceError
-    from voice_assistant.dialogue.prompts import PromptError
-    from voice_assistant.live import LiveOptions, run_live
-    from voice_assistant.tts import SynthesizerUnavailable
+    from voice_assistant.listening import run_listen
 
-    profile = _profile()
-    language = _lang(lang, profile)
-    try:
-        devices.check_audio_devices()  # before loading voices and models: no PortAudio or no device, say so now
-    except AudioDeviceError as exc:
-        _fail(str(exc), 1)
-    store = _open_store()
-    try:
-        session = build_session(profile, language, store)
-        wake = session.manager.understander.pack.wake_words or ("assistant",)
-        typer.echo("Press Enter to talk; Ctrl+C to stop." if not hands_free
-                   else f"Say « {' '.join(wake)} » then your request; Ctrl+C to stop.")
-        sender = _background_sender(profile)
-        try:
-            run_live(session, LiveOptions(push_to_talk=not hands_free, wake_words=wake, answer_without_key=True))
-        finally:
-            if sender is not None:
-                sender.stop()
-    except (AudioDeviceError, RecognizerUnavailable, SynthesizerUnavailable, PackError, PromptError) as exc:
-        _fail(str(exc), 1)
-    finally:
-        store.close()
+    run_listen(lang, hands_free=hands_free, quiet=quiet, echo_cancel=echo_cancel)
 
 
 def build_session(profile, language: str, store):
@@ -351,6 +328,7 @@ def reminders_due(
 
 
 def _mount_subcommands() -> None:
+    from voice_assistant.check import check_command
     from voice_assistant.hub import hub_app
     from voice_assistant.models import models_app
     from voice_assistant.sync.cli import sync_app
@@ -362,6 +340,7 @@ def _mount_subcommands() -> None:
     app.add_typer(hub_app, name="hub", help="The clinician hub: a FHIR receiver and a dashboard.")
     app.add_typer(sync_app, name="sync")
     app.add_typer(tablet_app, name="tablet")
+    app.command("check")(check_command)
 
 
 _mount_subcommands()

@@ -164,7 +164,6 @@ def test_a_raw_reader_hears_the_assistant_too():
 
 
 def test_a_reader_waits_for_the_microphone():
-    clock = Clock()
     ring = CaptureRing()
     reader = ring.reader()
     threading.Timer(0.05, lambda: ring.write(np.ones(BLOCK, np.int16))).start()
