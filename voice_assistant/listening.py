@@ -81,11 +81,11 @@ def run_listen(lang: str | None, *, hands_free: bool, quiet: bool, echo_cancel: 
                 return
             session = Session(manager, recognizer, synthesizer)
             wake = manager.understander.pack.wake_words or ("assistant",)
-            spotter = None
-            if hands_free:
-                from voice_assistant.asr.wake import spotter_for
+            from voice_assistant.asr.wake import spotter_for
 
-                spotter = spotter_for(language, wake)
+            # hands-free: the wake phrase must open an utterance; both modes: the phrase said over a reply stops
+            # it, heard by the spotter (light on the CPU) rather than by the whole recogniser
+            spotter = spotter_for(language, wake)
             say_line("Press Enter to talk; Ctrl+C to stop." if not hands_free
                      else f"Say « {' '.join(wake)} » then your request; Ctrl+C to stop.")
             say_line(f"(sound library messages: {log_path})")

@@ -39,6 +39,10 @@ from voice_assistant.audio.ring import RELEASED, CaptureRing, EchoTail, Reader
 #: How often the loop checks for reminders and re-prompts while nobody speaks (seconds).
 IDLE_EVERY_S = 1.0
 
+#: microphone buffering asked of the device (seconds): pocketsphinx holds Python's interpreter lock while it decodes
+#: (over a second for a long utterance on a loaded machine), and the microphone's callback needs it
+MIC_LATENCY_S = 0.5
+
 __all__ = ["RELEASED", "LiveLoop", "LiveOptions", "WakeSpotter", "run_live"]
 
 
@@ -146,6 +150,7 @@ class LiveLoop:
             with closing(output.sentences()) as sentences:
                 for sentence in sentences:
                     if self.stop_speaking.is_set() or not self.play_clip(sentence.audio, self.stop_speaking):
+                        self._say_console("reply cut (the key, the wake phrase or the patient's words)")
                         return False
             return True
         finally:
@@ -284,6 +289,8 @@ class LiveLoop:
             while not self.stopped.is_set():
                 if self.options.push_to_talk:
                     if not self.follow_up and not self.talk_pressed.is_set():
+                        if self._last_state != "waiting":  # after the greeting, a reminder
+                            self._state("waiting")
                         if not self.talk_pressed.wait(self.options.idle_every_s):
                             self._idle()
                             continue
@@ -428,11 +435,14 @@ def run_live(session: Session, options: LiveOptions, echo: Callable[[str], None]
 
     devices.check_audio_devices()
     with devices.open_player() as player:
-        loop = LiveLoop(session, options, player.play, partial(devices.open_microphone, timed=True), echo,
-                        spotter=spotter, console=console)
+        # a large input buffer: a recogniser call that holds the interpreter for a moment loses no sample
+        microphone = partial(devices.open_microphone, timed=True, latency=MIC_LATENCY_S)
+        loop = LiveLoop(session, options, player.play, microphone, echo, spotter=spotter, console=console)
         loop.run()
         if console is not None and player.underruns:
             console(f"[speaker: {player.underruns} underruns]")
+        if console is not None and loop.ring.gaps:
+            console(f"[microphone: {loop.ring.gaps} gaps]")
 
 
 def _words(text: str) -> list[str]:

@@ -151,6 +151,12 @@ def test_a_clip_at_another_rate_is_resampled_and_underruns_are_counted():
     thread.join()
     assert abs(np.count_nonzero(np.concatenate(stream.heard)) - RATE) < 200
     stream.pump(underflow=True)
+    assert player.underruns == 0  # silence running dry between clips is harmless: not counted
+    thread, result = play_in_thread(player, tone(0.5))
+    drive(stream, clock, lambda: len(stream.heard) > 55 and stream.heard[-1].any())
+    stream.pump(underflow=True)  # the device ran dry while the clip played
+    drive(stream, clock, lambda: "done" in result)
+    thread.join()
     assert player.underruns == 1
 
 

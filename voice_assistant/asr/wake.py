@@ -24,7 +24,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 #: keyphrase threshold per language (a smaller value hears the phrase more easily); see the module docstring
-THRESHOLDS: dict[str, float] = {"en": 1e-30}
+THRESHOLDS: dict[str, float] = {"en": 1e-50}
 #: the spotter's hit must end this long before ... after the utterance's detected start (seconds): the endpointer
 #: starts ~150 ms into speech and « assistant » lasts up to about a second when said slowly
 WINDOW = (-0.6, 1.6)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
-from time import monotonic as _monotonic
+from time import monotonic as _monotonic  # noqa: I001
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -100,10 +100,13 @@ def open_microphone(callback: Callable[..., None], sample_rate: int = SAMPLE_RAT
         resampler = soxr.ResampleStream(rate, sample_rate, 1, dtype="int16")
         log.info("microphone runs at %s Hz; resampling to %s Hz", rate, sample_rate)
 
-    def _on_block(indata, frames, time_info, status) -> None:
+    clock = _SampleClock(rate)
+
+    def _on_block(indata, frames, time_info, status) -> None:  # noqa: ARG001 - PortAudio's signature
         arrived = _monotonic()
         if status:
             log.debug("microphone: %s", status)
+        t_first = clock.place(frames, arrived, overflow=bool(getattr(status, "input_overflow", False)))
         block = np.array(indata[:, 0], dtype=np.int16)  # a copy: PortAudio reuses its buffer
         if resampler is not None:
             block = resampler.resample_chunk(block)
@@ -112,11 +115,8 @@ def open_microphone(callback: Callable[..., None], sample_rate: int = SAMPLE_RAT
         if not timed:
             callback(block)
             return
-        age = _adc_age(time_info)  # how long ago the first captured sample of this buffer reached the ADC
-        if age is None:
-            age = frames / rate
         # the block ends where the captured buffer ends (a resampler's output may be a little shorter or longer)
-        callback(block, arrived - age + frames / rate - len(block) / sample_rate)
+        callback(block, t_first + frames / rate - len(block) / sample_rate)
 
     try:
         return sd.InputStream(samplerate=rate, blocksize=stream_block, device=device, channels=1, dtype="int16",
@@ -174,15 +174,33 @@ def open_player(device: int | str | None = None, sample_rate: int = 22050, laten
                                reason="speaker_failed") from e
 
 
-def _adc_age(time_info: Any) -> float | None:
-    """Seconds between the ADC time of a callback's first input sample and the callback, or None."""
-    try:
-        adc, current = float(time_info.inputBufferAdcTime), float(time_info.currentTime)
-    except (AttributeError, TypeError, ValueError):
-        return None
-    if adc <= 0 or current <= 0 or not 0 <= current - adc < 2.0:
-        return None
-    return current - adc
+class _SampleClock:
+    """Places each captured sample on time.monotonic()'s clock from the count of samples and the callbacks'
+    arrival times (PortAudio's ADC times through ALSA's pulse plugin jump by a tenth of a second).
+
+    A buffer's last sample cannot have been captured after its callback began, and callbacks are only ever late:
+    so the earliest "arrival - samples so far / rate" seen is the stream's start. It may rise by 200 ppm of the
+    time elapsed (a sound card's clock running slow); an overflow (samples lost) starts it afresh."""
+
+    DRIFT = 2e-4
+
+    def __init__(self, rate: int):
+        self.rate = rate
+        self.count = 0
+        self.offset: float | None = None
+        self.last: float | None = None
+
+    def place(self, frames: int, arrived: float, overflow: bool = False) -> float:
+        """The time of the first sample of a buffer of `frames` that arrived at `arrived`."""
+        candidate = arrived - (self.count + frames) / self.rate
+        if self.offset is None or overflow:
+            self.offset = candidate
+        else:
+            self.offset = min(self.offset + (arrived - self.last) * self.DRIFT, candidate)
+        self.last = arrived
+        first = self.offset + self.count / self.rate
+        self.count += frames
+        return first
 
 
 def _sounddevice() -> Any:

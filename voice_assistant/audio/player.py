@@ -5,7 +5,7 @@ what the microphone hears meanwhile. The Player opens its stream once; `play(cli
 returns when its last sample has left the device, by the stream's own clock (the DAC time PortAudio gives each
 buffer), not when a write returned. Between clips the stream plays silence.
 
-Buffers: the stream asks for `latency_s` of device buffering (0.2 s by default) so that a busy CPU (both cores
+Buffers: the stream asks for `latency_s` of device buffering (0.4 s by default) so that a busy CPU (both cores
 taken by another process) does not starve it; the callback only copies samples. A stop does not wait for that
 buffer to drain: the stream is aborted (its buffer dropped) and started again, so the sound ends within about one
 callback block (20 ms) of the stop being seen; the stop is looked at every 10 ms.
@@ -30,7 +30,9 @@ from voice_assistant.audio.convert import float_to_int16, resample, to_float_mon
 
 log = logging.getLogger(__name__)
 
-LATENCY_S = 0.2  #: device buffering asked for: a loaded CPU must not cause underruns
+#: device buffering asked for: a loaded CPU must not cause underruns. Piper (its phonemiser) and pocketsphinx hold
+#: Python's interpreter lock for up to ~0.4 s at a time on a loaded machine, and the callback needs it.
+LATENCY_S = 0.4
 BLOCK_S = 0.020  #: callback block
 STOP_POLL_S = 0.010  #: how often a playing clip looks at its stop event
 
@@ -64,7 +66,8 @@ class Player:
         #: told ("start", t, None) -> handle when a clip's first sample will leave the device at t, and
         #: ("end", t, handle) when its last one will (or when it was cut); called on the audio thread: be quick
         self.on_sound: list[Callable[[str, float, object], object]] = []
-        self.underruns = 0  #: output underflows PortAudio reported
+        self.underruns = 0  #: output underflows PortAudio reported while a clip was playing
+        self._sounding = False
         self.stream = stream_factory(self._callback, self.rate, self.block, latency_s)
         self._closed = False
         self.stream.start()
@@ -134,8 +137,8 @@ class Player:
     # --- PortAudio's thread --------------------------------------------------------------------------------
 
     def _callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
-        if status and getattr(status, "output_underflow", False):
-            self.underruns += 1
+        if status and getattr(status, "output_underflow", False) and self._sounding:
+            self.underruns += 1  # the device ran dry while a clip played (silence running dry is harmless)
         now = self.clock()
         dac = _dac_offset(time_info)  # seconds from now until this buffer's first sample leaves the device
         out = outdata[:, 0] if outdata.ndim == 2 else outdata
@@ -166,6 +169,7 @@ class Player:
                     item.written.set()
                     self._current = None
         out[filled:] = 0
+        self._sounding = filled > 0
 
 
 def _dac_offset(time_info: Any) -> float:

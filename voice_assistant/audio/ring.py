@@ -87,7 +87,7 @@ class CaptureRing:
                 t0, step = self.clock(), 0.0
             else:
                 step = 1.0 / self.sample_rate
-                if self._last_t_end is not None and t0 - self._last_t_end > 0.5 * len(samples) * step + 0.002:
+                if self._last_t_end is not None and t0 - self._last_t_end > len(samples) * step + 0.010:
                     self.gaps += 1
             block = _Block(self._seq, t0, samples, step)
             self._last_t_end = block.t_end if step else None
