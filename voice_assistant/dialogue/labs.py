@@ -6,14 +6,43 @@ never read, and with the patient's "doctor first" choice abnormal values are onl
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from voice_assistant.dialogue.context import DialogueContext
-from voice_assistant.dialogue.state import ANYTHING, Pending, Reply
+from voice_assistant.dialogue.state import ANYTHING, Question, Reply
 from voice_assistant.labs import LabPresentation, load_lab_pack, present
 from voice_assistant.nlu import Understanding
 
-BROWSING = "labs_browsing"
+
+@dataclass(kw_only=True)
+class Browsing(Question):
+    """A list of results being read: « suivant », « précédent » and a test name move in it; anything else
+    leaves it quietly. Silence just waits."""
+
+    cursor: int
+    presentation: LabPresentation
+
+    expects = ANYTHING
+    help_key = "help.idle"
+
+    def answer(self, ctx, u, now, asr_confidence):
+        return answer_browsing(ctx, self, u, now, asr_confidence)
+
+    def on_cancel(self, ctx):
+        return ctx.tell(ctx.say("labs.stopped"))
+
+
+@dataclass(kw_only=True)
+class WhichResults(Question):
+    """« Mes résultats » alone: « Vos analyses de laboratoire, ou votre dernière glycémie ? »"""
+
+    expects = ANYTHING  # any request answers it; nothing is held
+
+    def answer(self, ctx, u, now, asr_confidence):
+        if u.intent == "read_lab_results":
+            return read_results(ctx, u, now, asr_confidence)
+        return None
 
 
 def _presentation(ctx: DialogueContext, now: datetime) -> LabPresentation:
@@ -24,11 +53,19 @@ def _presentation(ctx: DialogueContext, now: datetime) -> LabPresentation:
 
 def _browse(ctx: DialogueContext, text: str, cursor: int, presentation: LabPresentation) -> Reply:
     """Keep the list open: « suivant », « précédent » and a test name move in it; anything else leaves it."""
-    return ctx.ask(Pending(BROWSING, text, ANYTHING, {"cursor": cursor, "presentation": presentation}), text)
+    return ctx.ask(Browsing(text=text, cursor=cursor, presentation=presentation))
+
+
+def which_results(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply:
+    """« Mes résultats »: the lab results, or the last glucose reading? Asked, not guessed."""
+    return ctx.ask(WhichResults(text=ctx.say("labs.which")))
 
 
 def read_results(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply:
-    presentation = _presentation(ctx, now)
+    try:
+        presentation = _presentation(ctx, now)
+    except (ValueError, OverflowError, ArithmeticError):  # a stored value no result can be read from
+        return ctx.tell(ctx.say("labs.unreadable"), "labs_unreadable")
     test = u.slots.get("test")
     if test:
         index = presentation.index_of(test)
@@ -38,11 +75,9 @@ def read_results(ctx: DialogueContext, u: Understanding, now: datetime, asr_conf
     return _browse(ctx, presentation.summary, -1, presentation)
 
 
-def answer_browsing(ctx: DialogueContext, u: Understanding, now: datetime,
+def answer_browsing(ctx: DialogueContext, q: Browsing, u: Understanding, now: datetime,
                     asr_confidence: float | None) -> Reply | None:
-    data = ctx.pending.data
-    presentation: LabPresentation = data["presentation"]
-    cursor: int = data["cursor"]
+    presentation, cursor = q.presentation, q.cursor
     if u.intent in ("next", "affirm"):
         if cursor + 1 >= len(presentation.items):
             return ctx.tell(presentation.end_of_list)
