@@ -6,6 +6,8 @@ never read, and with the patient's "doctor first" choice abnormal values are onl
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -45,8 +47,21 @@ class WhichResults(Question):
         return None
 
 
+#: No laboratory number is this large: a stored value beyond it (1e308, infinity) is a broken import, read as
+#: "no number" rather than as a string of words (the import refuses such values; older databases may hold them).
+LARGEST_LAB_VALUE = 1e6
+
+
+def _readable(value: float | None) -> float | None:
+    if value is None or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) and abs(value) < LARGEST_LAB_VALUE else None
+
+
 def _presentation(ctx: DialogueContext, now: datetime) -> LabPresentation:
-    return present(ctx.store.lab_results(), load_lab_pack(ctx.lang), ctx.speech,
+    results = [dataclasses.replace(r, value=_readable(r.value), ref_low=_readable(r.ref_low),
+                                   ref_high=_readable(r.ref_high)) for r in ctx.store.lab_results()]
+    return present(results, load_lab_pack(ctx.lang), ctx.speech,
                    doctor_only=ctx.profile.abnormal_labs_with_doctor_only,
                    today=now.astimezone(ctx.profile.zone).date())
 

@@ -181,8 +181,6 @@ class DialogueManager:
         if u.intent in KEEP_QUESTION:
             ctx.misses = 0
             return self.handlers[u.intent](ctx, u, now, asr_confidence)
-        if u.matched == SMALL_TALK:  # « bonjour », "thank you": not a miss; say what can be said next
-            return self._with_question(ctx, ctx.say("listening"))
         left = ""
         if ctx.pending is not None:
             if u.intent == "cancel":
@@ -192,9 +190,12 @@ class DialogueManager:
             if answer is not None:
                 ctx.misses = 0
                 return answer
+        if u.matched == SMALL_TALK:  # « bonjour », "thank you": not a miss; say what can be said next
+            return self._with_question(ctx, ctx.say("listening"))
+        if ctx.pending is not None:
             if ctx.pending.expects == ANYTHING:
                 ctx.pending = None  # a list being read, an open choice: simply left
-            elif u.intent in (NONE, "affirm", "deny") and u.intent != "emergency":
+            elif u.intent in (NONE, "affirm", "deny"):
                 return self._miss(u, pending_question=ctx.pending.text)
             else:
                 # One policy for every question: a clearly different request wins, and the question is

@@ -149,6 +149,7 @@ class AskDoseWhich(Question):
 
     expects = VALUE
     help_key = "help.ask_medication"
+    unsaved_key = "unsaved.dose"
 
     def answer(self, ctx, u, now, asr_confidence):
         if u.slots.get("medication") and u.intent in ("medication_taken", "none", "set_medication_reminder",

@@ -142,7 +142,7 @@ class Understander:
             # "hi", "hi there", "low", "was it high": a greeting or a word, not a meter display. Kept as an
             # entity: the dialogue that asked for the reading may take it as the display.
             entity = Entity("meter_extreme", slots["meter_extreme"], "")
-            return Understanding(NONE, {}, confidence, text, (entity,), alternatives, best.intent)
+            return Understanding(NONE, {}, confidence, text, (entity,), alternatives, SMALL_TALK)
         return Understanding(best.intent, slots, confidence, text, entities, alternatives, best.intent)
 
     def _more_than(self, extraction: Extraction, token: str) -> bool:

@@ -17,7 +17,7 @@ import typer
 
 from voice_assistant.cli_options import db_option
 
-from voice_assistant.sync.outbox import DEVICE_ID_SETTING, device_parties, enqueue_missing
+from voice_assistant.sync.outbox import DEVICE_ID_SETTING, device_parties
 from voice_assistant.sync.sender import OutboxSender, SyncConfig, SyncConfigError, SyncReport, sync_status
 
 sync_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False,
@@ -148,8 +148,7 @@ def sync(
         _fail(str(error))
     store = _open_store(_db(ctx, db))
     try:
-        parties = device_parties(store, profile)
-        enqueue_missing(store, parties)
+        device_parties(store, profile)  # the device id, made on first use (everything recorded is queued already)
         if not config.base_url:
             status = sync_status(store)
             if as_json:
