@@ -209,7 +209,6 @@ def chat(
 
     from voice_assistant.dialogue.manager import DialogueManager
     from voice_assistant.dialogue.prompts import PromptError
-    from voice_assistant.store import StoreError
 
     profile = _profile()
     language = _lang(lang, profile)
@@ -225,16 +224,14 @@ def chat(
         while True:
             if interactive and not as_json:
                 typer.echo("> ", nl=False)
-            line = sys.stdin.readline()
-            if not line:
+            raw = sys.stdin.buffer.readline() if hasattr(sys.stdin, "buffer") else sys.stdin.readline()
+            if not raw:
                 break
-            text = line.strip()
+            # bytes that are not UTF-8 become U+FFFD here; the manager cleans the rest and guards the turn
+            text = (raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw).strip()
             if not text:
                 continue
-            try:
-                turn = manager.handle(text, datetime.now(profile.zone))
-            except StoreError as exc:
-                _fail(str(exc), 1)
+            turn = manager.handle(text, datetime.now(profile.zone))  # never raises: a failed turn is a sentence
             if as_json:
                 typer.echo(json.dumps(turn.to_json(), ensure_ascii=False))
             else:
