@@ -69,7 +69,7 @@ def test_a_display_word_answering_what_is_your_reading_is_read_back(chat, store)
 
 @pytest.mark.parametrize("lang, question, nothing", [
     ("en", "did I take my pills today", "I have no medicine noted today."),
-    ("en", "have I taken my medication yet", "I have no medicine noted today."),
+    ("en", "did I take my medication yet", "I have no medicine noted today."),
     ("fr", "est-ce que j'ai pris mes comprimés aujourd'hui", "Je n'ai noté aucun médicament aujourd'hui."),
     ("fr", "est-ce que j'ai pris mes médicaments", "Je n'ai noté aucun médicament aujourd'hui."),
 ])
@@ -150,7 +150,7 @@ def test_help_keeps_the_question_and_stop_drops_it(chat, store, lang, value, hel
 @pytest.mark.parametrize("lang, said, read_back, days, hour, minute, history, found", [
     ("fr", "ma glycémie était de 7 mmol hier soir", "hier soir", 1, 20, 0, "combien j'avais hier",
      "sept millimoles par litre"),
-    ("fr", "j'avais un gramme dix il y a deux heures", "cette nuit à cinq heures quarante", 0, 5, 40,
+    ("fr", "j'avais un gramme dix il y a deux heures", "ce matin à cinq heures quarante", 0, 5, 40,
      "mes glycémies d'aujourd'hui", "un gramme dix"),
     ("fr", "hier matin à sept heures j'avais un gramme vingt", "hier matin à sept heures", 1, 7, 0,
      "mes glycémies d'hier", "un gramme vingt"),
@@ -323,7 +323,8 @@ def test_my_results_alone_asks_lab_results_or_last_reading(chat, store, lang, am
     c.log("my sugar is one twenty" if lang == "en" else "ma glycémie est de un gramme vingt", YES[lang])
     question = c.say(ambiguous)
     assert question.endswith("?")
-    assert "six point five" in c.say(labs) or "six virgule cinq" in c.transcript[-1][1]
+    lab_reply = c.say(labs)
+    assert "one result" in lab_reply or "un résultat" in lab_reply
     c.say(ambiguous)
     reply = c.say(last)
     assert "one hundred and twenty" in reply or "un gramme vingt" in reply
@@ -331,7 +332,7 @@ def test_my_results_alone_asks_lab_results_or_last_reading(chat, store, lang, am
 
 @pytest.mark.parametrize("lang, report, when", [
     ("en", "I had a hypo last night", "last night"),
-    ("en", "I went low this morning", "this morning"),
+    ("en", "I went low during the night", "during the night"),
     ("fr", "j'ai fait une hypo cette nuit", "cette nuit"),
     ("fr", "j'ai eu une hypoglycémie hier soir", "hier soir"),
 ])
@@ -365,8 +366,10 @@ def test_an_unexpected_error_is_one_sentence_and_a_private_log_without_health_da
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     c = chat("en")
 
+    secret = "123 mmol"
+
     def broken(*args):
-        raise RuntimeError("boom 123 mmol")
+        raise RuntimeError(f"boom {secret}")
 
     c.manager.handlers["glucose_history"] = broken
     reply = c.say("what was my last reading")

@@ -117,7 +117,7 @@ def _value_in_context(u: Understanding, before: GlucoseValue | None) -> GlucoseV
     """The value said, in the unit of the value it corrects when no unit was said: « non, 6,8 » after
     « 6,2 mmol » is 6,8 mmol/L, unless the number cannot be read in that unit (« non, cent vingt »)."""
     value = u.glucose
-    if value is None or value.unit_said or before is None or before.unit == value.unit:
+    if value is None or value.unit_said or before is None:
         return value
     again = value.in_unit(before.unit, before.unit_said)
     return again if is_plausible(again.mg_dl) else value
