@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from voice_assistant.health.glucose import GlucoseValue
+from voice_assistant.health.glucose import GlucoseValue, is_physical
 from voice_assistant.nlu.matcher import IntentMatcher, IntentScore
 from voice_assistant.nlu.packs import SLOT_OUTPUT_NAMES, Pack, load_pack
 from voice_assistant.nlu.spans import is_number
@@ -186,7 +186,9 @@ class Understander:
         entities: list[Entity] = []
         if glucose is not None:
             entities.append(Entity(GLUCOSE, glucose, glucose.words))
-            if glucose.physical:  # 400 digits or 0.001 is no reading: refused by the dialogue, never a slot
+            # 400 digits or 0.001 is no reading: never a slot (the entity stays: the dialogue refuses it, or asks
+            # the unit of a bare « douze » that is only impossible in the unit guessed)
+            if glucose.physical and is_physical(glucose.mg_dl):
                 slots[GLUCOSE] = glucose.as_slot()
         return slots, tuple(entities)
 
