@@ -38,6 +38,8 @@ from urllib.parse import unquote, urlsplit
 import typer
 import yaml
 
+from voice_assistant.language import base_language, registry_file
+
 __all__ = [
     "ModelError", "RemoteFile", "RegistryEntry", "InstalledModel", "ModelStatus", "Progress",
     "REGISTRY_ENV", "default_registry_path", "load_registry", "data_dir", "models_dir",
@@ -132,11 +134,11 @@ class RegistryEntry:
 
 
 def default_registry_path() -> Path:
-    """``$VOICE_ASSISTANT_MODEL_REGISTRY`` if set, else the repository's ``models/registry.yaml``."""
+    """``$VOICE_ASSISTANT_MODEL_REGISTRY`` if set, else ``models/registry.yaml`` shipped with the package."""
     env = os.environ.get(REGISTRY_ENV)
     if env:
         return Path(env).expanduser()
-    return Path(__file__).resolve().parent.parent / "models" / "registry.yaml"
+    return registry_file()
 
 
 def load_registry(path: "str | os.PathLike[str] | None" = None) -> dict[str, RegistryEntry]:
@@ -393,8 +395,7 @@ def installed_path(name: str) -> Optional[Path]:
     return model.path if model else None
 
 
-def _language(code: str) -> str:
-    return code.replace("_", "-").split("-")[0].lower()
+_language = base_language
 
 
 def find_voices(language: str, engine: Optional[str] = None,

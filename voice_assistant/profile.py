@@ -17,8 +17,8 @@ import platformdirs
 import yaml
 
 from voice_assistant.health.glucose import GlucoseUnit
+from voice_assistant.language import LANGUAGES
 
-LANGUAGES = ("fr", "en")
 MIN_WPM, MAX_WPM = 100, 350
 
 
