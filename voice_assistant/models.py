@@ -38,6 +38,7 @@ from urllib.parse import unquote, urlsplit
 import typer
 import yaml
 
+from voice_assistant.errors import VoiceAssistantError
 from voice_assistant.language import base_language, registry_file
 
 __all__ = [
@@ -63,7 +64,7 @@ Progress = Callable[[str, int, int], None]
 """Progress callback: ``(label, bytes_done, bytes_total)``; called often during a download."""
 
 
-class ModelError(Exception):
+class ModelError(VoiceAssistantError):
     """A model could not be listed, installed or removed; the message says why and what to do."""
 
 
@@ -954,8 +955,8 @@ class _RichProgress:
 
     def __enter__(self) -> "_RichProgress":
         from rich.console import Console
-        from rich.progress import (BarColumn, DownloadColumn, Progress as Bar, TextColumn, TimeRemainingColumn,
-                                   TransferSpeedColumn)
+        from rich.progress import BarColumn, DownloadColumn, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+        from rich.progress import Progress as Bar
 
         self._bar = Bar(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                         TimeRemainingColumn(), console=Console(stderr=True))

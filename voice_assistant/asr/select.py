@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 from voice_assistant.asr.base import Recognizer
+from voice_assistant.errors import EngineUnavailable
 from voice_assistant.language import base_language
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ LANGUAGE_NAMES = {"fr": "French", "en": "English", "ko": "Korean"}
 _RECOGNIZERS: dict[tuple, Recognizer] = {}
 
 
-class RecognizerUnavailable(RuntimeError):
+class RecognizerUnavailable(EngineUnavailable):
     """No recogniser can serve the language; the message says what to install."""
 
 

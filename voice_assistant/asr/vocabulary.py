@@ -28,12 +28,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
-
-from voice_assistant.nlu import templates
 from voice_assistant.language import LanguageDataError, folder
 from voice_assistant.language import read_yaml as read_language_yaml
+from voice_assistant.nlu import templates
 from voice_assistant.nlu.packs import Pack, read_yaml
-
 
 #: Bump when the generation below changes: cached models built by an older version are then rebuilt.
 GENERATOR_VERSION = "4"
