@@ -30,6 +30,7 @@ import numpy as np
 
 from voice_assistant.asr.base import Transcript, Word
 from voice_assistant.audio.clip import SAMPLE_RATE
+from voice_assistant.errors import EngineUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ MIN_PEAK = 100  #: quieter audio (peak under about -50 dBFS) holds no speech
 MIN_CONTRAST_DB = 12.0  #: steady noise or far-off chatter: nothing addressed to the assistant (see pocketsphinx)
 
 
-class WhisperUnavailable(RuntimeError):
+class WhisperUnavailable(EngineUnavailable):
     """The whisper recogniser cannot be built; the message says what to install or fix."""
 
 

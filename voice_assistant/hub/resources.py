@@ -6,12 +6,14 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
+from voice_assistant.errors import RemoteError
+
 #: The resource types a device sends (see voice_assistant/sync/fhir.py), plus Communication for alerts.
 SUPPORTED_TYPES = ("Observation", "MedicationAdministration", "MedicationRequest", "Flag", "Provenance",
                    "Communication")
 
 
-class FhirError(Exception):
+class FhirError(RemoteError):
     """An error answered as an OperationOutcome with an HTTP status."""
 
     def __init__(self, status: int, code: str, diagnostics: str, expression: list[str] | None = None,

@@ -55,6 +55,7 @@ from uuid import NAMESPACE_URL, uuid5
 import certifi
 import httpx
 
+from voice_assistant.errors import ConfigurationError
 from voice_assistant.store import Alert, OutboxItem, Store
 from voice_assistant.sync import fhir
 from voice_assistant.sync.auth import AuthError, BearerAuth, SmartBackendAuth, is_loopback_host
@@ -82,7 +83,7 @@ _CONFIGURATION = {401, 403, 404, 407}
 _TRANSIENT_4XX = {408, 409, 425}
 
 
-class SyncConfigError(ValueError):
+class SyncConfigError(ConfigurationError):
     """The sync settings cannot be used; the message names the setting."""
 
 
