@@ -111,6 +111,8 @@ def test_prompt_names_the_patients_medicines_lab_words_and_unit():
 def test_normalize_keeps_numbers_and_drops_punctuation():
     assert whisper_engine.normalize("My sugar is 6.5, at 7 p.m.!") == "my sugar is 6.5 at 7 pm"
     assert whisper_engine.normalize("Glucose: 105 mg/dL.") == "glucose 105 mg dl"
+    assert whisper_engine.normalize("My reading is 100 and 12 before lunch.") == "my reading is 112 before lunch"
+    assert whisper_engine.normalize("I took 2 and 300 and") == "i took 2 and 300 and"
 
 
 def test_missing_model_files_say_what_to_install(tmp_path):

@@ -113,6 +113,7 @@ def pack_prompt(pack, medications: Sequence | None = None, language: str = "en")
 
 _PUNCT = re.compile(r"[^\w\s'.%/-]")
 _SPACE = re.compile(r"\s+")
+_HUNDRED_AND = re.compile(r"\b([1-9])00 and ([1-9]\d?)\b")
 
 
 def normalize(text: str) -> str:
@@ -120,6 +121,8 @@ def normalize(text: str) -> str:
     t = text.lower().replace("p.m.", "pm").replace("a.m.", "am").replace("mg/dl", "mg dl")
     t = _PUNCT.sub(" ", t).replace("/", " ").replace("-", " ")
     t = re.sub(r"(?<!\d)\.|\.(?!\d)", " ", t)  # sentence full stops, not decimal points
+    # "a hundred and twelve" written "100 and 12": one number, as said
+    t = _HUNDRED_AND.sub(lambda m: str(int(m.group(1)) * 100 + int(m.group(2))), t)
     return _SPACE.sub(" ", t).strip()
 
 
