@@ -17,7 +17,7 @@ import platformdirs
 import yaml
 
 from voice_assistant.errors import ConfigurationError
-from voice_assistant.health.glucose import GlucoseUnit
+from voice_assistant.health.glucose import GlucoseTargets, GlucoseUnit
 from voice_assistant.language import LANGUAGES
 
 MIN_WPM, MAX_WPM = 100, 350
@@ -35,17 +35,6 @@ class Medication:
 
     def names_in(self, lang: str) -> tuple[str, ...]:
         return self.names.get(lang, ()) or tuple(n for ns in self.names.values() for n in ns)
-
-
-@dataclass(frozen=True)
-class GlucoseTargets:
-    """Thresholds in mg/dL, set by the clinician."""
-
-    low: float = 70
-    severe_low: float = 54
-    target_low: float = 70
-    target_high: float = 180
-    high: float = 250
 
 
 @dataclass(frozen=True)
