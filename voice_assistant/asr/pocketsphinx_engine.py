@@ -33,6 +33,7 @@ from voice_assistant.asr.vocabulary import (GENERATOR_VERSION, Vocabulary, build
                                             pack_pronunciations, patient_medications, pronounce, read_dictionary)
 from voice_assistant.audio.clip import SAMPLE_RATE
 from voice_assistant.errors import EngineUnavailable
+from voice_assistant.locations import cache_dir
 from voice_assistant.nlu.packs import Pack, load_pack
 
 log = logging.getLogger(__name__)
@@ -58,12 +59,7 @@ def bundled_model_dir() -> Path:
 
 def cache_root() -> Path:
     """Where generated language models and dictionaries are kept (`$XDG_CACHE_HOME/voice-assistant/asr`)."""
-    base = os.environ.get("XDG_CACHE_HOME")
-    if base:
-        return Path(base) / "voice-assistant" / "asr"
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("voice-assistant")) / "asr"
+    return cache_dir() / "asr"
 
 
 class PocketsphinxRecognizer:

@@ -15,13 +15,14 @@ from typing import Optional
 import typer
 
 from voice_assistant import app as app_root
+from voice_assistant.addresses import is_loopback_host
 from voice_assistant.errors import ConfigurationError, EngineUnavailable, LanguageDataError
 from voice_assistant.profile import Profile
 from voice_assistant.store import Store, StoreError, default_db_path
 from voice_assistant.audio import devices
 from voice_assistant.tablet.page import spoken_code
 from voice_assistant.tablet.pairing import CODE_MINUTES, PairingStore
-from voice_assistant.tablet.network import ensure_certificate, host_names, is_loopback_host, lan_addresses
+from voice_assistant.tablet.network import ensure_certificate, host_names, lan_addresses
 from voice_assistant.tablet.server import TabletServer
 from voice_assistant.tts import synthesizer_for
 
