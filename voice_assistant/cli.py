@@ -12,6 +12,7 @@ from typing import Optional
 import typer
 
 from voice_assistant import app as app_root
+from voice_assistant.asr.base import transcribe
 from voice_assistant.asr.select import RecognizerUnavailable, recognizer_for
 from voice_assistant.audio import devices
 from voice_assistant.audio.errors import AudioDeviceError, AudioError
@@ -118,11 +119,7 @@ def _audio_runner(lang: str, profile, understander):
             clip = read_audio(path)
         except AudioError as exc:
             return "", Understanding("none", {}, 0.0, "", matched=str(exc))
-        recognizer.reset()
-        pcm = clip.pcm()
-        for i in range(0, len(pcm), 8000):
-            recognizer.accept(pcm[i:i + 8000])
-        transcript = recognizer.finish()
+        transcript = transcribe(recognizer, clip.pcm())
         return transcript.text, understander.understand(transcript.text)
 
     return run
