@@ -121,11 +121,19 @@ def tls_context(ca_bundle: str | Path | None = None) -> ssl.SSLContext:
 
 
 def make_client(*, auth: httpx.Auth | None = None, ca_bundle: str | Path | None = None,
-                timeout: httpx.Timeout = DEFAULT_TIMEOUT, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+                timeout: httpx.Timeout = DEFAULT_TIMEOUT, transport: httpx.BaseTransport | None = None,
+                proxy: str | None = None, base_url: str | None = None) -> httpx.Client:
     """An httpx client for the sender: TLS verified, explicit timeouts, no redirects followed.
-    (A `transport` passed in, for tests, carries its own TLS settings.)"""
+    (A `transport` passed in, for tests, carries its own TLS settings.)
+
+    Proxies: only the one configured (`clinician.proxy`), never one from the environment (`HTTP_PROXY`,
+    `HTTPS_PROXY`, `ALL_PROXY` are ignored: a proxy set for the browser must not receive the bearer token and
+    the patient's readings), and never for this machine (loopback is reached directly, whatever is set)."""
+    if proxy and base_url and is_loopback_host(httpx.URL(base_url).host):
+        proxy = None
     return httpx.Client(auth=auth, verify=tls_context(ca_bundle), timeout=timeout, transport=transport,
-                        follow_redirects=False, headers={"User-Agent": USER_AGENT})
+                        follow_redirects=False, headers={"User-Agent": USER_AGENT}, trust_env=False,
+                        proxy=proxy if transport is None else None)
 
 
 @dataclass(frozen=True)
@@ -148,6 +156,7 @@ class SyncConfig:
     oauth: OAuthSettings | None = None
     ca_bundle: Path | None = None
     timeout: httpx.Timeout = field(default_factory=lambda: DEFAULT_TIMEOUT)
+    proxy: str | None = None  #: `clinician.proxy`: the only proxy ever used (never for loopback)
 
     @classmethod
     def from_profile(cls, profile: Any, base_url: str | None = None, token: str | None = None) -> SyncConfig:
@@ -171,8 +180,17 @@ class SyncConfig:
                                   key_id=str(raw["key_id"]) if raw.get("key_id") else None,
                                   scope=str(raw.get("scope") or OAuthSettings.scope))
         bundle = clinician.get("ca_bundle")
+        proxy = clinician.get("proxy") or None
+        if proxy is not None:
+            try:
+                parsed = httpx.URL(str(proxy))
+            except (httpx.InvalidURL, TypeError):
+                parsed = None
+            if parsed is None or parsed.scheme not in ("http", "https", "socks5") or not parsed.host:
+                raise SyncConfigError(f"clinician.proxy: '{proxy}' is not a proxy address (e.g. http://proxy:3128)")
         return cls(base_url=checked, token=token or clinician.get("token") or None, oauth=oauth,
-                   ca_bundle=Path(str(bundle)).expanduser() if bundle else None)
+                   ca_bundle=Path(str(bundle)).expanduser() if bundle else None,
+                   proxy=str(proxy) if proxy else None)
 
     def make_auth(self) -> httpx.Auth | None:
         """The bearer token if there is one, else SMART Backend Services if set up, else none."""
@@ -189,7 +207,7 @@ class SyncConfig:
 
     def make_client(self, transport: httpx.BaseTransport | None = None) -> httpx.Client:
         return make_client(auth=self.make_auth(), ca_bundle=self.ca_bundle, timeout=self.timeout,
-                           transport=transport)
+                           transport=transport, proxy=self.proxy, base_url=self.base_url)
 
 
 # --- retries ---------------------------------------------------------------------------------------------
