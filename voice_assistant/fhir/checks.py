@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from voice_assistant.fhir import codes
+from voice_assistant.fhir import codes, dates
 
 MAX_DEPTH = 32
 CLOCK_SKEW = timedelta(minutes=15)
@@ -84,10 +84,10 @@ def _shown(value: int | float) -> str:
 
 
 def _date_problem(text: str, now: datetime, skew: timedelta, past_only: bool) -> str | None:
-    from voice_assistant.fhir.dates import date_range
-
+    if not dates.is_fhir_date(text):
+        return None  # not a date at all: the FHIR model answers that (400)
     try:
-        start, _ = date_range(text)
+        start, _ = dates.date_range(text)
     except (ValueError, OverflowError):
         return f"'{text[:40]}' is not a FHIR date or dateTime this server can place in time"
     if start.year < EARLIEST_YEAR:

@@ -9,6 +9,11 @@ _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}
                    r"(Z|[+-]\d{2}:\d{2})?)?)?)?$")
 
 
+def is_fhir_date(text: str) -> bool:
+    """Whether `text` has the shape of a FHIR date, dateTime or instant (whether it is a real moment or not)."""
+    return bool(_DATE.match(text.strip()))
+
+
 def date_range(text: str) -> tuple[datetime, datetime]:
     """The UTC interval [start, end) a FHIR date, dateTime or instant covers (its precision)."""
     match = _DATE.match(text.strip())

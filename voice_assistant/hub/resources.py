@@ -4,7 +4,9 @@ OperationOutcome answers, and the values it indexes (patient, clinical time, cod
 from __future__ import annotations
 
 import re
-from voice_assistant.fhir import codes
+from datetime import datetime
+
+from voice_assistant.fhir import checks, codes
 from voice_assistant.fhir.dates import date_range, instant, utc_text  # noqa: F401 - the hub's names for them
 
 #: The resource types a device sends (see voice_assistant/sync/fhir.py), plus Communication for alerts.
@@ -62,8 +64,21 @@ def _path(resource_type: str, loc: tuple) -> str:
     return ".".join(parts)
 
 
-def validate(resource: object, expected_type: str | None = None) -> dict:
-    """Check a resource against the FHIR R4B model of its type; raise FhirError(400) naming every problem."""
+def check_plausible(resource: object, now: datetime | None = None) -> None:
+    """Refuse, with 422 and an OperationOutcome naming each problem, what no device could have measured:
+    numbers that are not finite or absurdly large, values outside the plausible range of their code, dates
+    in the future beyond clock skew (or before 1900), nesting deeper than the contract allows
+    (voice_assistant/fhir/checks.py). Run before the FHIR model sees the resource."""
+    found = checks.problems(resource, now)
+    if found:
+        issues = [issue("value" if "nested" not in text else "structure", f"{where}: {text}", [where])
+                  for where, text in found]
+        raise FhirError(422, issues[0]["code"], issues[0]["diagnostics"], issues=issues)
+
+
+def validate(resource: object, expected_type: str | None = None, now: datetime | None = None) -> dict:
+    """Check a resource's plausibility (422) and then the FHIR R4B model of its type (400), naming every
+    problem."""
     if not isinstance(resource, dict):
         raise FhirError(400, "structure", "The body is not a FHIR resource (a JSON object was expected).")
     resource_type = resource.get("resourceType")
@@ -75,6 +90,7 @@ def validate(resource: object, expected_type: str | None = None) -> dict:
     if resource_type not in SUPPORTED_TYPES:
         raise FhirError(400, "not-supported", f"This hub does not store {resource_type} resources "
                         f"(it stores {', '.join(SUPPORTED_TYPES)}).", ["resourceType"])
+    check_plausible(resource, now)
     from pydantic import ValidationError
 
     try:
