@@ -83,12 +83,20 @@ def _shown(value: int | float) -> str:
     return repr(value)
 
 
+def date_problem(text: str, now: datetime, skew: timedelta = CLOCK_SKEW) -> str | None:
+    """Why a FHIR date or dateTime cannot be a measurement's time (too far in the future, before 1900, beyond
+    what can be placed in time); None when it can be (or is not a date at all)."""
+    return _date_problem(text, now.astimezone(timezone.utc), skew, past_only=False)
+
+
 def _date_problem(text: str, now: datetime, skew: timedelta, past_only: bool) -> str | None:
     if not dates.is_fhir_date(text):
         return None  # not a date at all: the FHIR model answers that (400)
     try:
         start, _ = dates.date_range(text)
     except (ValueError, OverflowError):
+        if text[:4].isdigit() and int(text[:4]) > now.year:
+            return f"'{text[:40]}' is in the future"
         return f"'{text[:40]}' is not a FHIR date or dateTime this server can place in time"
     if start.year < EARLIEST_YEAR:
         return f"'{text}' is before {EARLIEST_YEAR}"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 # --- identifier systems: one URI per kind of thing the device numbers itself ----------------------------------
 SYSTEM_BASE = "urn:voice-assistant"
@@ -132,10 +133,12 @@ PLAUSIBLE: dict[str, tuple[Plausible, ...]] = {
 def implausible(code: str | None, value: object, unit: str | None) -> str | None:
     """Why `value` (in `unit`) cannot be a measurement of LOINC `code`, in a sentence; None when it can be, or
     when the code or the unit is not one this contract judges. A number that is not finite never can."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         return None
     if not is_finite_number(value):
-        return f"{value!r} is not a finite number"
+        shown = f"a {len(str(abs(value)))}-digit number" if isinstance(value, int) else str(value)
+        return f"{shown} is not a finite number of a plausible size"
+    value = float(value)
     ranges = PLAUSIBLE.get(code or "")
     if not ranges:
         return None
@@ -160,6 +163,8 @@ def is_finite_number(value: object) -> bool:
         return -MAX_INTEGER <= value <= MAX_INTEGER
     if isinstance(value, float):
         return math.isfinite(value) and abs(value) <= MAX_INTEGER
+    if isinstance(value, Decimal):
+        return value.is_finite() and abs(value) <= MAX_INTEGER
     return True
 
 
