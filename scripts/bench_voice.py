@@ -32,7 +32,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench_asr import ENGLISH, with_silence  # noqa: E402  (also puts tests/asr on the path)
-from bench_tts import ENGINES as TTS_ENGINES, REPLIES  # noqa: E402
+from bench_tts import ENGINES as TTS_ENGINES  # noqa: E402
+from bench_tts import REPLIES  # noqa: E402
 from espeak_audio import synthesize  # noqa: E402
 
 PATIENT_VOICE, PATIENT_WPM = "en-us+f2", 150

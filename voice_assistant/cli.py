@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
 
+from voice_assistant.errors import VoiceAssistantError, sentence
 from voice_assistant.nlu import PackError
 from voice_assistant.profile import LANGUAGES, ProfileError, load_profile
 
@@ -62,7 +64,8 @@ def evaluate(
     as_json: bool = typer.Option(False, "--json", help="Print the full JSON report."),
 ) -> None:
     """Score understanding on a corpus: intent and slot accuracy, per-case results."""
-    from voice_assistant.evaluation import CorpusError, evaluate as run, load_corpus
+    from voice_assistant.evaluation import CorpusError, load_corpus
+    from voice_assistant.evaluation import evaluate as run
     from voice_assistant.nlu import Understander
 
     profile = _profile()
@@ -368,10 +371,19 @@ _mount_subcommands()
 
 
 def main() -> None:
+    """The command: every failure ends as one plain sentence on stderr and an exit code, never a traceback
+    (2: fix what was typed or configured; 1: something failed while running; 130: Ctrl+C)."""
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except VoiceAssistantError as exc:
+        typer.echo(f"voice-assistant: {sentence(exc)}", err=True)
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # a bug: still a sentence for the person, the details for whoever looks after it
+        logging.getLogger("voice_assistant").debug("unexpected error", exc_info=True)
+        typer.echo(f"voice-assistant: {sentence(exc)}", err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """`voice-assistant demo`: a whole spoken conversation on a machine with no microphone.
 
-The patient's lines (voice_assistant/data/demo-<lang>.yaml) are synthesised with a voice and speed unlike the
+The patient's lines (prompts/demo/<lang>.yaml) are synthesised with a voice and speed unlike the
 assistant's, resampled to 16 kHz and go through the real recogniser, understanding, dialogue, database and
 synthesis: the same `Session` as the live loop. Each turn's audio is written as WAV files next to a
 `transcript.json`. Nothing touches the user's own data: the demo has its own database in the output folder.
@@ -11,17 +11,16 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, replace
-from importlib import resources
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
-import yaml
 
 from voice_assistant.assistant import Output, Session
 from voice_assistant.audio.clip import AudioClip
 from voice_assistant.audio.files import from_array, write_wav
 from voice_assistant.dialogue.manager import DialogueManager
+from voice_assistant.language import language_file, read_yaml
 from voice_assistant.profile import Profile, default_profile
 from voice_assistant.store import Store
 
@@ -39,8 +38,7 @@ class DemoTurn:
 
 
 def demo_script(lang: str) -> dict:
-    text = resources.files("voice_assistant.data").joinpath(f"demo-{lang}.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return read_yaml(language_file("prompts/demo", lang), what="the demo script")
 
 
 def _concat(clips: list[AudioClip]) -> AudioClip | None:

@@ -14,12 +14,13 @@ from typing import Any, Callable
 
 import yaml
 
+from voice_assistant.errors import InputError
 from voice_assistant.nlu import Understander, Understanding
 
 GLUCOSE_TOLERANCE = 1.0  #: mg/dL, as the contract fixes
 
 
-class CorpusError(ValueError):
+class CorpusError(InputError):
     """The corpus file cannot be used; the message says why and where."""
 
 

@@ -16,13 +16,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import platformdirs
 import yaml
 
+from voice_assistant.errors import ConfigurationError
 from voice_assistant.health.glucose import GlucoseUnit
+from voice_assistant.language import LANGUAGES
 
-LANGUAGES = ("fr", "en")
 MIN_WPM, MAX_WPM = 100, 350
 
 
-class ProfileError(ValueError):
+class ProfileError(ConfigurationError):
     """The profile cannot be used; the message names the field."""
 
 

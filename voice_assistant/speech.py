@@ -12,51 +12,39 @@ normaliser (`tts/normalize.py`) uses it for whatever still reaches a voice with 
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from num2words import num2words
 
 from voice_assistant.health.glucose import GlucoseUnit, from_mg_dl
+from voice_assistant.language import LanguageDataError, base_language, folder, read_yaml
 
 if TYPE_CHECKING:
     from voice_assistant.dialogue.prompts import Prompts
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
-
-class SpeechRulesError(ValueError):
+class SpeechRulesError(LanguageDataError):
     """The rules for a language are missing or broken; the message names the file."""
 
 
 def speech_rules_dir() -> Path:
-    return Path(os.environ.get("VOICE_ASSISTANT_SPEECH_RULES", REPO_ROOT / "prompts" / "speech"))
-
-
-def base_language(language: str) -> str:
-    """"fr-FR", "en_US", "EN" -> "fr", "en": the rules and packs are per language, not per region."""
-    return language.replace("_", "-").split("-")[0].lower()
+    return folder("prompts/speech")
 
 
 @lru_cache(maxsize=8)
 def load_speech_rules(language: str, directory: str | None = None) -> tuple[dict[str, Any], Path]:
     """`prompts/speech/<language>.yaml` as read (shared: do not change it) and its path."""
     path = Path(directory or speech_rules_dir()) / f"{language}.yaml"
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SpeechRulesError(
-            f"{path}: no speech rules for language '{language}' ({exc.strerror}); add prompts/speech/{language}.yaml"
-        ) from None
-    except yaml.YAMLError as exc:
-        raise SpeechRulesError(f"{path}: not valid YAML ({exc})") from None
+    if not path.is_file():
+        raise SpeechRulesError(f"no speech rules for language '{language}'; add prompts/speech/{language}.yaml",
+                               file=path)
+    data = read_yaml(path, error=SpeechRulesError, what="the speech rules", mapping=False)
     if not isinstance(data, dict):
-        raise SpeechRulesError(f"{path}: expected a mapping of speech rules")
+        raise SpeechRulesError("expected a mapping of speech rules", file=path)
     return data, path
 
 

@@ -32,6 +32,7 @@ from voice_assistant.asr.rescore import PackFit, Rescorer, pick
 from voice_assistant.asr.vocabulary import (GENERATOR_VERSION, Vocabulary, build_vocabulary, medication_names,
                                             patient_medications, pronounce, read_dictionary)
 from voice_assistant.audio.clip import SAMPLE_RATE
+from voice_assistant.errors import EngineUnavailable
 from voice_assistant.nlu.packs import Pack, load_pack
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ _NOT_WORDS = re.compile(r"^(<s>|</s>|<sil>|\[.*\]|\(null\)|\+.*\+)$", re.IGNOREC
 _ALTERNATE = re.compile(r"\(\d+\)$")
 
 
-class RecognizerError(RuntimeError):
+class RecognizerError(EngineUnavailable):
     """A recogniser cannot be built; the message says what to install or fix."""
 
 

@@ -13,6 +13,8 @@ import re
 from pathlib import Path
 
 from voice_assistant.asr.base import Recognizer
+from voice_assistant.errors import EngineUnavailable
+from voice_assistant.language import base_language
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +26,7 @@ LANGUAGE_NAMES = {"fr": "French", "en": "English", "ko": "Korean"}
 _RECOGNIZERS: dict[tuple, Recognizer] = {}
 
 
-class RecognizerUnavailable(RuntimeError):
+class RecognizerUnavailable(EngineUnavailable):
     """No recogniser can serve the language; the message says what to install."""
 
 
@@ -65,7 +67,7 @@ def recognizer_for(language: str, profile=None, engine: str | None = None, *, ca
     """A ready recogniser for `language` and the patient's profile (their medication names are part of
     what it listens for). `engine`: "vosk" or "pocketsphinx" to force one. Recognisers are kept per
     language, engine and medication list, so a second call is instant (`cached=False` for a new one)."""
-    language = language.lower().replace("_", "-").split("-")[0]
+    language = base_language(language)
     wanted = (engine or getattr(profile, "asr_engine", None) or os.environ.get("VOICE_ASSISTANT_ASR_ENGINE") or "")
     wanted = wanted.strip().lower() or None
     if wanted and wanted not in ENGINES:

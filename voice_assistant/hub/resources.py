@@ -9,12 +9,14 @@ from datetime import datetime
 from voice_assistant.fhir import checks, codes
 from voice_assistant.fhir.dates import date_range, instant, utc_text  # noqa: F401 - the hub's names for them
 
+from voice_assistant.errors import RemoteError
+
 #: The resource types a device sends (see voice_assistant/sync/fhir.py), plus Communication for alerts.
 SUPPORTED_TYPES = ("Observation", "MedicationAdministration", "MedicationRequest", "Flag", "Provenance",
                    "Communication")
 
 
-class FhirError(Exception):
+class FhirError(RemoteError):
     """An error answered as an OperationOutcome with an HTTP status."""
 
     def __init__(self, status: int, code: str, diagnostics: str, expression: list[str] | None = None,

@@ -43,6 +43,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from voice_assistant.errors import InputError
 from voice_assistant.fhir import checks as fhir_checks
 from voice_assistant.fhir import codes as fhir_codes
 from voice_assistant.store import LabResult, Store
@@ -68,7 +69,7 @@ _RANK = {**{s: 2 for s in RELEASED_STATUSES}, **{s: 1 for s in PENDING_STATUSES}
 _MAX_PROBLEMS = 3
 
 
-class LabImportError(ValueError):
+class LabImportError(InputError):
     """The file cannot be imported; the message names the file and what is wrong. Nothing was saved."""
 
 

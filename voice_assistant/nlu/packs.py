@@ -7,16 +7,16 @@ to a slot list or rule that does not exist.
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from voice_assistant.health.glucose import GlucoseUnit
+from voice_assistant.language import LanguageDataError, folder, plain
+from voice_assistant.language import read_yaml as read_language_yaml
 from voice_assistant.nlu import templates
 from voice_assistant.nlu.normalize import clean, fold_accents
 from voice_assistant.nlu.numbers import NumberLexicon, tokens_with_digits
@@ -28,15 +28,13 @@ BUILTIN_SLOTS = {"glucose", "time", "medication"}
 #: Name a slot carries in the understanding result, when it differs from the template name.
 SLOT_OUTPUT_NAMES = {"glucose": "glucose_mg_dl"}
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
-
-class PackError(ValueError):
+class PackError(LanguageDataError):
     """A language pack cannot be used; the message names the file, the intent and the line."""
 
 
 def packs_dir() -> Path:
-    return Path(os.environ.get("VOICE_ASSISTANT_PACKS", REPO_ROOT / "intents"))
+    return folder("intents")
 
 
 def words(text: str) -> list[str]:
@@ -128,71 +126,9 @@ class WordClasses:
         return {w for p in self.phrases for w in p}
 
 
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys and remembers the line of every mapping key."""
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    mapping: dict = {}
-    lines: dict = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in mapping:
-            raise PackError(f"duplicate key '{key}' at line {key_node.start_mark.line + 1} "
-                            f"(first at line {lines[key]})")
-        mapping[key] = loader.construct_object(value_node, deep=deep)
-        lines[key] = key_node.start_mark.line + 1
-    mapping["__lines__"] = lines
-    return mapping
-
-
-def _construct_seq(loader: _LineLoader, node: yaml.SequenceNode, deep: bool = False) -> list:
-    items = []
-    for child in node.value:
-        value = loader.construct_object(child, deep=True)
-        if isinstance(value, str):
-            value = _LineStr(value)
-            value.line = child.start_mark.line + 1
-        items.append(value)
-    return items
-
-
-class _LineStr(str):
-    line = 0
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_seq)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items() if k != "__lines__"}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
 def read_yaml(path: Path) -> dict:
     """YAML with duplicate keys refused and line numbers kept (under "__lines__" in each mapping)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PackError(f"{path}: cannot read the file ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise PackError(f"{path}: the file is not UTF-8 text") from None
-    try:
-        data = yaml.load(text, Loader=_LineLoader)
-    except PackError as exc:
-        raise PackError(f"{path}: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f", line {mark.line + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise PackError(f"{path}{where}: not valid YAML ({problem})") from None
-    if not isinstance(data, dict):
-        raise PackError(f"{path}: expected a mapping at the top of the file")
-    return data
+    return read_language_yaml(path, error=PackError, keep_lines=True)
 
 
 @lru_cache(maxsize=8)
@@ -252,23 +188,23 @@ def compile_pack(data: dict, path: Path) -> Pack:
     units_section = data.get("units") or {}
     if not isinstance(numbers, dict) or not isinstance(units_section, dict):
         raise fail("'numbers' and 'units' must be mappings")
-    units = {unit(k, "units"): PhraseSet(phrase_list(v, "units")) for k, v in _plain(units_section).items()}
+    units = {unit(k, "units"): PhraseSet(phrase_list(v, "units")) for k, v in plain(units_section).items()}
     time_section = data.get("time") or {}
     time_lex = TimeLexicon(**{
         name: phrase_set(time_section, name, "time")
         for name in TimeLexicon.__dataclass_fields__
     })
-    unknown_time = set(_plain(time_section)) - set(TimeLexicon.__dataclass_fields__)
+    unknown_time = set(plain(time_section)) - set(TimeLexicon.__dataclass_fields__)
     if unknown_time:
         raise fail(f"unknown key(s) in 'time': {', '.join(sorted(unknown_time))}", line=lines.get("time"))
     neighbours: list[Phrase] = []
-    for ps_list in _plain(units_section).values():
+    for ps_list in plain(units_section).values():
         neighbours.extend(phrase_list(ps_list, "units"))
     neighbours += phrase_list(time_section.get("hour_words"), "time.hour_words")
     neighbours += phrase_list(time_section.get("am"), "time.am") + phrase_list(time_section.get("pm"), "time.pm")
-    small = {fold_accents(str(k)).lower(): int(v) for k, v in _plain(numbers.get("small") or {}).items()}
+    small = {fold_accents(str(k)).lower(): int(v) for k, v in plain(numbers.get("small") or {}).items()}
     number_words = frozenset(w for p in phrase_list(numbers.get("words"), "numbers.words") for w in p)
-    homophones = {fold_accents(str(k)).lower(): str(v) for k, v in _plain(numbers.get("homophones") or {}).items()}
+    homophones = {fold_accents(str(k)).lower(): str(v) for k, v in plain(numbers.get("homophones") or {}).items()}
     pair_unit = numbers.get("pair_shorthand_unit")
     number_lex = NumberLexicon(
         lang=lang,

@@ -19,6 +19,8 @@ from typing import Any
 
 import httpx
 
+from voice_assistant.errors import RemoteError
+
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 #: How long before its stated expiry a cached access token is no longer used.
 EXPIRY_MARGIN_S = 30.0
@@ -26,7 +28,7 @@ EXPIRY_MARGIN_S = 30.0
 ASSERTION_LIFETIME_S = 300
 
 
-class AuthError(Exception):
+class AuthError(RemoteError):
     """The token endpoint refused the device's credentials or could not be used."""
 
 

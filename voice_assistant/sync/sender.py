@@ -59,6 +59,7 @@ from uuid import NAMESPACE_URL, uuid5
 import certifi
 import httpx
 
+from voice_assistant.errors import ConfigurationError
 from voice_assistant.store import Alert, OutboxItem, Store
 from voice_assistant.sync import fhir
 from voice_assistant.sync.auth import AuthError, BearerAuth, SmartBackendAuth, is_loopback_host
@@ -88,7 +89,7 @@ _TRANSIENT_4XX = {408, 409, 425}
 MAX_4XX_ATTEMPTS = 5
 
 
-class SyncConfigError(ValueError):
+class SyncConfigError(ConfigurationError):
     """The sync settings cannot be used; the message names the setting."""
 
 
