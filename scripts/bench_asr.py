@@ -36,6 +36,8 @@ sys.path.insert(0, str(ROOT / "tests" / "asr"))
 
 from espeak_audio import synthesize, with_silence  # noqa: E402
 
+from voice_assistant.asr.base import feed  # noqa: E402
+
 ENGLISH = [
     ("my sugar is one twenty", "log_glucose"),
     ("remind me to take metformin at eight pm", "set_medication_reminder"),
@@ -138,8 +140,7 @@ def run_set(recognizer, understander, clips) -> dict:
         pcm = samples.astype("<i2").tobytes()
         started = time.perf_counter()
         recognizer.reset()
-        for i in range(0, len(pcm), 8000):
-            recognizer.accept(pcm[i:i + 8000])
+        feed(recognizer, pcm)
         finishing = time.perf_counter()
         transcript = recognizer.finish()
         finishes.append(time.perf_counter() - finishing)

@@ -38,6 +38,9 @@ from bench_tts import ENGINES as TTS_ENGINES  # noqa: E402
 from bench_tts import REPLIES  # noqa: E402
 from espeak_audio import synthesize  # noqa: E402
 
+from voice_assistant.app import build_session, open_store  # noqa: E402
+from voice_assistant.profile import default_profile  # noqa: E402
+
 PATIENT_VOICE, PATIENT_WPM = "en-us+f2", 150
 CHUNK_BYTES = 3200  # 0.1 s of 16 kHz 16-bit audio per feed, as a microphone callback would deliver
 
@@ -47,18 +50,15 @@ engine = sys.argv[1] if len(sys.argv) > 1 else None
 from pathlib import Path
 t0 = time.perf_counter()
 import voice_assistant
-from voice_assistant.assistant import Session
+from voice_assistant.app import build_session, open_store
 from voice_assistant.asr.select import recognizer_for
-from voice_assistant.dialogue.manager import DialogueManager
 from voice_assistant.profile import default_profile
-from voice_assistant.store import Store
-from voice_assistant.tts import synthesizer_for
 t1 = time.perf_counter()
 with tempfile.TemporaryDirectory(prefix="bench-voice-cold-") as tmp:
     profile = default_profile()
-    store = Store.open(Path(tmp) / "cold.db")
-    session = Session(DialogueManager(profile, store, "en", save_profile_changes=False),
-                      recognizer_for("en", profile, engine), synthesizer_for("en"))
+    store = open_store(Path(tmp) / "cold.db")
+    chosen = {"recognizer": recognizer_for("en", profile, engine)} if engine else {}
+    session = build_session(profile, "en", store, save_profile_changes=False, **chosen)
     t2 = time.perf_counter()
     out = session.text("what was my last reading")
     next(iter(out.sentences()), None)
@@ -81,15 +81,11 @@ def patient_clips(n: int) -> list[tuple[str, np.ndarray]]:
 
 
 def run_turns(recognizer, synthesizer, clips, tmp: Path, tag: str) -> dict:
-    from voice_assistant.assistant import Session
-    from voice_assistant.dialogue.manager import DialogueManager
-    from voice_assistant.profile import default_profile
-    from voice_assistant.store import Store
-
     profile = replace(default_profile(), language="en")
-    store = Store.open(tmp / f"{tag}.db")
+    store = open_store(tmp / f"{tag}.db")
     try:
-        session = Session(DialogueManager(profile, store, "en", save_profile_changes=False), recognizer, synthesizer)
+        session = build_session(profile, "en", store, recognizer=recognizer, synthesizer=synthesizer,
+                                save_profile_changes=False)
         list(session.start().sentences())  # greeting (and warm-up), not timed
         latencies, asr, dialogue, first_audio, missed = [], 0.0, [], [], 0
         feeding, fed_s = 0.0, 0.0  # time spent in feed() (endpointing + decoding), audio fed

@@ -77,7 +77,7 @@ def test_the_engines_are_chosen_in_the_profile():
 
 
 def test_the_profile_voice_is_the_one_the_session_speaks_with(tmp_path):
-    from voice_assistant.cli import build_session
+    from voice_assistant.app import build_session
     from voice_assistant.store import Store
 
     profile = replace(default_profile(), language="en", tts_engine="espeak", asr_engine="pocketsphinx")

@@ -19,6 +19,7 @@ from pathlib import Path
 from voice_assistant.asr.base import Recognizer
 from voice_assistant.errors import EngineUnavailable
 from voice_assistant.language import base_language
+from voice_assistant.locations import data_dir
 
 log = logging.getLogger(__name__)
 
@@ -174,12 +175,7 @@ def _pocketsphinx(language: str, medications) -> Recognizer:
 
 
 def _data_models_dir() -> Path:
-    base = os.environ.get("XDG_DATA_HOME")
-    if base:
-        return Path(base) / "voice-assistant" / "models"
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("voice-assistant", appauthor=False)) / "models"
+    return data_dir() / "models"
 
 
 def _model_folder(path: Path) -> Path | None:

@@ -12,18 +12,14 @@ from pathlib import Path
 from typing import Callable, Mapping, Optional
 
 
+from voice_assistant import locations
 from voice_assistant.language import base_language
-from voice_assistant.models.registry import APP_NAME, MANIFEST, ModelError, RegistryEntry, NAME_RE, registry_of
+from voice_assistant.models.registry import MANIFEST, ModelError, RegistryEntry, NAME_RE, registry_of
 
 
 def data_dir() -> Path:
     """``$XDG_DATA_HOME/voice-assistant`` when XDG_DATA_HOME is set, else platformdirs' user data dir."""
-    xdg = os.environ.get("XDG_DATA_HOME")
-    if xdg and os.path.isabs(xdg):
-        return Path(xdg) / APP_NAME
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    return locations.data_dir()
 
 
 def models_dir() -> Path:

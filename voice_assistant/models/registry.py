@@ -11,17 +11,16 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
+from voice_assistant.addresses import is_loopback_url
 from voice_assistant.errors import VoiceAssistantError
 from voice_assistant.language import registry_file
 
 
-APP_NAME = "voice-assistant"
 REGISTRY_ENV = "VOICE_ASSISTANT_MODEL_REGISTRY"
 ENGINES = ("vosk", "piper", "whisper")
 MANIFEST = "install.json"
 CHUNK = 1 << 16
 DEFAULT_TIMEOUT = 30.0  # seconds without a byte before a download is called stalled
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _LANG_RE = re.compile(r"^[a-z]{2,3}$")
@@ -203,7 +202,7 @@ def _parse_file(raw: dict, bad: Callable[[str], ModelError], prefix: str) -> Rem
     parts = urlsplit(url)
     if not parts.hostname or not parts.path or parts.path.endswith("/"):
         raise bad(f"'{prefix}url' is not a file URL: {url}")
-    if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS):
+    if parts.scheme != "https" and not is_loopback_url(url):
         raise bad(f"'{prefix}url' must use https (plain http only for a local test server): {url}")
     if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
         raise bad(f"'{prefix}size' must be a positive number of bytes, got {size!r}")
