@@ -16,7 +16,6 @@ from voice_assistant.dialogue.manager import RATE_STEP, Timing
 from voice_assistant.dialogue.state import ANYTHING, VALUE, YES_NO
 from voice_assistant.health.glucose import GlucoseUnit
 from voice_assistant.profile import MAX_WPM, MIN_WPM, Contact, GlucoseTargets
-from voice_assistant.store import LabResult
 
 
 def values(store) -> list[float]:

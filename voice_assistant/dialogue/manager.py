@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable
 
-from voice_assistant.dialogue import care, emergency, glucose, labs, reminder_alerts, reminders
+from voice_assistant.dialogue import care, emergency, glucose, heard_two_ways, labs, reminder_alerts, reminders
 from voice_assistant.dialogue.context import DialogueContext
 from voice_assistant.dialogue.guard import log_turn_error
 from voice_assistant.dialogue.prompts import Prompts, load_prompts
@@ -109,14 +109,31 @@ class DialogueManager:
             return None
         return self._spoken(reminder_alerts.announce(self.ctx, self.reminders, items[0], now), now)
 
-    def handle(self, text: str, now: datetime, asr_confidence: float | None = None) -> Turn:
+    def handle(self, text: str, now: datetime, asr_confidence: float | None = None,
+               alternatives: tuple[str, ...] = ()) -> Turn:
         """One turn. Every front end (chat, the microphone loop, the tablet) comes through here, so this is
         where a turn is guarded: whatever goes wrong, the patient hears a sentence and the conversation goes
-        on (the error is logged privately, see dialogue/guard.py)."""
+        on (the error is logged privately, see dialogue/guard.py).
+
+        `alternatives`: other readings of the same words the recognisers could not rule out (two engines
+        heard a value differently): the patient is asked which one was said rather than one being guessed."""
         text = clean_input(text)  # invalid Unicode, control characters: cleaned before anything reads it
         try:
             u = self._in_context(self.understander.understand(text))
-            reply = self._reply(u, now, asr_confidence)
+            others = [self._in_context(self.understander.understand(clean_input(a)))
+                      for a in alternatives if a and a != text]
+            reply = None
+            if others and isinstance(self.ctx.pending, heard_two_ways.WhichValue):
+                u = self.ctx.pending.prefer(u, others)
+                text = u.text or text
+            elif others and u.intent == "log_glucose" and (
+                    self.ctx.pending is None or isinstance(self.ctx.pending, (glucose.ConfirmReading,
+                                                                              glucose.AskValue))):
+                reply = heard_two_ways.question(self.ctx, u, others, asr_confidence)
+                if reply is not None:
+                    self.ctx.misses = 0
+            if reply is None:
+                reply = self._reply(u, now, asr_confidence)
         except Exception as exc:  # noqa: BLE001 - the one place a turn's failure becomes a sentence
             return Turn(heard=text, understanding=Understanding(NONE, {}, 0.0, text),
                         reply=self._spoken(self._failed(exc, "turn"), now))

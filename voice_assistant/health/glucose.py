@@ -88,3 +88,14 @@ class GlucoseValue:
 
     def as_slot(self) -> int | float:
         return compact_number(self.mg_dl)
+
+
+@dataclass(frozen=True)
+class GlucoseTargets:
+    """Thresholds in mg/dL, set by the clinician."""
+
+    low: float = 70
+    severe_low: float = 54
+    target_low: float = 70
+    target_high: float = 180
+    high: float = 250

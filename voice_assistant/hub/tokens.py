@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from voice_assistant.errors import InputError
 from voice_assistant.hub.db import HubDatabase
 
 DEVICE = "device"
@@ -23,7 +24,7 @@ SESSION_HOURS = 12
 LAST_USED_RESOLUTION = timedelta(minutes=5)  #: last_used_at is refreshed at most this often
 
 
-class TokenError(ValueError):
+class TokenError(InputError):
     """A token could not be made or revoked (a name already in use, an unknown name)."""
 
 

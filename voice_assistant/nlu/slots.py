@@ -15,7 +15,7 @@ from rapidfuzz import fuzz, process
 from voice_assistant.health.glucose import GlucoseUnit
 from voice_assistant.nlu.normalize import clean
 from voice_assistant.nlu.numbers import find_glucose, tokens_with_digits
-from voice_assistant.nlu.packs import Pack, phrase
+from voice_assistant.nlu.packs import Pack
 from voice_assistant.nlu.spans import LoosePhraseSet, Span
 from voice_assistant.nlu.times import find_times
 from voice_assistant.nlu.when import ago_spans

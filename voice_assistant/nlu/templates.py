@@ -13,11 +13,13 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Union
 
+from voice_assistant.errors import LanguageDataError
+
 #: A template producing more sequences than this is a pack-writing mistake (and would slow matching).
 MAX_EXPANSIONS = 20000
 
 
-class TemplateError(ValueError):
+class TemplateError(LanguageDataError):
     """A template does not parse; the message says where."""
 
 

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Literal
 
+from voice_assistant.errors import VoiceAssistantError
+
 StoreProblem = Literal["full", "read_only", "busy", "corrupt", "cannot_open", "io", "too_new", "other"]
 
 # Primary SQLite result code -> (reason, plain message). Extended codes are folded to their primary code.
@@ -22,7 +24,7 @@ _PROBLEMS: dict[int, tuple[StoreProblem, str]] = {
 }
 
 
-class StoreError(Exception):
+class StoreError(VoiceAssistantError):
     """Saving or reading failed; `reason` says why in one word, the message says it in a sentence."""
 
     def __init__(self, message: str, reason: StoreProblem = "other") -> None:

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
+from voice_assistant.errors import InputError
 from voice_assistant.store.paths import default_db_path
 
 CODE_DIGITS = 6
@@ -43,7 +44,7 @@ CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
-class PairingError(ValueError):
+class PairingError(InputError):
     """A code was refused. `reason`: "wrong" (try again), "expired", "used_up" (too many tries) or "none"."""
 
     def __init__(self, reason: str, attempts_left: int = 0):
