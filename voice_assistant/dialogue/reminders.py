@@ -26,6 +26,10 @@ class ConfirmReminder(Question):
     help_key = "help.confirm"
     unsaved_key = "unsaved.reminder"
 
+    @property
+    def awaits_time(self) -> bool:
+        return True  # « non, à neuf heures »
+
     def answer(self, ctx, u, now, asr_confidence):
         if u.intent == "affirm":
             med = ctx.profile.medication(self.medication)
