@@ -356,6 +356,7 @@ def reminders_due(
 def _mount_subcommands() -> None:
     from voice_assistant.hub import hub_app
     from voice_assistant.models import models_app
+    from voice_assistant.store.cli import storage_app
     from voice_assistant.sync.cli import sync_app
     from voice_assistant.tablet.cli import tablet_app
 
@@ -365,6 +366,7 @@ def _mount_subcommands() -> None:
     app.add_typer(hub_app, name="hub", help="The clinician hub: a FHIR receiver and a dashboard.")
     app.add_typer(sync_app, name="sync")
     app.add_typer(tablet_app, name="tablet")
+    app.add_typer(storage_app, name="storage")
 
 
 _mount_subcommands()

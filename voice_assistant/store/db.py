@@ -32,11 +32,11 @@ def connect(path: Path, key: bytes | None = None) -> sqlite3.Connection:
         raise StoreError(str(error)) from error
     except StoreError as error:
         connection.close()
-        raise StoreError(f"{path}: {error}", error.reason) from error
+        raise StoreError(str(error) if str(path) in str(error) else f"{path}: {error}", error.reason) from error
     except BaseException as error:
         connection.close()
         if type(error).__module__.startswith("sqlcipher3"):
-            raise sqlite._as_store_error(error, path) from error  # type: ignore[arg-type]
+            raise sqlite._as_store_error(error, path, key is not None) from error  # type: ignore[arg-type]
         raise
     return connection
 

@@ -40,10 +40,18 @@ SIDE_FILES = ("-wal", "-shm", "-journal")
 
 def private_folder(folder: Path) -> None:
     """Make `folder` (and missing parents) and give `folder` itself mode 0700."""
+    if folder.exists() and not folder.is_dir():
+        raise StoreError(f"{folder} is a file, not a folder: the database cannot be kept there.", "cannot_open")
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
         if stat.S_IMODE(folder.stat().st_mode) != DIR_MODE:
             os.chmod(folder, DIR_MODE)
+    except NotADirectoryError as error:
+        raise StoreError(f"The folder {folder} cannot be created: a part of its path is a file.",
+                         "cannot_open") from error
+    except PermissionError as error:
+        raise StoreError(f"The folder {folder} cannot be created or made private: permission denied (a "
+                         "read-only place, or another user's).", "read_only") from error
     except OSError as error:
         raise StoreError(f"The folder {folder} cannot be created or made private ({error.strerror or error}).",
                          "cannot_open") from error
@@ -111,7 +119,7 @@ def open_connection(path: Path, *, key: bytes | None = None, timeout: float = BU
             connection = driver.connect(str(path), timeout=timeout, isolation_level=isolation_level,
                                         check_same_thread=check_same_thread)
         except driver.Error as error:
-            raise _as_store_error(error, path) from error
+            raise _as_store_error(error, path, key is not None) from error
         try:
             if key is not None:
                 connection.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
@@ -122,7 +130,7 @@ def open_connection(path: Path, *, key: bytes | None = None, timeout: float = BU
             connection.execute("PRAGMA foreign_keys = ON")
         except driver.Error as error:
             connection.close()
-            raise _as_store_error(error, path) from error
+            raise _as_store_error(error, path, key is not None) from error
         except BaseException:
             connection.close()
             raise
@@ -130,12 +138,13 @@ def open_connection(path: Path, *, key: bytes | None = None, timeout: float = BU
     return connection
 
 
-def _as_store_error(error: Exception, path: Path) -> StoreError:
+def _as_store_error(error: Exception, path: Path, encrypted: bool = False) -> StoreError:
     """A driver error (sqlite3 or sqlcipher3) as a StoreError naming the file."""
     text = str(error)
     if "file is not a database" in text or "malformed" in text:
-        return StoreError(f"{path} is damaged or is not a database of this assistant (or its encryption key is "
-                          f"wrong). ({text})", "corrupt")
+        key = " (or its encryption key is not the right one)" if encrypted else ""
+        return StoreError(f"{path} is damaged or is not a database of this assistant{key}. Nothing was changed. "
+                          f"({text})", "corrupt")
     if "readonly" in text or "read-only" in text:
         return StoreError(f"{path} is read-only: nothing can be saved. ({text})", "read_only")
     if "unable to open" in text:
