@@ -5,14 +5,34 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from voice_assistant.errors import VoiceAssistantError, sentence
-from voice_assistant.nlu import PackError
-from voice_assistant.profile import LANGUAGES, ProfileError, load_profile
+from voice_assistant import app as app_root
+from voice_assistant.asr.base import transcribe
+from voice_assistant.asr.select import RecognizerUnavailable, recognizer_for
+from voice_assistant.audio.errors import AudioError
+from voice_assistant.audio.files import read_audio
+from voice_assistant.check import check_command
+from voice_assistant.demo import run_demo
+from voice_assistant.errors import (ConfigurationError, LanguageDataError, VoiceAssistantError,
+                                    sentence)
+from voice_assistant.evaluation import CorpusError, load_corpus
+from voice_assistant.evaluation import evaluate as run_evaluation
+from voice_assistant.hub import hub_app
+from voice_assistant.labs import LabImportError, import_fhir
+from voice_assistant.language import LANGUAGES
+from voice_assistant.models import models_app
+from voice_assistant.nlu import PackError, Understander, Understanding
+from voice_assistant.profile import Profile, ProfileError
+from voice_assistant.reminders import ReminderEngine
+from voice_assistant.store import Store, StoreError
+from voice_assistant.store.cli import storage_app
+from voice_assistant.sync.cli import sync_app
+from voice_assistant.tablet.cli import tablet_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Offline voice assistant for people living with diabetes (French and English).")
@@ -23,18 +43,24 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _profile():
+def _profile() -> Profile:
     try:
-        return load_profile()
+        return app_root.load_settings()
     except ProfileError as exc:
         _fail(str(exc))
+        raise  # not reached: _fail exits
 
 
-def _lang(lang: Optional[str], profile) -> str:
-    lang = lang or profile.language
-    if lang not in LANGUAGES:
-        _fail(f"unknown language '{lang}': use one of {', '.join(LANGUAGES)}")
-    return lang
+def _lang(lang: Optional[str], profile: Profile) -> str:
+    try:
+        return app_root.language_for(lang, profile)
+    except ConfigurationError as exc:
+        _fail(str(exc))
+        raise
+
+
+def _warn(message: str) -> None:
+    typer.echo(f"voice-assistant: {message}", err=True)
 
 
 @app.command()
@@ -44,8 +70,6 @@ def understand(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Show what the assistant understands from one sentence."""
-    from voice_assistant.nlu import Understander
-
     profile = _profile()
     try:
         result = Understander(_lang(lang, profile), profile).understand(text)
@@ -64,16 +88,12 @@ def evaluate(
     as_json: bool = typer.Option(False, "--json", help="Print the full JSON report."),
 ) -> None:
     """Score understanding on a corpus: intent and slot accuracy, per-case results."""
-    from voice_assistant.evaluation import CorpusError, load_corpus
-    from voice_assistant.evaluation import evaluate as run
-    from voice_assistant.nlu import Understander
-
     profile = _profile()
     try:
         lang, cases = load_corpus(corpus)
         understander = Understander(_lang(lang, profile), profile)
         audio_runner = _audio_runner(lang, profile, understander) if any(c.audio for c in cases) else None
-        report = run(corpus, understander, audio_runner)
+        report = run_evaluation(corpus, understander, audio_runner)
     except (CorpusError, PackError) as exc:
         _fail(str(exc))
     if as_json:
@@ -89,10 +109,6 @@ def evaluate(
 
 def _audio_runner(lang: str, profile, understander):
     """Audio cases go through the live loop's path: file -> 16 kHz -> recogniser -> understanding."""
-    from voice_assistant.asr.select import RecognizerUnavailable, recognizer_for
-    from voice_assistant.audio.files import AudioError, read_audio
-    from voice_assistant.nlu import Understanding
-
     try:
         recognizer = recognizer_for(lang, profile)
     except RecognizerUnavailable as exc:
@@ -103,12 +119,9 @@ def _audio_runner(lang: str, profile, understander):
             clip = read_audio(path)
         except AudioError as exc:
             return "", Understanding("none", {}, 0.0, "", matched=str(exc))
-        recognizer.reset()
-        pcm = clip.pcm()
-        for i in range(0, len(pcm), 8000):
-            recognizer.accept(pcm[i:i + 8000])
-        transcript = recognizer.finish()
-        return transcript.text, understander.understand(transcript.text)
+        transcript = transcribe(recognizer, clip.pcm())
+        details = {key: transcript.info[key] for key in ("engines", "choices") if key in transcript.info}
+        return transcript.text, understander.understand(transcript.text), details
 
     return run
 
@@ -117,66 +130,14 @@ def _audio_runner(lang: str, profile, understander):
 def listen(
     lang: Optional[str] = typer.Option(None, "--lang", help="fr or en (default: the profile's language)."),
     hands_free: bool = typer.Option(False, "--hands-free", help="Listen all the time; speak after the wake word."),
+    quiet: bool = typer.Option(False, "--quiet", help="Print nothing but errors (a patient's own device)."),
+    echo_cancel: bool = typer.Option(False, "--echo-cancel", help="Use PulseAudio/PipeWire's echo canceller, so "
+                                     "any words can interrupt the assistant."),
 ) -> None:
     """Talk with the assistant through the microphone and the speaker (Enter = talk, or hands-free)."""
-    from voice_assistant.asr.select import RecognizerUnavailable
-    from voice_assistant.audio import devices
-    from voice_assistant.audio.errors import AudioDeviceError
-    from voice_assistant.dialogue.prompts import PromptError
-    from voice_assistant.live import LiveOptions, run_live
-    from voice_assistant.tts import SynthesizerUnavailable
+    from voice_assistant.listening import run_listen
 
-    profile = _profile()
-    language = _lang(lang, profile)
-    try:
-        devices.check_audio_devices()  # before loading voices and models: no PortAudio or no device, say so now
-    except AudioDeviceError as exc:
-        _fail(str(exc), 1)
-    store = _open_store()
-    try:
-        session = build_session(profile, language, store)
-        wake = session.manager.understander.pack.wake_words or ("assistant",)
-        typer.echo("Press Enter to talk; Ctrl+C to stop." if not hands_free
-                   else f"Say « {' '.join(wake)} » then your request; Ctrl+C to stop.")
-        sender = _background_sender(profile)
-        try:
-            run_live(session, LiveOptions(push_to_talk=not hands_free, wake_words=wake))
-        finally:
-            if sender is not None:
-                sender.stop()
-    except (AudioDeviceError, RecognizerUnavailable, SynthesizerUnavailable, PackError, PromptError) as exc:
-        _fail(str(exc), 1)
-    finally:
-        store.close()
-
-
-def build_session(profile, language: str, store):
-    """The Session the microphone (`listen`) and the tablet drive: the patient's dialogue on `store`, with the
-    recogniser and the voice for `language`. Raises RecognizerUnavailable, SynthesizerUnavailable, PackError,
-    PromptError."""
-    from voice_assistant.asr.select import recognizer_for
-    from voice_assistant.assistant import Session
-    from voice_assistant.dialogue.manager import DialogueManager
-    from voice_assistant.tts import synthesizer_for
-
-    return Session(DialogueManager(profile, store, language), recognizer_for(language, profile),
-                   synthesizer_for(language, profile.tts_engine))
-
-
-def _background_sender(profile):
-    """Readings go to the clinician while the assistant runs, when a clinician server is set; offline or not
-    set, they wait safely in the outbox (`voice-assistant sync status`)."""
-    from voice_assistant.store import default_db_path
-    from voice_assistant.sync.sender import BackgroundSender, SyncConfig, SyncConfigError
-
-    try:
-        config = SyncConfig.from_profile(profile)
-        if not config.base_url:
-            return None
-        return BackgroundSender.for_database(default_db_path(), config).start()
-    except SyncConfigError as exc:
-        typer.echo(f"voice-assistant: readings are kept on this device; sync is off ({exc})", err=True)
-        return None
+    run_listen(lang, hands_free=hands_free, quiet=quiet, echo_cancel=echo_cancel)
 
 
 @app.command()
@@ -185,21 +146,18 @@ def demo(
     out: Path = typer.Option(Path("demo-output"), "--out", help="Folder for each turn's WAV and transcript.json."),
 ) -> None:
     """A whole spoken conversation with no microphone: a synthetic patient talks to the assistant."""
-    from voice_assistant.demo import run_demo
-
     if lang not in LANGUAGES:
         _fail(f"unknown language '{lang}': use one of {', '.join(LANGUAGES)}")
     turns = run_demo(lang, out, typer.echo)
     typer.echo(f"{len(turns)} turns; audio and transcript.json written to {out}/")
 
 
-def _open_store():
-    from voice_assistant.store import Store, StoreError, default_db_path
-
+def _open_store() -> Store:
     try:
-        return Store.open(default_db_path())
+        return app_root.open_store()
     except StoreError as exc:
         _fail(str(exc))
+        raise
 
 
 @app.command()
@@ -208,19 +166,15 @@ def chat(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per turn: heard, intent, slots, reply."),
 ) -> None:
     """Talk with the assistant by text. Reads one utterance per line when stdin is not a terminal."""
-    from datetime import datetime
-
-    from voice_assistant.dialogue.manager import DialogueManager
-    from voice_assistant.dialogue.prompts import PromptError
-    from voice_assistant.store import StoreError
-
     profile = _profile()
     language = _lang(lang, profile)
     store = _open_store()
     try:
-        manager = DialogueManager(profile, store, language)
-    except (PackError, PromptError) as exc:
+        manager = app_root.build_dialogue(profile, language, store)
+    except LanguageDataError as exc:
+        store.close()
         _fail(str(exc))
+        raise
     interactive = sys.stdin.isatty()
     if interactive and not as_json:
         typer.echo(manager.greeting(datetime.now(profile.zone)).text)
@@ -280,9 +234,6 @@ def labs_import(
     as_json: bool = typer.Option(False, "--json", help="Print the import report as JSON."),
 ) -> None:
     """Import lab results; importing the same file twice changes nothing."""
-    from voice_assistant.labs import LabImportError, import_fhir
-    from voice_assistant.store import StoreError
-
     store = _open_store()
     try:
         report = import_fhir(file, store)
@@ -302,10 +253,6 @@ reminders_app = typer.Typer(help="Medication reminders: what is set, and what wo
 @reminders_app.command("list")
 def reminders_list(as_json: bool = typer.Option(False, "--json", help="Print a JSON list.")) -> None:
     """The active reminders, each with its next time."""
-    from datetime import datetime
-
-    from voice_assistant.reminders import ReminderEngine
-
     profile = _profile()
     store = _open_store()
     try:
@@ -328,10 +275,6 @@ def reminders_due(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list."),
 ) -> None:
     """What the assistant would announce at that instant (the live loop's own code; nothing is written)."""
-    from datetime import datetime
-
-    from voice_assistant.reminders import ReminderEngine
-
     try:
         instant = datetime.fromisoformat(at)
     except ValueError:
@@ -353,23 +296,14 @@ def reminders_due(
         typer.echo(f"{item.local_time}  {item.kind:<9} {item.medication_id or 'glucose recheck'}")
 
 
-def _mount_subcommands() -> None:
-    from voice_assistant.hub import hub_app
-    from voice_assistant.models import models_app
-    from voice_assistant.store.cli import storage_app
-    from voice_assistant.sync.cli import sync_app
-    from voice_assistant.tablet.cli import tablet_app
-
-    app.add_typer(models_app, name="models", help="List, install and remove speech models.")
-    app.add_typer(labs_app, name="labs")
-    app.add_typer(reminders_app, name="reminders")
-    app.add_typer(hub_app, name="hub", help="The clinician hub: a FHIR receiver and a dashboard.")
-    app.add_typer(sync_app, name="sync")
-    app.add_typer(tablet_app, name="tablet")
-    app.add_typer(storage_app, name="storage")
-
-
-_mount_subcommands()
+app.add_typer(models_app, name="models", help="List, install and remove speech models.")
+app.add_typer(labs_app, name="labs")
+app.add_typer(reminders_app, name="reminders")
+app.add_typer(hub_app, name="hub", help="The clinician hub: a FHIR receiver and a dashboard.")
+app.add_typer(sync_app, name="sync")
+app.add_typer(tablet_app, name="tablet")
+app.add_typer(storage_app, name="storage")
+app.command("check")(check_command)
 
 
 def main() -> None:

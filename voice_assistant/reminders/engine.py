@@ -29,6 +29,10 @@ from voice_assistant.reminders.schedule import Occurrence, local_instant, next_o
 from voice_assistant.store import Alert, MedicationEvent, Reminder, ReminderAnnouncement, Store, reminder_event_id
 from voice_assistant.store.models import DoseSource
 
+#: The store setting that holds when a low's "check your sugar again" is due (written by the dialogue after a
+#: low reading, read here).
+RECHECK_SETTING = "glucose_recheck_at"
+
 DueKind = Literal["reminder", "repeat", "catch_up", "recheck"]
 
 #: Settings key holding the instant of the last glucose recheck already announced (the recheck fires once).
@@ -439,9 +443,6 @@ def _due(occurrence: Occurrence, kind: DueKind, announcement: int) -> DueReminde
 
 def _recheck(store: Store, profile: Profile, at: datetime, policy: ReminderPolicy) -> DueReminder | None:
     """The one-off "check your sugar again" after a low, due from its time on, once, within the window."""
-    # Imported here: the dialogue may come to use this package, and must not find a half-imported module.
-    from voice_assistant.dialogue.glucose import RECHECK_SETTING
-
     raw = store.get_setting(RECHECK_SETTING)
     if not raw:
         return None

@@ -59,10 +59,11 @@ from uuid import NAMESPACE_URL, uuid5
 import certifi
 import httpx
 
+from voice_assistant.addresses import is_loopback_host, secure_url_problem
 from voice_assistant.errors import ConfigurationError
 from voice_assistant.store import Alert, OutboxItem, Store
 from voice_assistant.sync import fhir
-from voice_assistant.sync.auth import AuthError, BearerAuth, SmartBackendAuth, is_loopback_host
+from voice_assistant.sync.auth import AuthError, BearerAuth, SmartBackendAuth
 from voice_assistant.sync.outbox import IDENTIFIER_SCHEME, IDENTIFIER_SCHEME_SETTING, device_id, is_revision
 
 log = logging.getLogger(__name__)
@@ -102,12 +103,10 @@ def check_base_url(url: str, field_name: str = "clinician.fhir_base_url") -> str
         parsed = httpx.URL(url.strip())
     except (httpx.InvalidURL, TypeError, AttributeError):
         raise SyncConfigError(f"{field_name}: '{url}' is not an address") from None
-    if parsed.scheme == "https" and parsed.host:
-        return str(parsed).rstrip("/")
-    if parsed.scheme == "http" and parsed.host and is_loopback_host(parsed.host):
-        return str(parsed).rstrip("/")
-    raise SyncConfigError(f"{field_name}: '{url}' must be an https:// address (health data never travels "
-                          "unencrypted; plain http only to this machine, e.g. http://127.0.0.1:8790/fhir)")
+    problem = secure_url_problem(url)  # the one rule, shared with the profile
+    if problem:
+        raise SyncConfigError(f"{field_name}: {problem}")
+    return str(parsed).rstrip("/")
 
 
 def tls_context(ca_bundle: str | Path | None = None) -> ssl.SSLContext:

@@ -13,7 +13,6 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from voice_assistant.hub.cli import _is_loopback as is_loopback_host  # noqa: F401 (one rule: the hub's)
 
 CERT_DAYS = 3650
 
