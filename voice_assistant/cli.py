@@ -30,6 +30,7 @@ from voice_assistant.nlu import PackError, Understander, Understanding
 from voice_assistant.profile import Profile, ProfileError
 from voice_assistant.reminders import ReminderEngine
 from voice_assistant.store import Store, StoreError
+from voice_assistant.store.cli import storage_app
 from voice_assistant.sync.cli import sync_app
 from voice_assistant.tablet.cli import tablet_app
 
@@ -299,6 +300,7 @@ app.add_typer(reminders_app, name="reminders")
 app.add_typer(hub_app, name="hub", help="The clinician hub: a FHIR receiver and a dashboard.")
 app.add_typer(sync_app, name="sync")
 app.add_typer(tablet_app, name="tablet")
+app.add_typer(storage_app, name="storage")
 app.command("check")(check_command)
 
 
