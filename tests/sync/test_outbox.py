@@ -90,9 +90,10 @@ def test_dose_plan_and_alert(store):
     keys = [i.resource_key for i in store.outbox_items()]
     assert keys == [
         f"MedicationAdministration/{event.id}", f"Provenance/MedicationAdministration/{event.id}",
-        f"MedicationRequest/{reminder.id}", f"Provenance/MedicationRequest/{reminder.id}",
+        f"MedicationRequest/{parties.scoped(str(reminder.id))}",
+        f"Provenance/MedicationRequest/{parties.scoped(str(reminder.id))}",
         f"Flag/{alert.id}", f"Provenance/Flag/{alert.id}",
-        f"MedicationRequest/{reminder.id}@stopped",
+        f"MedicationRequest/{parties.scoped(str(reminder.id))}@stopped",
     ]
     assert [is_revision(k) for k in keys] == [False] * 6 + [True]
     for item in store.outbox_items():

@@ -66,10 +66,10 @@ def test_sync_twice_sends_each_reading_once(fhir_target, tmp_path):
     assert "Waiting to be sent: 0 (0 readings)" in out and "Sent: 6" in out and "Last success: 20" in out
 
 
-def test_offline_is_not_a_failure_and_says_nothing_is_lost(tmp_path):
+def test_offline_exits_1_and_says_nothing_is_lost(tmp_path):
     env = setup_device(tmp_path, "p-1", [make_reading(i) for i in range(3)])
     code, out = run(env, "--fhir-base-url", f"http://127.0.0.1:{closed_port()}/fhir")
-    assert code == 0, out
+    assert code == 1, out  # something could not be sent: a script must notice
     assert "No connection to" in out and "3 readings wait on this device (6 records in all)" in out
     assert "Nothing is lost" in out
     code, out = run(env, "status", "--json")
@@ -81,7 +81,7 @@ def test_offline_is_not_a_failure_and_says_nothing_is_lost(tmp_path):
 def test_no_server_set(tmp_path):
     env = setup_device(tmp_path, None, [make_reading(0)])
     code, out = run(env)
-    assert code == 0 and "No clinician server is set" in out and "1 reading waits on this device" in out, out
+    assert code == 1 and "No clinician server is set" in out and "1 reading waits on this device" in out, out
 
 
 @pytest.mark.parametrize("url", ["http://fhir.example.org/R4", "not a url"])

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import copy
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from http import HTTPStatus
 from urllib.parse import parse_qsl, urlencode
 
@@ -53,9 +55,10 @@ def _rewrite_references(node: object, mapping: dict[str, str]) -> object:
 
 
 class FhirApi:
-    def __init__(self, db: HubDatabase, tokens: TokenStore):
+    def __init__(self, db: HubDatabase, tokens: TokenStore, clock: Callable[[], datetime] | None = None):
         self.db = db
         self.tokens = tokens
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
 
     # -- writes -----------------------------------------------------------------------------------------------
 
@@ -94,7 +97,7 @@ class FhirApi:
         _check_type(resource_type)
         if not principal.is_device:
             raise FhirError(403, "forbidden", "A clinician token reads; only a device token writes resources.")
-        resource = res.validate(body, resource_type)
+        resource = res.validate(body, resource_type, self.clock())
         with self.db.transaction() as conn:
             result, _ = self._create_in(conn, principal, resource, if_none_exist, base_url)
         return result
@@ -138,7 +141,7 @@ class FhirApi:
         if not query_string.strip():
             raise FhirError(405, "not-supported", f"PUT {resource_type} needs search parameters (a conditional "
                             f"update, e.g. PUT {resource_type}?identifier=system|value).")
-        resource = res.validate(body, resource_type)
+        resource = res.validate(body, resource_type, self.clock())
         with self.db.transaction() as conn:
             result, _ = self._update_in(conn, principal, resource, query_string, base_url)
         return result
@@ -206,6 +209,7 @@ class FhirApi:
         entries = body.get("entry") or []
         if not isinstance(entries, list):
             raise FhirError(400, "structure", "Bundle.entry must be a list.", ["Bundle.entry"])
+        res.check_plausible(body, self.clock())
         self._validate_envelope(body)
         if kind == "batch":
             return Result(200, {"resourceType": "Bundle", "id": str(uuid.uuid4()), "type": "batch-response",
@@ -252,7 +256,7 @@ class FhirApi:
             raise FhirError(400, "required", f"Bundle.entry[{index}] posts no resource.",
                             [f"Bundle.entry[{index}].resource"])
         try:
-            return res.validate(entry["resource"], resource_type)
+            return res.validate(entry["resource"], resource_type, self.clock())
         except FhirError as exc:
             for item in exc.issues:
                 item["expression"] = [f"Bundle.entry[{index}].resource." + e.split(".", 1)[-1]

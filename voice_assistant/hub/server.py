@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from voice_assistant.fhir import checks
 from voice_assistant.hub import dashboard as views
 from voice_assistant.hub import resources as res
 from voice_assistant.hub.api import FhirApi, Result
@@ -44,6 +45,10 @@ HTML_HEADERS = {
 }
 
 
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number FHIR allows")
+
+
 class HubApp:
     """What the handlers share: the database, the tokens, the FHIR operations and the dashboard's settings."""
 
@@ -51,9 +56,9 @@ class HubApp:
                  local_tz: tzinfo | None = None, days: int = WINDOW_DAYS):
         self.db = HubDatabase(db_path)
         self.tokens = TokenStore(self.db)
-        self.api = FhirApi(self.db, self.tokens)
-        self.words = Words(lang)
         self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.api = FhirApi(self.db, self.tokens, self.clock)
+        self.words = Words(lang)
         self.local_tz = local_tz or datetime.now().astimezone().tzinfo
         self.days = days
 
@@ -149,9 +154,13 @@ class HubHandler(BaseHTTPRequestHandler):
         if not raw.strip():
             raise FhirError(400, "required", "The request has no body: send a FHIR resource as JSON.")
         try:
-            return json.loads(raw.decode("utf-8"))
+            return json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise FhirError(400, "structure", f"The body is not valid JSON: {exc}.") from None
+        except RecursionError:
+            raise FhirError(422, "structure", f"The body is nested more than {checks.MAX_DEPTH} levels deep.") from None
+        except ValueError as exc:  # NaN / Infinity, or an integer too long for Python to read
+            raise FhirError(422, "value", f"The body holds a number that is not a finite value: {exc}.") from None
 
     def _bearer(self) -> str | None:
         header = self.headers.get("Authorization", "")

@@ -4,25 +4,29 @@ and what needs the clinician's attention since the patient was last marked as re
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+from voice_assistant.fhir import codes as fhir_codes
 from voice_assistant.hub import resources as res
 from voice_assistant.hub import store
 from voice_assistant.hub.db import HubDatabase
 
+log = logging.getLogger(__name__)
+
 WINDOW_DAYS = 14
 LOW_CONFIDENCE = 0.7  #: a reading recognised with less than this needs a look
 #: Glucose Observations the dashboard charts (LOINC): capillary by meter first, then blood/serum/plasma.
-GLUCOSE_MG_DL_CODES = ("41653-7", "2339-0", "2345-7")
-GLUCOSE_MMOL_L_CODES = ("14743-9", "15074-8")
-MG_DL_PER_MMOL_L = 18.016
+GLUCOSE_MG_DL_CODES = fhir_codes.GLUCOSE_MG_DL_CODES
+GLUCOSE_MMOL_L_CODES = fhir_codes.GLUCOSE_MMOL_L_CODES
+MG_DL_PER_MMOL_L = fhir_codes.MG_DL_PER_MMOL_L
 SEVERE_KINDS = ("severe_hypoglycaemia", "emergency")
 HYPO_KINDS = ("hypoglycaemia",)
 #: Reference band (international consensus on time in range); the patient's own targets live on the device.
 TARGET_LOW, TARGET_HIGH, HYPO_BELOW, SEVERE_BELOW = 70, 180, 70, 54
-DEVICE_CODES = "urn:voice-assistant:codes"
-RECOGNITION_URL = "urn:voice-assistant:recognition"
+DEVICE_CODES = fhir_codes.CODES
+RECOGNITION_URL = fhir_codes.RECOGNITION_URL
 
 
 def parse_time(text: str | None) -> datetime | None:
@@ -31,12 +35,17 @@ def parse_time(text: str | None) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+    except (ValueError, TypeError):
         try:
             return res.date_range(text)[0]
-        except ValueError:
+        except (ValueError, TypeError):
             return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    try:
+        moment.astimezone(timezone.utc)  # 9999-12-31T23:59:59-14:00 cannot be placed in UTC: not a time to show
+    except OverflowError:
+        return None
+    return moment
 
 
 @dataclass
@@ -100,6 +109,7 @@ class PatientSummary:
     missed: int = 0
     low_confidence: int = 0
     other_alerts: int = 0
+    unreadable: int = 0  #: stored rows left out because they cannot be read
 
     @property
     def last_reading(self) -> ReadingView | None:
@@ -113,19 +123,22 @@ class PatientSummary:
 
 
 def _glucose_mg_dl(obs: dict) -> float | None:
+    """The glucose value in mg/dL (from mg/dL, g/L or mmol/L, by the shared contract), or None when there is
+    none or it is not a plausible measurement (a row stored before the hub checked values is skipped)."""
     codes = {c.get("code") for c in (obs.get("code") or {}).get("coding") or []}
     quantity = obs.get("valueQuantity") or {}
     value = quantity.get("value")
-    if not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not fhir_codes.is_finite_number(value):
         return None
     unit = quantity.get("code") or quantity.get("unit")
-    if unit == "mmol/L" or (codes & set(GLUCOSE_MMOL_L_CODES) and unit != "mg/dL"):
-        return round(value * MG_DL_PER_MMOL_L, 1)
-    if unit == "g/L":
-        return value * 100
-    if codes & set(GLUCOSE_MG_DL_CODES) or unit == "mg/dL":
-        return float(value)
-    return None
+    if not unit:
+        unit = "mmol/L" if codes & set(GLUCOSE_MMOL_L_CODES) else "mg/dL" if codes & set(GLUCOSE_MG_DL_CODES) else ""
+    mg_dl = fhir_codes.glucose_to_mg_dl(float(value), str(unit))
+    if mg_dl is None:
+        return None
+    if fhir_codes.implausible(fhir_codes.GLUCOSE_MG_DL_CODES[0], mg_dl, "mg/dL"):
+        return None
+    return round(mg_dl, 1) if fhir_codes.unit_key(str(unit)) == "mmol/l" else mg_dl
 
 
 def _is_glucose(obs: dict) -> bool:
@@ -213,6 +226,45 @@ def _device_names(conn, patient: str) -> list[str]:
     return [row[0] for row in rows]
 
 
+def _take(item: store.Stored, summary: "PatientSummary", confidence: dict, medications: dict) -> None:
+    """Add one stored resource to the summary."""
+    body = item.body
+    if item.type == "Observation":
+        reading = _reading(item)
+        if reading is not None:
+            summary.readings.append(reading)
+    elif item.type == "Provenance":
+        for target in body.get("target") or []:
+            ident = target.get("identifier") or {}
+            if ident.get("value"):
+                asr, nlu = _recognition(body)
+                confidence[(ident.get("system") or "", ident["value"])] = (
+                    asr, nlu, (body.get("activity") or {}).get("text"))
+    elif item.type == "Flag":
+        alert = _alert(item)
+        if alert is not None:
+            summary.alerts.append(alert)
+            if summary.is_new(alert.arrived):
+                if alert.kind in SEVERE_KINDS:
+                    summary.severe += 1
+                elif alert.kind in HYPO_KINDS:
+                    summary.hypo += 1
+                elif alert.kind != "missed_dose":  # missed doses are counted from the administrations
+                    summary.other_alerts += 1
+    elif item.type == "MedicationAdministration":
+        name = _medication_name(body)
+        view = medications.setdefault(name, MedicationView(name))
+        if body.get("status") == "completed":
+            view.taken += 1
+        elif body.get("status") in ("not-done", "stopped"):
+            view.missed += 1
+            at = parse_time(body.get("effectiveDateTime") or (body.get("effectivePeriod") or {}).get("start"))
+            if at is not None and (view.last_missed is None or at > view.last_missed):
+                view.last_missed = at
+            if summary.is_new(item.last_updated):
+                summary.missed += 1
+
+
 def summarize_patient(db: HubDatabase, patient: str, now: datetime, days: int = WINDOW_DAYS) -> PatientSummary:
     start = res.utc_text(now - timedelta(days=days))
     with db.connect() as conn:
@@ -232,41 +284,12 @@ def summarize_patient(db: HubDatabase, patient: str, now: datetime, days: int = 
         medications.setdefault(name, MedicationView(name)).plan = _plan(plan.body)
     for item in items:
         summary.latest_arrival = max(summary.latest_arrival, item.last_updated)
-        body = item.body
-        if item.type == "Observation":
-            reading = _reading(item)
-            if reading is not None:
-                summary.readings.append(reading)
-        elif item.type == "Provenance":
-            for target in body.get("target") or []:
-                ident = target.get("identifier") or {}
-                if ident.get("value"):
-                    asr, nlu = _recognition(body)
-                    confidence[(ident.get("system") or "", ident["value"])] = (
-                        asr, nlu, (body.get("activity") or {}).get("text"))
-        elif item.type == "Flag":
-            alert = _alert(item)
-            if alert is not None:
-                summary.alerts.append(alert)
-                if summary.is_new(alert.arrived):
-                    if alert.kind in SEVERE_KINDS:
-                        summary.severe += 1
-                    elif alert.kind in HYPO_KINDS:
-                        summary.hypo += 1
-                    elif alert.kind != "missed_dose":  # missed doses are counted from the administrations
-                        summary.other_alerts += 1
-        elif item.type == "MedicationAdministration":
-            name = _medication_name(body)
-            view = medications.setdefault(name, MedicationView(name))
-            if body.get("status") == "completed":
-                view.taken += 1
-            elif body.get("status") in ("not-done", "stopped"):
-                view.missed += 1
-                at = parse_time(body.get("effectiveDateTime") or (body.get("effectivePeriod") or {}).get("start"))
-                if at is not None and (view.last_missed is None or at > view.last_missed):
-                    view.last_missed = at
-                if summary.is_new(item.last_updated):
-                    summary.missed += 1
+        try:
+            _take(item, summary, confidence, medications)
+        except (ValueError, TypeError, AttributeError, OverflowError, KeyError, RecursionError):
+            # a row no check would take today (stored by an older hub): the page shows everything else
+            log.warning("dashboard: a stored %s could not be read and is left out", item.type)
+            summary.unreadable += 1
     for reading in summary.readings:
         if reading.key in confidence:
             reading.asr, reading.nlu, reading.origin = confidence[reading.key]

@@ -331,6 +331,23 @@ class Store:
             item_id, "state = 'dead', attempts = attempts + 1, last_error = ?, next_attempt_at = NULL", (error,)
         )
 
+    def rekey_outbox_item(self, item_id: int, resource_key: str, payload: Mapping[str, Any],
+                          requeue: bool = False) -> bool:
+        """Replace an item's key and payload (an identifier migration); `requeue` makes it pending again with
+        no attempt counted. When another item already holds `resource_key`, this one is dropped as a
+        duplicate; returns False then."""
+        with self.transaction():
+            taken = self._connection.execute("SELECT id FROM outbox WHERE resource_key = ? AND id != ?",
+                                             (resource_key, item_id)).fetchone()
+            if taken is not None:
+                self._connection.execute("DELETE FROM outbox WHERE id = ?", (item_id,))
+                return False
+            reset = (", state = 'pending', attempts = 0, next_attempt_at = NULL, last_error = NULL"
+                     if requeue else "")
+            self._update_outbox(item_id, "resource_key = ?, payload = ?" + reset,
+                                (resource_key, json.dumps(payload, ensure_ascii=False)))
+            return True
+
     def _update_outbox(self, item_id: int, assignments: str, params: Sequence[Any]) -> None:
         with self.transaction():
             cursor = self._connection.execute(f"UPDATE outbox SET {assignments} WHERE id = ?", (*params, item_id))
