@@ -9,7 +9,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from hubkit import call, observation, parties, post, provenance, reading
+from hubkit import call, observation, post, provenance, reading
 
 from voice_assistant.hub import store as hub_store
 
