@@ -8,7 +8,7 @@ to a slot list or rule that does not exist.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -82,7 +82,7 @@ class Pack:
     negations: frozenset[str] = frozenset()  #: "don't", « pas »: an alarm word just after one is not a call
     load_seconds: float = 0.0
 
-    def vocabulary(self, medication_names: list[str] = ()) -> set[str]:
+    def vocabulary(self, medication_names: Sequence[str] = ()) -> set[str]:
         """Every word the pack can understand: what a recogniser should be constrained to."""
         vocab: set[str] = set(self.number_words) | set(self.wake_words)
         for intent in self.intents.values():
