@@ -13,7 +13,7 @@ import atexit
 import queue
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Callable, Iterator
 
@@ -155,6 +155,7 @@ class Event:
     audio: AudioClip | None = None  #: "utterance": its audio
     transcript: Transcript | None = None  #: "utterance": what was said (decoded while it was said); "partial"
     asr_seconds: float = 0.0  #: "utterance": recognition time after the endpointer closed it
+    start_s: float | None = None  #: "speech_started" / "utterance": endpointer stream time where speech began
 
 
 class Session:
@@ -220,12 +221,12 @@ class Session:
         events: list[Event] = []
         for ep in endpointed:
             if ep.kind == EventKind.SPEECH_STARTED:
-                events.append(Event("speech_started"))
+                events.append(Event("speech_started", start_s=ep.start_s))
                 self._settled, self._heard, self._early = 0, bytearray(), None
                 if self.recognizer is not None:
                     self.recognizer.reset()
             elif ep.kind == EventKind.UTTERANCE_ENDED and ep.audio is not None:
-                events.append(self._closed(ep.audio))
+                events.append(replace(self._closed(ep.audio), start_s=ep.start_s))
                 self.endpointer.reset()
             elif ep.kind == EventKind.NO_SPEECH:
                 events.append(Event("no_speech"))

@@ -14,18 +14,17 @@ import typer
 from voice_assistant import app as app_root
 from voice_assistant.asr.base import transcribe
 from voice_assistant.asr.select import RecognizerUnavailable, recognizer_for
-from voice_assistant.audio import devices
-from voice_assistant.audio.errors import AudioDeviceError, AudioError
+from voice_assistant.audio.errors import AudioError
 from voice_assistant.audio.files import read_audio
+from voice_assistant.check import check_command
 from voice_assistant.demo import run_demo
-from voice_assistant.errors import (ConfigurationError, EngineUnavailable, LanguageDataError, VoiceAssistantError,
+from voice_assistant.errors import (ConfigurationError, LanguageDataError, VoiceAssistantError,
                                     sentence)
 from voice_assistant.evaluation import CorpusError, load_corpus
 from voice_assistant.evaluation import evaluate as run_evaluation
 from voice_assistant.hub import hub_app
 from voice_assistant.labs import LabImportError, import_fhir
 from voice_assistant.language import LANGUAGES
-from voice_assistant.live import LiveOptions, run_live
 from voice_assistant.models import models_app
 from voice_assistant.nlu import PackError, Understander, Understanding
 from voice_assistant.profile import Profile, ProfileError
@@ -129,30 +128,14 @@ def _audio_runner(lang: str, profile, understander):
 def listen(
     lang: Optional[str] = typer.Option(None, "--lang", help="fr or en (default: the profile's language)."),
     hands_free: bool = typer.Option(False, "--hands-free", help="Listen all the time; speak after the wake word."),
+    quiet: bool = typer.Option(False, "--quiet", help="Print nothing but errors (a patient's own device)."),
+    echo_cancel: bool = typer.Option(False, "--echo-cancel", help="Use PulseAudio/PipeWire's echo canceller, so "
+                                     "any words can interrupt the assistant."),
 ) -> None:
     """Talk with the assistant through the microphone and the speaker (Enter = talk, or hands-free)."""
-    profile = _profile()
-    language = _lang(lang, profile)
-    try:
-        devices.check_audio_devices()  # before loading voices and models: no PortAudio or no device, say so now
-    except AudioDeviceError as exc:
-        _fail(str(exc), 1)
-    store = _open_store()
-    try:
-        session = app_root.build_session(profile, language, store)
-        wake = session.manager.understander.pack.wake_words or ("assistant",)
-        typer.echo("Press Enter to talk; Ctrl+C to stop." if not hands_free
-                   else f"Say « {' '.join(wake)} » then your request; Ctrl+C to stop.")
-        sender = app_root.background_sender(profile, _warn)
-        try:
-            run_live(session, LiveOptions(push_to_talk=not hands_free, wake_words=wake))
-        finally:
-            if sender is not None:
-                sender.stop()
-    except (AudioDeviceError, EngineUnavailable, LanguageDataError) as exc:
-        _fail(str(exc), 1)
-    finally:
-        store.close()
+    from voice_assistant.listening import run_listen
+
+    run_listen(lang, hands_free=hands_free, quiet=quiet, echo_cancel=echo_cancel)
 
 
 @app.command()
@@ -317,6 +300,7 @@ app.add_typer(reminders_app, name="reminders")
 app.add_typer(hub_app, name="hub", help="The clinician hub: a FHIR receiver and a dashboard.")
 app.add_typer(sync_app, name="sync")
 app.add_typer(tablet_app, name="tablet")
+app.command("check")(check_command)
 
 
 def main() -> None:

@@ -3,34 +3,52 @@
 Two ways to talk, both usable without a screen:
 - push-to-talk: press Enter (or the space bar, or a big USB button that sends it), speak; the endpointer ends
   the turn after a pause, so older speakers can stop mid-sentence to think;
-- hands-free: speak after the wake phrase (« assistant », "assistant"), which the recogniser hears like any
-  word of the pack.
-Barge-in: the key stops the assistant mid-sentence. Earcons tell the state without words. Reminders and
-re-prompts are spoken between turns, never over the patient.
+- hands-free: start with the wake phrase (« assistant », "assistant"). A keyword spotter on the continuous stream
+  (asr/wake.py) decides that the phrase opened the utterance; without one, the recogniser's first word must be it.
+
+Capture never stops: one microphone stream for the whole session writes into a ring buffer (audio/ring.py); the
+loop reads it at its own pace, so speech that starts during or just after a chime or a reply is kept, and only the
+samples that overlap the assistant's own sound (plus the measured echo tail) are left out. One output stream for
+the session (audio/player.py) plays chimes and sentences; a reply's answer window starts when its last sample has
+left the speaker. After a question (« Is that right? ») the patient answers without the key or the wake phrase.
+
+Barge-in: the key (or the wake phrase) stops the assistant mid-sentence; with an echo canceller in front of the
+microphone (`echo_cancelled`), any words do. Earcons tell the state without words. Reminders and re-prompts are
+spoken between turns, never over the patient.
 """
 
 from __future__ import annotations
 
-import queue
 import re
 import sys
 import threading
 import time
 from contextlib import closing
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Protocol
 
 import numpy as np
 
+from voice_assistant.asr.wake import WINDOW as WAKE_RULE_WINDOW
+from voice_assistant.asr.wake import WakeRule
 from voice_assistant.assistant import Event, Output, Session
+from voice_assistant.audio.clip import SAMPLE_RATE
 from voice_assistant.audio.earcons import Earcon, earcon
+from voice_assistant.audio.ring import RELEASED, CaptureRing, EchoTail, Reader
 
 #: How often the loop checks for reminders and re-prompts while nobody speaks (seconds).
 IDLE_EVERY_S = 1.0
-#: Microphone blocks kept while nobody reads them (30 s of 30 ms blocks); older ones are dropped.
-MAX_QUEUED_BLOCKS = 1000
-#: Queued after the microphone's blocks when a held talk button is let go: the turn ends there, in order.
-RELEASED = np.zeros(0, dtype=np.int16)
+
+__all__ = ["RELEASED", "LiveLoop", "LiveOptions", "WakeSpotter", "run_live"]
+
+
+class WakeSpotter(Protocol):
+    """A keyword spotter on the continuous stream (asr/wake.py)."""
+
+    def process(self, samples: np.ndarray) -> bool:
+        """Feed 16 kHz int16 samples; True when the wake phrase was just heard (its end is in these samples)."""
+
+    def reset(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -39,6 +57,10 @@ class LiveOptions:
     wake_words: tuple[str, ...] = ("assistant",)  #: the wake phrase's words, lowercase
     barge_in_by_wake_phrase: bool = True  #: the wake phrase said while the assistant speaks stops it
     idle_every_s: float = IDLE_EVERY_S  #: between turns, how often reminders and re-prompts are looked at
+    echo_cancelled: bool = False  #: the microphone is echo-cancelled (PulseAudio/PipeWire): any words barge in
+    #: push-to-talk: after the assistant's question the microphone opens by itself (no key, no chime), the answer
+    #: window counted from the question's last sample (the tablet's page keeps its Talk button instead)
+    answer_without_key: bool = False
 
 
 def stdin_keys() -> Iterable[str]:
@@ -49,88 +71,165 @@ def stdin_keys() -> Iterable[str]:
 class LiveLoop:
     """Runs one Session on audio devices (or on any source of blocks and any player, for tests).
 
-    `play(clip, stop_event) -> bool` plays a clip (False when `stop_event` cut it); `open_microphone(callback)`
-    returns a context manager that calls `callback` with int16 blocks at 16 kHz while it is open; `keys()`
-    yields one item per press of the talk key (None: no key reader, press() is the only way).
+    `play(clip, stop_event) -> bool` plays a clip and returns once it has been heard (False when `stop_event` cut
+    it); a Player (audio/player.py) also says when its sounds leave the speaker, by the stream's clock, else the
+    loop takes the call's start and end. `open_microphone(callback)` returns a context manager that calls
+    `callback(block)` or `callback(block, t0)` with int16 blocks at 16 kHz while it is open (t0: the first
+    sample's time.monotonic() time). `keys()` yields one item per press of the talk key (None: no key reader,
+    press() is the only way). `spotter()` makes a wake-phrase spotter (None: the recogniser's words decide).
+    `console(line)` gets one line per turn and state change, for a helper watching.
     """
 
     def __init__(self, session: Session, options: LiveOptions, play: Callable, open_microphone: Callable,
                  echo: Callable[[str], None] = print, keys: Callable[[], Iterable[object]] | None = stdin_keys,
-                 on_state: Callable[[str], None] | None = None, can_speak: Callable[[], bool] | None = None):
+                 on_state: Callable[[str], None] | None = None, can_speak: Callable[[], bool] | None = None,
+                 spotter: Callable[[], WakeSpotter] | None = None, console: Callable[[str], None] | None = None):
         self.session = session
-        self.on_state = on_state  #: told "listening", "thinking", "waiting" (a screen shows it; the tablet)
+        self.on_state = on_state  #: told "listening", "thinking", "speaking", "waiting" (a screen shows it)
         self.can_speak = can_speak  #: False while nobody can hear (the tablet: no page open): reminders wait
         self.options = options
         self._play = play
         self._open_microphone = open_microphone
         self._keys_source = keys
         self.echo = echo
-        self.blocks: queue.Queue[np.ndarray] = queue.Queue(maxsize=MAX_QUEUED_BLOCKS)
+        self.console = console
+        self.ring = CaptureRing(echo_tail_s=0.0 if options.echo_cancelled else EchoTail().tail_s)
+        self.reader: Reader = self.ring.reader()
+        self.echo_tail = EchoTail()
+        self._player_times = False
+        owner = getattr(play, "__self__", None)
+        if hasattr(owner, "on_sound") and not options.echo_cancelled:
+            owner.on_sound.append(self._on_sound)  # the player's stream clock places each sound
+            self._player_times = True
+        self._spotter_factory = spotter
+        self.spotter = spotter() if spotter is not None else None
+        self._wakes: list[float] = []  #: endpointer stream times where the spotter heard the wake phrase end
         self.stop_speaking = threading.Event()
         self.talk_pressed = threading.Event()
+        self.pressed_at = 0.0  #: time.monotonic() of the last press
         self.stopped = threading.Event()
-        self.awake = False  #: the wake phrase was said alone: the next utterance is for the assistant
+        self.awake = False  #: the wake phrase was said alone (or the patient barged in): the next words are ours
+        self.follow_up = False  #: push-to-talk: the assistant asked a question; listen without the key
+        self._carried: list[Event] = []  #: utterances the barge-in watcher ended, for the turn that follows
+        self._restart_window = False  #: the next samples after the assistant's sound open an answer window
+        self._last_state = ""
 
     # --- output -----------------------------------------------------------------------------------
+
+    def _on_sound(self, kind: str, t: float, handle: object) -> object:
+        if kind == "start":
+            return self.ring.sound_started(t)
+        self.ring.sound_ended(handle, t)
+        return None
+
+    def play_clip(self, clip, stop_event=None) -> bool:
+        """Play through the injected player, with the sound marked in the capture ring."""
+        if self._player_times or self.options.echo_cancelled:
+            return self._play(clip, stop_event)
+        sound = self.ring.sound_started(self.ring.clock())
+        try:
+            return self._play(clip, stop_event)
+        finally:
+            self.ring.sound_ended(sound, self.ring.clock())
 
     def say(self, output: Output) -> bool:
         """Speak a reply sentence by sentence; False when barge-in cut it (the rest is not played).
 
-        While it speaks, the microphone is still heard: the wake phrase stops it like the talk key does."""
+        While it speaks, the microphone is still heard: the wake phrase (or, echo-cancelled, any words) stops it
+        like the talk key does."""
         self.echo(output.text)
+        self._state("speaking", screen=False)
         self.stop_speaking.clear()
         done, woken = threading.Event(), threading.Event()
-        watcher = self._watch_for_wake_phrase(output.text, done, woken)
+        watcher = self._watch_while_speaking(output.text, done, woken)
         try:
             with closing(output.sentences()) as sentences:
                 for sentence in sentences:
-                    if self.stop_speaking.is_set() or not self._play(sentence.audio, self.stop_speaking):
+                    if self.stop_speaking.is_set() or not self.play_clip(sentence.audio, self.stop_speaking):
                         return False
             return True
         finally:
             done.set()
             if watcher is not None:
                 watcher.join()  # the session is the loop's again
-            if woken.is_set() and not self.options.push_to_talk:  # push-to-talk: the loop chimes, as for the key
-                self.awake = True
-                self.chime(Earcon.LISTENING)
+            if woken.is_set():
+                if not self.options.push_to_talk:  # push-to-talk: the loop chimes, as for the key
+                    self.awake = True
+                    if not self.options.echo_cancelled:  # echo-cancelled: the patient is already speaking
+                        self.chime(Earcon.LISTENING)
+                elif self.options.echo_cancelled:
+                    self.talk_pressed.clear()
+                    self.follow_up = True  # the words that cut the reply are the turn: no chime over them
 
-    def _watch_for_wake_phrase(self, text: str, done: threading.Event,
-                               woken: threading.Event) -> threading.Thread | None:
-        """Listen while the assistant speaks (until `done`): the wake phrase heard, in the words so far or in a
-        whole utterance, stops the reply and opens a turn, as the talk key would (`woken` is set). Not when the
-        reply itself says the wake phrase: with no echo cancellation the assistant would stop itself."""
+    def _watch_while_speaking(self, text: str, done: threading.Event,
+                              woken: threading.Event) -> threading.Thread | None:
+        """Listen while the assistant speaks (until `done`).
+
+        Echo-cancelled: the loop's own reader goes on; speech that starts stops the reply and is the next turn.
+        Otherwise a raw reader (the assistant's voice included) looks for the wake phrase, in the spotter or in
+        the words so far: heard, it stops the reply and opens a turn, as the talk key would (`woken` is set). Not
+        when the reply itself says the wake phrase: with no echo cancellation the assistant would stop itself."""
+        if self.options.echo_cancelled:
+            return self._start(self._watch_any_words, done, woken)
         wake = set(self.options.wake_words)
         if not self.options.barge_in_by_wake_phrase or not wake or wake & set(_words(text)):
             return None
+        return self._start(self._watch_wake_phrase, done, woken)
 
-        def watch() -> None:
-            self._drain()  # what was heard before the reply started is not an answer to it
+    def _start(self, target, done, woken) -> threading.Thread:
+        watcher = threading.Thread(target=target, args=(done, woken), daemon=True, name="barge-in")
+        watcher.start()
+        return watcher
+
+    def _watch_any_words(self, done: threading.Event, woken: threading.Event) -> None:
+        while not done.is_set() and not self.stop_speaking.is_set():
+            samples = self.reader.read(0.05)
+            if samples is None or not len(samples):
+                continue
+            if samples is RELEASED:  # a held button (the tablet) is never echo-cancelled
+                continue
+            events = self._feed(samples)
+            if any(e.kind == "speech_started" for e in events) or self.session.endpointer.in_speech:
+                woken.set()
+                self.stop_speaking.set()
+                self._carried = [e for e in events if e.kind == "utterance"]
+                return
+
+    def _watch_wake_phrase(self, done: threading.Event, woken: threading.Event) -> None:
+        raw = self.ring.reader(raw=True)
+        raw.seek_to(self.ring.clock())
+        spotter = self._spotter_factory() if self._spotter_factory is not None else None
+        wake = set(self.options.wake_words)
+        fed = False
+        try:
             while not done.is_set() and not self.stop_speaking.is_set():
-                try:
-                    block = self.blocks.get(timeout=0.05)
-                except queue.Empty:
+                samples = raw.read(0.05)
+                if samples is None or samples is RELEASED or not len(samples):
                     continue
-                if block is RELEASED:  # for the turn that follows
-                    self._on_block(block)
-                    return
-                for event in self.session.feed(block.astype("<i2").tobytes()):
+                if spotter is not None:
+                    if spotter.process(samples):
+                        woken.set()
+                        self.press()
+                        return
+                    continue
+                fed = True
+                for event in self.session.feed(samples.astype("<i2").tobytes()):
                     if event.transcript is not None and wake & set(_words(event.transcript.text)):
                         woken.set()
                         self.press()
                         return
-
-        watcher = threading.Thread(target=watch, daemon=True, name="wake-phrase-barge-in")
-        watcher.start()
-        return watcher
+        finally:
+            if fed:  # the raw audio (the reply included) is not part of what the loop hears next
+                self.session.endpointer.reset()
 
     def chime(self, kind: Earcon) -> None:
-        self._play(earcon(kind), None)
+        self.play_clip(earcon(kind), None)
 
     # --- input ------------------------------------------------------------------------------------
 
     def press(self) -> None:
         """The talk key: stops the assistant mid-sentence and opens the microphone for one turn."""
+        self.pressed_at = self.ring.clock()
         self.stop_speaking.set()
         self.talk_pressed.set()
 
@@ -141,19 +240,11 @@ class LiveLoop:
 
     def release(self) -> None:
         """The held button let go: the turn ends there, after the audio already received."""
-        self._on_block(RELEASED)
+        self.ring.mark_release()
 
-    def _on_block(self, block: np.ndarray) -> None:
-        """The microphone's thread: queue the block; waiting hours for the key keeps only the last 30 s."""
-        while True:
-            try:
-                self.blocks.put_nowait(block)
-                return
-            except queue.Full:
-                try:
-                    self.blocks.get_nowait()
-                except queue.Empty:
-                    pass
+    def _on_block(self, block: np.ndarray, t0: float | None = None) -> None:
+        """The microphone's thread: into the ring (a minute is kept while nobody reads)."""
+        self.ring.write(block, t0)
 
     def _read_keys(self) -> None:
         for _ in self._keys_source():
@@ -164,19 +255,23 @@ class LiveLoop:
             self.echo("The talk key can no longer be read (standard input closed): stopping.")
             self.stopped.set()
 
-    def _for_the_assistant(self, text: str) -> str | None:
+    def _for_the_assistant(self, utterance: Event, text: str) -> str | None:
         """The words meant for the assistant, or None when they were not for it.
 
         Push-to-talk: everything heard after the key ("" too: the dialogue says it heard nothing it knows).
-        Hands-free: the words after the wake phrase (the TV, a visitor, a noise are ignored); after the wake phrase
-        said alone, or while a question is open (« C'est bien ça ? »), the next words without it."""
+        Hands-free: the utterance must open with the wake phrase (the TV, a visitor, a noise are ignored), and
+        the words after it are the request; after the wake phrase said alone, after a barge-in, or while the
+        assistant's question is open (« C'est bien ça ? »), the next words without it."""
         if self.options.push_to_talk or self.awake:
             self.awake = False
-            return text
+            return _after_wake(text.split(), self.options.wake_words)
         words = text.split()
-        for i, word in enumerate(words):
-            if word in self.options.wake_words:
-                return " ".join(words[i + 1:])
+        hits = None
+        if self.spotter is not None:
+            hits, self._wakes = self._wakes, [t for t in self._wakes if utterance.start_s is None
+                                              or t > utterance.start_s + WAKE_RULE_WINDOW[1]]
+        if WakeRule(self.options.wake_words).opens(utterance.start_s, hits, words):
+            return _after_wake(words, self.options.wake_words)
         if words and self.session.manager.ctx.pending is not None:
             return text
         return None
@@ -188,21 +283,30 @@ class LiveLoop:
             self.say(self.session.start())  # the microphone is open: the wake phrase may cut the greeting too
             while not self.stopped.is_set():
                 if self.options.push_to_talk:
-                    if not self.talk_pressed.wait(self.options.idle_every_s):
-                        self._idle()
-                        continue
-                    self.talk_pressed.clear()
+                    if not self.follow_up and not self.talk_pressed.is_set():
+                        if not self.talk_pressed.wait(self.options.idle_every_s):
+                            self._idle()
+                            continue
+                    self.follow_up = False
                     if self.stopped.is_set():
                         break
-                    self.chime(Earcon.LISTENING)
-                self._drain()  # after the chime: its echo in the microphone is not the patient
+                    if self.talk_pressed.is_set():
+                        self.talk_pressed.clear()
+                        pressed_at = self.pressed_at
+                        self.chime(Earcon.LISTENING)
+                        self.reader.seek_to(pressed_at)  # speech begun while the chime played is kept
+                        self.session.endpointer.reset()
                 self._state("listening")
                 self._listen_for_turn()
-                self._state("waiting")
+                if not self.follow_up:
+                    self._state("waiting")
 
-    def _state(self, state: str) -> None:
-        if self.on_state is not None:
+    def _state(self, state: str, screen: bool = True) -> None:
+        if self.on_state is not None and screen:
             self.on_state(state)
+        if self.console is not None and state != self._last_state:
+            self.console(f"[{state}]")
+        self._last_state = state
 
     def _idle(self) -> None:
         if self.can_speak is not None and not self.can_speak():
@@ -210,35 +314,49 @@ class LiveLoop:
         output = self.session.idle()
         if output is not None:
             self.say(output)
-            self._drain()
+            self._after_reply(output)
 
-    def _drain(self) -> None:
-        """Forget what the microphone heard so far (the assistant's own voice and chimes, old noise); a held
-        button let go meanwhile still ends the turn."""
-        released = False
-        while True:
-            try:
-                released |= self.blocks.get_nowait() is RELEASED
-            except queue.Empty:
-                break
-        self.session.endpointer.reset()
-        if released:
-            self._on_block(RELEASED)
+    def _after_reply(self, output: Output) -> None:
+        """A reply that asks something opens the next turn without the key; its answer window starts when the
+        reply's last sample has left the speaker (the samples before are the assistant's, left out)."""
+        if output.reply.expects != "anything" and not self.talk_pressed.is_set() and self.options.answer_without_key:
+            self.follow_up = True
+        self._restart_window = True
+
+    def _feed(self, samples: np.ndarray) -> list[Event]:
+        """Samples to the session (and the spotter, on the same timeline)."""
+        endpointer = self.session.endpointer
+        if self.spotter is not None and self.spotter.process(samples):
+            self._wakes.append(endpointer.stream_time_s + len(samples) / SAMPLE_RATE)
+        return self.session.feed(samples.astype("<i2").tobytes())
 
     def _listen_for_turn(self) -> None:
-        """Push-to-talk: one turn (a reply, or a silence). Hands-free: until stopped, answering what is said
-        after the wake phrase and speaking reminders in the pauses."""
+        """Push-to-talk: one turn (a reply, or a silence). Hands-free: until stopped, answering what opens with
+        the wake phrase and speaking reminders in the pauses."""
         last_idle = time.monotonic()
+        self._restart_window = False
+        carried, self._carried = self._carried, []
+        for event in carried:
+            if event.kind == "utterance" and event.audio is not None and self._answer(event):
+                if self.options.push_to_talk:
+                    return
         while not self.stopped.is_set():
-            if not self.options.push_to_talk and not self.awake and not self.session.endpointer.in_speech \
+            endpointer = self.session.endpointer
+            if self.options.push_to_talk and self.talk_pressed.is_set() and not endpointer.in_speech:
+                return  # a new press: the loop chimes and listens from it
+            if not self.options.push_to_talk and not self.awake and not endpointer.in_speech \
                     and time.monotonic() - last_idle >= self.options.idle_every_s:
                 self._idle()  # a live microphone never stops sending blocks: look at the clock here
                 last_idle = time.monotonic()
-            try:
-                block = self.blocks.get(timeout=self.options.idle_every_s)
-            except queue.Empty:
+            samples = self.reader.read(min(0.1, self.options.idle_every_s))
+            if samples is None:
                 continue
-            events = self.session.release() if block is RELEASED else self.session.feed(block.astype("<i2").tobytes())
+            if self.reader.skipped:  # the assistant's sound was left out just before these samples
+                self.reader.skipped = False
+                if self._restart_window and not endpointer.in_speech:
+                    endpointer.restart_no_speech_timer()  # the answer window opens now
+                self._restart_window = False
+            events = self.session.release() if samples is RELEASED else self._feed(samples)
             for event in events:
                 if event.kind == "no_speech":
                     if self.options.push_to_talk:
@@ -246,10 +364,8 @@ class LiveLoop:
                     self.awake = False  # the wake phrase said alone, then silence: back to needing it
                 if event.kind != "utterance" or event.audio is None:
                     continue
-                if self._answer(event):
-                    if self.options.push_to_talk:
-                        return
-                    break  # the rest of this block was heard before the reply, like the drained echo
+                if self._answer(event) and self.options.push_to_talk:
+                    return
 
     def _answer(self, utterance: Event) -> bool:
         """Reply to one utterance when it is for the assistant; True when a turn was taken."""
@@ -258,28 +374,65 @@ class LiveLoop:
         else:
             transcript, seconds = self.session.recognize(utterance.audio)
         needs_wake_word = not self.options.push_to_talk and not self.awake
-        words = self._for_the_assistant(transcript.text)
+        words = self._for_the_assistant(utterance, transcript.text)
         if words is None:
+            self._say_console(f"ignored (no wake phrase): “{transcript.text}”")
             return False
         if needs_wake_word and not words:  # the wake phrase alone: listening now
+            self._say_console("wake phrase heard: listening")
             self.chime(Earcon.LISTENING)
             self.awake = True
-            self._drain()
+            self.session.endpointer.reset()
             return False
         self._state("thinking")
         output = self.session.text(words, transcript.confidence, transcript, {"asr": seconds})
         understood = output.turn is not None and output.turn.understanding.intent != "none"
+        self._report(transcript, output)
         self.chime(Earcon.UNDERSTOOD if understood else Earcon.NOT_UNDERSTOOD)
         self.say(output)
-        self._drain()  # what the microphone heard meanwhile is the assistant's own voice
+        self._after_reply(output)
         return True
 
+    def _say_console(self, line: str) -> None:
+        if self.console is not None:
+            self.console(line)
 
-def run_live(session: Session, options: LiveOptions, echo: Callable[[str], None] = print) -> None:
+    def _report(self, transcript, output: Output) -> None:
+        """One line for a helper: what was heard (with the recogniser's confidence), understood and done."""
+        if self.console is None:
+            return
+        turn = output.turn
+        understood = "nothing" if turn is None else turn.understanding.intent
+        if turn is not None and turn.understanding.slots:
+            understood += " " + ", ".join(f"{k}={v}" for k, v in dict(turn.understanding.slots).items())
+        done = ", ".join(output.reply.events) or ("asked: " + output.reply.expects if output.reply.expects !=
+                                                 "anything" else "answered")
+        confidence = "?" if transcript.confidence is None else f"{transcript.confidence:.2f}"
+        self.console(f"heard “{transcript.text}” ({confidence}) → understood {understood} → {done}")
+
+
+def _after_wake(words: list[str], wake_words: tuple[str, ...]) -> str:
+    """The words after a leading wake phrase (all of them when it is not there)."""
+    i = 0
+    while i < len(words) and words[i] in wake_words:
+        i += 1
+    return " ".join(words[i:])
+
+
+def run_live(session: Session, options: LiveOptions, echo: Callable[[str], None] = print,
+             console: Callable[[str], None] | None = None, spotter: Callable[[], WakeSpotter] | None = None) -> None:
+    """The loop on the real microphone and speaker: one input stream and one output stream for the session."""
+    from functools import partial
+
     from voice_assistant.audio import devices
 
     devices.check_audio_devices()
-    LiveLoop(session, options, devices.play, devices.open_microphone, echo).run()
+    with devices.open_player() as player:
+        loop = LiveLoop(session, options, player.play, partial(devices.open_microphone, timed=True), echo,
+                        spotter=spotter, console=console)
+        loop.run()
+        if console is not None and player.underruns:
+            console(f"[speaker: {player.underruns} underruns]")
 
 
 def _words(text: str) -> list[str]:

@@ -298,14 +298,15 @@ class Harness:
     """A LiveLoop on a fake microphone and speaker, with a record of everything it heard, said and played."""
 
     def __init__(self, session: Session, options: LiveOptions, mic: FakeMicrophone | None = None,
-                 player: FakePlayer | None = None):
+                 player: FakePlayer | None = None, **loop_options):
         self.session = session
         self.mic = mic or FakeMicrophone()
         self.player = player or FakePlayer()
         self.echoed: list[str] = []
         self.said: list[Said] = []
         self.heard: list[str] = []  #: transcripts of every utterance the endpointer closed
-        self.loop = LiveLoop(session, options, self.player, self.mic, echo=self.echoed.append, keys=None)
+        self.loop = LiveLoop(session, options, self.player, self.mic, echo=self.echoed.append, keys=None,
+                             **loop_options)
         self._spy()
 
     def _spy(self) -> None:

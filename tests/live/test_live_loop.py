@@ -21,7 +21,7 @@ from voice_assistant.audio.clip import SAMPLE_RATE, AudioClip
 from voice_assistant.audio.earcons import Earcon
 from voice_assistant.live import LiveLoop, LiveOptions
 
-PUSH_TO_TALK = LiveOptions(push_to_talk=True, idle_every_s=0.05)
+PUSH_TO_TALK = LiveOptions(push_to_talk=True, idle_every_s=0.05, answer_without_key=True)
 HANDS_FREE = LiveOptions(push_to_talk=False, wake_words=("assistant",), idle_every_s=0.05)
 REQUEST = "my glucose is one twenty"
 READ_BACK = "one hundred and twenty milligrams per deciliter"
@@ -276,8 +276,8 @@ def test_a_reply_that_says_the_wake_phrase_is_not_watched(session):
     """No echo cancellation: a reply saying « assistant » would hear itself and stop."""
     loop = LiveLoop(session, HANDS_FREE, lambda clip, stop: True, None, echo=lambda text: None, keys=None)
     done, woken = threading.Event(), threading.Event()
-    assert loop._watch_for_wake_phrase("I am your assistant.", done, woken) is None
-    watcher = loop._watch_for_wake_phrase("Your last reading was fine.", done, woken)
+    assert loop._watch_while_speaking("I am your assistant.", done, woken) is None
+    watcher = loop._watch_while_speaking("Your last reading was fine.", done, woken)
     assert watcher is not None
     done.set()
     watcher.join(2)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from time import monotonic as _monotonic
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -75,10 +76,13 @@ def check_audio_devices(*, need_input: bool = True, need_output: bool = True) ->
     return found
 
 
-def open_microphone(callback: Callable[[np.ndarray], None], sample_rate: int = SAMPLE_RATE,
-                    blocksize: int | None = None, device: int | str | None = None) -> Any:
+def open_microphone(callback: Callable[..., None], sample_rate: int = SAMPLE_RATE,
+                    blocksize: int | None = None, device: int | str | None = None, timed: bool = False,
+                    latency: float | str | None = None) -> Any:
     """An input stream (not started: use it in a `with` block, or call .start()) that calls `callback` with each
     block as a fresh 1-D int16 array at `sample_rate` (the device's own rate is resampled when it differs).
+    `timed`: `callback(block, t0)` with t0 the time its first sample reached the microphone, on
+    time.monotonic()'s clock (from PortAudio's ADC time; estimated from the arrival time when it gives none).
 
     `blocksize` is in samples at `sample_rate` (default 30 ms). The callback runs on PortAudio's thread: keep it
     short (put the block on a queue).
@@ -96,18 +100,27 @@ def open_microphone(callback: Callable[[np.ndarray], None], sample_rate: int = S
         resampler = soxr.ResampleStream(rate, sample_rate, 1, dtype="int16")
         log.info("microphone runs at %s Hz; resampling to %s Hz", rate, sample_rate)
 
-    def _on_block(indata, frames, time, status) -> None:  # noqa: ARG001 - PortAudio's signature
+    def _on_block(indata, frames, time_info, status) -> None:
+        arrived = _monotonic()
         if status:
             log.debug("microphone: %s", status)
         block = np.array(indata[:, 0], dtype=np.int16)  # a copy: PortAudio reuses its buffer
         if resampler is not None:
             block = resampler.resample_chunk(block)
-        if len(block):
+        if not len(block):
+            return
+        if not timed:
             callback(block)
+            return
+        age = _adc_age(time_info)  # how long ago the first captured sample of this buffer reached the ADC
+        if age is None:
+            age = frames / rate
+        # the block ends where the captured buffer ends (a resampler's output may be a little shorter or longer)
+        callback(block, arrived - age + frames / rate - len(block) / sample_rate)
 
     try:
         return sd.InputStream(samplerate=rate, blocksize=stream_block, device=device, channels=1, dtype="int16",
-                              callback=_on_block)
+                              callback=_on_block, **({} if latency is None else {"latency": latency}))
     except Exception as e:  # sd.PortAudioError and ValueError for a bad device
         raise AudioDeviceError(f"The microphone could not be opened ({e}). Check that it is plugged in and not used "
                                "by another program, " + DEMO_HINT, reason="microphone_failed") from e
@@ -143,6 +156,33 @@ def play(clip: AudioClip, stop_event: StopFlag | None = None, device: int | str 
             stream.abort()
             return False
     return True
+
+
+def open_player(device: int | str | None = None, sample_rate: int = 22050, latency_s: float | None = None) -> Any:
+    """The session's one output stream (audio/player.py), started: `player.play(clip, stop_event) -> bool`."""
+    from voice_assistant.audio.player import LATENCY_S, Player, sounddevice_stream
+
+    sd = _sounddevice()
+    if device is None:
+        device = check_audio_devices(need_input=False, need_output=True).output.index
+    rate = _supported_rate(sd, "output", device, sample_rate)
+    try:
+        return Player(rate, sounddevice_stream(device), latency_s=LATENCY_S if latency_s is None else latency_s)
+    except Exception as e:  # sd.PortAudioError and ValueError for a bad device
+        raise AudioDeviceError(f"The speaker could not be opened ({e}). Check that it is plugged in and switched "
+                               "on, or run `voice-assistant demo --out DIR`, which writes the replies to WAV files.",
+                               reason="speaker_failed") from e
+
+
+def _adc_age(time_info: Any) -> float | None:
+    """Seconds between the ADC time of a callback's first input sample and the callback, or None."""
+    try:
+        adc, current = float(time_info.inputBufferAdcTime), float(time_info.currentTime)
+    except (AttributeError, TypeError, ValueError):
+        return None
+    if adc <= 0 or current <= 0 or not 0 <= current - adc < 2.0:
+        return None
+    return current - adc
 
 
 def _sounddevice() -> Any:

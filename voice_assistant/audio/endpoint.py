@@ -126,6 +126,16 @@ class Endpointer:
         """Stream time: seconds of audio processed (whole frames)."""
         return self._n * self._frame_s
 
+    @property
+    def stream_time_s(self) -> float:
+        """Stream time of the next sample fed (the frames processed and the part-frame waiting)."""
+        return (self._n * self._flen + len(self._leftover)) / self.sample_rate
+
+    def restart_no_speech_timer(self) -> None:
+        """Count the no-speech timeout from here (an answer window opens when the assistant's question has been
+        heard to its end, whatever audio came before)."""
+        self._idle_since = self._n
+
     def settled(self, since: int = 0) -> tuple[np.ndarray, int]:
         """The utterance in progress from its frame `since` on, as far as its audio is settled: the frames
         that will be in UTTERANCE_ENDED's clip whatever comes next (pre-roll, speech, and silence only up to

@@ -1,0 +1,193 @@
+"""The session's one output stream: clips queued, "played" when the last sample has left the device by the
+stream's own clock, a stop that cuts the sound at once (the device buffer dropped), silence between clips, and
+each sound's start and end told by stream time. A fake stream stands for PortAudio: the test calls its callback
+with the stream times a sound card would give."""
+
+from __future__ import annotations
+
+import threading
+import time
+from types import SimpleNamespace
+
+import numpy as np
+
+from voice_assistant.audio.clip import AudioClip
+from voice_assistant.audio.player import Player
+
+RATE = 16000
+BLOCK = 320  # 20 ms
+
+
+class FakeStream:
+    """What Player needs of sounddevice.OutputStream; `pump()` is one callback with DAC time `latency` ahead."""
+
+    def __init__(self, callback, rate, blocksize, latency, clock):
+        self.callback, self.rate, self.blocksize, self.latency, self.clock = callback, rate, blocksize, latency, clock
+        self.heard: list[np.ndarray] = []  #: buffers handed to the "device"
+        self.aborts = self.starts = 0
+        self.closed = False
+
+    def start(self):
+        self.starts += 1
+
+    def abort(self):
+        self.aborts += 1
+
+    def close(self):
+        self.closed = True
+
+    def pump(self, underflow: bool = False) -> np.ndarray:
+        out = np.full((self.blocksize, 1), 12345, dtype=np.int16)  # garbage: the callback must write every sample
+        now = self.clock()
+        info = SimpleNamespace(currentTime=now, outputBufferDacTime=now + self.latency)
+        self.callback(out, self.blocksize, info, SimpleNamespace(output_underflow=underflow))
+        self.heard.append(out[:, 0].copy())
+        return out[:, 0]
+
+
+class Clock:
+    def __init__(self):
+        self.t = 50.0
+        self.lock = threading.Lock()
+
+    def __call__(self):
+        with self.lock:
+            return self.t
+
+    def advance(self, dt):
+        with self.lock:
+            self.t += dt
+
+
+def make(latency=0.2):
+    clock = Clock()
+    streams = []
+
+    def factory(callback, rate, blocksize, lat):
+        streams.append(FakeStream(callback, rate, blocksize, latency, clock))
+        return streams[0]
+
+    player = Player(RATE, factory, clock=clock)
+    return player, streams[0], clock
+
+
+def tone(seconds: float) -> AudioClip:
+    n = round(seconds * RATE)
+    return AudioClip((np.arange(1, n + 1) % 1000 + 1).astype(np.int16), RATE)
+
+
+def play_in_thread(player, clip, stop=None):
+    result = {}
+    thread = threading.Thread(target=lambda: result.setdefault("done", player.play(clip, stop)))
+    thread.start()
+    return thread, result
+
+
+def drive(stream, clock, until, dt=BLOCK / RATE, max_steps=2000):
+    """The sound card's clock: a callback every block, time moving on, until `until()`."""
+    for _ in range(max_steps):
+        if until():
+            return
+        stream.pump()
+        clock.advance(dt)
+        time.sleep(0.001)
+    raise AssertionError("timed out")
+
+
+def test_one_stream_for_the_session_and_silence_between_clips():
+    player, stream, clock = make()
+    assert stream.starts == 1
+    assert not stream.pump().any()  # nothing queued: silence, never garbage
+    for _ in range(3):
+        thread, result = play_in_thread(player, tone(0.1))
+        drive(stream, clock, lambda: "done" in result)
+        thread.join()
+        assert result["done"] is True
+    assert stream.starts == 1 and stream.aborts == 0  # opened and started once
+    heard = np.concatenate(stream.heard)
+    assert np.count_nonzero(heard) == 3 * round(0.1 * RATE)  # each clip whole, zeros elsewhere
+    player.close()
+    assert stream.closed
+
+
+def test_played_means_the_last_sample_left_the_device_by_stream_time():
+    player, stream, clock = make(latency=0.2)
+    starts_ends = []
+    player.on_sound.append(lambda kind, t, h: starts_ends.append((kind, round(t, 4))) or "handle")
+    t0 = clock()
+    thread, result = play_in_thread(player, tone(0.1))
+    time.sleep(0.02)
+    drive(stream, clock, lambda: "done" in result)
+    thread.join()
+    # the clip was written into the device buffer within 0.1 s, but is heard 0.2 s later: done only then
+    (_, start), (_, end) = starts_ends
+    assert start >= t0 + 0.2 - 1e-6 and abs((end - start) - 0.1) < 1e-3
+    assert clock() >= end
+    assert [k for k, _ in starts_ends] == ["start", "end"]
+
+
+def test_a_stop_cuts_the_sound_within_a_block_and_drops_the_device_buffer():
+    player, stream, clock = make()
+    stop = threading.Event()
+    ends = []
+    player.on_sound.append(lambda kind, t, h: ends.append((kind, t)) or "h")
+    thread, result = play_in_thread(player, tone(2.0), stop)
+    drive(stream, clock, lambda: len(stream.heard) >= 10)
+    stop.set()
+    stopped_at = time.monotonic()
+    thread.join(1.0)
+    assert result["done"] is False and time.monotonic() - stopped_at < 0.1  # within 100 ms
+    assert stream.aborts == 1 and stream.starts == 2  # the buffered sound dropped, the same stream started again
+    after = [stream.pump() for _ in range(5)]
+    assert not any(block.any() for block in after)  # nothing more of that clip
+    assert [k for k, _ in ends] == ["start", "end"]  # the cut sound's end is told (the capture ring needs it)
+
+
+def test_a_clip_at_another_rate_is_resampled_and_underruns_are_counted():
+    player, stream, clock = make()
+    clip = AudioClip((8000 * np.sin(np.arange(22050) * 2 * np.pi * 440 / 22050)).astype(np.int16), 22050)
+    thread, result = play_in_thread(player, clip)
+    drive(stream, clock, lambda: "done" in result)
+    thread.join()
+    assert abs(np.count_nonzero(np.concatenate(stream.heard)) - RATE) < 200
+    stream.pump(underflow=True)
+    assert player.underruns == 1
+
+
+def test_playback_holds_while_the_cpu_is_busy():
+    """A real-time fake: callbacks every 20 ms from their own thread while two threads spin in Python; the device
+    buffer (0.2 s) must never run dry, i.e. every callback finds its samples ready."""
+    player, stream, clock = make()
+    real = Clock()
+    stop_busy = threading.Event()
+
+    def busy():
+        x = 0
+        while not stop_busy.is_set():
+            x = (x * 31 + 7) % 1000003
+
+    busy_threads = [threading.Thread(target=busy, daemon=True) for _ in range(2)]
+    for b in busy_threads:
+        b.start()
+    try:
+        clip = tone(1.0)
+        thread, result = play_in_thread(player, clip)
+        late = 0
+        deadline = time.monotonic()
+        for _ in range(80):
+            deadline += BLOCK / RATE
+            stream.pump()
+            clock.advance(BLOCK / RATE)
+            lag = time.monotonic() - deadline
+            late += lag > 0.2  # later than the device buffer would last
+            time.sleep(max(0.0, deadline - time.monotonic()))
+            if "done" in result:
+                break
+        thread.join(2)
+    finally:
+        stop_busy.set()
+    heard = np.concatenate(stream.heard)
+    nz = np.nonzero(heard)[0]
+    assert result.get("done") is True and late == 0
+    assert np.array_equal(heard[nz[0]:nz[-1] + 1], clip.samples)  # continuous: no gap inside the clip
+    del real

@@ -1,0 +1,192 @@
+"""The capture ring: time-stamped microphone blocks, the assistant's own sounds left out by stream time, a pre-roll
+of at least 0.5 s, nothing lost while the reader is busy. Time here is a hand-moved clock, as a stream's is."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from voice_assistant.audio.ring import RELEASED, CaptureRing, EchoTail
+
+RATE = 16000
+BLOCK = 480  # 30 ms
+
+
+class Clock:
+    def __init__(self, t: float = 100.0):
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def ramp(n: int, start: int) -> np.ndarray:
+    """Samples numbered start, start+1... (as uint16 bits: 4 s at 16 kHz): where each read sample came from is
+    known exactly."""
+    return np.arange(start, start + n).astype(np.uint16).view(np.int16)
+
+
+def record(ring: CaptureRing, clock: Clock, seconds: float, t0: float, first: int = 0) -> int:
+    """Write `seconds` of numbered samples as 30 ms blocks stamped from t0; returns the next sample number."""
+    n = first
+    t = t0
+    for _ in range(round(seconds * RATE / BLOCK)):
+        ring.write(ramp(BLOCK, n), t)
+        n += BLOCK
+        t += BLOCK / RATE
+        clock.t = max(clock.t, t)
+    return n
+
+
+def read_all(reader) -> np.ndarray:
+    parts = []
+    while (got := reader.read(0)) is not None:
+        if got is not RELEASED:
+            parts.append(got)
+    return (np.concatenate(parts) if parts else np.zeros(0, np.int16)).view(np.uint16).astype(np.int64)
+
+
+def test_nothing_is_lost_while_the_reader_is_busy():
+    clock = Clock()
+    ring = CaptureRing(clock=clock)
+    reader = ring.reader()
+    record(ring, clock, 4.0, t0=100.0)  # four seconds nobody read (a reply being synthesised, say)
+    got = read_all(reader)
+    assert np.array_equal(got, np.arange(round(4.0 * RATE / BLOCK) * BLOCK))
+
+
+def test_the_assistant_sound_and_its_echo_tail_are_left_out_by_stream_time():
+    clock = Clock()
+    ring = CaptureRing(echo_tail_s=0.1, clock=clock)
+    reader = ring.reader()
+    sound = ring.sound_started(101.0)
+    ring.sound_ended(sound, 101.5)
+    record(ring, clock, 3.0, t0=100.0)
+    clock.t = 103.5
+    got = read_all(reader)
+    # samples stamped 101.0 <= t < 101.6 are gone, and only those (sample k is at 100 + k/RATE)
+    times = 100.0 + got / RATE
+    assert not np.any((times >= 101.0) & (times < 101.6 - 1e-9))
+    assert len(got) == round(3.0 * RATE / BLOCK) * BLOCK - round(0.6 * RATE)
+    assert reader.skipped
+
+
+def test_speech_right_after_a_sound_is_kept_to_the_sample():
+    clock = Clock()
+    ring = CaptureRing(echo_tail_s=0.05, clock=clock)
+    reader = ring.reader()
+    sound = ring.sound_started(100.3)
+    ring.sound_ended(sound, 100.6)  # the chime's last sample left the speaker at 100.6
+    record(ring, clock, 1.5, t0=100.0)
+    got = read_all(reader)
+    assert got[0] == 0 and got[round(0.3 * RATE) - 1] == round(0.3 * RATE) - 1  # all before the chime
+    after = got[got >= round(0.6 * RATE)]
+    assert after[0] == round(0.65 * RATE)  # the first sample after the tail, nothing later dropped
+    assert np.all(np.diff(after) == 1)
+
+
+def test_samples_a_sound_in_progress_may_cover_are_held_back():
+    clock = Clock()
+    ring = CaptureRing(echo_tail_s=0.1, clock=clock)
+    reader = ring.reader()
+    record(ring, clock, 0.3, t0=100.0)
+    sound = ring.sound_started(100.3)  # playing, end not known yet
+    record(ring, clock, 0.6, t0=100.3, first=round(0.3 * RATE) // BLOCK * BLOCK)
+    before = read_all(reader)
+    assert len(before) == 0.3 * RATE  # only what came before the sound
+    ring.sound_ended(sound, 100.6)
+    clock.t = 100.65  # inside the echo tail: still held
+    assert reader.read(0) is None or len(read_all(reader)) == 0
+    record(ring, clock, 0.3, t0=100.9, first=round(0.9 * RATE))
+    clock.t = 101.3
+    after = read_all(reader)
+    assert after[0] == round(0.7 * RATE)  # nothing from 100.3 to 100.7 came through, then everything
+    assert np.array_equal(after, np.arange(round(0.7 * RATE), after[-1] + 1))
+
+
+def test_seek_keeps_half_a_second_before_the_press():
+    clock = Clock()
+    ring = CaptureRing(clock=clock)
+    reader = ring.reader()
+    record(ring, clock, 2.0, t0=100.0)
+    reader.seek_to(101.2)  # the key pressed at 101.2
+    got = read_all(reader)
+    assert got[0] == round(0.7 * RATE)  # from 100.7: 0.5 s of pre-roll
+    with pytest.raises(ValueError):
+        CaptureRing(pre_roll_s=0.3)
+
+
+def test_seek_never_reads_the_same_audio_twice():
+    clock = Clock()
+    ring = CaptureRing(clock=clock)
+    reader = ring.reader()
+    record(ring, clock, 2.0, t0=100.0)
+    read_all(reader)
+    reader.seek_to(101.9)
+    assert reader.read(0) is None
+
+
+def test_a_released_button_is_read_in_order_and_seek_stays_after_it():
+    clock = Clock()
+    ring = CaptureRing(clock=clock)
+    reader = ring.reader()
+    record(ring, clock, 0.3, t0=100.0)
+    ring.mark_release()
+    record(ring, clock, 0.3, t0=100.3, first=round(0.3 * RATE) // BLOCK * BLOCK)
+    got = []
+    while (x := reader.read(0)) is not None:
+        got.append("R" if x is RELEASED else len(x))
+    assert got == [BLOCK] * 10 + ["R"] + [BLOCK] * 10
+    other = ring.reader()
+    other.seek_to(100.5)
+    assert other.read(0) is not RELEASED
+
+
+def test_a_full_ring_drops_the_oldest_audio_not_the_newest():
+    clock = Clock()
+    ring = CaptureRing(capacity_s=1.0, clock=clock)
+    reader = ring.reader()
+    end = record(ring, clock, 3.0, t0=100.0)
+    got = read_all(reader)
+    assert got[-1] == end - 1 and len(got) <= RATE and ring.dropped > 0
+
+
+def test_a_raw_reader_hears_the_assistant_too():
+    clock = Clock()
+    ring = CaptureRing(clock=clock)
+    raw = ring.reader(raw=True)
+    sound = ring.sound_started(100.0)
+    record(ring, clock, 1.0, t0=100.0)
+    assert len(read_all(raw)) == round(1.0 * RATE / BLOCK) * BLOCK  # while the sound still plays
+    ring.sound_ended(sound, 101.0)
+
+
+def test_a_reader_waits_for_the_microphone():
+    ring = CaptureRing()
+    reader = ring.reader()
+    threading.Timer(0.05, lambda: ring.write(np.ones(BLOCK, np.int16))).start()
+    got = reader.read(2.0)
+    assert got is not None and len(got) == BLOCK
+    assert reader.read(0.01) is None
+
+
+def test_gaps_in_the_stream_time_are_counted():
+    clock = Clock()
+    ring = CaptureRing(clock=clock)
+    ring.write(np.zeros(BLOCK, np.int16), 100.0)
+    ring.write(np.zeros(BLOCK, np.int16), 100.03)
+    ring.write(np.zeros(BLOCK, np.int16), 100.2)  # 140 ms missing: an overrun upstream
+    assert ring.gaps == 1
+
+
+def test_echo_tail_is_measured_from_the_decay_after_a_sound():
+    rng = np.random.default_rng(0)
+    floor = rng.normal(0, 30, RATE)
+    decay = rng.normal(0, 1, RATE) * 3000 * np.exp(-np.arange(RATE) / (0.03 * RATE)) + rng.normal(0, 30, RATE)
+    tail = EchoTail()
+    measured = tail.measure(floor.astype(np.int16), decay.astype(np.int16))
+    assert 0.08 <= measured <= 0.3  # 3000 -> 30 (-40 dB) at 30 ms per e-fold: about 0.14 s
+    assert tail.tail_s == pytest.approx(measured)
+    assert EchoTail().tail_s == pytest.approx(0.12)  # nothing measured yet: the default

@@ -1,0 +1,109 @@
+"""The wake phrase: pocketsphinx's keyphrase spotter on a continuous stream (Piper's joe voice, as natural as the
+voices here get), the rule the loop applies (spotter near the utterance's start AND the transcript opening with the
+phrase), and hands-free through the loop with a spotter."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from livekit import Harness
+from voice_assistant.asr.wake import THRESHOLDS, KeyphraseSpotter, WakeRule, spotter_for
+from voice_assistant.audio.clip import SAMPLE_RATE
+from voice_assistant.audio.convert import float_to_int16, resample, to_float_mono
+from voice_assistant.live import LiveOptions
+
+
+def spoken(voice, text: str) -> np.ndarray:
+    parts = [float_to_int16(resample(to_float_mono(s.audio.samples), s.audio.sample_rate, SAMPLE_RATE))
+             for s in voice.speak(text, 150)]
+    return np.concatenate(parts)
+
+
+def hits(spotter: KeyphraseSpotter, audio: np.ndarray) -> list[float]:
+    found = []
+    for i in range(0, len(audio), 480):
+        if spotter.process(audio[i:i + 480]):
+            found.append((i + 480) / SAMPLE_RATE)
+    return found
+
+
+def test_the_spotter_hears_the_phrase_at_the_start_of_a_request_and_not_in_other_talk(assistant_voice):
+    quiet = np.zeros(SAMPLE_RATE // 2, np.int16)
+    talk = spoken(assistant_voice, "Add a pinch of salt and stir the sauce gently. The news is at six tonight.")
+    request = spoken(assistant_voice, "assistant, what was my last reading")
+    stream = np.concatenate([quiet, talk, quiet, quiet, request, quiet])
+    spotter = KeyphraseSpotter("assistant", THRESHOLDS["en"])
+    found = hits(spotter, stream)
+    request_at = (len(quiet) * 3 + len(talk)) / SAMPLE_RATE
+    assert [t for t in found if t < request_at] == [], found  # nothing in the cooking show
+    assert any(request_at <= t <= request_at + 1.5 for t in found), (found, request_at)
+
+
+def test_the_rule_needs_the_spotter_near_the_start_and_the_transcript_to_agree():
+    rule = WakeRule(("assistant",))
+    words = "assistant what was my last reading".split()
+    assert rule.opens(10.0, [10.8], words)
+    assert not rule.opens(10.0, [13.0], words)  # heard later in the utterance: not at its start
+    assert not rule.opens(10.0, [], words)  # the recogniser alone (it loves the word) is not enough
+    assert not rule.opens(10.0, [10.8], "my assistant said".split())  # the transcript disagrees
+    assert rule.opens(None, None, words) and not rule.opens(None, None, "the assistant coach".split())  # no spotter
+    assert WakeRule(("assistant",), need_transcript=False).opens(10.0, [10.8], ["the"])
+
+
+def test_spotter_for_a_language_without_a_keyphrase_model_is_none():
+    assert spotter_for("fr", ("assistant",)) is None
+    factory = spotter_for("en", ("assistant",))
+    assert factory is not None and isinstance(factory(), KeyphraseSpotter)
+
+
+class ScriptedSpotter:
+    """A spotter that "hears the phrase" 0.6 s into the n-th stretch of speech of the stream, for n in `fire_on`
+    (the loop's use of a spotter is tested here, not pocketsphinx's ear)."""
+
+    def __init__(self, fire_on: set[int]):
+        self.fire_on = fire_on
+        self.onsets = 0
+        self.quiet = 0  #: samples of quiet in a row
+        self.countdown: int | None = None
+
+    def process(self, samples: np.ndarray) -> bool:
+        loud = float(np.sqrt(np.mean(np.square(samples.astype(np.float64))))) > 300 if len(samples) else False
+        fired = False
+        if self.countdown is not None:
+            self.countdown -= len(samples)
+            if self.countdown <= 0:
+                self.countdown, fired = None, True
+        if loud and self.quiet >= SAMPLE_RATE // 2:
+            self.onsets += 1
+            if self.onsets in self.fire_on:
+                self.countdown = round(0.6 * SAMPLE_RATE)
+        self.quiet = 0 if loud else self.quiet + len(samples)
+        return fired
+
+    def reset(self) -> None:
+        pass
+
+
+def test_hands_free_with_a_spotter_answers_only_utterances_it_opened(session, patient):
+    """The same request twice, its transcript opening with « assistant » both times: the spotter heard the phrase
+    only at the second one's start (the first came from the TV, say), so only the second is answered."""
+    options = LiveOptions(push_to_talk=False, wake_words=("assistant",), idle_every_s=0.05)
+    h = Harness(session, options, spotter=lambda: ScriptedSpotter({2}))
+    request = patient.says("assistant, what was my last reading")
+
+    def patient_acts(h: Harness) -> None:
+        h.wait_said(1)
+        h.mic.speak(request)
+        h.wait_heard(1)
+        h.mic.speak(request)
+        h.wait_said(2)
+
+    h.run(patient_acts)
+    assert len(h.said) == 2 and h.said[1].text.startswith("You have no readings"), [s.text for s in h.said]
+    assert h.heard == ["assistant what was my last reading"] * 2
+
+
+@pytest.mark.parametrize("lang", ["en"])
+def test_the_chosen_threshold_is_a_number(lang):
+    assert 0 < THRESHOLDS[lang] < 1

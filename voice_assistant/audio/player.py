@@ -1,0 +1,192 @@
+"""One output stream for the whole session, fed by a queue.
+
+Opening an output stream for each clip costs a second or more on some systems (ALSA through PulseAudio) and loses
+what the microphone hears meanwhile. The Player opens its stream once; `play(clip, stop)` queues the clip and
+returns when its last sample has left the device, by the stream's own clock (the DAC time PortAudio gives each
+buffer), not when a write returned. Between clips the stream plays silence.
+
+Buffers: the stream asks for `latency_s` of device buffering (0.2 s by default) so that a busy CPU (both cores
+taken by another process) does not starve it; the callback only copies samples. A stop does not wait for that
+buffer to drain: the stream is aborted (its buffer dropped) and started again, so the sound ends within about one
+callback block (20 ms) of the stop being seen; the stop is looked at every 10 ms.
+
+Each sound's start and end (seconds on time.monotonic()'s clock) go to `on_sound` listeners: the capture ring
+leaves those samples (and an echo tail) out of what the loop hears.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from voice_assistant.audio.clip import AudioClip
+from voice_assistant.audio.convert import float_to_int16, resample, to_float_mono
+
+log = logging.getLogger(__name__)
+
+LATENCY_S = 0.2  #: device buffering asked for: a loaded CPU must not cause underruns
+BLOCK_S = 0.020  #: callback block
+STOP_POLL_S = 0.010  #: how often a playing clip looks at its stop event
+
+
+@dataclass
+class _Item:
+    samples: np.ndarray
+    pos: int = 0
+    cut: bool = False
+    first_t: float | None = None  #: monotonic time its first sample leaves the device
+    last_t: float | None = None  #: monotonic time its last sample leaves the device (known once all are written)
+    written: threading.Event = field(default_factory=threading.Event)
+    handles: list = field(default_factory=list)  #: what each on_sound listener returned for its start
+    ended: bool = False  #: its end was told
+
+
+class Player:
+    """`play(clip, stop_event) -> bool` on one session-long output stream.
+
+    `stream_factory(callback, rate, blocksize, latency)` makes the stream (sounddevice.OutputStream by default);
+    tests give a fake one and drive its callback with their own stream time."""
+
+    def __init__(self, sample_rate: int, stream_factory: Callable[..., Any], clock: Callable[[], float] = time.monotonic,
+                 latency_s: float = LATENCY_S, block_s: float = BLOCK_S):
+        self.rate = int(sample_rate)
+        self.clock = clock
+        self.block = max(1, round(self.rate * block_s))
+        self._queue: queue.Queue[_Item] = queue.Queue()
+        self._current: _Item | None = None
+        self._lock = threading.Lock()
+        #: told ("start", t, None) -> handle when a clip's first sample will leave the device at t, and
+        #: ("end", t, handle) when its last one will (or when it was cut); called on the audio thread: be quick
+        self.on_sound: list[Callable[[str, float, object], object]] = []
+        self.underruns = 0  #: output underflows PortAudio reported
+        self.stream = stream_factory(self._callback, self.rate, self.block, latency_s)
+        self._closed = False
+        self.stream.start()
+
+    # --- the loop's side ---------------------------------------------------------------------------------------
+
+    def play(self, clip: AudioClip, stop_event=None) -> bool:
+        """Queue the clip; True once its last sample has left the device, False when `stop_event` cut it (the
+        rest is dropped, the device's buffer too)."""
+        samples = np.asarray(clip.samples)
+        if clip.sample_rate != self.rate or samples.dtype != np.int16:
+            samples = float_to_int16(resample(to_float_mono(samples), clip.sample_rate, self.rate))
+        if not len(samples):
+            return True
+        item = _Item(np.ascontiguousarray(samples, dtype=np.int16))
+        self._queue.put(item)
+        while True:
+            if stop_event is not None and stop_event.is_set():
+                self._cut(item)
+                return False
+            if item.written.is_set() and self.clock() >= item.last_t:
+                return True
+            if self._closed:
+                return False
+            time.sleep(STOP_POLL_S)
+
+    def _tell(self, item: _Item, kind: str, t: float) -> None:
+        for i, listener in enumerate(self.on_sound):
+            try:
+                if kind == "start":
+                    item.handles.append(listener("start", t, None))
+                elif i < len(item.handles):
+                    listener("end", t, item.handles[i])
+            except Exception:  # noqa: BLE001 - a listener's bug must not silence the speaker
+                log.exception("sound listener failed")
+
+    def _cut(self, item: _Item) -> None:
+        with self._lock:
+            item.cut = True
+            was_playing = self._current is item or (item.first_t is not None and not item.ended)
+            if self._current is item:
+                self._current = None
+            if item.first_t is not None and not item.ended:
+                item.ended = True
+                end = self.clock() if item.last_t is None else min(self.clock(), item.last_t)
+                self._tell(item, "end", end)
+        if was_playing:
+            try:  # drop what the device still holds; the stream is the same one, started again at once
+                self.stream.abort()
+                self.stream.start()
+            except Exception as e:  # noqa: BLE001 - a device that cannot restart: logged, the next play says so
+                log.warning("the speaker could not be restarted after a stop: %s", e)
+
+    def close(self) -> None:
+        self._closed = True
+        try:
+            self.stream.close()
+        except Exception:  # noqa: BLE001
+            pass
+
+    def __enter__(self) -> Player:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- PortAudio's thread --------------------------------------------------------------------------------
+
+    def _callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
+        if status and getattr(status, "output_underflow", False):
+            self.underruns += 1
+        now = self.clock()
+        dac = _dac_offset(time_info)  # seconds from now until this buffer's first sample leaves the device
+        out = outdata[:, 0] if outdata.ndim == 2 else outdata
+        filled = 0
+        with self._lock:
+            while filled < frames:
+                item = self._current
+                if item is None or item.cut or item.pos >= len(item.samples):
+                    try:
+                        item = self._current = self._queue.get_nowait()
+                    except queue.Empty:
+                        self._current = None
+                        break
+                    if item.cut:
+                        self._current = None
+                        continue
+                n = min(frames - filled, len(item.samples) - item.pos)
+                if item.pos == 0:
+                    item.first_t = now + dac + filled / self.rate
+                    self._tell(item, "start", item.first_t)
+                out[filled:filled + n] = item.samples[item.pos:item.pos + n]
+                item.pos += n
+                filled += n
+                if item.pos >= len(item.samples):
+                    item.last_t = now + dac + filled / self.rate
+                    item.ended = True
+                    self._tell(item, "end", item.last_t)
+                    item.written.set()
+                    self._current = None
+        out[filled:] = 0
+
+
+def _dac_offset(time_info: Any) -> float:
+    """How long until the buffer being filled is heard, from PortAudio's stream times (0 when it gives none)."""
+    try:
+        dac, current = float(time_info.outputBufferDacTime), float(time_info.currentTime)
+    except (AttributeError, TypeError, ValueError):
+        return 0.0
+    if dac <= 0 or current <= 0:
+        return 0.0
+    return min(max(dac - current, 0.0), 2.0)
+
+
+def sounddevice_stream(device: int | str | None = None) -> Callable[..., Any]:
+    """A stream_factory for Player on a real device."""
+    from voice_assistant.audio.devices import _sounddevice
+
+    sd = _sounddevice()
+
+    def make(callback, rate, blocksize, latency):
+        return sd.OutputStream(samplerate=rate, blocksize=blocksize, device=device, channels=1, dtype="int16",
+                               latency=latency, callback=callback)
+
+    return make

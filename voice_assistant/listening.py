@@ -1,0 +1,139 @@
+"""`voice-assistant listen`: checks, then the live loop on the real microphone and speaker.
+
+- No PortAudio or no device: one clear message and exit 1, before loading voices and models.
+- No recogniser for the language (say French without its Vosk model): the assistant starts anyway, says which
+  model to install (prompts/setup/<lang>.yaml) and takes typed sentences in the terminal until then.
+- Hands-free: the wake-phrase spotter for the language (asr/wake.py) when there is one.
+- `--echo-cancel`: PulseAudio/PipeWire's WebRTC echo canceller in front of the microphone (audio/echo_cancel.py);
+  any words interrupt the assistant. Unavailable: said, and the loop goes on without it.
+- The console: one line per turn and state (console.py); ALSA's and PortAudio's noise goes to a log file;
+  `--quiet` prints nothing but errors.
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import ExitStack
+
+import typer
+
+from voice_assistant.dialogue.prompts import load_prompts, prompts_dir
+
+
+def setup_words(language: str):
+    """prompts/setup/<lang>.yaml: what check and a start without a recogniser say."""
+    return load_prompts(language, str(prompts_dir() / "setup"))
+
+
+def no_recogniser_words(language: str, exc: Exception, tablet: bool = False) -> tuple[str, str]:
+    """(what is said, what is shown besides: how to install the model) when `language` cannot be heard."""
+    from voice_assistant.asr.select import _install_hint
+
+    words = setup_words(language)
+    name = words.raw("languages").get(language, language)
+    said = words.say("no_recogniser_tablet" if tablet else "no_recogniser", language=name)
+    return said, words.say("install_hint", command=_install_hint(language)) + f" ({exc})"
+
+
+def run_listen(lang: str | None, *, hands_free: bool, quiet: bool, echo_cancel: bool) -> None:
+    from voice_assistant.asr.select import RecognizerUnavailable, recognizer_for
+    from voice_assistant.assistant import Session
+    from voice_assistant.audio import devices
+    from voice_assistant.audio.errors import AudioDeviceError
+    from voice_assistant import app as app_root
+    from voice_assistant.cli import _fail, _lang, _open_store, _profile, _warn
+    from voice_assistant.console import console_printer, sound_noise_to
+    from voice_assistant.dialogue.manager import DialogueManager
+    from voice_assistant.dialogue.prompts import PromptError
+    from voice_assistant.live import LiveOptions, run_live
+    from voice_assistant.nlu import PackError
+    from voice_assistant.tts import SynthesizerUnavailable, synthesizer_for
+
+    profile = _profile()
+    language = _lang(lang, profile)
+    say_line = (lambda text: None) if quiet else typer.echo
+    with ExitStack() as stack:
+        log_path = stack.enter_context(sound_noise_to())
+        try:
+            devices.check_audio_devices()  # before loading voices and models: no PortAudio or no device, say so
+        except AudioDeviceError as exc:
+            _fail(str(exc), 1)
+        canceller = None
+        if echo_cancel:
+            from voice_assistant.audio.echo_cancel import EchoCancelUnavailable, start_echo_canceller
+
+            try:
+                canceller = stack.enter_context(start_echo_canceller())
+                _rescan_portaudio()
+            except EchoCancelUnavailable as exc:
+                typer.echo(f"voice-assistant: no echo canceller ({exc}); only the key or the wake phrase can "
+                           "interrupt the assistant.", err=True)
+        store = _open_store()
+        stack.callback(store.close)
+        try:
+            manager = DialogueManager(profile, store, language)
+            synthesizer = synthesizer_for(language, profile.tts_engine)
+            try:
+                recognizer = recognizer_for(language, profile)
+            except RecognizerUnavailable as exc:
+                said, shown = no_recogniser_words(language, exc)
+                typer.echo(shown, err=True)
+                _typed_turns(Session(manager, None, synthesizer), said, language, quiet)
+                return
+            session = Session(manager, recognizer, synthesizer)
+            wake = manager.understander.pack.wake_words or ("assistant",)
+            spotter = None
+            if hands_free:
+                from voice_assistant.asr.wake import spotter_for
+
+                spotter = spotter_for(language, wake)
+            say_line("Press Enter to talk; Ctrl+C to stop." if not hands_free
+                     else f"Say « {' '.join(wake)} » then your request; Ctrl+C to stop.")
+            say_line(f"(sound library messages: {log_path})")
+            sender = app_root.background_sender(profile, _warn)
+            try:
+                run_live(session, LiveOptions(push_to_talk=not hands_free, wake_words=wake, answer_without_key=True,
+                                              echo_cancelled=canceller is not None),
+                         echo=say_line, console=console_printer(quiet), spotter=spotter)
+            finally:
+                if sender is not None:
+                    sender.stop()
+        except (AudioDeviceError, RecognizerUnavailable, SynthesizerUnavailable, PackError, PromptError) as exc:
+            _fail(str(exc), 1)
+
+
+def _typed_turns(session, notice: str, language: str, quiet: bool) -> None:
+    """No recogniser for the language: say so, then typed sentences are the patient's turns (spoken replies)."""
+    from voice_assistant.audio import devices
+
+    words = setup_words(language)
+    with devices.open_player() as player:
+        def say(output) -> None:
+            typer.echo(output.text)
+            for sentence in output.sentences():
+                player.play(sentence.audio)
+
+        typer.echo(notice)
+        for sentence in (session.synthesizer.speak(notice, session.manager.profile.words_per_minute)
+                         if session.synthesizer else ()):
+            player.play(sentence.audio)
+        say(session.start())
+        if not quiet:
+            typer.echo(words.say("typed_prompt"))
+        for line in sys.stdin:
+            if line.strip():
+                say(session.text(line.strip()))
+
+
+def _rescan_portaudio() -> None:
+    """PortAudio lists devices once; after the sound server changed (an echo canceller loaded), list again."""
+    try:
+        import sounddevice as sd
+
+        sd._terminate()
+        sd._initialize()
+    except Exception:  # noqa: BLE001 - no PortAudio: check_audio_devices has said so already
+        pass
+
+
+__all__ = ["no_recogniser_words", "run_listen", "setup_words"]
