@@ -1,4 +1,4 @@
-"""Understanding: text -> intent and normalised slots (see ../shared/spec/INTENTS.md)."""
+"""Understanding: text -> intent and normalised slots (see docs/INTENTS.md)."""
 
 from voice_assistant.nlu.packs import Pack, PackError, load_pack
 from voice_assistant.nlu.understand import GLUCOSE, NONE, SMALL_TALK, Entity, Understander, Understanding, understand

@@ -8,7 +8,7 @@ to a slot list or rule that does not exist.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -86,7 +86,7 @@ class Pack:
     exact: dict[tuple[str, ...], str] = field(default_factory=dict)
     load_seconds: float = 0.0
 
-    def vocabulary(self, medication_names: list[str] = ()) -> set[str]:
+    def vocabulary(self, medication_names: Sequence[str] = ()) -> set[str]:
         """Every word the pack can understand: what a recogniser should be constrained to."""
         vocab: set[str] = set(self.number_words) | set(self.wake_words)
         for intent in self.intents.values():

@@ -19,10 +19,10 @@ from voice_assistant.nlu.packs import Pack
 from voice_assistant.nlu.spans import LoosePhraseSet, Span
 from voice_assistant.nlu.times import find_times
 from voice_assistant.nlu.when import ago_spans
+from voice_assistant.profile import Medication
 
 #: A stretch saying how long ago something happened (not a slot: see `ago_spans`).
 AGO = "ago"
-from voice_assistant.profile import Medication
 
 #: How close a heard word must be to a medication or lab test name (rapidfuzz ratio, 0-100): one wrong
 #: letter in a short name ("lantis" for "lantus") is 83, so short names get the lower bar.

@@ -75,7 +75,7 @@ def _open_store(path: Path):
     try:
         return Store.open(path)
     except StoreError as error:
-        _fail(f"{path}: {error}")
+        _fail(str(error) if str(path) in str(error) else f"{path}: {error}")
 
 
 def _exit_code(pending: int, dead: int) -> int:
@@ -169,7 +169,7 @@ def sync(
     try:
         code = _pass(store, profile, config, as_json)
     except StoreError as error:
-        _fail(f"{path}: {error}")
+        _fail(str(error) if str(path) in str(error) else f"{path}: {error}")
     finally:
         store.close()
     raise typer.Exit(code)
@@ -217,7 +217,7 @@ def status(
         info = sync_status(store)
         info["device_id"] = store.get_setting(DEVICE_ID_SETTING)
     except StoreError as error:
-        _fail(f"{path}: {error}")
+        _fail(str(error) if str(path) in str(error) else f"{path}: {error}")
     finally:
         store.close()
     try:
