@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from voice_assistant.health.glucose import GlucoseValue
 from voice_assistant.health.safety import GlucoseAssessment, assess_glucose
 from voice_assistant.store import Alert, MedicationEvent, Reading, Reminder, Store
+from voice_assistant.store.models import AlertKind, GlucoseContext
 from voice_assistant.sync.outbox import device_parties, enqueue_alert, enqueue_dose, enqueue_reading, \
     enqueue_reminder_plan
 
@@ -47,7 +48,8 @@ def reading(store: Store, profile: Any, value: GlucoseValue, *, measured_at: dat
     if not value.physical:
         raise ValueError("a glucose value outside what a body can have is never recorded")
     row = Reading(glucose_mg_dl=value.mg_dl, unit_said=value.unit, value_said=value.value, words_said=value.words,
-                  measured_at=measured_at, transcript=transcript, context=context, asr_confidence=asr_confidence,
+                  measured_at=measured_at, transcript=transcript, context=cast(GlucoseContext | None, context),
+                  asr_confidence=asr_confidence,
                   nlu_confidence=nlu_confidence)
     assessment = assess_glucose(value.mg_dl, profile.glucose_targets)
     alert = None
@@ -66,7 +68,7 @@ def reading(store: Store, profile: Any, value: GlucoseValue, *, measured_at: dat
 def alert(store: Store, profile: Any, kind: str, message: str, at: datetime) -> Alert:
     """An alert for the care team (a meter HI/LO, a call for help, a reported hypo, a message for the
     caregiver) and its outbox row."""
-    row = Alert(kind=kind, message=message, at=at)
+    row = Alert(kind=cast(AlertKind, kind), message=message, at=at)
     with store.transaction():
         store.add_alert(row)
         enqueue_alert(store, row, device_parties(store, profile))
