@@ -17,15 +17,16 @@ from typing import Any, Literal
 from voice_assistant.health.glucose import GlucoseValue
 from voice_assistant.health.safety import GlucoseAssessment, assess_glucose
 from voice_assistant.store import Alert, MedicationEvent, Reading, Reminder, Store
+from voice_assistant.store.models import AlertKind, GlucoseContext
 from voice_assistant.sync.outbox import device_parties, enqueue_alert, enqueue_dose, enqueue_reading, \
     enqueue_reminder_plan
 
 Origin = Literal["spoken", "typed"]
 
 #: Alert kinds the dialogue records (the store keeps any kind; the FHIR Flag names each).
-CAREGIVER_MESSAGE = "caregiver_message"
-REPORTED_HYPO = "hypoglycaemia"
-EMERGENCY = "emergency"
+CAREGIVER_MESSAGE: AlertKind = "caregiver_message"
+REPORTED_HYPO: AlertKind = "hypoglycaemia"
+EMERGENCY: AlertKind = "emergency"
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ def origin_of(asr_confidence: float | None) -> Origin:
 
 
 def reading(store: Store, profile: Any, value: GlucoseValue, *, measured_at: datetime, transcript: str,
-            context: str | None = None, asr_confidence: float | None = None,
+            context: GlucoseContext | None = None, asr_confidence: float | None = None,
             nlu_confidence: float | None = None) -> RecordedReading:
     """A confirmed glucose value: the reading, the alert its level calls for, and their outbox rows."""
     if not value.physical:
@@ -63,7 +64,7 @@ def reading(store: Store, profile: Any, value: GlucoseValue, *, measured_at: dat
     return RecordedReading(row, assessment, alert)
 
 
-def alert(store: Store, profile: Any, kind: str, message: str, at: datetime) -> Alert:
+def alert(store: Store, profile: Any, kind: AlertKind, message: str, at: datetime) -> Alert:
     """An alert for the care team (a meter HI/LO, a call for help, a reported hypo, a message for the
     caregiver) and its outbox row."""
     row = Alert(kind=kind, message=message, at=at)
