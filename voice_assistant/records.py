@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from voice_assistant.health.glucose import GlucoseValue
 from voice_assistant.health.safety import GlucoseAssessment, assess_glucose
@@ -24,9 +24,9 @@ from voice_assistant.sync.outbox import device_parties, enqueue_alert, enqueue_d
 Origin = Literal["spoken", "typed"]
 
 #: Alert kinds the dialogue records (the store keeps any kind; the FHIR Flag names each).
-CAREGIVER_MESSAGE = "caregiver_message"
-REPORTED_HYPO = "hypoglycaemia"
-EMERGENCY = "emergency"
+CAREGIVER_MESSAGE: AlertKind = "caregiver_message"
+REPORTED_HYPO: AlertKind = "hypoglycaemia"
+EMERGENCY: AlertKind = "emergency"
 
 
 @dataclass(frozen=True)
@@ -42,13 +42,13 @@ def origin_of(asr_confidence: float | None) -> Origin:
 
 
 def reading(store: Store, profile: Any, value: GlucoseValue, *, measured_at: datetime, transcript: str,
-            context: str | None = None, asr_confidence: float | None = None,
+            context: GlucoseContext | None = None, asr_confidence: float | None = None,
             nlu_confidence: float | None = None) -> RecordedReading:
     """A confirmed glucose value: the reading, the alert its level calls for, and their outbox rows."""
     if not value.physical:
         raise ValueError("a glucose value outside what a body can have is never recorded")
     row = Reading(glucose_mg_dl=value.mg_dl, unit_said=value.unit, value_said=value.value, words_said=value.words,
-                  measured_at=measured_at, transcript=transcript, context=cast(GlucoseContext | None, context),
+                  measured_at=measured_at, transcript=transcript, context=context,
                   asr_confidence=asr_confidence,
                   nlu_confidence=nlu_confidence)
     assessment = assess_glucose(value.mg_dl, profile.glucose_targets)
@@ -65,10 +65,10 @@ def reading(store: Store, profile: Any, value: GlucoseValue, *, measured_at: dat
     return RecordedReading(row, assessment, alert)
 
 
-def alert(store: Store, profile: Any, kind: str, message: str, at: datetime) -> Alert:
+def alert(store: Store, profile: Any, kind: AlertKind, message: str, at: datetime) -> Alert:
     """An alert for the care team (a meter HI/LO, a call for help, a reported hypo, a message for the
     caregiver) and its outbox row."""
-    row = Alert(kind=cast(AlertKind, kind), message=message, at=at)
+    row = Alert(kind=kind, message=message, at=at)
     with store.transaction():
         store.add_alert(row)
         enqueue_alert(store, row, device_parties(store, profile))
