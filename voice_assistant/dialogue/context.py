@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from voice_assistant.dialogue.prompts import Prompts
 from voice_assistant.dialogue.state import ANYTHING, Pending, Reply
 from voice_assistant.health.safety import emergency_numbers
-from voice_assistant.profile import Profile, save_profile
+from voice_assistant.profile import Profile, save_voice_settings
 from voice_assistant.speech import Speech
 from voice_assistant.store import Alert, Store
 
@@ -75,4 +75,4 @@ class DialogueContext:
     def update_profile(self, profile: Profile) -> None:
         self.profile = profile
         if self.save_profile_changes:
-            save_profile(profile)
+            save_voice_settings(profile)  # its own file: profile.yaml is written by people only
