@@ -84,3 +84,20 @@ def test_the_checker_catches_what_the_guide_forbids():
     bad = {**obs, "extension": [{"url": fhir.ANS_MOMENT_URL, "valueCodeableConcept": {"coding": [
         {"system": fhir.ANS_LOINC, "code": "fasting"}]}}]}
     assert check_mes_observation_glucose(bad)
+
+
+def test_an_alert_carries_its_words_and_whether_it_was_confirmed(tmp_path):
+    from voice_assistant.store import Alert, Store
+
+    with Store.open(tmp_path / "a.db") as store:
+        for confirmed in (True, False, None):
+            store.add_alert(Alert(kind="emergency", message=f"help {confirmed}", at=datetime(2026, 1, 1, tzinfo=PARIS),
+                                  confirmed=confirmed))
+        kept = {a.message: a.confirmed for a in store.alerts()}
+    assert kept == {"help True": True, "help False": False, "help None": None}
+    for message, confirmed in kept.items():
+        flag = fhir.alert_flag(Alert(kind="emergency", message=message, at=datetime(2026, 1, 1, tzinfo=PARIS),
+                                     confirmed=confirmed), PARTIES)
+        ext = {e["url"]: e for e in flag["extension"]}
+        assert ext[fhir.WORDS_URL]["valueString"] == message
+        assert ext.get(fhir.CONFIRMATION_URL, {}).get("valueBoolean") == confirmed

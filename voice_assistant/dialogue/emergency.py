@@ -42,10 +42,10 @@ def answer_confirmation(ctx: DialogueContext, u: Understanding, now: datetime,
 def unanswered(ctx: DialogueContext, pending: Pending, now: datetime) -> Reply:
     """The question was asked twice and nobody answered: the alert goes to the care team, marked as such."""
     message = ctx.say("safety.unconfirmed_alert", heard=pending.data["heard"])
-    return _record(ctx, message, now, ctx.say("gone_quiet"))
+    return _record(ctx, message, now, ctx.say("gone_quiet"), confirmed=False)
 
 
-def _record(ctx: DialogueContext, heard: str, now: datetime, before: str = "") -> Reply:
-    ctx.record_alert(Alert(kind="emergency", message=heard, at=now))
+def _record(ctx: DialogueContext, heard: str, now: datetime, before: str = "", confirmed: bool = True) -> Reply:
+    ctx.record_alert(Alert(kind="emergency", message=heard, at=now, confirmed=confirmed))
     said = ctx.say("safety.alert_recorded")
     return ctx.tell(f"{before} {said}".strip(), "alert_recorded")

@@ -165,7 +165,7 @@ def alert_flag(alert: Alert, parties: Parties) -> dict:
     """An alert for the care team, with the words that raised it and whether the patient confirmed them
     (a reading read back and confirmed, an emergency confirmed by "yes"; false when nobody answered)."""
     extensions = [{"url": WORDS_URL, "valueString": alert.message}] if alert.message else []
-    confirmed = getattr(alert, "confirmed", None)
+    confirmed = alert.confirmed
     if confirmed is None and alert.reading_uuid is not None:
         confirmed = True  # a reading is only saved once the patient said yes to its read-back
     if confirmed is not None:
