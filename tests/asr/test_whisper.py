@@ -153,3 +153,36 @@ def test_auto_combines_both_engines_when_whisper_is_installed():
     r = select.recognizer_for("en", cached=False)
     assert r.engine == "combined"
     assert {r.first.engine, r.second.engine} == {"pocketsphinx", "whisper"}
+
+
+def test_eval_json_reports_the_first_choice_and_each_engines_transcript(joe, tmp_path):
+    """`voice-assistant eval --json` on audio: predicted intent/slots are the combiner's first choice, and each
+    engine's transcript is in the case's result."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    from voice_assistant.audio.files import from_array, write_wav
+
+    (tmp_path / "clips").mkdir()
+    cases = []
+    for n, (said, intent, slots) in enumerate(SENTENCES[:2]):
+        samples = np.frombuffer(joe(said), dtype="<i2")
+        write_wav(tmp_path / "clips" / f"{n}.wav", from_array(samples, SR, target_rate=SR))
+        cases.append({"audio": f"clips/{n}.wav", "intent": intent, "slots": slots})
+    corpus = tmp_path / "corpus.yaml"
+    corpus.write_text(yaml.safe_dump({"language": "en", "cases": cases}), encoding="utf-8")
+    env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"))
+    env.pop("VOICE_ASSISTANT_ASR_ENGINE", None)
+    done = subprocess.run([sys.executable, "-m", "voice_assistant", "eval", str(corpus), "--json"],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    for result in report["results"]:
+        assert set(result["engines"]) == {"pocketsphinx", "whisper"}
+        assert all("text" in e and "confidence" in e for e in result["engines"].values())
+        assert result["transcript"] in {e["text"] for e in result["engines"].values()}
+    assert report["slot_accuracy"] >= 0.5

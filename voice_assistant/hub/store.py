@@ -163,9 +163,3 @@ def since(conn: sqlite3.Connection, patient: str | None, date_from: str) -> list
         sql += " AND patient = ?"
         args.append(patient)
     return [Stored.from_row(row) for row in conn.execute(sql + " ORDER BY date, last_updated", args)]
-
-
-def by_identifier(conn: sqlite3.Connection, resource_type: str, system: str, value: str) -> Stored | None:
-    row = conn.execute("SELECT r.* FROM identifiers i JOIN resources r ON r.type = i.type AND r.id = i.id "
-                       "WHERE i.type=? AND i.system=? AND i.value=?", (resource_type, system, value)).fetchone()
-    return Stored.from_row(row) if row else None

@@ -133,10 +133,6 @@ class PatientSummary:
         return round(100 * inside / n), round(100 * below / n)
 
     @property
-    def needs_attention(self) -> bool:
-        return bool(self.severe or self.hypo or self.missed or self.low_confidence or self.other_alerts)
-
-    @property
     def last_reading(self) -> ReadingView | None:
         return self.readings[-1] if self.readings else None
 
@@ -145,13 +141,6 @@ class PatientSummary:
 
     def is_new(self, arrived: str) -> bool:
         return self.reviewed_at is None or arrived > self.reviewed_at
-
-    def in_range_counts(self) -> tuple[int, int, int, int]:
-        """(severe lows < 54, lows 54-69, in target 70-180, above 180)."""
-        severe = sum(1 for r in self.readings if r.mg_dl < SEVERE_BELOW)
-        low = sum(1 for r in self.readings if SEVERE_BELOW <= r.mg_dl < HYPO_BELOW)
-        in_range = sum(1 for r in self.readings if TARGET_LOW <= r.mg_dl <= TARGET_HIGH)
-        return severe, low, in_range, len(self.readings) - severe - low - in_range
 
 
 def _glucose_mg_dl(obs: dict) -> float | None:
