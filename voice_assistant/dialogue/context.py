@@ -10,6 +10,7 @@ from voice_assistant.health.safety import emergency_numbers
 from voice_assistant.profile import Profile, save_profile
 from voice_assistant.speech import Speech
 from voice_assistant.store import Alert, Store
+from voice_assistant.sync.outbox import device_parties, enqueue_alert
 
 
 @dataclass
@@ -62,8 +63,6 @@ class DialogueContext:
 
     def record_alert(self, alert: Alert) -> None:
         """An alert for the care team, and its outbox row, in one transaction (sent exactly once)."""
-        from voice_assistant.sync.outbox import device_parties, enqueue_alert
-
         with self.store.transaction():
             self.store.add_alert(alert)
             enqueue_alert(self.store, alert, device_parties(self.store, self.profile))

@@ -28,6 +28,7 @@ from voice_assistant.profile import Profile
 from voice_assistant.reminders.schedule import Occurrence, local_instant, next_occurrence, occurrences
 from voice_assistant.store import Alert, MedicationEvent, Reminder, ReminderAnnouncement, Store, reminder_event_id
 from voice_assistant.store.models import DoseSource
+from voice_assistant.sync.outbox import device_parties, enqueue_alert, enqueue_dose
 
 #: The store setting that holds when a low's "check your sugar again" is due (written by the dialogue after a
 #: low reading, read here).
@@ -511,8 +512,6 @@ def _queue_for_clinician(store: Store, profile: Profile | None, event: Medicatio
     (a bare function call) `voice-assistant sync` queues them later with `enqueue_missing`."""
     if profile is None:
         return
-    from voice_assistant.sync.outbox import device_parties, enqueue_alert, enqueue_dose
-
     parties = device_parties(store, profile)
     enqueue_dose(store, event, parties)
     if alert is not None:
