@@ -17,15 +17,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Callable, Iterator
 
-from voice_assistant.asr.base import Recognizer, Transcript
+from voice_assistant.asr.base import Recognizer, Transcript, feed, transcribe
 from voice_assistant.audio.clip import AudioClip
 from voice_assistant.audio.endpoint import EndpointConfig, Endpointer, EventKind
 from voice_assistant.dialogue.manager import DialogueManager
 from voice_assistant.dialogue.state import Reply, Turn
 from voice_assistant.tts.base import SpokenSentence, Synthesizer
-
-#: Audio is fed to the recogniser in chunks of this many bytes (0.25 s at 16 kHz, 16-bit).
-FEED_BYTES = 8000
 
 
 @dataclass
@@ -184,7 +181,8 @@ class Session:
              timings: dict[str, float] | None = None) -> Output:
         """A turn from words: typed (chat, tablet) or already recognised."""
         started = time.perf_counter()
-        turn = self.manager.handle(text, self.clock(), asr_confidence)
+        choices = tuple(transcript.info.get("choices", ())) if transcript is not None else ()
+        turn = self.manager.handle(text, self.clock(), asr_confidence, alternatives=choices)
         timings = dict(timings or {}) | {"dialogue": time.perf_counter() - started}
         return self._out(turn.reply, turn, transcript, timings)
 
@@ -193,11 +191,7 @@ class Session:
         if self.recognizer is None:
             raise RuntimeError("this session has no recogniser: use text() or give one")
         started = time.perf_counter()
-        self.recognizer.reset()
-        pcm = clip.pcm()
-        for i in range(0, len(pcm), FEED_BYTES):
-            self.recognizer.accept(pcm[i:i + FEED_BYTES])
-        transcript = self.recognizer.finish()
+        transcript = transcribe(self.recognizer, clip.pcm())
         return transcript, time.perf_counter() - started
 
     def hear(self, clip: AudioClip) -> Output:
@@ -269,9 +263,7 @@ class Session:
             self.recognizer.reset()
             transcript = early.result()
         else:
-            rest = pcm[fed:]
-            for i in range(0, len(rest), FEED_BYTES):
-                self.recognizer.accept(rest[i:i + FEED_BYTES])
+            feed(self.recognizer, pcm[fed:])
             transcript = self.recognizer.finish()
         return Event("utterance", audio=audio, transcript=transcript, asr_seconds=time.perf_counter() - started)
 

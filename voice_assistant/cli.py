@@ -3,36 +3,40 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from voice_assistant.nlu import PackError
-from voice_assistant.profile import LANGUAGES, ProfileError, load_profile
+from voice_assistant import app as app_root
+from voice_assistant.asr.base import transcribe
+from voice_assistant.asr.select import RecognizerUnavailable, recognizer_for
+from voice_assistant.audio.errors import AudioError
+from voice_assistant.audio.files import read_audio
+from voice_assistant.check import check_command
+from voice_assistant.command import fail, language_or_exit, profile_or_exit, store_or_exit
+from voice_assistant.demo import run_demo
+from voice_assistant.errors import (LanguageDataError, VoiceAssistantError,
+                                    sentence)
+from voice_assistant.evaluation import CorpusError, load_corpus
+from voice_assistant.evaluation import evaluate as run_evaluation
+from voice_assistant.hub import hub_app
+from voice_assistant.labs import LabImportError, import_fhir
+from voice_assistant.language import LANGUAGES
+from voice_assistant.listening import run_listen
+from voice_assistant.models import models_app
+from voice_assistant.nlu import PackError, Understander, Understanding
+from voice_assistant.reminders import ReminderEngine
+from voice_assistant.store import StoreError
+from voice_assistant.store.cli import storage_app
+from voice_assistant.sync.cli import sync_app
+from voice_assistant.tablet.cli import tablet_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Offline voice assistant for people living with diabetes (French and English).")
-
-
-def _fail(message: str, code: int = 2) -> None:
-    typer.echo(f"voice-assistant: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def _profile():
-    try:
-        return load_profile()
-    except ProfileError as exc:
-        _fail(str(exc))
-
-
-def _lang(lang: Optional[str], profile) -> str:
-    lang = lang or profile.language
-    if lang not in LANGUAGES:
-        _fail(f"unknown language '{lang}': use one of {', '.join(LANGUAGES)}")
-    return lang
 
 
 @app.command()
@@ -42,13 +46,11 @@ def understand(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Show what the assistant understands from one sentence."""
-    from voice_assistant.nlu import Understander
-
-    profile = _profile()
+    profile = profile_or_exit()
     try:
-        result = Understander(_lang(lang, profile), profile).understand(text)
+        result = Understander(language_or_exit(lang, profile), profile).understand(text)
     except PackError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if as_json:
         typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
         return
@@ -62,17 +64,14 @@ def evaluate(
     as_json: bool = typer.Option(False, "--json", help="Print the full JSON report."),
 ) -> None:
     """Score understanding on a corpus: intent and slot accuracy, per-case results."""
-    from voice_assistant.evaluation import CorpusError, evaluate as run, load_corpus
-    from voice_assistant.nlu import Understander
-
-    profile = _profile()
+    profile = profile_or_exit()
     try:
         lang, cases = load_corpus(corpus)
-        understander = Understander(_lang(lang, profile), profile)
+        understander = Understander(language_or_exit(lang, profile), profile)
         audio_runner = _audio_runner(lang, profile, understander) if any(c.audio for c in cases) else None
-        report = run(corpus, understander, audio_runner)
+        report = run_evaluation(corpus, understander, audio_runner)
     except (CorpusError, PackError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False))
         return
@@ -86,26 +85,19 @@ def evaluate(
 
 def _audio_runner(lang: str, profile, understander):
     """Audio cases go through the live loop's path: file -> 16 kHz -> recogniser -> understanding."""
-    from voice_assistant.asr.select import RecognizerUnavailable, recognizer_for
-    from voice_assistant.audio.files import AudioError, read_audio
-    from voice_assistant.nlu import Understanding
-
     try:
         recognizer = recognizer_for(lang, profile)
     except RecognizerUnavailable as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
     def run(path: Path):
         try:
             clip = read_audio(path)
         except AudioError as exc:
             return "", Understanding("none", {}, 0.0, "", matched=str(exc))
-        recognizer.reset()
-        pcm = clip.pcm()
-        for i in range(0, len(pcm), 8000):
-            recognizer.accept(pcm[i:i + 8000])
-        transcript = recognizer.finish()
-        return transcript.text, understander.understand(transcript.text)
+        transcript = transcribe(recognizer, clip.pcm())
+        details = {key: transcript.info[key] for key in ("engines", "choices") if key in transcript.info}
+        return transcript.text, understander.understand(transcript.text), details
 
     return run
 
@@ -119,38 +111,7 @@ def listen(
                                      "any words can interrupt the assistant."),
 ) -> None:
     """Talk with the assistant through the microphone and the speaker (Enter = talk, or hands-free)."""
-    from voice_assistant.listening import run_listen
-
     run_listen(lang, hands_free=hands_free, quiet=quiet, echo_cancel=echo_cancel)
-
-
-def build_session(profile, language: str, store):
-    """The Session the microphone (`listen`) and the tablet drive: the patient's dialogue on `store`, with the
-    recogniser and the voice for `language`. Raises RecognizerUnavailable, SynthesizerUnavailable, PackError,
-    PromptError."""
-    from voice_assistant.asr.select import recognizer_for
-    from voice_assistant.assistant import Session
-    from voice_assistant.dialogue.manager import DialogueManager
-    from voice_assistant.tts import synthesizer_for
-
-    return Session(DialogueManager(profile, store, language), recognizer_for(language, profile),
-                   synthesizer_for(language, profile.tts_engine))
-
-
-def _background_sender(profile):
-    """Readings go to the clinician while the assistant runs, when a clinician server is set; offline or not
-    set, they wait safely in the outbox (`voice-assistant sync status`)."""
-    from voice_assistant.store import default_db_path
-    from voice_assistant.sync.sender import BackgroundSender, SyncConfig, SyncConfigError
-
-    try:
-        config = SyncConfig.from_profile(profile)
-        if not config.base_url:
-            return None
-        return BackgroundSender.for_database(default_db_path(), config).start()
-    except SyncConfigError as exc:
-        typer.echo(f"voice-assistant: readings are kept on this device; sync is off ({exc})", err=True)
-        return None
 
 
 @app.command()
@@ -159,21 +120,10 @@ def demo(
     out: Path = typer.Option(Path("demo-output"), "--out", help="Folder for each turn's WAV and transcript.json."),
 ) -> None:
     """A whole spoken conversation with no microphone: a synthetic patient talks to the assistant."""
-    from voice_assistant.demo import run_demo
-
     if lang not in LANGUAGES:
-        _fail(f"unknown language '{lang}': use one of {', '.join(LANGUAGES)}")
+        fail(f"unknown language '{lang}': use one of {', '.join(LANGUAGES)}")
     turns = run_demo(lang, out, typer.echo)
     typer.echo(f"{len(turns)} turns; audio and transcript.json written to {out}/")
-
-
-def _open_store():
-    from voice_assistant.store import Store, StoreError, default_db_path
-
-    try:
-        return Store.open(default_db_path())
-    except StoreError as exc:
-        _fail(str(exc))
 
 
 @app.command()
@@ -182,19 +132,15 @@ def chat(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per turn: heard, intent, slots, reply."),
 ) -> None:
     """Talk with the assistant by text. Reads one utterance per line when stdin is not a terminal."""
-    from datetime import datetime
-
-    from voice_assistant.dialogue.manager import DialogueManager
-    from voice_assistant.dialogue.prompts import PromptError
-    from voice_assistant.store import StoreError
-
-    profile = _profile()
-    language = _lang(lang, profile)
-    store = _open_store()
+    profile = profile_or_exit()
+    language = language_or_exit(lang, profile)
+    store = store_or_exit()
     try:
-        manager = DialogueManager(profile, store, language)
-    except (PackError, PromptError) as exc:
-        _fail(str(exc))
+        manager = app_root.build_dialogue(profile, language, store)
+    except LanguageDataError as exc:
+        store.close()
+        fail(str(exc))
+        raise
     interactive = sys.stdin.isatty()
     if interactive and not as_json:
         typer.echo(manager.greeting(datetime.now(profile.zone)).text)
@@ -202,16 +148,14 @@ def chat(
         while True:
             if interactive and not as_json:
                 typer.echo("> ", nl=False)
-            line = sys.stdin.readline()
-            if not line:
+            raw = sys.stdin.buffer.readline() if hasattr(sys.stdin, "buffer") else sys.stdin.readline()
+            if not raw:
                 break
-            text = line.strip()
+            # bytes that are not UTF-8 become U+FFFD here; the manager cleans the rest and guards the turn
+            text = (raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw).strip()
             if not text:
                 continue
-            try:
-                turn = manager.handle(text, datetime.now(profile.zone))
-            except StoreError as exc:
-                _fail(str(exc), 1)
+            turn = manager.handle(text, datetime.now(profile.zone))  # never raises: a failed turn is a sentence
             if as_json:
                 typer.echo(json.dumps(turn.to_json(), ensure_ascii=False))
             else:
@@ -224,7 +168,7 @@ def chat(
 @app.command()
 def readings(as_json: bool = typer.Option(False, "--json", help="Print a JSON list.")) -> None:
     """List the stored glucose readings, newest first."""
-    store = _open_store()
+    store = store_or_exit()
     try:
         rows = store.readings()
     finally:
@@ -254,14 +198,11 @@ def labs_import(
     as_json: bool = typer.Option(False, "--json", help="Print the import report as JSON."),
 ) -> None:
     """Import lab results; importing the same file twice changes nothing."""
-    from voice_assistant.labs import LabImportError, import_fhir
-    from voice_assistant.store import StoreError
-
-    store = _open_store()
+    store = store_or_exit()
     try:
         report = import_fhir(file, store)
     except (LabImportError, StoreError) as exc:
-        _fail(str(exc), 1)
+        fail(str(exc), 1)
     finally:
         store.close()
     typer.echo(json.dumps(report.as_dict(), ensure_ascii=False) if as_json else report.describe())
@@ -276,12 +217,8 @@ reminders_app = typer.Typer(help="Medication reminders: what is set, and what wo
 @reminders_app.command("list")
 def reminders_list(as_json: bool = typer.Option(False, "--json", help="Print a JSON list.")) -> None:
     """The active reminders, each with its next time."""
-    from datetime import datetime
-
-    from voice_assistant.reminders import ReminderEngine
-
-    profile = _profile()
-    store = _open_store()
+    profile = profile_or_exit()
+    store = store_or_exit()
     try:
         rows = ReminderEngine(store, profile).listing(datetime.now(profile.zone))
     finally:
@@ -302,18 +239,14 @@ def reminders_due(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list."),
 ) -> None:
     """What the assistant would announce at that instant (the live loop's own code; nothing is written)."""
-    from datetime import datetime
-
-    from voice_assistant.reminders import ReminderEngine
-
     try:
         instant = datetime.fromisoformat(at)
     except ValueError:
-        _fail(f"'{at}' is not a date and time; write it like 2026-03-29T08:00:00+02:00")
+        fail(f"'{at}' is not a date and time; write it like 2026-03-29T08:00:00+02:00")
     if instant.tzinfo is None:
-        _fail(f"'{at}' has no UTC offset; add one, like +02:00 (the reminders follow the profile's time zone)")
-    profile = _profile()
-    store = _open_store()
+        fail(f"'{at}' has no UTC offset; add one, like +02:00 (the reminders follow the profile's time zone)")
+    profile = profile_or_exit()
+    store = store_or_exit()
     try:
         items = ReminderEngine(store, profile).due(instant, record=False)
     finally:
@@ -327,30 +260,30 @@ def reminders_due(
         typer.echo(f"{item.local_time}  {item.kind:<9} {item.medication_id or 'glucose recheck'}")
 
 
-def _mount_subcommands() -> None:
-    from voice_assistant.check import check_command
-    from voice_assistant.hub import hub_app
-    from voice_assistant.models import models_app
-    from voice_assistant.sync.cli import sync_app
-    from voice_assistant.tablet.cli import tablet_app
-
-    app.add_typer(models_app, name="models", help="List, install and remove speech models.")
-    app.add_typer(labs_app, name="labs")
-    app.add_typer(reminders_app, name="reminders")
-    app.add_typer(hub_app, name="hub", help="The clinician hub: a FHIR receiver and a dashboard.")
-    app.add_typer(sync_app, name="sync")
-    app.add_typer(tablet_app, name="tablet")
-    app.command("check")(check_command)
-
-
-_mount_subcommands()
+app.add_typer(models_app, name="models", help="List, install and remove speech models.")
+app.add_typer(labs_app, name="labs")
+app.add_typer(reminders_app, name="reminders")
+app.add_typer(hub_app, name="hub", help="The clinician hub: a FHIR receiver and a dashboard.")
+app.add_typer(sync_app, name="sync")
+app.add_typer(tablet_app, name="tablet")
+app.add_typer(storage_app, name="storage")
+app.command("check")(check_command)
 
 
 def main() -> None:
+    """The command: every failure ends as one plain sentence on stderr and an exit code, never a traceback
+    (2: fix what was typed or configured; 1: something failed while running; 130: Ctrl+C)."""
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except VoiceAssistantError as exc:
+        typer.echo(f"voice-assistant: {sentence(exc)}", err=True)
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # a bug: still a sentence for the person, the details for whoever looks after it
+        logging.getLogger("voice_assistant").debug("unexpected error", exc_info=True)
+        typer.echo(f"voice-assistant: {sentence(exc)}", err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """`voice-assistant demo`: a whole spoken conversation on a machine with no microphone.
 
-The patient's lines (voice_assistant/data/demo-<lang>.yaml) are synthesised with a voice and speed unlike the
+The patient's lines (prompts/demo/<lang>.yaml) are synthesised with a voice and speed unlike the
 assistant's, resampled to 16 kHz and go through the real recogniser, understanding, dialogue, database and
 synthesis: the same `Session` as the live loop. Each turn's audio is written as WAV files next to a
 `transcript.json`. Nothing touches the user's own data: the demo has its own database in the output folder.
@@ -11,19 +11,21 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, replace
-from importlib import resources
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
-import yaml
 
-from voice_assistant.assistant import Output, Session
+from voice_assistant.app import build_session
+from voice_assistant.asr.select import RecognizerUnavailable, recognizer_for
+from voice_assistant.assistant import Output
 from voice_assistant.audio.clip import AudioClip
 from voice_assistant.audio.files import from_array, write_wav
-from voice_assistant.dialogue.manager import DialogueManager
+from voice_assistant.language import language_file, read_yaml
 from voice_assistant.profile import Profile, default_profile
 from voice_assistant.store import Store
+from voice_assistant.tts import synthesizer_for
+from voice_assistant.tts.espeak import EspeakSynthesizer
 
 
 @dataclass(frozen=True)
@@ -39,8 +41,7 @@ class DemoTurn:
 
 
 def demo_script(lang: str) -> dict:
-    text = resources.files("voice_assistant.data").joinpath(f"demo-{lang}.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return read_yaml(language_file("prompts/demo", lang), what="the demo script")
 
 
 def _concat(clips: list[AudioClip]) -> AudioClip | None:
@@ -51,10 +52,6 @@ def _concat(clips: list[AudioClip]) -> AudioClip | None:
 
 
 def run_demo(lang: str, out: Path, echo: Callable[[str], None] = print, profile: Profile | None = None) -> list[DemoTurn]:
-    from voice_assistant.asr.select import RecognizerUnavailable, recognizer_for
-    from voice_assistant.tts import synthesizer_for
-    from voice_assistant.tts.espeak import EspeakSynthesizer
-
     out.mkdir(parents=True, exist_ok=True)
     script = demo_script(lang)
     profile = replace(profile or default_profile(), language=lang)
@@ -71,8 +68,8 @@ def run_demo(lang: str, out: Path, echo: Callable[[str], None] = print, profile:
         stale.unlink()
     store = Store.open(db)
     try:
-        manager = DialogueManager(profile, store, lang, save_profile_changes=False)
-        session = Session(manager, recognizer, assistant_voice)
+        session = build_session(profile, lang, store, recognizer=recognizer, synthesizer=assistant_voice,
+                                save_profile_changes=False)
         turns: list[DemoTurn] = []
         greeting = session.start()
         _write_reply(greeting, out / "turn-00-assistant.wav")

@@ -13,16 +13,18 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import platformdirs
 import yaml
 
-from voice_assistant.health.glucose import GlucoseUnit
+from voice_assistant import locations
+from voice_assistant.addresses import secure_url_problem
+from voice_assistant.errors import ConfigurationError
+from voice_assistant.health.glucose import GlucoseTargets, GlucoseUnit
+from voice_assistant.language import LANGUAGES
 
-LANGUAGES = ("fr", "en")
 MIN_WPM, MAX_WPM = 100, 350
 
 
-class ProfileError(ValueError):
+class ProfileError(ConfigurationError):
     """The profile cannot be used; the message names the field."""
 
 
@@ -34,17 +36,6 @@ class Medication:
 
     def names_in(self, lang: str) -> tuple[str, ...]:
         return self.names.get(lang, ()) or tuple(n for ns in self.names.values() for n in ns)
-
-
-@dataclass(frozen=True)
-class GlucoseTargets:
-    """Thresholds in mg/dL, set by the clinician."""
-
-    low: float = 70
-    severe_low: float = 54
-    target_low: float = 70
-    target_high: float = 180
-    high: float = 250
 
 
 @dataclass(frozen=True)
@@ -70,8 +61,9 @@ class Profile:
     words_per_minute: int
     keep_audio: bool
     abnormal_labs_with_doctor_only: bool
-    asr_engine: str | None = None  #: speech.recognizer: "vosk" or "pocketsphinx"; None: what is installed
+    asr_engine: str | None = None  #: speech.recognizer: vosk, pocketsphinx, whisper, combined; None: what is installed
     tts_engine: str | None = None  #: speech.voice: "piper" or "espeak"; None: Piper when a voice is installed
+    asr_threads: int = 2  #: speech.recognizer_threads: CPU threads whisper may use (1-8)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -83,10 +75,17 @@ class Profile:
     def with_speech_rate(self, wpm: int) -> "Profile":
         return replace(self, words_per_minute=max(MIN_WPM, min(MAX_WPM, int(wpm))))
 
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "profile") -> "Profile":
+        """The profile from its YAML mapping (ProfileError naming the field): `parse_profile`."""
+        return parse_profile(data, source)
 
-def config_dir() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME")
-    return Path(base) / "voice-assistant" if base else Path(platformdirs.user_config_dir("voice-assistant"))
+    def to_dict(self) -> dict:
+        """The YAML mapping `save_profile` writes: `profile_to_data`."""
+        return profile_to_data(self)
+
+
+config_dir = locations.config_dir  # `$XDG_CONFIG_HOME/voice-assistant` (voice_assistant.locations)
 
 
 def profile_path() -> Path:
@@ -118,6 +117,51 @@ def load_profile(path: Path | None = None) -> Profile:
     return parse_profile(data, str(path))
 
 
+def load_profile_with_voice_settings() -> Profile:
+    """The patient's profile with what they changed by voice (`settings.yaml`, see `save_voice_settings`)."""
+    return with_voice_settings(load_profile())
+
+
+def voice_settings_path() -> Path:
+    """`$XDG_CONFIG_HOME/voice-assistant/settings.yaml`: settings the patient changed by voice."""
+    return config_dir() / "settings.yaml"
+
+
+def save_voice_settings(profile: Profile, path: Path | None = None) -> Path:
+    """Keep what the patient changed by voice ("speak slower": the speech rate) in its own file, mode 0600,
+    written atomically. profile.yaml is only ever written by people: it keeps its comments and its mode
+    (it holds the clinician's token)."""
+    path = path or voice_settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    data = {"speech": {"words_per_minute": profile.words_per_minute}}
+    text = ("# Changed by voice (\"speak slower\", \"speak faster\"); the profile itself is profile.yaml.\n"
+            + yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    return path
+
+
+def with_voice_settings(profile: Profile, path: Path | None = None) -> Profile:
+    """`profile` with the settings changed by voice applied (an unreadable settings file is ignored: the
+    profile's own values stay)."""
+    path = path or voice_settings_path()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return profile
+    speech = data.get("speech") if isinstance(data, dict) else None
+    wpm = speech.get("words_per_minute") if isinstance(speech, dict) else None
+    if isinstance(wpm, int) and not isinstance(wpm, bool):
+        return profile.with_speech_rate(wpm)
+    return profile
+
+
 def save_profile(profile: Profile, path: Path | None = None) -> Path:
     """Write atomically: a crash mid-write must not leave a half profile behind."""
     path = path or profile_path()
@@ -146,127 +190,193 @@ def profile_to_data(p: Profile) -> dict:
         "doctor": contact(p.doctor),
         "clinician": dict(p.clinician),
         "speech": {"words_per_minute": p.words_per_minute, "recognizer": p.asr_engine or "auto",
-                   "voice": p.tts_engine or "auto"},
+                   "voice": p.tts_engine or "auto", "recognizer_threads": p.asr_threads},
         "privacy": {"keep_audio": p.keep_audio, "abnormal_labs_with_doctor_only": p.abnormal_labs_with_doctor_only},
     }
 
 
-def parse_profile(data: Any, source: str) -> Profile:
-    def fail(field_name: str, message: str) -> ProfileError:
-        return ProfileError(f"{source}: field '{field_name}': {message}")
+class _Section:
+    """One part of the profile as read (the whole file, or one mapping in it), with the messages that name its
+    fields: `field 'speech.words_per_minute': must be...`."""
 
-    if not isinstance(data, dict):
-        raise ProfileError(f"{source}: the profile must be a mapping of fields")
+    def __init__(self, raw: Any, source: str, prefix: str = "") -> None:
+        self.raw: dict = raw
+        self.source = source
+        self.prefix = prefix
 
-    def text(key: str, default: str | None = None) -> str:
-        value = data.get(key, default)
+    def fail(self, name: str, message: str) -> ProfileError:
+        return ProfileError(f"{self.source}: field '{self.prefix}{name}': {message}")
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.raw.get(key, default)
+
+    def text(self, key: str, default: str | None = None) -> str:
+        value = self.raw.get(key, default)
         if not isinstance(value, str) or not value.strip():
-            raise fail(key, "must be a non-empty text")
+            raise self.fail(key, "must be a non-empty text")
         return value.strip()
 
-    def mapping(key: str, value: Any) -> dict:
+    def mapping(self, key: str, value: Any = None) -> dict:
+        value = self.raw.get(key) if value is None else value
         if value is None:
             return {}
         if not isinstance(value, dict):
-            raise fail(key, "must be a mapping")
+            raise self.fail(key, "must be a mapping")
         return value
 
-    language = text("language", "fr")
+    def section(self, key: str) -> _Section:
+        return _Section(self.mapping(key), self.source, f"{self.prefix}{key}.")
+
+
+def _language(s: _Section) -> str:
+    language = s.text("language", "fr")
     if language not in LANGUAGES:
-        raise fail("language", f"must be one of {', '.join(LANGUAGES)}, not '{language}'")
-    timezone = text("timezone", "Europe/Paris")
+        raise s.fail("language", f"must be one of {', '.join(LANGUAGES)}, not '{language}'")
+    return language
+
+
+def _timezone(s: _Section) -> str:
+    timezone = s.text("timezone", "Europe/Paris")
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise fail("timezone", f"unknown time zone '{timezone}' (example: Europe/Paris)") from None
-    unit_raw = data.get("meter_unit")
-    try:
-        meter_unit = GlucoseUnit(unit_raw) if unit_raw else None
-    except ValueError:
-        raise fail("meter_unit", f"must be g/L, mmol/L or mg/dL, not '{unit_raw}'") from None
+        raise s.fail("timezone", f"unknown time zone '{timezone}' (example: Europe/Paris)") from None
+    return timezone
 
-    targets_raw = mapping("glucose_targets", data.get("glucose_targets"))
+
+def _meter_unit(s: _Section) -> GlucoseUnit | None:
+    unit_raw = s.get("meter_unit")
+    try:
+        return GlucoseUnit(unit_raw) if unit_raw else None
+    except ValueError:
+        raise s.fail("meter_unit", f"must be g/L, mmol/L or mg/dL, not '{unit_raw}'") from None
+
+
+def _glucose_targets(s: _Section) -> GlucoseTargets:
+    raw = s.section("glucose_targets")
     targets = {}
     for name in GlucoseTargets.__dataclass_fields__:
-        value = targets_raw.get(name, getattr(GlucoseTargets, name))
+        value = raw.get(name, getattr(GlucoseTargets, name))
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 20 <= value <= 600:
-            raise fail(f"glucose_targets.{name}", "must be a number of mg/dL between 20 and 600")
+            raise raw.fail(name, "must be a number of mg/dL between 20 and 600")
         targets[name] = float(value)
     t = GlucoseTargets(**targets)
     if not (t.severe_low <= t.low <= t.high and t.target_low < t.target_high):
-        raise fail("glucose_targets", "must satisfy severe_low <= low <= high and target_low < target_high")
+        raise s.fail("glucose_targets", "must satisfy severe_low <= low <= high and target_low < target_high")
+    return t
 
+
+def _medications(s: _Section) -> tuple[Medication, ...]:
     meds = []
     seen_ids = set()
-    raw_meds = data.get("medications") or []
+    raw_meds = s.get("medications") or []
     if not isinstance(raw_meds, list):
-        raise fail("medications", "must be a list")
+        raise s.fail("medications", "must be a list")
     for i, m in enumerate(raw_meds):
         where = f"medications[{i}]"
         if not isinstance(m, dict) or not isinstance(m.get("id"), str) or not m["id"].strip():
-            raise fail(f"{where}.id", "each medication needs an id (for example: metformin)")
+            raise s.fail(f"{where}.id", "each medication needs an id (for example: metformin)")
         if m["id"] in seen_ids:
-            raise fail(f"{where}.id", f"'{m['id']}' appears twice")
+            raise s.fail(f"{where}.id", f"'{m['id']}' appears twice")
         seen_ids.add(m["id"])
-        names_raw = mapping(f"{where}.names", m.get("names"))
+        med = _Section(m, s.source, f"{where}.")
         names = {}
-        for lang, ns in names_raw.items():
+        for lang, ns in med.mapping("names").items():
             if isinstance(ns, str):
                 ns = [ns]
             if not isinstance(ns, list) or not all(isinstance(n, str) and n.strip() for n in ns):
-                raise fail(f"{where}.names.{lang}", "must be a list of names")
+                raise med.fail(f"names.{lang}", "must be a list of names")
             names[str(lang)] = tuple(n.strip() for n in ns)
         if not names:
-            raise fail(f"{where}.names", "needs at least one name")
-        dose = {str(k): str(v) for k, v in mapping(f"{where}.dose", m.get("dose")).items()}
+            raise med.fail("names", "needs at least one name")
+        dose = {str(k): str(v) for k, v in med.mapping("dose").items()}
         meds.append(Medication(id=m["id"].strip(), names=names, dose=dose))
+    return tuple(meds)
 
-    def contact(key: str) -> Contact | None:
-        raw = data.get(key)
-        if raw is None:
-            return None
-        raw = mapping(key, raw)
-        relation = raw.get("relation") or {}
-        if isinstance(relation, str):
-            relation = {language: relation}
-        return Contact(name=str(raw.get("name") or ""), phone=str(raw.get("phone") or ""),
-                       relation={str(k): str(v) for k, v in mapping(f"{key}.relation", relation).items()})
 
-    speech = mapping("speech", data.get("speech"))
+def _contact(s: _Section, key: str, language: str) -> Contact | None:
+    if s.get(key) is None:
+        return None
+    raw = s.section(key)
+    relation = raw.get("relation") or {}
+    if isinstance(relation, str):
+        relation = {language: relation}
+    return Contact(name=str(raw.get("name") or ""), phone=str(raw.get("phone") or ""),
+                   relation={str(k): str(v) for k, v in raw.mapping("relation", relation).items()})
+
+
+#: speech.recognizer and speech.voice: the engines a profile may name ("auto": what is installed).
+ENGINE_CHOICES = {"recognizer": ("vosk", "pocketsphinx", "whisper", "combined"), "voice": ("piper", "espeak")}
+
+
+def _recognizer_threads(s: _Section) -> int:
+    """speech.recognizer_threads: CPU threads whisper may use (default 2)."""
+    speech = s.section("speech")
+    threads = speech.get("recognizer_threads", 2)
+    if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= 8:
+        raise speech.fail("recognizer_threads", "must be a whole number from 1 to 8")
+    return threads
+
+
+def _speech(s: _Section) -> tuple[int, str | None, str | None]:
+    """(words per minute, recogniser, voice); an engine is None for "auto"."""
+    speech = s.section("speech")
     wpm = speech.get("words_per_minute", 160)
     if isinstance(wpm, bool) or not isinstance(wpm, int) or not MIN_WPM <= wpm <= MAX_WPM:
-        raise fail("speech.words_per_minute", f"must be a whole number from {MIN_WPM} to {MAX_WPM}")
+        raise speech.fail("words_per_minute", f"must be a whole number from {MIN_WPM} to {MAX_WPM}")
     engines = {}
-    for key, choices in (("recognizer", ("vosk", "pocketsphinx")), ("voice", ("piper", "espeak"))):
+    for key, choices in ENGINE_CHOICES.items():
         value = str(speech.get(key) or "auto").strip().lower()
         if value not in ("auto", *choices):
-            raise fail(f"speech.{key}", f"must be auto, {' or '.join(choices)}")
+            raise speech.fail(key, f"must be auto, {' or '.join(choices)}")
         engines[key] = None if value == "auto" else value
-    privacy = mapping("privacy", data.get("privacy"))
+    return wpm, engines["recognizer"], engines["voice"]
+
+
+def _privacy(s: _Section) -> tuple[bool, bool]:
+    """(keep_audio, abnormal_labs_with_doctor_only): both off unless set."""
+    privacy = s.section("privacy")
     for key in ("keep_audio", "abnormal_labs_with_doctor_only"):
         if not isinstance(privacy.get(key, False), bool):
-            raise fail(f"privacy.{key}", "must be true or false")
-    clinician = mapping("clinician", data.get("clinician"))
-    url = clinician.get("fhir_base_url")
-    if url is not None and (not isinstance(url, str) or not url.startswith("https://")):
-        raise fail("clinician.fhir_base_url", "must be an https:// address (health data never travels unencrypted)")
-    instruction = mapping("high_glucose_instruction", data.get("high_glucose_instruction"))
+            raise privacy.fail(key, "must be true or false")
+    return privacy.get("keep_audio", False), privacy.get("abnormal_labs_with_doctor_only", False)
 
+
+def _clinician(s: _Section) -> dict[str, Any]:
+    """Where readings go: the same rule as `voice-assistant sync` (https, or plain http to this machine)."""
+    clinician = s.section("clinician")
+    url = clinician.get("fhir_base_url")
+    if url is not None and (problem := secure_url_problem(url)):
+        raise clinician.fail("fhir_base_url", problem)
+    return dict(clinician.raw)
+
+
+def parse_profile(data: Any, source: str) -> Profile:
+    """Raw YAML -> a typed `Profile`, once, at the edge; each section is read by its own function and a mistake
+    names its field (`profile.yaml: field 'speech.voice': must be auto, piper or espeak`)."""
+    if not isinstance(data, dict):
+        raise ProfileError(f"{source}: the profile must be a mapping of fields")
+    s = _Section(data, source)
+    language = _language(s)
+    words_per_minute, asr_engine, tts_engine = _speech(s)
+    asr_threads = _recognizer_threads(s)
+    keep_audio, abnormal_labs_with_doctor_only = _privacy(s)
     return Profile(
-        name=str(data.get("name") or ""),
+        name=str(s.get("name") or ""),
         language=language,
-        country=str(data.get("country") or "FR").upper(),
-        timezone=timezone,
-        meter_unit=meter_unit,
-        glucose_targets=t,
-        high_glucose_instruction={str(k): str(v) for k, v in instruction.items()},
-        medications=tuple(meds),
-        caregiver=contact("caregiver"),
-        doctor=contact("doctor"),
-        clinician=dict(clinician),
-        words_per_minute=wpm,
-        keep_audio=privacy.get("keep_audio", False),
-        abnormal_labs_with_doctor_only=privacy.get("abnormal_labs_with_doctor_only", False),
-        asr_engine=engines["recognizer"],
-        tts_engine=engines["voice"],
+        country=str(s.get("country") or "FR").upper(),
+        timezone=_timezone(s),
+        meter_unit=_meter_unit(s),
+        glucose_targets=_glucose_targets(s),
+        high_glucose_instruction={str(k): str(v) for k, v in s.mapping("high_glucose_instruction").items()},
+        medications=_medications(s),
+        caregiver=_contact(s, "caregiver", language),
+        doctor=_contact(s, "doctor", language),
+        clinician=_clinician(s),
+        words_per_minute=words_per_minute,
+        keep_audio=keep_audio,
+        abnormal_labs_with_doctor_only=abnormal_labs_with_doctor_only,
+        asr_engine=asr_engine,
+        tts_engine=tts_engine,
+        asr_threads=asr_threads,
     )

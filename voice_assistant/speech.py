@@ -12,55 +12,41 @@ normaliser (`tts/normalize.py`) uses it for whatever still reaches a voice with 
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import yaml
 from num2words import num2words
 
 from voice_assistant.health.glucose import GlucoseUnit, from_mg_dl
-
-if TYPE_CHECKING:
-    from voice_assistant.dialogue.prompts import Prompts
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from voice_assistant.language import LanguageDataError, Phrases, base_language, folder, read_yaml
 
 
-class SpeechRulesError(ValueError):
+
+class SpeechRulesError(LanguageDataError):
     """The rules for a language are missing or broken; the message names the file."""
 
 
 def speech_rules_dir() -> Path:
-    return Path(os.environ.get("VOICE_ASSISTANT_SPEECH_RULES", REPO_ROOT / "prompts" / "speech"))
-
-
-def base_language(language: str) -> str:
-    """"fr-FR", "en_US", "EN" -> "fr", "en": the rules and packs are per language, not per region."""
-    return language.replace("_", "-").split("-")[0].lower()
+    return folder("prompts/speech")
 
 
 @lru_cache(maxsize=8)
 def load_speech_rules(language: str, directory: str | None = None) -> tuple[dict[str, Any], Path]:
     """`prompts/speech/<language>.yaml` as read (shared: do not change it) and its path."""
     path = Path(directory or speech_rules_dir()) / f"{language}.yaml"
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SpeechRulesError(
-            f"{path}: no speech rules for language '{language}' ({exc.strerror}); add prompts/speech/{language}.yaml"
-        ) from None
-    except yaml.YAMLError as exc:
-        raise SpeechRulesError(f"{path}: not valid YAML ({exc})") from None
+    if not path.is_file():
+        raise SpeechRulesError(f"no speech rules for language '{language}'; add prompts/speech/{language}.yaml",
+                               file=path)
+    data = read_yaml(path, error=SpeechRulesError, what="the speech rules", mapping=False)
     if not isinstance(data, dict):
-        raise SpeechRulesError(f"{path}: expected a mapping of speech rules")
+        raise SpeechRulesError("expected a mapping of speech rules", file=path)
     return data, path
 
 
-def speech_for(language: str, prompts: Prompts | None = None) -> Speech:
+def speech_for(language: str, prompts: Phrases | None = None) -> Speech:
     """The `Speech` of "fr", "en" (or "fr-FR"...); `prompts` gives it the dialogue's phrases (`glucose`, `when`...)."""
     language = base_language(language)
     return Speech(*load_speech_rules(language, str(speech_rules_dir())), prompts=prompts)
@@ -69,7 +55,7 @@ def speech_for(language: str, prompts: Prompts | None = None) -> Speech:
 class Speech:
     """Numbers, glucose values, times and moments written as they are said, never as digits or symbols."""
 
-    def __init__(self, rules: dict[str, Any], path: Path | str = "<rules>", prompts: Prompts | None = None):
+    def __init__(self, rules: dict[str, Any], path: Path | str = "<rules>", prompts: Phrases | None = None):
         self.path = Path(path)
         self.p = prompts
         try:
@@ -89,7 +75,7 @@ class Speech:
             raise SpeechRulesError(f"{self.path}: malformed speech rules ({exc!r})") from None
 
     @property
-    def _phrases(self) -> Prompts:
+    def _phrases(self) -> Phrases:
         if self.p is None:
             raise SpeechRulesError(f"{self.path}: this Speech has no dialogue prompts for its phrases")
         return self.p

@@ -15,8 +15,9 @@ import yaml
 from voice_assistant.dialogue.prompts import PromptError, load_prompts
 from voice_assistant.health.glucose import GlucoseUnit
 from voice_assistant.health.safety import emergency_numbers
-from voice_assistant.nlu.packs import REPO_ROOT
 from voice_assistant.store.models import GlucoseContext
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 LANGS = ("fr", "en")
 PROMPTS = {lang: yaml.safe_load((REPO_ROOT / "prompts" / f"{lang}.yaml").read_text(encoding="utf-8"))

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from voice_assistant.dialogue.prompts import load_prompts
 from voice_assistant.labs import load_lab_pack
-from voice_assistant.store import Store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FR_BUNDLE = FIXTURES / "fr_bilan_final_et_preliminaire.json"

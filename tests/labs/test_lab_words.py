@@ -9,7 +9,8 @@ import yaml
 from labkit import FIXTURES, VALID_FILES, load_json, pack
 
 from voice_assistant.labs import LabPackError, load_lab_pack
-from voice_assistant.nlu.packs import REPO_ROOT
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 LANGS = ("fr", "en")
 REQUIRED_LOINCS = {

@@ -4,7 +4,6 @@ real hub (token accepted, token unknown, server down), and the words in both lan
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading

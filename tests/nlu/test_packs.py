@@ -6,8 +6,10 @@ from pathlib import Path
 import pytest
 
 from voice_assistant.nlu import PackError, load_pack
-from voice_assistant.nlu.packs import REPO_ROOT, compile_pack, read_yaml
+from voice_assistant.nlu.packs import compile_pack, read_yaml
 from voice_assistant.profile import default_profile
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def write_pack(tmp_path: Path, body: str) -> Path:

@@ -42,7 +42,8 @@ def test_saved_profile_is_read_back_from_the_xdg_dir(tmp_path, monkeypatch):
     ({"medications": [{"id": "a", "names": {"fr": ["x"]}}, {"id": "a", "names": {"fr": ["y"]}}]}, "medications[1].id"),
     ({"medications": [{"id": "a", "names": {"fr": [3]}}]}, "medications[0].names.fr"),
     ({"speech": {"words_per_minute": 900}}, "speech.words_per_minute"),
-    ({"speech": {"recognizer": "whisper"}}, "speech.recognizer"),
+    ({"speech": {"recognizer": "kaldi"}}, "speech.recognizer"),
+    ({"speech": {"recognizer_threads": 0}}, "speech.recognizer_threads"),
     ({"speech": {"voice": "siri"}}, "speech.voice"),
     ({"privacy": {"keep_audio": "yes"}}, "privacy.keep_audio"),
     ({"clinician": {"fhir_base_url": "http://clinic.example"}}, "clinician.fhir_base_url"),
@@ -76,7 +77,7 @@ def test_the_engines_are_chosen_in_the_profile():
 
 
 def test_the_profile_voice_is_the_one_the_session_speaks_with(tmp_path):
-    from voice_assistant.cli import build_session
+    from voice_assistant.app import build_session
     from voice_assistant.store import Store
 
     profile = replace(default_profile(), language="en", tts_engine="espeak", asr_engine="pocketsphinx")

@@ -63,7 +63,7 @@ def test_medication_administration(status, fhir_status):
                             status=status, at=AT, source="reminder", reminder_id=3, occurrence="2026-11-24T08:00")
     res = valid(fhir.medication_administration(event, PARTIES))
     assert res["status"] == fhir_status
-    assert res["identifier"][0]["value"] == "reminder-3-2026-11-24T08:00"
+    assert res["identifier"][0]["value"] == f"{PARTIES.device_id}:reminder-3-2026-11-24T08:00"
     assert ("statusReason" in res) == (status == "missed")
 
 

@@ -77,10 +77,11 @@ def test_a_stopped_plan_is_a_conditional_update(store):
     seen: list[httpx.Request] = []
     reminder = store.add_reminder("metformin", "08:00")
     [stopped] = store.cancel_reminders(reminder_id=reminder.id)
-    enqueue_reminder_plan(store, stopped, new_patient())
+    parties = new_patient()
+    enqueue_reminder_plan(store, stopped, parties)
     sender(store, answering(200, seen=seen)).send_pending()
     assert seen[0].method == "PUT" and "If-None-Exist" not in seen[0].headers
-    assert seen[0].url.params["identifier"] == f"urn:voice-assistant:reminder|{reminder.id}"
+    assert seen[0].url.params["identifier"] == f"urn:voice-assistant:reminder|{parties.device_id}:{reminder.id}"
 
 
 @pytest.mark.parametrize("status, state, stops", [

@@ -65,7 +65,7 @@ def test_doses_plans_and_alerts_go_once(fhir_target, store):
     parties = fhir_target.new_patient()
     at = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
     reminder = store.add_reminder("metformin", "08:00")
-    event = MedicationEvent(id=reminder_event_id(reminder.id, f"{parties.patient_id}-2026-11-24T08:00"),
+    event = MedicationEvent(id=reminder_event_id(reminder.id, "2026-11-24T08:00"),
                             medication_id="metformin", status="taken", at=at, source="reminder",
                             reminder_id=reminder.id)
     alert = Alert(kind="severe_hypoglycaemia", message="quarante", at=at)
@@ -83,9 +83,10 @@ def test_doses_plans_and_alerts_go_once(fhir_target, store):
         sender.send_pending(force=True)
     assert store.outbox_items("pending") == []
     dead = [i.resource_key for i in store.outbox_items("dead")]
-    assert dead == ([] if fhir_target.supports_update else [f"MedicationRequest/{reminder.id}@stopped"])
+    plan_key = f"MedicationRequest/{parties.scoped(str(reminder.id))}"
+    assert dead == ([] if fhir_target.supports_update else [f"{plan_key}@stopped"])
     [dose] = fhir_target.for_patient("MedicationAdministration", parties.patient_id)
-    assert dose["identifier"][0]["value"] == event.id and dose["status"] == "completed"
+    assert dose["identifier"][0]["value"] == parties.scoped(event.id) and dose["status"] == "completed"
     [flag] = fhir_target.for_patient("Flag", parties.patient_id)
     assert flag["code"]["coding"][0]["code"] == "severe_hypoglycaemia"
     plans = [p for p in fhir_target.for_patient("MedicationRequest", parties.patient_id)]

@@ -41,3 +41,20 @@ class Recognizer(Protocol):
 
     def reset(self) -> None:
         """Drop any audio fed so far."""
+
+
+#: How much audio one `accept()` gets when a whole utterance is fed: 0.25 s of 16 kHz 16-bit mono.
+FEED_BYTES = 8000
+
+
+def feed(recognizer: Recognizer, pcm: bytes, chunk: int = FEED_BYTES) -> None:
+    """Give `pcm` to the recogniser in chunks, as a microphone would (the one feed loop; partials dropped)."""
+    for i in range(0, len(pcm), chunk):
+        recognizer.accept(pcm[i:i + chunk])
+
+
+def transcribe(recognizer: Recognizer, pcm: bytes, chunk: int = FEED_BYTES) -> Transcript:
+    """One whole utterance: forget what came before, feed it, and the final transcript."""
+    recognizer.reset()
+    feed(recognizer, pcm, chunk)
+    return recognizer.finish()

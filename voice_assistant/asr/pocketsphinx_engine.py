@@ -30,8 +30,10 @@ from voice_assistant.asr.bandwidth import extend_band, is_narrowband
 from voice_assistant.asr.base import Transcript, Word
 from voice_assistant.asr.rescore import PackFit, Rescorer, pick
 from voice_assistant.asr.vocabulary import (GENERATOR_VERSION, Vocabulary, build_vocabulary, medication_names,
-                                            patient_medications, pronounce, read_dictionary)
+                                            pack_pronunciations, patient_medications, pronounce, read_dictionary)
 from voice_assistant.audio.clip import SAMPLE_RATE
+from voice_assistant.errors import EngineUnavailable
+from voice_assistant.locations import cache_dir
 from voice_assistant.nlu.packs import Pack, load_pack
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,7 @@ _NOT_WORDS = re.compile(r"^(<s>|</s>|<sil>|\[.*\]|\(null\)|\+.*\+)$", re.IGNOREC
 _ALTERNATE = re.compile(r"\(\d+\)$")
 
 
-class RecognizerError(RuntimeError):
+class RecognizerError(EngineUnavailable):
     """A recogniser cannot be built; the message says what to install or fix."""
 
 
@@ -57,12 +59,7 @@ def bundled_model_dir() -> Path:
 
 def cache_root() -> Path:
     """Where generated language models and dictionaries are kept (`$XDG_CACHE_HOME/voice-assistant/asr`)."""
-    base = os.environ.get("XDG_CACHE_HOME")
-    if base:
-        return Path(base) / "voice-assistant" / "asr"
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("voice-assistant")) / "asr"
+    return cache_dir() / "asr"
 
 
 class PocketsphinxRecognizer:
@@ -452,8 +449,6 @@ def prepare_model_files(vocabulary: Vocabulary, model_dir: Path, cache_dir: str 
                         lm_options: dict | None = None) -> dict:
     """Write the language model and the extended dictionary for `vocabulary` into a cache folder keyed by
     a hash of the vocabulary and the pronunciation sources (rebuilt only when the pack or profile changes)."""
-    from voice_assistant.asr.vocabulary import pack_pronunciations
-
     base_dict = model_dir / "cmudict-en-us.dict"
     pron_path = Path(pack_pronunciations(vocabulary.language)["path"])
     pron_digest = hashlib.sha256(pron_path.read_bytes()).hexdigest()[:12] if pron_path.exists() else "none"

@@ -1,8 +1,12 @@
 """Which recogniser a language gets: Vosk wherever a Vosk model for it is installed, else pocketsphinx's
-bundled model for English, else a clear message naming the model to install.
+bundled model for English, else a clear message naming the model to install; and, where a whisper model for
+the language is installed too (faster-whisper-tiny.en for English), both together: every utterance is decoded
+by the two and a combiner chooses (combine.py).
 
 Overridable by engine name: the `engine` argument, else the profile's `asr_engine` field when it has one,
-else the `VOICE_ASSISTANT_ASR_ENGINE` environment variable ("vosk" or "pocketsphinx").
+else the `VOICE_ASSISTANT_ASR_ENGINE` environment variable ("vosk", "pocketsphinx", "whisper" or "combined").
+A whisper model that is missing or damaged leaves the assistant with its one other engine, and a warning
+saying how to install it.
 """
 
 from __future__ import annotations
@@ -13,10 +17,14 @@ import re
 from pathlib import Path
 
 from voice_assistant.asr.base import Recognizer
+from voice_assistant.errors import EngineUnavailable
+from voice_assistant.language import base_language
+from voice_assistant.locations import data_dir
 
 log = logging.getLogger(__name__)
 
-ENGINES = ("vosk", "pocketsphinx")
+ENGINES = ("vosk", "pocketsphinx", "whisper", "combined")
+WHISPER_MODELS = {"en": "faster-whisper-tiny.en"}
 #: What to install per language when nothing is: the registry's small Vosk models.
 SUGGESTED_MODELS = {"fr": "vosk-model-small-fr-0.22", "en": "vosk-model-small-en-us-0.15"}
 LANGUAGE_NAMES = {"fr": "French", "en": "English", "ko": "Korean"}
@@ -24,11 +32,11 @@ LANGUAGE_NAMES = {"fr": "French", "en": "English", "ko": "Korean"}
 _RECOGNIZERS: dict[tuple, Recognizer] = {}
 
 
-class RecognizerUnavailable(RuntimeError):
+class RecognizerUnavailable(EngineUnavailable):
     """No recogniser can serve the language; the message says what to install."""
 
 
-def _install_hint(language: str) -> str:
+def install_hint(language: str) -> str:
     name = SUGGESTED_MODELS.get(language, f"a Vosk model for '{language}'")
     if language in SUGGESTED_MODELS:
         return f"voice-assistant models install {name}"
@@ -65,13 +73,39 @@ def recognizer_for(language: str, profile=None, engine: str | None = None, *, ca
     """A ready recogniser for `language` and the patient's profile (their medication names are part of
     what it listens for). `engine`: "vosk" or "pocketsphinx" to force one. Recognisers are kept per
     language, engine and medication list, so a second call is instant (`cached=False` for a new one)."""
-    language = language.lower().replace("_", "-").split("-")[0]
+    language = base_language(language)
     wanted = (engine or getattr(profile, "asr_engine", None) or os.environ.get("VOICE_ASSISTANT_ASR_ENGINE") or "")
     wanted = wanted.strip().lower() or None
     if wanted and wanted not in ENGINES:
         raise RecognizerUnavailable(f"unknown speech recognition engine '{wanted}' (choose {' or '.join(ENGINES)})")
     medications = tuple(profile.medications) if profile is not None else None
+    if wanted in (None, "whisper", "combined"):
+        base = _single(language, medications, None, cached, required=wanted != "whisper")
+        try:
+            whisper = _whisper(language, medications, getattr(profile, "asr_threads", 2), cached)
+        except RecognizerUnavailable as exc:
+            if base is None:
+                raise
+            if wanted or language in WHISPER_MODELS:
+                log.warning("%s; recognising with %s alone", exc, base.engine)
+            return base
+        if wanted == "whisper":
+            return whisper
+        if base is None:
+            return whisper
+        key = ("combined", id(base), id(whisper))
+        return _cached(key, cached, lambda: _combined(base, whisper, language, profile))
+    return _single(language, medications, wanted, cached)
+
+
+def _single(language: str, medications, wanted: str | None, cached: bool, required: bool = True):
+    """Vosk or pocketsphinx (`wanted`, or the best installed); None when `required` is False and there is none."""
     meds_key = repr(medications)
+    if not required:
+        try:
+            return _single(language, medications, wanted, cached)
+        except RecognizerUnavailable:
+            return None
     if wanted in (None, "vosk"):
         models = vosk_models(language)
         if models:
@@ -79,15 +113,15 @@ def recognizer_for(language: str, profile=None, engine: str | None = None, *, ca
             return _cached(key, cached, lambda: _vosk(models[0], language, medications))
         if wanted == "vosk":
             raise RecognizerUnavailable(f"no Vosk model for {LANGUAGE_NAMES.get(language, language)} is installed: "
-                                        f"{_install_hint(language)}")
+                                        f"{install_hint(language)}")
     if language == "en":
         key = ("pocketsphinx", language, meds_key)
         return _cached(key, cached, lambda: _pocketsphinx(language, medications))
     if wanted == "pocketsphinx":
         raise RecognizerUnavailable(f"pocketsphinx here recognises English only, not "
-                                    f"{LANGUAGE_NAMES.get(language, language)}: {_install_hint(language)}")
+                                    f"{LANGUAGE_NAMES.get(language, language)}: {install_hint(language)}")
     raise RecognizerUnavailable(f"no speech recogniser for {LANGUAGE_NAMES.get(language, language)} is installed: "
-                                f"{_install_hint(language)}")
+                                f"{install_hint(language)}")
 
 
 def _cached(key: tuple, cached: bool, make) -> Recognizer:
@@ -100,13 +134,35 @@ def _cached(key: tuple, cached: bool, make) -> Recognizer:
     return recognizer
 
 
+def _whisper(language: str, medications, threads: int, cached: bool) -> Recognizer:
+    from voice_assistant.asr.whisper_engine import WhisperRecognizer, WhisperUnavailable, model_dir
+
+    if language not in WHISPER_MODELS:
+        raise RecognizerUnavailable(f"no whisper model for {LANGUAGE_NAMES.get(language, language)}")
+    try:
+        folder = model_dir(language)
+        key = ("whisper", language, str(folder), repr(medications), threads)
+        return _cached(key, cached, lambda: WhisperRecognizer(language, medications=medications, model_path=folder,
+                                                              threads=threads))
+    except WhisperUnavailable as exc:
+        raise RecognizerUnavailable(str(exc)) from None
+
+
+def _combined(base: Recognizer, whisper: Recognizer, language: str, profile) -> Recognizer:
+    from voice_assistant.asr.combine import Combiner, CombinedRecognizer
+    from voice_assistant.nlu import Understander
+
+    understander = Understander(language, profile)
+    return CombinedRecognizer(base, whisper, Combiner(understander.understand, getattr(whisper, "score", None)))
+
+
 def _vosk(model: Path, language: str, medications) -> Recognizer:
     from voice_assistant.asr.vosk_engine import VoskRecognizer, VoskUnavailable
 
     try:
         return VoskRecognizer(model, language, medications=medications)
     except VoskUnavailable as exc:
-        raise RecognizerUnavailable(f"{exc}; reinstall it with: {_install_hint(language)}") from None
+        raise RecognizerUnavailable(f"{exc}; reinstall it with: {install_hint(language)}") from None
 
 
 def _pocketsphinx(language: str, medications) -> Recognizer:
@@ -115,16 +171,11 @@ def _pocketsphinx(language: str, medications) -> Recognizer:
     try:
         return PocketsphinxRecognizer(language, medications=medications)
     except RecognizerError as exc:
-        raise RecognizerUnavailable(f"{exc} (or install a Vosk model: {_install_hint(language)})") from None
+        raise RecognizerUnavailable(f"{exc} (or install a Vosk model: {install_hint(language)})") from None
 
 
 def _data_models_dir() -> Path:
-    base = os.environ.get("XDG_DATA_HOME")
-    if base:
-        return Path(base) / "voice-assistant" / "models"
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("voice-assistant", appauthor=False)) / "models"
+    return data_dir() / "models"
 
 
 def _model_folder(path: Path) -> Path | None:

@@ -28,11 +28,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
-import yaml
-
+from voice_assistant.language import LanguageDataError, folder
+from voice_assistant.language import read_yaml as read_language_yaml
 from voice_assistant.nlu import templates
-from voice_assistant.nlu.packs import REPO_ROOT, Pack, read_yaml
-
+from voice_assistant.nlu.packs import Pack, read_yaml
+from voice_assistant.profile import default_profile
 
 #: Bump when the generation below changes: cached models built by an older version are then rebuilt.
 GENERATOR_VERSION = "4"
@@ -43,7 +43,7 @@ _NOT_SPEECH = re.compile(r"[^\w\s']|_")
 
 
 def pronunciations_dir() -> Path:
-    return REPO_ROOT / "intents" / "pronunciations"
+    return folder("intents/pronunciations")
 
 
 def number_words(n: int | float, lang: str) -> list[str]:
@@ -80,8 +80,6 @@ def speech_words(text: str, lang: str = "en") -> list[str]:
 def patient_medications(medications: Iterable | None) -> list:
     """The medications given (profile `Medication`s or plain names), or the demo profile's."""
     if medications is None:
-        from voice_assistant.profile import default_profile
-
         return list(default_profile().medications)
     return list(medications)
 
@@ -449,12 +447,6 @@ def _file_digest(path: Path) -> str:
 
 # ----------------------------------------------------------------------------------------- ARPA model
 
-def arpa_bigram(sentences: Sequence[Sequence[str]], vocabulary: Iterable[str], discount: float = 0.5,
-                floor: float = 0.1) -> str:
-    """Bigram ARPA text (see `arpa_ngram`)."""
-    return arpa_ngram(sentences, vocabulary, 2, discount, floor)
-
-
 def arpa_ngram(sentences: Sequence[Sequence[str]], vocabulary: Iterable[str], order: int = 3,
                discount: float = 0.5, floor: float = 0.1, general: Mapping[str, float] | None = None,
                general_weight: float = 0.0) -> str:
@@ -551,10 +543,7 @@ def pack_pronunciations(lang: str, directory: str | None = None) -> dict:
     path = Path(directory or pronunciations_dir()) / f"{lang}.yaml"
     if not path.exists():
         return {"words": {}, "letters": {}, "phones": [], "path": str(path)}
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise PronunciationError(f"{path}: not valid YAML ({exc})") from None
+    data = read_language_yaml(path, error=PronunciationError, what="the pronunciations", mapping=False) or {}
     norm = lambda v: [" ".join(str(p).upper().split()) for p in _as_list(v)]  # noqa: E731
     out = {
         "words": {str(k).lower(): norm(v) for k, v in (data.get("words") or {}).items()},
@@ -573,7 +562,7 @@ def pack_pronunciations(lang: str, directory: str | None = None) -> dict:
     return out
 
 
-class PronunciationError(ValueError):
+class PronunciationError(LanguageDataError):
     """A pronunciation file cannot be used; the message names the file and the word."""
 
 

@@ -20,10 +20,11 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from voice_assistant.asr.base import Transcript, Word
+from voice_assistant.asr.base import Transcript, Word, transcribe
 from voice_assistant.asr.rescore import PackFit, Rescorer
 from voice_assistant.asr.vocabulary import build_vocabulary, medication_names, patient_medications, speech_words
 from voice_assistant.audio.clip import SAMPLE_RATE
+from voice_assistant.errors import EngineUnavailable
 from voice_assistant.nlu.packs import Pack, PackError, load_pack
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ _MODELS: dict[str, object] = {}
 _MODELS_LOCK = threading.Lock()
 
 
-class VoskUnavailable(RuntimeError):
+class VoskUnavailable(EngineUnavailable):
     """Vosk or its model cannot be loaded; the message says what to install or fix."""
 
 
@@ -81,7 +82,7 @@ class Lexicon:
         if self._known is not None:
             return word in self._known
         if word not in self._probed:
-            find = getattr(self.model, "find_word", None) or getattr(self.model, "vosk_model_find_word")
+            find = getattr(self.model, "find_word", None) or self.model.vosk_model_find_word
             self._probed[word] = find(word) != -1
         return self._probed[word]
 
@@ -234,10 +235,7 @@ class VoskRecognizer:
 
     def recognize(self, pcm: bytes) -> Transcript:
         """One whole utterance at once."""
-        self.reset()
-        for i in range(0, len(pcm), 8000):
-            self.accept(pcm[i:i + 8000])
-        return self.finish()
+        return transcribe(self, pcm)
 
     def decode_open(self, pcm: bytes) -> Transcript:
         """The open-vocabulary pass (no phrase list) over a whole utterance."""

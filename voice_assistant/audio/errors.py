@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from voice_assistant.errors import VoiceAssistantError
 
-class AudioError(Exception):
+
+class AudioError(VoiceAssistantError):
     """Audio could not be read, written or converted; `str(err)` is a plain sentence with the fix."""
 
     def __init__(self, message: str, *, path: str | None = None, reason: str = "") -> None:

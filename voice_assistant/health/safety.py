@@ -15,8 +15,7 @@ import math
 from dataclasses import dataclass
 from enum import Enum
 
-from voice_assistant.health.glucose import BARE_MG_DL_FROM, PLAUSIBLE_MG_DL, is_plausible
-from voice_assistant.profile import GlucoseTargets
+from voice_assistant.health.glucose import BARE_MG_DL_FROM, PLAUSIBLE_MG_DL, GlucoseTargets, is_plausible
 
 #: The "rule of 15": take 15 g of fast sugar, check again 15 minutes later.
 FAST_SUGAR_GRAMS = 15

@@ -22,6 +22,7 @@ LOW = "#a50021"
 HIGH = "#7a4100"
 BAND = "#e3e3e3"
 GRID = "#c8c8c8"
+AXIS_FLOOR, AXIS_CEILING = 0.0, 650.0
 
 
 def level_key(mg_dl: float) -> str:
@@ -47,9 +48,11 @@ def _marker(x: float, y: float, mg_dl: float, label: str) -> str:
 
 def glucose_svg(readings: list[ReadingView], start: datetime, end: datetime, local: tzinfo, words: Words,
                 days: int, ident: str = "glucose-chart") -> str:
-    values = [r.mg_dl for r in readings]
-    y_min = min([40.0] + [math.floor(v / 10) * 10 - 10 for v in values])
-    y_max = max([300.0] + [math.ceil(v / 50) * 50 + 20 for v in values])
+    values = [r.mg_dl for r in readings if math.isfinite(r.mg_dl)]
+    # The axis is clamped: whatever a stored row holds, the chart stays 0-650 mg/dL at most (a value beyond
+    # sits on the edge; its label and the table give it as stored).
+    y_min = max(AXIS_FLOOR, min([40.0] + [math.floor(v / 10) * 10 - 10 for v in values]))
+    y_max = min(AXIS_CEILING, max([300.0] + [math.ceil(v / 50) * 50 + 20 for v in values]))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     span = (end - start).total_seconds()
 
@@ -57,6 +60,7 @@ def glucose_svg(readings: list[ReadingView], start: datetime, end: datetime, loc
         return LEFT + plot_w * max(0.0, min(1.0, (moment - start).total_seconds() / span))
 
     def y_of(value: float) -> float:
+        value = max(y_min, min(y_max, value))
         return TOP + plot_h * (1 - (value - y_min) / (y_max - y_min))
 
     severe, low, in_range, high = (sum(1 for v in values if v < SEVERE_BELOW),
@@ -108,7 +112,8 @@ def glucose_svg(readings: list[ReadingView], start: datetime, end: datetime, loc
     out.append(f'<text x="14" y="{TOP + plot_h / 2:.1f}" font-size="12" fill="{INK}" text-anchor="middle" '
                f'transform="rotate(-90 14 {TOP + plot_h / 2:.1f})">mg/dL</text>')
     # the readings: a line in time order, then the markers on top
-    points = [(x_of(r.at), y_of(r.mg_dl), r) for r in sorted(readings, key=lambda r: r.at) if start <= r.at <= end]
+    points = [(x_of(r.at), y_of(r.mg_dl), r) for r in sorted(readings, key=lambda r: r.at)
+              if start <= r.at <= end and math.isfinite(r.mg_dl)]
     if len(points) > 1:
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in points)
         out.append(f'<polyline points="{path}" fill="none" stroke="{LINE}" stroke-width="2"/>')

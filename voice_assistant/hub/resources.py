@@ -4,14 +4,19 @@ OperationOutcome answers, and the values it indexes (patient, clinical time, cod
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
+
+from voice_assistant.fhir import checks, codes
+from voice_assistant.fhir.dates import date_range, instant, utc_text  # noqa: F401 - the hub's names for them
+
+from voice_assistant.errors import RemoteError
 
 #: The resource types a device sends (see voice_assistant/sync/fhir.py), plus Communication for alerts.
 SUPPORTED_TYPES = ("Observation", "MedicationAdministration", "MedicationRequest", "Flag", "Provenance",
-                   "Communication")
+                   "Communication", "Patient")
 
 
-class FhirError(Exception):
+class FhirError(RemoteError):
     """An error answered as an OperationOutcome with an HTTP status."""
 
     def __init__(self, status: int, code: str, diagnostics: str, expression: list[str] | None = None,
@@ -61,8 +66,21 @@ def _path(resource_type: str, loc: tuple) -> str:
     return ".".join(parts)
 
 
-def validate(resource: object, expected_type: str | None = None) -> dict:
-    """Check a resource against the FHIR R4B model of its type; raise FhirError(400) naming every problem."""
+def check_plausible(resource: object, now: datetime | None = None) -> None:
+    """Refuse, with 422 and an OperationOutcome naming each problem, what no device could have measured:
+    numbers that are not finite or absurdly large, values outside the plausible range of their code, dates
+    in the future beyond clock skew (or before 1900), nesting deeper than the contract allows
+    (voice_assistant/fhir/checks.py). Run before the FHIR model sees the resource."""
+    found = checks.problems(resource, now)
+    if found:
+        issues = [issue("value" if "nested" not in text else "structure", f"{where}: {text}", [where])
+                  for where, text in found]
+        raise FhirError(422, issues[0]["code"], issues[0]["diagnostics"], issues=issues)
+
+
+def validate(resource: object, expected_type: str | None = None, now: datetime | None = None) -> dict:
+    """Check a resource's plausibility (422) and then the FHIR R4B model of its type (400), naming every
+    problem."""
     if not isinstance(resource, dict):
         raise FhirError(400, "structure", "The body is not a FHIR resource (a JSON object was expected).")
     resource_type = resource.get("resourceType")
@@ -74,6 +92,7 @@ def validate(resource: object, expected_type: str | None = None) -> dict:
     if resource_type not in SUPPORTED_TYPES:
         raise FhirError(400, "not-supported", f"This hub does not store {resource_type} resources "
                         f"(it stores {', '.join(SUPPORTED_TYPES)}).", ["resourceType"])
+    check_plausible(resource, now)
     from pydantic import ValidationError
 
     try:
@@ -95,7 +114,7 @@ _PATIENT_REF = re.compile(r"(?:^|/)Patient/([A-Za-z0-9\-.]{1,64})(?:/_history/[^
 
 #: A device that does not know the patient's id on the server names the patient by this identifier (see
 #: voice_assistant/sync/outbox.py); the hub files such data under the identifier's value.
-DEVICE_PATIENT_SYSTEM = "urn:voice-assistant:patient"
+DEVICE_PATIENT_SYSTEM = codes.PATIENT_SYSTEM
 _ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 
@@ -114,7 +133,14 @@ def patient_id(reference: object) -> str | None:
 
 
 def resource_patient(resource: dict) -> str | None:
-    """The patient a resource is about: its subject or patient, or for a Provenance its author agent."""
+    """The patient a resource is about: its subject or patient, for a Provenance its author agent, for a
+    Patient itself (its identifier in the device's patient system, the id devices send for)."""
+    if resource.get("resourceType") == "Patient":
+        for ident in resource.get("identifier") or []:
+            if isinstance(ident, dict) and ident.get("system") == DEVICE_PATIENT_SYSTEM \
+                    and _ID.fullmatch(str(ident.get("value", ""))):
+                return str(ident["value"])
+        return None
     for key in ("subject", "patient"):
         found = patient_id(resource.get(key))
         if found:
@@ -176,45 +202,3 @@ def resource_tags(resource: dict) -> list[tuple[str, str]]:
     return [(tag.get("system") or "", tag["code"]) for tag in (resource.get("meta") or {}).get("tag") or []
             if isinstance(tag, dict) and tag.get("code")]
 
-
-# -- FHIR dates ---------------------------------------------------------------------------------------------
-
-_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?"
-                   r"(Z|[+-]\d{2}:\d{2})?)?)?)?$")
-
-
-def date_range(text: str) -> tuple[datetime, datetime]:
-    """The UTC interval [start, end) a FHIR date, dateTime or instant covers (its precision)."""
-    match = _DATE.match(text.strip())
-    if not match:
-        raise ValueError(f"'{text}' is not a FHIR date or dateTime")
-    year, month, day, hour, minute, second, fraction, zone = match.groups()
-    tz = timezone.utc
-    if zone and zone != "Z":
-        sign = 1 if zone[0] == "+" else -1
-        tz = timezone(sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6])))
-    if hour is None:
-        start = datetime(int(year), int(month or 1), int(day or 1), tzinfo=tz)
-        if day:
-            end = start + timedelta(days=1)
-        elif month:
-            end = start.replace(year=start.year + (start.month == 12), month=start.month % 12 + 1)
-        else:
-            end = start.replace(year=start.year + 1)
-    else:
-        start = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0),
-                         int(round(float(fraction) * 1_000_000)) if fraction else 0, tzinfo=tz)
-        end = start + (timedelta(minutes=1) if second is None else
-                       timedelta(microseconds=1) if fraction else timedelta(seconds=1))
-    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
-
-
-def utc_text(moment: datetime) -> str:
-    """Fixed-width UTC text, so SQLite compares times as strings."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def instant(text: str) -> str:
-    """A stored fixed-width UTC time as a FHIR instant (`2026-11-24T06:40:00.000000Z` -> `...:00Z`)."""
-    moment = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -36,17 +36,21 @@ import json
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from voice_assistant.errors import InputError
+from voice_assistant.fhir import checks as fhir_checks
+from voice_assistant.fhir import codes as fhir_codes
 from voice_assistant.store import LabResult, Store
 
 from .gate import PENDING_STATUSES, RELEASED_STATUSES
 
-LOINC_SYSTEMS = frozenset({"http://loinc.org", "urn:oid:2.16.840.1.113883.6.1"})
+LOINC_SYSTEMS = fhir_codes.LOINC_SYSTEMS
 INTERPRETATION_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 
 #: FHIR R4 status codes (the model library does not check code values).
@@ -65,7 +69,7 @@ _RANK = {**{s: 2 for s in RELEASED_STATUSES}, **{s: 1 for s in PENDING_STATUSES}
 _MAX_PROBLEMS = 3
 
 
-class LabImportError(ValueError):
+class LabImportError(InputError):
     """The file cannot be imported; the message names the file and what is wrong. Nothing was saved."""
 
 
@@ -192,6 +196,8 @@ def _read_json(path: Path) -> Any:
         raise LabImportError(f"{path.name}: this is not a FHIR JSON file (it is not UTF-8 text).") from None
     try:
         return json.loads(text, parse_float=Decimal)
+    except RecursionError:
+        raise LabImportError(f"{path.name}: this is not a lab report: it is nested far too deeply.") from None
     except json.JSONDecodeError as error:
         raise LabImportError(
             f"{path.name}: this is not a FHIR JSON file: it is not valid JSON (line {error.lineno}, column "
@@ -433,6 +439,7 @@ def _lab_result(
 ) -> LabResult:
     name = f"{_describe_resource(observation, None)}{where}"
     loinc, display = _code(observation.get("code") or {})
+    _check_plausible(observation, loinc, display, source, name)
     if not loinc:
         warnings.append(f"{name} has no LOINC code: it will be read with the laboratory's own name '{display}'.")
     value, value_text, unit = _value_fields(observation)
@@ -457,6 +464,25 @@ def _lab_result(
         ref_high=high,
         interpretation=_interpretation(observation),
     )
+
+
+def _check_plausible(observation: dict, loinc: str, display: str, source: str, name: str) -> None:
+    """The limits the hub applies (voice_assistant/fhir): a value that no laboratory could have measured (not
+    finite, absurdly large, outside the plausible range of its code) or a date in the future refuses the file:
+    a typing or transfer error must not be read to the patient as their result."""
+    quantity = observation.get("valueQuantity") or {}
+    raw = quantity.get("value") if "valueQuantity" in observation else observation.get("valueInteger")
+    unit = quantity.get("code") or quantity.get("unit")
+    problem = fhir_codes.implausible(loinc, raw, unit if isinstance(unit, str) else None)
+    if problem is None:
+        for field in ("effectiveDateTime", "effectiveInstant", "issued"):
+            if isinstance(observation.get(field), str):
+                problem = fhir_checks.date_problem(observation[field], datetime.now(timezone.utc))
+                if problem:
+                    break
+    if problem:
+        raise LabImportError(f"{source}: {name} ({display}): {problem}. Nothing was imported: ask the laboratory "
+                             "for a corrected file.")
 
 
 def _stricter(report_status: str, observation_status: str) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 
 from num2words import num2words
 
-from voice_assistant.dialogue.prompts import Prompts, prompts_dir, read_pack
+from voice_assistant.language import LanguageDataError, Phrases, folder, read_yaml
 from voice_assistant.speech import Speech
 from voice_assistant.store import LabResult
 
@@ -32,7 +32,7 @@ from .gate import Disclosed, RangeStatus, comparator, gate
 _DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 
 
-class LabPackError(ValueError):
+class LabPackError(LanguageDataError):
     """A lab language file is missing or broken; the message names the file and the key."""
 
 
@@ -50,7 +50,7 @@ class LabTest:
     """The understanding's `test` slot id (hba1c, ldl...), or None when it cannot be asked for by name."""
 
 
-class LabPack(Prompts):
+class LabPack(Phrases):
     """One language's lab words: `prompts/labs/<lang>.yaml`, read as prompts (`raw`, `fields`; `say` takes the
     sentences under `say`), with the lookups by LOINC code."""
 
@@ -129,13 +129,13 @@ class LabPack(Prompts):
 
 def labs_dir() -> Path:
     """`prompts/labs/`, beside the assistant's prompts (follows `VOICE_ASSISTANT_PROMPTS`)."""
-    return prompts_dir() / "labs"
+    return folder("prompts/labs")
 
 
 @lru_cache(maxsize=8)
 def load_lab_pack(lang: str, directory: str | os.PathLike[str] | None = None) -> LabPack:
     path = Path(directory or labs_dir()) / f"{lang}.yaml"
-    return LabPack(read_pack(path, LabPackError, "the lab words"), path)
+    return LabPack(read_yaml(path, error=LabPackError, what="the lab words", mapping=False), path)
 
 
 # --- what is said ---------------------------------------------------------------------------------

@@ -7,36 +7,36 @@ to a slot list or rule that does not exist.
 
 from __future__ import annotations
 
-import os
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from voice_assistant.health.glucose import GlucoseUnit
+from voice_assistant.language import LanguageDataError, folder, plain
+from voice_assistant.language import read_yaml as read_language_yaml
 from voice_assistant.nlu import templates
 from voice_assistant.nlu.normalize import clean, fold_accents
 from voice_assistant.nlu.numbers import NumberLexicon, tokens_with_digits
 from voice_assistant.nlu.spans import Phrase, PhraseSet
 from voice_assistant.nlu.times import TimeLexicon
+from voice_assistant.nlu.when import PARTS, WhenLexicon
 
 #: Slots filled by a grammar in code rather than by a list in the pack.
 BUILTIN_SLOTS = {"glucose", "time", "medication"}
 #: Name a slot carries in the understanding result, when it differs from the template name.
 SLOT_OUTPUT_NAMES = {"glucose": "glucose_mg_dl"}
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
-
-class PackError(ValueError):
+class PackError(LanguageDataError):
     """A language pack cannot be used; the message names the file, the intent and the line."""
 
 
 def packs_dir() -> Path:
-    return Path(os.environ.get("VOICE_ASSISTANT_PACKS", REPO_ROOT / "intents"))
+    return folder("intents")
 
 
 def words(text: str) -> list[str]:
@@ -81,9 +81,12 @@ class Pack:
     #: words that always mean a call for help ("ambulance", « SAMU »), whatever the recogniser made of the rest
     alarm_words: tuple[Phrase, ...] = ()
     negations: frozenset[str] = frozenset()  #: "don't", « pas »: an alarm word just after one is not a call
+    when: WhenLexicon | None = None  #: « hier soir », "two hours ago": when a reading or a dose happened
+    #: whole answers made only of small words (« c'est ça », "that's it"), matched as said: intent -> phrases
+    exact: dict[tuple[str, ...], str] = field(default_factory=dict)
     load_seconds: float = 0.0
 
-    def vocabulary(self, medication_names: list[str] = ()) -> set[str]:
+    def vocabulary(self, medication_names: Sequence[str] = ()) -> set[str]:
         """Every word the pack can understand: what a recogniser should be constrained to."""
         vocab: set[str] = set(self.number_words) | set(self.wake_words)
         for intent in self.intents.values():
@@ -128,71 +131,9 @@ class WordClasses:
         return {w for p in self.phrases for w in p}
 
 
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys and remembers the line of every mapping key."""
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    mapping: dict = {}
-    lines: dict = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in mapping:
-            raise PackError(f"duplicate key '{key}' at line {key_node.start_mark.line + 1} "
-                            f"(first at line {lines[key]})")
-        mapping[key] = loader.construct_object(value_node, deep=deep)
-        lines[key] = key_node.start_mark.line + 1
-    mapping["__lines__"] = lines
-    return mapping
-
-
-def _construct_seq(loader: _LineLoader, node: yaml.SequenceNode, deep: bool = False) -> list:
-    items = []
-    for child in node.value:
-        value = loader.construct_object(child, deep=True)
-        if isinstance(value, str):
-            value = _LineStr(value)
-            value.line = child.start_mark.line + 1
-        items.append(value)
-    return items
-
-
-class _LineStr(str):
-    line = 0
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_seq)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items() if k != "__lines__"}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
 def read_yaml(path: Path) -> dict:
     """YAML with duplicate keys refused and line numbers kept (under "__lines__" in each mapping)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PackError(f"{path}: cannot read the file ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise PackError(f"{path}: the file is not UTF-8 text") from None
-    try:
-        data = yaml.load(text, Loader=_LineLoader)
-    except PackError as exc:
-        raise PackError(f"{path}: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f", line {mark.line + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise PackError(f"{path}{where}: not valid YAML ({problem})") from None
-    if not isinstance(data, dict):
-        raise PackError(f"{path}: expected a mapping at the top of the file")
-    return data
+    return read_language_yaml(path, error=PackError, keep_lines=True)
 
 
 @lru_cache(maxsize=8)
@@ -210,166 +151,235 @@ def load_pack(lang: str, directory: str | None = None) -> Pack:
 
 
 def compile_pack(data: dict, path: Path) -> Pack:
-    where = str(path)
+    """A pack as read (`read_yaml`, lines kept) -> the compiled `Pack`, one section at a time; every mistake is
+    a PackError naming the file, the intent and the line."""
+    r = _PackReader(data, path)
+    lang, settings = r.header()
+    number_lex, time_lex = r.numbers_and_time(lang, settings)
+    lists, fuzzy_lists = r.lists()
+    known_slots = BUILTIN_SLOTS | set(lists)
 
-    def fail(message: str, intent: str | None = None, line: int | None = None) -> PackError:
-        parts = [where]
+    def norm(text: str) -> list[str]:
+        """Template words read like speech: « sept jours », "call nine one one" have their numbers as digits."""
+        return tokens_with_digits(clean(text), number_lex)
+
+    rules, classes = r.expansion_rules(norm, known_slots)
+    ignore = frozenset(w for p in r.phrase_list(data.get("ignore"), "ignore") for w in p)
+    intents = r.intents(norm, rules, known_slots, classes, ignore)
+    when, exact = r.when_and_exact(norm, intents)
+    threshold = float(settings.get("threshold", 0.6))
+    if not 0 < threshold < 1:
+        raise r.fail("'settings.threshold' must lie between 0 and 1", line=r.lines.get("settings"))
+    wake_words = r.phrase_list(data.get("wake_words"), "wake_words")
+    return Pack(
+        lang=lang,
+        path=path,
+        threshold=threshold,
+        # the wake word only calls the assistant: like a filler, it says nothing about the request
+        fillers=PhraseSet(r.phrase_list(data.get("fillers"), "fillers") + wake_words),
+        ignore=ignore,
+        numbers=number_lex,
+        time=time_lex,
+        lists=lists,
+        fuzzy_lists=frozenset(fuzzy_lists),
+        intents=intents,
+        number_words=number_lex.words,
+        classes=classes,
+        wake_words=tuple(w for p in wake_words for w in p),
+        alarm_words=tuple(r.phrase_list(data.get("alarm_words"), "alarm_words")),
+        negations=frozenset(w for p in r.phrase_list(data.get("negations"), "negations") for w in p),
+        when=when,
+        exact=exact,
+    )
+
+
+class _PackReader:
+    """One pack file as read, section by section: `header`, `numbers_and_time`, `lists`, `expansion_rules`,
+    `intents`; `fail` builds the PackError that names the file, the intent and the line."""
+
+    def __init__(self, data: dict, path: Path) -> None:
+        self.data = data
+        self.where = str(path)
+        self.lines: dict = data.get("__lines__", {})
+
+    def fail(self, message: str, intent: str | None = None, line: int | None = None) -> PackError:
+        parts = [self.where]
         if intent:
             parts.append(f"intent '{intent}'")
         if line:
             parts.append(f"line {line}")
         return PackError(", ".join(parts) + ": " + message)
 
-    lines = data.get("__lines__", {})
-    for key in ("language", "intents"):
-        if key not in data:
-            raise fail(f"missing top-level key '{key}'")
-    lang = str(data["language"])
-    settings = data.get("settings") or {}
-    if not isinstance(settings, dict):
-        raise fail("'settings' must be a mapping", line=lines.get("settings"))
-
-    def phrase_list(value: Any, what: str) -> list[Phrase]:
+    def phrase_list(self, value: Any, what: str) -> list[Phrase]:
         if value is None:
             return []
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
-            raise fail(f"'{what}' must be a list of words or phrases", line=lines.get(what.split(".")[0]))
+            raise self.fail(f"'{what}' must be a list of words or phrases", line=self.lines.get(what.split(".")[0]))
         return [p for p in (phrase(str(v)) for v in value) if p]
 
-    def phrase_set(section: dict, key: str, prefix: str) -> PhraseSet:
-        return PhraseSet(phrase_list(section.get(key), f"{prefix}.{key}"))
+    def phrase_set(self, section: dict, key: str, prefix: str) -> PhraseSet:
+        return PhraseSet(self.phrase_list(section.get(key), f"{prefix}.{key}"))
 
-    def unit(value: Any, what: str) -> GlucoseUnit:
+    def unit(self, value: Any, what: str) -> GlucoseUnit:
         try:
             return GlucoseUnit(value)
         except ValueError:
-            raise fail(f"'{what}' must be one of {', '.join(u.value for u in GlucoseUnit)}, not '{value}'") from None
+            raise self.fail(f"'{what}' must be one of {', '.join(u.value for u in GlucoseUnit)}, "
+                            f"not '{value}'") from None
 
-    # --- numbers and units
-    numbers = data.get("numbers") or {}
-    units_section = data.get("units") or {}
-    if not isinstance(numbers, dict) or not isinstance(units_section, dict):
-        raise fail("'numbers' and 'units' must be mappings")
-    units = {unit(k, "units"): PhraseSet(phrase_list(v, "units")) for k, v in _plain(units_section).items()}
-    time_section = data.get("time") or {}
-    time_lex = TimeLexicon(**{
-        name: phrase_set(time_section, name, "time")
-        for name in TimeLexicon.__dataclass_fields__
-    })
-    unknown_time = set(_plain(time_section)) - set(TimeLexicon.__dataclass_fields__)
-    if unknown_time:
-        raise fail(f"unknown key(s) in 'time': {', '.join(sorted(unknown_time))}", line=lines.get("time"))
-    neighbours: list[Phrase] = []
-    for ps_list in _plain(units_section).values():
-        neighbours.extend(phrase_list(ps_list, "units"))
-    neighbours += phrase_list(time_section.get("hour_words"), "time.hour_words")
-    neighbours += phrase_list(time_section.get("am"), "time.am") + phrase_list(time_section.get("pm"), "time.pm")
-    small = {fold_accents(str(k)).lower(): int(v) for k, v in _plain(numbers.get("small") or {}).items()}
-    number_words = frozenset(w for p in phrase_list(numbers.get("words"), "numbers.words") for w in p)
-    homophones = {fold_accents(str(k)).lower(): str(v) for k, v in _plain(numbers.get("homophones") or {}).items()}
-    pair_unit = numbers.get("pair_shorthand_unit")
-    number_lex = NumberLexicon(
-        lang=lang,
-        small=small,
-        decimal_words=frozenset(w for p in phrase_list(numbers.get("decimal_words"), "numbers") for w in p),
-        zero_words=frozenset(w for p in phrase_list(numbers.get("zero_words"), "numbers") for w in p),
-        hundreds_shorthand=bool(numbers.get("hundreds_shorthand", False)),
-        pair_shorthand_unit=unit(pair_unit, "numbers.pair_shorthand_unit") if pair_unit else None,
-        fraction_after_unit=frozenset(unit(u, "numbers.fraction_after_unit")
-                                      for u in numbers.get("fraction_after_unit") or []),
-        units=units,
-        number_neighbours=PhraseSet(neighbours),
-        default_unit=unit(settings.get("default_glucose_unit", "mg/dL"), "settings.default_glucose_unit"),
-        words=number_words,
-        homophones=homophones,
-    )
+    # --- language, settings ---------------------------------------------------------------------------
 
-    # --- slot lists
-    lists_raw = data.get("lists") or {}
-    if not isinstance(lists_raw, dict):
-        raise fail("'lists' must be a mapping", line=lines.get("lists"))
-    lists: dict[str, dict[str, list[Phrase]]] = {}
-    fuzzy_lists = set()
-    for list_name, values in lists_raw.items():
-        if list_name == "__lines__":
-            continue
-        line = lists_raw["__lines__"].get(list_name)
-        if not isinstance(values, dict):
-            raise fail(f"list '{list_name}' must map each value to its phrases", line=line)
-        if values.get("fuzzy"):
-            fuzzy_lists.add(list_name)
-        lists[list_name] = {str(v): phrase_list(ps, f"lists.{list_name}.{v}")
-                            for v, ps in values.items() if v not in ("__lines__", "fuzzy")}
-        if list_name in BUILTIN_SLOTS:
-            raise fail(f"list '{list_name}' has the name of a built-in slot", line=line)
+    def header(self) -> tuple[str, dict]:
+        for key in ("language", "intents"):
+            if key not in self.data:
+                raise self.fail(f"missing top-level key '{key}'")
+        settings = self.data.get("settings") or {}
+        if not isinstance(settings, dict):
+            raise self.fail("'settings' must be a mapping", line=self.lines.get("settings"))
+        return str(self.data["language"]), settings
 
-    # --- expansion rules
-    def norm(text: str) -> list[str]:
-        """Template words read like speech: « sept jours », "call nine one one" have their numbers as digits."""
-        return tokens_with_digits(clean(text), number_lex)
+    # --- numbers, units, time -------------------------------------------------------------------------
 
-    rules_raw = data.get("expansion_rules") or {}
-    if not isinstance(rules_raw, dict):
-        raise fail("'expansion_rules' must be a mapping", line=lines.get("expansion_rules"))
-    rules: dict[str, templates.Node] = {}
-    for name, text in rules_raw.items():
-        if name == "__lines__":
-            continue
-        line = rules_raw["__lines__"].get(name)
-        try:
-            rules[name] = templates.parse(str(text), norm)
-        except templates.TemplateError as exc:
-            raise fail(f"rule <{name}>: {exc}", line=line) from None
-    known_slots = BUILTIN_SLOTS | set(lists)
-    for name, node in rules.items():
-        slot_refs, rule_refs = templates.references(node)
-        if missing := rule_refs - set(rules):
-            raise fail(f"rule <{name}> refers to unknown rule(s) {', '.join('<%s>' % r for r in sorted(missing))}",
-                       line=rules_raw["__lines__"].get(name))
-        if missing := slot_refs - known_slots:
-            raise fail(f"rule <{name}> refers to unknown slot list(s) {', '.join(sorted(missing))}",
-                       line=rules_raw["__lines__"].get(name))
-    # A rule that is only a set of synonyms becomes one word class: « note », « enregistre », « inscris »
-    # all read as <noter> in templates and in what the patient says. This keeps templates from multiplying
-    # into millions of sentences and lets a synonym added once work in every sentence.
-    word_classes: dict[Phrase, str] = {}
-    for name, node in list(rules.items()):
-        phrases = templates.flat_phrases(node)
-        if phrases is None:
-            continue
-        for p in phrases:
-            if p in word_classes and word_classes[p] != f"<{name}>":
-                raise fail(f"'{' '.join(p)}' is in two word groups, {word_classes[p]} and <{name}>: keep it in one",
-                           line=rules_raw["__lines__"].get(name))
-            word_classes[p] = f"<{name}>"
-        rules[name] = templates.Words((f"<{name}>",))
-    classes = WordClasses(word_classes)
+    def numbers_and_time(self, lang: str, settings: dict) -> tuple[NumberLexicon, TimeLexicon]:
+        data, lines = self.data, self.lines
+        numbers = data.get("numbers") or {}
+        units_section = data.get("units") or {}
+        if not isinstance(numbers, dict) or not isinstance(units_section, dict):
+            raise self.fail("'numbers' and 'units' must be mappings")
+        units = {self.unit(k, "units"): PhraseSet(self.phrase_list(v, "units"))
+                 for k, v in plain(units_section).items()}
+        time_section = data.get("time") or {}
+        time_lex = TimeLexicon(**{
+            name: self.phrase_set(time_section, name, "time")
+            for name in TimeLexicon.__dataclass_fields__
+        })
+        unknown_time = set(plain(time_section)) - set(TimeLexicon.__dataclass_fields__)
+        if unknown_time:
+            raise self.fail(f"unknown key(s) in 'time': {', '.join(sorted(unknown_time))}", line=lines.get("time"))
+        neighbours: list[Phrase] = []
+        for ps_list in plain(units_section).values():
+            neighbours.extend(self.phrase_list(ps_list, "units"))
+        neighbours += self.phrase_list(time_section.get("hour_words"), "time.hour_words")
+        neighbours += (self.phrase_list(time_section.get("am"), "time.am")
+                       + self.phrase_list(time_section.get("pm"), "time.pm"))
+        small = {fold_accents(str(k)).lower(): int(v) for k, v in plain(numbers.get("small") or {}).items()}
+        number_words = frozenset(w for p in self.phrase_list(numbers.get("words"), "numbers.words") for w in p)
+        homophones = {fold_accents(str(k)).lower(): str(v)
+                      for k, v in plain(numbers.get("homophones") or {}).items()}
+        pair_unit = numbers.get("pair_shorthand_unit")
+        number_lex = NumberLexicon(
+            lang=lang,
+            small=small,
+            decimal_words=frozenset(w for p in self.phrase_list(numbers.get("decimal_words"), "numbers") for w in p),
+            zero_words=frozenset(w for p in self.phrase_list(numbers.get("zero_words"), "numbers") for w in p),
+            hundreds_shorthand=bool(numbers.get("hundreds_shorthand", False)),
+            pair_shorthand_unit=self.unit(pair_unit, "numbers.pair_shorthand_unit") if pair_unit else None,
+            fraction_after_unit=frozenset(self.unit(u, "numbers.fraction_after_unit")
+                                          for u in numbers.get("fraction_after_unit") or []),
+            units=units,
+            number_neighbours=PhraseSet(neighbours),
+            default_unit=self.unit(settings.get("default_glucose_unit", "mg/dL"), "settings.default_glucose_unit"),
+            words=number_words,
+            homophones=homophones,
+        )
+        return number_lex, time_lex
 
-    # --- intents
-    ignore = frozenset(w for p in phrase_list(data.get("ignore"), "ignore") for w in p)
+    # --- slot lists -----------------------------------------------------------------------------------
 
-    def reduce(tokens: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(t for t in classes.canonical(tokens) if t not in ignore)
-    intents_raw = data["intents"]
-    if not isinstance(intents_raw, dict):
-        raise fail("'intents' must be a mapping of intent names", line=lines.get("intents"))
-    intents: dict[str, IntentDef] = {}
-    for name, body in intents_raw.items():
-        if name == "__lines__":
-            continue
-        line = intents_raw["__lines__"].get(name)
-        sentences = body.get("sentences") if isinstance(body, dict) else None
-        if not isinstance(sentences, list) or not sentences:
-            raise fail("needs a non-empty 'sentences' list", intent=name, line=line)
+    def lists(self) -> tuple[dict[str, dict[str, list[Phrase]]], set[str]]:
+        lists_raw = self.data.get("lists") or {}
+        if not isinstance(lists_raw, dict):
+            raise self.fail("'lists' must be a mapping", line=self.lines.get("lists"))
+        lists: dict[str, dict[str, list[Phrase]]] = {}
+        fuzzy_lists = set()
+        for list_name, values in lists_raw.items():
+            if list_name == "__lines__":
+                continue
+            line = lists_raw["__lines__"].get(list_name)
+            if not isinstance(values, dict):
+                raise self.fail(f"list '{list_name}' must map each value to its phrases", line=line)
+            if values.get("fuzzy"):
+                fuzzy_lists.add(list_name)
+            lists[list_name] = {str(v): self.phrase_list(ps, f"lists.{list_name}.{v}")
+                                for v, ps in values.items() if v not in ("__lines__", "fuzzy")}
+            if list_name in BUILTIN_SLOTS:
+                raise self.fail(f"list '{list_name}' has the name of a built-in slot", line=line)
+        return lists, fuzzy_lists
+
+    # --- expansion rules ------------------------------------------------------------------------------
+
+    def expansion_rules(self, norm: Callable[[str], list[str]], known_slots: set[str],
+                        ) -> tuple[dict[str, templates.Node], WordClasses]:
+        rules_raw = self.data.get("expansion_rules") or {}
+        if not isinstance(rules_raw, dict):
+            raise self.fail("'expansion_rules' must be a mapping", line=self.lines.get("expansion_rules"))
+        rules: dict[str, templates.Node] = {}
+        for name, text in rules_raw.items():
+            if name == "__lines__":
+                continue
+            line = rules_raw["__lines__"].get(name)
+            try:
+                rules[name] = templates.parse(str(text), norm)
+            except templates.TemplateError as exc:
+                raise self.fail(f"rule <{name}>: {exc}", line=line) from None
+        for name, node in rules.items():
+            slot_refs, rule_refs = templates.references(node)
+            if missing := rule_refs - set(rules):
+                raise self.fail(f"rule <{name}> refers to unknown rule(s) "
+                                f"{', '.join('<%s>' % r for r in sorted(missing))}",
+                                line=rules_raw["__lines__"].get(name))
+            if missing := slot_refs - known_slots:
+                raise self.fail(f"rule <{name}> refers to unknown slot list(s) {', '.join(sorted(missing))}",
+                                line=rules_raw["__lines__"].get(name))
+        # A rule that is only a set of synonyms becomes one word class: « note », « enregistre », « inscris »
+        # all read as <noter> in templates and in what the patient says. This keeps templates from multiplying
+        # into millions of sentences and lets a synonym added once work in every sentence.
+        word_classes: dict[Phrase, str] = {}
+        for name, node in list(rules.items()):
+            phrases = templates.flat_phrases(node)
+            if phrases is None:
+                continue
+            for p in phrases:
+                if p in word_classes and word_classes[p] != f"<{name}>":
+                    raise self.fail(f"'{' '.join(p)}' is in two word groups, {word_classes[p]} and <{name}>: "
+                                    "keep it in one", line=rules_raw["__lines__"].get(name))
+                word_classes[p] = f"<{name}>"
+            rules[name] = templates.Words((f"<{name}>",))
+        return rules, WordClasses(word_classes)
+
+    # --- intents --------------------------------------------------------------------------------------
+
+    def intents(self, norm: Callable[[str], list[str]], rules: dict[str, templates.Node], known_slots: set[str],
+                classes: WordClasses, ignore: frozenset[str]) -> dict[str, IntentDef]:
+        def reduce(tokens: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(t for t in classes.canonical(tokens) if t not in ignore)
+
+        intents_raw = self.data["intents"]
+        if not isinstance(intents_raw, dict):
+            raise self.fail("'intents' must be a mapping of intent names", line=self.lines.get("intents"))
+        intents: dict[str, IntentDef] = {}
+        for name, body in intents_raw.items():
+            if name == "__lines__":
+                continue
+            line = intents_raw["__lines__"].get(name)
+            sentences = body.get("sentences") if isinstance(body, dict) else None
+            if not isinstance(sentences, list) or not sentences:
+                raise self.fail("needs a non-empty 'sentences' list", intent=name, line=line)
+            intents[name] = self._intent(name, line, sentences, norm, rules, known_slots, reduce)
+        return intents
+
+    def _intent(self, name: str, line: int | None, sentences: list, norm: Callable[[str], list[str]],
+                rules: dict[str, templates.Node], known_slots: set[str],
+                reduce: Callable[[tuple[str, ...]], tuple[str, ...]]) -> IntentDef:
         intent = IntentDef(name=name, line=line, slots=frozenset())
         slots: set[str] = set()
         seen: set[tuple[str, ...]] = set()
         for sentence in sentences:
             s_line = getattr(sentence, "line", line)
             if not isinstance(sentence, str):
-                raise fail(f"sentence must be text, not {type(sentence).__name__}", intent=name, line=s_line)
+                raise self.fail(f"sentence must be text, not {type(sentence).__name__}", intent=name, line=s_line)
             try:
                 node = templates.parse(sentence, norm)
                 slot_refs, rule_refs = templates.references(node)
@@ -382,36 +392,71 @@ def compile_pack(data: dict, path: Path) -> Pack:
                         f"known: {', '.join(sorted(known_slots))}")
                 expansions = templates.expand(node, rules, reduce)
             except templates.TemplateError as exc:
-                raise fail(str(exc), intent=name, line=s_line) from None
+                raise self.fail(str(exc), intent=name, line=s_line) from None
             slots |= _slots_in(expansions)
             for kept in expansions:
                 if kept and kept not in seen:
                     seen.add(kept)
                     intent.templates.append(Template(text=str(sentence), line=s_line, tokens=kept))
         intent.slots = frozenset(slots)
-        intents[name] = intent
+        return intent
 
-    threshold = float(settings.get("threshold", 0.6))
-    if not 0 < threshold < 1:
-        raise fail("'settings.threshold' must lie between 0 and 1", line=lines.get("settings"))
-    return Pack(
-        lang=lang,
-        path=path,
-        threshold=threshold,
-        # the wake word only calls the assistant: like a filler, it says nothing about the request
-        fillers=PhraseSet(phrase_list(data.get("fillers"), "fillers") + phrase_list(data.get("wake_words"), "wake_words")),
-        ignore=ignore,
-        numbers=number_lex,
-        time=time_lex,
-        lists=lists,
-        fuzzy_lists=frozenset(fuzzy_lists),
-        intents=intents,
-        number_words=number_words,
-        classes=classes,
-        wake_words=tuple(w for p in phrase_list(data.get("wake_words"), "wake_words") for w in p),
-        alarm_words=tuple(phrase_list(data.get("alarm_words"), "alarm_words")),
-        negations=frozenset(w for p in phrase_list(data.get("negations"), "negations") for w in p),
-    )
+    def when_and_exact(self, norm: Callable[[str], list[str]],
+                       intents: dict[str, IntentDef]) -> tuple[WhenLexicon | None, dict[tuple[str, ...], str]]:
+        """The `when:` section (nlu/when.py) and the `exact:` whole answers (« c'est ça » -> affirm)."""
+        def spoken_phrases(value: Any, what: str) -> list[Phrase]:
+            """Phrases read like speech (numbers as digits: « une demi-heure »), for grammars that match them."""
+            return [p for p in (tuple(norm(" ".join(p))) for p in self.phrase_list(value, what)) if p]
+
+        when = _when_lexicon(self.data.get("when"), spoken_phrases, self.fail)
+        exact: dict[tuple[str, ...], str] = {}
+        exact_raw = self.data.get("exact") or {}
+        if not isinstance(exact_raw, dict):
+            raise self.fail("'exact' must map intent names to whole answers", line=self.lines.get("exact"))
+        for name, phrases in plain(exact_raw).items():
+            if name not in intents:
+                raise self.fail(f"'exact' names an unknown intent '{name}'", line=self.lines.get("exact"))
+            for p in self.phrase_list(phrases, f"exact.{name}"):
+                exact[tuple(norm(" ".join(p)))] = name
+        return when, exact
+
+
+def _when_lexicon(raw: Any, phrase_list, fail) -> WhenLexicon | None:
+    """The pack's `when:` section (see nlu/when.py), or None when the pack has none."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise fail("'when' must be a mapping")
+    raw = plain(raw)
+
+    def words(key: str) -> PhraseSet:
+        return PhraseSet(phrase_list(raw.get(key), f"when.{key}"))
+
+    def keyed(key: str) -> dict:
+        section = raw.get(key) or {}
+        if not isinstance(section, dict):
+            raise fail(f"'when.{key}' must map each value to its phrases")
+        return section
+
+    days = {}
+    for k, v in keyed("days").items():
+        if not str(k).isdigit():
+            raise fail(f"'when.days' keys are numbers of days back, not '{k}'")
+        days[int(k)] = PhraseSet(phrase_list(v, "when.days"))
+    parts = {}
+    for k, v in keyed("parts").items():
+        if k not in PARTS:
+            raise fail(f"'when.parts' keys are {', '.join(PARTS)}, not '{k}'")
+        parts[k] = PhraseSet(phrase_list(v, "when.parts"))
+    moments = {}
+    for k, v in keyed("moments").items():
+        number, _, part = str(k).partition(" ")
+        if not number.isdigit() or part not in PARTS:
+            raise fail(f"'when.moments' keys are 'DAYS PART' like '1 evening', not '{k}'")
+        moments[(int(number), part)] = PhraseSet(phrase_list(v, "when.moments"))
+    return WhenLexicon(days=days, parts=parts, moments=moments, ago_before=words("ago_before"),
+                       ago_after=words("ago_after"), hours=words("hours"), minutes=words("minutes"),
+                       half_hour=words("half_hour"), now=words("now"), one=words("one"))
 
 
 def _slots_in(expansions: set[tuple[str, ...]]) -> set[str]:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import platformdirs
+from voice_assistant.locations import APP_NAME, data_dir
 
-APP_DIR_NAME = "voice-assistant"
+APP_DIR_NAME = APP_NAME
 DB_FILE_NAME = "assistant.db"
 
 
 def default_db_path() -> Path:
     """`$XDG_DATA_HOME/voice-assistant/assistant.db`, else the platform's user data directory."""
-    data_home = os.environ.get("XDG_DATA_HOME") or platformdirs.user_data_dir()
-    return Path(data_home) / APP_DIR_NAME / DB_FILE_NAME
+    return data_dir() / DB_FILE_NAME

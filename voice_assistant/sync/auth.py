@@ -9,7 +9,6 @@ fetched again once if the server answers 401 (a token revoked or expired early).
 from __future__ import annotations
 
 import base64
-import ipaddress
 import json
 import time
 import uuid
@@ -19,6 +18,9 @@ from typing import Any
 
 import httpx
 
+from voice_assistant.addresses import is_loopback_url
+from voice_assistant.errors import RemoteError
+
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 #: How long before its stated expiry a cached access token is no longer used.
 EXPIRY_MARGIN_S = 30.0
@@ -26,7 +28,7 @@ EXPIRY_MARGIN_S = 30.0
 ASSERTION_LIFETIME_S = 300
 
 
-class AuthError(Exception):
+class AuthError(RemoteError):
     """The token endpoint refused the device's credentials or could not be used."""
 
 
@@ -101,7 +103,7 @@ class SmartBackendAuth(httpx.Auth):
                  scope: str = "system/*.write system/*.read", clock: Callable[[], float] = time.time) -> None:
         if not client_id or not token_url:
             raise ValueError("SMART Backend Services needs a client_id and a token_url")
-        if not token_url.startswith("https://") and not _is_loopback_url(token_url):
+        if not token_url.startswith("https://") and not is_loopback_url(token_url):
             raise ValueError("the token_url must be an https:// address")
         self.client_id = client_id
         self.token_url = token_url
@@ -172,15 +174,3 @@ class SmartBackendAuth(httpx.Auth):
             yield request
 
 
-def is_loopback_host(host: str) -> bool:
-    """Whether a host name or address never leaves this machine (localhost, 127.0.0.0/8, ::1)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def _is_loopback_url(url: str) -> bool:
-    return url.startswith("http://") and is_loopback_host(httpx.URL(url).host)

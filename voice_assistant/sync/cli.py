@@ -1,8 +1,16 @@
 """`voice-assistant sync`: send what waits to the clinician's server (one pass), and `sync status`.
 
-Mounted by voice_assistant/cli.py with `app.add_typer(sync_app, name="sync")`. `sync` alone runs one pass and
-exits 0 whatever the network did (nothing is ever lost: what could not be sent waits in the outbox);
-a setting that cannot be used exits 2.
+Mounted by voice_assistant/cli.py with `app.add_typer(sync_app, name="sync")`. `sync` alone runs one pass.
+Nothing is ever lost: what could not be sent waits in the outbox. The exit code tells a script what happened:
+
+| code | meaning                                                                                         |
+| ---- | ----------------------------------------------------------------------------------------------- |
+| 0    | everything is with the clinician (or there was nothing to send)                                 |
+| 1    | something still waits: the server could not be reached, answered "later", or none is set       |
+| 2    | the settings or the database cannot be used (the message names the setting or the file)        |
+| 3    | the server refused something for good (a dead letter, listed by `voice-assistant sync status`) |
+
+`sync status` exits 0, or 3 when there are dead letters, or 2 when the database cannot be read.
 """
 
 from __future__ import annotations
@@ -17,12 +25,14 @@ import typer
 
 from voice_assistant.cli_options import db_option
 
-from voice_assistant.sync.outbox import DEVICE_ID_SETTING, device_parties, enqueue_missing
+from voice_assistant.sync.outbox import DEVICE_ID_SETTING, device_parties, enqueue_patient
 from voice_assistant.sync.sender import OutboxSender, SyncConfig, SyncConfigError, SyncReport, sync_status
 
 sync_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False,
                        help="Send readings, doses and alerts to the clinician's FHIR server (one pass), or show "
                             "what waits (`sync status`).")
+
+EXIT_OK, EXIT_WAITING, EXIT_UNUSABLE, EXIT_REFUSED = 0, 1, 2, 3
 
 DB_HELP = "The assistant's database (default: $XDG_DATA_HOME/voice-assistant/assistant.db)."
 
@@ -33,6 +43,7 @@ _NAMES = {
     "MedicationRequest": ("reminder plan", "reminder plans"),
     "Flag": ("alert", "alerts"),
     "Provenance": ("origin record", "origin records"),
+    "Patient": ("patient record", "patient records"),
 }
 
 
@@ -65,7 +76,13 @@ def _open_store(path: Path):
     try:
         return Store.open(path)
     except StoreError as error:
-        _fail(str(error))
+        _fail(str(error) if str(path) in str(error) else f"{path}: {error}")
+
+
+def _exit_code(pending: int, dead: int) -> int:
+    if dead:
+        return EXIT_REFUSED
+    return EXIT_WAITING if pending else EXIT_OK
 
 
 def _profile():
@@ -146,10 +163,24 @@ def sync(
             config = SyncConfig(base_url=config.base_url, token=config.token, oauth=config.oauth, ca_bundle=ca_bundle)
     except SyncConfigError as error:
         _fail(str(error))
-    store = _open_store(_db(ctx, db))
+    path = _db(ctx, db)
+    store = _open_store(path)
+    from voice_assistant.store import StoreError
+
     try:
-        parties = device_parties(store, profile)
-        enqueue_missing(store, parties)
+        code = _pass(store, profile, config, as_json)
+    except StoreError as error:
+        _fail(str(error) if str(path) in str(error) else f"{path}: {error}")
+    finally:
+        store.close()
+    raise typer.Exit(code)
+
+
+def _pass(store, profile, config: SyncConfig, as_json: bool) -> int:
+    """One pass, said in plain words (or JSON); returns the exit code."""
+    if True:
+        parties = device_parties(store, profile)  # the device id, made on first use (everything recorded is queued already)
+        enqueue_patient(store, profile, parties)  # the patient as the dashboard shows them, when it changed
         if not config.base_url:
             status = sync_status(store)
             if as_json:
@@ -157,7 +188,7 @@ def sync(
             else:
                 typer.echo("No clinician server is set (clinician.fhir_base_url in the profile, or --fhir-base-url). "
                            f"{_waiting(status)}; nothing is lost.")
-            return
+            return _exit_code(status["pending"], status["dead"])
         try:
             sender = OutboxSender.from_config(store, config)
         except SyncConfigError as error:
@@ -170,8 +201,7 @@ def sync(
             host = config.base_url
             for line in describe(report, host):
                 typer.echo(line)
-    finally:
-        store.close()
+        return _exit_code(report.pending, report.dead)
 
 
 @sync_app.command("status")
@@ -181,10 +211,15 @@ def status(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """What waits to be sent, what was sent, what was refused, the last error and the last success."""
-    store = _open_store(_db(ctx, db))
+    from voice_assistant.store import StoreError
+
+    path = _db(ctx, db)
+    store = _open_store(path)
     try:
         info = sync_status(store)
         info["device_id"] = store.get_setting(DEVICE_ID_SETTING)
+    except StoreError as error:
+        _fail(str(error) if str(path) in str(error) else f"{path}: {error}")
     finally:
         store.close()
     try:
@@ -195,7 +230,7 @@ def status(
         info["fhir_base_url"] = None
     if as_json:
         typer.echo(json.dumps(info, ensure_ascii=False))
-        return
+        raise typer.Exit(EXIT_REFUSED if info["dead"] else EXIT_OK)
     if info["fhir_base_url"]:
         typer.echo(f"Clinician server: {info['fhir_base_url']}")
     elif info["last_base_url"]:
@@ -206,7 +241,11 @@ def status(
     typer.echo(f"Sent: {info['sent']}")
     typer.echo(f"Refused by the server (not sent again): {info['dead']}")
     for dead in info["dead_letters"]:
-        typer.echo(f"  {dead['key']}: {dead['error']}")
+        kind = dead["key"].split("/", 1)[0]
+        typer.echo(f"  A {_NAMES.get(kind, ('record', ''))[0]} was refused and will not be sent again: "
+                   f"{_plain_refusal(dead['error'])} ({dead['key']})")
+    if info["dead"]:
+        typer.echo("  Tell the practice: they can see why on their server; nothing was deleted from this device.")
     typer.echo(f"Last success: {_when(info['last_success_at'])}")
     if info["last_error"]:
         typer.echo(f"Last error: {info['last_error'].splitlines()[0]} ({_when(info['last_error_at'])})")
@@ -214,3 +253,16 @@ def status(
         typer.echo("Last error: none")
     if info["pending"] and info["next_try_at"]:
         typer.echo(f"Next automatic try: {_when(info['next_try_at'])}")
+    raise typer.Exit(EXIT_REFUSED if info["dead"] else EXIT_OK)
+
+
+def _plain_refusal(error: str) -> str:
+    """The server's refusal in words: its own explanation, after what the status means."""
+    meaning = {"409": "the server already holds something with the same identifier",
+               "412": "the server holds several things with its identifier",
+               "422": "the server found a value it cannot accept",
+               "400": "the server could not read it", "405": "the server does not take this kind of change",
+               "410": "the server no longer takes it"}
+    status = error.split(" ", 2)[1] if error.startswith("HTTP ") else ""
+    said = meaning.get(status)
+    return f"{said} ({error})" if said else error

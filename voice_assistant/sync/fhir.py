@@ -1,9 +1,12 @@
 """What the device sends to the clinician, as FHIR R4 resources (plain JSON dicts, no server specifics).
 
-Each resource carries an identifier made from the device's own id for the thing it describes (the
-reading's UUID, the reminder occurrence), so a server can create it conditionally (`If-None-Exist`) and a
-resource sent twice is stored once. Glucose goes as LOINC 41653-7 in mg/dL (UCUM), the unit the French
-*Mesures de santé* guide accepts; how the patient said it is kept alongside.
+Each resource carries an identifier unique on any server (a UUID, or the device's id in front of its local
+number: see voice_assistant/fhir/identifiers.py), so a server can create it conditionally (`If-None-Exist`), a
+resource sent twice is stored once, and two patients with the same reminder schedule never collide. The codes,
+systems and units come from the shared contract (voice_assistant/fhir/codes.py). Glucose follows the French
+ANS « Mesures de santé » profile MesObservationGlucose: vital-signs category, LOINC 41653-7 plus the guide's
+« Glucose sanguin » code, mg/dL (UCUM), the meal context as the MesMomentOfMeasurement extension; how the patient
+said it is kept alongside.
 """
 
 from __future__ import annotations
@@ -13,28 +16,14 @@ from datetime import datetime
 
 from voice_assistant.store import Alert, MedicationEvent, Reading, Reminder
 
-#: Identifier systems: one URI per kind of thing the device numbers itself.
-SYSTEM_BASE = "urn:voice-assistant"
-READING_SYSTEM = f"{SYSTEM_BASE}:reading"
-DOSE_SYSTEM = f"{SYSTEM_BASE}:dose"
-REMINDER_SYSTEM = f"{SYSTEM_BASE}:reminder"
-ALERT_SYSTEM = f"{SYSTEM_BASE}:alert"
-PROVENANCE_SYSTEM = f"{SYSTEM_BASE}:provenance"
-CODES = f"{SYSTEM_BASE}:codes"  #: the device's own codes, where no standard one fits
+from voice_assistant.fhir.codes import (  # noqa: F401 - the contract, re-exported under its old names
+    ALERT_SYSTEM, ANS_GLUCOSE_CODE, ANS_LOINC, ANS_MOMENT, ANS_MOMENT_URL, CODES, CONFIRMATION_URL, CONTEXT_SNOMED,
+    DEVICE_SYSTEM, DOSE_SYSTEM, GLUCOSE_DISPLAY, GLUCOSE_LOINC, LOINC, MEDICATION_CODES, OBSERVATION_CATEGORY,
+    PROVENANCE_SYSTEM, READING_SYSTEM, RECOGNITION_URL, REMINDER_SYSTEM, SNOMED, SYSTEM_BASE, UCUM, UCUM_UNITS,
+    WORDS_URL, MEDICATION_NAMES_URL, PATIENT_SYSTEM, TARGETS_URL,
+)
+from voice_assistant.fhir.identifiers import device_scoped
 
-LOINC = "http://loinc.org"
-UCUM = "http://unitsofmeasure.org"
-SNOMED = "http://snomed.info/sct"
-GLUCOSE_LOINC = "41653-7"
-GLUCOSE_DISPLAY = "Glucose [Mass/volume] in Capillary blood by Glucometer"
-
-#: Measurement context -> SNOMED CT concept (the component value), with the device code as the text.
-CONTEXT_SNOMED = {
-    "fasting": ("16985007", "Fasting"),
-    "before_meal": ("307165006", "Before meal"),
-    "after_meal": ("24863003", "Postprandial"),
-    "bedtime": ("21029003", "At bedtime"),
-}
 ALERT_FLAG = {
     "hypoglycaemia": "Hypoglycaemia reported by the patient",
     "severe_hypoglycaemia": "Severe hypoglycaemia reported by the patient",
@@ -42,8 +31,8 @@ ALERT_FLAG = {
     "emergency": "The patient asked for help (emergency)",
     "missed_dose": "Missed medication dose",
     "sync_dead_letter": "A reading could not be delivered",
+    "caregiver_message": "The patient asked to let their caregiver know",
 }
-UCUM_UNITS = {"mg/dL": "mg/dL", "g/L": "g/L", "mmol/L": "mmol/L"}
 
 
 @dataclass(frozen=True)
@@ -57,9 +46,13 @@ class Parties:
     def patient(self) -> dict:
         return {"reference": f"Patient/{self.patient_id}"}
 
+    def scoped(self, local: str) -> str:
+        """The identifier value of a thing this device numbered `local` (see fhir.identifiers)."""
+        return device_scoped(self.device_id, local)
+
     @property
     def device(self) -> dict:
-        return {"identifier": {"system": f"{SYSTEM_BASE}:device", "value": self.device_id},
+        return {"identifier": {"system": DEVICE_SYSTEM, "value": self.device_id},
                 "display": "voice-assistant"}
 
 
@@ -95,6 +88,12 @@ def glucose_observation(reading: Reading, parties: Parties) -> dict:
                                      "text": reading.context},
         })
     unit = reading.unit_said.value
+    extensions = []
+    if reading.context in ANS_MOMENT:
+        moment_code, moment_display = ANS_MOMENT[reading.context]
+        extensions.append({"url": ANS_MOMENT_URL, "valueCodeableConcept": {
+            "coding": [{"system": ANS_LOINC, "code": moment_code, "display": moment_display}],
+            "text": reading.context}})
     components.append({
         "code": {"coding": [{"system": CODES, "code": "value-as-said", "display": "Value and unit as said"}],
                  "text": reading.words_said},
@@ -102,11 +101,12 @@ def glucose_observation(reading: Reading, parties: Parties) -> dict:
     })
     return {
         "resourceType": "Observation",
-        "identifier": [identifier(READING_SYSTEM, reading.uuid)],
+        **({"extension": extensions} if extensions else {}),
+        "identifier": [identifier(READING_SYSTEM, parties.scoped(reading.uuid))],
         "status": "final",
-        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
-                                  "code": "vital-signs", "display": "Vital Signs"}]}],
-        "code": {"coding": [{"system": LOINC, "code": GLUCOSE_LOINC, "display": GLUCOSE_DISPLAY}],
+        "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "vital-signs", "display": "vital-signs"}]}],
+        "code": {"coding": [{"system": LOINC, "code": GLUCOSE_LOINC, "display": GLUCOSE_DISPLAY},
+                            {"system": ANS_LOINC, "code": ANS_GLUCOSE_CODE[0], "display": ANS_GLUCOSE_CODE[1]}],
                  "text": "Capillary blood glucose"},
         "subject": parties.patient,
         "performer": [parties.patient],
@@ -121,9 +121,9 @@ def glucose_observation(reading: Reading, parties: Parties) -> dict:
 def medication_administration(event: MedicationEvent, parties: Parties) -> dict:
     resource = {
         "resourceType": "MedicationAdministration",
-        "identifier": [identifier(DOSE_SYSTEM, event.id)],
+        "identifier": [identifier(DOSE_SYSTEM, parties.scoped(event.id))],
         "status": "completed" if event.status == "taken" else "not-done",
-        "medicationCodeableConcept": {"coding": [{"system": f"{CODES}:medication", "code": event.medication_id}],
+        "medicationCodeableConcept": {"coding": [{"system": MEDICATION_CODES, "code": event.medication_id}],
                                       "text": event.medication_id.replace("_", " ")},
         "subject": parties.patient,
         "effectiveDateTime": _time(event.at),
@@ -133,22 +133,24 @@ def medication_administration(event: MedicationEvent, parties: Parties) -> dict:
     if event.status != "taken":
         resource["statusReason"] = [{"text": "No answer to the reminder"}]
     if event.reminder_id is not None:
-        resource["request"] = {"identifier": identifier(REMINDER_SYSTEM, str(event.reminder_id))}
+        resource["request"] = {"identifier": identifier(REMINDER_SYSTEM, parties.scoped(str(event.reminder_id)))}
     return resource
 
 
 _DAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-def medication_request(reminder: Reminder, parties: Parties) -> dict:
-    """The reminder plan as the patient set it: a daily (or weekly) time of day."""
+def medication_request(reminder: Reminder, parties: Parties, identifier_value: str | None = None) -> dict:
+    """The reminder plan as the patient set it: a daily (or weekly) time of day. `identifier_value`: the one a
+    server already holds the plan under, when it was sent before identifiers were scoped (a revision must
+    name the plan the server knows)."""
     days = list(_DAY_CODES) if reminder.days == "daily" else reminder.days.split(",")
     return {
         "resourceType": "MedicationRequest",
-        "identifier": [identifier(REMINDER_SYSTEM, str(reminder.id))],
+        "identifier": [identifier(REMINDER_SYSTEM, identifier_value or parties.scoped(str(reminder.id)))],
         "status": "active" if reminder.active else "stopped",
         "intent": "plan",
-        "medicationCodeableConcept": {"coding": [{"system": f"{CODES}:medication", "code": reminder.medication_id}],
+        "medicationCodeableConcept": {"coding": [{"system": MEDICATION_CODES, "code": reminder.medication_id}],
                                       "text": reminder.medication_id.replace("_", " ")},
         "subject": parties.patient,
         "authoredOn": _time(reminder.created_at),
@@ -161,9 +163,18 @@ def medication_request(reminder: Reminder, parties: Parties) -> dict:
 
 
 def alert_flag(alert: Alert, parties: Parties) -> dict:
+    """An alert for the care team, with the words that raised it and whether the patient confirmed them
+    (a reading read back and confirmed, an emergency confirmed by "yes"; false when nobody answered)."""
+    extensions = [{"url": WORDS_URL, "valueString": alert.message}] if alert.message else []
+    confirmed = alert.confirmed
+    if confirmed is None and alert.reading_uuid is not None:
+        confirmed = True  # a reading is only saved once the patient said yes to its read-back
+    if confirmed is not None:
+        extensions.append({"url": CONFIRMATION_URL, "valueBoolean": bool(confirmed)})
     return {
         "resourceType": "Flag",
-        "identifier": [identifier(ALERT_SYSTEM, alert.id)],
+        **({"extension": extensions} if extensions else {}),
+        "identifier": [identifier(ALERT_SYSTEM, parties.scoped(alert.id))],
         "status": "active",
         "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/flag-category",
                                   "code": "clinical", "display": "Clinical"}]}],
@@ -196,5 +207,28 @@ def provenance(target: dict, recorded: datetime, parties: Parties, asr_confidenc
                                         "code": "assembler"}]}, "who": parties.device}],
     }
     if entity_detail:
-        resource["extension"] = [{"url": f"{SYSTEM_BASE}:recognition", "extension": entity_detail}]
+        resource["extension"] = [{"url": RECOGNITION_URL, "extension": entity_detail}]
+    return resource
+
+
+def patient(parties: Parties, *, name: str | None, targets: dict[str, float],
+            medication_names: dict[str, dict[str, str]]) -> dict:
+    """The patient as the clinician's dashboard shows them: their display name (only when the patient agreed
+    to share it, profile `clinician.share_name`), their own glucose targets (mg/dL), and the names of their
+    medicines in each language (so a French page says « metformine », not `metformin`). Identified by the
+    patient id the device sends for (or, with none, the device id), like the references of every resource."""
+    extensions: list[dict] = [{"url": TARGETS_URL, "extension": [
+        {"url": key, "valueQuantity": {"value": value, "unit": "mg/dL", "system": UCUM, "code": "mg/dL"}}
+        for key, value in targets.items()]}]
+    for code, by_language in sorted(medication_names.items()):
+        extensions.append({"url": MEDICATION_NAMES_URL, "extension": [{"url": "code", "valueCode": code}] + [
+            {"url": lang, "valueString": text} for lang, text in sorted(by_language.items())]})
+    resource: dict = {
+        "resourceType": "Patient",
+        "extension": extensions,
+        "identifier": [identifier(PATIENT_SYSTEM, parties.patient_id)],
+        "active": True,
+    }
+    if name:
+        resource["name"] = [{"text": name}]
     return resource

@@ -25,19 +25,28 @@ Who the resources are about (`device_parties`):
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
-from voice_assistant.store import Alert, MedicationEvent, Reading, Reminder, Store
+from voice_assistant.fhir import codes
+from voice_assistant.fhir.identifiers import device_scoped, is_scoped
+from voice_assistant.store import Alert, MedicationEvent, OutboxItem, Reading, Reminder, Store
 from voice_assistant.sync import fhir
 from voice_assistant.sync.fhir import Parties
 
 #: The settings key holding this installation's device id.
 DEVICE_ID_SETTING = "sync.device_id"
 #: Identifier system for the patient when the profile has no `clinician.patient_id` (value: the device id).
-PATIENT_SYSTEM = f"{fhir.SYSTEM_BASE}:patient"
+PATIENT_SYSTEM = codes.PATIENT_SYSTEM
+#: The settings key recording that queued items carry device-scoped identifiers (see `scope_identifiers`).
+IDENTIFIER_SCHEME_SETTING = "sync.identifier_scheme"
+IDENTIFIER_SCHEME = "device-scoped"
+#: The systems whose values a device numbers itself (readings already have UUIDs).
+_SCOPED_SYSTEMS = (codes.READING_SYSTEM, codes.DOSE_SYSTEM, codes.REMINDER_SYSTEM, codes.ALERT_SYSTEM)
 #: What a resource key ends with when the item replaces an earlier version (sent as a conditional update).
 REVISION_MARK = "@"
 
@@ -54,14 +63,87 @@ class PatientByIdentifier(Parties):
 
 
 def device_id(store: Store) -> str:
-    """This installation's id: made once (a uuid), then kept in the settings table."""
+    """This installation's id: made once (a uuid), then kept in the settings table. The first call also
+    brings what is already queued to device-scoped identifiers (`scope_identifiers`)."""
     with store.transaction():
         existing = store.get_setting(DEVICE_ID_SETTING)
-        if existing:
-            return existing
-        made = str(uuid4())
-        store.set_setting(DEVICE_ID_SETTING, made)
-        return made
+        if not existing:
+            existing = str(uuid4())
+            store.set_setting(DEVICE_ID_SETTING, existing)
+        if store.get_setting(IDENTIFIER_SCHEME_SETTING) != IDENTIFIER_SCHEME:
+            scope_identifiers(store, existing)
+        return existing
+
+
+def scope_identifiers(store: Store, device: str) -> int:
+    """The migration to identifiers unique on any server: every queued item whose identifiers a device
+    numbered locally (reminder "1", dose "reminder-1-2026-03-02T08:00", alert "missed-dose-...") gets this
+    device's id in front, in the resource, its Provenance and its outbox key. Returns how many items changed.
+
+    - pending items are rewritten and keep waiting;
+    - dead letters refused as a conflict (HTTP 409: another patient's device had sent the same identifier)
+      are rewritten and queued again: with the new identifier the server takes them;
+    - items already sent stay as they were, and so does what refers to them later (a reminder plan the
+      server holds under its old identifier is stopped under that identifier: see `enqueue_reminder_plan`).
+    Runs once per database (setting `sync.identifier_scheme`), inside the caller's transaction."""
+    changed = 0
+    with store.transaction():
+        items = store.outbox_items()
+        sent_keys = {_base_key(i.resource_key) for i in items if i.state == "sent"}
+        for item in items:
+            if item.state == "sent":
+                continue
+            conflict = item.state == "dead" and (item.last_error or "").startswith("HTTP 409")
+            if item.state == "dead" and not conflict:
+                continue
+            if _target_key(item) in sent_keys:
+                continue  # the server knows this thing by its old identifier
+            payload = _scoped_payload(item.payload, device)
+            if payload == item.payload and not conflict:
+                continue
+            key = resource_key(payload) + _revision_suffix(item.resource_key)
+            store.rekey_outbox_item(item.id, key, payload, requeue=conflict)
+            changed += 1
+        store.set_setting(IDENTIFIER_SCHEME_SETTING, IDENTIFIER_SCHEME)
+    return changed
+
+
+def _base_key(key: str) -> str:
+    return key.split(REVISION_MARK, 1)[0]
+
+
+def _revision_suffix(key: str) -> str:
+    base = _base_key(key)
+    return key[len(base):]
+
+
+def _target_key(item: OutboxItem) -> str:
+    """The key of the thing an item is about: itself, or for a Provenance its target."""
+    if item.resource_type == "Provenance":
+        target = (item.payload.get("target") or [{}])[0]
+        return f"{target.get('type')}/{(target.get('identifier') or {}).get('value')}"
+    return _base_key(item.resource_key)
+
+
+def _scope(ident: object, device: str) -> None:
+    if isinstance(ident, dict) and ident.get("system") in _SCOPED_SYSTEMS and isinstance(ident.get("value"), str) \
+            and not is_scoped(ident["value"]):
+        ident["value"] = device_scoped(device, ident["value"])
+
+
+def _scoped_payload(payload: dict, device: str) -> dict:
+    resource = json.loads(json.dumps(payload))
+    for ident in resource.get("identifier") or []:
+        _scope(ident, device)
+    _scope((resource.get("request") or {}).get("identifier"), device)
+    if resource.get("resourceType") == "Provenance":
+        for target in resource.get("target") or []:
+            _scope(target.get("identifier"), device)
+        target = (resource.get("target") or [{}])[0]
+        for tag in (resource.get("meta") or {}).get("tag") or []:
+            if tag.get("system") == codes.PROVENANCE_SYSTEM:
+                tag["code"] = f"{target.get('type')}/{(target.get('identifier') or {}).get('value')}"
+    return resource
 
 
 def device_parties(store: Store, profile: Any) -> Parties:
@@ -123,7 +205,10 @@ def enqueue_reminder_plan(store: Store, reminder: Reminder, parties: Parties, or
                           recorded: datetime | None = None) -> bool:
     """Queue a reminder plan (MedicationRequest) and its Provenance. A stopped (cancelled) reminder is queued
     as a revision of the plan, sent as a conditional update, so the server's copy becomes `stopped`."""
-    res = fhir.medication_request(reminder, parties)
+    legacy = f"MedicationRequest/{reminder.id}"
+    sent_before = any(i.resource_key == legacy for i in store.outbox_items("sent"))
+    # A plan the server holds under the identifier of before device-scoped identifiers keeps it.
+    res = fhir.medication_request(reminder, parties, identifier_value=str(reminder.id) if sent_before else None)
     key = resource_key(res)
     if not reminder.active:
         key += f"{REVISION_MARK}stopped"
@@ -138,24 +223,23 @@ def enqueue_alert(store: Store, alert: Alert, parties: Parties, origin: str = "d
                                     origin)
 
 
-def enqueue_missing(store: Store, parties: Parties, since: datetime | None = None) -> int:
-    """Queue every reading, dose and alert saved without being queued (e.g. before this device was set up to
-    sync, or by code that does not queue yet), and every active reminder plan; return how many were new.
+def enqueue_patient(store: Store, profile: Any, parties: Parties) -> bool:
+    """Queue the patient as the dashboard shows them (fhir.patient: display name only with the patient's
+    consent `clinician.share_name: true`, their targets, their medicine names), when it changed since it was
+    last queued: sent as a conditional update, so the server keeps one Patient. True if queued."""
+    clinician = getattr(profile, "clinician", None) or {}
+    share = clinician.get("share_name") is True
+    targets_obj = getattr(profile, "glucose_targets", None)
+    targets = {key: float(getattr(targets_obj, key)) for key in ("target_low", "target_high", "low", "severe_low",
+                                                                   "high") if targets_obj is not None
+               and isinstance(getattr(targets_obj, key, None), (int, float))}
+    names = {}
+    for medication in getattr(profile, "medications", ()) or ():
+        by_language = {lang: ns[0] for lang, ns in (getattr(medication, "names", {}) or {}).items() if ns}
+        if by_language:
+            names[medication.id] = by_language
+    resource = fhir.patient(parties, name=(getattr(profile, "name", None) or None) if share else None,
+                            targets=targets, medication_names=names)
+    digest = hashlib.sha256(json.dumps(resource, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+    return store.enqueue("Patient", f"{resource_key(resource)}{REVISION_MARK}{digest}", resource)
 
-    Cheap and harmless to run before each pass: already queued things are left as they are. Dead-letter
-    alerts stay on the device (they are about the sending itself).
-    """
-    added = 0
-    with store.transaction():
-        for reading in store.readings(since=since):
-            # a reading with no recogniser confidence was typed (chat), not spoken
-            origin = "spoken" if reading.asr_confidence is not None else "typed"
-            added += enqueue_reading(store, reading, parties, origin=origin)
-        for event in store.medication_events(since=since):
-            added += enqueue_dose(store, event, parties)
-        for alert in store.alerts(since=since):
-            if alert.kind != "sync_dead_letter":
-                added += enqueue_alert(store, alert, parties)
-        for reminder in store.active_reminders():
-            added += enqueue_reminder_plan(store, reminder, parties)
-    return added

@@ -14,11 +14,15 @@ What happens to an item, by answer:
 | no connection, TLS not trusted               | pending, backoff              | stops (server unreachable)    |
 | timeout, connection reset or cut             | pending, backoff              | stops after in-pass retries   |
 | 429, 502, 503, 504                           | pending, Retry-After/backoff  | stops                         |
-| 500 and other 5xx, 408, 409, 425             | pending, backoff              | goes on                       |
+| 500 and other 5xx                            | pending, backoff              | goes on                       |
+| 408, 409, 425                                | pending, backoff; dead letter | goes on                       |
+|                                              | after `MAX_4XX_ATTEMPTS`      |                               |
 | 401, 403, 404, 407, 3xx                      | pending, backoff              | stops                         |
 | 412 (several resources match) and other 4xx  | dead letter + alert           | goes on                       |
 
-(405 is a dead letter: the server does not take that interaction, e.g. a hub that never updates.)
+(405 is a dead letter: the server does not take that interaction, e.g. a hub that never updates. A 409 that
+does not go away, e.g. an identifier another device already holds on the server, becomes a dead letter after a
+few tries: a 4xx is never retried forever.)
 401/403/404/407 and redirects say the credentials or the address are wrong, not the item: the item
 waits, and fixing the profile sends it (parking every reading because of a wrong token would lose them).
 
@@ -55,10 +59,12 @@ from uuid import NAMESPACE_URL, uuid5
 import certifi
 import httpx
 
+from voice_assistant.addresses import is_loopback_host, secure_url_problem
+from voice_assistant.errors import ConfigurationError
 from voice_assistant.store import Alert, OutboxItem, Store
 from voice_assistant.sync import fhir
-from voice_assistant.sync.auth import AuthError, BearerAuth, SmartBackendAuth, is_loopback_host
-from voice_assistant.sync.outbox import is_revision
+from voice_assistant.sync.auth import AuthError, BearerAuth, SmartBackendAuth
+from voice_assistant.sync.outbox import IDENTIFIER_SCHEME, IDENTIFIER_SCHEME_SETTING, device_id, is_revision
 
 log = logging.getLogger(__name__)
 
@@ -78,11 +84,13 @@ SETTING_BASE_URL = "sync.base_url"  #: the address the last pass sent to
 _SERVER_BUSY = {429, 502, 503, 504}
 #: Answers that say the device's credentials or the address are wrong, not the item.
 _CONFIGURATION = {401, 403, 404, 407}
-#: Client errors worth repeating as they are.
+#: Client errors worth repeating as they are, a few times.
 _TRANSIENT_4XX = {408, 409, 425}
+#: After this many attempts answered by one of those, the item is a dead letter.
+MAX_4XX_ATTEMPTS = 5
 
 
-class SyncConfigError(ValueError):
+class SyncConfigError(ConfigurationError):
     """The sync settings cannot be used; the message names the setting."""
 
 
@@ -95,12 +103,10 @@ def check_base_url(url: str, field_name: str = "clinician.fhir_base_url") -> str
         parsed = httpx.URL(url.strip())
     except (httpx.InvalidURL, TypeError, AttributeError):
         raise SyncConfigError(f"{field_name}: '{url}' is not an address") from None
-    if parsed.scheme == "https" and parsed.host:
-        return str(parsed).rstrip("/")
-    if parsed.scheme == "http" and parsed.host and is_loopback_host(parsed.host):
-        return str(parsed).rstrip("/")
-    raise SyncConfigError(f"{field_name}: '{url}' must be an https:// address (health data never travels "
-                          "unencrypted; plain http only to this machine, e.g. http://127.0.0.1:8790/fhir)")
+    problem = secure_url_problem(url)  # the one rule, shared with the profile
+    if problem:
+        raise SyncConfigError(f"{field_name}: {problem}")
+    return str(parsed).rstrip("/")
 
 
 def tls_context(ca_bundle: str | Path | None = None) -> ssl.SSLContext:
@@ -115,11 +121,19 @@ def tls_context(ca_bundle: str | Path | None = None) -> ssl.SSLContext:
 
 
 def make_client(*, auth: httpx.Auth | None = None, ca_bundle: str | Path | None = None,
-                timeout: httpx.Timeout = DEFAULT_TIMEOUT, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+                timeout: httpx.Timeout = DEFAULT_TIMEOUT, transport: httpx.BaseTransport | None = None,
+                proxy: str | None = None, base_url: str | None = None) -> httpx.Client:
     """An httpx client for the sender: TLS verified, explicit timeouts, no redirects followed.
-    (A `transport` passed in, for tests, carries its own TLS settings.)"""
+    (A `transport` passed in, for tests, carries its own TLS settings.)
+
+    Proxies: only the one configured (`clinician.proxy`), never one from the environment (`HTTP_PROXY`,
+    `HTTPS_PROXY`, `ALL_PROXY` are ignored: a proxy set for the browser must not receive the bearer token and
+    the patient's readings), and never for this machine (loopback is reached directly, whatever is set)."""
+    if proxy and base_url and is_loopback_host(httpx.URL(base_url).host):
+        proxy = None
     return httpx.Client(auth=auth, verify=tls_context(ca_bundle), timeout=timeout, transport=transport,
-                        follow_redirects=False, headers={"User-Agent": USER_AGENT})
+                        follow_redirects=False, headers={"User-Agent": USER_AGENT}, trust_env=False,
+                        proxy=proxy if transport is None else None)
 
 
 @dataclass(frozen=True)
@@ -142,6 +156,7 @@ class SyncConfig:
     oauth: OAuthSettings | None = None
     ca_bundle: Path | None = None
     timeout: httpx.Timeout = field(default_factory=lambda: DEFAULT_TIMEOUT)
+    proxy: str | None = None  #: `clinician.proxy`: the only proxy ever used (never for loopback)
 
     @classmethod
     def from_profile(cls, profile: Any, base_url: str | None = None, token: str | None = None) -> SyncConfig:
@@ -165,8 +180,17 @@ class SyncConfig:
                                   key_id=str(raw["key_id"]) if raw.get("key_id") else None,
                                   scope=str(raw.get("scope") or OAuthSettings.scope))
         bundle = clinician.get("ca_bundle")
+        proxy = clinician.get("proxy") or None
+        if proxy is not None:
+            try:
+                parsed = httpx.URL(str(proxy))
+            except (httpx.InvalidURL, TypeError):
+                parsed = None
+            if parsed is None or parsed.scheme not in ("http", "https", "socks5") or not parsed.host:
+                raise SyncConfigError(f"clinician.proxy: '{proxy}' is not a proxy address (e.g. http://proxy:3128)")
         return cls(base_url=checked, token=token or clinician.get("token") or None, oauth=oauth,
-                   ca_bundle=Path(str(bundle)).expanduser() if bundle else None)
+                   ca_bundle=Path(str(bundle)).expanduser() if bundle else None,
+                   proxy=str(proxy) if proxy else None)
 
     def make_auth(self) -> httpx.Auth | None:
         """The bearer token if there is one, else SMART Backend Services if set up, else none."""
@@ -183,7 +207,7 @@ class SyncConfig:
 
     def make_client(self, transport: httpx.BaseTransport | None = None) -> httpx.Client:
         return make_client(auth=self.make_auth(), ca_bundle=self.ca_bundle, timeout=self.timeout,
-                           transport=transport)
+                           transport=transport, proxy=self.proxy, base_url=self.base_url)
 
 
 # --- retries ---------------------------------------------------------------------------------------------
@@ -403,6 +427,8 @@ class OutboxSender:
         for this pass). `stop`: checked between items, to end the pass early (the background sender's)."""
         started = _utc(now or self.clock())
         report = SyncReport(base_url=self.base_url, started_at=started)
+        if self.store.get_setting(IDENTIFIER_SCHEME_SETTING) != IDENTIFIER_SCHEME:
+            device_id(self.store)  # queued items get identifiers unique on any server before anything is sent
         server_retry_at = _read_time(self.store.get_setting(SETTING_SERVER_RETRY_AT))
         if not force and server_retry_at is not None and started < server_retry_at:
             report.waited, report.next_try_at = True, server_retry_at
@@ -438,6 +464,9 @@ class OutboxSender:
                 report.items.append(ItemResult(item.resource_key, item.resource_type, "sent", status=attempt.status))
                 return False
             report.last_error = attempt.error
+            if attempt.status in _TRANSIENT_4XX and item.attempts + failures + 1 >= MAX_4XX_ATTEMPTS:
+                attempt = _Attempt("dead", f"{attempt.error} (refused {MAX_4XX_ATTEMPTS} times)", attempt.status,
+                                   outcome=attempt.outcome)
             if attempt.result == "dead":
                 self._park(item, attempt, now)
                 report.items.append(ItemResult(item.resource_key, item.resource_type, "dead", attempt.error,
@@ -522,7 +551,8 @@ class OutboxSender:
             return _Attempt("retry", error, status, stop_pass=True, inline=False)
         if status >= 500 or status in _TRANSIENT_4XX:
             return _Attempt("retry", error, status, retry_after=parse_retry_after(
-                response.headers.get("Retry-After"), _utc(self.clock())))
+                response.headers.get("Retry-After"), _utc(self.clock())),
+                outcome=body if isinstance(body, dict) else None)
         # 412 (several resources already match the identifier) and every other 4xx: the server will never
         # take this item as it is.
         return _Attempt("dead", error, status, outcome=body if isinstance(body, dict) else None)

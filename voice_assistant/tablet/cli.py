@@ -1,6 +1,7 @@
 """`voice-assistant tablet`: serve the talk page on the home network; pair, list and revoke tablets.
 
-Mounted by voice_assistant/cli.py with `app.add_typer(tablet_app, name="tablet")`.
+Mounted by voice_assistant/cli.py with `app.add_typer(tablet_app, name="tablet")`; the session, store and sender
+come from the composition root (`voice_assistant.app`), as for every other front end.
 """
 
 from __future__ import annotations
@@ -13,6 +14,18 @@ from typing import Optional
 
 import typer
 
+from voice_assistant import app as app_root
+from voice_assistant.addresses import is_loopback_host
+from voice_assistant.errors import ConfigurationError, EngineUnavailable, LanguageDataError
+from voice_assistant.profile import Profile
+from voice_assistant.store import Store, StoreError, default_db_path
+from voice_assistant.audio import devices
+from voice_assistant.tablet.page import spoken_code
+from voice_assistant.tablet.pairing import CODE_MINUTES, PairingStore
+from voice_assistant.tablet.network import ensure_certificate, host_names, lan_addresses
+from voice_assistant.tablet.server import TabletServer
+from voice_assistant.tts import synthesizer_for
+
 tablet_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False,
                          help="The tablet: a one-button talk page for the home network (pair it with a spoken code).")
 
@@ -24,9 +37,25 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
-def _pairing():
-    from voice_assistant.tablet.pairing import PairingStore
+def _profile_and_language(lang: Optional[str]) -> tuple[Profile, str]:
+    """The profile and the page's language; a profile or a language that cannot be used ends the command."""
+    try:
+        profile = app_root.load_settings()
+        return profile, app_root.language_for(lang, profile)
+    except ConfigurationError as exc:  # ProfileError too
+        _fail(str(exc), 2)
+        raise  # not reached: _fail exits
 
+
+def _open_store() -> Store:
+    try:
+        return app_root.open_store()
+    except StoreError as exc:
+        _fail(str(exc), 2)
+        raise
+
+
+def _pairing():
     try:
         return PairingStore()
     except Exception as exc:  # sqlite3.Error, OSError: an unwritable data folder
@@ -36,9 +65,6 @@ def _pairing():
 def announce_code(pairing, lang: str, url: str | None, synthesizer=None) -> None:
     """Make a pairing code, print it with the page's address and a QR code of both, and say it aloud on the
     device's speaker when there is one (no speaker: printed only)."""
-    from voice_assistant.tablet.page import spoken_code
-    from voice_assistant.tablet.pairing import CODE_MINUTES
-
     code = pairing.new_code()
     typer.echo(f"Pairing code: {code.code[:3]} {code.code[3:]} (valid {CODE_MINUTES} minutes, one tablet)")
     if url:
@@ -52,9 +78,6 @@ def announce_code(pairing, lang: str, url: str | None, synthesizer=None) -> None
             pass
         typer.echo(link)
     try:
-        from voice_assistant.audio import devices
-        from voice_assistant.tts import synthesizer_for
-
         devices.check_audio_devices(need_input=False, need_output=True)
         voice = synthesizer or synthesizer_for(lang)
         for sentence in voice.speak(spoken_code(lang, code.code)):
@@ -86,15 +109,6 @@ def tablet(
     """Serve the talk page: a tablet on the home network talks with the assistant by voice."""
     if ctx.invoked_subcommand is not None:
         return
-    from voice_assistant.asr.select import RecognizerUnavailable
-    from voice_assistant.cli import _background_sender, _lang, _open_store, _profile, build_session
-    from voice_assistant.dialogue.prompts import PromptError
-    from voice_assistant.nlu import PackError
-    from voice_assistant.store.paths import default_db_path
-    from voice_assistant.tablet.network import ensure_certificate, host_names, is_loopback_host, lan_addresses
-    from voice_assistant.tablet.server import TabletServer
-    from voice_assistant.tts import SynthesizerUnavailable
-
     if not 0 < port < 65536:
         _fail(f"the port must be between 1 and 65535, not {port}", 2)
     try:
@@ -105,8 +119,7 @@ def tablet(
         socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET).close()
     except OSError as exc:
         _listen_failed(exc, host, port)
-    profile = _profile()
-    language = _lang(lang, profile)
+    profile, language = _profile_and_language(lang)
     pairing = _pairing()
     certificate = None
     if https or not is_loopback_host(host):
@@ -117,10 +130,12 @@ def tablet(
     store = _open_store()
     server = None
     try:
-        session = build_session(profile, language, store)
+        session = app_root.build_session(profile, language, store)
         try:
+            # replies are not printed: what the patient says and hears is health data, and a terminal's
+            # output ends up in logs (journald, nohup.out)
             server = TabletServer(session, pairing, host=host, port=port, lang=language, certificate=certificate,
-                                  echo=typer.echo)
+                                  echo=lambda text: None)
         except OSError as exc:
             _listen_failed(exc, host, port)
         pairing.remember_url(server.url)
@@ -132,7 +147,8 @@ def tablet(
             announce_code(pairing, language, server.url, session.synthesizer)
         else:
             typer.echo(f"{len(pairing.tablets())} tablet(s) paired. A new code: voice-assistant tablet pair")
-        sender = _background_sender(profile)
+        sender = app_root.background_sender(
+            profile, lambda message: typer.echo(f"voice-assistant: {message}", err=True))
         server.start()
         signal.signal(signal.SIGTERM, lambda *_: server.stop())  # a service manager stops it like Ctrl+C
         typer.echo("Ctrl+C to stop.")
@@ -141,7 +157,7 @@ def tablet(
         finally:
             if sender is not None:
                 sender.stop()
-    except (RecognizerUnavailable, SynthesizerUnavailable, PackError, PromptError) as exc:
+    except (EngineUnavailable, LanguageDataError) as exc:
         _fail(str(exc))
     finally:
         if server is not None:
@@ -152,10 +168,8 @@ def tablet(
 @tablet_app.command("pair")
 def pair_command(lang: Optional[str] = typer.Option(None, "--lang", help="fr or en (default: the profile's).")) -> None:
     """Make a new pairing code (the old one stops working), print it and say it aloud."""
-    from voice_assistant.cli import _lang, _profile
-
     pairing = _pairing()
-    announce_code(pairing, _lang(lang, _profile()), pairing.url())
+    announce_code(pairing, _profile_and_language(lang)[1], pairing.url())
 
 
 @tablet_app.command("list")

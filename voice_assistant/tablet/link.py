@@ -19,6 +19,9 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from voice_assistant.audio.clip import SAMPLE_RATE, AudioClip
+from voice_assistant.tablet.messages import Cut, Play, Reply, State, Welcome
+
+DeviceMessage = Welcome | State | Reply | Play | Cut
 
 PLAY_GRACE_S = 5.0  #: beyond a clip's length, how long to wait for the page to say it played it
 SILENCE_AFTER_S = 0.3  #: no frame from the page for this long during a turn: the microphone hears silence
@@ -62,14 +65,14 @@ class PageLink:
                 for ack in self._acks.values():
                     ack.event.set()  # completed stays False: not heard
 
-    def send(self, message: dict, data: bytes | None = None, connection: Any = None) -> bool:
+    def send(self, message: DeviceMessage, data: bytes | None = None, connection: Any = None) -> bool:
         """Send a message (and its binary payload right after); False when no page is open or it failed."""
         with self._lock:
             target = connection or self.connection
             if target is None:
                 return False
             try:
-                target.send(json.dumps(message, ensure_ascii=False))
+                target.send(json.dumps(message.to_json(), ensure_ascii=False))
                 if data is not None:
                     target.send(data)
                 return True
@@ -120,13 +123,13 @@ class PageAudio:
         try:
             samples = np.asarray(clip.samples, dtype="<i2")
             kind = "speech" if stop_event is not None else "chime"
-            if not self.link.send({"type": "play", "id": clip_id, "kind": kind, "rate": int(clip.sample_rate),
-                                   "samples": int(len(samples))}, samples.tobytes(), connection):
+            if not self.link.send(Play(clip_id, kind, int(clip.sample_rate), int(len(samples))), samples.tobytes(),
+                                  connection):
                 return False
             deadline = time.monotonic() + clip.seconds + self.grace_s
             while not ack.event.wait(0.02):
                 if stop_event is not None and stop_event.is_set():
-                    self.link.send({"type": "cut", "id": clip_id}, connection=connection)
+                    self.link.send(Cut(clip_id), connection=connection)
                     return False
                 if self.link.connection is not connection or time.monotonic() > deadline:
                     return False

@@ -13,7 +13,6 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from voice_assistant.hub.cli import _is_loopback as is_loopback_host  # noqa: F401 (one rule: the hub's)
 
 CERT_DAYS = 3650
 
@@ -42,7 +41,7 @@ def lan_addresses() -> list[str]:
         pass
     try:
         for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
-            found.append(info[4][0])
+            found.append(str(info[4][0]))
     except OSError:
         pass
     local = [a for a in dict.fromkeys(found) if is_local_address(a) and not ipaddress.ip_address(a).is_loopback]

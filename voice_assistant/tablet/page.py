@@ -1,6 +1,6 @@
 """The tablet's HTML: the talk page, the pairing page and the refusal page, in the profile's language.
 
-Words come from voice_assistant/tablet/words/<lang>.yaml; the script reads its own words from a JSON block in the
+Words come from prompts/tablet/<lang>.yaml; the script reads its own words from a JSON block in the
 page (no inline script runs: the Content-Security-Policy allows only the files in static/).
 """
 
@@ -11,17 +11,15 @@ from functools import lru_cache
 from html import escape
 from importlib import resources
 
-import yaml
+from voice_assistant.language import LANGUAGES, base_language, language_file, read_yaml
 
-LANGUAGES = ("fr", "en")
 STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 
 
 @lru_cache(maxsize=None)
 def words(lang: str) -> dict:
-    lang = lang if lang in LANGUAGES else "en"
-    text = resources.files("voice_assistant.tablet").joinpath("words", f"{lang}.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    lang = base_language(lang)
+    return read_yaml(language_file("prompts/tablet", lang if lang in LANGUAGES else "en"), what="the tablet's words")
 
 
 def static_file(name: str) -> tuple[bytes, str] | None:

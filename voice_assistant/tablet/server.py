@@ -13,11 +13,10 @@ is closed with code 4401, which the page shows).
 from __future__ import annotations
 
 import http
-import json
 import logging
 import ssl
 import threading
-from dataclasses import dataclass
+import time
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -29,7 +28,7 @@ from websockets.sync.server import Server, ServerConnection, serve
 
 from voice_assistant.assistant import Output, Session
 from voice_assistant.live import LiveLoop, LiveOptions
-from voice_assistant.tablet import page
+from voice_assistant.tablet import messages, page
 from voice_assistant.tablet.link import CLOSE_NOT_PAIRED, CLOSE_REPLACED, PageAudio, PageLink
 from voice_assistant.tablet.network import Certificate, allowed_host, host_names, is_local_address, lan_addresses
 from voice_assistant.tablet.pairing import PairingError, PairingStore
@@ -58,16 +57,6 @@ class TabletLoop(LiveLoop):
         return super().say(output)
 
 
-@dataclass
-class Reply:
-    id: int
-    text: str
-    heard: str | None
-
-    def to_json(self) -> dict:
-        return {"id": self.id, "text": self.text, "heard": self.heard}
-
-
 class TabletServer:
     """Serves the page on `host`:`port` (HTTPS with `certificate`, else plain HTTP: loopback only) and runs
     `session` through the page. Call `start()`, then `run()` in the thread that made the session (its store is
@@ -84,7 +73,7 @@ class TabletServer:
         self.link = PageLink()
         self.audio = PageAudio(self.link)
         self.state = "waiting"
-        self.last: Reply | None = None
+        self.last: messages.Reply | None = None
         self._replies = 0
         # push-to-talk; no barge-in by the wake phrase: the page's microphone is closed while it speaks
         options = options or LiveOptions(push_to_talk=True, barge_in_by_wake_phrase=False)
@@ -150,13 +139,13 @@ class TabletServer:
         connects later."""
         self._replies += 1
         heard = output.transcript.text if output.transcript is not None else None
-        self.last = Reply(self._replies, output.text, heard)
-        self.link.send({"type": "reply", **self.last.to_json()})
+        self.last = messages.Reply(self._replies, output.text, heard)
+        self.link.send(self.last)
 
     def _on_state(self, state: str) -> None:
         self.state = state
         self.audio.listening = state == "listening"
-        self.link.send({"type": "state", "state": state})
+        self.link.send(messages.State(state))
 
     # --- HTTP ------------------------------------------------------------------------------------------------
 
@@ -238,8 +227,8 @@ class TabletServer:
             except Exception:
                 pass
         log.info("%s connected", tablet)
-        self.link.send({"type": "welcome", "state": self.state, "lang": self.lang,
-                        "reply": self.last.to_json() if self.last else None}, connection=connection)
+        self._watch_revocation(connection)
+        self.link.send(messages.Welcome(self.state, self.lang, self.last), connection=connection)
         try:
             for message in connection:
                 if self.link.connection is not connection:
@@ -256,26 +245,47 @@ class TabletServer:
                 self.loop.release()  # the page went away with the button down: the turn ends with what was heard
             log.info("%s disconnected", tablet)
 
+    #: how often an open connection's tablet is checked against the pairing file (a revoke in another process)
+    REVOCATION_CHECK_S = 0.5
+
+    def _watch_revocation(self, connection: ServerConnection) -> None:
+        """Close the connection as soon as its tablet is revoked (`voice-assistant tablet revoke`, another
+        process): no audio in and no reply out after that, not even until the next "talk"."""
+        token = self._token(connection.request)
+
+        def watch() -> None:
+            while not self._stopped and connection.state.name == "OPEN":
+                time.sleep(self.REVOCATION_CHECK_S)
+                try:
+                    paired = self.pairing.is_paired(token)
+                except Exception:  # noqa: BLE001 - a busy file is checked again next time
+                    continue
+                if not paired:
+                    self.link.detach(connection)
+                    try:
+                        connection.close(CLOSE_NOT_PAIRED, "revoked")
+                    except Exception:  # noqa: BLE001
+                        pass
+                    return
+
+        threading.Thread(target=watch, daemon=True, name="tablet-revocation").start()
+
     def _message(self, connection: ServerConnection, text: str) -> None:
-        try:
-            message = json.loads(text)
-            kind = message.get("type")
-        except (ValueError, AttributeError):
-            return
-        if kind == "talk":
+        message = messages.parse(text)
+        if isinstance(message, messages.Talk):
             if self.pairing.verify(self._token(connection.request)) is None:  # revoked meanwhile
                 connection.close(CLOSE_NOT_PAIRED, "not paired")
                 return
             self.loop.press()
-        elif kind == "hold":  # the Talk button still down after "talk": the turn lasts until "release"
+        elif isinstance(message, messages.Hold):  # the Talk button still down: the turn lasts until "release"
             self.loop.hold()
-        elif kind == "release":
+        elif isinstance(message, messages.Release):
             self.loop.release()
-        elif kind == "stop":
+        elif isinstance(message, messages.Stop):
             self.loop.stop_speaking.set()
-        elif kind == "played":
-            self.link.played(int(message.get("id", 0)), bool(message.get("completed")))
-        elif kind == "settings":
-            self.link.voice = bool(message.get("voice", True))
-        elif kind == "mic":
-            log.info("the page's microphone: %s", message.get("error"))
+        elif isinstance(message, messages.Played):
+            self.link.played(message.id, message.completed)
+        elif isinstance(message, messages.Settings):
+            self.link.voice = message.voice
+        elif isinstance(message, messages.Mic):
+            log.info("the page's microphone: %s", message.error)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Iterator, Protocol
 
 from voice_assistant.audio.clip import AudioClip
+from voice_assistant.errors import EngineUnavailable
 
 #: The speech rate a patient starts with, in words per minute (the profile holds theirs; about 100 to 350).
 DEFAULT_WPM = 160
@@ -14,7 +15,7 @@ MIN_WPM = 80
 MAX_WPM = 450
 
 
-class SynthesizerUnavailable(RuntimeError):
+class SynthesizerUnavailable(EngineUnavailable):
     """The requested engine or voice is not installed; the message names what is missing and how to get it."""
 
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
-import platformdirs
 
+from voice_assistant.locations import data_dir
 from voice_assistant.tts.base import Synthesizer, SynthesizerUnavailable
 from voice_assistant.tts.normalize import SpeechRulesError, base_language, normalizer_for
 
@@ -19,12 +18,7 @@ LANGUAGE_NAMES = {"fr": "French", "en": "English"}
 
 def models_dir() -> Path:
     """Where the model manager installs voices (voice_assistant.models): <data dir>/voice-assistant/models."""
-    try:
-        from voice_assistant.models import models_dir as manager_models_dir
-    except ImportError:  # the manager is optional for synthesis: same place, computed the same way
-        data_home = os.environ.get("XDG_DATA_HOME") or platformdirs.user_data_dir()
-        return Path(data_home) / "voice-assistant" / "models"
-    return manager_models_dir()
+    return data_dir() / "models"
 
 
 def installed_piper_voices(language: str, directory: Path | None = None) -> list[Path]:

@@ -1,0 +1,39 @@
+"""The one audio feed loop: a whole utterance goes to a recogniser in microphone-sized chunks, nothing lost."""
+
+from __future__ import annotations
+
+from voice_assistant.asr.base import FEED_BYTES, Transcript, feed, transcribe
+
+
+class Recording:
+    language, sample_rate = "en", 16000
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.resets = 0
+
+    def accept(self, pcm: bytes) -> Transcript | None:
+        self.chunks.append(pcm)
+        return None
+
+    def finish(self) -> Transcript:
+        return Transcript(f"{sum(len(c) for c in self.chunks)} bytes")
+
+    def reset(self) -> None:
+        self.resets += 1
+        self.chunks.clear()
+
+
+def test_feed_gives_every_byte_in_order_in_chunks():
+    pcm = bytes(range(256)) * 100  # 25,600 bytes: 3 whole chunks and a remainder
+    rec = Recording()
+    feed(rec, pcm)
+    assert b"".join(rec.chunks) == pcm
+    assert [len(c) for c in rec.chunks] == [FEED_BYTES] * 3 + [len(pcm) - 3 * FEED_BYTES]
+
+
+def test_transcribe_forgets_earlier_audio_and_finishes():
+    rec = Recording()
+    feed(rec, b"\x00" * 1000)
+    assert transcribe(rec, b"\x01" * 4000, chunk=1000).text == "4000 bytes"
+    assert rec.resets == 1 and len(rec.chunks) == 4
