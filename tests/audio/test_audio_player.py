@@ -160,9 +160,10 @@ def test_a_clip_at_another_rate_is_resampled_and_underruns_are_counted():
     assert player.underruns == 1
 
 
-def test_playback_holds_while_the_cpu_is_busy():
-    """A real-time fake: callbacks every 20 ms from their own thread while two threads spin in Python; the device
-    buffer (0.2 s) must never run dry, i.e. every callback finds its samples ready."""
+def test_a_clip_comes_out_whole_and_continuous_while_other_threads_spin():
+    """Callbacks paced in real time while two threads spin in Python: every callback finds the clip's next samples
+    ready (the callback only copies; nothing it needs is computed on the way), so the clip comes out whole, with no
+    gap inside it. (Whether the device itself runs dry on a loaded machine is measured by the PulseAudio tests.)"""
     player, stream, clock = make()
     real = Clock()
     stop_busy = threading.Event()
@@ -178,14 +179,11 @@ def test_playback_holds_while_the_cpu_is_busy():
     try:
         clip = tone(1.0)
         thread, result = play_in_thread(player, clip)
-        late = 0
         deadline = time.monotonic()
         for _ in range(80):
             deadline += BLOCK / RATE
             stream.pump()
             clock.advance(BLOCK / RATE)
-            lag = time.monotonic() - deadline
-            late += lag > 0.2  # later than the device buffer would last
             time.sleep(max(0.0, deadline - time.monotonic()))
             if "done" in result:
                 break
@@ -194,6 +192,6 @@ def test_playback_holds_while_the_cpu_is_busy():
         stop_busy.set()
     heard = np.concatenate(stream.heard)
     nz = np.nonzero(heard)[0]
-    assert result.get("done") is True and late == 0
+    assert result.get("done") is True
     assert np.array_equal(heard[nz[0]:nz[-1] + 1], clip.samples)  # continuous: no gap inside the clip
     del real

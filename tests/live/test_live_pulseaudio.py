@@ -3,7 +3,7 @@ virtual microphone and a virtual speaker.
 
     virtmic  (null sink)  <- paplay request.wav           the patient speaks into it
     virtmic.monitor       -> default source -> ALSA "pulse" -> PortAudio -> devices.open_microphone -> LiveLoop
-    LiveLoop -> devices.play -> PortAudio -> ALSA "pulse" -> default sink: speaker (null sink)
+    LiveLoop -> Player (one output stream) -> PortAudio -> ALSA "pulse" -> default sink: speaker (null sink)
     speaker.monitor       -> parec -> reply.raw           what the patient hears, checked afterwards
 
 Needs Debian's pulseaudio, pulseaudio-utils (paplay, parec, pactl), libasound2-plugins (ALSA's pulse device) and
@@ -39,7 +39,8 @@ def test_a_request_spoken_into_the_virtual_microphone_is_answered_on_the_virtual
     session.text("my glucose is one twenty")
     assert session.text("yes").text.startswith("Saved:")
     request = patient.wav("assistant, what was my last reading")
-    player = FakePlayer(device_play=devices.play)  # devices.play does the playing; this only keeps a record
+    speaker_stream = devices.open_player()  # the session's one output stream, as `listen` uses
+    player = FakePlayer(device_play=speaker_stream.play)  # it does the playing; this only keeps a record
     h = Harness(session, LiveOptions(push_to_talk=True, idle_every_s=0.1), mic=devices.open_microphone,
                 player=player)
     speaker = Recording(pulse, "speaker.monitor", tmp_path / "speaker.raw")
@@ -58,6 +59,7 @@ def test_a_request_spoken_into_the_virtual_microphone_is_answered_on_the_virtual
     try:
         h.run(patient_acts, timeout=40)
     finally:
+        speaker_stream.close()
         heard_by_patient = speaker.stop()
         session.manager.ctx.store.close()
 

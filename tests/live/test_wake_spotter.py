@@ -33,11 +33,14 @@ def test_the_spotter_hears_the_phrase_at_the_start_of_a_request_and_not_in_other
     talk = spoken(assistant_voice, "Add a pinch of salt and stir the sauce gently. The news is at six tonight.")
     request = spoken(assistant_voice, "assistant, what was my last reading")
     stream = np.concatenate([quiet, talk, quiet, quiet, request, quiet])
-    spotter = KeyphraseSpotter("assistant", THRESHOLDS["en"])
-    found = hits(spotter, stream)
     request_at = (len(quiet) * 3 + len(talk)) / SAMPLE_RATE
-    assert [t for t in found if t < request_at] == [], found  # nothing in the cooking show
+    # the chosen threshold (loose: the transcript must agree too, see WakeRule) hears the request's start
+    found = hits(KeyphraseSpotter("assistant", THRESHOLDS["en"]), stream)
     assert any(request_at <= t <= request_at + 1.5 for t in found), (found, request_at)
+    # a strict threshold still hears it, and nothing in the cooking show
+    strict = hits(KeyphraseSpotter("assistant", 1e-20), stream)
+    assert [t for t in strict if t < request_at] == [], strict
+    assert any(request_at <= t <= request_at + 1.5 for t in strict), (strict, request_at)
 
 
 def test_the_rule_needs_the_spotter_near_the_start_and_the_transcript_to_agree():
