@@ -219,15 +219,18 @@ def scenario(pulse, tmp_path: Path, synth, busy: bool) -> None:
         for said, value_words, mg_dl in READINGS:
             i, line = request(said)
             reply_i, reply = listen.wait(REPLY, i + 1)
-            if "Is that right?" in reply and value_words in reply and "milligrams per deciliter" in reply:
+            if reply.endswith("Is that right?") and value_words in reply and "milligrams per deciliter" in reply:
                 j, line = answer("yes", reply_i)
                 listen.wait(r"^Saved: ", j)
                 confirmed.append(mg_dl)
-            elif "Is that right?" in reply:  # heard wrong: the patient says no, then drops it
-                j, line = answer("no", reply_i)
-                k, _ = listen.wait(REPLY, j + 1)
-                if listen.wait(r"\[(listening|waiting)\]", k)[1].endswith("[listening]"):
-                    j, _ = answer("cancel", k)
+                continue
+            # heard wrong, or asked something else (the unit, which of two values): "no", then drop it
+            for word in ("no", "cancel"):
+                k, state = listen.wait(r"\[(listening|waiting)\]", reply_i)
+                if not state.endswith("[listening]"):
+                    break  # the assistant asks nothing more
+                reply_i, _ = answer(word, reply_i)
+                reply_i, reply = listen.wait(REPLY, reply_i + 1)
         i, line = request("what was my last reading")
         listen.wait(REPLY, i + 1)  # whatever was heard: a question stores nothing
         i, line = request("remind me to take metformin at eight pm")
