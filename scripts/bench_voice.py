@@ -7,8 +7,10 @@ latency, peak memory, cold start.
 Spoken requests are generated now with eSpeak NG (voice en-us+f2, 150 wpm, unlike the assistant's), fed in
 0.1 s chunks through a `Session`'s endpointer; from the moment the endpointer closes the utterance the clock
 runs through recognition, dialogue (a DialogueManager on a temporary Store, never the user's data) and the
-synthesis of the reply's first sentence. Engines: pocketsphinx en, Vosk en when a model is installed; Piper en
-and eSpeak NG en/fr (Piper fr when installed) for synthesis. Figures are printed, never asserted; exit 0.
+synthesis of the reply's first sentence. Recognisers: pocketsphinx en alone, Vosk en when a model is installed,
+whisper alone and the two combined (combine.py) when the whisper model is installed; Piper en and eSpeak NG
+en/fr (Piper fr when installed) for synthesis. One assistant's peak memory is measured per recogniser in a
+fresh process (recogniser + Piper, one turn). Figures are printed, never asserted; exit 0.
 Per-layer detail (WER, intent accuracy, spoken wpm) is in scripts/bench_asr.py and scripts/bench_tts.py.
 """
 
@@ -44,16 +46,19 @@ CHUNK_BYTES = 3200  # 0.1 s of 16 kHz 16-bit audio per feed, as a microphone cal
 
 COLD_START = r"""
 import json, sys, tempfile, time
+engine = sys.argv[1] if len(sys.argv) > 1 else None
 from pathlib import Path
 t0 = time.perf_counter()
 import voice_assistant
 from voice_assistant.app import build_session, open_store
+from voice_assistant.asr.select import recognizer_for
 from voice_assistant.profile import default_profile
 t1 = time.perf_counter()
 with tempfile.TemporaryDirectory(prefix="bench-voice-cold-") as tmp:
     profile = default_profile()
     store = open_store(Path(tmp) / "cold.db")
-    session = build_session(profile, "en", store, save_profile_changes=False)
+    chosen = {"recognizer": recognizer_for("en", profile, engine)} if engine else {}
+    session = build_session(profile, "en", store, save_profile_changes=False, **chosen)
     t2 = time.perf_counter()
     out = session.text("what was my last reading")
     next(iter(out.sentences()), None)
@@ -152,6 +157,15 @@ def bench_synthesis(repeat: int) -> dict:
     return loaded
 
 
+def one_assistant_peak(engine: str) -> str:
+    """Peak memory of a fresh process holding one assistant with this recogniser (and the default voice)."""
+    proc = subprocess.run([sys.executable, "-c", COLD_START, engine], cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode != 0:
+        return "failed: " + " ".join(proc.stderr.strip().splitlines()[-1:])[:100]
+    parts = json.loads(proc.stdout.strip().splitlines()[-1])
+    return f"{parts['peak_mb']:.0f} MB (build {parts['build']:.2f} s)"
+
+
 def cold_start() -> str:
     """Run first, before this process loads anything; returns the line to print."""
     started = time.perf_counter()
@@ -180,10 +194,11 @@ def main() -> None:
     print(f"generating {turns} spoken requests (eSpeak NG {PATIENT_VOICE}, {PATIENT_WPM} wpm)...", flush=True)
     clips = patient_clips(turns)
     recognizers = []
-    for engine in ("pocketsphinx", "vosk"):
+    for engine in ("pocketsphinx", "vosk", "whisper", "combined"):
         started = time.perf_counter()
         try:
-            recognizers.append((engine, recognizer_for("en", None, engine), time.perf_counter() - started))
+            recognizers.append((engine, recognizer_for("en", None, engine, cached=False),
+                                time.perf_counter() - started))
         except RecognizerUnavailable as exc:
             print(f"{engine} en: not available ({exc})")
     other = [m for lang in ("fr", "ko") for m in vosk_models(lang)]
@@ -213,6 +228,10 @@ def main() -> None:
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
     print(f"peak memory (ru_maxrss, this process with every engine above loaded and all turns run): {peak:.0f} MB")
+    for engine, recognizer, _ in recognizers:
+        if recognizer.engine == engine:  # "whisper" / "combined" fall back to one engine when whisper is missing
+            print(f"one assistant's peak memory, {engine} + default voice (fresh process, VmHWM): "
+                  f"{one_assistant_peak(engine)}")
     print(cold)
 
 

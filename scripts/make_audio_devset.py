@@ -11,6 +11,12 @@ many sentences and speakers. Clips of noise alone (white, babble, hum, silence) 
 
 Conditions: 8 / 16 / 44.1 / 48 kHz files; clean, white noise at 20 and 12 dB SNR, "babble" (five eSpeak
 voices reading other sentences at once) at 15 dB, mains hum (50/60 Hz and harmonics) with a little hiss.
+
+    python scripts/make_audio_devset.py OUT_DIR --natural [--score]
+
+builds a second set of more natural conditions instead: Piper's Joe at several speaking rates, voice
+variations and pitches, in a room (synthetic reverberation, RT60 0.3-0.7 s), over a telephone line (300-3400 Hz
+at 8 kHz, a little compression) and with noise, alone or together (the same sentences).
 """
 
 from __future__ import annotations
@@ -214,6 +220,84 @@ def build(out: Path, seed: int = 11) -> Path:
     return corpus
 
 
+#: (name, length_scale, noise_w, pitch factor) of the natural set's speakers: one Piper voice, varied
+NATURAL_SPEAKERS = [("joe", 1.0, 0.8, 1.0), ("joe-slow", 1.25, 0.9, 0.95), ("joe-fast", 0.9, 0.6, 1.04),
+                    ("joe-high", 1.1, 1.0, 1.08), ("joe-low", 1.05, 0.7, 0.92)]
+NATURAL_CONDITIONS = ["reverb", "phone", "reverb+white20", "phone+babble15", "reverb+phone", "white12",
+                      "clean44"]
+
+
+def reverb(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The sound of a room: the dry voice plus an exponentially decaying diffuse tail (RT60 0.3-0.7 s)."""
+    rt60 = float(rng.uniform(0.3, 0.7))
+    n = int(rt60 * SR)
+    t = np.arange(n) / SR
+    tail = rng.standard_normal(n) * np.exp(-6.9 * t / rt60)
+    tail[: int(0.003 * SR)] = 0.0
+    ir = np.zeros(n)
+    ir[0] = 1.0
+    ir += tail * float(rng.uniform(0.15, 0.35)) / np.sqrt(np.sum(tail ** 2) / SR * 50)
+    import scipy.signal
+
+    y = scipy.signal.fftconvolve(x.astype(np.float64), ir)[: len(x)]
+    y *= np.sqrt(speech_power(x) / max(speech_power(y), 1e-9))
+    return np.clip(y, -32768, 32767).astype(np.int16)
+
+
+def phone(x: np.ndarray) -> np.ndarray:
+    """A telephone line: 300-3400 Hz band, 8 kHz, a little soft clipping; back at 16 kHz for mixing."""
+    import scipy.signal
+    import soxr
+
+    sos = scipy.signal.butter(6, [300, 3400], btype="bandpass", fs=SR, output="sos")
+    y = scipy.signal.sosfilt(sos, x.astype(np.float64)) / 32768.0
+    y = np.tanh(2.0 * y) / np.tanh(2.0)
+    y = soxr.resample(soxr.resample(y, SR, 8000), 8000, SR)
+    return np.clip(y * 32768, -32768, 32767).astype(np.int16)
+
+
+def speak_natural(text: str, speaker: tuple, voice, rng: np.random.Generator) -> np.ndarray:
+    import soxr
+    from piper import SynthesisConfig
+
+    _, length, noise_w, pitch = speaker
+    chunks = list(voice.synthesize(text, SynthesisConfig(length_scale=length, noise_w_scale=noise_w)))
+    audio = np.concatenate([c.audio_int16_array for c in chunks]).astype(np.float32) / 32768
+    # pitch (and rate) shifted by playing the voice faster or slower
+    audio = soxr.resample(audio, chunks[0].sample_rate * pitch, SR)
+    audio = np.clip(audio * 32768 * float(rng.uniform(0.5, 1.0)), -32768, 32767).astype(np.int16)
+    return with_silence(audio, SR, before=0.4, after=0.6)
+
+
+def build_natural(out: Path, seed: int = 23) -> Path:
+    from voice_assistant.audio.files import from_array, write_wav
+
+    rng = np.random.default_rng(seed)
+    voice = _piper()
+    cases, meta = [], []
+    for i, (text, intent, slots) in enumerate(UTTERANCES):
+        for take in range(2):
+            speaker = NATURAL_SPEAKERS[(i + 2 * take) % len(NATURAL_SPEAKERS)]
+            condition = NATURAL_CONDITIONS[(i * 3 + take * 4 + i // 7) % len(NATURAL_CONDITIONS)]
+            x = speak_natural(text, speaker, voice, rng)
+            rate = 44_100 if condition == "clean44" else 16_000
+            for part in condition.split("+"):
+                if part == "reverb":
+                    x = reverb(x, rng)
+                elif part == "phone":
+                    x, rate = phone(x), 8_000
+                elif part != "clean44":
+                    x = add_noise(x, part, rng)
+            name = f"clips/{len(cases):03d}.wav"
+            write_wav(out / name, from_array(x, SR, target_rate=rate))
+            cases.append({"audio": name, "intent": intent, "slots": dict(slots)})
+            meta.append({"text": text, "speaker": speaker[0], "rate": rate, "noise": condition})
+    corpus = out / "corpus.yaml"
+    corpus.write_text(yaml.safe_dump({"language": "en", "cases": cases}, sort_keys=False), encoding="utf-8")
+    (out / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    return corpus
+
+
 def score(out: Path, verbose: bool = True) -> dict:
     """Run the README's eval command on the set (fresh profile and cache dirs) and break the result down."""
     env = dict(os.environ)
@@ -250,9 +334,14 @@ def main() -> None:
     parser.add_argument("--score", action="store_true", help="run `voice-assistant eval` on it and print figures")
     parser.add_argument("--score-only", action="store_true", help="score an existing set")
     parser.add_argument("--quiet", action="store_true", help="no per-clip misses")
+    parser.add_argument("--natural", action="store_true", help="the set of more natural conditions (Piper voice, "
+                                                                "reverberation, telephone band, noise)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    if not args.score_only:
+    if args.natural and not args.score_only:
+        corpus = build_natural(args.out)
+        print(f"{corpus}: {len(UTTERANCES) * 2} spoken clips (natural conditions)")
+    elif not args.score_only:
         corpus = build(args.out)
         print(f"{corpus}: {len(UTTERANCES) * 2} spoken clips + 6 noise-only")
     if args.score or args.score_only:

@@ -181,7 +181,8 @@ class Session:
              timings: dict[str, float] | None = None) -> Output:
         """A turn from words: typed (chat, tablet) or already recognised."""
         started = time.perf_counter()
-        turn = self.manager.handle(text, self.clock(), asr_confidence)
+        choices = tuple(transcript.info.get("choices", ())) if transcript is not None else ()
+        turn = self.manager.handle(text, self.clock(), asr_confidence, alternatives=choices)
         timings = dict(timings or {}) | {"dialogue": time.perf_counter() - started}
         return self._out(turn.reply, turn, transcript, timings)
 

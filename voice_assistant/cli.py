@@ -31,6 +31,7 @@ from voice_assistant.models import models_app
 from voice_assistant.nlu import PackError, Understander, Understanding
 from voice_assistant.reminders import ReminderEngine
 from voice_assistant.store import StoreError
+from voice_assistant.store.cli import storage_app
 from voice_assistant.sync.cli import sync_app
 from voice_assistant.tablet.cli import tablet_app
 
@@ -95,7 +96,8 @@ def _audio_runner(lang: str, profile, understander):
         except AudioError as exc:
             return "", Understanding("none", {}, 0.0, "", matched=str(exc))
         transcript = transcribe(recognizer, clip.pcm())
-        return transcript.text, understander.understand(transcript.text)
+        details = {key: transcript.info[key] for key in ("engines", "choices") if key in transcript.info}
+        return transcript.text, understander.understand(transcript.text), details
 
     return run
 
@@ -146,16 +148,14 @@ def chat(
         while True:
             if interactive and not as_json:
                 typer.echo("> ", nl=False)
-            line = sys.stdin.readline()
-            if not line:
+            raw = sys.stdin.buffer.readline() if hasattr(sys.stdin, "buffer") else sys.stdin.readline()
+            if not raw:
                 break
-            text = line.strip()
+            # bytes that are not UTF-8 become U+FFFD here; the manager cleans the rest and guards the turn
+            text = (raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw).strip()
             if not text:
                 continue
-            try:
-                turn = manager.handle(text, datetime.now(profile.zone))
-            except StoreError as exc:
-                fail(str(exc), 1)
+            turn = manager.handle(text, datetime.now(profile.zone))  # never raises: a failed turn is a sentence
             if as_json:
                 typer.echo(json.dumps(turn.to_json(), ensure_ascii=False))
             else:
@@ -266,6 +266,7 @@ app.add_typer(reminders_app, name="reminders")
 app.add_typer(hub_app, name="hub", help="The clinician hub: a FHIR receiver and a dashboard.")
 app.add_typer(sync_app, name="sync")
 app.add_typer(tablet_app, name="tablet")
+app.add_typer(storage_app, name="storage")
 app.command("check")(check_command)
 
 

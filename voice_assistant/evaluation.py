@@ -70,8 +70,10 @@ def slot_matches(name: str, expected: Any, predicted: Any) -> bool:
     return str(expected) == str(predicted)
 
 
-#: Turns an audio case into (transcript, understanding); supplied by the voice layer when it exists.
-AudioRunner = Callable[[Path], tuple[str, Understanding]]
+#: Turns an audio case into (transcript, understanding) or (transcript, understanding, details): supplied by the
+#: voice layer when it exists. `details` (each engine's transcript when two recognisers were combined, the
+#: readings the dialogue would ask the patient to choose between) are added to the case's result as they are.
+AudioRunner = Callable[[Path], "tuple[str, Understanding] | tuple[str, Understanding, dict]"]
 
 
 def evaluate(path: Path, understander: Understander | None = None,
@@ -89,7 +91,9 @@ def evaluate(path: Path, understander: Understander | None = None,
                 transcript, got = "", Understanding("none", {}, 0.0)
                 result["error"] = "audio cases need the voice layer, which is not installed"
             else:
-                transcript, got = audio_runner(case.audio)
+                transcript, got, *details = audio_runner(case.audio)
+                if details:
+                    result.update(details[0])
             result["transcript"] = transcript
         else:
             result["text"] = case.text

@@ -61,8 +61,9 @@ class Profile:
     words_per_minute: int
     keep_audio: bool
     abnormal_labs_with_doctor_only: bool
-    asr_engine: str | None = None  #: speech.recognizer: "vosk" or "pocketsphinx"; None: what is installed
+    asr_engine: str | None = None  #: speech.recognizer: vosk, pocketsphinx, whisper, combined; None: what is installed
     tts_engine: str | None = None  #: speech.voice: "piper" or "espeak"; None: Piper when a voice is installed
+    asr_threads: int = 2  #: speech.recognizer_threads: CPU threads whisper may use (1-8)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -144,7 +145,7 @@ def profile_to_data(p: Profile) -> dict:
         "doctor": contact(p.doctor),
         "clinician": dict(p.clinician),
         "speech": {"words_per_minute": p.words_per_minute, "recognizer": p.asr_engine or "auto",
-                   "voice": p.tts_engine or "auto"},
+                   "voice": p.tts_engine or "auto", "recognizer_threads": p.asr_threads},
         "privacy": {"keep_audio": p.keep_audio, "abnormal_labs_with_doctor_only": p.abnormal_labs_with_doctor_only},
     }
 
@@ -260,7 +261,16 @@ def _contact(s: _Section, key: str, language: str) -> Contact | None:
 
 
 #: speech.recognizer and speech.voice: the engines a profile may name ("auto": what is installed).
-ENGINE_CHOICES = {"recognizer": ("vosk", "pocketsphinx"), "voice": ("piper", "espeak")}
+ENGINE_CHOICES = {"recognizer": ("vosk", "pocketsphinx", "whisper", "combined"), "voice": ("piper", "espeak")}
+
+
+def _recognizer_threads(s: _Section) -> int:
+    """speech.recognizer_threads: CPU threads whisper may use (default 2)."""
+    speech = s.section("speech")
+    threads = speech.get("recognizer_threads", 2)
+    if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= 8:
+        raise speech.fail("recognizer_threads", "must be a whole number from 1 to 8")
+    return threads
 
 
 def _speech(s: _Section) -> tuple[int, str | None, str | None]:
@@ -304,6 +314,7 @@ def parse_profile(data: Any, source: str) -> Profile:
     s = _Section(data, source)
     language = _language(s)
     words_per_minute, asr_engine, tts_engine = _speech(s)
+    asr_threads = _recognizer_threads(s)
     keep_audio, abnormal_labs_with_doctor_only = _privacy(s)
     return Profile(
         name=str(s.get("name") or ""),
@@ -322,4 +333,5 @@ def parse_profile(data: Any, source: str) -> Profile:
         abnormal_labs_with_doctor_only=abnormal_labs_with_doctor_only,
         asr_engine=asr_engine,
         tts_engine=tts_engine,
+        asr_threads=asr_threads,
     )

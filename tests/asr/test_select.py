@@ -19,8 +19,12 @@ def empty_data_dir(tmp_path, monkeypatch):
 def test_english_falls_back_to_pocketsphinx(asr_cache, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(asr_cache))
     recognizer = recognizer_for("en")
-    assert recognizer.engine == "pocketsphinx" and recognizer.language == "en"
+    # without a Vosk model: pocketsphinx, combined with whisper (its model comes with a dependency)
+    assert recognizer.engine == "combined" and recognizer.language == "en"
+    assert recognizer.first.engine == "pocketsphinx" and recognizer.second.engine == "whisper"
     assert recognizer_for("en-US") is recognizer  # kept: a second call is instant
+    alone = recognizer_for("en", engine="pocketsphinx")
+    assert alone.engine == "pocketsphinx" and alone is recognizer.first
 
 
 def test_vosk_where_a_model_is_installed():
@@ -40,7 +44,7 @@ def test_engine_can_be_forced(monkeypatch):
     with pytest.raises(RecognizerUnavailable, match="English only"):
         recognizer_for("fr", engine="pocketsphinx")
     with pytest.raises(RecognizerUnavailable, match="unknown speech recognition engine"):
-        recognizer_for("en", engine="whisper")
+        recognizer_for("en", engine="kaldi")
     monkeypatch.setenv("VOICE_ASSISTANT_ASR_ENGINE", "vosk")
     with pytest.raises(RecognizerUnavailable, match="no Vosk model for English"):
         recognizer_for("en")

@@ -14,6 +14,7 @@ REAL = Path(__file__).resolve().parents[2] / "models" / "registry.yaml"
 OFFICIAL = {
     "vosk": ("alphacephei.com", "/vosk/models/"),
     "piper": ("huggingface.co", "/rhasspy/piper-voices/resolve/v1.0.0/"),
+    "whisper": ("huggingface.co", "/Systran/faster-whisper-"),
 }
 
 
@@ -22,18 +23,21 @@ def test_the_real_registry_validates():
     assert {"vosk-model-small-fr-0.22", "vosk-model-small-en-us-0.15", "fr_FR-siwis-medium", "fr_FR-upmc-medium",
             "en_US-lessac-medium", "en_US-joe-medium"} <= set(entries)
     for entry in entries.values():
-        assert entry.name and entry.language in {"fr", "en"} and entry.engine in {"vosk", "piper"}
+        assert entry.name and entry.language in {"fr", "en"} and entry.engine in {"vosk", "piper", "whisper"}
         assert entry.url and entry.size > 0
         for remote in entry.files:
             parts = urlsplit(remote.url)
             host, prefix = OFFICIAL[entry.engine]
             assert parts.scheme == "https" and parts.hostname == host and parts.path.startswith(prefix), remote.url
             assert remote.size > 0
-            # every shipped entry has the publisher's md5 (none had to be left null)
-            assert remote.algorithm == "md5" and len(remote.digest) == 32, entry.name
+            # every shipped entry has a checksum (none had to be left null): the publisher's md5, or the sha256
+            # of the whisper model's files
+            assert (remote.algorithm, len(remote.digest)) in {("md5", 32), ("sha256", 64)}, entry.name
         if entry.engine == "piper":
             assert entry.config is not None and entry.config.url == entry.url + ".json"
             assert entry.url.endswith(f"/{entry.name}.onnx")
+        elif entry.engine == "whisper":
+            assert entry.config is None and entry.url.endswith(f"/{entry.name}/resolve/main/model.bin")
         else:
             assert entry.config is None and entry.url.endswith(f"/{entry.name}.zip")
         assert entry.checksum_source
@@ -64,7 +68,7 @@ GOOD = {"name": "x-model", "language": "fr", "engine": "vosk", "url": "https://e
 @pytest.mark.parametrize("change, message", [
     ({"size": None}, "'size' is missing"),
     ({"size": "big"}, "'size' must be a positive number"),
-    ({"engine": "whisper"}, "'engine' must be one of vosk, piper"),
+    ({"engine": "kaldi"}, "'engine' must be one of vosk, piper, whisper"),
     ({"url": "http://example.org/x-model.zip"}, "must use https"),
     ({"checksum": "md5:xyz"}, "'checksum' must look like"),
     ({"language": "French"}, "'language' must be"),

@@ -6,6 +6,7 @@ import json
 import socket
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -15,19 +16,23 @@ from typer.testing import CliRunner
 from voice_assistant.profile import default_profile_data
 from voice_assistant.store import Store
 from voice_assistant.sync.cli import sync_app
+from voice_assistant.sync.outbox import device_parties, enqueue_reading
 
 
 def setup_device(tmp_path: Path, patient_id: str | None, readings) -> dict[str, str]:
     """A profile (with the clinician's patient id) and a database holding readings saved as `chat` saves
-    them (no outbox entry yet); the environment that points the commands at them."""
+    them (with their outbox rows); the environment that points the commands at them."""
     data = default_profile_data()
     data["clinician"] = {"fhir_base_url": None, "patient_id": patient_id}
     config = tmp_path / "config" / "voice-assistant"
     config.mkdir(parents=True)
     (config / "profile.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with Store.open(tmp_path / "data" / "voice-assistant" / "assistant.db") as store:
-        for r in readings:
-            store.add_reading(r)
+        parties = device_parties(store, SimpleNamespace(clinician=data["clinician"]))
+        for r in readings:  # as the recording service saves them: the reading and its outbox rows together
+            with store.transaction():
+                store.add_reading(r)
+                enqueue_reading(store, r, parties, origin="spoken" if r.asr_confidence is not None else "typed")
     return {"XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_DATA_HOME": str(tmp_path / "data")}
 
 

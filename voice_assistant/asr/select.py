@@ -1,8 +1,12 @@
 """Which recogniser a language gets: Vosk wherever a Vosk model for it is installed, else pocketsphinx's
-bundled model for English, else a clear message naming the model to install.
+bundled model for English, else a clear message naming the model to install; and, where a whisper model for
+the language is installed too (faster-whisper-tiny.en for English), both together: every utterance is decoded
+by the two and a combiner chooses (combine.py).
 
 Overridable by engine name: the `engine` argument, else the profile's `asr_engine` field when it has one,
-else the `VOICE_ASSISTANT_ASR_ENGINE` environment variable ("vosk" or "pocketsphinx").
+else the `VOICE_ASSISTANT_ASR_ENGINE` environment variable ("vosk", "pocketsphinx", "whisper" or "combined").
+A whisper model that is missing or damaged leaves the assistant with its one other engine, and a warning
+saying how to install it.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from voice_assistant.locations import data_dir
 
 log = logging.getLogger(__name__)
 
-ENGINES = ("vosk", "pocketsphinx")
+ENGINES = ("vosk", "pocketsphinx", "whisper", "combined")
+WHISPER_MODELS = {"en": "faster-whisper-tiny.en"}
 #: What to install per language when nothing is: the registry's small Vosk models.
 SUGGESTED_MODELS = {"fr": "vosk-model-small-fr-0.22", "en": "vosk-model-small-en-us-0.15"}
 LANGUAGE_NAMES = {"fr": "French", "en": "English", "ko": "Korean"}
@@ -74,7 +79,33 @@ def recognizer_for(language: str, profile=None, engine: str | None = None, *, ca
     if wanted and wanted not in ENGINES:
         raise RecognizerUnavailable(f"unknown speech recognition engine '{wanted}' (choose {' or '.join(ENGINES)})")
     medications = tuple(profile.medications) if profile is not None else None
+    if wanted in (None, "whisper", "combined"):
+        base = _single(language, medications, None, cached, required=wanted != "whisper")
+        try:
+            whisper = _whisper(language, medications, getattr(profile, "asr_threads", 2), cached)
+        except RecognizerUnavailable as exc:
+            if base is None:
+                raise
+            if wanted or language in WHISPER_MODELS:
+                log.warning("%s; recognising with %s alone", exc, base.engine)
+            return base
+        if wanted == "whisper":
+            return whisper
+        if base is None:
+            return whisper
+        key = ("combined", id(base), id(whisper))
+        return _cached(key, cached, lambda: _combined(base, whisper, language, profile))
+    return _single(language, medications, wanted, cached)
+
+
+def _single(language: str, medications, wanted: str | None, cached: bool, required: bool = True):
+    """Vosk or pocketsphinx (`wanted`, or the best installed); None when `required` is False and there is none."""
     meds_key = repr(medications)
+    if not required:
+        try:
+            return _single(language, medications, wanted, cached)
+        except RecognizerUnavailable:
+            return None
     if wanted in (None, "vosk"):
         models = vosk_models(language)
         if models:
@@ -101,6 +132,28 @@ def _cached(key: tuple, cached: bool, make) -> Recognizer:
     recognizer = _RECOGNIZERS[key]
     recognizer.reset()
     return recognizer
+
+
+def _whisper(language: str, medications, threads: int, cached: bool) -> Recognizer:
+    from voice_assistant.asr.whisper_engine import WhisperRecognizer, WhisperUnavailable, model_dir
+
+    if language not in WHISPER_MODELS:
+        raise RecognizerUnavailable(f"no whisper model for {LANGUAGE_NAMES.get(language, language)}")
+    try:
+        folder = model_dir(language)
+        key = ("whisper", language, str(folder), repr(medications), threads)
+        return _cached(key, cached, lambda: WhisperRecognizer(language, medications=medications, model_path=folder,
+                                                              threads=threads))
+    except WhisperUnavailable as exc:
+        raise RecognizerUnavailable(str(exc)) from None
+
+
+def _combined(base: Recognizer, whisper: Recognizer, language: str, profile) -> Recognizer:
+    from voice_assistant.asr.combine import Combiner, CombinedRecognizer
+    from voice_assistant.nlu import Understander
+
+    understander = Understander(language, profile)
+    return CombinedRecognizer(base, whisper, Combiner(understander.understand, getattr(whisper, "score", None)))
 
 
 def _vosk(model: Path, language: str, medications) -> Recognizer:

@@ -79,9 +79,10 @@ def insert(conn: sqlite3.Connection, resource: dict, author: str, new_id: str | 
 
 
 def _index(conn: sqlite3.Connection, resource_type: str, resource_id: str, resource: dict) -> None:
+    patient = res.resource_patient(resource)
     for system, value in dict.fromkeys(res.resource_identifiers(resource)):
-        conn.execute("INSERT INTO identifiers (type, system, value, id) VALUES (?, ?, ?, ?)",
-                     (resource_type, system, value, resource_id))
+        conn.execute("INSERT INTO identifiers (type, system, value, id, patient) VALUES (?, ?, ?, ?, ?)",
+                     (resource_type, system, value, resource_id, patient))
     for system, code in dict.fromkeys(res.resource_tags(resource)):
         conn.execute("INSERT INTO tags (type, system, code, id) VALUES (?, ?, ?, ?)",
                      (resource_type, system, code, resource_id))

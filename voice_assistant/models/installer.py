@@ -54,6 +54,13 @@ def _local_files(entry: RegistryEntry, source: Path, sha256: Optional[str]) -> l
             raise ModelError(f"{entry.name}: --from needs the .zip archive as downloaded "
                              f"({entry.main.filename}), not a folder")
         paths = [source]
+    elif entry.engine == "whisper":
+        folder = source if source.is_dir() else source.parent
+        paths = [folder / remote.filename for remote in entry.files]
+        missing = [p.name for p in paths if not p.is_file()]
+        if missing:
+            raise ModelError(f"{entry.name}: {folder} lacks {', '.join(missing)}; give the folder holding "
+                             f"{', '.join(r.filename for r in entry.files)}")
     else:
         main_name, config_name = entry.main.filename, entry.config.filename
         if source.is_dir():
@@ -175,6 +182,10 @@ def _install_verified(entry: RegistryEntry, files: Sequence[tuple], origin: str)
     try:
         if entry.engine == "vosk":
             _unzip(files[0][0], staging, entry.name)
+            model, config = ".", None
+        elif entry.engine == "whisper":
+            for path, remote, _ in files:
+                _place(path, staging / remote.filename)
             model, config = ".", None
         else:
             model, config = f"{entry.name}.onnx", f"{entry.name}.onnx.json"

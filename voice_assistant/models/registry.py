@@ -17,7 +17,7 @@ from voice_assistant.language import registry_file
 
 
 REGISTRY_ENV = "VOICE_ASSISTANT_MODEL_REGISTRY"
-ENGINES = ("vosk", "piper")
+ENGINES = ("vosk", "piper", "whisper")
 MANIFEST = "install.json"
 CHUNK = 1 << 16
 DEFAULT_TIMEOUT = 30.0  # seconds without a byte before a download is called stalled
@@ -81,6 +81,8 @@ class RegistryEntry:
     """One line for ``models list``."""
     checksum_source: Optional[str] = None
     """Where the checksum and size come from."""
+    extra: tuple[RemoteFile, ...] = ()
+    """Whisper only: the model's other files (config.json, tokenizer.json, vocabulary.txt)."""
 
     @property
     def main(self) -> RemoteFile:
@@ -89,7 +91,7 @@ class RegistryEntry:
     @property
     def files(self) -> tuple[RemoteFile, ...]:
         """Everything to download, main file first."""
-        return (self.main,) + ((self.config,) if self.config else ())
+        return (self.main,) + ((self.config,) if self.config else ()) + self.extra
 
     @property
     def download_size(self) -> int:
@@ -140,7 +142,7 @@ def _parse_entry(raw: Any, index: int, path: Path) -> RegistryEntry:
     if not isinstance(raw, dict):
         raise bad("must be a mapping with name, language, engine, url, size and checksum")
     known = {"name", "language", "engine", "url", "size", "checksum", "config", "description",
-             "checksum_source"}
+             "checksum_source", "files"}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise bad(f"unknown field(s) {', '.join(unknown)}")
@@ -158,7 +160,18 @@ def _parse_entry(raw: Any, index: int, path: Path) -> RegistryEntry:
         raise bad(f"'engine' must be one of {', '.join(ENGINES)}, got {engine!r}")
     main = _parse_file(raw, bad, "")
     config = None
-    if engine == "piper":
+    extra: tuple[RemoteFile, ...] = ()
+    if raw.get("files") is not None and engine != "whisper":
+        raise bad("only whisper models have 'files'")
+    if engine == "whisper":
+        if not isinstance(raw.get("files"), list) or not raw["files"]:
+            raise bad("a whisper model needs 'files': the url, size and checksum of each file beside model.bin")
+        extra = tuple(_parse_file(f if isinstance(f, dict) else {}, bad, f"files[{i}].")
+                      for i, f in enumerate(raw["files"]))
+        names = [main.filename] + [f.filename for f in extra]
+        if main.filename != "model.bin" or len(set(names)) != len(names):
+            raise bad("a whisper model's url must be its model.bin, and its files must have different names")
+    elif engine == "piper":
         if not isinstance(raw.get("config"), dict):
             raise bad("a piper voice needs a 'config' with the url, size and checksum of its .onnx.json")
         config = _parse_file(raw["config"], bad, "config.")
@@ -173,7 +186,8 @@ def _parse_entry(raw: Any, index: int, path: Path) -> RegistryEntry:
     source = raw.get("checksum_source")
     if not isinstance(description, str) or (source is not None and not isinstance(source, str)):
         raise bad("'description' and 'checksum_source' must be text")
-    return RegistryEntry(name, language, engine, main.url, main.size, main.checksum, config, description, source)
+    return RegistryEntry(name, language, engine, main.url, main.size, main.checksum, config, description, source,
+                         extra)
 
 
 def _parse_file(raw: dict, bad: Callable[[str], ModelError], prefix: str) -> RemoteFile:

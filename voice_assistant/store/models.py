@@ -13,7 +13,8 @@ GlucoseContext = Literal["fasting", "before_meal", "after_meal", "bedtime"]
 DoseStatus = Literal["taken", "missed"]
 DoseSource = Literal["voice", "reminder", "catch_up"]
 AlertKind = Literal[
-    "hypoglycaemia", "severe_hypoglycaemia", "hyperglycaemia", "emergency", "missed_dose", "sync_dead_letter"
+    "hypoglycaemia", "severe_hypoglycaemia", "hyperglycaemia", "emergency", "missed_dose", "sync_dead_letter",
+    "caregiver_message",
 ]
 OutboxState = Literal["pending", "sent", "dead"]
 AnnouncementKind = Literal["reminder", "catch_up"]

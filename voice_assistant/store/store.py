@@ -6,6 +6,7 @@ import json
 import os
 import re
 import sqlite3
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -53,7 +54,8 @@ class Store:
         """Wrap a connection made by `db.connect` (tests may pass one opened otherwise, e.g. read-only,
         as long as it has isolation_level=None: the Store opens and commits its transactions itself)."""
         self._connection = connection
-        self._connection.row_factory = sqlite3.Row
+        # sqlite3.Row, or SQLCipher's own Row for an encrypted database (its connections are another class)
+        self._connection.row_factory = getattr(sys.modules.get(type(connection).__module__), "Row", sqlite3.Row)
         self._transaction_open = False
 
     @classmethod

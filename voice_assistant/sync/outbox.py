@@ -220,26 +220,3 @@ def enqueue_alert(store: Store, alert: Alert, parties: Parties, origin: str = "d
     res = fhir.alert_flag(alert, parties)
     return _enqueue_with_provenance(store, res, resource_key(res), recorded or alert.created_at or _now(), parties,
                                     origin)
-
-
-def enqueue_missing(store: Store, parties: Parties, since: datetime | None = None) -> int:
-    """Queue every reading, dose and alert saved without being queued (e.g. before this device was set up to
-    sync, or by code that does not queue yet), and every active reminder plan; return how many were new.
-
-    Cheap and harmless to run before each pass: already queued things are left as they are. Dead-letter
-    alerts stay on the device (they are about the sending itself).
-    """
-    added = 0
-    with store.transaction():
-        for reading in store.readings(since=since):
-            # a reading with no recogniser confidence was typed (chat), not spoken
-            origin = "spoken" if reading.asr_confidence is not None else "typed"
-            added += enqueue_reading(store, reading, parties, origin=origin)
-        for event in store.medication_events(since=since):
-            added += enqueue_dose(store, event, parties)
-        for alert in store.alerts(since=since):
-            if alert.kind != "sync_dead_letter":
-                added += enqueue_alert(store, alert, parties)
-        for reminder in store.active_reminders():
-            added += enqueue_reminder_plan(store, reminder, parties)
-    return added

