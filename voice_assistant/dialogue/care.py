@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from voice_assistant import records
+from voice_assistant.dialogue import glucose
 from voice_assistant.dialogue.context import DialogueContext
 from voice_assistant.dialogue.state import Question, Reply
 from voice_assistant.nlu import Understanding
@@ -82,6 +83,8 @@ def call_caregiver(ctx: DialogueContext, u: Understanding, now: datetime, asr_co
 
 def report_hypo(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply:
     """« J'ai fait une hypo cette nuit »: read back with when, noted for the care team after a yes."""
+    if u.slots.get("meter_extreme") == "HI":  # "was it high": a display read out, not a low
+        return glucose.log_glucose(ctx, u, now, asr_confidence)
     if u.when is not None and u.when.is_future(now, ctx.profile.zone):
         return ctx.tell(ctx.say("glucose.future"), "future_refused")
     at, when_words = ctx.moment(u.when, now)

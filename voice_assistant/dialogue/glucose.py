@@ -35,6 +35,7 @@ class ConfirmReading(Question):
 
     help_key = "help.confirm"
     unsaved_key = "unsaved.reading"
+    takes_value = True
 
     def answer(self, ctx, u, now, asr_confidence):
         correction = _value_in_context(u, self.value)
@@ -66,6 +67,7 @@ class AskValue(Question):
 
     expects = VALUE
     help_key = "help.ask_value"
+    takes_value = True
 
     def answer(self, ctx, u, now, asr_confidence):
         if u.glucose is not None and u.intent in ("log_glucose", "affirm", "deny", "none"):

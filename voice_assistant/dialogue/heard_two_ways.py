@@ -38,6 +38,7 @@ class WhichValue(Question):
     expects = VALUE
     help_key = "help.which_value"
     unsaved_key = "unsaved.reading"
+    takes_value = True
 
     def prefer(self, u: Understanding, others: Sequence[Understanding]) -> Understanding:
         """Of the readings of an answer, the first whose value is one of the two asked about (else the first)."""

@@ -26,6 +26,10 @@ class ConfirmReminder(Question):
     help_key = "help.confirm"
     unsaved_key = "unsaved.reminder"
 
+    @property
+    def awaits_time(self) -> bool:
+        return True  # « non, à neuf heures »
+
     def answer(self, ctx, u, now, asr_confidence):
         if u.intent == "affirm":
             med = ctx.profile.medication(self.medication)
@@ -106,11 +110,11 @@ class ConfirmCancel(Question):
             return ctx.tell(ctx.say("reminders.cancelled_many", count=ctx.speech.number(len(cancelled))),
                             "reminder_cancelled")
         if u.intent in ("deny", "cancel"):
-            return ctx.tell(ctx.say("reminders.cancel_kept"))
+            return self.on_cancel(ctx)
         return None
 
     def on_cancel(self, ctx):
-        return ctx.tell(ctx.say("reminders.cancel_kept"))
+        return ctx.tell(ctx.say("reminders.cancel_kept" if len(self.ids) == 1 else "reminders.cancel_kept_many"))
 
 
 @dataclass(kw_only=True)

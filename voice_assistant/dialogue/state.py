@@ -55,6 +55,17 @@ class Question:
     #: said when this question is left without an answer (silence, another request, goodbye): what it held
     #: was not saved. None: nothing to say (a list being read, a question about something already done).
     unsaved_key: ClassVar[str | None] = None
+    #: a glucose value is what this question waits for: a value heard two ways is asked about (heard_two_ways)
+    takes_value: ClassVar[bool] = False
+
+    def prefer(self, u: Understanding, others: "list[Understanding]") -> Understanding | None:
+        """Of an answer heard two ways, the reading this question takes; None: the question has no say."""
+        return None
+
+    @property
+    def awaits_time(self) -> bool:
+        """Whether a bare number answering this question is a time of day (« à neuf »), not a glucose value."""
+        return False
 
     def answer(self, ctx: Any, u: Understanding, now: datetime,
                asr_confidence: float | None) -> Reply | None:
