@@ -1,6 +1,6 @@
 """English round trip on real audio (issue 4, "Tests that must exist").
 
-At test time eSpeak NG speaks patient requests covering every intent of ../shared/spec/INTENTS.md, with
+At test time eSpeak NG speaks patient requests covering every intent of docs/INTENTS.md, with
 voices and speeds unlike the assistant's Piper voice; some clips are resampled to 8 kHz or 44.1 kHz, some get
 white noise at about 20 dB SNR. They are written as WAV files next to a corpus YAML in the spec's format
 and scored with the README's command, `python -m voice_assistant eval corpus.yaml --json`, in a subprocess:

@@ -21,6 +21,8 @@ from typing import Callable, Optional
 import numpy as np
 import typer
 
+from voice_assistant.command import language_or_exit, profile_or_exit
+
 
 def typer_option(default, flag: str, help: str):
     return typer.Option(default, flag, help=help)
@@ -73,7 +75,7 @@ def microphone(record: Callable[[float], np.ndarray] | None) -> Finding:
 
 
 def recognisers_and_voices(language: str, profile) -> list[Finding]:
-    from voice_assistant.asr.select import RecognizerUnavailable, _install_hint, recognizer_for
+    from voice_assistant.asr.select import RecognizerUnavailable, install_hint, recognizer_for
     from voice_assistant.tts import SynthesizerUnavailable, synthesizer_for
 
     words = _words(language)
@@ -86,8 +88,8 @@ def recognisers_and_voices(language: str, profile) -> list[Finding]:
             findings.append(Finding("recogniser_ok", True, needed, {"language": name}, f"{lang}: {engine}"))
         except RecognizerUnavailable as exc:
             findings.append(Finding("recogniser_missing", False, needed, {"language": name},
-                                    f"{lang}: {exc}" + ("" if _install_hint(lang) in str(exc) else
-                                                        ". " + words.say("install_hint", command=_install_hint(lang)))))
+                                    f"{lang}: {exc}" + ("" if install_hint(lang) in str(exc) else
+                                                        ". " + words.say("install_hint", command=install_hint(lang)))))
         try:
             voice = type(synthesizer_for(lang, getattr(profile, "tts_engine", None))).__name__
             findings.append(Finding("voice_ok", True, needed, {"language": name}, f"{lang}: {voice}"))
@@ -253,11 +255,10 @@ def check_command(
     silent: bool = typer_option(False, "--silent", "Print only; say nothing aloud."),
 ) -> None:
     """Check that this device is ready: microphone, speaker, speech models, clinician link, clock, disk."""
-    from voice_assistant.cli import _lang, _profile
     from voice_assistant.console import sound_noise_to
 
-    profile = _profile()
-    language = _lang(lang, profile)
+    profile = profile_or_exit()
+    language = language_or_exit(lang, profile)
     with sound_noise_to():  # ALSA's own messages go to the log file, not over the plain words
         ready = _check_devices(language, profile, silent)
     raise typer.Exit(0 if ready else 1)

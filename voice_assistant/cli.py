@@ -17,49 +17,26 @@ from voice_assistant.asr.select import RecognizerUnavailable, recognizer_for
 from voice_assistant.audio.errors import AudioError
 from voice_assistant.audio.files import read_audio
 from voice_assistant.check import check_command
+from voice_assistant.command import fail, language_or_exit, profile_or_exit, store_or_exit
 from voice_assistant.demo import run_demo
-from voice_assistant.errors import (ConfigurationError, LanguageDataError, VoiceAssistantError,
+from voice_assistant.errors import (LanguageDataError, VoiceAssistantError,
                                     sentence)
 from voice_assistant.evaluation import CorpusError, load_corpus
 from voice_assistant.evaluation import evaluate as run_evaluation
 from voice_assistant.hub import hub_app
 from voice_assistant.labs import LabImportError, import_fhir
 from voice_assistant.language import LANGUAGES
+from voice_assistant.listening import run_listen
 from voice_assistant.models import models_app
 from voice_assistant.nlu import PackError, Understander, Understanding
-from voice_assistant.profile import Profile, ProfileError
 from voice_assistant.reminders import ReminderEngine
-from voice_assistant.store import Store, StoreError
+from voice_assistant.store import StoreError
+from voice_assistant.store.cli import storage_app
 from voice_assistant.sync.cli import sync_app
 from voice_assistant.tablet.cli import tablet_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Offline voice assistant for people living with diabetes (French and English).")
-
-
-def _fail(message: str, code: int = 2) -> None:
-    typer.echo(f"voice-assistant: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def _profile() -> Profile:
-    try:
-        return app_root.load_settings()
-    except ProfileError as exc:
-        _fail(str(exc))
-        raise  # not reached: _fail exits
-
-
-def _lang(lang: Optional[str], profile: Profile) -> str:
-    try:
-        return app_root.language_for(lang, profile)
-    except ConfigurationError as exc:
-        _fail(str(exc))
-        raise
-
-
-def _warn(message: str) -> None:
-    typer.echo(f"voice-assistant: {message}", err=True)
 
 
 @app.command()
@@ -69,11 +46,11 @@ def understand(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Show what the assistant understands from one sentence."""
-    profile = _profile()
+    profile = profile_or_exit()
     try:
-        result = Understander(_lang(lang, profile), profile).understand(text)
+        result = Understander(language_or_exit(lang, profile), profile).understand(text)
     except PackError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if as_json:
         typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
         return
@@ -87,14 +64,14 @@ def evaluate(
     as_json: bool = typer.Option(False, "--json", help="Print the full JSON report."),
 ) -> None:
     """Score understanding on a corpus: intent and slot accuracy, per-case results."""
-    profile = _profile()
+    profile = profile_or_exit()
     try:
         lang, cases = load_corpus(corpus)
-        understander = Understander(_lang(lang, profile), profile)
+        understander = Understander(language_or_exit(lang, profile), profile)
         audio_runner = _audio_runner(lang, profile, understander) if any(c.audio for c in cases) else None
         report = run_evaluation(corpus, understander, audio_runner)
     except (CorpusError, PackError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False))
         return
@@ -111,7 +88,7 @@ def _audio_runner(lang: str, profile, understander):
     try:
         recognizer = recognizer_for(lang, profile)
     except RecognizerUnavailable as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
     def run(path: Path):
         try:
@@ -134,8 +111,6 @@ def listen(
                                      "any words can interrupt the assistant."),
 ) -> None:
     """Talk with the assistant through the microphone and the speaker (Enter = talk, or hands-free)."""
-    from voice_assistant.listening import run_listen
-
     run_listen(lang, hands_free=hands_free, quiet=quiet, echo_cancel=echo_cancel)
 
 
@@ -146,17 +121,9 @@ def demo(
 ) -> None:
     """A whole spoken conversation with no microphone: a synthetic patient talks to the assistant."""
     if lang not in LANGUAGES:
-        _fail(f"unknown language '{lang}': use one of {', '.join(LANGUAGES)}")
+        fail(f"unknown language '{lang}': use one of {', '.join(LANGUAGES)}")
     turns = run_demo(lang, out, typer.echo)
     typer.echo(f"{len(turns)} turns; audio and transcript.json written to {out}/")
-
-
-def _open_store() -> Store:
-    try:
-        return app_root.open_store()
-    except StoreError as exc:
-        _fail(str(exc))
-        raise
 
 
 @app.command()
@@ -165,14 +132,14 @@ def chat(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per turn: heard, intent, slots, reply."),
 ) -> None:
     """Talk with the assistant by text. Reads one utterance per line when stdin is not a terminal."""
-    profile = _profile()
-    language = _lang(lang, profile)
-    store = _open_store()
+    profile = profile_or_exit()
+    language = language_or_exit(lang, profile)
+    store = store_or_exit()
     try:
         manager = app_root.build_dialogue(profile, language, store)
     except LanguageDataError as exc:
         store.close()
-        _fail(str(exc))
+        fail(str(exc))
         raise
     interactive = sys.stdin.isatty()
     if interactive and not as_json:
@@ -181,16 +148,14 @@ def chat(
         while True:
             if interactive and not as_json:
                 typer.echo("> ", nl=False)
-            line = sys.stdin.readline()
-            if not line:
+            raw = sys.stdin.buffer.readline() if hasattr(sys.stdin, "buffer") else sys.stdin.readline()
+            if not raw:
                 break
-            text = line.strip()
+            # bytes that are not UTF-8 become U+FFFD here; the manager cleans the rest and guards the turn
+            text = (raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw).strip()
             if not text:
                 continue
-            try:
-                turn = manager.handle(text, datetime.now(profile.zone))
-            except StoreError as exc:
-                _fail(str(exc), 1)
+            turn = manager.handle(text, datetime.now(profile.zone))  # never raises: a failed turn is a sentence
             if as_json:
                 typer.echo(json.dumps(turn.to_json(), ensure_ascii=False))
             else:
@@ -203,7 +168,7 @@ def chat(
 @app.command()
 def readings(as_json: bool = typer.Option(False, "--json", help="Print a JSON list.")) -> None:
     """List the stored glucose readings, newest first."""
-    store = _open_store()
+    store = store_or_exit()
     try:
         rows = store.readings()
     finally:
@@ -233,11 +198,11 @@ def labs_import(
     as_json: bool = typer.Option(False, "--json", help="Print the import report as JSON."),
 ) -> None:
     """Import lab results; importing the same file twice changes nothing."""
-    store = _open_store()
+    store = store_or_exit()
     try:
         report = import_fhir(file, store)
     except (LabImportError, StoreError) as exc:
-        _fail(str(exc), 1)
+        fail(str(exc), 1)
     finally:
         store.close()
     typer.echo(json.dumps(report.as_dict(), ensure_ascii=False) if as_json else report.describe())
@@ -252,8 +217,8 @@ reminders_app = typer.Typer(help="Medication reminders: what is set, and what wo
 @reminders_app.command("list")
 def reminders_list(as_json: bool = typer.Option(False, "--json", help="Print a JSON list.")) -> None:
     """The active reminders, each with its next time."""
-    profile = _profile()
-    store = _open_store()
+    profile = profile_or_exit()
+    store = store_or_exit()
     try:
         rows = ReminderEngine(store, profile).listing(datetime.now(profile.zone))
     finally:
@@ -277,11 +242,11 @@ def reminders_due(
     try:
         instant = datetime.fromisoformat(at)
     except ValueError:
-        _fail(f"'{at}' is not a date and time; write it like 2026-03-29T08:00:00+02:00")
+        fail(f"'{at}' is not a date and time; write it like 2026-03-29T08:00:00+02:00")
     if instant.tzinfo is None:
-        _fail(f"'{at}' has no UTC offset; add one, like +02:00 (the reminders follow the profile's time zone)")
-    profile = _profile()
-    store = _open_store()
+        fail(f"'{at}' has no UTC offset; add one, like +02:00 (the reminders follow the profile's time zone)")
+    profile = profile_or_exit()
+    store = store_or_exit()
     try:
         items = ReminderEngine(store, profile).due(instant, record=False)
     finally:
@@ -301,6 +266,7 @@ app.add_typer(reminders_app, name="reminders")
 app.add_typer(hub_app, name="hub", help="The clinician hub: a FHIR receiver and a dashboard.")
 app.add_typer(sync_app, name="sync")
 app.add_typer(tablet_app, name="tablet")
+app.add_typer(storage_app, name="storage")
 app.command("check")(check_command)
 
 

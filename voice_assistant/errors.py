@@ -25,7 +25,8 @@ data, `RuntimeError` for an engine that cannot run):
     │   └── TokenError                        a hub access token (hub/tokens.py)
     ├── EngineUnavailable (RuntimeError)  a recogniser or synthesiser cannot run here
     │   ├── RecognizerUnavailable, RecognizerError, VoskUnavailable   (asr/)
-    │   └── SynthesizerUnavailable            (tts/base.py)
+    │   ├── SynthesizerUnavailable            (tts/base.py)
+    │   └── EchoCancelUnavailable             the echo canceller (audio/echo_cancel.py)
     ├── AudioError                        audio cannot be read, written or played (audio/errors.py)
     │   └── AudioDeviceError                  no usable microphone or speaker
     ├── StoreError                        the patient's database refused (store/errors.py)

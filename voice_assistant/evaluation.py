@@ -1,4 +1,4 @@
-"""Score understanding on a corpus in the contract's format (see ../shared/spec/INTENTS.md).
+"""Score understanding on a corpus in the contract's format (see docs/INTENTS.md).
 
 `eval` runs each case through the very same `Understander` the assistant uses; nothing here knows
 anything about a particular corpus.

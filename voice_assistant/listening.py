@@ -17,6 +17,8 @@ from contextlib import ExitStack
 
 import typer
 
+from voice_assistant.command import fail, language_or_exit, profile_or_exit, store_or_exit, warn
+
 from voice_assistant.dialogue.prompts import load_prompts, prompts_dir
 
 
@@ -27,12 +29,12 @@ def setup_words(language: str):
 
 def no_recogniser_words(language: str, exc: Exception, tablet: bool = False) -> tuple[str, str]:
     """(what is said, what is shown besides: how to install the model) when `language` cannot be heard."""
-    from voice_assistant.asr.select import _install_hint
+    from voice_assistant.asr.select import install_hint
 
     words = setup_words(language)
     name = words.raw("languages").get(language, language)
     said = words.say("no_recogniser_tablet" if tablet else "no_recogniser", language=name)
-    return said, words.say("install_hint", command=_install_hint(language)) + f" ({exc})"
+    return said, words.say("install_hint", command=install_hint(language)) + f" ({exc})"
 
 
 def run_listen(lang: str | None, *, hands_free: bool, quiet: bool, echo_cancel: bool) -> None:
@@ -41,7 +43,6 @@ def run_listen(lang: str | None, *, hands_free: bool, quiet: bool, echo_cancel: 
     from voice_assistant.audio import devices
     from voice_assistant.audio.errors import AudioDeviceError
     from voice_assistant import app as app_root
-    from voice_assistant.cli import _fail, _lang, _open_store, _profile, _warn
     from voice_assistant.console import console_printer, sound_noise_to
     from voice_assistant.dialogue.manager import DialogueManager
     from voice_assistant.dialogue.prompts import PromptError
@@ -49,15 +50,15 @@ def run_listen(lang: str | None, *, hands_free: bool, quiet: bool, echo_cancel: 
     from voice_assistant.nlu import PackError
     from voice_assistant.tts import SynthesizerUnavailable, synthesizer_for
 
-    profile = _profile()
-    language = _lang(lang, profile)
+    profile = profile_or_exit()
+    language = language_or_exit(lang, profile)
     say_line = (lambda text: None) if quiet else typer.echo
     with ExitStack() as stack:
         log_path = stack.enter_context(sound_noise_to())
         try:
             devices.check_audio_devices()  # before loading voices and models: no PortAudio or no device, say so
         except AudioDeviceError as exc:
-            _fail(str(exc), 1)
+            fail(str(exc), 1)
         canceller = None
         if echo_cancel:
             from voice_assistant.audio.echo_cancel import EchoCancelUnavailable, start_echo_canceller
@@ -68,7 +69,7 @@ def run_listen(lang: str | None, *, hands_free: bool, quiet: bool, echo_cancel: 
             except EchoCancelUnavailable as exc:
                 typer.echo(f"voice-assistant: no echo canceller ({exc}); only the key or the wake phrase can "
                            "interrupt the assistant.", err=True)
-        store = _open_store()
+        store = store_or_exit()
         stack.callback(store.close)
         try:
             manager = DialogueManager(profile, store, language)
@@ -90,7 +91,7 @@ def run_listen(lang: str | None, *, hands_free: bool, quiet: bool, echo_cancel: 
             say_line("Press Enter to talk; Ctrl+C to stop." if not hands_free
                      else f"Say « {' '.join(wake)} » then your request; Ctrl+C to stop.")
             say_line(f"(sound library messages: {log_path})")
-            sender = app_root.background_sender(profile, _warn)
+            sender = app_root.background_sender(profile, warn)
             try:
                 run_live(session, LiveOptions(push_to_talk=not hands_free, wake_words=wake, answer_without_key=True,
                                               echo_cancelled=canceller is not None),
@@ -99,7 +100,7 @@ def run_listen(lang: str | None, *, hands_free: bool, quiet: bool, echo_cancel: 
                 if sender is not None:
                     sender.stop()
         except (AudioDeviceError, RecognizerUnavailable, SynthesizerUnavailable, PackError, PromptError) as exc:
-            _fail(str(exc), 1)
+            fail(str(exc), 1)
 
 
 def _typed_turns(session, notice: str, language: str, quiet: bool) -> None:

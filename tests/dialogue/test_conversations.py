@@ -339,9 +339,12 @@ def test_thresholds_come_from_the_profile(chat, store, profile):
     ("fr", "mon lecteur affiche LO", "Votre lecteur affiche LO."),
     ("en", "my meter shows LO", "Your meter shows LO."),
 ])
-def test_a_meter_showing_lo_brings_the_severe_guidance_at_once(chat, store, lang, utterance, first_words):
+def test_a_meter_showing_lo_brings_the_severe_guidance_once_confirmed(chat, store, lang, utterance, first_words):
     c = chat(lang)
-    reply = c.say(utterance)
+    question = c.say(utterance)
+    assert "LO" in question and c.expects == YES_NO
+    assert store.alerts() == []  # read back first: a word alone alerts no one
+    reply = c.say("oui" if lang == "fr" else "yes")
     assert reply.startswith(first_words)
     assert "quinze grammes" in reply or "fifteen grams" in reply
     assert "quinze tout de suite" in reply or "call fifteen now" in reply
@@ -356,7 +359,9 @@ def test_a_meter_showing_lo_brings_the_severe_guidance_at_once(chat, store, lang
 ])
 def test_a_meter_showing_hi_gives_the_high_instruction(chat, store, profile, lang, utterance):
     c = chat(lang)
-    reply = c.say(utterance)
+    assert "HI" in c.say(utterance)
+    assert store.alerts() == []
+    reply = c.say("oui" if lang == "fr" else "yes")
     assert "HI" in reply
     assert profile.high_glucose_instruction[lang] in reply
     assert [a.kind for a in store.alerts()] == ["hyperglycaemia"]
@@ -374,6 +379,8 @@ def test_emergency_answers_at_once_with_guidance_and_the_human_route(chat, store
     reply = c.say(utterance)
     assert sugar in reply and number in reply
     assert "Marc" in reply and "Docteur Martin" in reply
+    assert store.alerts() == [] and c.expects == YES_NO  # one question, then the alert
+    c.say("oui" if lang == "fr" else "yes")
     [alert] = store.alerts()
     assert alert.kind == "emergency" and alert.message == utterance and alert.at == c.now
 
@@ -383,8 +390,9 @@ def test_emergency_in_the_middle_of_a_confirmation_wins_and_stores_nothing(chat,
     c.say("my sugar is one twenty")
     reply = c.say("I feel shaky")
     assert "call nine one one" in reply
+    assert reply.startswith("I did not save that reading.")  # the open question is dropped aloud
+    c.say("yes")  # the yes answers the alert question, not the dropped reading
     assert c.expects == ANYTHING
-    c.say("yes")
     assert store.readings() == []
     assert [a.kind for a in store.alerts()] == ["emergency"]
 
@@ -901,7 +909,9 @@ def test_cancel_two_reminders_of_one_medication(chat, store):
 ])
 def test_medication_taken_records_an_event(chat, store, lang, taken, said):
     c = chat(lang)
-    assert c.say(taken) == said
+    c.say(taken)
+    assert c.expects == YES_NO and store.medication_events() == []  # read back before it is noted
+    assert c.say("oui" if lang == "fr" else "yes") == said
     [event] = store.medication_events()
     assert (event.medication_id, event.status, event.source, event.at) == ("metformin", "taken", "voice", c.now)
 
@@ -914,6 +924,8 @@ def test_medication_taken_without_a_name_asks_which(chat, store, lang, taken, wh
     c = chat(lang)
     assert c.say(taken) == which
     c.say(name)
+    assert store.medication_events() == []  # a name answering a question is read back, never noted at once
+    c.say("oui" if lang == "fr" else "yes")
     assert [e.medication_id for e in store.medication_events()] == ["aspirin"]
     c.say(taken)
     reply = c.say(skip)
@@ -924,7 +936,8 @@ def test_medication_taken_without_a_name_asks_which(chat, store, lang, taken, wh
 def test_medication_taken_at_an_earlier_time_today(chat, store):
     c = chat("en")
     c.later(hours=2)  # 09:40
-    c.say("I took my aspirin at seven in the morning")
+    assert "this morning at seven" in c.say("I took my aspirin at seven in the morning")
+    c.say("yes")
     [event] = store.medication_events()
     assert event.at == c.now.replace(hour=7, minute=0)
 
@@ -933,10 +946,10 @@ def test_medication_taken_at_an_earlier_time_today(chat, store):
 
 SCRIPTS = {
     "fr": ["bonjour", "ma glycémie est de un gramme douze à jeun", "répète", "non, cent vingt-huit", "oui",
-           "rappelle-moi la metformine à huit heures", "aide", "oui", "j'ai pris mon Glucophage",
+           "rappelle-moi la metformine à huit heures", "aide", "oui", "j'ai pris mon Glucophage", "oui",
            "quelle était ma dernière glycémie", "parle moins vite", "quels sont mes rappels", "merci"],
     "en": ["good morning", "my sugar was one twelve fasting", "say that again", "no, one twenty eight", "yes",
-           "remind me to take metformin at eight in the morning", "what can I say", "yes", "I took my metformin",
+           "remind me to take metformin at eight in the morning", "what can I say", "yes", "I took my metformin", "yes",
            "what was my last reading", "speak slower", "which reminders do I have", "thank you"],
 }
 

@@ -63,10 +63,12 @@ def test_no_answer_at_all_records_the_alert_marked_unconfirmed(chat, store):
     assert alert.at == c.now
 
 
-def test_typed_call_for_help_is_recorded_at_once(chat, store):
+def test_typed_call_for_help_gets_the_same_one_question(chat, store):
     c = chat("en")
     reply = c.say("help me")
-    assert "I noted an alert for your care team." in reply
+    assert "fifteen grams of fast sugar" in reply and reply.endswith("Do you want me to alert your care team?")
+    assert store.alerts() == []  # a typed slip alerts no one either
+    assert "I noted an alert for your care team." in c.say("yes")
     assert len(store.alerts()) == 1
 
 

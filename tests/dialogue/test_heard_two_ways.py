@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from voice_assistant.dialogue.heard_two_ways import ASK
+from voice_assistant.dialogue.heard_two_ways import WhichValue
 from voice_assistant.dialogue.state import VALUE, YES_NO
 
 from .conftest import assert_speakable
@@ -26,7 +26,7 @@ def test_the_patient_is_asked_which_value_then_it_is_read_back_and_stored_after_
     c = chat("en")
     reply = heard(c, "my sugar was one eighty", "my sugar was 118")
     assert reply == "Was it one hundred and eighty, or one hundred and eighteen?"
-    assert c.expects == VALUE and c.manager.ctx.pending.kind == ASK and values(store) == []
+    assert c.expects == VALUE and isinstance(c.manager.ctx.pending, WhichValue) and values(store) == []
     reply = heard(c, "one eighteen")
     assert "one hundred and eighteen" in reply and reply.endswith("Is that right?") and c.expects == YES_NO
     assert values(store) == []

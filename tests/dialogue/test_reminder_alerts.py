@@ -77,7 +77,9 @@ def test_not_yet_means_later(manager):
 
 
 def test_emergency_alert_is_queued_for_the_clinician_with_the_alert(manager):
-    reply = manager.handle("au secours je fais une hypo", at(9)).reply
+    manager.handle("au secours je fais une hypo", at(9))
+    assert [i for i in manager.ctx.store.outbox_items() if i.resource_type == "Flag"] == []  # the question first
+    reply = manager.handle("oui", at(9)).reply
     assert "alert_recorded" in reply.events
     [alert] = manager.ctx.store.alerts()
     flags = [i for i in manager.ctx.store.outbox_items() if i.resource_type == "Flag"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import hashlib
 import sqlite3
 
@@ -41,7 +43,7 @@ def test_tokens_are_stored_hashed(hub):
 def test_device_cannot_read_another_patients_data(hub):
     theirs = post(hub, observation(reading(99), who=parties("p-7")), hub.other_device).json
     mine = post(hub, observation(reading(120)), hub.device).json
-    assert call(f"{hub.fhir}/Observation/{theirs['id']}", token=hub.device).status == 403
+    assert call(f"{hub.fhir}/Observation/{theirs['id']}", token=hub.device).status == 404  # as if it did not exist
     assert call(f"{hub.fhir}/Observation/{mine['id']}", token=hub.device).status == 200
     assert call(f"{hub.fhir}/Observation?patient=p-7", token=hub.device).status == 403
     # a search without a patient only ever returns the device's own patient
@@ -60,14 +62,32 @@ def test_device_cannot_write_for_another_patient_and_clinician_cannot_write(hub)
     assert call(f"{hub.fhir}/Observation", token=hub.clinician).json.get("total") == 0
 
 
-def test_a_device_token_without_patient_is_bound_by_its_first_write(hub):
+def test_a_device_token_is_bound_to_its_patient_when_made(hub):
     tokens = TokenStore(HubDatabase(hub.db_path))
-    token = tokens.add("device", "new-one")
-    assert call(f"{hub.fhir}/Observation", token=token).json["total"] == 0  # unbound: reads nothing
+    with pytest.raises(TokenError) as refused:
+        tokens.add("device", "new-one")
+    assert "--patient" in str(refused.value)
+    token = tokens.add("device", "new-one", patient="p-99")
+    assert call(f"{hub.fhir}/Observation", token=token).json["total"] == 0
     assert post(hub, observation(reading(), who=parties("p-99")), token).status == 201
     assert post(hub, observation(reading(), who=parties("p-42")), token).status == 403
     info = {t.name: t for t in tokens.list()}["new-one"]
     assert info.patient == "p-99"
+
+
+def test_answers_never_reveal_another_patients_identifiers(hub):
+    """The same identifier sent for two patients: both are stored (identifiers are unique per patient), and
+    a device reading another patient's resource by id hears what it would for an id nobody holds."""
+    mine = observation(reading(), who=parties("p-42"))
+    theirs = json.loads(json.dumps(mine).replace("Patient/p-42", "Patient/p-7"))
+    assert post(hub, mine, hub.device).status == 201
+    assert post(hub, theirs, hub.other_device).status == 201  # no 409: nothing learnt about p-42
+    assert post(hub, theirs, hub.other_device, conditional=False).status == 409  # a true duplicate, its own
+    stored = call(f"{hub.fhir}/Observation?subject=Patient/p-42", token=hub.clinician).json["entry"][0]["resource"]
+    foreign = call(f"{hub.fhir}/Observation/{stored['id']}", token=hub.other_device)
+    missing = call(f"{hub.fhir}/Observation/no-such-id", token=hub.other_device)
+    assert foreign.status == missing.status == 404
+    assert "p-42" not in foreign.text and stored["id"] in foreign.text
 
 
 def test_token_names_are_unique_per_kind_until_revoked(tmp_path):

@@ -24,7 +24,9 @@ runner = CliRunner()
 
 def test_token_add_prints_the_token_once_and_list_never_shows_it(tmp_path):
     db = tmp_path / "hub.db"
-    added = runner.invoke(root, ["hub", "token", "add", "--device", "kitchen", "--db", str(db)])
+    unbound = runner.invoke(root, ["hub", "token", "add", "--device", "kitchen", "--db", str(db)])
+    assert unbound.exit_code == 2 and "--patient" in unbound.output and "Traceback" not in unbound.output
+    added = runner.invoke(root, ["hub", "token", "add", "--device", "kitchen", "--patient", "p-42", "--db", str(db)])
     assert added.exit_code == 0, added.output
     token = added.stdout.strip().splitlines()[0]
     assert token.startswith("vah_") and len(token) > 40
@@ -35,7 +37,7 @@ def test_token_add_prints_the_token_once_and_list_never_shows_it(tmp_path):
     assert token not in listed.stdout
     as_json = json.loads(runner.invoke(root, ["hub", "--db", str(db), "token", "list", "--json"]).stdout)
     assert {(t["kind"], t["name"]) for t in as_json} == {("device", "kitchen"), ("clinician", "dr-martin")}
-    again = runner.invoke(root, ["hub", "token", "add", "--device", "kitchen", "--db", str(db)])
+    again = runner.invoke(root, ["hub", "token", "add", "--device", "kitchen", "--patient", "p-42", "--db", str(db)])
     assert again.exit_code == 2 and "already exists" in again.output
     both = runner.invoke(root, ["hub", "token", "add", "--device", "a", "--clinician", "b", "--db", str(db)])
     assert both.exit_code == 2

@@ -26,7 +26,7 @@ def test_patients_are_ordered_by_what_needs_attention(tmp_path):
         from voice_assistant.hub import TokenStore
 
         tokens = TokenStore(hub.server.app.db)
-        calm, unsure, missed = (tokens.add("device", n) for n in ("calm", "unsure", "missed"))
+        calm, unsure, missed = (tokens.add("device", n, patient=f"p-{n}") for n in ("calm", "unsure", "missed"))
         _send_reading(hub, calm, 110, parties("p-calm"))
         _send_reading(hub, unsure, 240, parties("p-unsure"), asr=0.41)
         _send_reading(hub, missed, 130, parties("p-missed"))

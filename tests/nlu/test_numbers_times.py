@@ -55,10 +55,11 @@ def test_english_glucose_values(en, text, mg_dl):
 
 
 def test_unit_said_or_inferred_is_reported(fr):
-    said = fr.understand("un gramme vingt").said["glucose"]
-    assert said == {"value": 1.2, "unit": "g/L", "unit_said": True, "words": "1 gramme 20"}
-    inferred = fr.understand("j'ai 1,35").said["glucose"]
-    assert inferred["unit"] == "g/L" and inferred["unit_said"] is False
+    said = fr.understand("un gramme vingt").glucose  # one typed value: number, unit, words, mg/dL
+    assert (said.value, said.unit.value, said.unit_said, said.words, said.mg_dl) == (1.2, "g/L", True,
+                                                                                     "1 gramme 20", 120)
+    inferred = fr.understand("j'ai 1,35").glucose
+    assert inferred.unit.value == "g/L" and inferred.unit_said is False
 
 
 def test_profile_meter_unit_decides_small_bare_values():

@@ -18,7 +18,6 @@ from voice_assistant.sync.outbox import (
     device_parties,
     enqueue_alert,
     enqueue_dose,
-    enqueue_missing,
     enqueue_reading,
     enqueue_reminder_plan,
     is_revision,
@@ -123,24 +122,6 @@ def test_patient_from_the_profile_or_by_identifier(store):
     with_id = replace(profile, clinician={"patient_id": "pat-9", "fhir_base_url": None})
     named = device_parties(store, with_id)
     assert named.patient == {"reference": "Patient/pat-9"} and named.device_id == parties.device_id
-
-
-def test_enqueue_missing_catches_up_what_was_saved_without_queueing(store):
-    parties = new_patient()
-    typed = replace(make_reading(5), asr_confidence=None)  # typed in `chat`: no recogniser
-    spoken = make_reading(6)
-    store.add_reading(typed)
-    with store.transaction():
-        store.add_reading(spoken)
-        enqueue_reading(store, spoken, parties)
-    store.add_alert(Alert(kind="sync_dead_letter", message="x", at=datetime.now(UTC)))
-    store.add_alert(Alert(kind="emergency", message="au secours", at=datetime.now(UTC)))
-    assert enqueue_missing(store, parties) == 2  # the typed reading and the emergency; not the dead letter
-    assert enqueue_missing(store, parties) == 0
-    prov = next(i for i in store.outbox_items() if i.resource_key == f"Provenance/Observation/{typed.uuid}")
-    assert prov.payload["activity"]["text"] == "typed"
-    assert not any(i.resource_type == "Flag" and i.payload["code"]["coding"][0]["code"] == "sync_dead_letter"
-                   for i in store.outbox_items())
 
 
 def test_store_errors_propagate(tmp_path):

@@ -6,6 +6,7 @@ import json
 import socket
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -15,19 +16,23 @@ from typer.testing import CliRunner
 from voice_assistant.profile import default_profile_data
 from voice_assistant.store import Store
 from voice_assistant.sync.cli import sync_app
+from voice_assistant.sync.outbox import device_parties, enqueue_reading
 
 
 def setup_device(tmp_path: Path, patient_id: str | None, readings) -> dict[str, str]:
     """A profile (with the clinician's patient id) and a database holding readings saved as `chat` saves
-    them (no outbox entry yet); the environment that points the commands at them."""
+    them (with their outbox rows); the environment that points the commands at them."""
     data = default_profile_data()
     data["clinician"] = {"fhir_base_url": None, "patient_id": patient_id}
     config = tmp_path / "config" / "voice-assistant"
     config.mkdir(parents=True)
     (config / "profile.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with Store.open(tmp_path / "data" / "voice-assistant" / "assistant.db") as store:
-        for r in readings:
-            store.add_reading(r)
+        parties = device_parties(store, SimpleNamespace(clinician=data["clinician"]))
+        for r in readings:  # as the recording service saves them: the reading and its outbox rows together
+            with store.transaction():
+                store.add_reading(r)
+                enqueue_reading(store, r, parties, origin="spoken" if r.asr_confidence is not None else "typed")
     return {"XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_DATA_HOME": str(tmp_path / "data")}
 
 
@@ -50,8 +55,9 @@ def test_sync_twice_sends_each_reading_once(fhir_target, tmp_path):
                                                          if fhir_target.device_token else [])
     code, out = run(env, *args)
     assert code == 0, out
-    assert f"Sent 3 readings and 3 origin records to {fhir_target.base_url}." in out
-    assert "Everything is with the clinician (6 records sent so far)." in out
+    # the readings, their origin, and the patient as the dashboard shows them (fhir.patient)
+    assert f"Sent 3 readings, 3 origin records and 1 patient record to {fhir_target.base_url}." in out
+    assert "Everything is with the clinician (7 records sent so far)." in out
     code, out = run(env, *args)
     assert code == 0 and "Nothing new to send." in out, out
     found = fhir_target.for_patient("Observation", patient)
@@ -60,21 +66,21 @@ def test_sync_twice_sends_each_reading_once(fhir_target, tmp_path):
 
     code, out = run(env, "status", "--json")
     status = json.loads(out)
-    assert code == 0 and status["pending"] == 0 and status["sent"] == 6 and status["dead"] == 0
+    assert code == 0 and status["pending"] == 0 and status["sent"] == 7 and status["dead"] == 0
     assert status["last_success_at"] and status["device_id"]
     code, out = run(env, "status")
-    assert "Waiting to be sent: 0 (0 readings)" in out and "Sent: 6" in out and "Last success: 20" in out
+    assert "Waiting to be sent: 0 (0 readings)" in out and "Sent: 7" in out and "Last success: 20" in out
 
 
 def test_offline_exits_1_and_says_nothing_is_lost(tmp_path):
     env = setup_device(tmp_path, "p-1", [make_reading(i) for i in range(3)])
     code, out = run(env, "--fhir-base-url", f"http://127.0.0.1:{closed_port()}/fhir")
     assert code == 1, out  # something could not be sent: a script must notice
-    assert "No connection to" in out and "3 readings wait on this device (6 records in all)" in out
+    assert "No connection to" in out and "3 readings wait on this device (7 records in all)" in out
     assert "Nothing is lost" in out
     code, out = run(env, "status", "--json")
     status = json.loads(out)
-    assert status["pending"] == 6 and status["pending_readings"] == 3 and "no connection" in status["last_error"]
+    assert status["pending"] == 7 and status["pending_readings"] == 3 and "no connection" in status["last_error"]
     assert status["last_success_at"] is None
 
 

@@ -29,7 +29,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from voice_assistant.asr.base import Recognizer, Transcript
 
@@ -102,7 +102,7 @@ class Choice:
 class Combiner:
     """Decides between two engines' readings of one utterance (see the module's notes)."""
 
-    def __init__(self, understand: Callable[[str], object], scorer: Callable[[bytes, Sequence[str]], list] | None
+    def __init__(self, understand: Callable[[str], Any], scorer: Callable[[bytes, Sequence[str]], list] | None
                  = None, *, threshold: float = 1.5, nlu_weight: float = 3.0, value_threshold: float = 0.0):
         """`understand`: text -> Understanding (the assistant's own); `scorer`: (audio, texts) -> objects with a
         `logprob` (whisper's `score`): the second engine's model, weighing both readings. `threshold`: how much

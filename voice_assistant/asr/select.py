@@ -36,7 +36,7 @@ class RecognizerUnavailable(EngineUnavailable):
     """No recogniser can serve the language; the message says what to install."""
 
 
-def _install_hint(language: str) -> str:
+def install_hint(language: str) -> str:
     name = SUGGESTED_MODELS.get(language, f"a Vosk model for '{language}'")
     if language in SUGGESTED_MODELS:
         return f"voice-assistant models install {name}"
@@ -113,15 +113,15 @@ def _single(language: str, medications, wanted: str | None, cached: bool, requir
             return _cached(key, cached, lambda: _vosk(models[0], language, medications))
         if wanted == "vosk":
             raise RecognizerUnavailable(f"no Vosk model for {LANGUAGE_NAMES.get(language, language)} is installed: "
-                                        f"{_install_hint(language)}")
+                                        f"{install_hint(language)}")
     if language == "en":
         key = ("pocketsphinx", language, meds_key)
         return _cached(key, cached, lambda: _pocketsphinx(language, medications))
     if wanted == "pocketsphinx":
         raise RecognizerUnavailable(f"pocketsphinx here recognises English only, not "
-                                    f"{LANGUAGE_NAMES.get(language, language)}: {_install_hint(language)}")
+                                    f"{LANGUAGE_NAMES.get(language, language)}: {install_hint(language)}")
     raise RecognizerUnavailable(f"no speech recogniser for {LANGUAGE_NAMES.get(language, language)} is installed: "
-                                f"{_install_hint(language)}")
+                                f"{install_hint(language)}")
 
 
 def _cached(key: tuple, cached: bool, make) -> Recognizer:
@@ -162,7 +162,7 @@ def _vosk(model: Path, language: str, medications) -> Recognizer:
     try:
         return VoskRecognizer(model, language, medications=medications)
     except VoskUnavailable as exc:
-        raise RecognizerUnavailable(f"{exc}; reinstall it with: {_install_hint(language)}") from None
+        raise RecognizerUnavailable(f"{exc}; reinstall it with: {install_hint(language)}") from None
 
 
 def _pocketsphinx(language: str, medications) -> Recognizer:
@@ -171,7 +171,7 @@ def _pocketsphinx(language: str, medications) -> Recognizer:
     try:
         return PocketsphinxRecognizer(language, medications=medications)
     except RecognizerError as exc:
-        raise RecognizerUnavailable(f"{exc} (or install a Vosk model: {_install_hint(language)})") from None
+        raise RecognizerUnavailable(f"{exc} (or install a Vosk model: {install_hint(language)})") from None
 
 
 def _data_models_dir() -> Path:

@@ -447,12 +447,6 @@ def _file_digest(path: Path) -> str:
 
 # ----------------------------------------------------------------------------------------- ARPA model
 
-def arpa_bigram(sentences: Sequence[Sequence[str]], vocabulary: Iterable[str], discount: float = 0.5,
-                floor: float = 0.1) -> str:
-    """Bigram ARPA text (see `arpa_ngram`)."""
-    return arpa_ngram(sentences, vocabulary, 2, discount, floor)
-
-
 def arpa_ngram(sentences: Sequence[Sequence[str]], vocabulary: Iterable[str], order: int = 3,
                discount: float = 0.5, floor: float = 0.1, general: Mapping[str, float] | None = None,
                general_weight: float = 0.0) -> str:

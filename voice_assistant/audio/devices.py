@@ -19,6 +19,7 @@ import numpy as np
 from voice_assistant.audio.clip import SAMPLE_RATE, AudioClip
 from voice_assistant.audio.convert import float_to_int16, resample, to_float_mono
 from voice_assistant.audio.errors import AudioDeviceError
+from voice_assistant.audio.player import LATENCY_S, Player
 
 log = logging.getLogger(__name__)
 
@@ -158,10 +159,19 @@ def play(clip: AudioClip, stop_event: StopFlag | None = None, device: int | str 
     return True
 
 
+def sounddevice_stream(device: int | str | None = None) -> Callable[..., Any]:
+    """A stream_factory for Player on a real device."""
+    sd = _sounddevice()
+
+    def make(callback, rate, blocksize, latency):
+        return sd.OutputStream(samplerate=rate, blocksize=blocksize, device=device, channels=1, dtype="int16",
+                               latency=latency, callback=callback)
+
+    return make
+
+
 def open_player(device: int | str | None = None, sample_rate: int = 22050, latency_s: float | None = None) -> Any:
     """The session's one output stream (audio/player.py), started: `player.play(clip, stop_event) -> bool`."""
-    from voice_assistant.audio.player import LATENCY_S, Player, sounddevice_stream
-
     sd = _sounddevice()
     if device is None:
         device = check_audio_devices(need_input=False, need_output=True).output.index

@@ -15,6 +15,8 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
+from voice_assistant.errors import EngineUnavailable
+
 log = logging.getLogger(__name__)
 
 SOURCE, SINK = "va_echo_cancelled", "va_echo_reference"
@@ -42,7 +44,7 @@ class EchoCanceller:
         self.close()
 
 
-class EchoCancelUnavailable(RuntimeError):
+class EchoCancelUnavailable(EngineUnavailable):
     """Why the echo canceller cannot be used here (in plain words)."""
 
 

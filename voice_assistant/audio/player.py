@@ -177,16 +177,3 @@ def _dac_offset(time_info: Any) -> float:
     if dac <= 0 or current <= 0:
         return 0.0
     return min(max(dac - current, 0.0), 2.0)
-
-
-def sounddevice_stream(device: int | str | None = None) -> Callable[..., Any]:
-    """A stream_factory for Player on a real device."""
-    from voice_assistant.audio.devices import _sounddevice
-
-    sd = _sounddevice()
-
-    def make(callback, rate, blocksize, latency):
-        return sd.OutputStream(samplerate=rate, blocksize=blocksize, device=device, channels=1, dtype="int16",
-                               latency=latency, callback=callback)
-
-    return make

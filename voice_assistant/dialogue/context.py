@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import datetime
 
 from voice_assistant.dialogue.prompts import Prompts
-from voice_assistant.dialogue.state import ANYTHING, Pending, Reply
+from voice_assistant.dialogue.state import ANYTHING, Question, Reply
+from voice_assistant.health.glucose import GlucoseUnit
 from voice_assistant.health.safety import emergency_numbers
-from voice_assistant.profile import Profile, save_profile
+from voice_assistant.nlu.when import Moment
+from voice_assistant.profile import Profile, save_voice_settings
 from voice_assistant.speech import Speech
-from voice_assistant.store import Alert, Store
+from voice_assistant.store import Store
 
 
 @dataclass
@@ -17,11 +20,11 @@ class DialogueContext:
     profile: Profile
     store: Store
     prompts: Prompts
-    pending: Pending | None = None
+    pending: Question | None = None
     last_reply: Reply | None = None
     misses: int = 0  #: turns in a row that were not understood
     save_profile_changes: bool = True  #: False in tests and demos that must not touch the user's config
-    events: list[str] = field(default_factory=list)
+    default_unit: GlucoseUnit = GlucoseUnit.MG_DL  #: the language's usual unit, when the profile sets none
 
     @property
     def speech(self) -> Speech:
@@ -34,10 +37,10 @@ class DialogueContext:
     def say(self, key: str, **values) -> str:
         return self.prompts.say(key, **values)
 
-    def ask(self, pending: Pending, text: str | None = None) -> Reply:
+    def ask(self, question: Question, text: str | None = None, *events: str) -> Reply:
         """Ask a question and remember it: the next turn is read as its answer."""
-        self.pending = pending
-        return Reply(text or pending.question, pending.expects)
+        self.pending = question
+        return Reply(text or question.text, question.expects, tuple(events))
 
     def tell(self, text: str, *events: str) -> Reply:
         self.pending = None
@@ -60,13 +63,29 @@ class DialogueContext:
             people.append(self.emergency_number())
         return self.speech.join_or(people)
 
-    def record_alert(self, alert: Alert) -> None:
-        """An alert for the care team, and its outbox row, in one transaction (sent exactly once)."""
-        from voice_assistant.sync.outbox import device_parties, enqueue_alert
+    def example_medication(self) -> str:
+        """A medicine of the patient's, for the examples help gives (« Par exemple : metformine »)."""
+        meds = self.profile.medications
+        return self.medication_name(meds[0].id) if meds else self.say("help.example_medicine")
 
-        with self.store.transaction():
-            self.store.add_alert(alert)
-            enqueue_alert(self.store, alert, device_parties(self.store, self.profile))
+    @property
+    def reply_unit(self) -> GlucoseUnit:
+        """The unit replies about stored values use: the patient's meter, else the language's usual unit
+        (never whatever unit was said last)."""
+        return self.profile.meter_unit or self.default_unit
+
+    def moment(self, said: Moment | None, now: datetime) -> tuple[datetime, str]:
+        """When it happened (the instant to store) and how to say it in a read-back ("" for now)."""
+        if said is None:
+            return now, ""
+        at, exact = said.resolve(now, self.profile.zone)
+        if abs((at - now).total_seconds()) < 60:
+            return now, ""
+        if exact:
+            return at, self.speech.when(at, now)
+        days = min(said.days_back or 0, 2)
+        key = f"moments.day_{days}" if said.part is None else f"moments.day_{days}_{said.part}"
+        return at, self.say(key)
 
     def emergency_number(self) -> str:
         """The emergency number of the patient's country, in words: « quinze », "nine one one"."""
@@ -75,4 +94,4 @@ class DialogueContext:
     def update_profile(self, profile: Profile) -> None:
         self.profile = profile
         if self.save_profile_changes:
-            save_profile(profile)
+            save_voice_settings(profile)  # its own file: profile.yaml is written by people only

@@ -2,124 +2,213 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from voice_assistant import records
 from voice_assistant.dialogue.context import DialogueContext
-from voice_assistant.dialogue.state import VALUE, YES_NO, DraftReading, Pending, Reply
-from voice_assistant.health.glucose import GlucoseUnit
-from voice_assistant.health.safety import (GlucoseAssessment, MeterExtreme, Plausibility, assess_glucose,
-                                           assess_meter_extreme, check_plausibility, glucose_summary)
+from voice_assistant.dialogue.state import VALUE, Question, Reply
+from voice_assistant.health.glucose import GlucoseUnit, GlucoseValue, is_plausible
+from voice_assistant.health.safety import (GlucoseAssessment, MeterExtreme, Plausibility, assess_meter_extreme,
+                                           check_plausibility, glucose_summary)
 from voice_assistant.nlu import Understanding
+from voice_assistant.nlu.understand import UNIT
 from voice_assistant.reminders.engine import RECHECK_SETTING
-from voice_assistant.store import Alert, Reading
-from voice_assistant.sync.outbox import device_parties, enqueue_alert, enqueue_reading
+from voice_assistant.store import Reading, StoreError
 
-CONFIRM = "confirm_reading"
-ASK_VALUE = "glucose_value"
-OFFER_RECHECK = "offer_recheck"
+__all__ = ["AskValue", "ConfirmMeterExtreme", "ConfirmReading", "OfferRecheck", "RECHECK_SETTING", "history",
+           "log_glucose"]
 
 
-def draft_from(u: Understanding, context: str | None = None, asr_confidence: float | None = None) -> DraftReading | None:
-    said = u.said.get("glucose")
-    if "glucose_mg_dl" not in u.slots or not said:
+@dataclass(kw_only=True)
+class ConfirmReading(Question):
+    """« J'ai compris un gramme vingt, hier soir. C'est bien ça ? »: nothing is stored before the yes."""
+
+    value: GlucoseValue
+    context: str | None
+    measured_at: datetime
+    when_words: str  #: how the moment was said back ("" for now)
+    transcript: str
+    nlu_confidence: float
+    asr_confidence: float | None
+
+    help_key = "help.confirm"
+    unsaved_key = "unsaved.reading"
+    takes_value = True
+
+    def answer(self, ctx, u, now, asr_confidence):
+        correction = _value_in_context(u, self.value)
+        if u.intent == "affirm" and correction is not None and correction.mg_dl == self.value.mg_dl:
+            correction = None  # « oui, un gramme vingt »: the same value again is a plain yes
+        if correction is not None and u.intent in ("log_glucose", "deny", "affirm"):
+            # « non, cent vingt-huit »: the new value replaces the first and is read back again
+            return read_back(ctx, u, correction, now, asr_confidence, prefix_key="glucose.corrected",
+                             context=u.slots.get("context", self.context), base=self)
+        if u.intent == "affirm":
+            if check_plausibility(self.value.mg_dl, True, self.value.value) is Plausibility.QUESTION_RANGE:
+                # the unit is now confirmed, but the value in it is out of range (« douze » grammes par litre)
+                return _question_range(ctx, self.value, self.context)
+            return save(ctx, self, now)
+        if u.intent == "deny":
+            return ctx.ask(AskValue(text=ctx.say("glucose.ask_again"), context=self.context,
+                                    measured_at=self.measured_at, when_words=self.when_words, replaces=self.value))
         return None
-    return DraftReading(
-        mg_dl=float(u.slots["glucose_mg_dl"]), unit=GlucoseUnit(said["unit"]), value_said=float(said["value"]),
-        words_said=said["words"], unit_said=bool(said["unit_said"]), context=u.slots.get("context", context),
-        transcript=u.text, nlu_confidence=u.confidence, asr_confidence=asr_confidence)
+
+
+@dataclass(kw_only=True)
+class AskValue(Question):
+    """« Quelle est la valeur de votre glycémie ? »"""
+
+    context: str | None = None
+    measured_at: datetime | None = None
+    when_words: str = ""
+    replaces: GlucoseValue | None = None  #: the value the patient said was wrong: its unit carries over
+
+    expects = VALUE
+    help_key = "help.ask_value"
+    takes_value = True
+
+    def answer(self, ctx, u, now, asr_confidence):
+        if u.glucose is not None and u.intent in ("log_glucose", "affirm", "deny", "none"):
+            value = _value_in_context(u, self.replaces)
+            return read_back(ctx, u, value, now, asr_confidence, context=u.slots.get("context", self.context),
+                             base=self)
+        extreme = u.slots.get("meter_extreme") or u.entity("meter_extreme")
+        if extreme:  # asked for the reading, « LO » is the display
+            return _confirm_extreme(ctx, MeterExtreme(extreme), u.text)
+        return None
+
+
+@dataclass(kw_only=True)
+class ConfirmMeterExtreme(Question):
+    """« Votre lecteur affiche LO, c'est bien ça ? »: a word alone (« high », "hi there") alerts no one."""
+
+    extreme: MeterExtreme
+    heard: str
+
+    unsaved_key = "unsaved.alert"
+
+    def answer(self, ctx, u, now, asr_confidence):
+        if u.intent == "affirm":
+            return meter_extreme(ctx, self.extreme, self.heard, now)
+        if u.intent == "deny":
+            return ctx.tell(ctx.say("glucose.meter_not_noted"))
+        if u.glucose is not None and u.intent == "log_glucose":
+            return log_glucose(ctx, u, now, asr_confidence)
+        return None
+
+
+@dataclass(kw_only=True)
+class OfferRecheck(Question):
+    """« Voulez-vous que je vous le rappelle dans quinze minutes ? »"""
+
+    at: datetime
+
+    def answer(self, ctx, u, now, asr_confidence):
+        if u.intent == "affirm":
+            ctx.store.set_setting(RECHECK_SETTING, self.at.isoformat())
+            return ctx.tell(ctx.say("safety.recheck_set", time=ctx.speech.time(self.at.strftime("%H:%M"))),
+                            "recheck_set")
+        if u.intent in ("deny", "cancel"):
+            return ctx.tell(ctx.say("safety.recheck_declined"))
+        return None
+
+
+def _value_in_context(u: Understanding, before: GlucoseValue | None) -> GlucoseValue | None:
+    """The value said, in the unit of the value it corrects when no unit was said: « non, 6,8 » after
+    « 6,2 mmol » is 6,8 mmol/L, unless the number cannot be read in that unit (« non, cent vingt »)."""
+    value = u.glucose
+    if value is None or value.unit_said or before is None:
+        return value
+    again = value.in_unit(before.unit, before.unit_said)
+    return again if is_plausible(again.mg_dl) else value
 
 
 def log_glucose(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply:
-    if u.slots.get("meter_extreme") and "glucose_mg_dl" not in u.slots:
-        return meter_extreme(ctx, u, now)
-    draft = draft_from(u, asr_confidence=asr_confidence)
-    if draft is None:
-        return ctx.ask(Pending(ASK_VALUE, ctx.say("glucose.ask_value"), VALUE,
-                               {"context": u.slots.get("context")}))
-    return read_back(ctx, draft)
+    if u.slots.get("meter_extreme") and u.glucose is None:
+        return _confirm_extreme(ctx, MeterExtreme(u.slots["meter_extreme"]), u.text)
+    if u.when is not None and u.when.is_future(now, ctx.profile.zone):
+        return ctx.tell(ctx.say("glucose.future"), "future_refused")
+    if u.glucose is None:
+        at, words = ctx.moment(u.when, now)
+        return ctx.ask(AskValue(text=ctx.say("glucose.ask_value"), context=u.slots.get("context"),
+                                measured_at=at if u.when else None, when_words=words))
+    return read_back(ctx, u, u.glucose, now, asr_confidence, context=u.slots.get("context"))
 
 
-def read_back(ctx: DialogueContext, draft: DraftReading, prefix_key: str | None = None) -> Reply:
-    """Say the value back in the patient's own unit and words; store nothing until they say yes."""
-    verdict = check_plausibility(draft.mg_dl, draft.unit_said, draft.value_said)
+def read_back(ctx: DialogueContext, u: Understanding, value: GlucoseValue, now: datetime,
+              asr_confidence: float | None, context: str | None, prefix_key: str | None = None,
+              base: Question | None = None) -> Reply:
+    """Say the value back in the patient's own unit and words, with when it was taken; store nothing yet."""
+    if not value.physical:  # 400 digits, 0.001: no reading at all; never read back as one
+        return ctx.ask(AskValue(text=ctx.say("glucose.impossible"), context=context))
+    if u.when is not None and u.when.is_future(now, ctx.profile.zone):
+        return ctx.tell(ctx.say("glucose.future"), "future_refused")
+    if u.when is not None:
+        at, when_words = ctx.moment(u.when, now)
+    else:  # the moment said with the request, or while correcting it, still holds
+        at = getattr(base, "measured_at", None) or now
+        when_words = getattr(base, "when_words", "")
+    verdict = check_plausibility(value.mg_dl, value.unit_said, value.value)
     if verdict is Plausibility.QUESTION_RANGE:
-        return _question_range(ctx, draft)
+        return _question_range(ctx, value, context)
     if verdict is Plausibility.QUESTION_UNIT:
         # the bare number as said, then the unit it was taken in: « J'ai compris douze. C'est bien en ... ? »
-        text = ctx.say("glucose.question_unit", value=ctx.speech.number(draft.value_said),
-                       unit_name=ctx.say(f"glucose.unit_names.{draft.unit.value}"))
+        text = ctx.say("glucose.question_unit", value=ctx.speech.number(value.value),
+                       unit_name=ctx.say(f"glucose.unit_names.{value.unit.value}"))
     else:
-        context = ctx.say("glucose.read_back_context", context=ctx.speech.context(draft.context)) if draft.context else ""
-        text = ctx.say("glucose.read_back", value=ctx.speech.glucose(draft.mg_dl, draft.unit), context=context)
+        text = ctx.say("glucose.read_back", value=ctx.speech.glucose(value.mg_dl, value.unit),
+                       context=_context_words(ctx, context), when=_when_words(ctx, when_words))
     if prefix_key:
         text = ctx.say(prefix_key, read_back=text)
-    return ctx.ask(Pending(CONFIRM, text, YES_NO, {"draft": draft}))
+    return ctx.ask(ConfirmReading(text=text, value=value, context=context, measured_at=at, when_words=when_words,
+                                  transcript=u.text, nlu_confidence=u.confidence, asr_confidence=asr_confidence))
 
 
-def _question_range(ctx: DialogueContext, draft: DraftReading) -> Reply:
+def _context_words(ctx: DialogueContext, context: str | None) -> str:
+    return ctx.say("glucose.read_back_context", context=ctx.speech.context(context)) if context else ""
+
+
+def _when_words(ctx: DialogueContext, words: str) -> str:
+    return ctx.say("glucose.read_back_when", when=words) if words else ""
+
+
+def _question_range(ctx: DialogueContext, value: GlucoseValue, context: str | None) -> Reply:
     """Outside what a meter can show: never stored, the patient is asked to say it again."""
-    value = ctx.speech.glucose(draft.mg_dl, draft.unit)
-    return ctx.ask(Pending(ASK_VALUE, ctx.say("glucose.question_range", value=value), VALUE,
-                           {"context": draft.context}))
+    said = ctx.speech.glucose(value.mg_dl, value.unit)
+    return ctx.ask(AskValue(text=ctx.say("glucose.question_range", value=said), context=context))
 
 
-def answer_confirmation(ctx: DialogueContext, u: Understanding, now: datetime,
-                        asr_confidence: float | None) -> Reply | None:
-    """The patient's answer to « C'est bien ça ? ». None: not an answer, let the manager handle it."""
-    draft: DraftReading = ctx.pending.data["draft"]
-    correction = draft_from(u, context=draft.context, asr_confidence=asr_confidence)
-    if u.intent == "affirm" and correction is not None and correction.mg_dl == draft.mg_dl:
-        correction = None  # « oui, un gramme vingt »: the same value again is a plain yes
-    if correction is not None and u.intent in ("log_glucose", "deny", "affirm"):
-        # « non, cent vingt-huit »: the new value replaces the first and is read back again
-        return read_back(ctx, correction, prefix_key="glucose.corrected")
-    if u.slots.get("meter_extreme") and u.intent == "log_glucose":
-        return meter_extreme(ctx, u, now)
-    if u.intent == "affirm":
-        if check_plausibility(draft.mg_dl, True, draft.value_said) is Plausibility.QUESTION_RANGE:
-            # the unit is now confirmed, but the value in it is out of range (« douze » grammes par litre)
-            return _question_range(ctx, draft)
-        return save(ctx, draft, now)
-    if u.intent == "deny":
-        return ctx.ask(Pending(ASK_VALUE, ctx.say("glucose.ask_again"), VALUE, {"context": draft.context}))
-    return None
-
-
-def answer_value(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply | None:
-    draft = draft_from(u, context=ctx.pending.data.get("context"), asr_confidence=asr_confidence)
-    if draft is None and u.slots.get("meter_extreme"):
-        return meter_extreme(ctx, u, now)
-    return read_back(ctx, draft) if draft else None
-
-
-def save(ctx: DialogueContext, draft: DraftReading, now: datetime) -> Reply:
+def save(ctx: DialogueContext, q: ConfirmReading, now: datetime) -> Reply:
     """Commit the reading (and any alert) before saying it is saved, then give the safety guidance."""
-    reading = Reading(
-        glucose_mg_dl=draft.mg_dl, unit_said=draft.unit, value_said=draft.value_said, words_said=draft.words_said,
-        measured_at=now, transcript=draft.transcript, context=draft.context, asr_confidence=draft.asr_confidence,
-        nlu_confidence=draft.nlu_confidence)
-    assessment = assess_glucose(draft.mg_dl, ctx.profile.glucose_targets)
-    # The reading, its alert and their outbox rows commit together: the clinician gets each exactly once.
-    with ctx.store.transaction():
-        parties = device_parties(ctx.store, ctx.profile)
-        ctx.store.add_reading(reading)
-        enqueue_reading(ctx.store, reading, parties, origin="spoken" if draft.asr_confidence is not None else "typed")
-        if assessment.alert_kind is not None:
-            alert = Alert(kind=assessment.alert_kind.value, message=draft.transcript, at=now,
-                          reading_uuid=reading.uuid)
-            ctx.store.add_alert(alert)
-            enqueue_alert(ctx.store, alert, parties)
-    events = ["reading_saved"] + (["alert_recorded"] if assessment.alert_kind else [])
-    context = ctx.say("glucose.read_back_context", context=ctx.speech.context(draft.context)) if draft.context else ""
-    saved = ctx.say("glucose.saved", value=ctx.speech.glucose(draft.mg_dl, draft.unit), context=context)
-    return _advise(ctx, assessment, now, [saved], events)
+    try:
+        done = records.reading(ctx.store, ctx.profile, q.value, measured_at=q.measured_at, transcript=q.transcript,
+                               context=q.context, asr_confidence=q.asr_confidence, nlu_confidence=q.nlu_confidence)
+    except StoreError:
+        return ctx.tell(ctx.say("not_saved"), "save_failed")
+    events = ["reading_saved"] + (["alert_recorded"] if done.alert else [])
+    saved = ctx.say("glucose.saved", value=ctx.speech.glucose(q.value.mg_dl, q.value.unit),
+                    context=_context_words(ctx, q.context), when=_when_words(ctx, q.when_words))
+    if q.when_words and q.measured_at < now - timedelta(hours=1):
+        # a value from hours ago: its guidance is about then; a low then means checking now
+        if done.assessment.advise_fast_sugar:
+            return ctx.tell(" ".join([saved, ctx.say("safety.past_low"), ctx.say("glucose.next")]), *events)
+    return _advise(ctx, done.assessment, now, [saved], events)
 
 
-def meter_extreme(ctx: DialogueContext, u: Understanding, now: datetime) -> Reply:
-    """« mon lecteur affiche LO »: no number to store, but the guidance comes at once and the team is told."""
-    extreme = MeterExtreme(u.slots["meter_extreme"])
+def _confirm_extreme(ctx: DialogueContext, extreme: MeterExtreme, heard: str) -> Reply:
+    key = "glucose.confirm_hi" if extreme is MeterExtreme.HI else "glucose.confirm_lo"
+    return ctx.ask(ConfirmMeterExtreme(text=ctx.say(key), extreme=extreme, heard=heard))
+
+
+def meter_extreme(ctx: DialogueContext, extreme: MeterExtreme, heard: str, now: datetime) -> Reply:
+    """« mon lecteur affiche LO », confirmed: no number to store, the guidance, and the team is told."""
     assessment = assess_meter_extreme(extreme)
-    ctx.record_alert(Alert(kind=assessment.alert_kind.value, message=u.text, at=now))
+    try:
+        records.alert(ctx.store, ctx.profile, assessment.alert_kind.value, heard, now)
+    except StoreError:
+        return ctx.tell(ctx.say("not_saved"), "save_failed")
     said = ctx.say("glucose.meter_hi" if extreme is MeterExtreme.HI else "glucose.meter_lo")
     return _advise(ctx, assessment, now, [said], ["meter_extreme", "alert_recorded"], alert_said=True)
 
@@ -142,21 +231,25 @@ def _advise(ctx: DialogueContext, assessment: GlucoseAssessment, now: datetime, 
         parts.append(ctx.say("safety.alert_recorded"))
     if assessment.offer_recheck_reminder_minutes:
         at = now + timedelta(minutes=assessment.offer_recheck_reminder_minutes)
-        parts.append(ctx.say("safety.offer_recheck"))
-        reply = ctx.ask(Pending(OFFER_RECHECK, ctx.say("safety.offer_recheck"), YES_NO, {"at": at}), " ".join(parts))
-        return Reply(reply.text, reply.expects, tuple(events))
+        offer = ctx.say("safety.offer_recheck")
+        parts.append(offer)
+        return ctx.ask(OfferRecheck(text=offer, at=at), " ".join(parts), *events)
     parts.append(ctx.say("glucose.next"))
     return ctx.tell(" ".join(parts), *events)
 
 
-def answer_recheck(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply | None:
-    at: datetime = ctx.pending.data["at"]
-    if u.intent == "affirm":
-        ctx.store.set_setting(RECHECK_SETTING, at.isoformat())
-        return ctx.tell(ctx.say("safety.recheck_set", time=ctx.speech.time(at.strftime("%H:%M"))), "recheck_set")
-    if u.intent in ("deny", "cancel"):
-        return ctx.tell(ctx.say("safety.recheck_declined"))
-    return None
+def _reply_unit(ctx: DialogueContext, u: Understanding, readings: list[Reading]) -> GlucoseUnit:
+    """The unit asked for ("in mmol"), else the patient's meter, else the unit the patient uses most in
+    these readings, else the language's usual one: never simply the unit said last."""
+    asked = u.entity(UNIT)
+    if asked is not None:
+        return asked
+    if ctx.profile.meter_unit is not None:
+        return ctx.profile.meter_unit
+    counts = Counter(r.unit_said for r in readings).most_common(2)
+    if counts and (len(counts) == 1 or counts[0][1] > counts[1][1]):
+        return counts[0][0]
+    return ctx.default_unit
 
 
 def history(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply:
@@ -165,9 +258,9 @@ def history(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidenc
     last = ctx.store.last_reading()
     if last is None:
         return ctx.tell(ctx.say("history.none_yet"))
-    unit = ctx.profile.meter_unit or last.unit_said
     if period == "last":
-        return ctx.tell(ctx.say("history.last", value=s.glucose(last.glucose_mg_dl, last.unit_said),
+        unit = _reply_unit(ctx, u, ctx.store.readings(limit=20))
+        return ctx.tell(ctx.say("history.last", value=s.glucose(last.glucose_mg_dl, unit),
                                 when=s.when(last.measured_at, now)))
     local_now = now.astimezone(ctx.profile.zone)
     midnight = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -180,6 +273,7 @@ def history(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidenc
     readings = ctx.store.readings(since=since, until=until)
     if not readings:
         return ctx.tell(ctx.say("history.none_in_period", period=s.period(period)))
+    unit = _reply_unit(ctx, u, readings)
     count_words = (ctx.say("history.one_reading") if len(readings) == 1
                    else ctx.say("history.many_readings", count=s.number(len(readings))))
     if len(readings) == 1 or (period in ("today", "yesterday") and len(readings) <= 4):

@@ -10,15 +10,16 @@ and nothing is stored before the patient says yes. "No" / "neither" asks for the
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Sequence
 
 from voice_assistant.dialogue import glucose
 from voice_assistant.dialogue.context import DialogueContext
-from voice_assistant.dialogue.state import VALUE, DraftReading, Pending, Reply
+from voice_assistant.dialogue.state import VALUE, Question, Reply
+from voice_assistant.health.glucose import GlucoseValue
 from voice_assistant.nlu import Understanding
 
-ASK = "which_value"
 TOLERANCE = 1.0  #: mg/dL: values this close are the same reading
 
 
@@ -26,44 +27,59 @@ def _same(a: float, b: float) -> bool:
     return math.isclose(a, b, abs_tol=TOLERANCE)
 
 
+@dataclass(kw_only=True)
+class WhichValue(Question):
+    """"Was it one hundred and eighteen, or one hundred and eighty?" """
+
+    values: list[GlucoseValue] = field(default_factory=list)
+    context: str | None = None
+    first: Understanding | None = None  #: the request as first heard (its moment, its words)
+
+    expects = VALUE
+    help_key = "help.which_value"
+    unsaved_key = "unsaved.reading"
+    takes_value = True
+
+    def prefer(self, u: Understanding, others: Sequence[Understanding]) -> Understanding:
+        """Of the readings of an answer, the first whose value is one of the two asked about (else the first)."""
+        for reading in (u, *others):
+            value = reading.slots.get("glucose_mg_dl")
+            if value is not None and any(_same(float(value), v.mg_dl) for v in self.values):
+                return reading
+        return u
+
+    def answer(self, ctx: DialogueContext, u: Understanding, now: datetime,
+               asr_confidence: float | None) -> Reply | None:
+        if u.glucose is not None and u.intent in ("log_glucose", "affirm", "deny"):
+            # the value the patient settled on, read back before anything is stored (with the moment said first)
+            base = glucose.AskValue(text="", context=self.context)
+            if self.first is not None and self.first.when is not None and u.when is None:
+                base.measured_at, base.when_words = ctx.moment(self.first.when, now)
+            return glucose.read_back(ctx, u, u.glucose, now, asr_confidence,
+                                     context=u.slots.get("context", self.context), base=base)
+        if u.intent == "deny":
+            return ctx.ask(glucose.AskValue(text=ctx.say("glucose.ask_again"), context=self.context))
+        return None  # "yes" alone answers nothing here: the manager asks the question again
+
+
 def question(ctx: DialogueContext, u: Understanding, others: Sequence[Understanding],
              asr_confidence: float | None) -> Reply | None:
     """The question to ask when another reading of the same words gives another glucose value; else None."""
-    first = glucose.draft_from(u, asr_confidence=asr_confidence) if u.intent == "log_glucose" else None
+    first = u.glucose if u.intent == "log_glucose" and "glucose_mg_dl" in u.slots else None
     if first is None:
         return None
     for other in others:
-        if other.intent != u.intent:
+        if other.intent != u.intent or other.glucose is None or "glucose_mg_dl" not in other.slots:
             continue
-        second = glucose.draft_from(other, context=first.context, asr_confidence=asr_confidence)
-        if second is not None and not _same(first.mg_dl, second.mg_dl):
+        second = other.glucose
+        if not _same(first.mg_dl, second.mg_dl):
             text = ctx.say("glucose.which_value", first=_said(ctx, first), second=_said(ctx, second))
-            return ctx.ask(Pending(ASK, text, VALUE, {"drafts": [first, second], "context": first.context}))
+            return ctx.ask(WhichValue(text=text, values=[first, second], context=u.slots.get("context"), first=u))
     return None
 
 
-def _said(ctx: DialogueContext, draft: DraftReading) -> str:
+def _said(ctx: DialogueContext, value: GlucoseValue) -> str:
     """The number as the patient would say it (its unit only when they said one)."""
-    if draft.unit_said:
-        return ctx.speech.glucose(draft.mg_dl, draft.unit)
-    return ctx.speech.number(draft.value_said)
-
-
-def prefer_choice(pending: Pending, readings: Sequence[Understanding]) -> Understanding:
-    """Of the readings of an answer, the first whose value is one of the two asked about (else the first)."""
-    drafts: list[DraftReading] = pending.data["drafts"]
-    for u in readings:
-        value = u.slots.get("glucose_mg_dl")
-        if value is not None and any(_same(float(value), d.mg_dl) for d in drafts):
-            return u
-    return readings[0]
-
-
-def answer(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply | None:
-    said = glucose.draft_from(u, context=ctx.pending.data.get("context"), asr_confidence=asr_confidence)
-    if said is not None and u.intent in ("log_glucose", "affirm", "deny"):
-        return glucose.read_back(ctx, said)  # the value the patient settled on, read back before anything is stored
-    if u.intent == "deny":
-        return ctx.ask(Pending(glucose.ASK_VALUE, ctx.say("glucose.ask_again"), VALUE,
-                               {"context": ctx.pending.data.get("context")}))
-    return None  # "yes" alone answers nothing here: the manager asks the question again
+    if value.unit_said:
+        return ctx.speech.glucose(value.mg_dl, value.unit)
+    return ctx.speech.number(value.value)

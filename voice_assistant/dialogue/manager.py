@@ -11,18 +11,23 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable
 
-from voice_assistant.dialogue import emergency, glucose, heard_two_ways, labs, reminder_alerts, reminders
+from voice_assistant.dialogue import care, emergency, glucose, heard_two_ways, labs, reminder_alerts, reminders
 from voice_assistant.dialogue.context import DialogueContext
+from voice_assistant.dialogue.guard import log_turn_error
 from voice_assistant.dialogue.prompts import Prompts, load_prompts
-from voice_assistant.dialogue.state import ANYTHING, Pending, Reply, Turn
+from voice_assistant.dialogue.state import ANYTHING, YES_NO, Reply, Turn
+from voice_assistant.health.glucose import GlucoseUnit
 from voice_assistant.nlu import NONE, SMALL_TALK, Understander, Understanding
+from voice_assistant.nlu.normalize import clean_input
 from voice_assistant.nlu.slots import MORE_TIMES
 from voice_assistant.profile import MAX_WPM, MIN_WPM, Profile
 from voice_assistant.reminders import ReminderEngine
 from voice_assistant.store import Store
 
 Handler = Callable[[DialogueContext, Understanding, datetime, "float | None"], Reply]
-Answer = Callable[[DialogueContext, Understanding, datetime, "float | None"], "Reply | None"]
+
+#: Requests that never drop the open question: it is asked again at the end of their reply.
+KEEP_QUESTION = ("dosing_question", "repeat", "speak_slower", "speak_faster", "help", "sugar_question")
 
 #: Words per minute added or removed by "speak slower" / "speak faster".
 RATE_STEP = 30
@@ -41,7 +46,9 @@ class DialogueManager:
         lang = lang or profile.language
         self.understander = understander or Understander(lang, profile)
         self.ctx = DialogueContext(profile, store, prompts or load_prompts(lang),
-                                   save_profile_changes=save_profile_changes)
+                                   save_profile_changes=save_profile_changes,
+                                   default_unit=self.understander.pack.numbers.default_unit
+                                   if hasattr(self.understander, "pack") else GlucoseUnit.MG_DL)
         self.timing = timing
         self.reminders = ReminderEngine(store, profile)
         self.last_spoken_at: datetime | None = None
@@ -52,7 +59,14 @@ class DialogueManager:
             "list_reminders": reminders.list_reminders,
             "cancel_reminder": reminders.cancel_reminder,
             "medication_taken": reminders.medication_taken,
+            "medication_check": reminders.medication_check,
+            "cancel_all_reminders": reminders.cancel_all_reminders,
             "read_lab_results": labs.read_results,
+            "which_results": labs.which_results,
+            "call_caregiver": care.call_caregiver,
+            "report_hypo": care.report_hypo,
+            "sugar_question": care.sugar_question,
+            "goodbye": self._goodbye,
             "next": labs.nothing_to_browse,
             "previous": labs.nothing_to_browse,
             "emergency": emergency.ask_for_help,
@@ -64,21 +78,6 @@ class DialogueManager:
             "cancel": self._cancel,
             "affirm": self._stray_yes_no,
             "deny": self._stray_yes_no,
-        }
-        # How an open question reads the next utterance; None from an answer means "not an answer".
-        self.answers: dict[str, Answer] = {
-            glucose.CONFIRM: glucose.answer_confirmation,
-            glucose.ASK_VALUE: glucose.answer_value,
-            glucose.OFFER_RECHECK: glucose.answer_recheck,
-            reminders.CONFIRM: reminders.answer_confirmation,
-            reminders.ASK_SLOTS: reminders.answer_slots,
-            reminders.ASK_SLOTS + "_cancel": reminders.answer_cancel_which,
-            reminders.CONFIRM_CANCEL: reminders.answer_cancel_confirmation,
-            reminders.ASK_TAKEN_WHICH: reminders.answer_taken_which,
-            labs.BROWSING: labs.answer_browsing,
-            emergency.CONFIRM: emergency.answer_confirmation,
-            reminder_alerts.ANSWER: reminder_alerts.answer,
-            heard_two_ways.ASK: heard_two_ways.answer,
         }
 
     @property
@@ -93,6 +92,12 @@ class DialogueManager:
         return self._spoken(Reply(self.ctx.say("welcome", name=self.profile.name)), now)
 
     def announce_due(self, now: datetime) -> Reply | None:
+        try:
+            return self._announce_due(now)
+        except Exception as exc:  # noqa: BLE001
+            return self._spoken(self._failed(exc, "reminder"), now)
+
+    def _announce_due(self, now: datetime) -> Reply | None:
         """A turn the assistant starts: the next reminder due (or caught up after downtime), if any.
 
         Only between questions: never over an open question, and the caller only asks when the patient is
@@ -106,39 +111,58 @@ class DialogueManager:
 
     def handle(self, text: str, now: datetime, asr_confidence: float | None = None,
                alternatives: tuple[str, ...] = ()) -> Turn:
-        """`alternatives`: other readings of the same words the recognisers could not rule out (two engines
+        """One turn. Every front end (chat, the microphone loop, the tablet) comes through here, so this is
+        where a turn is guarded: whatever goes wrong, the patient hears a sentence and the conversation goes
+        on (the error is logged privately, see dialogue/guard.py).
+
+        `alternatives`: other readings of the same words the recognisers could not rule out (two engines
         heard a value differently): the patient is asked which one was said rather than one being guessed."""
-        u = self._in_context(self.understander.understand(text))
-        others = [self._in_context(self.understander.understand(a)) for a in alternatives if a and a != text]
-        reply = None
-        if others and self.ctx.pending is not None and self.ctx.pending.kind == heard_two_ways.ASK:
-            u = heard_two_ways.prefer_choice(self.ctx.pending, [u, *others])
-            text = u.text or text
-        elif others and u.intent == "log_glucose" and (
-                self.ctx.pending is None or self.ctx.pending.kind in (glucose.CONFIRM, glucose.ASK_VALUE)):
-            reply = heard_two_ways.question(self.ctx, u, others, asr_confidence)
-            if reply is not None:
-                self.ctx.misses = 0
-        if reply is None:
-            reply = self._reply(u, now, asr_confidence)
+        text = clean_input(text)  # invalid Unicode, control characters: cleaned before anything reads it
+        try:
+            u = self._in_context(self.understander.understand(text))
+            others = [self._in_context(self.understander.understand(clean_input(a)))
+                      for a in alternatives if a and a != text]
+            reply = None
+            pending = self.ctx.pending
+            chosen = pending.prefer(u, others) if others and pending is not None else None
+            if chosen is not None:  # the question asked which value: the reading that is one of the two
+                u, text = chosen, chosen.text or text
+            elif others and u.intent == "log_glucose" and (pending is None or pending.takes_value):
+                reply = heard_two_ways.question(self.ctx, u, others, asr_confidence)
+                if reply is not None:
+                    self.ctx.misses = 0
+            if reply is None:
+                reply = self._reply(u, now, asr_confidence)
+        except Exception as exc:  # noqa: BLE001 - the one place a turn's failure becomes a sentence
+            return Turn(heard=text, understanding=Understanding(NONE, {}, 0.0, text),
+                        reply=self._spoken(self._failed(exc, "turn"), now))
         return Turn(heard=text, understanding=u, reply=self._spoken(reply, now))
+
+    def _failed(self, exc: Exception, where: str) -> Reply:
+        log_turn_error(exc, where)
+        self.ctx.pending = None  # the question may be what failed: nothing half-done is kept
+        self.ctx.misses = 0
+        return Reply(self.ctx.say("something_wrong"), ANYTHING, ("error",))
 
     def tick(self, now: datetime) -> Reply | None:
         """Called while nothing is heard: re-prompt once after a silence, then go back to waiting."""
+        try:
+            return self._tick(now)
+        except Exception as exc:  # noqa: BLE001
+            return self._spoken(self._failed(exc, "tick"), now)
+
+    def _tick(self, now: datetime) -> Reply | None:
         pending = self.ctx.pending
         if pending is None or pending.expects == ANYTHING or self.last_spoken_at is None:
             return None  # a list being read (lab results) waits quietly for « suivant »
         silent = (now - self.last_spoken_at).total_seconds()
         if not pending.reprompted and silent >= self.timing.reprompt_after_s:
             pending.reprompted = True
-            return self._spoken(Reply(self.ctx.say("reprompt", question=pending.question), pending.expects), now)
+            return self._spoken(Reply(self.ctx.say("reprompt", question=pending.text), pending.expects), now)
         if pending.reprompted and silent >= self.timing.give_up_after_s:
-            if pending.kind == emergency.CONFIRM:
-                return self._spoken(emergency.unanswered(self.ctx, pending, now), now)
-            self.ctx.pending = None
-            # a value or a reminder read back but never confirmed is dropped: the patient must know
-            key = "gone_quiet_unsaved" if pending.kind in (glucose.CONFIRM, reminders.CONFIRM) else "gone_quiet"
-            return self._spoken(Reply(self.ctx.say(key), ANYTHING, ("gave_up",)), now)
+            # each question knows what silence means: a read-back is dropped (and the patient told it was
+            # not saved), a call for help is sent marked unconfirmed
+            return self._spoken(pending.on_silence(self.ctx, now), now)
         return None
 
     def _in_context(self, u: Understanding) -> Understanding:
@@ -147,11 +171,10 @@ class DialogueManager:
         pending = self.ctx.pending
         if pending is None or "time" in u.slots or u.intent != "log_glucose":
             return u
-        awaits_time = pending.kind == reminders.CONFIRM or (
-            pending.kind == reminders.ASK_SLOTS and "medication" in pending.data)
-        said = u.said.get("glucose")
+        awaits_time = pending is not None and pending.awaits_time
+        said = u.glucose
         extractor = getattr(self.understander, "extractor", None)
-        if not awaits_time or not said or said["unit_said"] or extractor is None:
+        if not awaits_time or said is None or said.unit_said or extractor is None:
             return u
         as_times = extractor.extract(u.text, MORE_TIMES)
         time = as_times.first("time")
@@ -162,45 +185,53 @@ class DialogueManager:
         if rest and self.understander.understand(rest).intent in ("log_glucose", "glucose_history"):
             return u
         slots = {k: v for k, v in u.slots.items() if k != "glucose_mg_dl"} | {"time": time.value}
-        return replace(u, intent="set_medication_reminder", slots=slots, said={})
+        return replace(u, intent="set_medication_reminder", slots=slots,
+                       entities=tuple(e for e in u.entities if e.value is not said))
 
     # --- the turn ----------------------------------------------------------------------------------
 
     def _reply(self, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply:
         ctx = self.ctx
-        # Safety and conversation controls work whatever is pending; a pending question survives them.
-        if u.intent in ("emergency", "dosing_question", "repeat", "speak_slower", "speak_faster", "help"):
+        # Conversation controls and safety work whatever is pending; the open question survives them.
+        if u.intent in KEEP_QUESTION:
             ctx.misses = 0
             return self.handlers[u.intent](ctx, u, now, asr_confidence)
-        if u.matched == SMALL_TALK:  # « bonjour », "thank you": not a miss; say what can be said next
-            return self._with_question(ctx, ctx.say("listening"))
+        left = ""
         if ctx.pending is not None:
             if u.intent == "cancel":
                 ctx.misses = 0
-                return self._cancel(ctx, u, now, asr_confidence)
-            answer = self.answers[ctx.pending.kind](ctx, u, now, asr_confidence)
+                return ctx.pending.on_cancel(ctx)
+            answer = ctx.pending.answer(ctx, u, now, asr_confidence)
             if answer is not None:
                 ctx.misses = 0
                 return answer
+        if u.matched == SMALL_TALK:  # « bonjour », "thank you": not a miss; say what can be said next
+            return self._with_question(ctx, ctx.say("listening"))
+        if ctx.pending is not None:
             if ctx.pending.expects == ANYTHING:
-                ctx.pending = None  # a list being read is simply left: no question to ask again
+                ctx.pending = None  # a list being read, an open choice: simply left
             elif u.intent in (NONE, "affirm", "deny"):
-                return self._miss(u, pending_question=ctx.pending.question)
-            ctx.pending = None  # the patient moved on to another request: the open question is dropped
+                return self._miss(u, pending_question=ctx.pending.text)
+            else:
+                # One policy for every question: a clearly different request wins, and the question is
+                # dropped aloud (« Je n'ai pas enregistré la glycémie. ») before the new request is served.
+                left = ctx.pending.left(ctx)
+                ctx.pending = None
         if u.intent == NONE:
             return self._miss(u)
         ctx.misses = 0
-        return self.handlers[u.intent](ctx, u, now, asr_confidence)
+        reply = self.handlers[u.intent](ctx, u, now, asr_confidence)
+        return Reply(f"{left} {reply.text}", reply.expects, reply.events + ("question_left",)) if left else reply
 
     def _miss(self, u: Understanding, pending_question: str | None = None) -> Reply:
         ctx = self.ctx
         ctx.misses += 1
         if ctx.misses >= 2:
             # two misses in a row: the examples that fit the moment, and a person to call
-            examples = ctx.say(self._help_key(ctx.pending)) if ctx.pending else ctx.say("help.idle")
+            examples = ctx.pending.help(ctx) if ctx.pending else ctx.say("help.idle")
             text = ctx.say("not_understood_again", examples=examples, human=ctx.human_route())
         elif pending_question:
-            text = f"{ctx.say('confirm_yes_no')} {pending_question}" if ctx.pending.expects == "yes_no" \
+            text = f"{ctx.say('confirm_yes_no')} {pending_question}" if ctx.pending.expects == YES_NO \
                 else pending_question
             return Reply(text, ctx.pending.expects, ("not_understood",))
         elif u.matched == NONE and u.text.strip():
@@ -208,7 +239,7 @@ class DialogueManager:
         else:
             text = ctx.say("not_understood", examples=ctx.say("help.idle"))
         if ctx.pending:
-            text = f"{text} {ctx.pending.question}"
+            text = f"{text} {ctx.pending.text}"
             return Reply(text, ctx.pending.expects, ("not_understood",))
         return Reply(text, ANYTHING, ("not_understood",))
 
@@ -219,33 +250,16 @@ class DialogueManager:
 
     # --- conversation controls -----------------------------------------------------------------------
 
-    def _help_key(self, pending: Pending) -> str:
-        if pending.kind in (glucose.CONFIRM, reminders.CONFIRM):
-            return "help.confirm"
-        if pending.expects == "yes_no":
-            return "help.yes_no"
-        if pending.kind == reminders.ASK_SLOTS:
-            return "help.ask_time" if "medication" in pending.data else "help.ask_medication"
-        if pending.kind == reminders.ASK_SLOTS + "_cancel":
-            return "help.cancel_which"
-        if pending.kind == reminders.ASK_TAKEN_WHICH:
-            return "help.ask_medication"
-        if pending.kind == heard_two_ways.ASK:
-            return "help.which_value"
-        return "help.ask_value"
-
     def _help(self, ctx: DialogueContext, u, now, asr) -> Reply:
-        pending = ctx.pending
-        if pending is None:
+        if ctx.pending is None:
             return Reply(ctx.say("help.idle"))
-        example = ctx.medication_name(self.profile.medications[0].id) if self.profile.medications else ""
-        return self._with_question(ctx, ctx.say(self._help_key(pending), example=example))
+        return self._with_question(ctx, ctx.pending.help(ctx))
 
     def _with_question(self, ctx: DialogueContext, text: str, *events: str) -> Reply:
         """A reply given while a question is open ends with that question, so the patient knows it still is."""
         if ctx.pending is None or ctx.pending.expects == ANYTHING:
             return Reply(text, ANYTHING, events)
-        return Reply(f"{text} {ctx.pending.question}", ctx.pending.expects, events)
+        return Reply(f"{text} {ctx.pending.text}", ctx.pending.expects, events)
 
     def _repeat(self, ctx: DialogueContext, u, now, asr) -> Reply:
         if ctx.last_reply is None:
@@ -271,9 +285,11 @@ class DialogueManager:
     def _cancel(self, ctx: DialogueContext, u, now, asr) -> Reply:
         if ctx.pending is None:
             return Reply(ctx.say("nothing_to_cancel"))
-        if ctx.pending.kind == labs.BROWSING:
-            return ctx.tell(ctx.say("labs.stopped"))
-        return ctx.tell(ctx.say("cancelled"), "cancelled")
+        return ctx.pending.on_cancel(ctx)
+
+    def _goodbye(self, ctx: DialogueContext, u, now, asr) -> Reply:
+        """A polite close: goodbye, and the human route; anything left unconfirmed was said just before."""
+        return ctx.tell(ctx.say("goodbye", human=ctx.human_route()), "goodbye")
 
     def _stray_yes_no(self, ctx: DialogueContext, u, now, asr) -> Reply:
         """A yes or no when nothing was asked: say what can be done rather than guess."""

@@ -6,14 +6,26 @@ and reads the answer, so « c'est fait » after a reminder records that occurren
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from voice_assistant.dialogue.context import DialogueContext
-from voice_assistant.dialogue.state import YES_NO, Pending, Reply
+from voice_assistant.dialogue.state import Question, Reply
 from voice_assistant.nlu import Understanding
 from voice_assistant.reminders import DueReminder, ReminderEngine
+from voice_assistant.store import StoreError
 
-ANSWER = "reminder_answer"
+
+@dataclass(kw_only=True)
+class ReminderAnswer(Question):
+    """« C'est l'heure de votre metformine. Quand c'est fait, dites c'est fait. » / « Est-ce que c'est fait ? »
+    The announcement itself is the read-back: « c'est fait » or yes records that occurrence."""
+
+    item: DueReminder
+    engine: ReminderEngine
+
+    def answer(self, ctx, u, now, asr_confidence):
+        return answer(ctx, self, u, now, asr_confidence)
 
 
 def announce(ctx: DialogueContext, engine: ReminderEngine, item: DueReminder, now: datetime) -> Reply:
@@ -26,20 +38,25 @@ def announce(ctx: DialogueContext, engine: ReminderEngine, item: DueReminder, no
     engine.mark_announced(item, now)
     if item.is_recheck:
         return ctx.tell(text, "recheck_announced")
-    reply = ctx.ask(Pending(ANSWER, text, YES_NO, {"item": item, "engine": engine}))
-    return Reply(reply.text, reply.expects, ("reminder_announced",))
+    return ctx.ask(ReminderAnswer(text=text, item=item, engine=engine), text, "reminder_announced")
 
 
-def answer(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply | None:
-    item: DueReminder = ctx.pending.data["item"]
-    engine: ReminderEngine = ctx.pending.data["engine"]
+def answer(ctx: DialogueContext, q: ReminderAnswer, u: Understanding, now: datetime,
+           asr_confidence: float | None) -> Reply | None:
+    item, engine = q.item, q.engine
     name = ctx.medication_name(item.medication_id)
     if u.intent in ("medication_taken", "affirm") and u.slots.get("medication", item.medication_id) == item.medication_id:
-        engine.acknowledge(item, now)
+        try:
+            engine.acknowledge(item, now)
+        except StoreError:
+            return ctx.tell(ctx.say("not_saved"), "save_failed")
         return ctx.tell(ctx.say("reminder_alerts.taken", medication=name), "dose_taken")
     if u.intent == "deny":
         if item.is_catch_up:
-            engine.record_missed(item, now)
+            try:
+                engine.record_missed(item, now)
+            except StoreError:
+                return ctx.tell(ctx.say("not_saved"), "save_failed")
             return ctx.tell(ctx.say("reminder_alerts.not_taken"), "dose_missed")
         minutes = ctx.speech.number(engine.policy.repeat_after_minutes)
         return ctx.tell(ctx.say("reminder_alerts.not_yet", minutes=minutes))

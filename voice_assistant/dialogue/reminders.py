@@ -1,20 +1,170 @@
-"""Setting, listing and cancelling medication reminders by voice; recording a dose taken."""
+"""Setting, listing and cancelling medication reminders by voice; a dose taken; "did I take ...?"."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+from voice_assistant import records
 from voice_assistant.dialogue.context import DialogueContext
-from voice_assistant.dialogue.state import VALUE, YES_NO, Pending, Reply
+from voice_assistant.dialogue.state import VALUE, Question, Reply
 from voice_assistant.nlu import Understanding
-from voice_assistant.store import MedicationEvent, Reminder
-from voice_assistant.sync.outbox import device_parties, enqueue_dose, enqueue_reminder_plan
+from voice_assistant.store import MedicationEvent, Reminder, StoreError
 
-CONFIRM = "confirm_reminder"
-ASK_SLOTS = "reminder_slots"
-CONFIRM_CANCEL = "confirm_cancel"
-ASK_TAKEN_WHICH = "taken_which"
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
+
+# --- questions ------------------------------------------------------------------------------------------
+
+@dataclass(kw_only=True)
+class ConfirmReminder(Question):
+    """« Un rappel pour votre metformine, tous les jours à huit heures. C'est bien ça ? »"""
+
+    medication: str
+    time: str
+
+    help_key = "help.confirm"
+    unsaved_key = "unsaved.reminder"
+
+    @property
+    def awaits_time(self) -> bool:
+        return True  # « non, à neuf heures »
+
+    def answer(self, ctx, u, now, asr_confidence):
+        if u.intent == "affirm":
+            med = ctx.profile.medication(self.medication)
+            try:
+                records.reminder_set(ctx.store, ctx.profile, self.medication, self.time,
+                                     dose_text=med.dose.get(ctx.lang) if med else None)
+            except StoreError:
+                return ctx.tell(ctx.say("not_saved"), "save_failed")
+            return ctx.tell(ctx.say("reminders.saved", medication=ctx.medication_name(self.medication),
+                                    time=ctx.speech.time(self.time)), "reminder_saved")
+        if u.intent in ("set_medication_reminder", "deny", "affirm", "none") and (
+                u.slots.get("time") or u.slots.get("medication")):  # « non, à neuf heures »
+            return _continue(ctx, u.slots.get("medication") or self.medication, u.slots.get("time") or self.time)
+        if u.intent == "deny":
+            return ctx.ask(AskReminderSlots(text=ctx.say("reminders.ask_time"), medication=self.medication))
+        return None
+
+
+@dataclass(kw_only=True)
+class AskReminderSlots(Question):
+    """« Pour quel médicament ? » / « À quelle heure ? »: what the reminder still lacks."""
+
+    medication: str | None = None
+    time: str | None = None
+
+    expects = VALUE
+
+    @property
+    def awaits_time(self) -> bool:
+        return self.medication is not None
+
+    def help(self, ctx):
+        key = "help.ask_time" if self.medication else "help.ask_medication"
+        return ctx.say(key, example=ctx.example_medication())
+
+    def answer(self, ctx, u, now, asr_confidence):
+        if u.intent not in ("set_medication_reminder", "none", "affirm", "deny", "medication_taken", "log_glucose"):
+            return None  # another request (« annule le rappel... ») is not an answer
+        medication = u.slots.get("medication") or self.medication
+        time = u.slots.get("time") or self.time
+        if (medication, time) == (self.medication, self.time):
+            return None  # nothing new in the answer
+        return _continue(ctx, medication, time)
+
+
+@dataclass(kw_only=True)
+class AskWhichToCancel(Question):
+    """« Lequel voulez-vous supprimer ? »"""
+
+    expects = VALUE
+    help_key = "help.cancel_which"
+
+    def answer(self, ctx, u, now, asr_confidence):
+        if u.intent in ("cancel_reminder", "set_medication_reminder", "none", "medication_taken") and (
+                u.slots.get("medication") or u.slots.get("time")):
+            return cancel_reminder(ctx, u, now, asr_confidence)
+        return None
+
+
+@dataclass(kw_only=True)
+class ConfirmCancel(Question):
+    """« Je supprime le rappel de votre metformine à huit heures. C'est bien ça ? » (one, several or all)"""
+
+    ids: list[int] = field(default_factory=list)
+
+    unsaved_key = "unsaved.cancel"
+
+    def answer(self, ctx, u, now, asr_confidence):
+        if u.intent == "affirm":
+            try:
+                cancelled = records.reminders_cancelled(ctx.store, ctx.profile, self.ids)
+            except StoreError:
+                return ctx.tell(ctx.say("not_saved"), "save_failed")
+            if len(cancelled) == 1:
+                r = cancelled[0]
+                return ctx.tell(ctx.say("reminders.cancelled", medication=ctx.medication_name(r.medication_id),
+                                        time=ctx.speech.time(r.time_of_day)), "reminder_cancelled")
+            return ctx.tell(ctx.say("reminders.cancelled_many", count=ctx.speech.number(len(cancelled))),
+                            "reminder_cancelled")
+        if u.intent in ("deny", "cancel"):
+            return self.on_cancel(ctx)
+        return None
+
+    def on_cancel(self, ctx):
+        return ctx.tell(ctx.say("reminders.cancel_kept" if len(self.ids) == 1 else "reminders.cancel_kept_many"))
+
+
+@dataclass(kw_only=True)
+class ConfirmDose(Question):
+    """« Vous avez pris votre metformine ce matin. Je le note ? »: a dose is noted only after a yes."""
+
+    medication: str
+    at: datetime
+    when_words: str
+
+    help_key = "help.confirm"
+    unsaved_key = "unsaved.dose"
+
+    def answer(self, ctx, u, now, asr_confidence):
+        if u.intent == "affirm":
+            event = MedicationEvent(medication_id=self.medication, status="taken", at=self.at, source="voice")
+            try:
+                records.dose(ctx.store, ctx.profile, event)
+            except StoreError:
+                return ctx.tell(ctx.say("not_saved"), "save_failed")
+            return ctx.tell(ctx.say("medication.taken", medication=ctx.medication_name(self.medication)),
+                            "dose_taken")
+        if u.intent in ("deny", "cancel"):
+            return ctx.tell(ctx.say("medication.taken_skipped"))
+        if u.intent in ("medication_taken", "none") and u.slots.get("medication"):  # « non, le Lantus »
+            return _read_back_dose(ctx, u.slots["medication"], self.at, self.when_words)
+        return None
+
+
+@dataclass(kw_only=True)
+class AskDoseWhich(Question):
+    """« Quel médicament avez-vous pris ? »: the answer is read back too, never noted at once."""
+
+    at: datetime
+    when_words: str
+
+    expects = VALUE
+    help_key = "help.ask_medication"
+    unsaved_key = "unsaved.dose"
+
+    def answer(self, ctx, u, now, asr_confidence):
+        if u.slots.get("medication") and u.intent in ("medication_taken", "none", "set_medication_reminder",
+                                                       "affirm"):
+            return _read_back_dose(ctx, u.slots["medication"], self.at, self.when_words)
+        if u.intent == "deny":
+            return ctx.tell(ctx.say("medication.taken_skipped"))
+        return None
+
+
+# --- handlers --------------------------------------------------------------------------------------------
 
 def set_reminder(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply:
     return _continue(ctx, u.slots.get("medication"), u.slots.get("time"))
@@ -25,42 +175,15 @@ def _continue(ctx: DialogueContext, medication: str | None, time: str | None) ->
     if medication and ctx.profile.medication(medication) is None:
         medication = None
     if not medication:
-        return ctx.ask(Pending(ASK_SLOTS, ctx.say("reminders.ask_medication"), VALUE, {"time": time}))
+        return ctx.ask(AskReminderSlots(text=ctx.say("reminders.ask_medication"), time=time))
     if not time:
-        return ctx.ask(Pending(ASK_SLOTS, ctx.say("reminders.ask_time"), VALUE, {"medication": medication}))
+        return ctx.ask(AskReminderSlots(text=ctx.say("reminders.ask_time"), medication=medication))
     name = ctx.medication_name(medication)
     for existing in ctx.store.active_reminders():
         if existing.medication_id == medication and existing.time_of_day == time:
             return ctx.tell(ctx.say("reminders.already", medication=name, time=ctx.speech.time(time)))
     text = ctx.say("reminders.read_back", medication=name, time=ctx.speech.time(time))
-    return ctx.ask(Pending(CONFIRM, text, YES_NO, {"medication": medication, "time": time}))
-
-
-def answer_slots(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply | None:
-    data = ctx.pending.data
-    medication = u.slots.get("medication") or data.get("medication")
-    time = u.slots.get("time") or data.get("time")
-    if (medication, time) == (data.get("medication"), data.get("time")):
-        return None  # nothing new in the answer
-    return _continue(ctx, medication, time)
-
-
-def answer_confirmation(ctx: DialogueContext, u: Understanding, now: datetime,
-                        asr_confidence: float | None) -> Reply | None:
-    data = ctx.pending.data
-    if u.intent == "affirm":
-        med = ctx.profile.medication(data["medication"])
-        dose = med.dose.get(ctx.lang) if med else None
-        with ctx.store.transaction():  # the plan and its outbox row, together
-            reminder = ctx.store.add_reminder(data["medication"], data["time"], dose_text=dose)
-            enqueue_reminder_plan(ctx.store, reminder, device_parties(ctx.store, ctx.profile))
-        return ctx.tell(ctx.say("reminders.saved", medication=ctx.medication_name(data["medication"]),
-                                time=ctx.speech.time(data["time"])), "reminder_saved")
-    if u.slots.get("time") or u.slots.get("medication"):  # « non, à neuf heures »
-        return _continue(ctx, u.slots.get("medication") or data["medication"], u.slots.get("time") or data["time"])
-    if u.intent == "deny":
-        return ctx.ask(Pending(ASK_SLOTS, ctx.say("reminders.ask_time"), VALUE, {"medication": data["medication"]}))
-    return None
+    return ctx.ask(ConfirmReminder(text=text, medication=medication, time=time))
 
 
 def _items(ctx: DialogueContext, reminders: list[Reminder]) -> str:
@@ -91,9 +214,13 @@ def cancel_reminder(ctx: DialogueContext, u: Understanding, now: datetime, asr_c
     if not (medication or time) and len(active) == 1:
         matching = active  # only one it can be: read it back
     elif not (medication or time):
-        return ctx.ask(Pending(ASK_SLOTS + "_cancel", ctx.say("reminders.cancel_which", list=_list_text(ctx)), VALUE))
+        return ctx.ask(AskWhichToCancel(text=ctx.say("reminders.cancel_which", list=_list_text(ctx))))
     if not matching:
         return ctx.tell(ctx.say("reminders.cancel_none", list=_list_text(ctx)))
+    return _confirm_cancel(ctx, matching)
+
+
+def _confirm_cancel(ctx: DialogueContext, matching: list[Reminder]) -> Reply:
     if len(matching) == 1:
         r = matching[0]
         text = ctx.say("reminders.cancel_read_back", medication=ctx.medication_name(r.medication_id),
@@ -101,65 +228,81 @@ def cancel_reminder(ctx: DialogueContext, u: Understanding, now: datetime, asr_c
     else:
         text = ctx.say("reminders.cancel_read_back_many", count=ctx.speech.number(len(matching)),
                        items=_items(ctx, matching))
-    return ctx.ask(Pending(CONFIRM_CANCEL, text, YES_NO, {"ids": [r.id for r in matching]}))
+    return ctx.ask(ConfirmCancel(text=text, ids=[r.id for r in matching]))
 
 
-def answer_cancel_which(ctx: DialogueContext, u: Understanding, now: datetime,
-                        asr_confidence: float | None) -> Reply | None:
-    if u.slots.get("medication") or u.slots.get("time"):
-        return cancel_reminder(ctx, u, now, asr_confidence)
-    return None
+def cancel_all_reminders(ctx: DialogueContext, u: Understanding, now: datetime,
+                         asr_confidence: float | None) -> Reply:
+    """« Supprime tous mes rappels »: every reminder is listed, and one yes removes them all."""
+    active = sorted(ctx.store.active_reminders(), key=lambda r: r.time_of_day)
+    if not active:
+        return ctx.tell(ctx.say("reminders.none"))
+    return _confirm_cancel(ctx, active)
 
 
-def answer_cancel_confirmation(ctx: DialogueContext, u: Understanding, now: datetime,
-                               asr_confidence: float | None) -> Reply | None:
-    if u.intent == "affirm":
-        with ctx.store.transaction():
-            cancelled = [r for rid in ctx.pending.data["ids"] for r in ctx.store.cancel_reminders(reminder_id=rid)]
-            parties = device_parties(ctx.store, ctx.profile)
-            for reminder in cancelled:
-                enqueue_reminder_plan(ctx.store, reminder, parties)
-        if len(cancelled) == 1:
-            r = cancelled[0]
-            return ctx.tell(ctx.say("reminders.cancelled", medication=ctx.medication_name(r.medication_id),
-                                    time=ctx.speech.time(r.time_of_day)), "reminder_cancelled")
-        return ctx.tell(ctx.say("reminders.cancelled_many", count=ctx.speech.number(len(cancelled))),
-                        "reminder_cancelled")
-    if u.intent == "deny":
-        return ctx.tell(ctx.say("reminders.cancel_kept"))
-    return None
-
+# --- doses -----------------------------------------------------------------------------------------------
 
 def medication_taken(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply:
+    """« J'ai pris ma metformine ce matin »: read back with when, noted after a yes."""
+    moment = u.when
+    if moment is None and u.slots.get("time"):
+        at, when_words = _taken_at(ctx, u.slots["time"], now)
+    else:
+        if moment is not None and moment.is_future(now, ctx.profile.zone):
+            return ctx.tell(ctx.say("medication.future"), "future_refused")
+        at, when_words = ctx.moment(moment, now)
     medication = u.slots.get("medication")
-    at = _taken_at(ctx, u.slots.get("time"), now)
-    if not medication:
-        return ctx.ask(Pending(ASK_TAKEN_WHICH, ctx.say("medication.taken_which"), VALUE, {"at": at}))
-    return _record_taken(ctx, medication, at)
+    if not medication or ctx.profile.medication(medication) is None:
+        return ctx.ask(AskDoseWhich(text=ctx.say("medication.taken_which"), at=at, when_words=when_words))
+    return _read_back_dose(ctx, medication, at, when_words)
 
 
-def _taken_at(ctx: DialogueContext, time: str | None, now: datetime) -> datetime:
+def _taken_at(ctx: DialogueContext, time: str, now: datetime) -> tuple[datetime, str]:
     """« j'ai pris ma metformine à huit heures »: that time today if it has passed, else now."""
-    if not time:
-        return now
     hour, minute = (int(x) for x in time.split(":"))
     local = now.astimezone(ctx.profile.zone)
     at = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
-    return at if at <= local else now
+    if at > local:
+        return now, ""
+    return at, ctx.speech.when(at, now)
 
 
-def _record_taken(ctx: DialogueContext, medication: str, at: datetime) -> Reply:
-    event = MedicationEvent(medication_id=medication, status="taken", at=at, source="voice")
-    with ctx.store.transaction():
-        ctx.store.add_medication_event(event)
-        enqueue_dose(ctx.store, event, device_parties(ctx.store, ctx.profile))
-    return ctx.tell(ctx.say("medication.taken", medication=ctx.medication_name(medication)), "dose_taken")
+def _read_back_dose(ctx: DialogueContext, medication: str, at: datetime, when_words: str) -> Reply:
+    when = ctx.say("medication.read_back_when", when=when_words) if when_words else ""
+    text = ctx.say("medication.read_back", medication=ctx.medication_name(medication), when=when)
+    return ctx.ask(ConfirmDose(text=text, medication=medication, at=at, when_words=when_words))
 
 
-def answer_taken_which(ctx: DialogueContext, u: Understanding, now: datetime,
-                       asr_confidence: float | None) -> Reply | None:
-    if u.slots.get("medication"):
-        return _record_taken(ctx, u.slots["medication"], ctx.pending.data.get("at", now))
-    if u.intent == "deny":
-        return ctx.tell(ctx.say("medication.taken_skipped"))
-    return None
+def medication_check(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply:
+    """« Est-ce que j'ai pris mes comprimés ? »: answered from the dose log (taken, missed, still due
+    today); nothing is recorded."""
+    medication = u.slots.get("medication")
+    period = "yesterday" if u.slots.get("period") == "yesterday" else "today"
+    local = now.astimezone(ctx.profile.zone)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    since, until = (midnight - timedelta(days=1), midnight) if period == "yesterday" else (midnight, None)
+    events = list(reversed(ctx.store.medication_events(since=since, until=until, medication_id=medication)))
+    s = ctx.speech
+    parts = []
+    for event in events:
+        name = ctx.medication_name(event.medication_id)
+        if event.status == "taken":
+            parts.append(ctx.say("medication.check_taken", medication=name, when=s.when(event.at, now)))
+        else:
+            parts.append(ctx.say("medication.check_missed", medication=name, when=s.when(event.at, now)))
+    answered = {e.medication_id for e in events}
+    if period == "today":
+        weekday = _WEEKDAYS[local.weekday()]
+        for r in sorted(ctx.store.active_reminders(), key=lambda r: r.time_of_day):
+            if (medication and r.medication_id != medication) or r.time_of_day <= local.strftime("%H:%M"):
+                continue
+            if r.days == "daily" or weekday in r.days.split(","):
+                parts.append(ctx.say("medication.check_due", medication=ctx.medication_name(r.medication_id),
+                                     time=s.time(r.time_of_day)))
+    if not events:
+        key = "medication.check_nothing_one" if medication else "medication.check_nothing"
+        parts.insert(0, ctx.say(key, medication=ctx.medication_name(medication) if medication else "",
+                                period=s.period(period)))
+    if not (medication and medication in answered):
+        parts.append(ctx.say("medication.check_unsure"))
+    return ctx.tell(" ".join(parts), "dose_log_read")

@@ -70,11 +70,14 @@ class FhirApi:
         if patient is None:
             raise FhirError(400, "required", f"The {resource['resourceType']} must name its patient "
                             "(subject: {\"reference\": \"Patient/ID\"}).", ["subject"])
-        bound = principal if principal.patient else self.tokens.bind_patient(conn, principal, patient)
-        if bound.patient != patient:
-            raise FhirError(403, "forbidden", f"This device token writes for Patient/{bound.patient} only, "
-                            f"not Patient/{patient}.", ["subject"])
-        return bound
+        if not principal.patient:
+            # tokens made before device tokens were bound when made: they write nothing
+            raise FhirError(403, "forbidden", "This device token is not bound to a patient: make a new one with "
+                            "voice-assistant hub token add --device NAME --patient ID.")
+        if principal.patient != patient:
+            raise FhirError(403, "forbidden", f"This device token writes for Patient/{principal.patient} only "
+                            "(the patient it was made for).", ["subject"])
+        return principal
 
     def _create_in(self, conn, principal: Principal, resource: dict, if_none_exist: str | None,
                    base_url: str, new_id: str | None = None) -> tuple[Result, store.Stored]:
@@ -115,11 +118,8 @@ class FhirApi:
             raise FhirError(412, "multiple-matches", f"The conditional update '{resource_type}?{query_string}' "
                             f"matches {total} {resource_type} resources; it must match at most one.")
         if total == 0:
-            others, _ = store.search(conn, srch.parse_conditional(resource_type, query_string,
-                                                                  "conditional update"), paged=False)
-            if others:
-                raise FhirError(403, "forbidden", f"'{resource_type}?{query_string}' matches another patient's "
-                                f"{resource_type}: this device token writes for Patient/{principal.patient} only.")
+            # Another patient's resources are never looked at: whether they hold the identifier is not this
+            # device's business (and identifiers are unique per patient, so creating is safe).
             if resource.get("id"):
                 raise FhirError(400, "invalid", f"No {resource_type} matches '{query_string}' and this hub "
                                 "chooses the ids of the resources it creates: send the resource without an id.",
@@ -162,8 +162,8 @@ class FhirApi:
             raise FhirError(404, "not-found", f"{resource_type}/{resource_id} is not known.")
         only = self._reader_patient(principal)
         if only is not None and found.patient != only:
-            raise FhirError(403, "forbidden", f"This device token reads its own patient's data only; "
-                            f"{resource_type}/{resource_id} belongs to another patient.")
+            # the same answer as for an id nobody holds: another patient's data is not even confirmed to exist
+            raise FhirError(404, "not-found", f"{resource_type}/{resource_id} is not known.")
         return Result(200, found.body, _stored_headers(found, base_url))
 
     def search(self, principal: Principal, resource_type: str, params: list[tuple[str, str]],

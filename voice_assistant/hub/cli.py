@@ -16,6 +16,7 @@ from voice_assistant.cli_options import db_option
 
 from voice_assistant.hub.db import HubDatabase, default_hub_db_path
 from voice_assistant.hub.tokens import CLINICIAN, DEVICE, TokenError, TokenStore
+from voice_assistant.store.errors import StoreError
 
 hub_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False,
                       help="The clinician hub: receives the devices' FHIR data and shows the dashboard.")
@@ -35,6 +36,11 @@ def _db_path(ctx: typer.Context, db: Optional[Path]) -> Path:
     return db_option(ctx, db, default_hub_db_path)
 
 
+def _tokens(ctx: typer.Context, db: Optional[Path]) -> TokenStore:
+    """The hub's tokens; a database that cannot be used is a sentence (StoreError), never a traceback."""
+    return TokenStore(HubDatabase(_db_path(ctx, db)))
+
+
 @hub_app.callback(invoke_without_command=True)
 def serve(
     ctx: typer.Context,
@@ -44,7 +50,11 @@ def serve(
     certfile: Optional[Path] = typer.Option(None, "--certfile", help="TLS certificate (PEM) to serve HTTPS."),
     keyfile: Optional[Path] = typer.Option(None, "--keyfile", help="TLS private key (PEM), if not in --certfile."),
     lang: str = typer.Option("fr", "--lang", help="Dashboard language: fr or en."),
-    quiet: bool = typer.Option(False, "--quiet", help="Do not log each request."),
+    quiet: bool = typer.Option(False, "--quiet", help="Do not log each request (the log never holds query "
+                               "strings or patient ids)."),
+    public_url: Optional[str] = typer.Option(None, "--public-url", help="The address devices and browsers reach "
+                                             "the hub at (e.g. https://hub.example.org behind a reverse proxy); "
+                                             "links are built from it, never from the request's Host header."),
 ) -> None:
     """Serve the FHIR R4 endpoint (/fhir) and the clinician dashboard (/dashboard).
 
@@ -57,12 +67,17 @@ def serve(
 
     if keyfile and not certfile:
         _fail("--keyfile needs --certfile")
+    if public_url is not None and not (public_url.startswith(("https://", "http://")) and len(public_url) > 8):
+        _fail(f"--public-url '{public_url}' must be an address such as https://hub.example.org")
     for path in (certfile, keyfile):
         if path is not None and not path.is_file():
             _fail(f"no such file: {path}")
     path = db or default_hub_db_path()
     try:
-        server = HubServer(path, host=host, port=port, certfile=certfile, keyfile=keyfile, lang=lang, quiet=quiet)
+        server = HubServer(path, host=host, port=port, certfile=certfile, keyfile=keyfile, lang=lang, quiet=quiet,
+                           public_url=public_url)
+    except StoreError as exc:
+        _fail(str(exc))
     except OSError as exc:
         _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
     except ValueError as exc:
@@ -70,7 +85,10 @@ def serve(
     if not certfile and not is_loopback_host(host):
         typer.echo("voice-assistant hub: WARNING: serving health data over plain HTTP on a network address. "
                    "Use --certfile/--keyfile, or listen on 127.0.0.1 behind a TLS reverse proxy.", err=True)
-    tokens = TokenStore(server.app.db).list()
+    try:
+        tokens = TokenStore(server.app.db).list()
+    except StoreError as exc:
+        _fail(str(exc))
     typer.echo(f"Clinician hub: FHIR endpoint {server.fhir_base_url}, dashboard {server.url}/dashboard")
     typer.echo(f"Database: {path}")
     if not any(t.revoked_at is None for t in tokens):
@@ -94,15 +112,16 @@ def token_add(
     ctx: typer.Context,
     device: Optional[str] = typer.Option(None, "--device", help="Make a token for this device (it writes)."),
     clinician: Optional[str] = typer.Option(None, "--clinician", help="Make a token for this clinician (reads)."),
-    patient: Optional[str] = typer.Option(None, "--patient", help="Device tokens: the patient id it sends for "
-                                          "(default: the patient of the first resource it sends)."),
+    patient: Optional[str] = typer.Option(None, "--patient", help="Device tokens (required): the patient id the "
+                                          "device sends for (clinician.patient_id in its profile). The token "
+                                          "writes and reads that patient's data only."),
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Make a token and print it once: it is stored hashed and cannot be shown again."""
     kind, name = _kind(device, clinician)
     try:
-        token = TokenStore(HubDatabase(_db_path(ctx, db))).add(kind, name, patient=patient)
-    except TokenError as exc:
+        token = _tokens(ctx, db).add(kind, name, patient=patient)
+    except (TokenError, StoreError) as exc:
         _fail(str(exc))
     typer.echo(token)
     where = ("Put it in the device's profile (clinician token) or pass it with --token."
@@ -118,7 +137,10 @@ def token_list(
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """List the tokens (never the tokens themselves: names, kinds, patients, dates)."""
-    tokens = TokenStore(HubDatabase(_db_path(ctx, db))).list()
+    try:
+        tokens = _tokens(ctx, db).list()
+    except StoreError as exc:
+        _fail(str(exc))
     if as_json:
         typer.echo(json.dumps([t.to_json() for t in tokens], ensure_ascii=False))
         return
@@ -127,7 +149,7 @@ def token_list(
         return
     for t in tokens:
         state = f"revoked {t.revoked_at[:16]}" if t.revoked_at else "active"
-        patient = f" patient={t.patient}" if t.patient else (" patient=(first one it sends)"
+        patient = f" patient={t.patient}" if t.patient else (" patient=(none: writes nothing, make a new one)"
                                                              if t.kind == DEVICE else "")
         used = f" last used {t.last_used_at[:16]}" if t.last_used_at else " never used"
         typer.echo(f"{t.kind:<9} {t.name}{patient}  created {t.created_at[:16]}{used}  {state}")
@@ -143,7 +165,7 @@ def token_revoke(
     """Revoke a token at once (and end the dashboard sessions opened with it)."""
     kind, name = _kind(device, clinician)
     try:
-        TokenStore(HubDatabase(_db_path(ctx, db))).revoke(kind, name)
-    except TokenError as exc:
+        _tokens(ctx, db).revoke(kind, name)
+    except (TokenError, StoreError) as exc:
         _fail(str(exc))
     typer.echo(f"Revoked the {kind} token '{name}'.")

@@ -1,8 +1,12 @@
 """The hub's own SQLite database: resources with their search indexes, tokens, dashboard sessions, reviews.
 
-One file, WAL mode. Every write runs in `BEGIN IMMEDIATE`, so the check and the insert of a conditional create
-are one step for every writer (threads of this process or other processes on the same file), and a unique
-index on (type, identifier system, identifier value) makes a duplicate impossible even so.
+One file, opened like every health-data file of the project (voice_assistant/store/sqlite.py: WAL,
+`synchronous=FULL` so a 201 means the resource is on disk, the same busy timeout, folder 0700 and files 0600
+whatever the umask; an empty file is reported, not reused). Every write runs in `BEGIN IMMEDIATE`, so the check
+and the insert of a conditional create are one step for every writer (threads of this process or other
+processes on the same file), and a unique index on (type, identifier system, identifier value, patient) makes
+a duplicate impossible even so. Identifiers are unique per patient: a device never learns, from a refusal,
+that another patient's data holds an identifier.
 """
 
 from __future__ import annotations
@@ -16,7 +20,10 @@ from typing import Iterator
 from voice_assistant.locations import data_dir
 
 
-SCHEMA_VERSION = 1
+from voice_assistant.store import sqlite
+from voice_assistant.store.errors import StoreError, sqlite_errors
+
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS resources (
@@ -39,9 +46,11 @@ CREATE TABLE IF NOT EXISTS identifiers (
     type TEXT NOT NULL,
     system TEXT NOT NULL,         -- '' when the identifier has no system
     value TEXT NOT NULL,
-    id TEXT NOT NULL
+    id TEXT NOT NULL,
+    patient TEXT                  -- the patient of the resource (schema 2)
 );
-CREATE UNIQUE INDEX IF NOT EXISTS identifiers_unique ON identifiers (type, system, value);
+CREATE UNIQUE INDEX IF NOT EXISTS identifiers_unique_per_patient
+    ON identifiers (type, system, value, IFNULL(patient, ''));
 
 CREATE TABLE IF NOT EXISTS tags (
     type TEXT NOT NULL, system TEXT NOT NULL, code TEXT NOT NULL, id TEXT NOT NULL
@@ -84,26 +93,20 @@ def default_hub_db_path() -> Path:
 
 
 class HubDatabase:
-    """Opens connections to the hub's database file; one connection per operation (threads never share one)."""
+    """Opens connections to the hub's database file; one connection per operation (threads never share one).
+    A file that cannot be used raises StoreError with a sentence naming it."""
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.connect() as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(SCHEMA)
+        with self.transaction() as conn:
+            _migrate(conn)
+            _create(conn)
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        try:
-            os.chmod(self.path, 0o600)  # health data and token hashes: the hub's user only
-        except OSError:
-            pass
 
     def _open(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        conn = sqlite.open_connection(self.path, isolation_level=None, check_same_thread=False,
+                                      what="hub database")
         conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA busy_timeout=30000")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA foreign_keys=ON")
         return conn
 
     @contextmanager
@@ -111,7 +114,8 @@ class HubDatabase:
         """A connection in autocommit mode, for reads and for `transaction()`."""
         conn = self._open()
         try:
-            yield conn
+            with sqlite_errors():
+                yield conn
         finally:
             conn.close()
 
@@ -120,12 +124,38 @@ class HubDatabase:
         """A write transaction taken up front (`BEGIN IMMEDIATE`): committed on success, rolled back on error."""
         conn = self._open()
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+            with sqlite_errors():
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
         finally:
             conn.close()
+
+
+def _create(conn: sqlite3.Connection) -> None:
+    """The schema's statements one by one, inside the caller's transaction (executescript would commit)."""
+    buffer = ""
+    for line in SCHEMA.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            conn.execute(buffer)
+            buffer = ""
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Schema 1 -> 2: identifiers unique per patient (the column, filled from the resources, and the index)."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise StoreError(f"The hub database was written by a newer version of the hub (schema {version}); "
+                         "update the hub. Nothing was changed.", "too_new")
+    columns = [row[1] for row in conn.execute("PRAGMA table_info(identifiers)")]
+    if columns and "patient" not in columns:
+        conn.execute("ALTER TABLE identifiers ADD COLUMN patient TEXT")
+        conn.execute("UPDATE identifiers SET patient = (SELECT r.patient FROM resources r "
+                     "WHERE r.type = identifiers.type AND r.id = identifiers.id)")
+    conn.execute("DROP INDEX IF EXISTS identifiers_unique")

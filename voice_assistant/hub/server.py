@@ -45,6 +45,19 @@ HTML_HEADERS = {
 }
 
 
+def loggable_path(raw: str) -> str:
+    """'/fhir/Observation/abc?subject=Patient/p-42' -> '/fhir/Observation/*'; '/dashboard/patients/p-42' ->
+    '/dashboard/patients/*': what a log may say about a request."""
+    parts = [p for p in urlsplit(raw).path.split("/") if p][:4]
+    if len(parts) >= 3 and parts[0] == "fhir":
+        parts = parts[:2] + ["*"] + (parts[3:] if parts[2] != "_search" else [])
+        if raw.split("?")[0].rstrip("/").endswith("/_search"):
+            parts = parts[:2] + ["_search"]
+    elif len(parts) >= 3 and parts[:2] == ["dashboard", "patients"]:
+        parts = parts[:2] + ["*"] + parts[3:]
+    return "/" + "/".join(parts)
+
+
 def _no_constant(name: str) -> float:
     raise ValueError(f"{name} is not a JSON number FHIR allows")
 
@@ -101,12 +114,19 @@ class HubHandler(BaseHTTPRequestHandler):
         if not self.server.quiet:
             sys.stderr.write(f"hub: {self.address_string()} {format % args}\n")
 
+    def log_request(self, code: object = "-", size: object = "-") -> None:
+        """One line per request with no health data: the method, the path without its query string and with
+        ids replaced by '*' (a query or a path names patients), and the status."""
+        method = getattr(self, "command", None) or "-"
+        self.log_message("%s %s %s", method, loggable_path(getattr(self, "path", "") or ""), code)
+
     def _https(self) -> bool:
         return self.server.tls or self.headers.get("X-Forwarded-Proto", "").lower() == "https"
 
     def _base_url(self) -> str:
-        host = self.headers.get("Host") or f"{self.server.server_address[0]}:{self.server.server_address[1]}"
-        return f"{'https' if self._https() else 'http'}://{host}/fhir"
+        """The FHIR base in links (Location, Bundle links, fullUrl): the configured public address, else the
+        address the hub listens on; never the request's Host header, which a client chooses."""
+        return self.server.public_url + "/fhir"
 
     def _send(self, status: int, body: bytes, content_type: str, headers: dict | None = None) -> None:
         unread = int(self.headers.get("Content-Length") or 0) > 0 and not getattr(self, "_body_read", False)
@@ -219,7 +239,7 @@ class HubHandler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         except Exception as exc:  # never leave a client without an answer
-            self.log_message("internal error: %r", exc)
+            self.log_message("internal error: %s", type(exc).__name__)  # never its text: it may quote health data
             self._send_error(FhirError(500, "exception", "The hub failed to process the request."))
 
     # -- FHIR -------------------------------------------------------------------------------------------------
@@ -341,13 +361,16 @@ class HubHTTPServer(ThreadingHTTPServer):
     request_queue_size = 64
 
     def __init__(self, address: tuple[str, int], app: HubApp, ssl_context: ssl.SSLContext | None = None,
-                 quiet: bool = False):
+                 quiet: bool = False, public_url: str | None = None):
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.app = app
         self.quiet = quiet
         self.tls = ssl_context is not None
         super().__init__(address, HubHandler)
+        host, port = self.server_address[0], self.server_address[1]
+        shown = f"[{host}]" if ":" in host else host
+        self.public_url = (public_url or f"{'https' if self.tls else 'http'}://{shown}:{port}").rstrip("/")
         if ssl_context is not None:
             self.socket = ssl_context.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
 
@@ -377,10 +400,13 @@ class HubServer:
 
     def __init__(self, db_path: str | Path, host: str = "127.0.0.1", port: int = 8790,
                  certfile: str | Path | None = None, keyfile: str | Path | None = None, lang: str = "fr",
-                 clock: Callable[[], datetime] | None = None, local_tz: tzinfo | None = None, quiet: bool = False):
+                 clock: Callable[[], datetime] | None = None, local_tz: tzinfo | None = None, quiet: bool = False,
+                 public_url: str | None = None):
+        """`public_url`: the address devices and browsers reach the hub at (e.g. https://hub.example.org behind
+        a TLS reverse proxy); links are built from it. Default: the address it listens on."""
         self.app = HubApp(db_path, lang=lang, clock=clock, local_tz=local_tz)
         context = tls_context(certfile, keyfile) if certfile else None
-        self.httpd = HubHTTPServer((host, port), self.app, context, quiet=quiet)
+        self.httpd = HubHTTPServer((host, port), self.app, context, quiet=quiet, public_url=public_url)
         self._thread: threading.Thread | None = None
 
     @property

@@ -79,9 +79,10 @@ def insert(conn: sqlite3.Connection, resource: dict, author: str, new_id: str | 
 
 
 def _index(conn: sqlite3.Connection, resource_type: str, resource_id: str, resource: dict) -> None:
+    patient = res.resource_patient(resource)
     for system, value in dict.fromkeys(res.resource_identifiers(resource)):
-        conn.execute("INSERT INTO identifiers (type, system, value, id) VALUES (?, ?, ?, ?)",
-                     (resource_type, system, value, resource_id))
+        conn.execute("INSERT INTO identifiers (type, system, value, id, patient) VALUES (?, ?, ?, ?, ?)",
+                     (resource_type, system, value, resource_id, patient))
     for system, code in dict.fromkeys(res.resource_tags(resource)):
         conn.execute("INSERT INTO tags (type, system, code, id) VALUES (?, ?, ?, ?)",
                      (resource_type, system, code, resource_id))
@@ -162,9 +163,3 @@ def since(conn: sqlite3.Connection, patient: str | None, date_from: str) -> list
         sql += " AND patient = ?"
         args.append(patient)
     return [Stored.from_row(row) for row in conn.execute(sql + " ORDER BY date, last_updated", args)]
-
-
-def by_identifier(conn: sqlite3.Connection, resource_type: str, system: str, value: str) -> Stored | None:
-    row = conn.execute("SELECT r.* FROM identifiers i JOIN resources r ON r.type = i.type AND r.id = i.id "
-                       "WHERE i.type=? AND i.system=? AND i.value=?", (resource_type, system, value)).fetchone()
-    return Stored.from_row(row) if row else None

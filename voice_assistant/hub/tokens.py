@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -23,6 +24,9 @@ TOKEN_PREFIX = "vah_"  #: makes a leaked token recognisable in logs and secret s
 SESSION_HOURS = 12
 LAST_USED_RESOLUTION = timedelta(minutes=5)  #: last_used_at is refreshed at most this often
 
+
+#: A patient id as the hub files it (voice_assistant/hub/resources.py `_PATIENT_REF`).
+_PATIENT_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 class TokenError(InputError):
     """A token could not be made or revoked (a name already in use, an unknown name)."""
@@ -93,6 +97,12 @@ class TokenStore:
             raise TokenError("a token needs a name")
         if patient is not None and kind != DEVICE:
             raise TokenError("only a device token is bound to a patient")
+        if kind == DEVICE:
+            patient = (patient or "").strip()
+            if not _PATIENT_ID.fullmatch(patient):
+                raise TokenError("a device token is made for one patient: give --patient ID (the patient id the "
+                                 "device sends, clinician.patient_id in its profile; letters, digits, '-' and "
+                                 "'.', at most 64)")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with self.db.transaction() as conn:
             if conn.execute("SELECT 1 FROM tokens WHERE kind=? AND name=? AND revoked_at IS NULL",
@@ -135,13 +145,6 @@ class TokenStore:
                 except Exception:  # a busy database must not refuse the request
                     pass
         return Principal(row["kind"], row["name"], row["hash"], row["patient"])
-
-    def bind_patient(self, conn, principal: Principal, patient: str) -> Principal:
-        """Bind a device token to its patient on its first write (inside the caller's write transaction).
-        Returns the principal as bound (to `patient`, or to the patient another request bound it to first)."""
-        conn.execute("UPDATE tokens SET patient=? WHERE hash=? AND patient IS NULL", (patient, principal.token_hash))
-        row = conn.execute("SELECT patient FROM tokens WHERE hash=?", (principal.token_hash,)).fetchone()
-        return principal.with_patient(row["patient"])
 
     # -- dashboard sessions -------------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ def _from_file_hint(name: str) -> str:
     return f"copy the file here and run `voice-assistant models install {name} --from FILE`"
 
 
-def write_chunk(handle, data: bytes) -> None:
+def write_chunk(handle, data: bytes | str) -> None:
     """Every byte an install writes goes through here (so tests can simulate a full disk)."""
     handle.write(data)
 

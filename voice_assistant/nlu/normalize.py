@@ -23,6 +23,27 @@ _LONE_PUNCT = re.compile(r"(?<!\d)[,.:/]|[,.:/](?!\d)")
 _SPACES = re.compile(r"\s+")
 
 
+#: What a typed or heard utterance may be at most, as stored and echoed (the understanding reads MAX_CHARS of it).
+MAX_INPUT_CHARS = 2000
+
+
+def clean_input(text: object) -> str:
+    """An utterance made safe at the edge, before anything reads or stores it: invalid Unicode (lone
+    surrogates from undecodable bytes, "\\xff\\xfe") becomes U+FFFD, control characters become spaces, the
+    length is bounded. Every later layer (understanding, the store, JSON output) can then take it as is."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    text = str(text).encode("utf-8", "surrogateescape").decode("utf-8", "replace") if _has_surrogate(str(text)) \
+        else str(text)
+    text = "".join(" " if unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn") and c != "\ufffd" else c
+                   for c in text[:MAX_INPUT_CHARS])
+    return _SPACES.sub(" ", text).strip()
+
+
+def _has_surrogate(text: str) -> bool:
+    return any("\ud800" <= c <= "\udfff" for c in text)
+
+
 def fold_accents(text: str) -> str:
     """« glycémie » -> « glycemie »: recognisers and typists drop accents, so matching ignores them."""
     decomposed = unicodedata.normalize("NFKD", text)
@@ -32,7 +53,9 @@ def fold_accents(text: str) -> str:
 def clean(text: str) -> str:
     """Lowercase words and numbers separated by single spaces; accents kept (number parsing needs them)."""
     text = unicodedata.normalize("NFKC", str(text))[:MAX_CHARS].lower().translate(_APOSTROPHES)
-    text = "".join(c if unicodedata.category(c)[0] != "C" else " " for c in text)
+    # Only ASCII decimal digits are numbers: a look-alike (⓽, ➒, ፫, ❻, ١) is no digit and no letter either
+    text = "".join(" " if unicodedata.category(c)[0] == "C" or (not c.isascii() and (c.isdigit() or c.isnumeric()))
+                   else c for c in text)
     text = text.replace("'", " ").replace("-", " ")
     text = _NOT_WORD.sub(" ", text)
     text = _DECIMAL.sub(r"\1", text)  # "1 , 20" and "1,20" -> "1,20"

@@ -9,12 +9,14 @@ word lives in this file.
 
 from __future__ import annotations
 
+__all__ = ["GlucoseValue", "NumberLexicon", "find_glucose", "tokens_with_digits"]
+
 from dataclasses import dataclass, field
 from typing import Sequence
 
 from text_to_num import alpha2digit
 
-from voice_assistant.health.glucose import BARE_MG_DL_FROM, GlucoseUnit, compact_number, to_mg_dl
+from voice_assistant.health.glucose import BARE_MG_DL_FROM, GlucoseUnit, GlucoseValue
 from voice_assistant.nlu.normalize import fold_accents
 from voice_assistant.nlu.spans import PhraseSet, Span, as_number, is_int, is_number
 
@@ -35,20 +37,6 @@ class NumberLexicon:
     default_unit: GlucoseUnit  #: unit of a bare small value when the profile gives none
     words: frozenset[str] = frozenset()  #: every number word (accent-folded)
     homophones: dict[str, str] = field(default_factory=dict)  #: « vin » -> « vingt », next to a number only
-
-
-@dataclass(frozen=True)
-class GlucoseValue:
-    """A glucose value as said, and what it means in mg/dL."""
-
-    mg_dl: float
-    value: float  #: the number as said
-    unit: GlucoseUnit  #: the unit said, or assumed
-    unit_said: bool  #: False when the unit was inferred (the dialogue then reads it back with care)
-    words: str  #: the words that carried it, as the patient said them (after normalisation)
-
-    def as_slot(self) -> int | float:
-        return compact_number(self.mg_dl)
 
 
 def tokens_with_digits(cleaned: str, lex: NumberLexicon) -> list[str]:
@@ -148,10 +136,7 @@ def _glucose_at(tokens: Sequence[str], i: int, lex: NumberLexicon, meter_unit: G
     unit = unit or shorthand_unit
     if unit is None:
         unit = GlucoseUnit.MG_DL if value >= BARE_MG_DL_FROM else (meter_unit or lex.default_unit)
-    mg_dl = to_mg_dl(value, unit)
-    words = " ".join(tokens[i:end])
-    reading = GlucoseValue(mg_dl=mg_dl, value=compact_number(round(value, 2)), unit=unit, unit_said=unit_said,
-                           words=words)
+    reading = GlucoseValue.said(value, unit, unit_said, " ".join(tokens[i:end]))
     return Span(i, end, "glucose", reading, certain=unit_said or value >= BARE_MG_DL_FROM)
 
 

@@ -8,7 +8,7 @@ to a slot list or rule that does not exist.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +23,7 @@ from voice_assistant.nlu.normalize import clean, fold_accents
 from voice_assistant.nlu.numbers import NumberLexicon, tokens_with_digits
 from voice_assistant.nlu.spans import Phrase, PhraseSet
 from voice_assistant.nlu.times import TimeLexicon
+from voice_assistant.nlu.when import PARTS, WhenLexicon
 
 #: Slots filled by a grammar in code rather than by a list in the pack.
 BUILTIN_SLOTS = {"glucose", "time", "medication"}
@@ -80,9 +81,12 @@ class Pack:
     #: words that always mean a call for help ("ambulance", « SAMU »), whatever the recogniser made of the rest
     alarm_words: tuple[Phrase, ...] = ()
     negations: frozenset[str] = frozenset()  #: "don't", « pas »: an alarm word just after one is not a call
+    when: WhenLexicon | None = None  #: « hier soir », "two hours ago": when a reading or a dose happened
+    #: whole answers made only of small words (« c'est ça », "that's it"), matched as said: intent -> phrases
+    exact: dict[tuple[str, ...], str] = field(default_factory=dict)
     load_seconds: float = 0.0
 
-    def vocabulary(self, medication_names: list[str] = ()) -> set[str]:
+    def vocabulary(self, medication_names: Sequence[str] = ()) -> set[str]:
         """Every word the pack can understand: what a recogniser should be constrained to."""
         vocab: set[str] = set(self.number_words) | set(self.wake_words)
         for intent in self.intents.values():
@@ -162,6 +166,7 @@ def compile_pack(data: dict, path: Path) -> Pack:
     rules, classes = r.expansion_rules(norm, known_slots)
     ignore = frozenset(w for p in r.phrase_list(data.get("ignore"), "ignore") for w in p)
     intents = r.intents(norm, rules, known_slots, classes, ignore)
+    when, exact = r.when_and_exact(norm, intents)
     threshold = float(settings.get("threshold", 0.6))
     if not 0 < threshold < 1:
         raise r.fail("'settings.threshold' must lie between 0 and 1", line=r.lines.get("settings"))
@@ -183,6 +188,8 @@ def compile_pack(data: dict, path: Path) -> Pack:
         wake_words=tuple(w for p in wake_words for w in p),
         alarm_words=tuple(r.phrase_list(data.get("alarm_words"), "alarm_words")),
         negations=frozenset(w for p in r.phrase_list(data.get("negations"), "negations") for w in p),
+        when=when,
+        exact=exact,
     )
 
 
@@ -393,6 +400,63 @@ class _PackReader:
                     intent.templates.append(Template(text=str(sentence), line=s_line, tokens=kept))
         intent.slots = frozenset(slots)
         return intent
+
+    def when_and_exact(self, norm: Callable[[str], list[str]],
+                       intents: dict[str, IntentDef]) -> tuple[WhenLexicon | None, dict[tuple[str, ...], str]]:
+        """The `when:` section (nlu/when.py) and the `exact:` whole answers (« c'est ça » -> affirm)."""
+        def spoken_phrases(value: Any, what: str) -> list[Phrase]:
+            """Phrases read like speech (numbers as digits: « une demi-heure »), for grammars that match them."""
+            return [p for p in (tuple(norm(" ".join(p))) for p in self.phrase_list(value, what)) if p]
+
+        when = _when_lexicon(self.data.get("when"), spoken_phrases, self.fail)
+        exact: dict[tuple[str, ...], str] = {}
+        exact_raw = self.data.get("exact") or {}
+        if not isinstance(exact_raw, dict):
+            raise self.fail("'exact' must map intent names to whole answers", line=self.lines.get("exact"))
+        for name, phrases in plain(exact_raw).items():
+            if name not in intents:
+                raise self.fail(f"'exact' names an unknown intent '{name}'", line=self.lines.get("exact"))
+            for p in self.phrase_list(phrases, f"exact.{name}"):
+                exact[tuple(norm(" ".join(p)))] = name
+        return when, exact
+
+
+def _when_lexicon(raw: Any, phrase_list, fail) -> WhenLexicon | None:
+    """The pack's `when:` section (see nlu/when.py), or None when the pack has none."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise fail("'when' must be a mapping")
+    raw = plain(raw)
+
+    def words(key: str) -> PhraseSet:
+        return PhraseSet(phrase_list(raw.get(key), f"when.{key}"))
+
+    def keyed(key: str) -> dict:
+        section = raw.get(key) or {}
+        if not isinstance(section, dict):
+            raise fail(f"'when.{key}' must map each value to its phrases")
+        return section
+
+    days = {}
+    for k, v in keyed("days").items():
+        if not str(k).isdigit():
+            raise fail(f"'when.days' keys are numbers of days back, not '{k}'")
+        days[int(k)] = PhraseSet(phrase_list(v, "when.days"))
+    parts = {}
+    for k, v in keyed("parts").items():
+        if k not in PARTS:
+            raise fail(f"'when.parts' keys are {', '.join(PARTS)}, not '{k}'")
+        parts[k] = PhraseSet(phrase_list(v, "when.parts"))
+    moments = {}
+    for k, v in keyed("moments").items():
+        number, _, part = str(k).partition(" ")
+        if not number.isdigit() or part not in PARTS:
+            raise fail(f"'when.moments' keys are 'DAYS PART' like '1 evening', not '{k}'")
+        moments[(int(number), part)] = PhraseSet(phrase_list(v, "when.moments"))
+    return WhenLexicon(days=days, parts=parts, moments=moments, ago_before=words("ago_before"),
+                       ago_after=words("ago_after"), hours=words("hours"), minutes=words("minutes"),
+                       half_hour=words("half_hour"), now=words("now"), one=words("one"))
 
 
 def _slots_in(expansions: set[tuple[str, ...]]) -> set[str]:

@@ -18,7 +18,11 @@ from voice_assistant.nlu.numbers import find_glucose, tokens_with_digits
 from voice_assistant.nlu.packs import Pack
 from voice_assistant.nlu.spans import LoosePhraseSet, Span
 from voice_assistant.nlu.times import find_times
+from voice_assistant.nlu.when import ago_spans
 from voice_assistant.profile import Medication
+
+#: A stretch saying how long ago something happened (not a slot: see `ago_spans`).
+AGO = "ago"
 
 #: How close a heard word must be to a medication or lab test name (rapidfuzz ratio, 0-100): one wrong
 #: letter in a short name ("lantis" for "lantus") is 83, so short names get the lower bar.
@@ -81,15 +85,17 @@ class SlotExtractor:
     def extract(self, text: str, reading: str = DEFAULT) -> Extraction:
         """Slots of one utterance, read one of three ways (see READINGS)."""
         tokens = self._drop_fillers(tokens_with_digits(clean(text), self.pack.numbers))
-        listed = self._list_spans(tokens)
+        ago = [Span(a, b, AGO, None) for a, b in ago_spans(tokens, self.pack.when)]
+        listed = [s for s in self._list_spans(tokens) if not any(_overlap(s, a) for a in ago)]
         # A time absorbs a period phrase that only marks its half of the day (« huit heures ce soir »);
         # any other list phrase keeps its words (« deux heures après le repas » is a meal context).
         times = [t for t in find_times(tokens, self.pack.time, bare=reading == MORE_TIMES)
-                 if not any(_overlap(t, s) for s in listed if s.slot != "period")]
+                 if not any(_overlap(t, s) for s in listed if s.slot != "period")
+                 and not any(_overlap(t, a) for a in ago)]
         if reading == FEWER_TIMES:
             times = [t for t in times if t.info.get("hour_word") or t.info.get("worded")]
         listed = [s for s in listed if not any(_overlap(t, s) for t in times)]
-        taken = {k for s in listed for k in range(s.start, s.end)}
+        taken = {k for s in listed + ago for k in range(s.start, s.end)}
         glucose = find_glucose(tokens, self.pack.numbers, self.meter_unit, taken)
         spans = list(listed)
         for span in times:
@@ -104,9 +110,10 @@ class SlotExtractor:
 
         out: list[str] = []
         i = 0
-        for span in spans:
+        for span in sorted(spans + ago, key=lambda s: s.start):
             out.extend(tokens[i:span.start])
-            out.append("{" + span.slot + "}")
+            if span.slot != AGO:  # "two hours ago" says when, not what: left out of what the matcher reads
+                out.append("{" + span.slot + "}")
             i = span.end
         out.extend(tokens[i:])
         return Extraction(tokens=tuple(out), spans=tuple(spans), words=tuple(tokens))

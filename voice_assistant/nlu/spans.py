@@ -43,7 +43,7 @@ class PhraseSet:
         return bool(self._by_first)
 
 
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]+)?")  # only ASCII digits are numbers (not ⓽, ➒, ፫)
 
 
 def is_number(token: str) -> bool:
@@ -56,7 +56,7 @@ def as_number(token: str) -> float:
 
 
 def is_int(token: str, low: int = 0, high: int = 10**9) -> bool:
-    return token.isdigit() and low <= int(token) <= high
+    return token.isascii() and token.isdigit() and len(token) <= 10 and low <= int(token) <= high
 
 
 class LoosePhraseSet:

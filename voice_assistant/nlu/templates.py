@@ -197,7 +197,7 @@ def flat_phrases(node: Node) -> list[tuple[str, ...]] | None:
             if isinstance(option, Words):
                 out.append(option.words)
             elif isinstance(option, Seq) and all(isinstance(i, Words) for i in option.items) and option.items:
-                out.append(tuple(w for i in option.items for w in i.words))
+                out.append(tuple(w for i in option.items if isinstance(i, Words) for w in i.words))
             else:
                 return None
         return out

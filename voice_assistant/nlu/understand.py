@@ -5,15 +5,21 @@ The same object serves the live assistant, `chat`, `understand` and `eval`: ther
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any
 
+from voice_assistant.health.glucose import GlucoseValue, is_physical
 from voice_assistant.nlu.matcher import IntentMatcher, IntentScore
 from voice_assistant.nlu.packs import SLOT_OUTPUT_NAMES, Pack, load_pack
+from voice_assistant.nlu.spans import is_number
+from voice_assistant.nlu.when import Moment, find_when
 from voice_assistant.nlu.slots import FEWER_TIMES, MORE_TIMES, WORDS_ONLY, Extraction, SlotExtractor
 from voice_assistant.profile import Profile, default_profile
 
 NONE = "none"
+GLUCOSE = "glucose_mg_dl"
+WHEN = "when"  #: entity: a Moment (« hier soir »)
+UNIT = "unit"  #: entity: a GlucoseUnit named without a number ("in mmol")
 #: `matched` of an utterance made only of politeness and hesitation (« bonjour », "thank you", « euh »).
 SMALL_TALK = "small_talk"
 EMERGENCY = "emergency"
@@ -25,6 +31,15 @@ READING_MARGIN = 0.05
 
 
 @dataclass(frozen=True)
+class Entity:
+    """A value found in the utterance, typed, with the words that carried it (hassil's MatchEntity)."""
+
+    name: str  #: the slot's name in the contract: "glucose_mg_dl", "time", "when", "unit"...
+    value: Any  #: the typed value: a GlucoseValue, a When, "08:30", a GlucoseUnit...
+    text: str  #: the words said (after normalisation)
+
+
+@dataclass(frozen=True)
 class Understanding:
     """What the patient asked for."""
 
@@ -32,13 +47,28 @@ class Understanding:
     slots: dict[str, Any]  #: normalised slot values; slots not said are absent
     confidence: float  #: 0..1; under the pack threshold the intent is "none"
     text: str = ""  #: the utterance as heard
-    said: dict[str, Any] = field(default_factory=dict)  #: how values were said (glucose value, unit, words)
+    entities: tuple[Entity, ...] = ()  #: the typed values found, with their words (a glucose value, a moment)
     alternatives: tuple[tuple[str, float], ...] = ()  #: next-best intents, for the dialogue's clarifications
     matched: str = NONE  #: the intent whose sentences came closest, even under the threshold ("none" when
     #: the pack's out-of-scope sentences did: the dialogue then says what it cannot do)
 
     def to_json(self) -> dict:
         return {"intent": self.intent, "slots": dict(self.slots), "confidence": round(self.confidence, 3)}
+
+    def entity(self, name: str) -> Any:
+        """The typed value of an entity, or None."""
+        return next((e.value for e in self.entities if e.name == name), None)
+
+    @property
+    def glucose(self) -> GlucoseValue | None:
+        """The glucose value said, with its unit and words (also one outside what a body can have, which the
+        dialogue refuses: it is then absent from `slots`)."""
+        return self.entity(GLUCOSE)
+
+    @property
+    def when(self) -> Moment | None:
+        """When it happened, as said (« hier soir », "two hours ago"), or None."""
+        return self.entity(WHEN)
 
 
 class Understander:
@@ -53,9 +83,34 @@ class Understander:
         self._alarms = [self.extractor.phrase_tokens(" ".join(p)) for p in self.pack.alarm_words]
 
     def understand(self, text: str) -> Understanding:
+        result = self._understand(text)
+        extra = self._moment_and_unit(text)
+        return replace(result, entities=result.entities + extra) if extra else result
+
+    def _moment_and_unit(self, text: str) -> tuple[Entity, ...]:
+        """When it happened (« hier soir »), and a unit named on its own ("my average in mmol")."""
+        extraction = self.extractor.extract(text or "")
+        found: list[Entity] = []
+        if self.pack.when is not None:
+            said = find_when(extraction.words, self.pack.when, extraction.all("time"))
+            if said is not None:
+                found.append(Entity(WHEN, said[0], said[1]))
+        words = extraction.words
+        for i in range(len(words)):
+            for unit, phrases in self.pack.numbers.units.items():
+                n = phrases.match(words, i)
+                if n and not (i > 0 and is_number(words[i - 1])) and not any(
+                        s.slot == "glucose" and s.start <= i < s.end for s in extraction.spans):
+                    return (*found, Entity(UNIT, unit, " ".join(words[i:i + n])))
+        return tuple(found)
+
+    def _understand(self, text: str) -> Understanding:
         extraction = self.extractor.extract(text or "")
         if not extraction.tokens:
             return Understanding(NONE, {}, 1.0, text, matched=SMALL_TALK if (text or "").strip() else NONE)
+        exact = self.pack.exact.get(tuple(extraction.words))
+        if exact is not None:  # « c'est ça », "that's it": only small words, said as a whole answer
+            return Understanding(exact, {}, 1.0, text, matched=exact)
         scores = self._score(extraction)
         # The same numbers read as more or fewer times: kept only if it makes a clearly better sentence
         # for an intent that takes the slot it created ("lantus nine thirty" -> time; "one thirty three
@@ -73,17 +128,27 @@ class Understander:
         confidence = calibrate(best.score, second)
         alternatives = tuple((s.intent, round(s.score, 3)) for s in scores[1:3])
         if best.intent == NONE:  # the pack's own out-of-scope sentences: confidently out of scope
-            return Understanding(NONE, {}, confidence, text, {}, alternatives, NONE)
+            return Understanding(NONE, {}, confidence, text, (), alternatives, NONE)
         if best.score < self.pack.threshold:
-            return Understanding(NONE, {}, round(1.0 - confidence, 3), text, {}, alternatives, best.intent)
+            return Understanding(NONE, {}, round(1.0 - confidence, 3), text, (), alternatives, best.intent)
         if best.intent != EMERGENCY and EMERGENCY in self.pack.intents and self._calls_for_help(extraction.words):
             # A recogniser that mangles "call an ambulance" into "tell an ambulance" must not turn a call for
             # help into a request for instructions: the emergency path is offered (a spoken one is confirmed
             # before anyone is alerted, see dialogue/emergency.py).
             runner_up = ((best.intent, round(best.score, 3)),) + alternatives[:1]
-            return Understanding(EMERGENCY, {}, max(confidence, self.pack.threshold), text, {}, runner_up, EMERGENCY)
-        slots, said = self._slots_for(best.intent, extraction)
-        return Understanding(best.intent, slots, confidence, text, said, alternatives, best.intent)
+            return Understanding(EMERGENCY, {}, max(confidence, self.pack.threshold), text, (), runner_up, EMERGENCY)
+        slots, entities = self._slots_for(best.intent, extraction)
+        if "meter_extreme" in slots and GLUCOSE not in slots and not self._more_than(extraction, "{meter_extreme}"):
+            # "hi", "hi there", "low", "was it high": a greeting or a word, not a meter display. Kept as an
+            # entity: the dialogue that asked for the reading may take it as the display.
+            entity = Entity("meter_extreme", slots["meter_extreme"], "")
+            return Understanding(NONE, {}, confidence, text, (entity,), alternatives, SMALL_TALK)
+        return Understanding(best.intent, slots, confidence, text, entities, alternatives, best.intent)
+
+    def _more_than(self, extraction: Extraction, token: str) -> bool:
+        """Whether the utterance says anything besides `token` and small words."""
+        return any(t != token and t not in self.pack.ignore
+                   for t in self.pack.classes.canonical(extraction.tokens))
 
     def _calls_for_help(self, words: tuple[str, ...]) -> bool:
         """An alarm word of the pack, not just after a negation."""
@@ -101,29 +166,31 @@ class Understander:
                   for s in self.matcher.score(extraction.tokens)]
         return sorted(scores, key=lambda s: s.score, reverse=True) or [IntentScore(NONE, 0.0, "")]
 
-    def _slots_for(self, intent: str, extraction: Extraction) -> tuple[dict[str, Any], dict[str, Any]]:
+    def _slots_for(self, intent: str, extraction: Extraction) -> tuple[dict[str, Any], tuple[Entity, ...]]:
         wanted = self.pack.intents[intent].slots
         slots: dict[str, Any] = {}
-        said: dict[str, Any] = {}
+        glucose: GlucoseValue | None = None
         for span in extraction.spans:
             if span.slot not in wanted:
                 continue
             name = SLOT_OUTPUT_NAMES.get(span.slot, span.slot)
             if span.slot == "glucose":
-                value = span.value
+                value: GlucoseValue = span.value
                 # A correction (« non, cent vingt-huit ») or a run-on sentence can hold several numbers:
                 # a value with its unit said beats one without; otherwise the last one said wins.
-                current = said.get("glucose")
-                if current is not None and current.unit_said and not value.unit_said:
+                if glucose is not None and glucose.unit_said and not value.unit_said:
                     continue
-                slots[name] = value.as_slot()
-                said["glucose"] = value
+                glucose = value
             elif name not in slots:
                 slots[name] = span.value
-        if "glucose" in said:
-            g = said["glucose"]
-            said["glucose"] = {"value": g.value, "unit": g.unit.value, "unit_said": g.unit_said, "words": g.words}
-        return slots, said
+        entities: list[Entity] = []
+        if glucose is not None:
+            entities.append(Entity(GLUCOSE, glucose, glucose.words))
+            # 400 digits or 0.001 is no reading: never a slot (the entity stays: the dialogue refuses it, or asks
+            # the unit of a bare « douze » that is only impossible in the unit guessed)
+            if glucose.physical and is_physical(glucose.mg_dl):
+                slots[GLUCOSE] = glucose.as_slot()
+        return slots, tuple(entities)
 
 
 def calibrate(best: float, second: float) -> float:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
+from voice_assistant import records
 from voice_assistant.profile import Profile
 from voice_assistant.reminders.schedule import Occurrence, local_instant, next_occurrence, occurrences
 from voice_assistant.store import Alert, MedicationEvent, Reminder, ReminderAnnouncement, Store, reminder_event_id
@@ -35,6 +36,8 @@ RECHECK_SETTING = "glucose_recheck_at"
 
 DueKind = Literal["reminder", "repeat", "catch_up", "recheck"]
 
+#: Settings key the dialogue sets for the one-off "check again" reminder after a low (an instant, ISO 8601).
+RECHECK_SETTING = "glucose_recheck_at"
 #: Settings key holding the instant of the last glucose recheck already announced (the recheck fires once).
 RECHECK_ANNOUNCED_SETTING = "glucose_recheck_announced"
 
@@ -286,15 +289,12 @@ def acknowledge(store: Store, item: DueReminder | Occurrence, at: datetime, *,
     event_id = reminder_event_id(reminder.id, occurrence_id)
     with store.transaction():
         taken = _event(reminder, occurrence_id, "taken", at, source, event_id)
-        if store.add_medication_event(taken):
-            _queue_for_clinician(store, profile, taken)
+        if records.dose(store, profile, taken):
             return True
         existing = store.medication_event(event_id)
         if existing is not None and existing.status == "missed":
             late = _event(reminder, occurrence_id, "taken", at, source, event_id + LATE_SUFFIX)
-            if store.add_medication_event(late):
-                _queue_for_clinician(store, profile, late)
-                return True
+            return records.dose(store, profile, late)
         return False
 
 
@@ -495,25 +495,5 @@ def _missed(profile: Profile, occurrence: Occurrence, at: datetime, source: Dose
 
 
 def _record_missed_dose(store: Store, dose: MissedDose, profile: Profile | None = None) -> bool:
-    """The missed event and its alert together, or neither; True if new (the alert is then new too)."""
-    with store.transaction():
-        if not store.add_medication_event(dose.event):
-            return False
-        if dose.alert is not None:
-            store.add_alert(dose.alert)
-        _queue_for_clinician(store, profile, dose.event, dose.alert)
-        return True
-
-
-def _queue_for_clinician(store: Store, profile: Profile | None, event: MedicationEvent,
-                         alert: Alert | None = None) -> None:
-    """The outbox rows, in the caller's transaction (exactly once to the clinician). Without the profile
-    (a bare function call) `voice-assistant sync` queues them later with `enqueue_missing`."""
-    if profile is None:
-        return
-    from voice_assistant.sync.outbox import device_parties, enqueue_alert, enqueue_dose
-
-    parties = device_parties(store, profile)
-    enqueue_dose(store, event, parties)
-    if alert is not None:
-        enqueue_alert(store, alert, parties)
+    """The missed event and its alert together, with their outbox rows, or neither; True if new."""
+    return records.dose(store, profile, dose.event, dose.alert)

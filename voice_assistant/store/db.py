@@ -7,32 +7,37 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from . import encryption, sqlite
 from .errors import StoreError, sqlite_errors
 from .schema import LATEST_VERSION, MIGRATIONS
 
 #: How long a write waits for another process (the hub, a CLI command) to release the database.
-BUSY_TIMEOUT_S = 5.0
+BUSY_TIMEOUT_S = sqlite.BUSY_TIMEOUT_S
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """Open the database at `path` (creating it and its folders if needed) and bring its schema up to date."""
+def connect(path: Path, key: bytes | None = None) -> sqlite3.Connection:
+    """Open the database at `path` (creating it and its private folder if needed) and bring its schema up to
+    date. Settings and file modes: voice_assistant/store/sqlite.py (one setup for every database). An
+    encrypted database is opened with its key file (store/encryption.py) unless `key` is given."""
+    path = Path(path)
+    if key is None:
+        key = encryption.key_for(path)
+    # isolation_level=None: no implicit transactions; every write goes through immediate_transaction().
+    connection = sqlite.open_connection(path, key=key, isolation_level=None)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise StoreError(f"The database folder cannot be created. ({error})", "cannot_open") from error
-    with sqlite_errors():
-        # isolation_level=None: no implicit transactions; every write goes through immediate_transaction().
-        connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-        try:
-            # WAL: a crash mid-write leaves the last commit intact, and readers never block the writer.
-            connection.execute("PRAGMA journal_mode = WAL")
-            # FULL: COMMIT returns only once the WAL is fsynced, so a value confirmed aloud survives power loss.
-            connection.execute("PRAGMA synchronous = FULL")
-            connection.execute("PRAGMA foreign_keys = ON")
+        with sqlite_errors():
             migrate(connection)
-        except BaseException:
-            connection.close()
-            raise
+    except sqlite3.Error as error:  # pragma: no cover - sqlite_errors converts these
+        connection.close()
+        raise StoreError(str(error)) from error
+    except StoreError as error:
+        connection.close()
+        raise StoreError(str(error) if str(path) in str(error) else f"{path}: {error}", error.reason) from error
+    except BaseException as error:
+        connection.close()
+        if type(error).__module__.startswith("sqlcipher3"):
+            raise sqlite._as_store_error(error, path, key is not None) from error  # type: ignore[arg-type]
+        raise
     return connection
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Literal
@@ -32,12 +33,18 @@ class StoreError(VoiceAssistantError):
         self.reason: StoreProblem = reason
 
 
+def driver_errors() -> tuple[type[BaseException], ...]:
+    """sqlite3's errors, and SQLCipher's when an encrypted database was opened (voice_assistant/store/encryption.py)."""
+    cipher = sys.modules.get("sqlcipher3.dbapi2")
+    return (sqlite3.Error, cipher.Error) if cipher is not None else (sqlite3.Error,)
+
+
 @contextmanager
 def sqlite_errors() -> Iterator[None]:
     """Turn sqlite3 errors raised inside the block into a StoreError."""
     try:
         yield
-    except sqlite3.Error as error:
+    except driver_errors() as error:
         code = getattr(error, "sqlite_errorcode", None)
         reason, message = _PROBLEMS.get((code or 0) & 0xFF, ("other", "The database refused the operation."))
         raise StoreError(f"{message} ({error})", reason) from error

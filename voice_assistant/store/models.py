@@ -13,7 +13,8 @@ GlucoseContext = Literal["fasting", "before_meal", "after_meal", "bedtime"]
 DoseStatus = Literal["taken", "missed"]
 DoseSource = Literal["voice", "reminder", "catch_up"]
 AlertKind = Literal[
-    "hypoglycaemia", "severe_hypoglycaemia", "hyperglycaemia", "emergency", "missed_dose", "sync_dead_letter"
+    "hypoglycaemia", "severe_hypoglycaemia", "hyperglycaemia", "emergency", "missed_dose", "sync_dead_letter",
+    "caregiver_message",
 ]
 OutboxState = Literal["pending", "sent", "dead"]
 AnnouncementKind = Literal["reminder", "catch_up"]
@@ -135,6 +136,9 @@ class Alert:
     reading_uuid: str | None = None
     id: str = field(default_factory=new_id)
     created_at: datetime | None = None
+    #: whether the patient confirmed what raised it ("yes" to the read-back or to "shall I alert?"); False when
+    #: nobody answered and it was sent anyway; None when it was not asked (a meter's HI / LO, a missed dose)
+    confirmed: bool | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import sqlite3
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -53,7 +54,8 @@ class Store:
         """Wrap a connection made by `db.connect` (tests may pass one opened otherwise, e.g. read-only,
         as long as it has isolation_level=None: the Store opens and commits its transactions itself)."""
         self._connection = connection
-        self._connection.row_factory = sqlite3.Row
+        # sqlite3.Row, or SQLCipher's own Row for an encrypted database (its connections are another class)
+        self._connection.row_factory = getattr(sys.modules.get(type(connection).__module__), "Row", sqlite3.Row)
         self._transaction_open = False
 
     @classmethod
@@ -268,10 +270,10 @@ class Store:
         """Record an alert; True if new, False if this alert id was already recorded."""
         with self.transaction():
             cursor = self._connection.execute(
-                """INSERT OR IGNORE INTO alerts (id, kind, reading_uuid, message, at, at_utc, created_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                """INSERT OR IGNORE INTO alerts (id, kind, reading_uuid, message, at, at_utc, created_at, confirmed)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
                 (alert.id, alert.kind, alert.reading_uuid, alert.message, as_said(alert.at), utc_key(alert.at),
-                 now_utc_key()),
+                 now_utc_key(), None if alert.confirmed is None else int(alert.confirmed)),
             )
             return cursor.rowcount == 1
 
@@ -437,6 +439,7 @@ def _alert(row: sqlite3.Row) -> Alert:
     return Alert(
         id=row["id"], kind=row["kind"], reading_uuid=row["reading_uuid"], message=row["message"],
         at=parse(row["at"]), created_at=parse(row["created_at"]),
+        confirmed=None if row["confirmed"] is None else bool(row["confirmed"]),
     )
 
 

@@ -25,7 +25,7 @@ import typer
 
 from voice_assistant.cli_options import db_option
 
-from voice_assistant.sync.outbox import DEVICE_ID_SETTING, device_parties, enqueue_missing
+from voice_assistant.sync.outbox import DEVICE_ID_SETTING, device_parties, enqueue_patient
 from voice_assistant.sync.sender import OutboxSender, SyncConfig, SyncConfigError, SyncReport, sync_status
 
 sync_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False,
@@ -43,6 +43,7 @@ _NAMES = {
     "MedicationRequest": ("reminder plan", "reminder plans"),
     "Flag": ("alert", "alerts"),
     "Provenance": ("origin record", "origin records"),
+    "Patient": ("patient record", "patient records"),
 }
 
 
@@ -75,7 +76,7 @@ def _open_store(path: Path):
     try:
         return Store.open(path)
     except StoreError as error:
-        _fail(f"{path}: {error}")
+        _fail(str(error) if str(path) in str(error) else f"{path}: {error}")
 
 
 def _exit_code(pending: int, dead: int) -> int:
@@ -169,7 +170,7 @@ def sync(
     try:
         code = _pass(store, profile, config, as_json)
     except StoreError as error:
-        _fail(f"{path}: {error}")
+        _fail(str(error) if str(path) in str(error) else f"{path}: {error}")
     finally:
         store.close()
     raise typer.Exit(code)
@@ -178,8 +179,8 @@ def sync(
 def _pass(store, profile, config: SyncConfig, as_json: bool) -> int:
     """One pass, said in plain words (or JSON); returns the exit code."""
     if True:
-        parties = device_parties(store, profile)
-        enqueue_missing(store, parties)
+        parties = device_parties(store, profile)  # the device id, made on first use (everything recorded is queued already)
+        enqueue_patient(store, profile, parties)  # the patient as the dashboard shows them, when it changed
         if not config.base_url:
             status = sync_status(store)
             if as_json:
@@ -218,7 +219,7 @@ def status(
         info = sync_status(store)
         info["device_id"] = store.get_setting(DEVICE_ID_SETTING)
     except StoreError as error:
-        _fail(f"{path}: {error}")
+        _fail(str(error) if str(path) in str(error) else f"{path}: {error}")
     finally:
         store.close()
     try:

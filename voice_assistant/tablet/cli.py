@@ -132,8 +132,10 @@ def tablet(
     try:
         session = app_root.build_session(profile, language, store)
         try:
+            # replies are not printed: what the patient says and hears is health data, and a terminal's
+            # output ends up in logs (journald, nohup.out)
             server = TabletServer(session, pairing, host=host, port=port, lang=language, certificate=certificate,
-                                  echo=typer.echo)
+                                  echo=lambda text: None)
         except OSError as exc:
             _listen_failed(exc, host, port)
         pairing.remember_url(server.url)

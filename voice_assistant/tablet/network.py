@@ -41,7 +41,7 @@ def lan_addresses() -> list[str]:
         pass
     try:
         for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
-            found.append(info[4][0])
+            found.append(str(info[4][0]))
     except OSError:
         pass
     local = [a for a in dict.fromkeys(found) if is_local_address(a) and not ipaddress.ip_address(a).is_loopback]

@@ -3,7 +3,10 @@
 `voice-assistant tablet` (or `tablet pair`) makes a 6-digit code that expires after 10 minutes and allows a few
 wrong tries; there is only ever one code open. A browser that gives the right code gets a random token, kept in
 an HttpOnly cookie; the device keeps only its SHA-256 (like the hub's tokens), in a small SQLite file next to the
-patient's database. Paired tablets can be listed and revoked.
+patient's database, opened like every health-data file (voice_assistant/store/sqlite.py: folder 0700, files
+0600 whatever the umask). The open code is kept as a salted scrypt hash (about 50 ms per try), so the 10^6 codes
+cannot be tried offline within the code's 10 minutes even from a copy of the file. Paired tablets can be listed
+and revoked; a revoked tablet's open connection is closed by the server at once (`is_paired`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from voice_assistant.errors import InputError
+from voice_assistant.store import sqlite
+from voice_assistant.store.errors import sqlite_errors
 from voice_assistant.store.paths import default_db_path
 
 CODE_DIGITS = 6
@@ -72,7 +77,13 @@ def default_pairing_path() -> Path:
 
 
 def _hash(secret: str, salt: str = "") -> str:
+    """Tokens (256 random bits): a plain SHA-256 is enough."""
     return hashlib.sha256((salt + secret).encode("utf-8")).hexdigest()
+
+
+def _code_hash(code: str, salt: str) -> str:
+    """The 6-digit code: few possibilities, so a slow, memory-hard hash (scrypt, n=2^14)."""
+    return hashlib.scrypt(code.encode("utf-8"), salt=salt.encode("ascii"), n=2**14, r=8, p=1, dklen=32).hex()
 
 
 def _iso(moment: datetime) -> str:
@@ -86,13 +97,16 @@ class PairingStore:
     def __init__(self, path: Path | None = None, clock: Callable[[], datetime] | None = None):
         self.path = Path(path) if path is not None else default_pairing_path()
         self.clock = clock or (lambda: datetime.now(timezone.utc))
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(self.path, timeout=10)) as conn:
-            conn.executescript(_SCHEMA)
+        with closing(self._connect()) as conn:
+            with sqlite_errors():
+                conn.executescript(_SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite.open_connection(self.path, isolation_level=None, what="tablet pairing database")
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with closing(sqlite3.connect(self.path, timeout=10, isolation_level=None)) as conn:
+        with closing(self._connect()) as conn, sqlite_errors():
             conn.row_factory = sqlite3.Row
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -111,7 +125,7 @@ class PairingStore:
         expires = self.clock() + timedelta(minutes=CODE_MINUTES)
         with self._transaction() as conn:
             conn.execute("INSERT OR REPLACE INTO pairing_code (id, salt, hash, expires_at, attempts_left) "
-                         "VALUES (1, ?, ?, ?, ?)", (salt, _hash(code, salt), _iso(expires), CODE_ATTEMPTS))
+                         "VALUES (1, ?, ?, ?, ?)", (salt, _code_hash(code, salt), _iso(expires), CODE_ATTEMPTS))
         return PairingCode(code, expires)
 
     def redeem(self, code: str) -> str:
@@ -125,7 +139,7 @@ class PairingStore:
             elif row["expires_at"] < _iso(self.clock()):
                 conn.execute("DELETE FROM pairing_code")
                 refused = PairingError("expired")
-            elif not hmac.compare_digest(_hash(code, row["salt"]), row["hash"]):
+            elif not hmac.compare_digest(_code_hash(code, row["salt"]), row["hash"]):
                 left = row["attempts_left"] - 1
                 if left <= 0:
                     conn.execute("DELETE FROM pairing_code")
@@ -167,6 +181,13 @@ class PairingStore:
                 return None
             conn.execute("UPDATE tablets SET last_seen_at=? WHERE hash=?", (_iso(self.clock()), digest))
         return row["name"]
+
+    def is_paired(self, token: str | None) -> bool:
+        """Whether a token is still a paired tablet's (read only: for the server's watch on open connections)."""
+        if not token or not token.startswith(TOKEN_PREFIX):
+            return False
+        with closing(self._connect()) as conn, sqlite_errors():
+            return conn.execute("SELECT 1 FROM tablets WHERE hash=?", (_hash(token.strip()),)).fetchone() is not None
 
     def tablets(self) -> list[Tablet]:
         with self._transaction() as conn:

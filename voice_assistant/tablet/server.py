@@ -16,6 +16,7 @@ import http
 import logging
 import ssl
 import threading
+import time
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -226,6 +227,7 @@ class TabletServer:
             except Exception:
                 pass
         log.info("%s connected", tablet)
+        self._watch_revocation(connection)
         self.link.send(messages.Welcome(self.state, self.lang, self.last), connection=connection)
         try:
             for message in connection:
@@ -242,6 +244,31 @@ class TabletServer:
             if self.link.connection is None and self.session.endpointer.held:
                 self.loop.release()  # the page went away with the button down: the turn ends with what was heard
             log.info("%s disconnected", tablet)
+
+    #: how often an open connection's tablet is checked against the pairing file (a revoke in another process)
+    REVOCATION_CHECK_S = 0.5
+
+    def _watch_revocation(self, connection: ServerConnection) -> None:
+        """Close the connection as soon as its tablet is revoked (`voice-assistant tablet revoke`, another
+        process): no audio in and no reply out after that, not even until the next "talk"."""
+        token = self._token(connection.request)
+
+        def watch() -> None:
+            while not self._stopped and connection.state.name == "OPEN":
+                time.sleep(self.REVOCATION_CHECK_S)
+                try:
+                    paired = self.pairing.is_paired(token)
+                except Exception:  # noqa: BLE001 - a busy file is checked again next time
+                    continue
+                if not paired:
+                    self.link.detach(connection)
+                    try:
+                        connection.close(CLOSE_NOT_PAIRED, "revoked")
+                    except Exception:  # noqa: BLE001
+                        pass
+                    return
+
+        threading.Thread(target=watch, daemon=True, name="tablet-revocation").start()
 
     def _message(self, connection: ServerConnection, text: str) -> None:
         message = messages.parse(text)

@@ -1,0 +1,97 @@
+"""The people around the patient and what happened earlier: the caregiver route, a reported past hypo, a
+question about food sugar. Each records only after a yes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from voice_assistant import records
+from voice_assistant.dialogue import glucose
+from voice_assistant.dialogue.context import DialogueContext
+from voice_assistant.dialogue.state import Question, Reply
+from voice_assistant.nlu import Understanding
+from voice_assistant.store import StoreError
+
+
+@dataclass(kw_only=True)
+class ConfirmCaregiverMessage(Question):
+    """« Voulez-vous que j'envoie un message à votre fils Marc ? »"""
+
+    heard: str
+
+    unsaved_key = "unsaved.message"
+
+    def answer(self, ctx, u, now, asr_confidence):
+        if u.intent in ("affirm", "call_caregiver"):
+            try:
+                records.alert(ctx.store, ctx.profile, records.CAREGIVER_MESSAGE, self.heard, now)
+            except StoreError:
+                return ctx.tell(ctx.say("not_saved"), "save_failed")
+            return ctx.tell(ctx.say("caregiver.sent", who=_who(ctx)), "message_queued")
+        if u.intent in ("deny", "cancel"):
+            return ctx.tell(ctx.say("caregiver.not_sent"))
+        return None
+
+
+@dataclass(kw_only=True)
+class ConfirmHypo(Question):
+    """« Vous avez fait une hypoglycémie cette nuit. Je le note pour votre équipe de soins ? »"""
+
+    heard: str
+    at: datetime
+
+    help_key = "help.confirm"
+    unsaved_key = "unsaved.hypo"
+
+    def answer(self, ctx, u, now, asr_confidence):
+        if u.intent == "affirm":
+            try:
+                records.alert(ctx.store, ctx.profile, records.REPORTED_HYPO, self.heard, self.at)
+            except StoreError:
+                return ctx.tell(ctx.say("not_saved"), "save_failed")
+            return ctx.tell(f"{ctx.say('hypo.noted')} {ctx.say('hypo.advice', human=ctx.human_route())}",
+                            "alert_recorded")
+        if u.intent in ("deny", "cancel"):
+            return ctx.tell(f"{ctx.say('hypo.not_noted')} {ctx.say('hypo.advice', human=ctx.human_route())}")
+        return None
+
+
+def _who(ctx: DialogueContext) -> str:
+    """« votre fils Marc », else the doctor, else "your care team"."""
+    for contact in (ctx.profile.caregiver, ctx.profile.doctor):
+        if contact and contact.name:
+            relation = contact.relation.get(ctx.lang)
+            return ctx.say("speech.contact", relation=relation, name=contact.name) if relation else contact.name
+    return ctx.say("caregiver.care_team")
+
+
+def call_caregiver(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply:
+    """The assistant cannot call: it says whom to call and the number, and offers to leave a message."""
+    contact = next((c for c in (ctx.profile.caregiver, ctx.profile.doctor) if c and c.name), None)
+    if contact is None:
+        return ctx.tell(ctx.say("caregiver.nobody", number=ctx.emergency_number()))
+    who = _who(ctx)
+    digits = "".join(d for d in contact.phone if d.isascii() and d.isdigit())
+    if digits:
+        text = ctx.say("caregiver.call", who=who, number=ctx.speech.digits(digits))
+    else:
+        text = ctx.say("caregiver.call_no_number", who=who)
+    question = ConfirmCaregiverMessage(text=ctx.say("caregiver.offer", who=who), heard=u.text)
+    return ctx.ask(question, f"{text} {question.text}")
+
+
+def report_hypo(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply:
+    """« J'ai fait une hypo cette nuit »: read back with when, noted for the care team after a yes."""
+    if u.slots.get("meter_extreme") == "HI":  # "was it high": a display read out, not a low
+        return glucose.log_glucose(ctx, u, now, asr_confidence)
+    if u.when is not None and u.when.is_future(now, ctx.profile.zone):
+        return ctx.tell(ctx.say("glucose.future"), "future_refused")
+    at, when_words = ctx.moment(u.when, now)
+    when = ctx.say("hypo.read_back_when", when=when_words) if when_words else ""
+    return ctx.ask(ConfirmHypo(text=ctx.say("hypo.read_back", when=when), heard=u.text, at=at))
+
+
+def sugar_question(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply:
+    """Food sugar is not a dose: the rule of fifteen for a low, the care team for everyday eating."""
+    return ctx.tell(ctx.say("safety.sugar", human=ctx.human_route()), "sugar_advice")

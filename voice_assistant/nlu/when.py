@@ -1,0 +1,180 @@
+"""When something happened, as patients say it: « hier soir », "last night", "this morning at seven",
+« il y a deux heures », "an hour ago", « avant-hier », « maintenant ».
+
+Understanding finds the words (`find_when`, with the pack's `when:` section) and keeps them as a `Moment`: what
+was said, not yet an instant, since only the dialogue knows the clock. `Moment.resolve(now, zone)` then gives
+the instant to store and whether it is exact (a clock time, "two hours ago") or only the part of a day
+(« hier soir »: read back as such). A moment in the future is refused by the dialogue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from typing import Sequence
+
+from voice_assistant.nlu.spans import PhraseSet, Span, is_int
+
+#: Parts of the day: the hours they cover [start, end) and the hour a reading said only with the part is
+#: stored at. Night is the small hours of a day (« cette nuit », said in the morning).
+PARTS = {
+    "night": (0, 5, 3),
+    "morning": (5, 12, 8),
+    "noon": (12, 14, 12),
+    "afternoon": (14, 18, 15),
+    "evening": (18, 24, 20),
+}
+#: A clock time up to this far ahead of the clock is "now" (a slow clock, a patient rounding up).
+FUTURE_GRACE = timedelta(minutes=10)
+#: How far back a moment may be said: older ones are not what a reading log is for.
+MAX_DAYS_BACK = 2
+
+
+@dataclass(frozen=True)
+class WhenLexicon:
+    days: dict[int, PhraseSet]  #: days back -> phrases (« hier » 1, « avant-hier » 2)
+    parts: dict[str, PhraseSet]  #: part of the day -> phrases (« ce matin », "tonight")
+    moments: dict[tuple[int, str], PhraseSet]  #: (days back, part) said in one phrase ("last night")
+    ago_before: PhraseSet  #: « il y a » before the amount
+    ago_after: PhraseSet  #: "ago" after the amount
+    hours: PhraseSet  #: « heures », "hours"
+    minutes: PhraseSet  #: « minutes », "minutes"
+    half_hour: PhraseSet  #: « une demi-heure », "half an hour"
+    now: PhraseSet  #: « maintenant », "just now"
+    one: PhraseSet  #: an article meaning one before a unit: "an hour" (« une heure » is already 1 heure)
+
+    def __bool__(self) -> bool:
+        return bool(self.days or self.parts or self.now)
+
+
+@dataclass(frozen=True)
+class Moment:
+    """When something happened, as said (see the module doc)."""
+
+    days_back: int | None = None  #: 0 today, 1 yesterday...; None when no day was said
+    part: str | None = None  #: a key of PARTS
+    clock: str | None = None  #: "HH:MM" when a time of day was said
+    ago_minutes: int | None = None  #: "two hours ago" -> 120
+    now: bool = False  #: « maintenant », "just now"
+
+    def resolve(self, now: datetime, zone: tzinfo) -> tuple[datetime, bool]:
+        """(the instant, whether it is exact). The instant may lie in the future: the caller refuses it."""
+        local = now.astimezone(zone)
+        if self.now:
+            return now, True
+        if self.ago_minutes is not None:
+            return now - timedelta(minutes=self.ago_minutes), True
+        day = (local - timedelta(days=self.days_back or 0)).date()
+        if self.clock is not None:
+            hour, minute = (int(x) for x in self.clock.split(":"))
+            if self.part in ("afternoon", "evening") and hour < 12:
+                hour += 12  # « hier soir à neuf heures »
+            at = datetime(day.year, day.month, day.day, hour % 24, minute, tzinfo=zone)
+            return at, True
+        if self.part is not None:
+            start, end, typical = PARTS[self.part]
+            if (self.days_back or 0) == 0 and start <= local.hour < end:
+                return now, True  # « ce matin » said in the morning: now
+            return datetime(day.year, day.month, day.day, typical, tzinfo=zone), False
+        if self.days_back:
+            return datetime(day.year, day.month, day.day, 12, tzinfo=zone), False
+        return now, True
+
+    def is_future(self, now: datetime, zone: tzinfo) -> bool:
+        at, _ = self.resolve(now, zone)
+        if self.part is not None and self.clock is None and (self.days_back or 0) == 0:
+            return PARTS[self.part][0] > now.astimezone(zone).hour  # « ce soir » said in the morning
+        return at > now + FUTURE_GRACE
+
+
+def find_when(tokens: Sequence[str], lex: WhenLexicon, times: Sequence[Span] = ()) -> tuple[Moment, str] | None:
+    """The moment said in the tokens, with its words; `times` are the clock times the slot grammar found."""
+    if not lex:
+        return None
+    days = part = ago = None
+    said_now = False
+    words: list[str] = []
+    covered: set[int] = set()
+    i = 0
+    while i < len(tokens):
+        n, found = _match(tokens, i, lex)
+        if n:
+            kind, value = found
+            if kind == "moment":
+                days, part = value
+            elif kind == "day":
+                days = value
+            elif kind == "part":
+                part = value
+            elif kind == "ago":
+                ago = value
+            elif kind == "now":
+                said_now = True
+            words += tokens[i:i + n]
+            covered.update(range(i, i + n))
+            i += n
+        else:
+            i += 1
+    clock = None
+    ago_at = {k for a, b in ago_spans(tokens, lex) for k in range(a, b)}
+    for span in times:  # a clock time wins over the part of the day inside it ("at seven in the morning")
+        if not ago_at & set(range(span.start, span.end)):
+            clock = span.value
+            words += [t for k, t in enumerate(tokens[span.start:span.end], span.start) if k not in covered]
+            break
+    if days is None and part is None and ago is None and clock is None and not said_now:
+        return None
+    if days is not None and days > MAX_DAYS_BACK:
+        days = MAX_DAYS_BACK
+    return Moment(days_back=days, part=part, clock=clock, ago_minutes=ago, now=said_now), " ".join(words)
+
+
+def _match(tokens: Sequence[str], i: int, lex: WhenLexicon) -> tuple[int, tuple]:
+    """The longest when-phrase at tokens[i]: (length, (kind, value)), or (0, ())."""
+    best: tuple[int, tuple] = (0, ())
+    if (n := lex.ago_before.match(tokens, i)) and (amount := _amount(tokens, i + n, lex)):
+        best = (n + amount[0], ("ago", amount[1]))
+    if (amount := _amount(tokens, i, lex)) and (n := lex.ago_after.match(tokens, i + amount[0])):
+        if amount[0] + n > best[0]:
+            best = (amount[0] + n, ("ago", amount[1]))
+    for kind, table in (("moment", lex.moments), ("day", lex.days), ("part", lex.parts)):
+        for value, phrases in table.items():
+            n = phrases.match(tokens, i)
+            if n > best[0]:
+                best = (n, (kind, value))
+    if (n := lex.now.match(tokens, i)) > best[0]:
+        best = (n, ("now", True))
+    return best
+
+
+def _amount(tokens: Sequence[str], i: int, lex: WhenLexicon) -> tuple[int, int] | None:
+    """"2 hours", "an hour", "30 minutes", "half an hour" at tokens[i]: (length, minutes)."""
+    if (n := lex.half_hour.match(tokens, i)):
+        return n, 30
+    count, k = 1, i
+    if k < len(tokens) and is_int(tokens[k], 1, 48):
+        count, k = int(tokens[k]), k + 1
+    elif (n := lex.one.match(tokens, k)):
+        k += n  # "an hour"
+    if (n := lex.hours.match(tokens, k)):
+        return k - i + n, 60 * count
+    if (n := lex.minutes.match(tokens, k)) and k > i:
+        return k - i + n, count
+    return None
+
+
+def ago_spans(tokens: Sequence[str], lex: WhenLexicon | None) -> list[tuple[int, int]]:
+    """Where "two hours ago", « il y a une demi-heure » are: their numbers are no glucose value and no clock
+    time, and they say nothing about what is asked (the slot grammar leaves them out)."""
+    if lex is None:
+        return []
+    found = []
+    i = 0
+    while i < len(tokens):
+        n, what = _match(tokens, i, lex)
+        if n and what[0] == "ago":
+            found.append((i, i + n))
+            i += n
+        else:
+            i += 1
+    return found
