@@ -49,7 +49,7 @@ class Reading:
     intent: str
     slots: dict
     nlu_confidence: float
-    said: dict = field(default_factory=dict, compare=False)  #: how values were said (the understanding's `said`)
+    glucose: Any = field(default=None, compare=False)  #: the glucose value as said (GlucoseValue: value, words)
 
     @property
     def text(self) -> str:
@@ -118,7 +118,7 @@ class Combiner:
         u = self.understand(transcript.text) if transcript.text.strip() else None
         if u is None:
             return Reading(transcript, "none", {}, 0.0)
-        return Reading(transcript, u.intent, dict(u.slots), float(u.confidence), dict(getattr(u, "said", {}) or {}))
+        return Reading(transcript, u.intent, dict(u.slots), float(u.confidence), getattr(u, "glucose", None))
 
     def choose(self, audio: bytes, a: Transcript, b: Transcript) -> Choice:
         """`a` and `b`: the two engines' transcripts of `audio`; `b` is the scorer's engine's when there is one."""
@@ -146,8 +146,8 @@ class Combiner:
     def value_margin(self, audio: bytes, ra: Reading, rb: Reading) -> float | None:
         """How much likelier `rb`'s glucose value is than `ra`'s under the scorer's model, both written into
         `rb`'s own sentence (a fair test of the number alone: the engines write numbers differently), or None."""
-        words = (rb.said.get("glucose") or {}).get("words")
-        value = (ra.said.get("glucose") or {}).get("value")
+        words = getattr(rb.glucose, "words", None)
+        value = getattr(ra.glucose, "value", None)
         if self.scorer is None or not words or value is None or str(words) not in rb.text:
             return None
         number = f"{float(value):g}"
