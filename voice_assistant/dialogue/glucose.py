@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from voice_assistant import records
-from voice_assistant.dialogue.context import DialogueContext
-from voice_assistant.dialogue.state import VALUE, Question, Reply
+from voice_assistant.dialogue.context import DialogueContext, Question
+from voice_assistant.dialogue.state import VALUE, Reply
 from voice_assistant.health.glucose import GlucoseUnit, GlucoseValue, is_plausible
 from voice_assistant.health.safety import (GlucoseAssessment, MeterExtreme, Plausibility, assess_meter_extreme,
                                            check_plausibility, glucose_summary)
