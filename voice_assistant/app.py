@@ -25,7 +25,7 @@ from voice_assistant.errors import ConfigurationError
 from voice_assistant.labs.present import load_lab_pack
 from voice_assistant.language import LANGUAGES
 from voice_assistant.nlu.packs import load_pack
-from voice_assistant.profile import Profile, load_profile
+from voice_assistant.profile import Profile, load_profile_with_voice_settings
 from voice_assistant.speech import speech_for
 from voice_assistant.store import Store, default_db_path
 from voice_assistant.sync.sender import BackgroundSender, SyncConfig, SyncConfigError
@@ -36,8 +36,9 @@ __all__ = ["CHOOSE", "background_sender", "build_dialogue", "build_session", "ch
 
 
 def load_settings() -> Profile:
-    """The patient's profile (`$XDG_CONFIG_HOME/voice-assistant/profile.yaml`, or the defaults). ProfileError."""
-    return load_profile()
+    """The patient's profile (`$XDG_CONFIG_HOME/voice-assistant/profile.yaml`, or the defaults) with what they
+    changed by voice (`settings.yaml`). ProfileError."""
+    return load_profile_with_voice_settings()
 
 
 def language_for(requested: Optional[str], profile: Profile) -> str:

@@ -117,6 +117,51 @@ def load_profile(path: Path | None = None) -> Profile:
     return parse_profile(data, str(path))
 
 
+def load_profile_with_voice_settings() -> Profile:
+    """The patient's profile with what they changed by voice (`settings.yaml`, see `save_voice_settings`)."""
+    return with_voice_settings(load_profile())
+
+
+def voice_settings_path() -> Path:
+    """`$XDG_CONFIG_HOME/voice-assistant/settings.yaml`: settings the patient changed by voice."""
+    return config_dir() / "settings.yaml"
+
+
+def save_voice_settings(profile: Profile, path: Path | None = None) -> Path:
+    """Keep what the patient changed by voice ("speak slower": the speech rate) in its own file, mode 0600,
+    written atomically. profile.yaml is only ever written by people: it keeps its comments and its mode
+    (it holds the clinician's token)."""
+    path = path or voice_settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    data = {"speech": {"words_per_minute": profile.words_per_minute}}
+    text = ("# Changed by voice (\"speak slower\", \"speak faster\"); the profile itself is profile.yaml.\n"
+            + yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    return path
+
+
+def with_voice_settings(profile: Profile, path: Path | None = None) -> Profile:
+    """`profile` with the settings changed by voice applied (an unreadable settings file is ignored: the
+    profile's own values stay)."""
+    path = path or voice_settings_path()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return profile
+    speech = data.get("speech") if isinstance(data, dict) else None
+    wpm = speech.get("words_per_minute") if isinstance(speech, dict) else None
+    if isinstance(wpm, int) and not isinstance(wpm, bool):
+        return profile.with_speech_rate(wpm)
+    return profile
+
+
 def save_profile(profile: Profile, path: Path | None = None) -> Path:
     """Write atomically: a crash mid-write must not leave a half profile behind."""
     path = path or profile_path()

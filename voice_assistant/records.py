@@ -65,10 +65,11 @@ def reading(store: Store, profile: Any, value: GlucoseValue, *, measured_at: dat
     return RecordedReading(row, assessment, alert)
 
 
-def alert(store: Store, profile: Any, kind: AlertKind, message: str, at: datetime) -> Alert:
+def alert(store: Store, profile: Any, kind: AlertKind, message: str, at: datetime,
+          confirmed: bool | None = None) -> Alert:
     """An alert for the care team (a meter HI/LO, a call for help, a reported hypo, a message for the
-    caregiver) and its outbox row."""
-    row = Alert(kind=kind, message=message, at=at)
+    caregiver) and its outbox row. `confirmed`: whether the patient confirmed it (None: not asked)."""
+    row = Alert(kind=kind, message=message, at=at, confirmed=confirmed)
     with store.transaction():
         store.add_alert(row)
         enqueue_alert(store, row, device_parties(store, profile))

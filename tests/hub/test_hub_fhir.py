@@ -206,7 +206,7 @@ def test_malformed_requests(hub):
     not_json = call(f"{hub.fhir}/Observation", "POST", hub.device, raw=b"{not json",
                     headers={"Content-Type": "application/fhir+json"})
     assert not_json.status == 400 and not_json.json["issue"][0]["code"] == "structure"
-    unsupported = call(f"{hub.fhir}/Patient", "POST", hub.device, {"resourceType": "Patient"})
+    unsupported = call(f"{hub.fhir}/Encounter", "POST", hub.device, {"resourceType": "Encounter"})
     assert unsupported.status == 404
     no_patient = dict(obs)
     del no_patient["subject"]

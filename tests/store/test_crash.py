@@ -42,6 +42,8 @@ def run_until_killed(db_path: Path, uuids: list[str], rng: random.Random) -> tup
 
 def stored_uuids(db_path: Path) -> list[str]:
     """The uuids in the database (none if every child so far was killed before creating the schema)."""
+    if not db_path.exists():
+        return []  # sqlite3.connect would leave an empty file, which the store reports instead of reusing
     connection = sqlite3.connect(db_path)
     try:
         if not connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'readings'").fetchone():

@@ -55,8 +55,9 @@ def test_sync_twice_sends_each_reading_once(fhir_target, tmp_path):
                                                          if fhir_target.device_token else [])
     code, out = run(env, *args)
     assert code == 0, out
-    assert f"Sent 3 readings and 3 origin records to {fhir_target.base_url}." in out
-    assert "Everything is with the clinician (6 records sent so far)." in out
+    # the readings, their origin, and the patient as the dashboard shows them (fhir.patient)
+    assert f"Sent 3 readings, 3 origin records and 1 patient record to {fhir_target.base_url}." in out
+    assert "Everything is with the clinician (7 records sent so far)." in out
     code, out = run(env, *args)
     assert code == 0 and "Nothing new to send." in out, out
     found = fhir_target.for_patient("Observation", patient)
@@ -65,21 +66,21 @@ def test_sync_twice_sends_each_reading_once(fhir_target, tmp_path):
 
     code, out = run(env, "status", "--json")
     status = json.loads(out)
-    assert code == 0 and status["pending"] == 0 and status["sent"] == 6 and status["dead"] == 0
+    assert code == 0 and status["pending"] == 0 and status["sent"] == 7 and status["dead"] == 0
     assert status["last_success_at"] and status["device_id"]
     code, out = run(env, "status")
-    assert "Waiting to be sent: 0 (0 readings)" in out and "Sent: 6" in out and "Last success: 20" in out
+    assert "Waiting to be sent: 0 (0 readings)" in out and "Sent: 7" in out and "Last success: 20" in out
 
 
 def test_offline_exits_1_and_says_nothing_is_lost(tmp_path):
     env = setup_device(tmp_path, "p-1", [make_reading(i) for i in range(3)])
     code, out = run(env, "--fhir-base-url", f"http://127.0.0.1:{closed_port()}/fhir")
     assert code == 1, out  # something could not be sent: a script must notice
-    assert "No connection to" in out and "3 readings wait on this device (6 records in all)" in out
+    assert "No connection to" in out and "3 readings wait on this device (7 records in all)" in out
     assert "Nothing is lost" in out
     code, out = run(env, "status", "--json")
     status = json.loads(out)
-    assert status["pending"] == 6 and status["pending_readings"] == 3 and "no connection" in status["last_error"]
+    assert status["pending"] == 7 and status["pending_readings"] == 3 and "no connection" in status["last_error"]
     assert status["last_success_at"] is None
 
 

@@ -76,10 +76,14 @@ def refusing_server(status: int):
 
 
 def test_exit_codes(tmp_path, hub_target):
-    # 0: nothing to send
-    env = setup_device(tmp_path / "empty", "p-0", [])
-    code, out = run(env, "--fhir-base-url", f"http://127.0.0.1:{closed_port()}/fhir")
-    assert code == 0, out
+    # 0: everything sent (the patient record of a new device), then nothing to send
+    parties = hub_target.new_patient()
+    env = setup_device(tmp_path / "empty", parties.patient_id, [])
+    args = ["--fhir-base-url", hub_target.base_url, "--token", hub_target.device_token]
+    code, out = run(env, *args)
+    assert code == 0 and "1 patient record" in out, out
+    code, out = run(env, *args)
+    assert code == 0 and "Nothing new to send." in out, out
     # 1: something waits (server away)
     env = setup_device(tmp_path / "away", "p-1", [make_reading(0)])
     code, out = run(env, "--fhir-base-url", f"http://127.0.0.1:{closed_port()}/fhir")

@@ -10,7 +10,7 @@ from voice_assistant.dialogue.state import ANYTHING, Question, Reply
 from voice_assistant.health.glucose import GlucoseUnit
 from voice_assistant.health.safety import emergency_numbers
 from voice_assistant.nlu.when import Moment
-from voice_assistant.profile import Profile, save_profile
+from voice_assistant.profile import Profile, save_voice_settings
 from voice_assistant.speech import Speech
 from voice_assistant.store import Store
 
@@ -94,4 +94,4 @@ class DialogueContext:
     def update_profile(self, profile: Profile) -> None:
         self.profile = profile
         if self.save_profile_changes:
-            save_profile(profile)
+            save_voice_settings(profile)  # its own file: profile.yaml is written by people only

@@ -35,7 +35,8 @@ class ConfirmAlert(Question):
 
     def on_silence(self, ctx, now):
         """Asked twice and nobody answered: the alert goes to the care team, marked as such."""
-        return _record(ctx, ctx.say("safety.unconfirmed_alert", heard=self.heard), now, ctx.say("gone_quiet"))
+        return _record(ctx, ctx.say("safety.unconfirmed_alert", heard=self.heard), now, ctx.say("gone_quiet"),
+                       confirmed=False)
 
     def on_cancel(self, ctx):
         return ctx.tell(ctx.say("safety.alert_not_recorded", human=ctx.human_route()), "alert_declined")
@@ -50,9 +51,9 @@ def ask_for_help(ctx: DialogueContext, u: Understanding, now: datetime, asr_conf
     return ctx.ask(question, f"{guidance} {question.text}")
 
 
-def _record(ctx: DialogueContext, heard: str, now: datetime, before: str = "") -> Reply:
+def _record(ctx: DialogueContext, heard: str, now: datetime, before: str = "", confirmed: bool = True) -> Reply:
     try:
-        records.alert(ctx.store, ctx.profile, records.EMERGENCY, heard, now)
+        records.alert(ctx.store, ctx.profile, records.EMERGENCY, heard, now, confirmed=confirmed)
     except StoreError:
         return ctx.tell(f"{before} {ctx.say('not_saved')} {ctx.say('safety.human_route', human=ctx.human_route())}"
                         .strip(), "save_failed")

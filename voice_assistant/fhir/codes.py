@@ -30,6 +30,7 @@ RECOGNITION_URL = f"{SYSTEM_BASE}:recognition"  #: Provenance extension: recogni
 CONFIRMATION_URL = f"{SYSTEM_BASE}:confirmed"  #: Flag extension: whether the patient confirmed what raised it
 WORDS_URL = f"{SYSTEM_BASE}:words"  #: Flag extension: the words that raised the alert
 TARGETS_URL = f"{SYSTEM_BASE}:glucose-targets"  #: Patient extension: the patient's own glucose targets
+MEDICATION_NAMES_URL = f"{SYSTEM_BASE}:medication-names"  #: Patient extension: medicine names per language
 
 # --- terminologies ---------------------------------------------------------------------------------------------
 LOINC = "http://loinc.org"

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from voice_assistant.hub.chart import glucose_svg, level_key
 from voice_assistant.hub.i18n import Words
-from voice_assistant.hub.summary import PatientSummary, ReadingView
+from voice_assistant.hub.summary import TARGET_HIGH, TARGET_LOW, PatientSummary, ReadingView, parse_time
 
 STYLE = """
 :root { color-scheme: light; }
@@ -137,6 +137,31 @@ def attention_badges(words: Words, summary: PatientSummary) -> str:
         for kind, icon, text in items) + "</ul>"
 
 
+def patient_label(words: Words, summary: PatientSummary) -> str:
+    """« Claire Martin (patient p-42) » when the patient agreed to share their name, else « Patient p-42 »."""
+    if summary.display_name:
+        return words("patient_named", name=summary.display_name, patient=summary.patient)
+    return words("patient_title", patient=summary.patient)
+
+
+def _targets(words: Words, summary: PatientSummary) -> str:
+    """The patient's own targets (from their profile) and the 2019 consensus shares for older or high-risk
+    patients: > 50 % of readings 70-180 mg/dL, < 1 % below 70."""
+    items = []
+    low, high = summary.targets.get("target_low"), summary.targets.get("target_high")
+    if low is not None and high is not None:
+        items.append(words("targets_own", lo=words.number(low), hi=words.number(high)))
+    shares = summary.in_range_shares()
+    if shares is not None:
+        inside, below = shares
+        met = inside > 50 and below < 1
+        items.append(words("targets_consensus", inr=inside, low=below) + " "
+                     + words("targets_met" if met else "targets_not_met"))
+    if not items:
+        return ""
+    return '<ul id="targets">' + "".join(f"<li>{_e(item)}</li>" for item in items) + "</ul>"
+
+
 def _reading_short(words: Words, reading: ReadingView | None) -> str:
     if reading is None:
         return _e(words("none"))
@@ -155,7 +180,7 @@ def patients_page(words: Words, summaries: list[PatientSummary], days: int, sign
         for summary in summaries:
             rows.append(
                 f'<tr><th scope="row"><a href="{_e(_patient_url(summary.patient))}">'
-                f'{_e(words("patient_title", patient=summary.patient))}</a></th>'
+                f'{_e(patient_label(words, summary))}</a></th>'
                 f'<td>{attention_badges(words, summary)}</td>'
                 f'<td>{_reading_short(words, summary.last_reading)}</td>'
                 f'<td>{_e(", ".join(summary.devices) or words("none"))}</td></tr>')
@@ -184,15 +209,16 @@ def _confidence(words: Words, reading: ReadingView) -> str:
 
 def patient_page(words: Words, summary: PatientSummary, days: int, local: tzinfo, now: datetime,
                  signed_in: str, csrf: str | None, can_sign_out: bool) -> str:
-    title = words("patient_title", patient=summary.patient)
+    title = patient_label(words, summary)
     parts = [f'<p><a href="/dashboard">{_e(words("all_patients"))}</a></p>', f'<h1>{_e(title)}</h1>']
+    parts.append(_targets(words, summary))
+    if summary.unreadable:
+        parts.append(f'<p class="hint">{_e(words("unreadable", n=summary.unreadable))}</p>')
     if summary.devices:
         parts.append(f'<p>{_e(words("col_devices"))} : {_e(", ".join(summary.devices))}</p>'
                      if words.lang == "fr" else f'<p>{_e(words("col_devices"))}: {_e(", ".join(summary.devices))}</p>')
     # review status
     if summary.reviewed_at:
-        from voice_assistant.hub.summary import parse_time
-
         reviewed = parse_time(summary.reviewed_at).astimezone(local)
         status = words("reviewed_at", when=words.when(reviewed), who=summary.reviewer or "?")
     else:
@@ -212,14 +238,17 @@ def patient_page(words: Words, summary: PatientSummary, days: int, local: tzinfo
         for alert in summary.alerts:
             new = (f' <span class="badge new">{_e(words("new"))}</span>' if summary.is_new(alert.arrived) else "")
             when = f" – {_e(words.when(alert.at))}" if alert.at else ""
-            items.append(f'<li><strong>{_e(words.alert(alert.kind, alert.text))}</strong>{when}{new}</li>')
+            said = (f'<br><span class="said">{_e(words("alert_words"))} “{_e(alert.words)}”</span>'
+                    if alert.words else "")
+            confirmed = ("" if alert.confirmed is None else
+                         f'<br>{_e(words("alert_confirmed" if alert.confirmed else "alert_not_confirmed"))}')
+            items.append(f'<li><strong>{_e(words.alert(alert.kind, alert.text))}</strong>{when}{new}'
+                         f'{said}{confirmed}</li>')
         parts.append('<ul id="alert-list">' + "".join(items) + "</ul>")
     else:
         parts.append(f'<p>{_e(words("no_alerts", days=days))}</p>')
     # chart
     parts.append(f'<h2 id="chart">{_e(words("chart_title", days=days))}</h2>')
-    from voice_assistant.hub.summary import TARGET_HIGH, TARGET_LOW
-
     svg = glucose_svg(summary.readings, now - timedelta(days=days), now, local, words, days)
     parts.append(f'<figure>{svg}<figcaption><ul>'
                  f'<li>{_e(words("legend_band", lo=TARGET_LOW, hi=TARGET_HIGH))}</li>'
@@ -256,7 +285,8 @@ def patient_page(words: Words, summary: PatientSummary, days: int, local: tzinfo
         for med in summary.medications:
             percent = "–" if med.percent_taken is None else f"{med.percent_taken} %"
             last = words.when(med.last_missed) if med.last_missed else "–"
-            rows.append(f'<tr><th scope="row">{_e(med.name)}</th><td class="num">{med.taken}</td>'
+            rows.append(f'<tr><th scope="row">{_e(summary.medication_name(med, words.lang))}</th>'
+                        f'<td class="num">{med.taken}</td>'
                         f'<td class="num">{med.missed}</td><td class="num">{_e(percent)}</td>'
                         f'<td>{_e(last)}</td><td>{_e(med.plan or "–")}</td></tr>')
         parts.append(f'<table id="medication-table"><caption>{_e(words("meds_caption", days=days))}</caption>'

@@ -13,7 +13,7 @@ from voice_assistant.errors import RemoteError
 
 #: The resource types a device sends (see voice_assistant/sync/fhir.py), plus Communication for alerts.
 SUPPORTED_TYPES = ("Observation", "MedicationAdministration", "MedicationRequest", "Flag", "Provenance",
-                   "Communication")
+                   "Communication", "Patient")
 
 
 class FhirError(RemoteError):
@@ -133,7 +133,14 @@ def patient_id(reference: object) -> str | None:
 
 
 def resource_patient(resource: dict) -> str | None:
-    """The patient a resource is about: its subject or patient, or for a Provenance its author agent."""
+    """The patient a resource is about: its subject or patient, for a Provenance its author agent, for a
+    Patient itself (its identifier in the device's patient system, the id devices send for)."""
+    if resource.get("resourceType") == "Patient":
+        for ident in resource.get("identifier") or []:
+            if isinstance(ident, dict) and ident.get("system") == DEVICE_PATIENT_SYSTEM \
+                    and _ID.fullmatch(str(ident.get("value", ""))):
+                return str(ident["value"])
+        return None
     for key in ("subject", "patient"):
         found = patient_id(resource.get(key))
         if found:

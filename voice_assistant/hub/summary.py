@@ -77,11 +77,14 @@ class AlertView:
     text: str
     at: datetime | None
     arrived: str
+    words: str | None = None  #: what the patient said that raised it
+    confirmed: bool | None = None  #: whether the patient confirmed it (None: not asked)
 
 
 @dataclass
 class MedicationView:
     name: str
+    code: str | None = None  #: the device's medication code (names per language: PatientSummary.medication_names)
     taken: int = 0
     missed: int = 0
     last_missed: datetime | None = None
@@ -110,6 +113,24 @@ class PatientSummary:
     low_confidence: int = 0
     other_alerts: int = 0
     unreadable: int = 0  #: stored rows left out because they cannot be read
+    display_name: str | None = None  #: from the Patient the device sent (only when the patient agreed)
+    targets: dict[str, float] = field(default_factory=dict)  #: the patient's own, mg/dL (target_low, ...)
+    medication_names: dict[str, dict[str, str]] = field(default_factory=dict)  #: code -> language -> name
+
+    def medication_name(self, medication: "MedicationView", lang: str) -> str:
+        """The medicine's name in the page's language, as the patient's profile names it."""
+        names = self.medication_names.get(medication.code or "", {})
+        return names.get(lang) or medication.name
+
+    def in_range_shares(self) -> tuple[int, int] | None:
+        """(% of readings 70-180 mg/dL, % below 70): the 2019 international consensus on time in range
+        (Battelino et al.) asks > 50 % and < 1 % for older or high-risk patients."""
+        if not self.readings:
+            return None
+        n = len(self.readings)
+        inside = sum(1 for r in self.readings if TARGET_LOW <= r.mg_dl <= TARGET_HIGH)
+        below = sum(1 for r in self.readings if r.mg_dl < TARGET_LOW)
+        return round(100 * inside / n), round(100 * below / n)
 
     @property
     def last_reading(self) -> ReadingView | None:
@@ -202,8 +223,14 @@ def _alert(item: store.Stored) -> AlertView | None:
     kinds = [c.get("code") for c in code.get("coding") or [] if c.get("code")]
     device = [c.get("code") for c in code.get("coding") or [] if c.get("system") == DEVICE_CODES]
     kind = (device or kinds or ["other"])[0]
+    said = confirmed = None
+    for ext in flag.get("extension") or []:
+        if ext.get("url") == fhir_codes.WORDS_URL and isinstance(ext.get("valueString"), str):
+            said = ext["valueString"]
+        elif ext.get("url") == fhir_codes.CONFIRMATION_URL and isinstance(ext.get("valueBoolean"), bool):
+            confirmed = ext["valueBoolean"]
     return AlertView(kind=kind, text=code.get("text") or kind, at=parse_time((flag.get("period") or {}).get("start")),
-                     arrived=item.last_updated)
+                     arrived=item.last_updated, words=said, confirmed=confirmed)
 
 
 def _plan(request: dict) -> str | None:
@@ -218,6 +245,30 @@ def _medication_name(resource: dict) -> str:
     concept = resource.get("medicationCodeableConcept") or {}
     codes = [c.get("code") for c in concept.get("coding") or [] if c.get("code")]
     return concept.get("text") or (codes[0] if codes else "?")
+
+
+def _medication_code(resource: dict) -> str | None:
+    concept = resource.get("medicationCodeableConcept") or {}
+    return next((c.get("code") for c in concept.get("coding") or []
+                 if c.get("system") == fhir_codes.MEDICATION_CODES and c.get("code")), None)
+
+
+def _patient_details(summary: "PatientSummary", body: dict) -> None:
+    """Display name, targets and medicine names from the Patient the device sent."""
+    names = [n.get("text") for n in body.get("name") or [] if isinstance(n, dict) and n.get("text")]
+    summary.display_name = names[0] if names else None
+    for ext in body.get("extension") or []:
+        if ext.get("url") == fhir_codes.TARGETS_URL:
+            for sub in ext.get("extension") or []:
+                value = (sub.get("valueQuantity") or {}).get("value")
+                if isinstance(value, (int, float)) and fhir_codes.is_finite_number(value) and 0 < value < 1000:
+                    summary.targets[str(sub.get("url"))] = float(value)
+        elif ext.get("url") == fhir_codes.MEDICATION_NAMES_URL:
+            subs = ext.get("extension") or []
+            code = next((x.get("valueCode") for x in subs if x.get("url") == "code"), None)
+            if code:
+                summary.medication_names[code] = {x["url"]: x["valueString"] for x in subs
+                                                  if x.get("url") != "code" and isinstance(x.get("valueString"), str)}
 
 
 def _device_names(conn, patient: str) -> list[str]:
@@ -253,7 +304,7 @@ def _take(item: store.Stored, summary: "PatientSummary", confidence: dict, medic
                     summary.other_alerts += 1
     elif item.type == "MedicationAdministration":
         name = _medication_name(body)
-        view = medications.setdefault(name, MedicationView(name))
+        view = medications.setdefault(name, MedicationView(name, _medication_code(body)))
         if body.get("status") == "completed":
             view.taken += 1
         elif body.get("status") in ("not-done", "stopped"):
@@ -281,7 +332,15 @@ def summarize_patient(db: HubDatabase, patient: str, now: datetime, days: int = 
     medications: dict[str, MedicationView] = {}
     for plan in plans:
         name = _medication_name(plan.body)
-        medications.setdefault(name, MedicationView(name)).plan = _plan(plan.body)
+        medications.setdefault(name, MedicationView(name, _medication_code(plan.body))).plan = _plan(plan.body)
+    with db.connect() as conn:
+        row = conn.execute("SELECT * FROM resources WHERE type='Patient' AND patient=? ORDER BY last_updated DESC "
+                           "LIMIT 1", (patient,)).fetchone()
+    if row is not None:
+        try:
+            _patient_details(summary, store.Stored.from_row(row).body)
+        except (ValueError, TypeError, AttributeError, KeyError):
+            log.warning("dashboard: a stored Patient could not be read and is left out")
     for item in items:
         summary.latest_arrival = max(summary.latest_arrival, item.last_updated)
         try:

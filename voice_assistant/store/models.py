@@ -136,6 +136,9 @@ class Alert:
     reading_uuid: str | None = None
     id: str = field(default_factory=new_id)
     created_at: datetime | None = None
+    #: whether the patient confirmed what raised it ("yes" to the read-back or to "shall I alert?"); False when
+    #: nobody answered and it was sent anyway; None when it was not asked (a meter's HI / LO, a missed dose)
+    confirmed: bool | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -125,6 +125,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """,
         "CREATE INDEX reminder_announcements_by_time ON reminder_announcements (last_at_utc)",
     ),
+    # 3: whether the patient confirmed what raised an alert (shown to the clinician with the alert's words).
+    (
+        "ALTER TABLE alerts ADD COLUMN confirmed INTEGER CHECK (confirmed IN (0, 1))",
+    ),
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -73,6 +73,37 @@ def private_file(path: Path) -> None:
         raise StoreError(f"{path} cannot be created ({error.strerror or error}).", "cannot_open") from error
 
 
+def _create_private(path: Path, key: bytes | None) -> None:
+    """A new, valid, empty database at `path`, mode 0600, appearing there at once: it is made under a
+    temporary name and renamed, so a crash never leaves an empty file where the database should be (which
+    `check_not_empty` would then refuse)."""
+    staged = path.with_name(f".{path.name}.{os.getpid()}.new")
+    for leftover in [staged] + [staged.with_name(staged.name + s) for s in SIDE_FILES]:
+        leftover.unlink(missing_ok=True)
+    private_file(staged)
+    driver: Any = sqlite3
+    if key is not None:
+        from .encryption import sqlcipher_module
+
+        driver = sqlcipher_module()
+    try:
+        with sqlite_errors():
+            connection = driver.connect(str(staged), isolation_level=None)
+            try:
+                if key is not None:
+                    connection.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+                connection.execute("PRAGMA journal_mode = WAL")  # writes the header: a database, not 0 bytes
+            finally:
+                connection.close()
+        if path.exists():  # another process made it meanwhile: theirs wins
+            staged.unlink(missing_ok=True)
+        else:
+            os.replace(staged, path)
+    finally:
+        for leftover in [staged] + [staged.with_name(staged.name + s) for s in SIDE_FILES]:
+            leftover.unlink(missing_ok=True)
+
+
 def tighten(path: Path) -> None:
     """Modes 0600 on the database and its side files that exist (best effort: a read-only mount is left)."""
     for candidate in [path] + [path.with_name(path.name + suffix) for suffix in SIDE_FILES]:
@@ -107,7 +138,10 @@ def open_connection(path: Path, *, key: bytes | None = None, timeout: float = BU
     path = Path(path)
     private_folder(path.parent)
     check_not_empty(path, what)
-    private_file(path) if not path.exists() else tighten(path)
+    if path.exists():
+        tighten(path)
+    else:
+        _create_private(path, key)
     if key is not None:
         from .encryption import sqlcipher_module
 

@@ -270,10 +270,10 @@ class Store:
         """Record an alert; True if new, False if this alert id was already recorded."""
         with self.transaction():
             cursor = self._connection.execute(
-                """INSERT OR IGNORE INTO alerts (id, kind, reading_uuid, message, at, at_utc, created_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                """INSERT OR IGNORE INTO alerts (id, kind, reading_uuid, message, at, at_utc, created_at, confirmed)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
                 (alert.id, alert.kind, alert.reading_uuid, alert.message, as_said(alert.at), utc_key(alert.at),
-                 now_utc_key()),
+                 now_utc_key(), None if alert.confirmed is None else int(alert.confirmed)),
             )
             return cursor.rowcount == 1
 
@@ -439,6 +439,7 @@ def _alert(row: sqlite3.Row) -> Alert:
     return Alert(
         id=row["id"], kind=row["kind"], reading_uuid=row["reading_uuid"], message=row["message"],
         at=parse(row["at"]), created_at=parse(row["created_at"]),
+        confirmed=None if row["confirmed"] is None else bool(row["confirmed"]),
     )
 
 

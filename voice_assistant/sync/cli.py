@@ -25,7 +25,7 @@ import typer
 
 from voice_assistant.cli_options import db_option
 
-from voice_assistant.sync.outbox import DEVICE_ID_SETTING, device_parties
+from voice_assistant.sync.outbox import DEVICE_ID_SETTING, device_parties, enqueue_patient
 from voice_assistant.sync.sender import OutboxSender, SyncConfig, SyncConfigError, SyncReport, sync_status
 
 sync_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False,
@@ -43,6 +43,7 @@ _NAMES = {
     "MedicationRequest": ("reminder plan", "reminder plans"),
     "Flag": ("alert", "alerts"),
     "Provenance": ("origin record", "origin records"),
+    "Patient": ("patient record", "patient records"),
 }
 
 
@@ -178,7 +179,8 @@ def sync(
 def _pass(store, profile, config: SyncConfig, as_json: bool) -> int:
     """One pass, said in plain words (or JSON); returns the exit code."""
     if True:
-        device_parties(store, profile)  # the device id, made on first use (everything recorded is queued already)
+        parties = device_parties(store, profile)  # the device id, made on first use (everything recorded is queued already)
+        enqueue_patient(store, profile, parties)  # the patient as the dashboard shows them, when it changed
         if not config.base_url:
             status = sync_status(store)
             if as_json:

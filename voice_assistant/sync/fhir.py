@@ -20,7 +20,7 @@ from voice_assistant.fhir.codes import (  # noqa: F401 - the contract, re-export
     ALERT_SYSTEM, ANS_GLUCOSE_CODE, ANS_LOINC, ANS_MOMENT, ANS_MOMENT_URL, CODES, CONFIRMATION_URL, CONTEXT_SNOMED,
     DEVICE_SYSTEM, DOSE_SYSTEM, GLUCOSE_DISPLAY, GLUCOSE_LOINC, LOINC, MEDICATION_CODES, OBSERVATION_CATEGORY,
     PROVENANCE_SYSTEM, READING_SYSTEM, RECOGNITION_URL, REMINDER_SYSTEM, SNOMED, SYSTEM_BASE, UCUM, UCUM_UNITS,
-    WORDS_URL,
+    WORDS_URL, MEDICATION_NAMES_URL, PATIENT_SYSTEM, TARGETS_URL,
 )
 from voice_assistant.fhir.identifiers import device_scoped
 
@@ -166,7 +166,7 @@ def alert_flag(alert: Alert, parties: Parties) -> dict:
     """An alert for the care team, with the words that raised it and whether the patient confirmed them
     (a reading read back and confirmed, an emergency confirmed by "yes"; false when nobody answered)."""
     extensions = [{"url": WORDS_URL, "valueString": alert.message}] if alert.message else []
-    confirmed = getattr(alert, "confirmed", None)
+    confirmed = alert.confirmed
     if confirmed is None and alert.reading_uuid is not None:
         confirmed = True  # a reading is only saved once the patient said yes to its read-back
     if confirmed is not None:
@@ -208,4 +208,27 @@ def provenance(target: dict, recorded: datetime, parties: Parties, asr_confidenc
     }
     if entity_detail:
         resource["extension"] = [{"url": RECOGNITION_URL, "extension": entity_detail}]
+    return resource
+
+
+def patient(parties: Parties, *, name: str | None, targets: dict[str, float],
+            medication_names: dict[str, dict[str, str]]) -> dict:
+    """The patient as the clinician's dashboard shows them: their display name (only when the patient agreed
+    to share it, profile `clinician.share_name`), their own glucose targets (mg/dL), and the names of their
+    medicines in each language (so a French page says « metformine », not `metformin`). Identified by the
+    patient id the device sends for (or, with none, the device id), like the references of every resource."""
+    extensions: list[dict] = [{"url": TARGETS_URL, "extension": [
+        {"url": key, "valueQuantity": {"value": value, "unit": "mg/dL", "system": UCUM, "code": "mg/dL"}}
+        for key, value in targets.items()]}]
+    for code, by_language in sorted(medication_names.items()):
+        extensions.append({"url": MEDICATION_NAMES_URL, "extension": [{"url": "code", "valueCode": code}] + [
+            {"url": lang, "valueString": text} for lang, text in sorted(by_language.items())]})
+    resource: dict = {
+        "resourceType": "Patient",
+        "extension": extensions,
+        "identifier": [identifier(PATIENT_SYSTEM, parties.patient_id)],
+        "active": True,
+    }
+    if name:
+        resource["name"] = [{"text": name}]
     return resource

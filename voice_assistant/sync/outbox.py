@@ -25,6 +25,7 @@ Who the resources are about (`device_parties`):
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -220,3 +221,25 @@ def enqueue_alert(store: Store, alert: Alert, parties: Parties, origin: str = "d
     res = fhir.alert_flag(alert, parties)
     return _enqueue_with_provenance(store, res, resource_key(res), recorded or alert.created_at or _now(), parties,
                                     origin)
+
+
+def enqueue_patient(store: Store, profile: Any, parties: Parties) -> bool:
+    """Queue the patient as the dashboard shows them (fhir.patient: display name only with the patient's
+    consent `clinician.share_name: true`, their targets, their medicine names), when it changed since it was
+    last queued: sent as a conditional update, so the server keeps one Patient. True if queued."""
+    clinician = getattr(profile, "clinician", None) or {}
+    share = clinician.get("share_name") is True
+    targets_obj = getattr(profile, "glucose_targets", None)
+    targets = {key: float(getattr(targets_obj, key)) for key in ("target_low", "target_high", "low", "severe_low",
+                                                                   "high") if targets_obj is not None
+               and isinstance(getattr(targets_obj, key, None), (int, float))}
+    names = {}
+    for medication in getattr(profile, "medications", ()) or ():
+        by_language = {lang: ns[0] for lang, ns in (getattr(medication, "names", {}) or {}).items() if ns}
+        if by_language:
+            names[medication.id] = by_language
+    resource = fhir.patient(parties, name=(getattr(profile, "name", None) or None) if share else None,
+                            targets=targets, medication_names=names)
+    digest = hashlib.sha256(json.dumps(resource, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+    return store.enqueue("Patient", f"{resource_key(resource)}{REVISION_MARK}{digest}", resource)
+
