@@ -206,7 +206,7 @@ def meter_extreme(ctx: DialogueContext, extreme: MeterExtreme, heard: str, now: 
     """« mon lecteur affiche LO », confirmed: no number to store, the guidance, and the team is told."""
     assessment = assess_meter_extreme(extreme)
     try:
-        records.alert(ctx.store, ctx.profile, assessment.alert_kind.value, heard, now)
+        records.alert(ctx.store, ctx.profile, assessment.alert_kind.value, heard, now, confirmed=True)
     except StoreError:
         return ctx.tell(ctx.say("not_saved"), "save_failed")
     said = ctx.say("glucose.meter_hi" if extreme is MeterExtreme.HI else "glucose.meter_lo")
