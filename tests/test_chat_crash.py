@@ -74,3 +74,29 @@ def test_kill_during_confirmations_loses_and_doubles_nothing(tmp_path):
     missing = confirmed - set(stored_values)
     assert not missing, f"confirmed aloud but lost: {sorted(missing)}"
     assert set(stored_values) <= set(values)
+
+
+def test_hostile_input_never_ends_chat_and_a_confirmed_reading_is_kept(tmp_path):
+    """Undecodable bytes, digit look-alikes, 400-digit numbers, control characters: `chat --json` answers every
+    line with a sentence, exits 0, and the reading confirmed in the middle of it all is stored."""
+    env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "config"),
+               XDG_STATE_HOME=str(tmp_path / "state"))
+    lines = [b"my sugar is 120 \xff\xfe", b"yes", b"it was \xe2\x93\xbd", "\u2792 \u136b \u277b".encode(),
+             b"my sugar is " + b"9" * 400, b"cancel", b"\x00\x01\x1b hello\x7f", b"\xc3\x28\xa0\xa1", b"high", b"yes",
+             "ma glycémie est de 1e400".encode(), b"my sugar is " + b"1" * 5000, b"thanks, bye"]
+    done = subprocess.run([sys.executable, "-m", "voice_assistant", "chat", "--lang", "en", "--json"],
+                          input=b"\n".join(lines) + b"\n", capture_output=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    turns = [json.loads(line) for line in done.stdout.decode("utf-8").splitlines()]
+    assert len(turns) == len(lines)
+    assert all(t["reply"] and "went wrong" not in t["reply"] for t in turns), turns
+    assert turns[1]["reply"].startswith("Saved: one hundred and twenty")
+    assert turns[4]["reply"].startswith("That number cannot be a sugar reading.")
+    assert turns[9]["reply"].startswith("You can say")  # "high" alone was no meter reading: the yes confirms nothing
+    stored = subprocess.run([sys.executable, "-m", "voice_assistant", "readings", "--json"], capture_output=True,
+                            env=env, timeout=60)
+    readings = json.loads(stored.stdout)
+    assert [r["glucose_mg_dl"] for r in readings] == [120]
+    status = subprocess.run([sys.executable, "-m", "voice_assistant", "sync", "status", "--json"],
+                            capture_output=True, env=env, timeout=60)
+    assert json.loads(status.stdout)["pending"] == 2  # the reading and its origin record; "high" was not confirmed

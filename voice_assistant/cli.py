@@ -26,6 +26,7 @@ from voice_assistant.evaluation import evaluate as run_evaluation
 from voice_assistant.hub import hub_app
 from voice_assistant.labs import LabImportError, import_fhir
 from voice_assistant.language import LANGUAGES
+from voice_assistant.listening import run_listen
 from voice_assistant.models import models_app
 from voice_assistant.nlu import PackError, Understander, Understanding
 from voice_assistant.reminders import ReminderEngine
@@ -110,8 +111,6 @@ def listen(
                                      "any words can interrupt the assistant."),
 ) -> None:
     """Talk with the assistant through the microphone and the speaker (Enter = talk, or hands-free)."""
-    from voice_assistant.listening import run_listen
-
     run_listen(lang, hands_free=hands_free, quiet=quiet, echo_cancel=echo_cancel)
 
 

@@ -48,7 +48,8 @@ def reading(store: Store, profile: Any, value: GlucoseValue, *, measured_at: dat
     if not value.physical:
         raise ValueError("a glucose value outside what a body can have is never recorded")
     row = Reading(glucose_mg_dl=value.mg_dl, unit_said=value.unit, value_said=value.value, words_said=value.words,
-                  measured_at=measured_at, transcript=transcript, context=context, asr_confidence=asr_confidence,
+                  measured_at=measured_at, transcript=transcript, context=context,
+                  asr_confidence=asr_confidence,
                   nlu_confidence=nlu_confidence)
     assessment = assess_glucose(value.mg_dl, profile.glucose_targets)
     alert = None

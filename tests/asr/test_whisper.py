@@ -10,7 +10,7 @@ import pytest
 
 from espeak_audio import with_silence
 
-whisper_engine = pytest.importorskip("voice_assistant.asr.whisper_engine")
+from voice_assistant.asr import whisper_engine
 
 SR = 16_000
 

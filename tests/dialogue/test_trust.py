@@ -432,3 +432,16 @@ def test_lab_values_no_lab_gives_are_read_as_no_number(chat, store):
         c.say("lis mes résultats d'analyses")
         assert "n'a pas donné de chiffre" in c.say("suivant")
         assert "error" not in c.last_reply.events
+
+
+@pytest.mark.parametrize("lang, taken, unknown, example", [
+    ("en", "I took my pill", ["foo bar", "blah blah"], "For example: metformin."),
+    ("fr", "j'ai pris mon comprimé", ["bidule truc", "machin chose"], "Par exemple : metformine."),
+])
+def test_unknown_names_twice_get_help_with_an_example_not_a_crash(chat, store, lang, taken, unknown, example):
+    c = chat(lang)
+    c.say(taken)
+    for word in unknown:
+        reply = c.say(word)
+    assert example in reply and "error" not in c.last_reply.events
+    assert store.medication_events() == []

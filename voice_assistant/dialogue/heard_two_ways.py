@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Sequence
 
 from voice_assistant.dialogue import glucose
-from voice_assistant.dialogue.context import DialogueContext
-from voice_assistant.dialogue.state import VALUE, Question, Reply
+from voice_assistant.dialogue.context import DialogueContext, Question
+from voice_assistant.dialogue.state import VALUE, Reply
 from voice_assistant.health.glucose import GlucoseValue
 from voice_assistant.nlu import Understanding
 
@@ -38,6 +38,7 @@ class WhichValue(Question):
     expects = VALUE
     help_key = "help.which_value"
     unsaved_key = "unsaved.reading"
+    takes_value = True
 
     def prefer(self, u: Understanding, others: Sequence[Understanding]) -> Understanding:
         """Of the readings of an answer, the first whose value is one of the two asked about (else the first)."""

@@ -123,12 +123,11 @@ class DialogueManager:
             others = [self._in_context(self.understander.understand(clean_input(a)))
                       for a in alternatives if a and a != text]
             reply = None
-            if others and isinstance(self.ctx.pending, heard_two_ways.WhichValue):
-                u = self.ctx.pending.prefer(u, others)
-                text = u.text or text
-            elif others and u.intent == "log_glucose" and (
-                    self.ctx.pending is None or isinstance(self.ctx.pending, (glucose.ConfirmReading,
-                                                                              glucose.AskValue))):
+            pending = self.ctx.pending
+            chosen = pending.prefer(u, others) if others and pending is not None else None
+            if chosen is not None:  # the question asked which value: the reading that is one of the two
+                u, text = chosen, chosen.text or text
+            elif others and u.intent == "log_glucose" and (pending is None or pending.takes_value):
                 reply = heard_two_ways.question(self.ctx, u, others, asr_confidence)
                 if reply is not None:
                     self.ctx.misses = 0
@@ -172,8 +171,7 @@ class DialogueManager:
         pending = self.ctx.pending
         if pending is None or "time" in u.slots or u.intent != "log_glucose":
             return u
-        awaits_time = isinstance(pending, reminders.ConfirmReminder) or (
-            isinstance(pending, reminders.AskReminderSlots) and pending.awaits_time)
+        awaits_time = pending is not None and pending.awaits_time
         said = u.glucose
         extractor = getattr(self.understander, "extractor", None)
         if not awaits_time or said is None or said.unit_said or extractor is None:

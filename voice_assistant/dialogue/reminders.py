@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from voice_assistant import records
-from voice_assistant.dialogue.context import DialogueContext
-from voice_assistant.dialogue.state import VALUE, Question, Reply
+from voice_assistant.dialogue.context import DialogueContext, Question
+from voice_assistant.dialogue.state import VALUE, Reply
 from voice_assistant.nlu import Understanding
 from voice_assistant.store import MedicationEvent, Reminder, StoreError
 
@@ -25,6 +25,10 @@ class ConfirmReminder(Question):
 
     help_key = "help.confirm"
     unsaved_key = "unsaved.reminder"
+
+    @property
+    def awaits_time(self) -> bool:
+        return True  # « non, à neuf heures »
 
     def answer(self, ctx, u, now, asr_confidence):
         if u.intent == "affirm":
@@ -106,11 +110,11 @@ class ConfirmCancel(Question):
             return ctx.tell(ctx.say("reminders.cancelled_many", count=ctx.speech.number(len(cancelled))),
                             "reminder_cancelled")
         if u.intent in ("deny", "cancel"):
-            return ctx.tell(ctx.say("reminders.cancel_kept"))
+            return self.on_cancel(ctx)
         return None
 
     def on_cancel(self, ctx):
-        return ctx.tell(ctx.say("reminders.cancel_kept"))
+        return ctx.tell(ctx.say("reminders.cancel_kept" if len(self.ids) == 1 else "reminders.cancel_kept_many"))
 
 
 @dataclass(kw_only=True)

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from voice_assistant.hub.chart import glucose_svg, level_key
 from voice_assistant.hub.i18n import Words
-from voice_assistant.hub.summary import PatientSummary, ReadingView
+from voice_assistant.hub.summary import TARGET_HIGH, TARGET_LOW, PatientSummary, ReadingView, parse_time
 
 STYLE = """
 :root { color-scheme: light; }
@@ -219,8 +219,6 @@ def patient_page(words: Words, summary: PatientSummary, days: int, local: tzinfo
                      if words.lang == "fr" else f'<p>{_e(words("col_devices"))}: {_e(", ".join(summary.devices))}</p>')
     # review status
     if summary.reviewed_at:
-        from voice_assistant.hub.summary import parse_time
-
         reviewed = parse_time(summary.reviewed_at).astimezone(local)
         status = words("reviewed_at", when=words.when(reviewed), who=summary.reviewer or "?")
     else:
@@ -251,8 +249,6 @@ def patient_page(words: Words, summary: PatientSummary, days: int, local: tzinfo
         parts.append(f'<p>{_e(words("no_alerts", days=days))}</p>')
     # chart
     parts.append(f'<h2 id="chart">{_e(words("chart_title", days=days))}</h2>')
-    from voice_assistant.hub.summary import TARGET_HIGH, TARGET_LOW
-
     svg = glucose_svg(summary.readings, now - timedelta(days=days), now, local, words, days)
     parts.append(f'<figure>{svg}<figcaption><ul>'
                  f'<li>{_e(words("legend_band", lo=TARGET_LOW, hi=TARGET_HIGH))}</li>'

@@ -31,6 +31,7 @@ ALERT_FLAG = {
     "emergency": "The patient asked for help (emergency)",
     "missed_dose": "Missed medication dose",
     "sync_dead_letter": "A reading could not be delivered",
+    "caregiver_message": "The patient asked to let their caregiver know",
 }
 
 
