@@ -39,6 +39,7 @@ FILE_MODE = 0o600
 SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
+
 def sqlcipher_module() -> ModuleType:
     """The SQLCipher DB-API module, or a StoreError saying how to install it."""
     try:
@@ -47,7 +48,6 @@ def sqlcipher_module() -> ModuleType:
         raise StoreError("This database is encrypted (SQLCipher) but the SQLCipher driver is not installed: "
                          "pip install sqlcipher3-binary.", "cannot_open") from None
     return driver
-
 
 def private_folder(folder: Path) -> None:
     """Make `folder` (and missing parents) and give `folder` itself mode 0700."""
