@@ -77,11 +77,18 @@ def test_a_request_wins_over_nothing_heard(understander):
 
 
 def test_a_glucose_value_heard_two_ways_is_asked_about(understander):
-    scores = {"glucose one oh nine fasting": -4.18, "glucose 105 fasting": -3.80}
-    choice = Combiner(understander.understand, scorer_from(scores)).choose(
+    # whisper's scores of its own sentence with either value: the number alone decides which comes first
+    scores = {"glucose one oh nine fasting": -4.18, "glucose 105 fasting": -3.80, "glucose 109 fasting": -5.10}
+    scorer = scorer_from(scores)
+    choice = Combiner(understander.understand, scorer).choose(
         b"audio", ps("glucose one oh nine fasting"), wh("glucose 105 fasting"))
     assert choice.ask == "glucose_mg_dl"
-    assert {choice.first.slots["glucose_mg_dl"], choice.second.slots["glucose_mg_dl"]} == {109, 105}
+    assert choice.first.slots["glucose_mg_dl"] == 105 and choice.second.slots["glucose_mg_dl"] == 109
+    assert ["glucose 105 fasting", "glucose 109 fasting"] in scorer.calls  # same writing, only the number differs
+    scores["glucose 109 fasting"] = -2.0  # the other value likelier in the same sentence: it comes first
+    choice = Combiner(understander.understand, scorer_from(scores)).choose(
+        b"audio", ps("glucose one oh nine fasting"), wh("glucose 105 fasting"))
+    assert choice.first.slots["glucose_mg_dl"] == 109 and choice.ask == "glucose_mg_dl"
 
 
 def test_value_disagreement_only_when_the_rest_agrees(understander):

@@ -186,3 +186,37 @@ def test_eval_json_reports_the_first_choice_and_each_engines_transcript(joe, tmp
         assert all("text" in e and "confidence" in e for e in result["engines"].values())
         assert result["transcript"] in {e["text"] for e in result["engines"].values()}
     assert report["slot_accuracy"] >= 0.5
+
+
+def test_the_combined_decoding_starts_when_the_closing_pause_begins(joe, understander):
+    """Fed like a microphone, both engines' final decoding is started during the closing pause (the endpointer
+    still waiting), not after the utterance closed; its result is the utterance's transcript (no second decoding)."""
+    from voice_assistant.asr.select import recognizer_for
+    from voice_assistant.assistant import Session
+
+    combined = recognizer_for("en", cached=False)
+    assert combined.engine == "combined"
+    calls: list[int] = []
+    decode = combined.second.decode
+    combined.second.decode = lambda audio: calls.append(len(audio)) or decode(audio)
+
+    class NoDialogue:  # only the recogniser is under test here
+        profile = None
+
+    session = Session(NoDialogue(), combined, clock=lambda: None)
+    pcm = joe("my blood sugar was one hundred eighteen") + bytes(2 * SR * 2)  # then two seconds of silence
+    early_before_close, transcript = False, None
+    for i in range(0, len(pcm), 3200):
+        started_early = session._early is not None
+        events = [e for e in session.feed(pcm[i:i + 3200]) if e.kind == "utterance"]
+        if events:
+            transcript = events[0].transcript
+            early_before_close = started_early
+            break
+    assert transcript is not None, "the endpointer never closed the utterance"
+    assert early_before_close, "the final decoding had not started when the pause ended"
+    assert len(calls) == 1  # the early decoding's result was used, not redone at the close
+    assert set(transcript.info["engines"]) == {"pocketsphinx", "whisper"}
+    # 118 is the first reading, or one of the two the patient will be asked to choose between
+    readings = [transcript.text, *transcript.info.get("choices", ())]
+    assert 118 in [understander.understand(t).slots.get("glucose_mg_dl") for t in readings], transcript.info

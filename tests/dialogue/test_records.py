@@ -86,3 +86,16 @@ def test_no_handler_writes_a_record_or_the_outbox_itself(module):
     found = re.findall(r"store\.(add_reading|add_alert|add_medication_event|add_reminder|cancel_reminders)\(|"
                        r"\benqueue_\w+\(", source)
     assert not found, f"{module} records by itself: use voice_assistant.records"
+
+
+@pytest.mark.parametrize("lang, said", [
+    ("en", ["my meter shows LO", "yes"]), ("en", ["I had a hypo last night", "yes"]),
+    ("en", ["can you call my son", "yes"]), ("fr", ["appelle mon fils", "oui"]),
+    ("fr", ["j'ai fait une hypo cette nuit", "oui"]), ("fr", ["au secours", "oui"]),
+])
+def test_every_alert_raised_in_a_conversation_is_marked_confirmed(chat, store, lang, said):
+    c = chat(lang)
+    for text in said:
+        c.say(text)
+    [alert] = store.alerts()
+    assert alert.confirmed is True

@@ -12,8 +12,10 @@ never the particular words:
 - both heard a request, but not the same: the second engine's model scores both readings on the same audio
   (whisper can give the log-probability of any text), and the reading that reads better as a pack request
   gains too (`margin`); the second engine's reading comes first only when that evidence clearly favours it;
-- they agree on the request but not on a value the patient is giving (a glucose value, a time): the first
-  choice stands, and both readings are passed on (`Transcript.info["choices"]`) so the dialogue asks which one
+- they agree on the request but not on a value the patient is giving (a glucose value, a time): for a glucose
+  value the second engine's model scores its own sentence with either value written in (only the number
+  differs, so the engines' ways of writing numbers do not count) and the likelier value comes first (on the dev
+  sets whisper's value was right in 6 of 8 such clips, pocketsphinx's in none); both readings are passed on (`Transcript.info["choices"]`) so the dialogue asks which one
   was said instead of guessing ("Was it one hundred eighteen, or one hundred eighty?"); whatever is then
   chosen is read back before anything is stored, as always.
 
@@ -26,7 +28,7 @@ import logging
 import math
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from voice_assistant.asr.base import Recognizer, Transcript
@@ -47,6 +49,7 @@ class Reading:
     intent: str
     slots: dict
     nlu_confidence: float
+    glucose: Any = field(default=None, compare=False)  #: the glucose value as said (GlucoseValue: value, words)
 
     @property
     def text(self) -> str:
@@ -100,7 +103,7 @@ class Combiner:
     """Decides between two engines' readings of one utterance (see the module's notes)."""
 
     def __init__(self, understand: Callable[[str], Any], scorer: Callable[[bytes, Sequence[str]], list] | None
-                 = None, *, threshold: float = 1.5, nlu_weight: float = 3.0):
+                 = None, *, threshold: float = 1.5, nlu_weight: float = 3.0, value_threshold: float = 0.0):
         """`understand`: text -> Understanding (the assistant's own); `scorer`: (audio, texts) -> objects with a
         `logprob` (whisper's `score`): the second engine's model, weighing both readings. `threshold`: how much
         the evidence must favour the second engine's reading for it to come first (see `margin`); measured on
@@ -109,12 +112,13 @@ class Combiner:
         self.scorer = scorer
         self.threshold = threshold
         self.nlu_weight = nlu_weight
+        self.value_threshold = value_threshold
 
     def reading(self, transcript: Transcript) -> Reading:
         u = self.understand(transcript.text) if transcript.text.strip() else None
         if u is None:
             return Reading(transcript, "none", {}, 0.0)
-        return Reading(transcript, u.intent, dict(u.slots), float(u.confidence))
+        return Reading(transcript, u.intent, dict(u.slots), float(u.confidence), getattr(u, "glucose", None))
 
     def choose(self, audio: bytes, a: Transcript, b: Transcript) -> Choice:
         """`a` and `b`: the two engines' transcripts of `audio`; `b` is the scorer's engine's when there is one."""
@@ -129,9 +133,33 @@ class Combiner:
             # the dev sets, the other engine had missed it far more often than the request was made up
             first, second = (ra, rb) if ra.request else (rb, ra)
             return Choice(first, second, "only one heard a request")
+        slot = value_disagreement(ra, rb)
+        value_margin = self.value_margin(audio, ra, rb) if slot == "glucose_mg_dl" else None
+        if value_margin is not None:
+            # the same sentence with either value, in the second engine's own writing: only the number differs
+            first, second = (rb, ra) if value_margin > self.value_threshold else (ra, rb)
+            return Choice(first, second, f"value margin {value_margin:.2f}", ask=slot)
         margin = self.margin(audio, ra, rb)
         first, second = (rb, ra) if margin > self.threshold else (ra, rb)
-        return Choice(first, second, f"margin {margin:.2f}", ask=value_disagreement(ra, rb))
+        return Choice(first, second, f"margin {margin:.2f}", ask=slot)
+
+    def value_margin(self, audio: bytes, ra: Reading, rb: Reading) -> float | None:
+        """How much likelier `rb`'s glucose value is than `ra`'s under the scorer's model, both written into
+        `rb`'s own sentence (a fair test of the number alone: the engines write numbers differently), or None."""
+        words = getattr(rb.glucose, "words", None)
+        value = getattr(ra.glucose, "value", None)
+        if self.scorer is None or not words or value is None or str(words) not in rb.text:
+            return None
+        number = f"{float(value):g}"
+        other = rb.text.replace(str(words), number, 1)
+        if other == rb.text:
+            return None
+        try:
+            s_own, s_other = self.scorer(audio, [rb.text, other])
+        except Exception as exc:
+            log.warning("scoring the values failed: %s", exc)
+            return None
+        return s_own.logprob - s_other.logprob
 
     def margin(self, audio: bytes, ra: Reading, rb: Reading) -> float:
         """How much the evidence favours `rb` over `ra`: the scorer's model's log-probability of `rb`'s words

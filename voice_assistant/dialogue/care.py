@@ -8,8 +8,8 @@ from datetime import datetime
 
 from voice_assistant import records
 from voice_assistant.dialogue import glucose
-from voice_assistant.dialogue.context import DialogueContext
-from voice_assistant.dialogue.state import Question, Reply
+from voice_assistant.dialogue.context import DialogueContext, Question
+from voice_assistant.dialogue.state import Reply
 from voice_assistant.nlu import Understanding
 from voice_assistant.store import StoreError
 
@@ -25,7 +25,8 @@ class ConfirmCaregiverMessage(Question):
     def answer(self, ctx, u, now, asr_confidence):
         if u.intent in ("affirm", "call_caregiver"):
             try:
-                records.alert(ctx.store, ctx.profile, records.CAREGIVER_MESSAGE, self.heard, now)
+                records.alert(ctx.store, ctx.profile, records.CAREGIVER_MESSAGE, self.heard, now,
+                              confirmed=True)
             except StoreError:
                 return ctx.tell(ctx.say("not_saved"), "save_failed")
             return ctx.tell(ctx.say("caregiver.sent", who=_who(ctx)), "message_queued")
@@ -47,7 +48,8 @@ class ConfirmHypo(Question):
     def answer(self, ctx, u, now, asr_confidence):
         if u.intent == "affirm":
             try:
-                records.alert(ctx.store, ctx.profile, records.REPORTED_HYPO, self.heard, self.at)
+                records.alert(ctx.store, ctx.profile, records.REPORTED_HYPO, self.heard, self.at,
+                              confirmed=True)
             except StoreError:
                 return ctx.tell(ctx.say("not_saved"), "save_failed")
             return ctx.tell(f"{ctx.say('hypo.noted')} {ctx.say('hypo.advice', human=ctx.human_route())}",

@@ -3,16 +3,69 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 from datetime import datetime
 
 from voice_assistant.dialogue.prompts import Prompts
-from voice_assistant.dialogue.state import ANYTHING, Question, Reply
+from voice_assistant.dialogue.state import ANYTHING, YES_NO, Reply
 from voice_assistant.health.glucose import GlucoseUnit
 from voice_assistant.health.safety import emergency_numbers
+from voice_assistant.nlu import Understanding
 from voice_assistant.nlu.when import Moment
 from voice_assistant.profile import Profile, save_voice_settings
 from voice_assistant.speech import Speech
 from voice_assistant.store import Store
+
+
+@dataclass(kw_only=True)
+class Question:
+    """A question the assistant asked and is waiting to hear answered. Each question is one small subclass
+    carrying its own data (the value read back, the reminder to set), how it reads an answer, its help
+    sentence and what silence does; the manager knows no question by name.
+
+    Adding a question = one subclass with `answer()` (and, when the defaults do not fit, `help_key`,
+    `unsaved_key`, `on_silence`)."""
+
+    text: str  #: the question, said again on a re-prompt or when the answer is not understood
+    reprompted: bool = False
+
+    expects: ClassVar[str] = YES_NO  #: what the live loop listens for (earcons, the no-answer timer)
+    help_key: ClassVar[str] = "help.yes_no"  #: what "help" says while this question is open
+    #: said when this question is left without an answer (silence, another request, goodbye): what it held
+    #: was not saved. None: nothing to say (a list being read, a question about something already done).
+    unsaved_key: ClassVar[str | None] = None
+    #: a glucose value is what this question waits for: a value heard two ways is asked about (heard_two_ways)
+    takes_value: ClassVar[bool] = False
+
+    def prefer(self, u: Understanding, others: list[Understanding]) -> Understanding | None:
+        """Of an answer heard two ways, the reading this question takes; None: the question has no say."""
+        return None
+
+    @property
+    def awaits_time(self) -> bool:
+        """Whether a bare number answering this question is a time of day (« à neuf »), not a glucose value."""
+        return False
+
+    def answer(self, ctx: DialogueContext, u: Understanding, now: datetime,
+               asr_confidence: float | None) -> Reply | None:
+        """The reply to an answer, or None when the utterance does not answer this question."""
+        raise NotImplementedError
+
+    def help(self, ctx: DialogueContext) -> str:
+        return ctx.say(self.help_key, example=ctx.example_medication())
+
+    def on_silence(self, ctx: DialogueContext, now: datetime) -> Reply:
+        """Asked twice, no answer: by default the question is dropped, and the patient told what was not saved."""
+        ctx.pending = None
+        key = "gone_quiet_unsaved" if self.unsaved_key else "gone_quiet"
+        return Reply(ctx.say(key), ANYTHING, ("gave_up",))
+
+    def on_cancel(self, ctx: DialogueContext) -> Reply:
+        return ctx.tell(ctx.say("cancelled"), "cancelled")
+
+    def left(self, ctx: DialogueContext) -> str:
+        """What is said when the patient moves on to another request while this question is open."""
+        return ctx.say(self.unsaved_key) if self.unsaved_key else ""
 
 
 @dataclass

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from voice_assistant import records
-from voice_assistant.dialogue.context import DialogueContext
-from voice_assistant.dialogue.state import Question, Reply
+from voice_assistant.dialogue.context import DialogueContext, Question
+from voice_assistant.dialogue.state import Reply
 from voice_assistant.nlu import Understanding
 from voice_assistant.store import StoreError
 

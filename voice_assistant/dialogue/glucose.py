@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from voice_assistant import records
-from voice_assistant.dialogue.context import DialogueContext
-from voice_assistant.dialogue.state import VALUE, Question, Reply
+from voice_assistant.dialogue.context import DialogueContext, Question
+from voice_assistant.dialogue.state import VALUE, Reply
 from voice_assistant.health.glucose import GlucoseUnit, GlucoseValue, is_plausible
 from voice_assistant.health.safety import (GlucoseAssessment, MeterExtreme, Plausibility, assess_meter_extreme,
                                            check_plausibility, glucose_summary)
@@ -206,7 +206,7 @@ def meter_extreme(ctx: DialogueContext, extreme: MeterExtreme, heard: str, now: 
     """« mon lecteur affiche LO », confirmed: no number to store, the guidance, and the team is told."""
     assessment = assess_meter_extreme(extreme)
     try:
-        records.alert(ctx.store, ctx.profile, assessment.alert_kind.value, heard, now)
+        records.alert(ctx.store, ctx.profile, assessment.alert_kind.value, heard, now, confirmed=True)
     except StoreError:
         return ctx.tell(ctx.say("not_saved"), "save_failed")
     said = ctx.say("glucose.meter_hi" if extreme is MeterExtreme.HI else "glucose.meter_lo")

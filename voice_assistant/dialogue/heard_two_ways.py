@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Sequence
 
 from voice_assistant.dialogue import glucose
-from voice_assistant.dialogue.context import DialogueContext
-from voice_assistant.dialogue.state import VALUE, Question, Reply
+from voice_assistant.dialogue.context import DialogueContext, Question
+from voice_assistant.dialogue.state import VALUE, Reply
 from voice_assistant.health.glucose import GlucoseValue
 from voice_assistant.nlu import Understanding
 

@@ -11,8 +11,8 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from voice_assistant.dialogue.context import DialogueContext
-from voice_assistant.dialogue.state import ANYTHING, Question, Reply
+from voice_assistant.dialogue.context import DialogueContext, Question
+from voice_assistant.dialogue.state import ANYTHING, Reply
 from voice_assistant.labs import LabPresentation, load_lab_pack, present
 from voice_assistant.nlu import Understanding
 

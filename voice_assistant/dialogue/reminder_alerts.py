@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from voice_assistant.dialogue.context import DialogueContext
-from voice_assistant.dialogue.state import Question, Reply
+from voice_assistant.dialogue.context import DialogueContext, Question
+from voice_assistant.dialogue.state import Reply
 from voice_assistant.nlu import Understanding
 from voice_assistant.reminders import DueReminder, ReminderEngine
 from voice_assistant.store import StoreError

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from voice_assistant import records
-from voice_assistant.dialogue.context import DialogueContext
-from voice_assistant.dialogue.state import VALUE, Question, Reply
+from voice_assistant.dialogue.context import DialogueContext, Question
+from voice_assistant.dialogue.state import VALUE, Reply
 from voice_assistant.nlu import Understanding
 from voice_assistant.store import MedicationEvent, Reminder, StoreError
 

@@ -83,13 +83,13 @@ class Understander:
         self._alarms = [self.extractor.phrase_tokens(" ".join(p)) for p in self.pack.alarm_words]
 
     def understand(self, text: str) -> Understanding:
-        result = self._understand(text)
-        extra = self._moment_and_unit(text)
+        extraction = self.extractor.extract(text or "")
+        result = self._understand(text, extraction)
+        extra = self._moment_and_unit(extraction)
         return replace(result, entities=result.entities + extra) if extra else result
 
-    def _moment_and_unit(self, text: str) -> tuple[Entity, ...]:
+    def _moment_and_unit(self, extraction: Extraction) -> tuple[Entity, ...]:
         """When it happened (« hier soir »), and a unit named on its own ("my average in mmol")."""
-        extraction = self.extractor.extract(text or "")
         found: list[Entity] = []
         if self.pack.when is not None:
             said = find_when(extraction.words, self.pack.when, extraction.all("time"))
@@ -104,8 +104,7 @@ class Understander:
                     return (*found, Entity(UNIT, unit, " ".join(words[i:i + n])))
         return tuple(found)
 
-    def _understand(self, text: str) -> Understanding:
-        extraction = self.extractor.extract(text or "")
+    def _understand(self, text: str, extraction: Extraction) -> Understanding:
         if not extraction.tokens:
             return Understanding(NONE, {}, 1.0, text, matched=SMALL_TALK if (text or "").strip() else NONE)
         exact = self.pack.exact.get(tuple(extraction.words))

@@ -30,10 +30,6 @@ from voice_assistant.reminders.schedule import Occurrence, local_instant, next_o
 from voice_assistant.store import Alert, MedicationEvent, Reminder, ReminderAnnouncement, Store, reminder_event_id
 from voice_assistant.store.models import DoseSource
 
-#: The store setting that holds when a low's "check your sugar again" is due (written by the dialogue after a
-#: low reading, read here).
-RECHECK_SETTING = "glucose_recheck_at"
-
 DueKind = Literal["reminder", "repeat", "catch_up", "recheck"]
 
 #: Settings key the dialogue sets for the one-off "check again" reminder after a low (an instant, ISO 8601).

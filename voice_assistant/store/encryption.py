@@ -22,30 +22,20 @@ import os
 import secrets
 import stat
 from pathlib import Path
-from types import ModuleType
 
-import platformdirs
+
+from voice_assistant.locations import config_dir
 
 from .errors import StoreError
+from .sqlite import open_connection, private_file, sqlcipher_module, tighten
 
 PLAIN_HEADER = b"SQLite format 3\x00"
 KEY_BYTES = 32
 KEY_MODE = 0o400
 
 
-def sqlcipher_module() -> ModuleType:
-    """The SQLCipher DB-API module, or a StoreError saying how to install it."""
-    try:
-        import sqlcipher3.dbapi2 as driver  # type: ignore[import-not-found]
-    except ImportError:
-        raise StoreError("This database is encrypted (SQLCipher) but the SQLCipher driver is not installed: "
-                         "pip install sqlcipher3-binary.", "cannot_open") from None
-    return driver
-
-
 def keys_folder() -> Path:
-    config = os.environ.get("XDG_CONFIG_HOME") or platformdirs.user_config_dir()
-    return Path(config) / "voice-assistant" / "keys"
+    return config_dir() / "keys"
 
 
 def default_key_path(db_path: Path) -> Path:
@@ -120,8 +110,6 @@ def key_for(db_path: Path, key_path: Path | None = None) -> bytes | None:
 def encrypt_database(db_path: Path, key_path: Path | None = None) -> Path:
     """Turn encryption on for `db_path`: make its key file, and rewrite the database encrypted if it exists.
     Returns the key file's path."""
-    from .sqlite import open_connection, private_file, tighten
-
     db_path = Path(db_path)
     key_path = key_path or default_key_path(db_path)
     if db_path.exists() and db_path.stat().st_size > 0 and is_encrypted_file(db_path):

@@ -27,6 +27,7 @@ import os
 import sqlite3
 import stat
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from .errors import StoreError, sqlite_errors
@@ -37,6 +38,16 @@ DIR_MODE = 0o700
 FILE_MODE = 0o600
 SIDE_FILES = ("-wal", "-shm", "-journal")
 
+
+
+def sqlcipher_module() -> ModuleType:
+    """The SQLCipher DB-API module, or a StoreError saying how to install it."""
+    try:
+        import sqlcipher3.dbapi2 as driver  # type: ignore[import-not-found]
+    except ImportError:
+        raise StoreError("This database is encrypted (SQLCipher) but the SQLCipher driver is not installed: "
+                         "pip install sqlcipher3-binary.", "cannot_open") from None
+    return driver
 
 def private_folder(folder: Path) -> None:
     """Make `folder` (and missing parents) and give `folder` itself mode 0700."""
@@ -83,8 +94,6 @@ def _create_private(path: Path, key: bytes | None) -> None:
     private_file(staged)
     driver: Any = sqlite3
     if key is not None:
-        from .encryption import sqlcipher_module
-
         driver = sqlcipher_module()
     try:
         with sqlite_errors():
@@ -143,8 +152,6 @@ def open_connection(path: Path, *, key: bytes | None = None, timeout: float = BU
     else:
         _create_private(path, key)
     if key is not None:
-        from .encryption import sqlcipher_module
-
         driver: Any = sqlcipher_module()
     else:
         driver = sqlite3
