@@ -19,7 +19,6 @@ through a `pacat` process fed in real time (20 ms chunks), so the microphone hea
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
