@@ -139,7 +139,7 @@ class PocketsphinxRecognizer:
             self._stream_decoder.start_utt()
             self._in_utterance = True
         self._audio.extend(pcm)
-        self._stream_decoder.process_raw(bytes(pcm), False, False)
+        _process(self._stream_decoder, bytes(pcm))
         if len(self._audio) - self._last_partial_at < self.partial_every * self.sample_rate * 2:
             return None
         self._last_partial_at = len(self._audio)
@@ -346,7 +346,7 @@ class UtteranceMean:
         d = self._decoder
         d.set_cmn(",".join([repr(first)] + ["0"] * (self.size - 1)))
         d.start_utt()
-        d.process_raw(pcm, True, False)
+        _process(d, pcm, no_search=True)
         mean = np.array([float(x) for x in d.get_cmn(True).split(",")])
         d.end_utt()
         return mean
@@ -371,8 +371,23 @@ def _decode_whole(decoder, pcm: bytes, cmn: str | None, full_utt: bool) -> None:
     if cmn is not None:
         decoder.set_cmn(cmn)
     decoder.start_utt()
-    decoder.process_raw(pcm, False, full_utt)
+    if full_utt:  # batch normalisation needs the whole utterance in one call
+        decoder.process_raw(pcm, False, True)
+    else:
+        _process(decoder, pcm)
     decoder.end_utt()
+
+
+#: bytes given to pocketsphinx per call: its binding holds the interpreter lock for a whole `process_raw` (1.7 s
+#: measured for 0.25 s of audio with both cores busy), which starves the speaker's callback thread; 50 ms pieces
+#: let it run between them. Results are the same (the front end carries partial frames over between calls).
+PROCESS_BYTES = 2 * SAMPLE_RATE // 20
+
+
+def _process(decoder, pcm: bytes, no_search: bool = False) -> None:
+    """`pcm` through `decoder.process_raw` (live mode) in `PROCESS_BYTES` pieces."""
+    for i in range(0, len(pcm), PROCESS_BYTES):
+        decoder.process_raw(pcm[i:i + PROCESS_BYTES], no_search, False)
 
 
 def _contrast_db(samples: np.ndarray, rate: int = SAMPLE_RATE, min_seconds: float = 0.6) -> float:

@@ -30,8 +30,9 @@ from voice_assistant.audio.convert import float_to_int16, resample, to_float_mon
 
 log = logging.getLogger(__name__)
 
-#: device buffering asked for: a loaded CPU must not cause underruns. Piper (its phonemiser) and pocketsphinx hold
-#: Python's interpreter lock for up to ~0.4 s at a time on a loaded machine, and the callback needs it.
+#: device buffering asked for: a loaded CPU must not cause underruns. The callback needs Python's interpreter lock;
+#: pocketsphinx is fed 50 ms at a time so it never holds the lock long (one whole-utterance `process_raw` held it
+#: 1.7 s on a loaded machine); Piper's synthesis lets it go (longest hold measured: 9 ms).
 LATENCY_S = 0.4
 BLOCK_S = 0.020  #: callback block
 STOP_POLL_S = 0.010  #: how often a playing clip looks at its stop event
