@@ -11,13 +11,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from pulsekit import SKIP_WITHOUT_PULSE, Recording, best_match, dbfs, pulse_daemon
+from pulsekit import SKIP_WITHOUT_PULSE, Recording, best_match, pulse_daemon
 from voice_assistant.audio.clip import SAMPLE_RATE
 from voice_assistant.audio.convert import float_to_int16, resample, to_float_mono
 
