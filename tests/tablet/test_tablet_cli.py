@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from voice_assistant.cli import app
 from voice_assistant.tablet.pairing import PairingStore
+from tabletkit import start_tablet_command, stop_tablet_command
 
 
 def run(*args: str, env: dict | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -73,38 +74,6 @@ def test_serves_prints_the_code_and_stops_on_ctrl_c():
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-
-
-def start_tablet_command(*args: str) -> tuple[subprocess.Popen, str]:
-    """`voice-assistant tablet` on 127.0.0.1 (the user's folders are the test's): the process and what it printed
-    until it serves."""
-    proc = subprocess.Popen([sys.executable, "-m", "voice_assistant", "tablet", "--host", "127.0.0.1", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    lines = []
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if line.startswith("Ctrl+C to stop."):
-            break
-    return proc, "".join(lines)
-
-
-def stop_tablet_command(proc: subprocess.Popen) -> str:
-    """Ctrl+C; what it wrote on stderr (no traceback allowed)."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-    try:
-        code = proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        raise
-    err = proc.stderr.read()
-    assert code in (0, 130) and "Traceback" not in err, (code, err)
-    return err
 
 
 def test_without_the_languages_recogniser_it_starts_and_the_page_says_which_model_to_install():
