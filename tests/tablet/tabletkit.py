@@ -73,7 +73,7 @@ class RunningTablet:
 
 
 def start_tablet(folder: Path, *, recognizer=None, synthesizer=None, clock=None, lang: str = "en",
-                 certificate=None, port: int = 0, idle_every_s: float = 0.2) -> RunningTablet:
+                 certificate=None, port: int = 0, idle_every_s: float = 0.2, cannot_hear=None) -> RunningTablet:
     """A tablet server on 127.0.0.1 whose session (and store) live in the server's own thread."""
     folder.mkdir(parents=True, exist_ok=True)
     db_path = folder / "assistant.db"
@@ -88,6 +88,7 @@ def start_tablet(folder: Path, *, recognizer=None, synthesizer=None, clock=None,
             manager = DialogueManager(profile(lang), store, lang, save_profile_changes=False)
             session = Session(manager, recognizer, synthesizer, clock=clock)
             server = TabletServer(session, pairing, host="127.0.0.1", port=port, lang=lang, certificate=certificate,
+                                  cannot_hear=cannot_hear,
                                   options=LiveOptions(push_to_talk=True, barge_in_by_wake_phrase=False,
                                                                  idle_every_s=idle_every_s))
             made["server"] = server.start()

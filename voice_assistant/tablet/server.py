@@ -29,7 +29,6 @@ from websockets.http11 import Request, Response
 from websockets.sync.server import Server, ServerConnection, serve
 
 from voice_assistant.assistant import Output, Session
-from voice_assistant.dialogue.state import Reply
 from voice_assistant.live import LiveLoop, LiveOptions
 from voice_assistant.tablet import messages, page
 from voice_assistant.tablet.link import CLOSE_NOT_PAIRED, CLOSE_REPLACED, PageAudio, PageLink
@@ -154,7 +153,7 @@ class TabletServer:
             if item is None:
                 break
             if item is _TALK or item is _CONNECTED:
-                output = self.session._out(Reply(self.cannot_hear.said))
+                output = self.session.notice(self.cannot_hear.said)
             else:
                 self._on_state("thinking")
                 output = self.session.text(item)
