@@ -68,7 +68,7 @@ def talk_page(lang: str, cannot_hear=None) -> str:
             f'<script type="application/json" id="words">{data}</script>'
             '<main class="layout">'
             f'<h1 class="visually-hidden">{escape(p["title"])}</h1>'
-            + notice + '<div class="conversation">'
+            '<div class="conversation">' + notice +
             f'<p id="status" class="status" role="status">{escape(w["states"]["connecting"])}</p>'
             f'<p id="heard" class="heard" hidden><span class="label">{escape(p["you_said"])}</span> '
             '<span id="heard-text"></span></p>'
