@@ -51,6 +51,8 @@ def test_a_new_user_pairs_reads_the_model_to_install_and_types_a_reading(browser
         expect(page.locator("#reply-text")).to_contain_text("Je ne sais pas encore entendre", timeout=60_000)
         expect(page.locator("#status")).to_have_text("Écrivez votre message, puis touchez « Envoyer ».")
         assert_accessible(page, "the talk page without a recogniser")
+        fits = page.evaluate("() => document.documentElement.scrollHeight <= window.innerHeight")
+        assert fits, "the notice, the text field and the buttons must fit the tablet's screen without scrolling"
 
         # Talk does not record: it says again why, and how to write instead
         replies = page.evaluate("() => window.tabletStats.replies")
