@@ -214,6 +214,8 @@ def test_without_a_recogniser_typed_sentences_are_turns_and_talk_says_why(tmp_pa
             reply = next_message(ws, "reply")
             assert reply["heard"] == "my glucose is 120" and reply["text"].endswith("Is that right?"), reply
             assert tablet.readings() == []
+        with ws_connect(tablet, token) as ws:  # the Wi-Fi drops: the open question stays on screen
+            assert next_message(ws, "welcome")["reply"]["text"] == reply["text"]
             ws.send(json.dumps({"type": "text", "text": "yes"}))
             saved = next_message(ws, "reply")
             assert saved["heard"] == "yes" and saved["text"].startswith("Saved"), saved

@@ -29,6 +29,7 @@ from websockets.http11 import Request, Response
 from websockets.sync.server import Server, ServerConnection, serve
 
 from voice_assistant.assistant import Output, Session
+from voice_assistant.dialogue.state import ANYTHING
 from voice_assistant.live import LiveLoop, LiveOptions
 from voice_assistant.tablet import messages, page
 from voice_assistant.tablet.link import CLOSE_NOT_PAIRED, CLOSE_REPLACED, PageAudio, PageLink
@@ -142,6 +143,7 @@ class TabletServer:
         are shown and spoken as usual. The Talk button, and each page that connects, hear why there is no
         microphone and which model to install."""
         self.loop.say(self.session.start())
+        asking = False  #: the last reply awaits an answer: a page that reconnects keeps it on screen
         while not self.loop.stopped.is_set():
             try:
                 item = self._typed.get(timeout=self.loop.options.idle_every_s)
@@ -152,11 +154,14 @@ class TabletServer:
                 continue
             if item is None:
                 break
+            if item is _CONNECTED and asking:
+                continue
             if item is _TALK or item is _CONNECTED:
                 output = self.session.notice(self.cannot_hear.said)
             else:
                 self._on_state("thinking")
                 output = self.session.text(item)
+                asking = output.reply.expects != ANYTHING
             self.loop.say(output)
             self._on_state("typing")
 
