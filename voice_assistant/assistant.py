@@ -273,6 +273,10 @@ class Session:
         reply = self.manager.tick(now) or self.manager.announce_due(now)
         return self._out(reply) if reply else None
 
+    def notice(self, text: str) -> Output:
+        """Words said outside the conversation (the tablet's "I cannot hear this language yet"), in the voice."""
+        return self._out(Reply(text))
+
     # --- voice --------------------------------------------------------------------------------------
 
     def _out(self, reply: Reply, turn: Turn | None = None, transcript: Transcript | None = None,

@@ -5,9 +5,11 @@ Chromium's fake microphone, and the browser (Debian's chromium through Playwrigh
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -71,7 +73,7 @@ class RunningTablet:
 
 
 def start_tablet(folder: Path, *, recognizer=None, synthesizer=None, clock=None, lang: str = "en",
-                 certificate=None, port: int = 0, idle_every_s: float = 0.2) -> RunningTablet:
+                 certificate=None, port: int = 0, idle_every_s: float = 0.2, cannot_hear=None) -> RunningTablet:
     """A tablet server on 127.0.0.1 whose session (and store) live in the server's own thread."""
     folder.mkdir(parents=True, exist_ok=True)
     db_path = folder / "assistant.db"
@@ -86,6 +88,7 @@ def start_tablet(folder: Path, *, recognizer=None, synthesizer=None, clock=None,
             manager = DialogueManager(profile(lang), store, lang, save_profile_changes=False)
             session = Session(manager, recognizer, synthesizer, clock=clock)
             server = TabletServer(session, pairing, host="127.0.0.1", port=port, lang=lang, certificate=certificate,
+                                  cannot_hear=cannot_hear,
                                   options=LiveOptions(push_to_talk=True, barge_in_by_wake_phrase=False,
                                                                  idle_every_s=idle_every_s))
             made["server"] = server.start()
@@ -149,3 +152,35 @@ def spoken_wav(text: str, path: Path, lead_in_s: float = 1.5, tail_s: float = 3.
     subprocess.run([sys.executable, "-c", script, str(TESTS / "asr"), text, PATIENT_VOICE, str(PATIENT_WPM),
                     str(path), str(lead_in_s), str(tail_s)], check=True, capture_output=True, timeout=60)
     return path
+
+
+def start_tablet_command(*args: str) -> tuple[subprocess.Popen, str]:
+    """`voice-assistant tablet` on 127.0.0.1 (the user's folders are the test's): the process and what it printed
+    until it serves."""
+    proc = subprocess.Popen([sys.executable, "-m", "voice_assistant", "tablet", "--host", "127.0.0.1", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines = []
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if line.startswith("Ctrl+C to stop."):
+            break
+    return proc, "".join(lines)
+
+
+def stop_tablet_command(proc: subprocess.Popen) -> str:
+    """Ctrl+C; what it wrote on stderr (no traceback allowed)."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+    try:
+        code = proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise
+    err = proc.stderr.read()
+    assert code in (0, 130) and "Traceback" not in err, (code, err)
+    return err

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from voice_assistant.cli import app
 from voice_assistant.tablet.pairing import PairingStore
+from tabletkit import start_tablet_command, stop_tablet_command
 
 
 def run(*args: str, env: dict | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -32,8 +33,6 @@ def free_port() -> int:
     (["--host", "no.such.host.invalid"], {}, "is not an address of this computer"),
     (["--host", "192.0.2.250", "--port", "8799"], {}, "use an address of this computer"),
     (["--port", "70000"], {}, "between 1 and 65535"),
-    (["--host", "127.0.0.1", "--lang", "en", "--port", "PORT"], {"VOICE_ASSISTANT_ASR_ENGINE": "vosk"},
-     "voice-assistant models install"),
 ])
 def test_what_cannot_work_is_said_in_one_line_without_a_traceback(args, env, message):
     args = [str(free_port()) if a == "PORT" else a for a in args]
@@ -75,6 +74,25 @@ def test_serves_prints_the_code_and_stops_on_ctrl_c():
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_without_the_languages_recogniser_it_starts_and_the_page_says_which_model_to_install():
+    """The demo profile is French; no French model is installed here (`models install` is the only way)."""
+    port = free_port()
+    proc, out = start_tablet_command("--port", str(port))
+    try:
+        assert f"The talk page: http://127.0.0.1:{port}" in out and "Pairing code: " in out, out
+        code = out.split("Pairing code: ")[1][:7].replace(" ", "")
+        token = PairingStore().redeem(code)
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/", headers={"Cookie": f"va_tablet={token}"})
+        with urllib.request.urlopen(request) as response:
+            page = response.read().decode("utf-8")
+        assert '<html lang="fr">' in page
+        assert "voice-assistant models install vosk-model-small-fr-0.22</code>" in page, page
+        assert 'id="typed-text"' in page and "Écrivez votre message" in page
+    finally:
+        err = stop_tablet_command(proc)
+    assert "voice-assistant models install vosk-model-small-fr-0.22" in err, err
 
 
 def test_pair_list_and_revoke(tmp_path):

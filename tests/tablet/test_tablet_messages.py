@@ -20,13 +20,16 @@ from voice_assistant.tablet import messages as m
     ('{"type": "played"}', m.Played(0, False)),
     ('{"type": "settings", "voice": false}', m.Settings(False)),
     ('{"type": "mic", "error": "NotAllowedError"}', m.Mic("NotAllowedError")),
+    ('{"type": "text", "text": "  ma glycémie\\n est à 120 "}', m.Text("ma glycémie est à 120")),
 ])
 def test_page_messages_are_read_into_their_class(text, expected):
     assert m.parse(text) == expected
 
 
 @pytest.mark.parametrize("text", ["not json", "[1, 2]", '"talk"', '{"type": "explode"}', '{"type": 3}',
-                                  '{"type": "played", "id": "seven"}', "{}"])
+                                  '{"type": "played", "id": "seven"}', "{}", '{"type": "text"}',
+                                  '{"type": "text", "text": "   "}', '{"type": "text", "text": 120}',
+                                  json.dumps({"type": "text", "text": "a" * 501})])
 def test_anything_else_is_ignored(text):
     assert m.parse(text) is None
 
@@ -46,6 +49,7 @@ def test_the_page_script_uses_the_same_message_types():
     script = resources.files("voice_assistant.tablet").joinpath("static", "tablet.js").read_text(encoding="utf-8")
     sent = set(re.findall(r"type: '(\w+)'", script))
     received = set(re.findall(r"m\.type === '(\w+)'", script))
-    assert sent == {"talk", "hold", "release", "stop", "played", "settings", "mic"}
+    assert sent == {"talk", "hold", "release", "stop", "played", "settings", "mic", "text"}
     assert received == {"welcome", "state", "reply", "play", "cut"}
-    assert sent == {cls.type for cls in (m.Talk, m.Hold, m.Release, m.Stop, m.Played, m.Settings, m.Mic)}
+    assert sent == {cls.type for cls in (m.Talk, m.Hold, m.Release, m.Stop, m.Played, m.Settings, m.Mic,
+                                                   m.Text)}

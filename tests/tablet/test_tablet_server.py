@@ -196,3 +196,45 @@ def test_a_held_talk_button_ends_the_turn_when_let_go_not_at_a_pause(tablet, sai
         ws.send(json.dumps({"type": "release"}))
         reply = next_message(ws, "reply")
         assert reply["heard"] == REQUEST and reply["text"].endswith("Is that right?")
+
+
+def test_without_a_recogniser_typed_sentences_are_turns_and_talk_says_why(tmp_path, quick_voice):
+    from voice_assistant.tablet import CannotHear
+
+    cannot_hear = CannotHear("I cannot hear English yet. Write here.", "voice-assistant models install some-model")
+    tablet = start_tablet(tmp_path / "tablet", synthesizer=quick_voice, cannot_hear=cannot_hear)
+    try:
+        token = tablet.token()
+        with ws_connect(tablet, token) as ws:
+            assert next_message(ws, "welcome")["state"] == "typing"
+            assert next_message(ws, "reply")["text"] == cannot_hear.said  # said to each page that connects
+            ws.send(json.dumps({"type": "talk"}))  # nothing to record with: it says why again
+            assert next_message(ws, "reply")["text"] == cannot_hear.said
+            ws.send(json.dumps({"type": "text", "text": "my glucose is 120"}))
+            reply = next_message(ws, "reply")
+            assert reply["heard"] == "my glucose is 120" and reply["text"].endswith("Is that right?"), reply
+            assert tablet.readings() == []
+        with ws_connect(tablet, token) as ws:  # the Wi-Fi drops: the open question stays on screen
+            assert next_message(ws, "welcome")["reply"]["text"] == reply["text"]
+            ws.send(json.dumps({"type": "text", "text": "yes"}))
+            saved = next_message(ws, "reply")
+            assert saved["heard"] == "yes" and saved["text"].startswith("Saved"), saved
+            assert next_message(ws, "state")["state"] == "typing"
+        assert tablet.readings() == [120.0]
+        tablet.pairing.revoke()
+        with pytest.raises((ConnectionClosed, InvalidStatus)):
+            with ws_connect(tablet, token) as ws:
+                ws.send(json.dumps({"type": "text", "text": "my glucose is 150"}))
+                next_message(ws, "reply", timeout=5)
+        assert tablet.readings() == [120.0]
+    finally:
+        tablet.stop()
+
+
+def test_typed_sentences_are_ignored_while_the_device_can_hear(tablet):
+    with ws_connect(tablet, tablet.token()) as ws:
+        next_message(ws, "welcome")
+        ws.send(json.dumps({"type": "text", "text": "my glucose is 120"}))
+        with pytest.raises(TimeoutError):
+            next_message(ws, "reply", timeout=3)
+    assert tablet.readings() == []

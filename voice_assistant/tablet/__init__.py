@@ -6,6 +6,6 @@ WebSocket on one port), cli.py (`voice-assistant tablet`), static/ (the page's s
 """
 
 from voice_assistant.tablet.pairing import PairingError, PairingStore
-from voice_assistant.tablet.server import TabletServer
+from voice_assistant.tablet.server import CannotHear, TabletServer
 
-__all__ = ["PairingError", "PairingStore", "TabletServer"]
+__all__ = ["CannotHear", "PairingError", "PairingStore", "TabletServer"]

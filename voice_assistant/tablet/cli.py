@@ -23,7 +23,7 @@ from voice_assistant.audio import devices
 from voice_assistant.tablet.page import spoken_code
 from voice_assistant.tablet.pairing import CODE_MINUTES, PairingStore
 from voice_assistant.tablet.network import ensure_certificate, host_names, lan_addresses
-from voice_assistant.tablet.server import TabletServer
+from voice_assistant.tablet.server import CannotHear, TabletServer
 from voice_assistant.tts import synthesizer_for
 
 tablet_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False,
@@ -77,13 +77,34 @@ def announce_code(pairing, lang: str, url: str | None, synthesizer=None) -> None
         except Exception:  # no QR code (segno missing, a terminal that cannot draw it): the address is printed
             pass
         typer.echo(link)
+    _say_aloud(spoken_code(lang, code.code), lang, synthesizer, "The code")
+
+
+def _say_aloud(text: str, lang: str, synthesizer, what: str) -> None:
+    """`text` on the device's own speaker when there is one (none: what was printed is enough)."""
     try:
         devices.check_audio_devices(need_input=False, need_output=True)
         voice = synthesizer or synthesizer_for(lang)
-        for sentence in voice.speak(spoken_code(lang, code.code)):
+        for sentence in voice.speak(text):
             devices.play(sentence.audio)
-    except Exception as exc:  # no speaker, no voice: the printed code is enough
-        typer.echo(f"(The code is not said aloud: {exc})", err=True)
+    except Exception as exc:  # no speaker, no voice
+        typer.echo(f"({what} is not said aloud: {exc})", err=True)
+
+
+def _session(profile: Profile, language: str, store: Store):
+    """The session, and what to say when the language's recogniser is missing (the page then takes typed
+    sentences until the model is installed): CannotHear, or None."""
+    from voice_assistant.asr.select import RecognizerUnavailable, install_hint
+    from voice_assistant.listening import no_recogniser_words
+
+    try:
+        return app_root.build_session(profile, language, store), None
+    except RecognizerUnavailable as exc:
+        said, shown = no_recogniser_words(language, exc, tablet=True)
+        typer.echo(shown, err=True)
+        session = app_root.build_session(profile, language, store, recognizer=None)
+        _say_aloud(said, language, session.synthesizer, "This")
+        return session, CannotHear(said, install_hint(language))
 
 
 def _listen_failed(exc: OSError, host: str, port: int) -> None:
@@ -130,12 +151,12 @@ def tablet(
     store = _open_store()
     server = None
     try:
-        session = app_root.build_session(profile, language, store)
+        session, cannot_hear = _session(profile, language, store)
         try:
             # replies are not printed: what the patient says and hears is health data, and a terminal's
             # output ends up in logs (journald, nohup.out)
             server = TabletServer(session, pairing, host=host, port=port, lang=language, certificate=certificate,
-                                  echo=lambda text: None)
+                                  echo=lambda text: None, cannot_hear=cannot_hear)
         except OSError as exc:
             _listen_failed(exc, host, port)
         pairing.remember_url(server.url)

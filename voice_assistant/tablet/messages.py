@@ -4,7 +4,7 @@ Text frames are JSON objects with a "type"; audio travels in binary frames (the 
 16-bit mono, and after a `Play` message the clip's samples). static/tablet.js speaks the same messages.
 
     device -> page   Welcome  State  Reply  Play (then the samples)  Cut
-    page -> device   Talk  Hold  Release  Stop  Played  Settings  Mic
+    page -> device   Talk  Hold  Release  Stop  Played  Settings  Mic  Text
 
 `to_json()` gives what is sent; `parse(text)` reads what the page sent: a message object, or None for
 anything that is not one of them (not JSON, an unknown type, fields of the wrong kind), which is ignored.
@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 __all__ = [
     "Cut", "Hold", "Mic", "PageMessage", "Play", "Played", "Release", "Reply", "Settings", "State", "Stop", "Talk",
-    "Welcome", "parse",
+    "Text", "Welcome", "parse",
 ]
 
 
@@ -141,9 +141,20 @@ class Mic(_Message):
     error: str | None = None
 
 
-PageMessage = Talk | Hold | Release | Stop | Played | Settings | Mic
+@dataclass(frozen=True)
+class Text(_Message):
+    """A sentence typed on the page (the device cannot hear the language yet): a turn, as if it had been said."""
 
-_FROM_PAGE: dict[str, type[PageMessage]] = {m.type: m for m in (Talk, Hold, Release, Stop, Played, Settings, Mic)}
+    type: ClassVar[str] = "text"
+    text: str
+
+    MAX_CHARS: ClassVar[int] = 500  #: longer is not one sentence of a patient: ignored
+
+
+PageMessage = Talk | Hold | Release | Stop | Played | Settings | Mic | Text
+
+_FROM_PAGE: dict[str, type[PageMessage]] = {m.type: m for m in (Talk, Hold, Release, Stop, Played, Settings, Mic,
+                                                                 Text)}
 
 
 def parse(text: str | bytes) -> PageMessage | None:
@@ -162,6 +173,11 @@ def parse(text: str | bytes) -> PageMessage | None:
         if cls is Mic:
             error = raw.get("error")
             return Mic(None if error is None else str(error))
+        if cls is Text:
+            typed = raw.get("text")
+            if not isinstance(typed, str) or not typed.strip() or len(typed) > Text.MAX_CHARS:
+                return None
+            return Text(" ".join(typed.split()))
     except (TypeError, ValueError):
         return None
     return cls() if cls is not None else None

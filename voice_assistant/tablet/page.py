@@ -39,22 +39,43 @@ def _head(lang: str, title: str) -> str:
             '<script src="/static/settings.js"></script></head>')
 
 
-def talk_page(lang: str) -> str:
+def _typed_parts(p: dict, cannot_hear) -> tuple[str, str]:
+    """No recogniser yet: the notice (why, and the model's install command) and the typed sentence's form."""
+    if cannot_hear is None:
+        return "", ""
+    notice = ('<section id="notice" class="notice" aria-labelledby="notice-title">'
+              f'<h2 id="notice-title">{escape(p["cannot_hear_title"])}</h2>'
+              f'<p id="notice-said">{escape(cannot_hear.said)}</p>'
+              f'<p>{escape(p["install_label"])} <code id="install">{escape(cannot_hear.install)}</code></p></section>')
+    form = ('<form id="typed" class="typed" autocomplete="off">'
+            f'<label for="typed-text">{escape(p["typed_label"])}</label>'
+            '<div class="row"><input id="typed-text" name="text" type="text" maxlength="500" enterkeyhint="send"'
+            f' autocomplete="off" aria-describedby="typed-help">'
+            f'<button id="send" type="submit">{escape(p["send"])}</button></div>'
+            f'<p id="typed-help" class="visually-hidden">{escape(p["typed_help"])}</p></form>')
+    return notice, form
+
+
+def talk_page(lang: str, cannot_hear=None) -> str:
+    """The talk page; with `cannot_hear` (a server.CannotHear: no recogniser for the language yet) it shows why
+    and the model to install, and offers a text field whose sentences are the patient's turns."""
     w = words(lang)
     p = w["page"]
-    data = json.dumps({"lang": lang, "states": w["states"]}, ensure_ascii=False).replace("</", "<\\/")
+    notice, form = _typed_parts(p, cannot_hear)
+    data = json.dumps({"lang": lang, "states": w["states"], "typed": cannot_hear is not None},
+                      ensure_ascii=False).replace("</", "<\\/")
     return (_head(lang, p["title"]) + '<body class="talk-page">'
             f'<script type="application/json" id="words">{data}</script>'
             '<main class="layout">'
             f'<h1 class="visually-hidden">{escape(p["title"])}</h1>'
-            '<div class="conversation">'
+            '<div class="conversation">' + notice +
             f'<p id="status" class="status" role="status">{escape(w["states"]["connecting"])}</p>'
             f'<p id="heard" class="heard" hidden><span class="label">{escape(p["you_said"])}</span> '
             '<span id="heard-text"></span></p>'
             f'<section id="reply" class="reply" aria-label="{escape(p["reply_label"])}" tabindex="0">'
             '<p id="reply-text"></p></section>'
             '</div>'
-            '<div class="controls">'
+            '<div class="controls">' + form +
             f'<button id="talk" class="talk" type="button" aria-describedby="talk-help">{escape(p["talk"])}</button>'
             f'<p id="talk-help" class="visually-hidden">{escape(p["talk_help"])}</p>'
             '<div class="row">'

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import http
 import logging
+import queue
 import ssl
 import threading
 import time
+from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -27,6 +29,7 @@ from websockets.http11 import Request, Response
 from websockets.sync.server import Server, ServerConnection, serve
 
 from voice_assistant.assistant import Output, Session
+from voice_assistant.dialogue.state import ANYTHING
 from voice_assistant.live import LiveLoop, LiveOptions
 from voice_assistant.tablet import messages, page
 from voice_assistant.tablet.link import CLOSE_NOT_PAIRED, CLOSE_REPLACED, PageAudio, PageLink
@@ -38,6 +41,18 @@ log = logging.getLogger(__name__)
 COOKIE = "va_tablet"
 COOKIE_MAX_AGE = 400 * 24 * 3600  #: the longest browsers keep a cookie; refreshed on every visit
 MAX_FRAME = 64 * 1024  #: largest WebSocket message accepted (30 ms of audio is under 1 kB)
+
+
+@dataclass(frozen=True)
+class CannotHear:
+    """No recogniser for the page's language yet: what the device says (ask for the model, write meanwhile) and
+    the command that installs it. The page then shows both and takes typed sentences instead of the microphone."""
+
+    said: str
+    install: str
+
+
+_TALK, _CONNECTED = object(), object()  #: typed mode: the Talk button; a page connected (both: say why no mic)
 
 
 class TabletLoop(LiveLoop):
@@ -64,15 +79,17 @@ class TabletServer:
 
     def __init__(self, session: Session, pairing: PairingStore, *, host: str = "127.0.0.1", port: int = 0,
                  lang: str = "en", certificate: Certificate | None = None, options: LiveOptions | None = None,
-                 echo=lambda text: None):
+                 echo=lambda text: None, cannot_hear: CannotHear | None = None):
         self.session = session
+        self.cannot_hear = cannot_hear
+        self._typed: queue.Queue = queue.Queue()  #: typed mode: sentences, _TALK and _CONNECTED, None to stop
         self.pairing = pairing
         self.lang = lang
         self.tls = certificate is not None
         self.names = host_names()
         self.link = PageLink()
         self.audio = PageAudio(self.link)
-        self.state = "waiting"
+        self.state = "typing" if cannot_hear is not None else "waiting"
         self.last: messages.Reply | None = None
         self._replies = 0
         # push-to-talk; no barge-in by the wake phrase: the page's microphone is closed while it speaks
@@ -114,9 +131,39 @@ class TabletServer:
     def run(self) -> None:
         """The conversation, until stop(). Run it in the thread that opened the session's store."""
         try:
-            self.loop.run()
+            if self.cannot_hear is not None:
+                self._run_typed()
+            else:
+                self.loop.run()
         finally:
             self.stop()
+
+    def _run_typed(self) -> None:
+        """No recogniser: the page's typed sentences are the patient's turns, in this same session; the replies
+        are shown and spoken as usual. The Talk button, and each page that connects, hear why there is no
+        microphone and which model to install."""
+        self.loop.say(self.session.start())
+        asking = False  #: the last reply awaits an answer: a page that reconnects keeps it on screen
+        while not self.loop.stopped.is_set():
+            try:
+                item = self._typed.get(timeout=self.loop.options.idle_every_s)
+            except queue.Empty:
+                output = self.session.idle() if self.link.connected else None  # reminders wait for a page
+                if output is not None:
+                    self.loop.say(output)
+                continue
+            if item is None:
+                break
+            if item is _CONNECTED and asking:
+                continue
+            if item is _TALK or item is _CONNECTED:
+                output = self.session.notice(self.cannot_hear.said)
+            else:
+                self._on_state("thinking")
+                output = self.session.text(item)
+                asking = output.reply.expects != ANYTHING
+            self.loop.say(output)
+            self._on_state("typing")
 
     def stop(self) -> None:
         if self._stopped:
@@ -124,6 +171,7 @@ class TabletServer:
         self._stopped = True
         self.loop.stopped.set()
         self.loop.talk_pressed.set()
+        self._typed.put(None)
         connection = self.link.connection
         if connection is not None:
             try:
@@ -139,6 +187,8 @@ class TabletServer:
         connects later."""
         self._replies += 1
         heard = output.transcript.text if output.transcript is not None else None
+        if heard is None and output.turn is not None:  # a typed sentence
+            heard = output.turn.heard
         self.last = messages.Reply(self._replies, output.text, heard)
         self.link.send(self.last)
 
@@ -195,7 +245,7 @@ class TabletServer:
         if parts.path == "/":
             token = self._token(request)
             if self.pairing.verify(token):
-                return self._respond(200, page.talk_page(self.lang), extra=[self._cookie(token)], host=host)
+                return self._respond(200, page.talk_page(self.lang, self.cannot_hear), extra=[self._cookie(token)], host=host)
             return self._respond(200, page.pairing_page(self.lang), host=host)
         if parts.path == "/pair":
             code = (parse_qs(parts.query).get("code") or [""])[0]
@@ -229,6 +279,8 @@ class TabletServer:
         log.info("%s connected", tablet)
         self._watch_revocation(connection)
         self.link.send(messages.Welcome(self.state, self.lang, self.last), connection=connection)
+        if self.cannot_hear is not None:
+            self._typed.put(_CONNECTED)
         try:
             for message in connection:
                 if self.link.connection is not connection:
@@ -276,11 +328,23 @@ class TabletServer:
             if self.pairing.verify(self._token(connection.request)) is None:  # revoked meanwhile
                 connection.close(CLOSE_NOT_PAIRED, "not paired")
                 return
-            self.loop.press()
+            if self.cannot_hear is not None:
+                self._typed.put(_TALK)  # nothing to record with: say why, and how to write instead
+            else:
+                self.loop.press()
+        elif isinstance(message, messages.Text):
+            if self.cannot_hear is None:
+                return  # the page offers typing only while the device cannot hear
+            if self.pairing.verify(self._token(connection.request)) is None:  # revoked meanwhile
+                connection.close(CLOSE_NOT_PAIRED, "not paired")
+                return
+            self._typed.put(message.text)
         elif isinstance(message, messages.Hold):  # the Talk button still down: the turn lasts until "release"
-            self.loop.hold()
+            if self.cannot_hear is None:
+                self.loop.hold()
         elif isinstance(message, messages.Release):
-            self.loop.release()
+            if self.cannot_hear is None:
+                self.loop.release()
         elif isinstance(message, messages.Stop):
             self.loop.stop_speaking.set()
         elif isinstance(message, messages.Played):

@@ -5,6 +5,7 @@
   var W = JSON.parse(document.getElementById('words').textContent);
   var $ = function (id) { return document.getElementById(id); };
   var root = document.documentElement;
+  var IDLE = W.typed ? 'typing' : 'waiting';  // typed: the device cannot hear the language yet (a text field)
   // What tests and a helper can read: never any audio or text of the conversation.
   var stats = window.tabletStats = {
     state: 'connecting', connected: false, replies: 0, clipsPlayed: 0, samplesPlayed: 0, framesSent: 0,
@@ -185,7 +186,7 @@
     } else {
       closeMic();
     }
-    if (name === 'waiting' && current) return;  // still speaking: 'waiting' once the sound ends
+    if (name === IDLE && current) return;  // still speaking: idle once the sound ends
     setState(name);
   }
 
@@ -224,7 +225,7 @@
         stats.samplesPlayed += pcm.length;
       }
       ack(!entry.stopped);
-      if (!current && stats.state === 'speaking') setState('waiting');
+      if (!current && stats.state === 'speaking') setState(IDLE);
     };
     source.start();
   }
@@ -359,7 +360,26 @@
       connect();
       return;
     }
+    if (W.typed) {  // nothing to record with: the device says why and how to write instead
+      send({type: 'talk'});
+      return;
+    }
     if (send({type: 'talk'})) openMic();  // open now: the listening chime plays while it starts
+  }
+
+  // No recogniser yet: a typed sentence is a turn, as if it had been said.
+  if (W.typed) {
+    document.body.classList.add('typed-only');
+    $('typed').addEventListener('submit', function (event) {
+      event.preventDefault();
+      var field = $('typed-text');
+      var text = field.value.trim();
+      if (!text) { field.focus(); return; }
+      ensureAudio();  // the tap on Send allows the reply's sound
+      stopPlaying();
+      if (send({type: 'text', text: text})) field.value = '';  // the reply shows it as what was heard
+      field.focus();
+    });
   }
 
   // Tap: the turn ends after a pause. Hold: the turn lasts while the button is down, pauses included, and ends
@@ -372,6 +392,7 @@
     if (event.button !== 0) return;
     pressed = true;
     talk();
+    if (W.typed) return;  // no turn to hold
     holdTimer = window.setTimeout(function () {
       holdTimer = null;
       holding = send({type: 'hold'});
