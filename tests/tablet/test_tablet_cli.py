@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 
 import pytest
@@ -49,19 +48,8 @@ def test_a_port_in_use_is_said_at_once():
 
 def test_serves_prints_the_code_and_stops_on_ctrl_c():
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "voice_assistant", "tablet", "--host", "127.0.0.1", "--port",
-                             str(port), "--lang", "en"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc, out = start_tablet_command("--port", str(port), "--lang", "en")
     try:
-        lines = []
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            if line.startswith("Ctrl+C to stop."):
-                break
-        out = "".join(lines)
         assert f"The talk page: http://127.0.0.1:{port}" in out and "Pairing code: " in out, out
         assert f"http://127.0.0.1:{port}/pair?code=" in out
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/") as page:
