@@ -400,6 +400,30 @@ def test_a_failure_to_save_is_said_never_reported_saved(chat, store, monkeypatch
     assert store.readings() == []  # the reading rolled back with its outbox row
 
 
+@pytest.mark.parametrize("lang, request_, failed", [
+    ("en", "I took my metformin", "Sorry, I could not save it."),
+    ("en", "remind me to take my metformin at eight", "Sorry, I could not save it."),
+    ("en", "I had a hypo last night", "Sorry, I could not save it."),
+    ("fr", "j'ai pris ma metformine", "Désolé, je n'ai pas pu l'enregistrer."),
+    ("fr", "rappelle-moi de prendre ma metformine à huit heures", "Désolé, je n'ai pas pu l'enregistrer."),
+    ("fr", "j'ai fait une hypo cette nuit", "Désolé, je n'ai pas pu l'enregistrer."),
+])
+def test_every_confirmation_says_a_failed_save_and_keeps_nothing(chat, store, monkeypatch, lang, request_, failed):
+    """The yes of any read-back (a dose, a reminder, a past hypo) that the store refuses is said as not saved."""
+    c = chat(lang)
+
+    def full_disk(*args, **kwargs):
+        raise StoreError("disk I/O error")
+
+    monkeypatch.setattr(store, "enqueue", full_disk)
+    c.say(request_)
+    assert c.last_reply.expects == YES_NO, c.transcript[-1]
+    reply = c.say(YES[lang])
+    assert reply.startswith(failed) and "save_failed" in c.last_reply.events, reply
+    assert c.manager.ctx.pending is None
+    assert store.alerts() == [] and store.medication_events() == [] and store.active_reminders() == []
+
+
 @pytest.mark.parametrize("lang, text", [
     ("en", "it was ⓽"), ("en", "my sugar is ➒"), ("fr", "ma glycémie est de ፫"), ("fr", "❻ ❻ ❻"),
     ("en", "my sugar is " + "9" * 400), ("fr", "ma glycémie est de " + "1" * 400 + " grammes"),
