@@ -24,7 +24,7 @@ class Question:
     sentence and what silence does; the manager knows no question by name.
 
     Adding a question = one subclass with `answer()` (and, when the defaults do not fit, `help_key`,
-    `unsaved_key`, `on_silence`)."""
+    `unsaved_key`, `on_silence`); a yes/no read-back is a `ConfirmQuestion`."""
 
     text: str  #: the question, said again on a re-prompt or when the answer is not understood
     reprompted: bool = False
