@@ -10,7 +10,8 @@ microphone, reads the console like a helper would, and answers "no" when the rea
 Eleven spoken turns, run once on an idle machine and once with both cores kept busy by two other processes.
 Afterwards `voice-assistant readings --json`: every value the patient confirmed is stored, nothing else; no reply
 was cut ("reply cut" never on the console); no microphone sample was lost; on the idle machine the speaker never
-ran dry while a reply played (with both cores busy it still does, a few times per conversation: not yet met).
+ran dry while a reply played (with both cores busy it still can, right after the stream restarts for a sound: the
+ALSA plugin starts it with 0.26 s buffered; counted, printed, not asserted: see the README).
 
 The patient speaks with Piper's joe voice (the most natural English voice here), at 16 kHz, over faint room noise,
 through a `pacat` process fed in real time (20 ms chunks), so the microphone hears a continuous stream.
@@ -259,7 +260,7 @@ def scenario(pulse, tmp_path: Path, synth, busy: bool) -> None:
     assert len(confirmed) >= 2, f"too few readings heard right to test anything:\n{console}"
     underruns = re.findall(r"\[speaker: (\d+) underruns\]", console)
     print(f"busy={busy}: speaker underruns {underruns or 0}")
-    if not busy:  # with both cores busy the speaker still runs dry a few times (see the README): not asserted
+    if not busy:  # with both cores busy it can still run dry once in a while (see the README): not asserted
         assert not underruns, f"the speaker ran dry {underruns} times:\n{console}"
     assert "[microphone:" not in console, console  # no sample lost to an overrun, from the microphone
 
