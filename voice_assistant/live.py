@@ -97,9 +97,12 @@ class LiveLoop:
         self._keys_source = keys
         self.echo = echo
         self.console = console
-        self.ring = CaptureRing(echo_tail_s=0.0 if options.echo_cancelled else EchoTail().tail_s)
+        # the echo tail left out after each of the assistant's sounds is measured from how the microphone's level
+        # decays after them (the chime and the greeting first, then every reply); echo-cancelled: none is left out
+        self.echo_tail: EchoTail | None = None if options.echo_cancelled else EchoTail()
+        self.ring = CaptureRing(echo_tail_s=0.0 if self.echo_tail is None else self.echo_tail.tail_s,
+                                tail_meter=self.echo_tail)
         self.reader: Reader = self.ring.reader()
-        self.echo_tail = EchoTail()
         self._player_times = False
         owner = getattr(play, "__self__", None)
         if hasattr(owner, "on_sound") and not options.echo_cancelled:
@@ -443,6 +446,9 @@ def run_live(session: Session, options: LiveOptions, echo: Callable[[str], None]
             console(f"[speaker: {player.underruns} underruns]")
         if console is not None and loop.ring.gaps:
             console(f"[microphone: {loop.ring.gaps} gaps]")
+        if console is not None and loop.echo_tail is not None and loop.echo_tail.measured:
+            console(f"[echo tail: {loop.ring.echo_tail_s:.2f} s, from {len(loop.echo_tail.measured)} recent "
+                    "measurements]")
 
 
 def _words(text: str) -> list[str]:
