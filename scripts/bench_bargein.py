@@ -363,7 +363,10 @@ def warm_up(pulse: Pulse, canceller: dict, seconds: float, raw: TimedRecording, 
     player.stdin.close()
     player.wait(30)
     for k in range(0, int(seconds), 10):
-        result.erle_warmup.append((k + 10, erle(raw, cancelled, speaker, start + k, start + k + 10)[0]))
+        window = (start + k, start + k + 10)
+        result.erle_warmup.append((k + 10, erle(raw, cancelled, speaker, *window)[0]))
+        counts = [len(rec.levels(*window)[0]) for rec in (speaker, raw, cancelled)]
+        result.notes.append(f"warm-up {k}-{k + 10} s: 10 ms frames recorded (speaker, raw, cancelled) {counts}")
 
 
 def stored(env: dict, folder: Path) -> int:
