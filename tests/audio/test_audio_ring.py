@@ -235,6 +235,20 @@ def test_the_echo_tail_left_out_is_measured_from_the_decay_after_each_sound():
     assert ring.echo_tail_s == pytest.approx(0.21, abs=0.02)
 
 
+def test_the_first_sound_of_a_session_is_measured_with_no_audio_before_it():
+    """The greeting starts as the microphone opens: the microphone's own level comes from the end of the half
+    second after the sound (past the longest tail used)."""
+    rng = np.random.default_rng(4)
+    clock = Clock(100.0)
+    meter = EchoTail()
+    ring = CaptureRing(clock=clock, tail_meter=meter)
+    sound = ring.sound_started(100.0)
+    ring.sound_ended(sound, 100.99)
+    blocks(ring, clock, np.concatenate([echo(0.99, 0.15, rng), room(0.99, rng)]), 100.0)
+    assert meter.measured and meter.measured[0] == pytest.approx(0.15, abs=0.02)
+    assert ring.echo_tail_s == pytest.approx(0.15, abs=0.02)
+
+
 def test_speech_right_after_the_measured_tail_is_kept_and_the_ringing_is_not():
     rng = np.random.default_rng(2)
     clock = Clock(100.0)

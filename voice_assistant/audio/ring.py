@@ -12,7 +12,7 @@ only the samples that overlap the assistant's own sound, plus an echo tail, loca
   time stamp, from a fake or a web page's microphone, are placed by their arrival and get no echo tail.)
 - with a `tail_meter` (EchoTail), `echo_tail_s` is measured: once the microphone has written the half second
   after a sound's end (or up to the next sound), the ring compares that audio's level with the microphone's level
-  in a quiet stretch before the sound, and the tail becomes the median of the recent measurements, clamped
+  in a quiet stretch before the sound (none, at the session's start: the end of that half second), and the tail becomes the median of the recent measurements, clamped
   between MIN_ECHO_TAIL_S and MAX_ECHO_TAIL_S. Until the first measurement, DEFAULT_ECHO_TAIL_S.
 
 `seek_to(t)` starts a reader at time `t` minus the pre-roll (at least 0.5 s of audio), so a turn opened at the
@@ -154,8 +154,11 @@ class CaptureRing:
             quiet_until = self._quiet_before(start)
             before = self._span(quiet_until - meter.FLOOR_S, quiet_until)
             after = self._span(end, limit)
-            if len(before) < meter.FLOOR_S * self.sample_rate / 2:
-                continue  # the ring no longer holds a quiet stretch before the sound
+            if len(before) < meter.FLOOR_S * self.sample_rate / 2:  # no quiet audio before (the session's start)
+                if limit < end + meter.WINDOW_S:
+                    continue
+                # the end of the window, past the longest tail ever used, gives the microphone's own level
+                before = after[-int((meter.WINDOW_S - MAX_ECHO_TAIL_S) * self.sample_rate):]
             meter.measure(before, after, full_window=limit >= end + meter.WINDOW_S)
             self.echo_tail_s = meter.tail_s
 
