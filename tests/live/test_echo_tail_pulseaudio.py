@@ -24,7 +24,7 @@ from livekit import make_session, real_recognizer
 from pulsekit import SKIP_WITHOUT_PULSE, Mouth, echo_path, pulse_daemon
 from voice_assistant.audio.clip import SAMPLE_RATE
 from voice_assistant.audio.convert import float_to_int16, resample, to_float_mono
-from voice_assistant.audio.ring import DEFAULT_ECHO_TAIL_S, MAX_ECHO_TAIL_S, MIN_ECHO_TAIL_S
+from voice_assistant.audio.ring import MAX_ECHO_TAIL_S, MIN_ECHO_TAIL_S
 from voice_assistant.live import MIC_LATENCY_S, LiveLoop, LiveOptions
 from voice_assistant.tts import split_sentences
 
