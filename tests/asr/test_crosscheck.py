@@ -87,3 +87,43 @@ def test_value_variants_write_the_other_value_into_the_sentence(understander):
     b = c.reading(wh("my blood sugar was 142"))
     assert value_variants(b, a) == ["my blood sugar was 42"]
     assert value_variants(c.reading(ps("what is my ldl")), b) == []
+
+
+class Score:
+    def __init__(self, logprob):
+        self.logprob = logprob
+
+
+def recorded(scores):
+    return lambda audio, texts: [Score(scores[t]) for t in texts]
+
+
+def test_the_second_engines_next_reading_can_come_first(understander):
+    # dev set, babble: whisper's first reading lost "noon", its next one has it and reads better as a request
+    scores = {"i'd like a remind about it what have do": -5.7,
+              "i need a reminder for my insulin aspart afternoon": -2.27,
+              "i need a reminder for my insulin aspart as noon": -2.1}
+    heard = Transcript("i need a reminder for my insulin aspart afternoon", confidence=0.4, engine="whisper",
+                       info={"alternatives": ["i need a reminder for my insulin aspart as noon"]})
+    choice = Combiner(understander.understand, recorded(scores)).choose(
+        b"audio", ps("i'd like a remind about it what have do"), heard)
+    assert "next reading" in choice.reason
+    assert (choice.first.intent, choice.first.slots) == (
+        "set_medication_reminder", {"medication": "insulin_aspart", "time": "12:00"})
+    assert choice.first.transcript.engine == "whisper" and choice.ask is None
+
+
+def test_a_next_reading_with_another_value_is_asked_about(understander):
+    # dev set, clean: "eighty seven"; whisper's first reading "80 salmon", its next "87"
+    scores = {"repeat": -12.25, "80 salmon": -1.21, "87": -3.44}
+    heard = Transcript("80 salmon", confidence=0.3, engine="whisper", info={"alternatives": ["87"]})
+    choice = Combiner(understander.understand, recorded(scores)).choose(b"audio", ps("repeat"), heard)
+    assert choice.first.slots == {"glucose_mg_dl": 87}
+    assert choice.ask == "glucose_mg_dl" and choice.second is not None and choice.second.slots == {"glucose_mg_dl": 80}
+
+
+def test_next_readings_are_not_weighed_when_one_engine_heard_no_request(understander):
+    scores = {"play some music": -2.0, "place some music": -1.0, "speak faster": -0.5}
+    heard = Transcript("what a lovely day", engine="whisper", info={"alternatives": ["speak faster"]})
+    choice = Combiner(understander.understand, recorded(scores)).choose(b"audio", ps("play some music"), heard)
+    assert choice.first.intent == "none" and "next reading" not in choice.reason

@@ -14,6 +14,7 @@ never the particular words:
 - both heard a request, but not the same: the second engine's model scores both readings on the same audio
   (whisper can give the log-probability of any text), and the reading that reads better as a pack request
   gains too (`margin`); the second engine's reading comes first only when that evidence clearly favours it;
+  the second engine's next readings (its n-best) are weighed the same way and may come first instead;
 - they agree on the request but not on a value the patient is giving (a glucose value, a time): for a glucose
   value the second engine's model scores its own sentence with either value written in (only the number
   differs, so the engines' ways of writing numbers do not count) and the likelier value comes first (on the dev
@@ -159,9 +160,31 @@ class Combiner:
             # the same sentence with either value, in the second engine's own writing: only the number differs
             first, second = (rb, ra) if value_margin > self.value_threshold else (ra, rb)
             return Choice(first, second, f"value margin {value_margin:.2f}", ask=slot)
-        margin = self.margin(audio, ra, rb)
-        first, second = (rb, ra) if margin > self.threshold else (ra, rb)
-        return Choice(first, second, f"margin {margin:.2f}", ask=slot)
+        # the second engine's next readings are candidates too, weighed the same way (a word its first reading
+        # got wrong is often right in the next: "aspart afternoon" / "aspart as noon")
+        candidates = [rb] + (self.alternatives(rb) if ra.request and rb.request else [])
+        margins = self.margins(audio, ra, candidates)
+        best = max(range(len(candidates)), key=margins.__getitem__)
+        if margins[best] > self.threshold:
+            first = candidates[best]
+            if best and value_disagreement(rb, first):  # its next reading has another value: ask which one
+                return Choice(first, rb, f"margin {margins[best]:.2f} (its next reading)",
+                              ask=value_disagreement(rb, first))
+            note = " (its next reading)" if best else ""
+            return Choice(first, ra, f"margin {margins[best]:.2f}{note}", ask=value_disagreement(ra, first))
+        return Choice(ra, rb, f"margin {margins[0]:.2f}", ask=slot)
+
+    def alternatives(self, r: Reading) -> list[Reading]:
+        """The engine's next readings (`info["alternatives"]`) that are requests meaning something else."""
+        out: list[Reading] = []
+        for text in r.transcript.info.get("alternatives") or ():
+            if not text or text == r.text:
+                continue
+            alt = self.reading(Transcript(text, confidence=r.transcript.confidence, engine=r.transcript.engine,
+                                          constrained=r.transcript.constrained, info={"alternative_of": r.text}))
+            if alt.request and not same_meaning(alt, r) and not any(same_meaning(alt, o) for o in out):
+                out.append(alt)
+        return out
 
     def value_margin(self, audio: bytes, ra: Reading, rb: Reading) -> float | None:
         """How much likelier `rb`'s glucose value is than `ra`'s under the scorer's model, both written into
@@ -184,14 +207,18 @@ class Combiner:
     def margin(self, audio: bytes, ra: Reading, rb: Reading) -> float:
         """How much the evidence favours `rb` over `ra`: the scorer's model's log-probability of `rb`'s words
         over `ra`'s (per token, on the same audio), plus how much better `rb` reads as a pack request."""
-        gap = 0.0
-        if self.scorer is not None and ra.text and rb.text:
+        return self.margins(audio, ra, [rb])[0]
+
+    def margins(self, audio: bytes, ra: Reading, others: Sequence[Reading]) -> list[float]:
+        """`margin` of each of `others` over `ra`, scored in one call."""
+        gaps = [0.0] * len(others)
+        if self.scorer is not None and ra.text and others and all(o.text for o in others):
             try:
-                sa, sb = self.scorer(audio, [ra.text, rb.text])
-                gap = min(max(sb.logprob - sa.logprob, -10.0), 10.0)
+                sa, *so = self.scorer(audio, [ra.text] + [o.text for o in others])
+                gaps = [min(max(s.logprob - sa.logprob, -10.0), 10.0) for s in so]
             except Exception as exc:  # no score: the other evidence decides
                 log.warning("scoring the readings failed: %s", exc)
-        return gap + self.nlu_weight * (rb.nlu_confidence - ra.nlu_confidence)
+        return [g + self.nlu_weight * (o.nlu_confidence - ra.nlu_confidence) for g, o in zip(gaps, others)]
 
 
 class CombinedRecognizer:
