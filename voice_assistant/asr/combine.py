@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from voice_assistant.asr.base import Recognizer, Transcript
+from voice_assistant.asr.crosscheck import value_variants
 
 log = logging.getLogger(__name__)
 
@@ -189,14 +190,10 @@ class Combiner:
     def value_margin(self, audio: bytes, ra: Reading, rb: Reading) -> float | None:
         """How much likelier `rb`'s glucose value is than `ra`'s under the scorer's model, both written into
         `rb`'s own sentence (a fair test of the number alone: the engines write numbers differently), or None."""
-        words = getattr(rb.glucose, "words", None)
-        value = getattr(ra.glucose, "value", None)
-        if self.scorer is None or not words or value is None or str(words) not in rb.text:
+        variants = value_variants(rb, ra)
+        if self.scorer is None or not variants:
             return None
-        number = f"{float(value):g}"
-        other = rb.text.replace(str(words), number, 1)
-        if other == rb.text:
-            return None
+        other = variants[0]
         try:
             s_own, s_other = self.scorer(audio, [rb.text, other])
         except Exception as exc:

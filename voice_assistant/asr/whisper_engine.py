@@ -223,9 +223,11 @@ class WhisperRecognizer:
         tok = self._tokenizer
         prefix = ([tok.sot_prev] + self._prompt_tokens[-(223):] if self._prompt_tokens else []) + \
             list(tok.sot_sequence) + [tok.no_timestamps]
+        # max_length counts the prompt too: room for 120 tokens of its own (a longer prompt, as with many
+        # medicines, left none: every decoding failed; today's 99-token prompt left 21 and cut long requests)
         result = self._model.generate(
             encoded, [prefix], beam_size=self.beam_size, num_hypotheses=self.nbest, return_scores=True,
-            return_no_speech_prob=True, max_length=min(448 - len(prefix), 120), suppress_blank=True,
+            return_no_speech_prob=True, max_length=min(448, len(prefix) + 120), suppress_blank=True,
             suppress_tokens=[-1] + list(tok.non_speech_tokens), length_penalty=1.0)[0]
         texts = [normalize(tok.decode([t for t in ids if t < tok.eot])) for ids in result.sequences_ids]
         best_ids = [t for t in result.sequences_ids[0] if t < tok.eot]
