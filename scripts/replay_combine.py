@@ -1,6 +1,8 @@
 """Replay the combiner's decision (voice_assistant/asr/combine.py, the product code) on cached engine outputs:
 
     python scripts/replay_combine.py CACHE.json [--rule NAME ...]
+    python scripts/replay_combine.py --eval REPORT.json [...]   # `voice-assistant eval --json` reports
+
 
 CACHE.json comes from `scripts/cache_asr_pairs.py` (both engines' readings and every cross-score, per clip of
 the audio dev sets). Prints per set: intent+slots for pocketsphinx alone, whisper alone, either (oracle) and the
@@ -72,12 +74,34 @@ RULES = {
 }
 
 
+def eval_summary(path: Path) -> None:
+    """intent+slots and wrong values read back without asking, from a `voice-assistant eval --json` report."""
+    report = json.loads(path.read_text())
+    cases = report["results"]
+    ok = sum(bool(c["passed"]) for c in cases)
+    wrong = asked = 0
+    for c in cases:
+        row = {"intent": c["expected_intent"], "slots": c["expected_slots"]}
+        ask = bool(c.get("choices"))
+        asked += ask
+        wrong += wrong_value(row, c["predicted_intent"], c["predicted_slots"] or {}) and not ask
+    print(f"{path}: {len(cases)} clips, intent+slots {ok / len(cases):.1%}, wrong value read back without asking "
+          f"{wrong}, asked {asked}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("cache", type=Path)
+    parser.add_argument("cache", type=Path, nargs="?")
+    parser.add_argument("--eval", nargs="+", type=Path, help="summarise `voice-assistant eval --json` reports")
     parser.add_argument("--rule", nargs="*", default=list(RULES), choices=list(RULES))
     parser.add_argument("--show", help="print the clips of this set the rule gets wrong")
     args = parser.parse_args()
+    if args.eval:
+        for path in args.eval:
+            eval_summary(path)
+        return
+    if args.cache is None:
+        parser.error("a cache file (scripts/cache_asr_pairs.py) or --eval REPORT.json")
     rows = json.loads(args.cache.read_text())
     for r in rows:  # whisper's text as today's normalize() writes it (the cache may predate a change to it)
         w = r["engines"]["whisper"]
