@@ -5,6 +5,10 @@ scoring (a reading with the other reading's glucose value written in, so that on
 The combiner (combine.py) asks whisper how likely pocketsphinx's reading is (`WhisperRecognizer.score`); the
 aligner here asks pocketsphinx the same of whisper's reading. Digits are said in words the ways a patient says
 them ("142": "one forty two", "one hundred forty two"...), and the best fitting way counts.
+
+Measured on the two audio dev sets (scripts/cache_asr_pairs.py --align, 270 clips): where exactly one engine
+was right, the alignment score favoured the right reading in 42 of 74 clips (chance), whisper's score in 68 of
+84; so the combiner does not use the aligner (it stays for the evaluation scripts). `value_variants` is used.
 """
 
 from __future__ import annotations
