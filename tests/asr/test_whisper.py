@@ -220,3 +220,14 @@ def test_the_combined_decoding_starts_when_the_closing_pause_begins(joe, underst
     # 118 is the first reading, or one of the two the patient will be asked to choose between
     readings = [transcript.text, *transcript.info.get("choices", ())]
     assert 118 in [understander.understand(t).slots.get("glucose_mg_dl") for t in readings], transcript.info
+
+
+def test_a_long_prompt_and_a_long_request_still_decode(joe):
+    """A patient with many medicines makes a long prompt: the decoder still has room for a long request
+    (CTranslate2's max_length counts the prompt; a 120-token prompt once left no room at all)."""
+    meds = [f"medicine{i}" for i in range(40)]
+    w = whisper_engine.WhisperRecognizer("en", model_path=_model_path(), threads=2, medications=meds)
+    assert len(w._prompt_tokens) > 120
+    said = "remind me to take januvia at seven pm and remind me to take lipitor at nine pm every single day"
+    t = w.recognize(joe(said))
+    assert t.text.startswith("remind me") and t.text.endswith("every single day"), t.text
