@@ -245,6 +245,8 @@ def test_a_stop_cuts_a_sound_already_written_whole_into_the_device_buffer():
     player, stream, clock = make(latency=0.2)
     stop = threading.Event()
     clip = tone(0.1)
+    told = []
+    player.on_sound.append(lambda kind, t, h: told.append((kind, t)) or "h")
     thread, result = play_in_thread(player, clip, stop)
     drive(stream, clock, lambda: sum(np.count_nonzero(b) for b in stream.heard) == len(clip.samples))
     aborts = stream.aborts
@@ -253,3 +255,5 @@ def test_a_stop_cuts_a_sound_already_written_whole_into_the_device_buffer():
     thread.join(1.0)
     assert result["done"] is False
     assert stream.aborts == aborts + 1  # the device's buffer dropped
+    # its end was told when written (ahead), then again when cut: the capture ring keeps what follows the cut
+    assert [k for k, _ in told] == ["start", "end", "end"] and told[2][1] < told[1][1]

@@ -87,6 +87,21 @@ def test_speech_right_after_a_sound_is_kept_to_the_sample():
     assert np.all(np.diff(after) == 1)
 
 
+def test_a_sound_cut_before_its_told_end_is_left_out_only_until_the_cut():
+    """The player tells a sound's end when its last sample is written (ahead of the device); a stop then cuts it and
+    tells the end again, earlier: what the patient says right after the cut is kept."""
+    clock = Clock()
+    ring = CaptureRing(echo_tail_s=0.05, clock=clock)
+    reader = ring.reader()
+    sound = ring.sound_started(100.3)
+    ring.sound_ended(sound, 101.3)  # written whole: would be heard until 101.3
+    ring.sound_ended(sound, 100.6)  # cut at 100.6
+    record(ring, clock, 1.5, t0=100.0)
+    got = read_all(reader)
+    after = got[got >= round(0.6 * RATE)]
+    assert after[0] == round(0.65 * RATE) and np.all(np.diff(after) == 1)
+
+
 def test_samples_a_sound_in_progress_may_cover_are_held_back():
     clock = Clock()
     ring = CaptureRing(echo_tail_s=0.1, clock=clock)

@@ -135,6 +135,8 @@ class Player:
                 item.ended = True
                 end = self.clock() if item.last_t is None else min(self.clock(), item.last_t)
                 self._tell(item, "end", end)
+            elif was_playing and item.last_t is not None:  # its end was told ahead (written whole): heard until now
+                self._tell(item, "end", self.clock())
         if was_playing:
             with self._restart_lock:  # drop what the device still holds
                 self._restart()

@@ -127,10 +127,12 @@ class CaptureRing:
             return sound
 
     def sound_ended(self, sound: list, t: float) -> None:
-        """That sound's last sample left the speaker at time `t`."""
+        """That sound's last sample left the speaker at time `t` (told again, earlier, when a stop cut a sound whose
+        end was told ahead)."""
         with self._cond:
+            told = sound[1] is not None
             sound[1] = max(t, sound[0])
-            if self.tail_meter is not None:
+            if self.tail_meter is not None and not told:
                 self._unmeasured.append(sound)
             self._cond.notify_all()
 
