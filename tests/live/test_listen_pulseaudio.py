@@ -10,8 +10,8 @@ microphone, reads the console like a helper would, and answers "no" when the rea
 Eleven spoken turns, run once on an idle machine and once with both cores kept busy by two other processes.
 Afterwards `voice-assistant readings --json`: every value the patient confirmed is stored, nothing else; no reply
 was cut ("reply cut" never on the console); no microphone sample was lost; on the idle machine the speaker never
-ran dry while a reply played (with both cores busy it still can, right after the stream restarts for a sound: the
-ALSA plugin starts it with 0.26 s buffered; counted, printed, not asserted: see the README).
+ran dry while a reply played (with both cores busy it still can: the ALSA plugin's callback thread was measured
+waking 0.5-0.7 s late; counted, printed, not asserted: see the README).
 
 The patient speaks with Piper's joe voice (the most natural English voice here), at 16 kHz, over faint room noise,
 through a `pacat` process fed in real time (20 ms chunks), so the microphone hears a continuous stream.
