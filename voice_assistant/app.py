@@ -32,7 +32,7 @@ from voice_assistant.sync.sender import BackgroundSender, SyncConfig, SyncConfig
 from voice_assistant.tts import synthesizer_for
 
 __all__ = ["CHOOSE", "background_sender", "build_dialogue", "build_session", "check_language_data", "language_for",
-           "load_settings", "open_store"]
+           "limit_malloc_arenas", "load_settings", "open_store"]
 
 
 def load_settings() -> Profile:
@@ -69,6 +69,35 @@ def build_dialogue(profile: Profile, language: str, store: Store, *, save_profil
     return DialogueManager(profile, store, language, save_profile_changes=save_profile_changes)
 
 
+#: glibc's mallopt() parameter for the number of malloc arenas, and the number kept (see limit_malloc_arenas).
+M_ARENA_MAX, MALLOC_ARENAS = -8, 2
+_ARENAS_LIMITED: list[bool] = []
+
+
+def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
+    """Process-wide, once, before any engine starts its threads: at most `arenas` malloc arenas. glibc gives
+    each thread that allocates its own arena (up to 8 per core) and keeps freed memory in each; the
+    recognisers' and the voice's worker threads (CTranslate2, ONNX Runtime, the decoding threads) then held
+    memory apart. Measured with scripts/bench_voice.py --memory (a realistic loop): a lower peak, same speed.
+    Same effect as MALLOC_ARENA_MAX=2 in the environment, which is honoured when it is set. True when applied
+    (glibc); elsewhere nothing to do."""
+    if _ARENAS_LIMITED:
+        return _ARENAS_LIMITED[0]
+    import ctypes
+    import ctypes.util
+    import os
+
+    applied = False
+    if "MALLOC_ARENA_MAX" not in os.environ:
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+            applied = bool(libc.mallopt(M_ARENA_MAX, int(arenas)))
+        except (OSError, AttributeError):  # not glibc (musl, macOS): its allocator has no such setting
+            applied = False
+    _ARENAS_LIMITED.append(applied)
+    return applied
+
+
 #: `build_session(recognizer=CHOOSE)`: the recogniser the profile and the installed models give.
 CHOOSE: Any = object()
 
@@ -78,6 +107,7 @@ def build_session(profile: Profile, language: str, store: Store, *, recognizer: 
     """The Session the microphone (`listen`), the tablet, the demo and the benchmarks drive: the dialogue, the
     recogniser and the voice for `language`, chosen from the profile unless given (`recognizer=None`: text
     only). RecognizerUnavailable, SynthesizerUnavailable, LanguageDataError."""
+    limit_malloc_arenas()  # process-wide, before the engines below start their threads
     manager = build_dialogue(profile, language, store, save_profile_changes=save_profile_changes)
     return Session(manager, recognizer_for(language, profile) if recognizer is CHOOSE else recognizer,
                    synthesizer_for(language, profile.tts_engine) if synthesizer is CHOOSE else synthesizer)

@@ -31,7 +31,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-from voice_assistant.asr.base import Recognizer, Transcript
+from voice_assistant.asr.base import BufferedRecognizer, Recognizer, Transcript
 
 log = logging.getLogger(__name__)
 
@@ -174,35 +174,27 @@ class Combiner:
         return gap + self.nlu_weight * (rb.nlu_confidence - ra.nlu_confidence)
 
 
-class CombinedRecognizer:
-    """Two recognisers behind the one `Recognizer` protocol; `decode()` runs both in parallel."""
+class CombinedRecognizer(BufferedRecognizer):
+    """Two recognisers behind the one `Recognizer` protocol; `decode()` runs both in parallel (the audio is
+    kept as BufferedRecognizer keeps it; the first engine also hears it as it comes, for partials)."""
 
     engine = ENGINE
 
     def __init__(self, first: Recognizer, second: Recognizer, combiner: Combiner):
+        super().__init__()
         self.first, self.second, self.combiner = first, second, combiner
         self.language = first.language
         self.sample_rate = first.sample_rate
-        self._audio = bytearray()
         self._lock = threading.Lock()
 
     def accept(self, pcm: bytes) -> Transcript | None:
-        self._audio.extend(pcm)
+        super().accept(pcm)
         return self.first.accept(pcm)
 
-    def finish(self) -> Transcript:
-        audio = bytes(self._audio)
-        self.reset()
-        return self.decode(audio) if audio else Transcript("", engine=ENGINE)
-
     def reset(self) -> None:
-        self._audio = bytearray()
+        super().reset()
         self.first.reset()
         self.second.reset()
-
-    def recognize(self, pcm: bytes) -> Transcript:
-        self.reset()
-        return self.decode(pcm)
 
     def decode(self, audio: bytes) -> Transcript:
         with self._lock:
