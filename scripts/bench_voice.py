@@ -176,13 +176,13 @@ def _status_mb(key: str) -> float:
 
 
 def memory_loop(engine: str, clips_file: str, turns: int) -> None:
-    """In this (fresh) process: one assistant as the product builds it (`app.limit_malloc_arenas`, the engine,
+    """In this (fresh) process: one assistant as the product builds it (`app.tune_malloc`, the engine,
     the default voice), `turns` spoken requests heard and answered aloud; prints JSON (MB)."""
-    from voice_assistant.app import limit_malloc_arenas
+    from voice_assistant.app import tune_malloc
     from voice_assistant.asr.select import recognizer_for
     from voice_assistant.tts import synthesizer_for
 
-    limit_malloc_arenas()  # as build_session does, before any engine starts its threads
+    tune_malloc()  # as build_session does, before any engine starts its threads
     with np.load(clips_file) as data:
         clips = [("", data[k]) for k in sorted(data.files, key=lambda k: int(k.split("_")[-1]))]
     profile = default_profile()
