@@ -2,7 +2,8 @@
 """Whole-assistant voice figures: recognition and synthesis per engine, utterance-closed -> first reply audio
 latency, peak memory, cold start.
 
-    python scripts/bench_voice.py [--quick] [--turns N]
+    python scripts/bench_voice.py [--quick] [--turns N] [--paced] [--engines pocketsphinx,combined]
+                                  [--synthesizers piper]
 
 Spoken requests are generated now with eSpeak NG (voice en-us+f2, 150 wpm, unlike the assistant's), fed in
 0.1 s chunks through a `Session`'s endpointer; from the moment the endpointer closes the utterance the clock
@@ -84,7 +85,10 @@ def patient_clips(n: int) -> list[tuple[str, np.ndarray]]:
     return [(t, with_silence(synthesize(t, PATIENT_VOICE, PATIENT_WPM), before=0.5, after=1.5)) for t in texts]
 
 
-def run_turns(recognizer, synthesizer, clips, tmp: Path, tag: str) -> dict:
+def run_turns(recognizer, synthesizer, clips, tmp: Path, tag: str, paced: bool = False) -> dict:
+    """`paced`: audio fed at the microphone's pace (0.1 s of audio every 0.1 s), so the final decoding the
+    Session starts when the closing pause begins has that pause to run in, as with a patient; otherwise the
+    audio is fed as fast as it goes and the decoding gets no head start (the figures before --paced existed)."""
     profile = replace(default_profile(), language="en")
     store = open_store(tmp / f"{tag}.db")
     try:
@@ -97,7 +101,10 @@ def run_turns(recognizer, synthesizer, clips, tmp: Path, tag: str) -> dict:
             session.endpointer.reset()
             pcm = samples.astype("<i2").tobytes()
             utterance = None
+            clip_started = time.perf_counter()
             for i in range(0, len(pcm), CHUNK_BYTES):
+                if paced:  # the chunk is "recorded" once its 0.1 s has passed
+                    time.sleep(max(0.0, clip_started + (i + CHUNK_BYTES) / 2 / 16000 - time.perf_counter()))
                 started = time.perf_counter()
                 events = session.feed(pcm[i:i + CHUNK_BYTES])  # decoded while it is said
                 feeding += time.perf_counter() - started
@@ -236,6 +243,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="8 spoken turns, one synthesis repeat")
     parser.add_argument("--turns", type=int, default=None, help="spoken turns per engine pair (default 20)")
+    parser.add_argument("--paced", action="store_true",
+                        help="feed the spoken turns at the microphone's pace (real time), as a patient speaks")
+    parser.add_argument("--engines", default="pocketsphinx,vosk,whisper,combined",
+                        help="recognisers for the spoken turns, comma-separated")
+    parser.add_argument("--synthesizers", default="piper,espeak", help="English voices for the spoken turns")
     parser.add_argument("--memory", action="store_true", help="only the realistic-loop memory rows")
     parser.add_argument("--memory-turns", type=int, default=50, help="turns of the realistic memory loop")
     parser.add_argument("--memory-loop", help=argparse.SUPPRESS)  # internal: the loop in a fresh process
@@ -258,7 +270,7 @@ def main() -> None:
     print(f"generating {turns} spoken requests (eSpeak NG {PATIENT_VOICE}, {PATIENT_WPM} wpm)...", flush=True)
     clips = patient_clips(turns)
     recognizers = []
-    for engine in ("pocketsphinx", "vosk", "whisper", "combined"):
+    for engine in args.engines.split(","):
         started = time.perf_counter()
         try:
             recognizers.append((engine, recognizer_for("en", None, engine, cached=False),
@@ -271,15 +283,17 @@ def main() -> None:
         print(f"(Vosk models for other languages, not used for English turns: {', '.join(str(m) for m in other)})")
     print()
 
-    print("== spoken turns: utterance closed by the endpointer -> first reply audio sample")
+    print("== spoken turns: utterance closed by the endpointer -> first reply audio sample"
+          + (" (audio fed in real time)" if args.paced else " (audio fed as fast as it goes: no head start "
+             "for the decoding started in the closing pause; --paced for a patient's pace)"))
     print(f"{'recogniser':13} {'synthesiser':11} {'load s':>6} {'ASR RTF':>8} {'ASR ms':>8} {'dialog ms~':>10} "
           f"{'1st audio ms~':>13} {'p50 ms':>7} {'p95 ms':>7} {'n':>3}")
     with tempfile.TemporaryDirectory(prefix="bench-voice-") as tmp:
         for engine, recognizer, load in recognizers:
-            for key in (("piper", "en"), ("espeak", "en")):
+            for key in [(name, "en") for name in args.synthesizers.split(",")]:
                 if key not in synths:
                     continue
-                r = run_turns(recognizer, synths[key], clips, Path(tmp), f"{engine}-{key[0]}")
+                r = run_turns(recognizer, synths[key], clips, Path(tmp), f"{engine}-{key[0]}", args.paced)
                 lat = r["latencies"]
                 if not lat:
                     print(f"{engine:13} {key[0]:11} no utterance was closed by the endpointer")
