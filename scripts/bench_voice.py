@@ -245,8 +245,8 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=None, help="spoken turns per engine pair (default 20)")
     parser.add_argument("--paced", action="store_true",
                         help="feed the spoken turns at the microphone's pace (real time), as a patient speaks")
-    parser.add_argument("--engines", default="pocketsphinx,vosk,whisper,combined",
-                        help="recognisers for the spoken turns, comma-separated")
+    parser.add_argument("--engines", default=None, help="recognisers, comma-separated (default: "
+                        "pocketsphinx,vosk,whisper,combined for the turns; pocketsphinx,whisper,combined for --memory)")
     parser.add_argument("--synthesizers", default="piper,espeak", help="English voices for the spoken turns")
     parser.add_argument("--memory", action="store_true", help="only the realistic-loop memory rows")
     parser.add_argument("--memory-turns", type=int, default=50, help="turns of the realistic memory loop")
@@ -259,7 +259,8 @@ def main() -> None:
         return
     if args.memory:
         print(f"generating spoken requests (eSpeak NG {PATIENT_VOICE}, {PATIENT_WPM} wpm)...", flush=True)
-        realistic_peaks(patient_clips(len(ENGLISH)), args.memory_turns)
+        realistic_peaks(patient_clips(len(ENGLISH)), args.memory_turns,
+                        tuple(args.engines.split(",")) if args.engines else ("pocketsphinx", "whisper", "combined"))
         return
 
     from voice_assistant.asr.select import RecognizerUnavailable, recognizer_for, vosk_models
@@ -270,7 +271,7 @@ def main() -> None:
     print(f"generating {turns} spoken requests (eSpeak NG {PATIENT_VOICE}, {PATIENT_WPM} wpm)...", flush=True)
     clips = patient_clips(turns)
     recognizers = []
-    for engine in args.engines.split(","):
+    for engine in (args.engines or "pocketsphinx,vosk,whisper,combined").split(","):
         started = time.perf_counter()
         try:
             recognizers.append((engine, recognizer_for("en", None, engine, cached=False),

@@ -24,6 +24,7 @@ from voice_assistant.dialogue.manager import DialogueManager
 from voice_assistant.errors import ConfigurationError
 from voice_assistant.labs.present import load_lab_pack
 from voice_assistant.language import LANGUAGES
+from voice_assistant.memory import tune_malloc
 from voice_assistant.nlu.packs import load_pack
 from voice_assistant.profile import Profile, load_profile_with_voice_settings
 from voice_assistant.speech import speech_for
@@ -67,46 +68,6 @@ def build_dialogue(profile: Profile, language: str, store: Store, *, save_profil
     """The patient's conversation on `store`, its language data checked first."""
     check_language_data(language)
     return DialogueManager(profile, store, language, save_profile_changes=save_profile_changes)
-
-
-#: glibc mallopt() settings applied by `tune_malloc`: (parameter, value, the environment variable that sets it).
-MALLOC_SETTINGS = (
-    (-8, 2, "MALLOC_ARENA_MAX"),  # M_ARENA_MAX: at most 2 malloc arenas
-    (-3, 1 << 20, "MALLOC_MMAP_THRESHOLD_"),  # M_MMAP_THRESHOLD: blocks of 1 MB and more mapped on their own
-)
-_MALLOC_TUNED: list[bool] = []
-
-
-def tune_malloc() -> bool:
-    """Process-wide, once, before any engine starts its threads (build_session calls it). Two glibc malloc
-    settings, for what the engines allocate and free on every utterance and every sentence:
-    - at most 2 malloc arenas: glibc gives each thread that allocates its own arena (up to 8 per core) and keeps
-      freed memory in each, so the recognisers' and the voice's worker threads (CTranslate2, ONNX Runtime,
-      pocketsphinx's decoding threads) held memory apart;
-    - a fixed 1 MB mmap threshold: by default glibc raises the threshold to the size of every large block freed
-      (up to 32 MB), after which the voice's and whisper's per-sentence buffers (tens of MB) came from the heap
-      and stayed resident, fragmented, under the next sentence's. Mapped on their own, they go back on free.
-    Measured (scripts/bench_voice.py --memory, 40 turns heard and answered with Piper): combined recogniser
-    peak 525 -> 438 MB with the same replies. A variable already set in the environment (MALLOC_ARENA_MAX,
-    MALLOC_MMAP_THRESHOLD_) is the person's choice and is kept. True when applied (glibc), else False."""
-    if _MALLOC_TUNED:
-        return _MALLOC_TUNED[0]
-    import ctypes
-    import ctypes.util
-    import os
-
-    applied = False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):  # not glibc (musl, macOS): its allocator has no such settings
-        mallopt = None
-    if mallopt is not None:
-        for parameter, value, variable in MALLOC_SETTINGS:
-            if variable not in os.environ:
-                applied = bool(mallopt(parameter, value)) or applied
-    _MALLOC_TUNED.append(applied)
-    return applied
 
 
 #: `build_session(recognizer=CHOOSE)`: the recogniser the profile and the installed models give.

@@ -214,3 +214,12 @@ def test_piper_gives_its_arena_memory_back_after_each_sentence(piper_en):
     assert seen[1] is given  # options a caller passes are kept
     audio = piper_en.synthesize("Your reading is saved.")
     assert audio.dtype == np.int16 and 0.5 < len(audio) / piper_en.sample_rate < 4
+
+
+def test_piper_gives_freed_memory_back_after_each_sentence(piper_en, monkeypatch):
+    from voice_assistant.tts import piper
+
+    released = []
+    monkeypatch.setattr(piper, "release_free_memory", lambda: released.append(True) or True)
+    sentences = list(piper_en.speak("Your reading is saved. You can say: what was my last reading?"))
+    assert len(sentences) == 2 and len(released) == 2

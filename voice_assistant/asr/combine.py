@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from voice_assistant.asr.base import BufferedRecognizer, Recognizer, Transcript
+from voice_assistant.memory import release_free_memory
 
 log = logging.getLogger(__name__)
 
@@ -216,6 +217,7 @@ class CombinedRecognizer(BufferedRecognizer):
                 log.warning("%s failed on an utterance: %s", _name(self.first), exc)
                 a = Transcript("", engine=_name(self.first), info={"error": str(exc)})
             thread.join()
+            release_free_memory()  # both decoders' working buffers, freed: back to the system (memory.py)
             b = other["t"]
             choice = self.combiner.choose(audio, a, b)
             t = choice.first.transcript

@@ -27,6 +27,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from voice_assistant.audio.clip import AudioClip
+from voice_assistant.memory import release_free_memory
 from voice_assistant.tts.base import DEFAULT_WPM, SpokenSentence, SynthesizerUnavailable, clamp_wpm
 from voice_assistant.tts.normalize import base_language, normalizer_for
 
@@ -154,6 +155,7 @@ class PiperSynthesizer:
         config = SynthesisConfig(length_scale=self.length_scale(words_per_minute))
         with self._lock:
             chunks = [chunk.audio_int16_array for chunk in self.voice.synthesize(sentence, syn_config=config)]
+            release_free_memory()  # the sentence's working buffers, freed: back to the system (memory.py)
         return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
 
     def speak(self, text: str, words_per_minute: int = DEFAULT_WPM) -> Iterator[SpokenSentence]:
