@@ -249,6 +249,7 @@ def main() -> None:
                         "pocketsphinx,vosk,whisper,combined for the turns; pocketsphinx,whisper,combined for --memory)")
     parser.add_argument("--synthesizers", default="piper,espeak", help="English voices for the spoken turns")
     parser.add_argument("--memory", action="store_true", help="only the realistic-loop memory rows")
+    parser.add_argument("--no-memory", action="store_true", help="without the realistic-loop memory rows")
     parser.add_argument("--memory-turns", type=int, default=50, help="turns of the realistic memory loop")
     parser.add_argument("--memory-loop", help=argparse.SUPPRESS)  # internal: the loop in a fresh process
     parser.add_argument("--clips", help=argparse.SUPPRESS)
@@ -314,8 +315,9 @@ def main() -> None:
                   f"{one_assistant_peak(engine)}")
     print(cold)
     print()
-    realistic_peaks(patient_clips(len(ENGLISH)), args.memory_turns,
-                    tuple(e for e in ("pocketsphinx", "whisper", "combined") if e in loaded_engines))
+    if not args.no_memory:
+        realistic_peaks(patient_clips(len(ENGLISH)), args.memory_turns,
+                        tuple(e for e in ("pocketsphinx", "whisper", "combined") if e in loaded_engines))
 
 
 if __name__ == "__main__":
