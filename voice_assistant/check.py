@@ -12,16 +12,29 @@ link that refuses the token, a wrong clock, a full disk); a link that is not set
 from __future__ import annotations
 
 import shutil
+import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Callable, Optional
 
+import httpx
 import numpy as np
 import typer
 
+from voice_assistant.asr.select import RecognizerUnavailable, install_hint, recognizer_for
+from voice_assistant.audio import devices
+from voice_assistant.audio.earcons import Earcon, earcon
+from voice_assistant.audio.errors import AudioDeviceError
 from voice_assistant.command import language_or_exit, profile_or_exit
+from voice_assistant.console import sound_noise_to
+from voice_assistant.listening import setup_words
+from voice_assistant.speech import speech_for
+from voice_assistant.store import default_db_path
+from voice_assistant.sync.sender import SyncConfig, SyncConfigError
+from voice_assistant.tts import SynthesizerUnavailable, synthesizer_for
 
 
 def typer_option(default, flag: str, help: str):
@@ -75,9 +88,6 @@ def microphone(record: Callable[[float], np.ndarray] | None) -> Finding:
 
 
 def recognisers_and_voices(language: str, profile) -> list[Finding]:
-    from voice_assistant.asr.select import RecognizerUnavailable, install_hint, recognizer_for
-    from voice_assistant.tts import SynthesizerUnavailable, synthesizer_for
-
     words = _words(language)
     findings = []
     for lang in LANGUAGES:
@@ -101,10 +111,6 @@ def recognisers_and_voices(language: str, profile) -> list[Finding]:
 
 def clinician_link(profile, transport=None) -> Finding:
     """Reachable, and the token accepted: a 401 means the server does not know this device's token."""
-    import httpx
-
-    from voice_assistant.sync.sender import SyncConfig, SyncConfigError
-
     try:
         config = SyncConfig.from_profile(profile)
     except SyncConfigError as exc:
@@ -124,8 +130,6 @@ def clinician_link(profile, transport=None) -> Finding:
 
 
 def clock(profile, language: str, now: datetime | None = None) -> Finding:
-    from voice_assistant.speech import speech_for
-
     now = now or datetime.now(profile.zone)
     said = speech_for(language).clock(now.hour, now.minute)
     values = {"time": said, "zone": str(profile.zone)}
@@ -145,8 +149,6 @@ def disk(folder: Path) -> Finding:
 # --- the command ------------------------------------------------------------------------------------------
 
 def _words(language: str):
-    from voice_assistant.listening import setup_words
-
     return setup_words(language)
 
 
@@ -162,8 +164,6 @@ class Voice:
         self.wpm = getattr(profile, "words_per_minute", 150)
         if play is not None:
             try:
-                from voice_assistant.tts import synthesizer_for
-
                 self.synthesizer = synthesizer_for(language, getattr(profile, "tts_engine", None))
             except Exception:  # noqa: BLE001 - no voice: printed only (the finding says so)
                 self.synthesizer = None
@@ -182,8 +182,6 @@ def run_check(language: str, profile, *, echo: Callable[[str], None] = print,
               transport=None, silent: bool = False) -> Report:
     """Every check, said and printed. `record`/`play`: the microphone and speaker (None: missing); `ask()`: the
     helper's answer to "did you hear it?" (None: nobody to answer)."""
-    from voice_assistant.audio.earcons import Earcon, earcon
-
     report = Report()
     voice = Voice(language, profile, echo, play, silent)
     voice.say("start")
@@ -210,8 +208,6 @@ def run_check(language: str, profile, *, echo: Callable[[str], None] = print,
         add(finding)
     add(clinician_link(profile, transport))
     add(clock(profile, language))
-    from voice_assistant.store import default_db_path
-
     add(disk(data_dir or default_db_path().parent))
     voice.say("all_good" if report.ready else "missing")
     return report
@@ -221,11 +217,6 @@ def run_check(language: str, profile, *, echo: Callable[[str], None] = print,
 
 def _device_recorder():
     """`record(seconds)` on the default microphone, or None when there is none."""
-    import threading
-
-    from voice_assistant.audio import devices
-    from voice_assistant.audio.errors import AudioDeviceError
-
     try:
         devices.check_audio_devices(need_input=True, need_output=False)
     except AudioDeviceError:
@@ -255,8 +246,6 @@ def check_command(
     silent: bool = typer_option(False, "--silent", "Print only; say nothing aloud."),
 ) -> None:
     """Check that this device is ready: microphone, speaker, speech models, clinician link, clock, disk."""
-    from voice_assistant.console import sound_noise_to
-
     profile = profile_or_exit()
     language = language_or_exit(lang, profile)
     with sound_noise_to():  # ALSA's own messages go to the log file, not over the plain words
@@ -265,11 +254,6 @@ def check_command(
 
 
 def _check_devices(language: str, profile, silent: bool) -> bool:
-    import sys
-
-    from voice_assistant.audio import devices
-    from voice_assistant.audio.errors import AudioDeviceError
-
     record = _device_recorder()
     player = None
     try:

@@ -1,7 +1,8 @@
 """What every part of the `voice-assistant` command shares: how it ends on a problem (one sentence on stderr
 and an exit code), and the profile, language and store it runs with (built by `voice_assistant.app`).
 
-cli.py, listening.py (`listen`), check.py (`check`) and tablet/cli.py use these; none imports another's.
+cli.py, listening.py (`listen`), check.py (`check`) and tablet/cli.py use these; check.py and tablet/cli.py also
+take the setup words (prompts/setup: `setup_words`, `no_recogniser_words`) from listening.py.
 """
 
 from __future__ import annotations

@@ -19,6 +19,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterator
 
+from voice_assistant.store import default_db_path
+
 
 def console_printer(quiet: bool = False, out=None) -> Callable[[str], None] | None:
     """The loop's console: None when quiet, else a printer that stamps each line with the time."""
@@ -34,8 +36,6 @@ def console_printer(quiet: bool = False, out=None) -> Callable[[str], None] | No
 
 def default_log_path() -> Path:
     """`sound.log` beside the assistant's database (the user data dir, 0700)."""
-    from voice_assistant.store import default_db_path
-
     return default_db_path().parent / "sound.log"
 
 

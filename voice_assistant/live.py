@@ -105,8 +105,11 @@ class LiveLoop:
         if hasattr(owner, "on_sound") and not options.echo_cancelled:
             owner.on_sound.append(self._on_sound)  # the player's stream clock places each sound
             self._player_times = True
-        self._spotter_factory = spotter
         self.spotter = spotter() if spotter is not None else None
+        #: the barge-in watcher's own spotter (it hears the assistant's voice too, so not the loop's), built once:
+        #: building one loads the acoustic model, holding the interpreter lock ~0.4 s (0.8 s with both cores busy),
+        #: long enough to starve the speaker's callback while a reply plays
+        self._barge_spotter = spotter() if spotter is not None else None
         self._wakes: list[float] = []  #: endpointer stream times where the spotter heard the wake phrase end
         self.stop_speaking = threading.Event()
         self.talk_pressed = threading.Event()
@@ -203,7 +206,9 @@ class LiveLoop:
     def _watch_wake_phrase(self, done: threading.Event, woken: threading.Event) -> None:
         raw = self.ring.reader(raw=True)
         raw.seek_to(self.ring.clock())
-        spotter = self._spotter_factory() if self._spotter_factory is not None else None
+        spotter = self._barge_spotter
+        if spotter is not None:
+            spotter.reset()  # nothing heard during an earlier reply counts now
         wake = set(self.options.wake_words)
         fed = False
         try:

@@ -383,21 +383,32 @@ def test_an_unexpected_error_is_one_sentence_and_a_private_log_without_health_da
     assert len(store.readings()) == 1
 
 
-@pytest.mark.parametrize("lang, value, failed", [
-    ("en", "my sugar is one twenty", "Sorry, I could not save it."),
-    ("fr", "ma glycémie est de un gramme vingt", "Désolé, je n'ai pas pu l'enregistrer."),
+_NOT_SAVED = {"en": "Sorry, I could not save it.", "fr": "Désolé, je n'ai pas pu l'enregistrer."}
+
+
+@pytest.mark.parametrize("lang, request_", [
+    ("en", "my sugar is one twenty"), ("en", "I took my metformin"), ("en", "remind me to take my metformin at eight"),
+    ("en", "I had a hypo last night"),
+    ("fr", "ma glycémie est de un gramme vingt"), ("fr", "j'ai pris ma metformine"),
+    ("fr", "rappelle-moi de prendre ma metformine à huit heures"), ("fr", "j'ai fait une hypo cette nuit"),
 ])
-def test_a_failure_to_save_is_said_never_reported_saved(chat, store, monkeypatch, lang, value, failed):
+def test_a_failure_to_save_is_said_never_reported_saved(chat, store, monkeypatch, lang, request_):
+    """The yes of any read-back (a reading, a dose, a reminder, a past hypo) that the store refuses is said as not
+    saved, and nothing is kept."""
     c = chat(lang)
 
     def full_disk(*args, **kwargs):
         raise StoreError("disk I/O error")
 
     monkeypatch.setattr(store, "enqueue", full_disk)
-    c.say(value)
+    c.say(request_)
+    assert c.last_reply.expects == YES_NO, c.transcript[-1]
     reply = c.say(YES[lang])
-    assert reply.startswith(failed) and "Saved" not in reply and "enregistré :" not in reply
-    assert store.readings() == []  # the reading rolled back with its outbox row
+    assert reply.startswith(_NOT_SAVED[lang]) and "save_failed" in c.last_reply.events, reply
+    assert "Saved" not in reply and "enregistré :" not in reply and c.manager.ctx.pending is None
+    # each rolled back with its outbox row
+    assert store.readings() == [] and store.alerts() == [] and store.medication_events() == []
+    assert store.active_reminders() == []
 
 
 @pytest.mark.parametrize("lang, text", [

@@ -110,3 +110,36 @@ def test_hands_free_with_a_spotter_answers_only_utterances_it_opened(session, pa
 @pytest.mark.parametrize("lang", ["en"])
 def test_the_chosen_threshold_is_a_number(lang):
     assert 0 < THRESHOLDS[lang] < 1
+
+
+def test_the_barge_in_spotter_is_built_once_and_reset_for_each_reply(session, patient):
+    """Building a spotter loads the acoustic model (holding the interpreter lock long enough to starve the
+    speaker): the loop builds its own and one for listening while it speaks, once, and starts the second afresh
+    for every reply."""
+    built: list[ScriptedSpotter] = []
+    resets: list[int] = []
+
+    class Counted(ScriptedSpotter):
+        def reset(self) -> None:
+            resets.append(id(self))
+
+    def factory() -> ScriptedSpotter:
+        built.append(Counted({1, 2, 3}))
+        return built[-1]
+
+    options = LiveOptions(push_to_talk=False, wake_words=("assistant",), idle_every_s=0.05)
+    assert options.barge_in_by_wake_phrase
+    h = Harness(session, options, spotter=factory)
+    request = patient.says("assistant, what was my last reading")
+
+    def patient_acts(h: Harness) -> None:
+        h.wait_said(1)
+        for n in (2, 3):
+            h.mic.speak(request)
+            h.wait_said(n)
+
+    h.run(patient_acts)
+    assert len(h.said) == 3, [s.text for s in h.said]
+    assert len(built) == 2, "a spotter was built for a reply"
+    barge = built[1]
+    assert resets.count(id(barge)) >= 3, "the barge-in spotter is started afresh for each reply"

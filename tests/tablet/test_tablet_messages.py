@@ -29,7 +29,9 @@ def test_page_messages_are_read_into_their_class(text, expected):
 @pytest.mark.parametrize("text", ["not json", "[1, 2]", '"talk"', '{"type": "explode"}', '{"type": 3}',
                                   '{"type": "played", "id": "seven"}', "{}", '{"type": "text"}',
                                   '{"type": "text", "text": "   "}', '{"type": "text", "text": 120}',
-                                  json.dumps({"type": "text", "text": "a" * 501})])
+                                  json.dumps({"type": "text", "text": "a" * 501}),
+                                  '{"type": "played", "id": 1e400}', pytest.param("[" * 100_000 + "]" * 100_000, id="nested-too-deep"),
+                                  '{"type": "played", "id": [7]}', b"\xff\xfe"])
 def test_anything_else_is_ignored(text):
     assert m.parse(text) is None
 

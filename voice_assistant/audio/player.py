@@ -5,10 +5,16 @@ what the microphone hears meanwhile. The Player opens its stream once; `play(cli
 returns when its last sample has left the device, by the stream's own clock (the DAC time PortAudio gives each
 buffer), not when a write returned. Between clips the stream plays silence.
 
-Buffers: the stream asks for `latency_s` of device buffering (0.4 s by default) so that a busy CPU (both cores
-taken by another process) does not starve it; the callback only copies samples. A stop does not wait for that
-buffer to drain: the stream is aborted (its buffer dropped) and started again, so the sound ends within about one
-callback block (20 ms) of the stop being seen; the stop is looked at every 10 ms.
+Buffers: the stream asks for `latency_s` of device buffering (1 s by default) so that a busy CPU (both cores
+taken by other processes) does not starve it: on ALSA's PulseAudio plugin with both cores busy the callback
+thread was measured waking 0.5-0.7 s late (not for want of the interpreter lock: the process's other threads ran
+meanwhile), and a 0.4 s buffer ran dry a few times per conversation. A buffer that long would also delay every
+sound by its length (a stream between sounds holds that much silence: measured 370-525 ms from `play()` to the
+first sample heard with 0.4 s), so a sound that starts while nothing else is to be heard restarts the stream
+first (abort + start: under 20 ms), dropping the buffered silence; its own samples then fill the buffer, up to
+`latency_s` of them ahead of the device. The callback only copies samples. A stop does not wait for the buffer to
+drain either: the stream is aborted and started again, so the sound ends within about one callback block (20 ms)
+of the stop being seen; the stop is looked at every 10 ms.
 
 Each sound's start and end (seconds on time.monotonic()'s clock) go to `on_sound` listeners: the capture ring
 leaves those samples (and an echo tail) out of what the loop hears.
@@ -30,10 +36,10 @@ from voice_assistant.audio.convert import float_to_int16, resample, to_float_mon
 
 log = logging.getLogger(__name__)
 
-#: device buffering asked for: a loaded CPU must not cause underruns. The callback needs Python's interpreter lock;
-#: pocketsphinx is fed 50 ms at a time so it never holds the lock long (one whole-utterance `process_raw` held it
-#: 1.7 s on a loaded machine); Piper's synthesis lets it go (longest hold measured: 9 ms).
-LATENCY_S = 0.4
+#: device buffering asked for: a loaded CPU must not cause underruns (see above). The callback also needs Python's
+#: interpreter lock; pocketsphinx is fed 50 ms at a time so it never holds the lock long (one whole-utterance
+#: `process_raw` held it 1.7 s on a loaded machine); Piper's synthesis lets it go (longest hold measured: 9 ms).
+LATENCY_S = 1.0
 BLOCK_S = 0.020  #: callback block
 STOP_POLL_S = 0.010  #: how often a playing clip looks at its stop event
 
@@ -68,7 +74,10 @@ class Player:
         #: ("end", t, handle) when its last one will (or when it was cut); called on the audio thread: be quick
         self.on_sound: list[Callable[[str, float, object], object]] = []
         self.underruns = 0  #: output underflows PortAudio reported while a clip was playing
+        self.restarts = 0  #: times the stream was restarted (a sound after quiet, or a stop)
         self._sounding = False
+        self._heard_until = 0.0  #: monotonic time the last sound queued so far ends (0: none yet)
+        self._restart_lock = threading.Lock()
         self.stream = stream_factory(self._callback, self.rate, self.block, latency_s)
         self._closed = False
         self.stream.start()
@@ -84,7 +93,13 @@ class Player:
         if not len(samples):
             return True
         item = _Item(np.ascontiguousarray(samples, dtype=np.int16))
-        self._queue.put(item)
+        with self._restart_lock:
+            with self._lock:
+                quiet = self._current is None and self._queue.empty() and self.clock() >= self._heard_until
+            if quiet:  # what the device holds is silence: drop it, so this sound is heard now, not after it
+                self._restart(lambda: self._queue.put(item))
+            else:
+                self._queue.put(item)
         while True:
             if stop_event is not None and stop_event.is_set():
                 self._cut(item)
@@ -116,11 +131,24 @@ class Player:
                 end = self.clock() if item.last_t is None else min(self.clock(), item.last_t)
                 self._tell(item, "end", end)
         if was_playing:
-            try:  # drop what the device still holds; the stream is the same one, started again at once
-                self.stream.abort()
-                self.stream.start()
-            except Exception as e:  # noqa: BLE001 - a device that cannot restart: logged, the next play says so
-                log.warning("the speaker could not be restarted after a stop: %s", e)
+            with self._restart_lock:  # drop what the device still holds
+                self._restart()
+
+    def _restart(self, while_stopped: Callable[[], None] | None = None) -> None:
+        """Abort the stream (its buffer is dropped) and start it again at once; `while_stopped` runs in between,
+        so a sound queued there is the first thing the restarted stream plays."""
+        try:
+            self.stream.abort()
+        except Exception as e:  # noqa: BLE001 - a device gone: logged, the sound is queued anyway
+            log.warning("the speaker could not be stopped: %s", e)
+        self._sounding = False  # the underflow a restarted stream reports is not a sound running dry
+        if while_stopped is not None:
+            while_stopped()
+        try:
+            self.stream.start()
+            self.restarts += 1
+        except Exception as e:  # noqa: BLE001 - a device that cannot restart: logged, the next play says so
+            log.warning("the speaker could not be restarted: %s", e)
 
     def close(self) -> None:
         self._closed = True
@@ -165,6 +193,7 @@ class Player:
                 filled += n
                 if item.pos >= len(item.samples):
                     item.last_t = now + dac + filled / self.rate
+                    self._heard_until = max(self._heard_until, item.last_t)
                     item.ended = True
                     self._tell(item, "end", item.last_t)
                     item.written.set()

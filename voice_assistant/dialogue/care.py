@@ -8,35 +8,30 @@ from datetime import datetime
 
 from voice_assistant import records
 from voice_assistant.dialogue import glucose
-from voice_assistant.dialogue.context import DialogueContext, Question
+from voice_assistant.dialogue.context import ConfirmQuestion, DialogueContext
 from voice_assistant.dialogue.state import Reply
 from voice_assistant.nlu import Understanding
-from voice_assistant.store import StoreError
 
 
 @dataclass(kw_only=True)
-class ConfirmCaregiverMessage(Question):
+class ConfirmCaregiverMessage(ConfirmQuestion):
     """« Voulez-vous que j'envoie un message à votre fils Marc ? »"""
 
     heard: str
 
     unsaved_key = "unsaved.message"
+    yes_intents = ("affirm", "call_caregiver")
 
-    def answer(self, ctx, u, now, asr_confidence):
-        if u.intent in ("affirm", "call_caregiver"):
-            try:
-                records.alert(ctx.store, ctx.profile, records.CAREGIVER_MESSAGE, self.heard, now,
-                              confirmed=True)
-            except StoreError:
-                return ctx.tell(ctx.say("not_saved"), "save_failed")
-            return ctx.tell(ctx.say("caregiver.sent", who=_who(ctx)), "message_queued")
-        if u.intent in ("deny", "cancel"):
-            return ctx.tell(ctx.say("caregiver.not_sent"))
-        return None
+    def on_yes(self, ctx, now):
+        records.alert(ctx.store, ctx.profile, records.CAREGIVER_MESSAGE, self.heard, now, confirmed=True)
+        return ctx.tell(ctx.say("caregiver.sent", who=_who(ctx)), "message_queued")
+
+    def on_no(self, ctx, now):
+        return ctx.tell(ctx.say("caregiver.not_sent"))
 
 
 @dataclass(kw_only=True)
-class ConfirmHypo(Question):
+class ConfirmHypo(ConfirmQuestion):
     """« Vous avez fait une hypoglycémie cette nuit. Je le note pour votre équipe de soins ? »"""
 
     heard: str
@@ -45,18 +40,13 @@ class ConfirmHypo(Question):
     help_key = "help.confirm"
     unsaved_key = "unsaved.hypo"
 
-    def answer(self, ctx, u, now, asr_confidence):
-        if u.intent == "affirm":
-            try:
-                records.alert(ctx.store, ctx.profile, records.REPORTED_HYPO, self.heard, self.at,
-                              confirmed=True)
-            except StoreError:
-                return ctx.tell(ctx.say("not_saved"), "save_failed")
-            return ctx.tell(f"{ctx.say('hypo.noted')} {ctx.say('hypo.advice', human=ctx.human_route())}",
-                            "alert_recorded")
-        if u.intent in ("deny", "cancel"):
-            return ctx.tell(f"{ctx.say('hypo.not_noted')} {ctx.say('hypo.advice', human=ctx.human_route())}")
-        return None
+    def on_yes(self, ctx, now):
+        records.alert(ctx.store, ctx.profile, records.REPORTED_HYPO, self.heard, self.at, confirmed=True)
+        return ctx.tell(f"{ctx.say('hypo.noted')} {ctx.say('hypo.advice', human=ctx.human_route())}",
+                        "alert_recorded")
+
+    def on_no(self, ctx, now):
+        return ctx.tell(f"{ctx.say('hypo.not_noted')} {ctx.say('hypo.advice', human=ctx.human_route())}")
 
 
 def _who(ctx: DialogueContext) -> str:

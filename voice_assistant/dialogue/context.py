@@ -14,7 +14,7 @@ from voice_assistant.nlu import Understanding
 from voice_assistant.nlu.when import Moment
 from voice_assistant.profile import Profile, save_voice_settings
 from voice_assistant.speech import Speech
-from voice_assistant.store import Store
+from voice_assistant.store import Store, StoreError
 
 
 @dataclass(kw_only=True)
@@ -24,7 +24,7 @@ class Question:
     sentence and what silence does; the manager knows no question by name.
 
     Adding a question = one subclass with `answer()` (and, when the defaults do not fit, `help_key`,
-    `unsaved_key`, `on_silence`)."""
+    `unsaved_key`, `on_silence`); a yes/no read-back is a `ConfirmQuestion`."""
 
     text: str  #: the question, said again on a re-prompt or when the answer is not understood
     reprompted: bool = False
@@ -66,6 +66,48 @@ class Question:
     def left(self, ctx: DialogueContext) -> str:
         """What is said when the patient moves on to another request while this question is open."""
         return ctx.say(self.unsaved_key) if self.unsaved_key else ""
+
+
+@dataclass(kw_only=True)
+class ConfirmQuestion(Question):
+    """A yes/no question about one thing to do (store, send, set, remove): a yes does it, a no says it was not
+    done, and an answer that changes what was read back (« non, à neuf heures ») is first read back again;
+    anything else answers nothing (None: the manager asks again). A store that fails on the yes or the no is
+    said here, once: nothing was saved.
+
+    A confirmation = one subclass with `on_yes` and `on_no` (and `correction`, `yes_intents`, `no_intents`
+    when the defaults do not fit)."""
+
+    yes_intents: ClassVar[tuple[str, ...]] = ("affirm",)
+    no_intents: ClassVar[tuple[str, ...]] = ("deny", "cancel")
+
+    def answer(self, ctx: DialogueContext, u: Understanding, now: datetime,
+               asr_confidence: float | None) -> Reply | None:
+        changed = self.correction(ctx, u, now, asr_confidence)
+        if changed is not None:
+            return changed
+        try:
+            if self.is_yes(u):
+                return self.on_yes(ctx, now)
+            if u.intent in self.no_intents:
+                return self.on_no(ctx, now)
+        except StoreError:
+            return ctx.tell(ctx.say("not_saved"), "save_failed")
+        return None
+
+    def is_yes(self, u: Understanding) -> bool:
+        return u.intent in self.yes_intents
+
+    def correction(self, ctx: DialogueContext, u: Understanding, now: datetime,
+                   asr_confidence: float | None) -> Reply | None:
+        """The reply to an answer that changes what was read back (read back again); None: no change said."""
+        return None
+
+    def on_yes(self, ctx: DialogueContext, now: datetime) -> Reply:
+        raise NotImplementedError
+
+    def on_no(self, ctx: DialogueContext, now: datetime) -> Reply:
+        return self.on_cancel(ctx)
 
 
 @dataclass

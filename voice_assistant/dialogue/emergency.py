@@ -14,24 +14,22 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from voice_assistant import records
-from voice_assistant.dialogue.context import DialogueContext, Question
+from voice_assistant.dialogue.context import ConfirmQuestion, DialogueContext
 from voice_assistant.dialogue.state import Reply
 from voice_assistant.nlu import Understanding
 from voice_assistant.store import StoreError
 
 
 @dataclass(kw_only=True)
-class ConfirmAlert(Question):
+class ConfirmAlert(ConfirmQuestion):
     """« Voulez-vous que je prévienne votre équipe de soins ? »"""
 
     heard: str
 
-    def answer(self, ctx, u, now, asr_confidence):
-        if u.intent in ("affirm", "emergency"):
-            return _record(ctx, self.heard, now)
-        if u.intent in ("deny", "cancel"):
-            return ctx.tell(ctx.say("safety.alert_not_recorded", human=ctx.human_route()), "alert_declined")
-        return None
+    yes_intents = ("affirm", "emergency")
+
+    def on_yes(self, ctx, now):
+        return _record(ctx, self.heard, now)
 
     def on_silence(self, ctx, now):
         """Asked twice and nobody answered: the alert goes to the care team, marked as such."""

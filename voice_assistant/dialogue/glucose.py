@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from voice_assistant import records
-from voice_assistant.dialogue.context import DialogueContext, Question
+from voice_assistant.dialogue.context import ConfirmQuestion, DialogueContext, Question
 from voice_assistant.dialogue.state import VALUE, Reply
 from voice_assistant.health.glucose import GlucoseUnit, GlucoseValue, is_plausible
 from voice_assistant.health.safety import (GlucoseAssessment, MeterExtreme, Plausibility, assess_meter_extreme,
@@ -22,7 +22,7 @@ __all__ = ["AskValue", "ConfirmMeterExtreme", "ConfirmReading", "OfferRecheck", 
 
 
 @dataclass(kw_only=True)
-class ConfirmReading(Question):
+class ConfirmReading(ConfirmQuestion):
     """« J'ai compris un gramme vingt, hier soir. C'est bien ça ? »: nothing is stored before the yes."""
 
     value: GlucoseValue
@@ -37,7 +37,9 @@ class ConfirmReading(Question):
     unsaved_key = "unsaved.reading"
     takes_value = True
 
-    def answer(self, ctx, u, now, asr_confidence):
+    no_intents = ("deny",)
+
+    def correction(self, ctx, u, now, asr_confidence):
         correction = _value_in_context(u, self.value)
         if u.intent == "affirm" and correction is not None and correction.mg_dl == self.value.mg_dl:
             correction = None  # « oui, un gramme vingt »: the same value again is a plain yes
@@ -45,15 +47,17 @@ class ConfirmReading(Question):
             # « non, cent vingt-huit »: the new value replaces the first and is read back again
             return read_back(ctx, u, correction, now, asr_confidence, prefix_key="glucose.corrected",
                              context=u.slots.get("context", self.context), base=self)
-        if u.intent == "affirm":
-            if check_plausibility(self.value.mg_dl, True, self.value.value) is Plausibility.QUESTION_RANGE:
-                # the unit is now confirmed, but the value in it is out of range (« douze » grammes par litre)
-                return _question_range(ctx, self.value, self.context)
-            return save(ctx, self, now)
-        if u.intent == "deny":
-            return ctx.ask(AskValue(text=ctx.say("glucose.ask_again"), context=self.context,
-                                    measured_at=self.measured_at, when_words=self.when_words, replaces=self.value))
         return None
+
+    def on_yes(self, ctx, now):
+        if check_plausibility(self.value.mg_dl, True, self.value.value) is Plausibility.QUESTION_RANGE:
+            # the unit is now confirmed, but the value in it is out of range (« douze » grammes par litre)
+            return _question_range(ctx, self.value, self.context)
+        return save(ctx, self, now)
+
+    def on_no(self, ctx, now):
+        return ctx.ask(AskValue(text=ctx.say("glucose.ask_again"), context=self.context,
+                                measured_at=self.measured_at, when_words=self.when_words, replaces=self.value))
 
 
 @dataclass(kw_only=True)
@@ -81,38 +85,40 @@ class AskValue(Question):
 
 
 @dataclass(kw_only=True)
-class ConfirmMeterExtreme(Question):
+class ConfirmMeterExtreme(ConfirmQuestion):
     """« Votre lecteur affiche LO, c'est bien ça ? »: a word alone (« high », "hi there") alerts no one."""
 
     extreme: MeterExtreme
     heard: str
 
     unsaved_key = "unsaved.alert"
+    no_intents = ("deny",)
 
-    def answer(self, ctx, u, now, asr_confidence):
-        if u.intent == "affirm":
-            return meter_extreme(ctx, self.extreme, self.heard, now)
-        if u.intent == "deny":
-            return ctx.tell(ctx.say("glucose.meter_not_noted"))
-        if u.glucose is not None and u.intent == "log_glucose":
+    def correction(self, ctx, u, now, asr_confidence):
+        if u.glucose is not None and u.intent == "log_glucose":  # the number, after all: read back as a reading
             return log_glucose(ctx, u, now, asr_confidence)
         return None
 
+    def on_yes(self, ctx, now):
+        return meter_extreme(ctx, self.extreme, self.heard, now)
+
+    def on_no(self, ctx, now):
+        return ctx.tell(ctx.say("glucose.meter_not_noted"))
+
 
 @dataclass(kw_only=True)
-class OfferRecheck(Question):
+class OfferRecheck(ConfirmQuestion):
     """« Voulez-vous que je vous le rappelle dans quinze minutes ? »"""
 
     at: datetime
 
-    def answer(self, ctx, u, now, asr_confidence):
-        if u.intent == "affirm":
-            ctx.store.set_setting(RECHECK_SETTING, self.at.isoformat())
-            return ctx.tell(ctx.say("safety.recheck_set", time=ctx.speech.time(self.at.strftime("%H:%M"))),
-                            "recheck_set")
-        if u.intent in ("deny", "cancel"):
-            return ctx.tell(ctx.say("safety.recheck_declined"))
-        return None
+    def on_yes(self, ctx, now):
+        ctx.store.set_setting(RECHECK_SETTING, self.at.isoformat())
+        return ctx.tell(ctx.say("safety.recheck_set", time=ctx.speech.time(self.at.strftime("%H:%M"))),
+                        "recheck_set")
+
+    def on_no(self, ctx, now):
+        return ctx.tell(ctx.say("safety.recheck_declined"))
 
 
 def _value_in_context(u: Understanding, before: GlucoseValue | None) -> GlucoseValue | None:

@@ -9,23 +9,37 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from voice_assistant.dialogue.context import DialogueContext, Question
+from voice_assistant.dialogue.context import ConfirmQuestion, DialogueContext
 from voice_assistant.dialogue.state import Reply
 from voice_assistant.nlu import Understanding
 from voice_assistant.reminders import DueReminder, ReminderEngine
-from voice_assistant.store import StoreError
 
 
 @dataclass(kw_only=True)
-class ReminderAnswer(Question):
+class ReminderAnswer(ConfirmQuestion):
     """« C'est l'heure de votre metformine. Quand c'est fait, dites c'est fait. » / « Est-ce que c'est fait ? »
     The announcement itself is the read-back: « c'est fait » or yes records that occurrence."""
 
     item: DueReminder
     engine: ReminderEngine
 
-    def answer(self, ctx, u, now, asr_confidence):
-        return answer(ctx, self, u, now, asr_confidence)
+    yes_intents = ("medication_taken", "affirm")
+    no_intents = ("deny",)
+
+    def is_yes(self, u: Understanding) -> bool:
+        return super().is_yes(u) and u.slots.get("medication", self.item.medication_id) == self.item.medication_id
+
+    def on_yes(self, ctx, now):
+        self.engine.acknowledge(self.item, now)
+        return ctx.tell(ctx.say("reminder_alerts.taken", medication=ctx.medication_name(self.item.medication_id)),
+                        "dose_taken")
+
+    def on_no(self, ctx, now):
+        if self.item.is_catch_up:
+            self.engine.record_missed(self.item, now)
+            return ctx.tell(ctx.say("reminder_alerts.not_taken"), "dose_missed")
+        minutes = ctx.speech.number(self.engine.policy.repeat_after_minutes)
+        return ctx.tell(ctx.say("reminder_alerts.not_yet", minutes=minutes))
 
 
 def announce(ctx: DialogueContext, engine: ReminderEngine, item: DueReminder, now: datetime) -> Reply:
@@ -40,24 +54,3 @@ def announce(ctx: DialogueContext, engine: ReminderEngine, item: DueReminder, no
         return ctx.tell(text, "recheck_announced")
     return ctx.ask(ReminderAnswer(text=text, item=item, engine=engine), text, "reminder_announced")
 
-
-def answer(ctx: DialogueContext, q: ReminderAnswer, u: Understanding, now: datetime,
-           asr_confidence: float | None) -> Reply | None:
-    item, engine = q.item, q.engine
-    name = ctx.medication_name(item.medication_id)
-    if u.intent in ("medication_taken", "affirm") and u.slots.get("medication", item.medication_id) == item.medication_id:
-        try:
-            engine.acknowledge(item, now)
-        except StoreError:
-            return ctx.tell(ctx.say("not_saved"), "save_failed")
-        return ctx.tell(ctx.say("reminder_alerts.taken", medication=name), "dose_taken")
-    if u.intent == "deny":
-        if item.is_catch_up:
-            try:
-                engine.record_missed(item, now)
-            except StoreError:
-                return ctx.tell(ctx.say("not_saved"), "save_failed")
-            return ctx.tell(ctx.say("reminder_alerts.not_taken"), "dose_missed")
-        minutes = ctx.speech.number(engine.policy.repeat_after_minutes)
-        return ctx.tell(ctx.say("reminder_alerts.not_yet", minutes=minutes))
-    return None

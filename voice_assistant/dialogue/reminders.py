@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from voice_assistant import records
-from voice_assistant.dialogue.context import DialogueContext, Question
+from voice_assistant.dialogue.context import ConfirmQuestion, DialogueContext, Question
 from voice_assistant.dialogue.state import VALUE, Reply
 from voice_assistant.nlu import Understanding
-from voice_assistant.store import MedicationEvent, Reminder, StoreError
+from voice_assistant.store import MedicationEvent, Reminder
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -17,7 +17,7 @@ _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # --- questions ------------------------------------------------------------------------------------------
 
 @dataclass(kw_only=True)
-class ConfirmReminder(Question):
+class ConfirmReminder(ConfirmQuestion):
     """« Un rappel pour votre metformine, tous les jours à huit heures. C'est bien ça ? »"""
 
     medication: str
@@ -25,27 +25,28 @@ class ConfirmReminder(Question):
 
     help_key = "help.confirm"
     unsaved_key = "unsaved.reminder"
+    no_intents = ("deny",)
 
     @property
     def awaits_time(self) -> bool:
         return True  # « non, à neuf heures »
 
-    def answer(self, ctx, u, now, asr_confidence):
-        if u.intent == "affirm":
-            med = ctx.profile.medication(self.medication)
-            try:
-                records.reminder_set(ctx.store, ctx.profile, self.medication, self.time,
-                                     dose_text=med.dose.get(ctx.lang) if med else None)
-            except StoreError:
-                return ctx.tell(ctx.say("not_saved"), "save_failed")
-            return ctx.tell(ctx.say("reminders.saved", medication=ctx.medication_name(self.medication),
-                                    time=ctx.speech.time(self.time)), "reminder_saved")
-        if u.intent in ("set_medication_reminder", "deny", "affirm", "none") and (
-                u.slots.get("time") or u.slots.get("medication")):  # « non, à neuf heures »
+    def correction(self, ctx, u, now, asr_confidence):
+        # « non, à neuf heures »; a yes that names a time (« oui, à huit heures ») is a yes
+        if u.intent in ("set_medication_reminder", "deny", "none") and (
+                u.slots.get("time") or u.slots.get("medication")):
             return _continue(ctx, u.slots.get("medication") or self.medication, u.slots.get("time") or self.time)
-        if u.intent == "deny":
-            return ctx.ask(AskReminderSlots(text=ctx.say("reminders.ask_time"), medication=self.medication))
         return None
+
+    def on_yes(self, ctx, now):
+        med = ctx.profile.medication(self.medication)
+        records.reminder_set(ctx.store, ctx.profile, self.medication, self.time,
+                             dose_text=med.dose.get(ctx.lang) if med else None)
+        return ctx.tell(ctx.say("reminders.saved", medication=ctx.medication_name(self.medication),
+                                time=ctx.speech.time(self.time)), "reminder_saved")
+
+    def on_no(self, ctx, now):
+        return ctx.ask(AskReminderSlots(text=ctx.say("reminders.ask_time"), medication=self.medication))
 
 
 @dataclass(kw_only=True)
@@ -90,35 +91,28 @@ class AskWhichToCancel(Question):
 
 
 @dataclass(kw_only=True)
-class ConfirmCancel(Question):
+class ConfirmCancel(ConfirmQuestion):
     """« Je supprime le rappel de votre metformine à huit heures. C'est bien ça ? » (one, several or all)"""
 
     ids: list[int] = field(default_factory=list)
 
     unsaved_key = "unsaved.cancel"
 
-    def answer(self, ctx, u, now, asr_confidence):
-        if u.intent == "affirm":
-            try:
-                cancelled = records.reminders_cancelled(ctx.store, ctx.profile, self.ids)
-            except StoreError:
-                return ctx.tell(ctx.say("not_saved"), "save_failed")
-            if len(cancelled) == 1:
-                r = cancelled[0]
-                return ctx.tell(ctx.say("reminders.cancelled", medication=ctx.medication_name(r.medication_id),
-                                        time=ctx.speech.time(r.time_of_day)), "reminder_cancelled")
-            return ctx.tell(ctx.say("reminders.cancelled_many", count=ctx.speech.number(len(cancelled))),
-                            "reminder_cancelled")
-        if u.intent in ("deny", "cancel"):
-            return self.on_cancel(ctx)
-        return None
+    def on_yes(self, ctx, now):
+        cancelled = records.reminders_cancelled(ctx.store, ctx.profile, self.ids)
+        if len(cancelled) == 1:
+            r = cancelled[0]
+            return ctx.tell(ctx.say("reminders.cancelled", medication=ctx.medication_name(r.medication_id),
+                                    time=ctx.speech.time(r.time_of_day)), "reminder_cancelled")
+        return ctx.tell(ctx.say("reminders.cancelled_many", count=ctx.speech.number(len(cancelled))),
+                        "reminder_cancelled")
 
     def on_cancel(self, ctx):
         return ctx.tell(ctx.say("reminders.cancel_kept" if len(self.ids) == 1 else "reminders.cancel_kept_many"))
 
 
 @dataclass(kw_only=True)
-class ConfirmDose(Question):
+class ConfirmDose(ConfirmQuestion):
     """« Vous avez pris votre metformine ce matin. Je le note ? »: a dose is noted only after a yes."""
 
     medication: str
@@ -128,20 +122,18 @@ class ConfirmDose(Question):
     help_key = "help.confirm"
     unsaved_key = "unsaved.dose"
 
-    def answer(self, ctx, u, now, asr_confidence):
-        if u.intent == "affirm":
-            event = MedicationEvent(medication_id=self.medication, status="taken", at=self.at, source="voice")
-            try:
-                records.dose(ctx.store, ctx.profile, event)
-            except StoreError:
-                return ctx.tell(ctx.say("not_saved"), "save_failed")
-            return ctx.tell(ctx.say("medication.taken", medication=ctx.medication_name(self.medication)),
-                            "dose_taken")
-        if u.intent in ("deny", "cancel"):
-            return ctx.tell(ctx.say("medication.taken_skipped"))
+    def correction(self, ctx, u, now, asr_confidence):
         if u.intent in ("medication_taken", "none") and u.slots.get("medication"):  # « non, le Lantus »
             return _read_back_dose(ctx, u.slots["medication"], self.at, self.when_words)
         return None
+
+    def on_yes(self, ctx, now):
+        event = MedicationEvent(medication_id=self.medication, status="taken", at=self.at, source="voice")
+        records.dose(ctx.store, ctx.profile, event)
+        return ctx.tell(ctx.say("medication.taken", medication=ctx.medication_name(self.medication)), "dose_taken")
+
+    def on_no(self, ctx, now):
+        return ctx.tell(ctx.say("medication.taken_skipped"))
 
 
 @dataclass(kw_only=True)

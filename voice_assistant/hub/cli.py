@@ -15,6 +15,7 @@ from voice_assistant.addresses import is_loopback_host
 from voice_assistant.cli_options import db_option
 
 from voice_assistant.hub.db import HubDatabase, default_hub_db_path
+from voice_assistant.hub.server import HubServer
 from voice_assistant.hub.tokens import CLINICIAN, DEVICE, TokenError, TokenStore
 from voice_assistant.store.errors import StoreError
 
@@ -63,8 +64,6 @@ def serve(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from voice_assistant.hub.server import HubServer
-
     if keyfile and not certfile:
         _fail("--keyfile needs --certfile")
     if public_url is not None and not (public_url.startswith(("https://", "http://")) and len(public_url) > 8):

@@ -19,6 +19,9 @@ from typing import Optional
 import typer
 
 from voice_assistant.cli_options import db_option
+from voice_assistant.store.encryption import default_key_path, encrypt_database, is_encrypted_file
+from voice_assistant.store.errors import StoreError
+from voice_assistant.store.paths import default_db_path
 
 storage_app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                           help="Where the patient's data is kept; encryption at rest (SQLCipher).")
@@ -32,8 +35,6 @@ def _fail(message: str) -> None:
 
 
 def _db(ctx: typer.Context, db: Optional[Path]) -> Path:
-    from voice_assistant.store import default_db_path
-
     return db_option(ctx, db, default_db_path)
 
 
@@ -45,9 +46,6 @@ def encrypt(
                                             "$XDG_CONFIG_HOME/voice-assistant/keys/<database name>.key)."),
 ) -> None:
     """Encrypt the patient's database at rest (SQLCipher, AES-256) with a new key kept outside the data folder."""
-    from voice_assistant.store.encryption import default_key_path, encrypt_database
-    from voice_assistant.store.errors import StoreError
-
     path = _db(ctx, db)
     key_path = key_file or default_key_path(path)
     if key_path.resolve().parent == path.resolve().parent or path.resolve().parent in key_path.resolve().parents:
@@ -64,8 +62,6 @@ def encrypt(
 @storage_app.command("status")
 def status(ctx: typer.Context, db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """The database, its folder, their modes, and whether it is encrypted."""
-    from voice_assistant.store.encryption import default_key_path, is_encrypted_file
-
     path = _db(ctx, db)
     typer.echo(f"Database: {path}")
     if not path.exists():

@@ -24,6 +24,8 @@ from typing import Any, Optional
 import typer
 
 from voice_assistant.cli_options import db_option
+from voice_assistant.profile import ProfileError, load_profile
+from voice_assistant.store import Store, StoreError, default_db_path
 
 from voice_assistant.sync.outbox import DEVICE_ID_SETTING, device_parties, enqueue_patient
 from voice_assistant.sync.sender import OutboxSender, SyncConfig, SyncConfigError, SyncReport, sync_status
@@ -65,18 +67,18 @@ def _counts(types: list[str]) -> str:
 
 
 def _db(ctx: typer.Context, db: Optional[Path]) -> Path:
-    from voice_assistant.store import default_db_path
-
     return db_option(ctx, db, default_db_path)
 
 
-def _open_store(path: Path):
-    from voice_assistant.store import Store, StoreError
+def _store_failed(path: Path, error: StoreError) -> None:
+    _fail(str(error) if str(path) in str(error) else f"{path}: {error}")
 
+
+def _open_store(path: Path):
     try:
         return Store.open(path)
     except StoreError as error:
-        _fail(str(error) if str(path) in str(error) else f"{path}: {error}")
+        _store_failed(path, error)
 
 
 def _exit_code(pending: int, dead: int) -> int:
@@ -86,8 +88,6 @@ def _exit_code(pending: int, dead: int) -> int:
 
 
 def _profile():
-    from voice_assistant.profile import ProfileError, load_profile
-
     try:
         return load_profile()
     except ProfileError as error:
@@ -165,12 +165,10 @@ def sync(
         _fail(str(error))
     path = _db(ctx, db)
     store = _open_store(path)
-    from voice_assistant.store import StoreError
-
     try:
         code = _pass(store, profile, config, as_json)
     except StoreError as error:
-        _fail(str(error) if str(path) in str(error) else f"{path}: {error}")
+        _store_failed(path, error)
     finally:
         store.close()
     raise typer.Exit(code)
@@ -178,30 +176,29 @@ def sync(
 
 def _pass(store, profile, config: SyncConfig, as_json: bool) -> int:
     """One pass, said in plain words (or JSON); returns the exit code."""
-    if True:
-        parties = device_parties(store, profile)  # the device id, made on first use (everything recorded is queued already)
-        enqueue_patient(store, profile, parties)  # the patient as the dashboard shows them, when it changed
-        if not config.base_url:
-            status = sync_status(store)
-            if as_json:
-                typer.echo(json.dumps({"configured": False, **status}, ensure_ascii=False))
-            else:
-                typer.echo("No clinician server is set (clinician.fhir_base_url in the profile, or --fhir-base-url). "
-                           f"{_waiting(status)}; nothing is lost.")
-            return _exit_code(status["pending"], status["dead"])
-        try:
-            sender = OutboxSender.from_config(store, config)
-        except SyncConfigError as error:
-            _fail(str(error))
-        with sender:
-            report = sender.send_pending(force=True)
+    parties = device_parties(store, profile)  # the device id, made on first use (everything recorded is queued already)
+    enqueue_patient(store, profile, parties)  # the patient as the dashboard shows them, when it changed
+    if not config.base_url:
+        status = sync_status(store)
         if as_json:
-            typer.echo(json.dumps({"configured": True, **report.to_json()}, ensure_ascii=False))
+            typer.echo(json.dumps({"configured": False, **status}, ensure_ascii=False))
         else:
-            host = config.base_url
-            for line in describe(report, host):
-                typer.echo(line)
-        return _exit_code(report.pending, report.dead)
+            typer.echo("No clinician server is set (clinician.fhir_base_url in the profile, or --fhir-base-url). "
+                       f"{_waiting(status)}; nothing is lost.")
+        return _exit_code(status["pending"], status["dead"])
+    try:
+        sender = OutboxSender.from_config(store, config)
+    except SyncConfigError as error:
+        _fail(str(error))
+    with sender:
+        report = sender.send_pending(force=True)
+    if as_json:
+        typer.echo(json.dumps({"configured": True, **report.to_json()}, ensure_ascii=False))
+    else:
+        host = config.base_url
+        for line in describe(report, host):
+            typer.echo(line)
+    return _exit_code(report.pending, report.dead)
 
 
 @sync_app.command("status")
@@ -211,20 +208,16 @@ def status(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """What waits to be sent, what was sent, what was refused, the last error and the last success."""
-    from voice_assistant.store import StoreError
-
     path = _db(ctx, db)
     store = _open_store(path)
     try:
         info = sync_status(store)
         info["device_id"] = store.get_setting(DEVICE_ID_SETTING)
     except StoreError as error:
-        _fail(str(error) if str(path) in str(error) else f"{path}: {error}")
+        _store_failed(path, error)
     finally:
         store.close()
     try:
-        from voice_assistant.profile import load_profile
-
         info["fhir_base_url"] = (load_profile().clinician or {}).get("fhir_base_url")
     except ValueError:
         info["fhir_base_url"] = None

@@ -16,10 +16,12 @@ import typer
 
 from voice_assistant import app as app_root
 from voice_assistant.addresses import is_loopback_host
+from voice_assistant.asr.select import RecognizerUnavailable, install_hint
 from voice_assistant.errors import ConfigurationError, EngineUnavailable, LanguageDataError
 from voice_assistant.profile import Profile
 from voice_assistant.store import Store, StoreError, default_db_path
 from voice_assistant.audio import devices
+from voice_assistant.listening import no_recogniser_words
 from voice_assistant.tablet.page import spoken_code
 from voice_assistant.tablet.pairing import CODE_MINUTES, PairingStore
 from voice_assistant.tablet.network import ensure_certificate, host_names, lan_addresses
@@ -94,9 +96,6 @@ def _say_aloud(text: str, lang: str, synthesizer, what: str) -> None:
 def _session(profile: Profile, language: str, store: Store):
     """The session, and what to say when the language's recogniser is missing (the page then takes typed
     sentences until the model is installed): CannotHear, or None."""
-    from voice_assistant.asr.select import RecognizerUnavailable, install_hint
-    from voice_assistant.listening import no_recogniser_words
-
     try:
         return app_root.build_session(profile, language, store), None
     except RecognizerUnavailable as exc:

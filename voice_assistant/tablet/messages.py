@@ -6,15 +6,16 @@ Text frames are JSON objects with a "type"; audio travels in binary frames (the 
     device -> page   Welcome  State  Reply  Play (then the samples)  Cut
     page -> device   Talk  Hold  Release  Stop  Played  Settings  Mic  Text
 
-`to_json()` gives what is sent; `parse(text)` reads what the page sent: a message object, or None for
-anything that is not one of them (not JSON, an unknown type, fields of the wrong kind), which is ignored.
+`to_json()` gives what is sent; each page message reads itself with `from_json(obj)`; `parse(text)` finds the
+class by its type name and gives a message object, or None for anything that is not one of them (not JSON, an
+unknown type, fields of the wrong kind), which is ignored.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self, get_args
 
 __all__ = [
     "Cut", "Hold", "Mic", "PageMessage", "Play", "Played", "Release", "Reply", "Settings", "State", "Stop", "Talk",
@@ -89,60 +90,82 @@ class Cut(_Message):
 
 
 @dataclass(frozen=True)
-class Talk(_Message):
+class _FromPage(_Message):
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Self | None:
+        """The message in the page's decoded object; None, or TypeError / ValueError, when a field is not of its
+        kind. By default: the message carries nothing."""
+        return cls()
+
+
+@dataclass(frozen=True)
+class Talk(_FromPage):
     """The Talk button was pressed: a turn starts."""
 
     type: ClassVar[str] = "talk"
 
 
 @dataclass(frozen=True)
-class Hold(_Message):
+class Hold(_FromPage):
     """The Talk button is still down after "talk": the turn lasts until `Release`."""
 
     type: ClassVar[str] = "hold"
 
 
 @dataclass(frozen=True)
-class Release(_Message):
+class Release(_FromPage):
     """The held Talk button was let go: the turn ends with what was heard."""
 
     type: ClassVar[str] = "release"
 
 
 @dataclass(frozen=True)
-class Stop(_Message):
+class Stop(_FromPage):
     """The Stop button: stop speaking."""
 
     type: ClassVar[str] = "stop"
 
 
 @dataclass(frozen=True)
-class Played(_Message):
+class Played(_FromPage):
     """Clip `id` finished playing (`completed`) or was not heard to the end."""
 
     type: ClassVar[str] = "played"
     id: int = 0
     completed: bool = False
 
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Self | None:
+        return cls(int(raw.get("id", 0)), bool(raw.get("completed")))
+
 
 @dataclass(frozen=True)
-class Settings(_Message):
+class Settings(_FromPage):
     """The page's settings: `voice` False when the person's screen reader reads the replies instead."""
 
     type: ClassVar[str] = "settings"
     voice: bool = True
 
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Self | None:
+        return cls(bool(raw.get("voice", True)))
+
 
 @dataclass(frozen=True)
-class Mic(_Message):
+class Mic(_FromPage):
     """The page could not open its microphone: why (for the device's log)."""
 
     type: ClassVar[str] = "mic"
     error: str | None = None
 
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Self | None:
+        error = raw.get("error")
+        return cls(None if error is None else str(error))
+
 
 @dataclass(frozen=True)
-class Text(_Message):
+class Text(_FromPage):
     """A sentence typed on the page (the device cannot hear the language yet): a turn, as if it had been said."""
 
     type: ClassVar[str] = "text"
@@ -150,11 +173,18 @@ class Text(_Message):
 
     MAX_CHARS: ClassVar[int] = 500  #: longer is not one sentence of a patient: ignored
 
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Self | None:
+        typed = raw.get("text")
+        if not isinstance(typed, str) or not typed.strip() or len(typed) > cls.MAX_CHARS:
+            return None
+        return cls(" ".join(typed.split()))
+
 
 PageMessage = Talk | Hold | Release | Stop | Played | Settings | Mic | Text
 
-_FROM_PAGE: dict[str, type[PageMessage]] = {m.type: m for m in (Talk, Hold, Release, Stop, Played, Settings, Mic,
-                                                                 Text)}
+#: the page's messages by type name
+_FROM_PAGE: dict[str, type[PageMessage]] = {cls.type: cls for cls in get_args(PageMessage)}
 
 
 def parse(text: str | bytes) -> PageMessage | None:
@@ -162,24 +192,12 @@ def parse(text: str | bytes) -> PageMessage | None:
     try:
         raw = json.loads(text)
         kind = raw.get("type")
-    except (ValueError, AttributeError, TypeError):
+    except (ValueError, AttributeError, TypeError, RecursionError):  # RecursionError: [[[[... nested too deep
         return None
     cls = _FROM_PAGE.get(kind) if isinstance(kind, str) else None
-    try:
-        if cls is Played:
-            return Played(int(raw.get("id", 0)), bool(raw.get("completed")))
-        if cls is Settings:
-            return Settings(bool(raw.get("voice", True)))
-        if cls is Mic:
-            error = raw.get("error")
-            return Mic(None if error is None else str(error))
-        if cls is Text:
-            typed = raw.get("text")
-            if not isinstance(typed, str) or not typed.strip() or len(typed) > Text.MAX_CHARS:
-                return None
-            return Text(" ".join(typed.split()))
-    except (TypeError, ValueError):
+    if cls is None:
         return None
-    if cls is Talk or cls is Hold or cls is Release or cls is Stop:  # the messages that carry nothing
-        return cls()
-    return None
+    try:
+        return cls.from_json(raw)
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an id of 1e400
+        return None
