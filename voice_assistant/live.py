@@ -23,6 +23,7 @@ import re
 import sys
 import threading
 import time
+from collections import deque
 from contextlib import closing
 from dataclasses import dataclass
 from typing import Callable, Iterable, Protocol
@@ -32,10 +33,12 @@ import numpy as np
 from voice_assistant.asr.wake import WINDOW as WAKE_RULE_WINDOW
 from voice_assistant.asr.wake import WakeRule
 from voice_assistant.assistant import Event, Output, Session
-from voice_assistant.audio.clip import SAMPLE_RATE
+from voice_assistant.audio.clip import SAMPLE_RATE, AudioClip
 from voice_assistant.audio.earcons import Earcon, earcon
 from voice_assistant.audio.ring import RELEASED, CaptureRing, EchoTail, Reader
 
+#: The spotter's hit over the assistant's voice is checked in the recogniser's words of this much audio (seconds).
+CONFIRM_S = 2.0
 #: How often the loop checks for reminders and re-prompts while nobody speaks (seconds).
 IDLE_EVERY_S = 1.0
 
@@ -97,9 +100,12 @@ class LiveLoop:
         self._keys_source = keys
         self.echo = echo
         self.console = console
-        self.ring = CaptureRing(echo_tail_s=0.0 if options.echo_cancelled else EchoTail().tail_s)
+        # the echo tail left out after each of the assistant's sounds is measured from how the microphone's level
+        # decays after them (the chime and the greeting first, then every reply); echo-cancelled: none is left out
+        self.echo_tail: EchoTail | None = None if options.echo_cancelled else EchoTail()
+        self.ring = CaptureRing(echo_tail_s=0.0 if self.echo_tail is None else self.echo_tail.tail_s,
+                                tail_meter=self.echo_tail)
         self.reader: Reader = self.ring.reader()
-        self.echo_tail = EchoTail()
         self._player_times = False
         owner = getattr(play, "__self__", None)
         if hasattr(owner, "on_sound") and not options.echo_cancelled:
@@ -210,6 +216,7 @@ class LiveLoop:
         if spotter is not None:
             spotter.reset()  # nothing heard during an earlier reply counts now
         wake = set(self.options.wake_words)
+        recent: deque[np.ndarray] = deque()  #: the last CONFIRM_S of what the microphone heard
         fed = False
         try:
             while not done.is_set() and not self.stop_speaking.is_set():
@@ -217,7 +224,13 @@ class LiveLoop:
                 if samples is None or samples is RELEASED or not len(samples):
                     continue
                 if spotter is not None:
+                    recent.append(samples)
+                    while sum(len(r) for r in recent) - len(recent[0]) >= CONFIRM_S * SAMPLE_RATE:
+                        recent.popleft()
                     if spotter.process(samples):
+                        if not self._wake_in_words(np.concatenate(recent), wake):
+                            self._say_console("wake phrase spotted over the reply but not in its words: ignored")
+                            continue
                         woken.set()
                         self.press()
                         return
@@ -231,6 +244,15 @@ class LiveLoop:
         finally:
             if fed:  # the raw audio (the reply included) is not part of what the loop hears next
                 self.session.endpointer.reset()
+
+    def _wake_in_words(self, audio: np.ndarray, wake: set[str]) -> bool:
+        """The spotter heard the wake phrase over the assistant's own voice: do the recogniser's words of the last
+        seconds say it too? (The spotter alone wakes on the assistant's echo: once per long reply with the echo
+        at -10 dB, see scripts/bench_bargein.py.)"""
+        if self.session.recognizer is None:
+            return True
+        transcript, _ = self.session.recognize(AudioClip(audio.astype(np.int16), SAMPLE_RATE))
+        return bool(wake & set(_words(transcript.text)))
 
     def chime(self, kind: Earcon) -> None:
         self.play_clip(earcon(kind), None)
@@ -448,6 +470,9 @@ def run_live(session: Session, options: LiveOptions, echo: Callable[[str], None]
             console(f"[speaker: {player.underruns} underruns]")
         if console is not None and loop.ring.gaps:
             console(f"[microphone: {loop.ring.gaps} gaps]")
+        if console is not None and loop.echo_tail is not None and loop.echo_tail.measured:
+            console(f"[echo tail: {loop.ring.echo_tail_s:.2f} s, from {len(loop.echo_tail.measured)} recent "
+                    "measurements]")
 
 
 def _words(text: str) -> list[str]:

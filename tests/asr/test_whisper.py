@@ -236,3 +236,14 @@ def test_engine_loads_without_the_faster_whisper_package_init():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.splitlines()[-2:] == ["[]", "FeatureExtractor True"]
     assert whisper_engine.faster_whisper_module("tokenizer") is whisper_engine.faster_whisper_module("tokenizer")
+
+
+def test_a_long_prompt_and_a_long_request_still_decode(joe):
+    """A patient with many medicines makes a long prompt: the decoder still has room for a long request
+    (CTranslate2's max_length counts the prompt; a 120-token prompt once left no room at all)."""
+    meds = [f"medicine{i}" for i in range(40)]
+    w = whisper_engine.WhisperRecognizer("en", model_path=_model_path(), threads=2, medications=meds)
+    assert len(w._prompt_tokens) > 120
+    said = "remind me to take januvia at seven pm and remind me to take lipitor at nine pm every single day"
+    t = w.recognize(joe(said))
+    assert t.text.startswith("remind me") and t.text.endswith("every single day"), t.text

@@ -87,6 +87,21 @@ def test_speech_right_after_a_sound_is_kept_to_the_sample():
     assert np.all(np.diff(after) == 1)
 
 
+def test_a_sound_cut_before_its_told_end_is_left_out_only_until_the_cut():
+    """The player tells a sound's end when its last sample is written (ahead of the device); a stop then cuts it and
+    tells the end again, earlier: what the patient says right after the cut is kept."""
+    clock = Clock()
+    ring = CaptureRing(echo_tail_s=0.05, clock=clock)
+    reader = ring.reader()
+    sound = ring.sound_started(100.3)
+    ring.sound_ended(sound, 101.3)  # written whole: would be heard until 101.3
+    ring.sound_ended(sound, 100.6)  # cut at 100.6
+    record(ring, clock, 1.5, t0=100.0)
+    got = read_all(reader)
+    after = got[got >= round(0.6 * RATE)]
+    assert after[0] == round(0.65 * RATE) and np.all(np.diff(after) == 1)
+
+
 def test_samples_a_sound_in_progress_may_cover_are_held_back():
     clock = Clock()
     ring = CaptureRing(echo_tail_s=0.1, clock=clock)
@@ -191,3 +206,99 @@ def test_echo_tail_is_measured_from_the_decay_after_a_sound():
     assert 0.08 <= measured <= 0.3  # 3000 -> 30 (-40 dB) at 30 ms per e-fold: about 0.14 s
     assert tail.tail_s == pytest.approx(measured)
     assert EchoTail().tail_s == pytest.approx(0.12)  # nothing measured yet: the default
+
+
+def blocks(ring: CaptureRing, clock: Clock, samples: np.ndarray, t0: float) -> float:
+    """Write `samples` as 30 ms blocks stamped from t0 (the clock follows); returns the time after the last."""
+    t = t0
+    for i in range(0, len(samples) - BLOCK + 1, BLOCK):
+        ring.write(samples[i:i + BLOCK].astype(np.int16), t)
+        t += BLOCK / RATE
+        clock.t = max(clock.t, t)
+    return t
+
+
+def room(seconds: float, rng, level: float = 30.0) -> np.ndarray:
+    return rng.normal(0, level, round(seconds * RATE))
+
+
+def echo(seconds: float, tail_s: float, rng) -> np.ndarray:
+    """The assistant's sound heard back loud, then ringing on for `tail_s` after its end (then the room)."""
+    loud = rng.normal(0, 4000, round(seconds * RATE))
+    ringing = rng.normal(0, 2000, round(tail_s * RATE))
+    return np.concatenate([loud, ringing]) + rng.normal(0, 30, len(loud) + len(ringing))
+
+
+def test_the_echo_tail_left_out_is_measured_from_the_decay_after_each_sound():
+    rng = np.random.default_rng(1)
+    clock = Clock(100.0)
+    meter = EchoTail()
+    ring = CaptureRing(clock=clock, tail_meter=meter)
+    assert ring.echo_tail_s == pytest.approx(0.12)  # nothing measured yet: the default
+    t = blocks(ring, clock, room(0.99, rng), 100.0)
+    for _ in range(3):  # three sounds (a chime, a reply...), each echoed with 0.21 s of ringing after its end
+        sound = ring.sound_started(t)
+        ring.sound_ended(sound, t + 0.99)
+        t = blocks(ring, clock, np.concatenate([echo(0.99, 0.21, rng), room(0.99 - 0.21, rng)]), t)
+    assert len(meter.measured) == 3
+    assert ring.echo_tail_s == pytest.approx(0.21, abs=0.02), meter.measured
+    # a sound with no echo at all (headphones): one vote among the recent ones, the median stays
+    sound = ring.sound_started(t)
+    ring.sound_ended(sound, t + 0.99)
+    t = blocks(ring, clock, room(1.98, rng), t)
+    assert meter.measured[-1] == pytest.approx(0.0, abs=0.011)
+    assert ring.echo_tail_s == pytest.approx(0.21, abs=0.02)
+
+
+def test_the_first_sound_of_a_session_is_measured_with_no_audio_before_it():
+    """The greeting starts as the microphone opens: the microphone's own level comes from the end of the half
+    second after the sound (past the longest tail used)."""
+    rng = np.random.default_rng(4)
+    clock = Clock(100.0)
+    meter = EchoTail()
+    ring = CaptureRing(clock=clock, tail_meter=meter)
+    sound = ring.sound_started(100.0)
+    ring.sound_ended(sound, 100.99)
+    blocks(ring, clock, np.concatenate([echo(0.99, 0.15, rng), room(0.99, rng)]), 100.0)
+    assert meter.measured and meter.measured[0] == pytest.approx(0.15, abs=0.02)
+    assert ring.echo_tail_s == pytest.approx(0.15, abs=0.02)
+
+
+def test_speech_right_after_the_measured_tail_is_kept_and_the_ringing_is_not():
+    rng = np.random.default_rng(2)
+    clock = Clock(100.0)
+    ring = CaptureRing(clock=clock, tail_meter=EchoTail())
+    t = blocks(ring, clock, room(0.99, rng), 100.0)
+    for _ in range(2):  # the greeting and a reply: the tail is measured at 0.30 s (more than the 0.12 s default)
+        sound = ring.sound_started(t)
+        ring.sound_ended(sound, t + 0.99)
+        t = blocks(ring, clock, np.concatenate([echo(0.99, 0.30, rng), room(0.69, rng)]), t)
+    assert ring.echo_tail_s == pytest.approx(0.30, abs=0.02)
+    reader = ring.reader()
+    reader.skip_to_now()
+    end = t + 0.99
+    sound = ring.sound_started(t)
+    ring.sound_ended(sound, end)
+    speech = np.arange(1, 1 + round(0.99 * RATE)) % 20000 + 5000  # a patient who speaks 0.33 s after the end
+    heard = np.concatenate([echo(0.99, 0.30, rng)[:round(1.32 * RATE)], np.zeros(30 * 16), speech])
+    blocks(ring, clock, heard, t)
+    got = read_all(reader).astype(np.int16)
+    start = round((end + ring.echo_tail_s - t) * RATE)  # the first sample after the measured tail
+    assert np.array_equal(got, heard[start:start + len(got)].astype(np.int16)), "the tail was not what was cut"
+    assert len(got) >= len(speech) and np.array_equal(got[-len(speech):], speech.astype(np.int16))
+    assert np.abs(got[:round(0.02 * RATE)]).max() < 200, "ringing from before the measured tail's end was kept"
+
+
+def test_echo_tail_measurements_are_clamped_to_sane_bounds():
+    rng = np.random.default_rng(3)
+    quiet = room(0.3, rng).astype(np.int16)
+    long = EchoTail()
+    for _ in range(3):  # the echo never dies down in the half second looked at
+        long.measure(quiet, rng.normal(0, 3000, RATE // 2).astype(np.int16), full_window=True)
+    assert long.tail_s == pytest.approx(0.4)
+    none = EchoTail()
+    none.measure(quiet, room(0.5, rng).astype(np.int16))
+    assert none.tail_s == pytest.approx(0.04)
+    cut_short = EchoTail()  # the next sound came before the echo died down: no measurement
+    assert cut_short.measure(quiet, rng.normal(0, 3000, RATE // 10).astype(np.int16)) is None
+    assert cut_short.tail_s == pytest.approx(0.12)

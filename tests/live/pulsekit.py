@@ -10,11 +10,14 @@ environment PortAudio needs to find them, recordings of a monitor source, and au
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -139,6 +142,135 @@ class Recording:
         self._file.close()
         data = self.path.read_bytes()
         return np.frombuffer(data[:len(data) // 2 * 2], dtype="<i2")
+
+
+def echo_path(pulse: Pulse, volume: float = 0.3, latency_ms: int = 60) -> int:
+    """The assistant's own voice leaking back into the microphone, as from a loudspeaker in the room: the speaker's
+    monitor looped into the virtual microphone, `volume` times as loud (0.3: -10 dB), `latency_ms` later. Returns
+    the module's index (pactl unload-module it to take the echo away)."""
+    out = pulse.run("pactl", "load-module", "module-loopback", "source=speaker.monitor", "sink=virtmic",
+                    f"latency_msec={latency_ms}", "source_dont_move=true", "sink_dont_move=true",
+                    "remix=false").stdout.decode().strip()
+    module = int(out.split()[0])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        listing = pulse.run("pactl", "list", "sink-inputs").stdout.decode()
+        for index, owner in re.findall(r"Sink Input #(\d+)\s.*?Owner Module: (\d+)", listing, re.S):
+            if owner == str(module):
+                pulse.run("pactl", "set-sink-input-volume", index, f"{round(volume * 65536)}")
+                return module
+        time.sleep(0.05)
+    raise RuntimeError("the echo loopback did not start")
+
+
+CHUNK = SAMPLE_RATE // 50  #: 20 ms
+
+
+class Mouth:
+    """The patient's voice into the virtual microphone: a pacat process fed 20 ms at a time in real time (room
+    noise between requests), so what is said starts when it is queued, give or take PulseAudio's 40 ms buffer."""
+
+    LEAD_S = 0.05  #: from say() to the clip reaching the microphone, about (a chunk's wait + 40 ms written ahead)
+
+    def __init__(self, pulse: Pulse, device: str = "virtmic"):
+        self.proc = pulse.popen("pacat", "--playback", f"--device={device}", "--format=s16le",
+                                f"--rate={SAMPLE_RATE}", "--channels=1", "--raw", "--latency-msec=40",
+                                stdin=subprocess.PIPE)
+        self._queue: list[np.ndarray] = []
+        self._lock = threading.Lock()
+        self._running = True
+        self.spoke_at: list[float] = []  #: monotonic time each clip starts reaching the microphone (about)
+        self._noise = np.random.default_rng(3).normal(0, 25, SAMPLE_RATE * 4)
+        self._thread = threading.Thread(target=self._run, daemon=True, name="mouth")
+        self._thread.start()
+
+    def say(self, samples: np.ndarray) -> None:
+        with self._lock:
+            self._queue.append(samples.astype(np.float64))
+
+    @property
+    def speaking(self) -> bool:
+        with self._lock:
+            return bool(self._queue)
+
+    def _run(self) -> None:
+        t0 = time.monotonic()
+        k = 0
+        current, pos = None, 0
+        while self._running:
+            chunk = self._noise[(k * CHUNK) % (len(self._noise) - CHUNK):][:CHUNK].copy()
+            if current is None:
+                with self._lock:
+                    if self._queue:
+                        current, pos = self._queue[0], 0
+                        # this chunk is heard 40 ms ahead of the clock's pace (see below)
+                        self.spoke_at.append(max(time.monotonic(), t0 + k * CHUNK / SAMPLE_RATE))
+            if current is not None:
+                piece = current[pos:pos + CHUNK]
+                chunk[:len(piece)] += piece
+                pos += CHUNK
+                if pos >= len(current):
+                    with self._lock:
+                        self._queue.pop(0)
+                    current = None
+            try:
+                self.proc.stdin.write(np.clip(np.round(chunk), -32768, 32767).astype("<i2").tobytes())
+                self.proc.stdin.flush()
+            except (BrokenPipeError, ValueError):
+                return
+            k += 1
+            time.sleep(max(0.0, t0 + k * CHUNK / SAMPLE_RATE - 0.04 - time.monotonic()))  # 40 ms ahead
+
+    def close(self) -> None:
+        self._running = False
+        self._thread.join(2)
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        self.proc.terminate()
+        self.proc.wait(5)
+
+
+@dataclass
+class Listen:
+    """`voice-assistant listen` running, its console lines collected as they come."""
+
+    proc: subprocess.Popen
+    lines: list[tuple[float, str]] = field(default_factory=list)
+    cond: threading.Condition = field(default_factory=threading.Condition)
+
+    def read(self) -> None:
+        for raw in self.proc.stdout:
+            with self.cond:
+                self.lines.append((time.monotonic(), raw.rstrip("\n")))
+                self.cond.notify_all()
+
+    def wait(self, pattern: str, after: int, timeout: float = 60) -> tuple[int, str]:
+        """The first console line from index `after` on that matches `pattern` (its index and text)."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for i in range(after, len(self.lines)):
+                    if re.search(pattern, self.lines[i][1]):
+                        return i, self.lines[i][1]
+                left = deadline - time.monotonic()
+                if left <= 0 or self.proc.poll() is not None:
+                    raise AssertionError(f"no console line /{pattern}/ after line {after}:\n" + self.text())
+                self.cond.wait(min(left, 0.05))
+
+    def press(self) -> None:
+        self.proc.stdin.write("\n")
+        self.proc.stdin.flush()
+
+    def text(self) -> str:
+        with self.cond:
+            return "\n".join(line for _, line in self.lines)
+
+    @property
+    def count(self) -> int:
+        with self.cond:
+            return len(self.lines)
 
 
 def dbfs(samples: np.ndarray) -> float:

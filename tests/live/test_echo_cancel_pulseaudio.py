@@ -1,7 +1,8 @@
 """PulseAudio's WebRTC echo canceller (audio/echo_cancel.py, `listen --echo-cancel`), loaded for real on a private
 PulseAudio daemon with a virtual microphone and speaker (pulsekit.py):
 
-- the canceller's source and sink exist, this process's audio is pointed at them, and closing it undoes both;
+- the canceller's source and sink exist, this process's audio is pointed at them, and closing it undoes both; one
+  already loaded is used as it is and left loaded;
 - a voice said into the microphone flows through the cancelled source;
 - `listen --echo-cancel` where the canceller cannot be had says so and goes on.
 """
@@ -50,6 +51,12 @@ def test_the_echo_canceller_loads_and_the_patients_voice_flows_through_it(pulse,
     before = {k: os.environ.get(k) for k in ("PULSE_SOURCE", "PULSE_SINK")}
     canceller = start_echo_canceller(source_master="virtmic.monitor", sink_master="speaker")
     try:
+        assert SOURCE in names(pulse, "sources") and SINK in names(pulse, "sinks")
+        assert (os.environ["PULSE_SOURCE"], os.environ["PULSE_SINK"]) == (SOURCE, SINK)
+        # one already loaded (a system-wide one, or a benchmark's warmed-up one) is used as it is, and kept
+        again = start_echo_canceller(aec_args="digital_gain_control=0")
+        assert again.module is None and (again.source, again.sink) == (SOURCE, SINK)
+        again.close()
         assert SOURCE in names(pulse, "sources") and SINK in names(pulse, "sinks")
         assert (os.environ["PULSE_SOURCE"], os.environ["PULSE_SINK"]) == (SOURCE, SINK)
         request = speech(quick_voice, "my glucose is ninety five")

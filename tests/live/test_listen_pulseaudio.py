@@ -10,7 +10,8 @@ microphone, reads the console like a helper would, and answers "no" when the rea
 Eleven spoken turns, run once on an idle machine and once with both cores kept busy by two other processes.
 Afterwards `voice-assistant readings --json`: every value the patient confirmed is stored, nothing else; no reply
 was cut ("reply cut" never on the console); no microphone sample was lost; on the idle machine the speaker never
-ran dry while a reply played (with both cores busy it still does, a few times per conversation: not yet met).
+ran dry while a reply played (with both cores busy it still can, right after the stream restarts for a sound: the
+ALSA plugin starts it with 0.26 s buffered; counted, printed, not asserted: see the README).
 
 The patient speaks with Piper's joe voice (the most natural English voice here), at 16 kHz, over faint room noise,
 through a `pacat` process fed in real time (20 ms chunks), so the microphone hears a continuous stream.
@@ -24,124 +25,19 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from pulsekit import SKIP_WITHOUT_PULSE, pulse_daemon
+from pulsekit import SKIP_WITHOUT_PULSE, Listen, Mouth, pulse_daemon
 from voice_assistant.audio.clip import SAMPLE_RATE
 from voice_assistant.audio.convert import float_to_int16, resample, to_float_mono
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = SKIP_WITHOUT_PULSE
 pulse = pytest.fixture(scope="module")(pulse_daemon)
-CHUNK = SAMPLE_RATE // 50  #: 20 ms
 REPLY = r"^(?!\d\d:\d\d:\d\d )\S"  #: a reply's words (console lines start with the time)
-
-
-class Mouth:
-    """The patient's voice into the virtual microphone: a pacat process fed 20 ms at a time in real time (room
-    noise between requests), so what is said starts when it is queued, give or take PulseAudio's 40 ms buffer."""
-
-    def __init__(self, pulse):
-        self.proc = pulse.popen("pacat", "--playback", "--device=virtmic", "--format=s16le", f"--rate={SAMPLE_RATE}",
-                                "--channels=1", "--raw", "--latency-msec=40", stdin=subprocess.PIPE)
-        self._queue: list[np.ndarray] = []
-        self._lock = threading.Lock()
-        self._running = True
-        self.spoke_at: list[float] = []  #: monotonic time each queued clip started being written
-        self._noise = np.random.default_rng(3).normal(0, 25, SAMPLE_RATE * 4)
-        self._thread = threading.Thread(target=self._run, daemon=True, name="mouth")
-        self._thread.start()
-
-    def say(self, samples: np.ndarray) -> None:
-        with self._lock:
-            self._queue.append(samples.astype(np.float64))
-
-    @property
-    def speaking(self) -> bool:
-        with self._lock:
-            return bool(self._queue)
-
-    def _run(self) -> None:
-        t0 = time.monotonic()
-        k = 0
-        current, pos = None, 0
-        while self._running:
-            chunk = self._noise[(k * CHUNK) % (len(self._noise) - CHUNK):][:CHUNK].copy()
-            if current is None:
-                with self._lock:
-                    if self._queue:
-                        current, pos = self._queue[0], 0
-                        self.spoke_at.append(time.monotonic())
-            if current is not None:
-                piece = current[pos:pos + CHUNK]
-                chunk[:len(piece)] += piece
-                pos += CHUNK
-                if pos >= len(current):
-                    with self._lock:
-                        self._queue.pop(0)
-                    current = None
-            try:
-                self.proc.stdin.write(np.clip(np.round(chunk), -32768, 32767).astype("<i2").tobytes())
-                self.proc.stdin.flush()
-            except (BrokenPipeError, ValueError):
-                return
-            k += 1
-            time.sleep(max(0.0, t0 + k * CHUNK / SAMPLE_RATE - 0.04 - time.monotonic()))  # 40 ms ahead
-
-    def close(self) -> None:
-        self._running = False
-        self._thread.join(2)
-        try:
-            self.proc.stdin.close()
-        except OSError:
-            pass
-        self.proc.terminate()
-        self.proc.wait(5)
-
-
-@dataclass
-class Listen:
-    """`voice-assistant listen` running, its console lines collected as they come."""
-
-    proc: subprocess.Popen
-    lines: list[tuple[float, str]] = field(default_factory=list)
-    cond: threading.Condition = field(default_factory=threading.Condition)
-
-    def read(self) -> None:
-        for raw in self.proc.stdout:
-            with self.cond:
-                self.lines.append((time.monotonic(), raw.rstrip("\n")))
-                self.cond.notify_all()
-
-    def wait(self, pattern: str, after: int, timeout: float = 60) -> tuple[int, str]:
-        """The first console line from index `after` on that matches `pattern` (its index and text)."""
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                for i in range(after, len(self.lines)):
-                    if re.search(pattern, self.lines[i][1]):
-                        return i, self.lines[i][1]
-                left = deadline - time.monotonic()
-                if left <= 0 or self.proc.poll() is not None:
-                    raise AssertionError(f"no console line /{pattern}/ after line {after}:\n" + self.text())
-                self.cond.wait(min(left, 0.05))
-
-    def press(self) -> None:
-        self.proc.stdin.write("\n")
-        self.proc.stdin.flush()
-
-    def text(self) -> str:
-        with self.cond:
-            return "\n".join(line for _, line in self.lines)
-
-    @property
-    def count(self) -> int:
-        with self.cond:
-            return len(self.lines)
 
 
 def voice(synth, text: str) -> np.ndarray:
@@ -259,7 +155,7 @@ def scenario(pulse, tmp_path: Path, synth, busy: bool) -> None:
     assert len(confirmed) >= 2, f"too few readings heard right to test anything:\n{console}"
     underruns = re.findall(r"\[speaker: (\d+) underruns\]", console)
     print(f"busy={busy}: speaker underruns {underruns or 0}")
-    if not busy:  # with both cores busy the speaker still runs dry a few times (see the README): not asserted
+    if not busy:  # with both cores busy it can still run dry once in a while (see the README): not asserted
         assert not underruns, f"the speaker ran dry {underruns} times:\n{console}"
     assert "[microphone:" not in console, console  # no sample lost to an overrun, from the microphone
 

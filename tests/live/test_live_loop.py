@@ -16,7 +16,7 @@ import threading
 import numpy as np
 import pytest
 
-from livekit import EVENING, FakePlayer, Harness
+from livekit import EVENING, FakeMicrophone, FakePlayer, Harness
 from voice_assistant.audio.clip import SAMPLE_RATE, AudioClip
 from voice_assistant.audio.earcons import Earcon
 from voice_assistant.live import LiveLoop, LiveOptions
@@ -250,12 +250,29 @@ def test_barge_in_stops_the_reply_and_opens_the_microphone(session, patient):
     assert READ_BACK in reply.text and reply.completed
 
 
-@pytest.mark.parametrize("options", [HANDS_FREE, PUSH_TO_TALK], ids=["hands-free", "push-to-talk"])
-def test_the_wake_phrase_said_while_the_assistant_speaks_stops_it(session, patient, options):
+class EagerSpotter:
+    """A keyword spotter that hears the wake phrase in everything: the assistant's own voice leaking back into the
+    microphone does that to the real one (once per long reply with the echo at -10 dB, scripts/bench_bargein.py)."""
+
+    def __init__(self) -> None:
+        self.fed = 0
+
+    def process(self, samples) -> bool:
+        """A hit every half second of audio."""
+        before, self.fed = self.fed, self.fed + len(samples)
+        return self.fed // (SAMPLE_RATE // 2) > before // (SAMPLE_RATE // 2)
+
+    def reset(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("options,spotter", [(HANDS_FREE, None), (PUSH_TO_TALK, None), (PUSH_TO_TALK, "eager")],
+                         ids=["hands-free", "push-to-talk", "spotter-and-words"])
+def test_the_wake_phrase_said_while_the_assistant_speaks_stops_it(session, patient, options, spotter):
     """« assistant » heard over the greeting: the greeting stops mid-sentence, the listening chime sounds and
-    the next words are a turn, as with the talk key."""
+    the next words are a turn, as with the talk key. With a spotter, its hit and the recogniser's words agree."""
     player = FakePlayer(pace_s=0.04)  # near real time: the greeting lasts while « assistant » is decoded
-    h = Harness(session, options, player=player)
+    h = Harness(session, options, player=player, **({"spotter": EagerSpotter} if spotter else {}))
 
     def patient_acts(h: Harness) -> None:
         h.wait_until(lambda: player.speech() and player.speech()[0].seconds_played >= 0.2,
@@ -270,6 +287,21 @@ def test_the_wake_phrase_said_while_the_assistant_speaks_stops_it(session, patie
     assert greeting.completed is False and len(greeting.played) < greeting.sentences
     assert earcons(h)[:2] == [LISTENING, UNDERSTOOD]
     assert reply.text.startswith("You have no readings") and reply.completed
+
+
+def test_a_spotter_hit_over_the_reply_without_the_phrase_in_the_words_does_not_stop_it(session):
+    """The spotter fires every half second while the assistant speaks and nobody else does: the recogniser's words
+    of the last seconds do not say « assistant », so the greeting plays to its end."""
+    player = FakePlayer(pace_s=0.04)
+    h = Harness(session, PUSH_TO_TALK, mic=FakeMicrophone(pace_s=0.025), player=player, spotter=EagerSpotter)
+
+    def patient_acts(h: Harness) -> None:
+        h.wait_said(1)
+
+    h.run(patient_acts)
+    greeting = h.said[0]
+    assert greeting.completed and len(greeting.played) == greeting.sentences, h.describe()
+    assert h.heard.count("") >= 2, "the spotter's hits were not checked against the recogniser's words"
 
 
 def test_a_reply_that_says_the_wake_phrase_is_not_watched(session):

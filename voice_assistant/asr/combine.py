@@ -7,11 +7,14 @@ while the patient speaks. `choose()` then weighs what each reading *means* (the 
 never the particular words:
 
 - both understood the same request and values: that reading (they agree: right 96-97 % of the time);
+- both understood the same request and agree on every value both heard, but one heard more (a time, a
+  medicine the other missed): the fuller reading (on the dev sets never wrong where the other was right);
 - one heard a request and the other nothing the pack knows, or nothing at all: the request (on the dev sets
   the other engine had missed it far more often than noise had been read as a request);
 - both heard a request, but not the same: the second engine's model scores both readings on the same audio
   (whisper can give the log-probability of any text), and the reading that reads better as a pack request
   gains too (`margin`); the second engine's reading comes first only when that evidence clearly favours it;
+  the second engine's next readings (its n-best) are weighed the same way and may come first instead;
 - they agree on the request but not on a value the patient is giving (a glucose value, a time): for a glucose
   value the second engine's model scores its own sentence with either value written in (only the number
   differs, so the engines' ways of writing numbers do not count) and the likelier value comes first (on the dev
@@ -32,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from voice_assistant.asr.base import BufferedRecognizer, Recognizer, Transcript
+from voice_assistant.asr.crosscheck import value_variants
 from voice_assistant.memory import release_free_memory
 
 log = logging.getLogger(__name__)
@@ -79,6 +83,21 @@ def _same_value(name: str, x, y) -> bool:
         except (TypeError, ValueError):
             return False
     return str(x) == str(y)
+
+
+def fuller(a: Reading, b: Reading) -> Reading | None:
+    """The reading that heard more of the same request: both understood the same request and agree on every
+    value both heard, and one heard values the other missed ("... aspart at noon" / "... aspart at"). None
+    otherwise. Losing words is far commoner than an engine making up a value that fits the request."""
+    if a.intent != b.intent or not a.request or not b.request or set(a.slots) == set(b.slots):
+        return None
+    if not all(_same_value(k, a.slots[k], b.slots[k]) for k in set(a.slots) & set(b.slots)):
+        return None
+    if set(a.slots) > set(b.slots):
+        return a
+    if set(b.slots) > set(a.slots):
+        return b
+    return None
 
 
 def value_disagreement(a: Reading, b: Reading) -> str | None:
@@ -129,6 +148,9 @@ class Combiner:
         if same_meaning(ra, rb):
             first = ra if ra.nlu_confidence >= rb.nlu_confidence else rb
             return Choice(first, None, "agree")
+        more = fuller(ra, rb)
+        if more is not None:
+            return Choice(more, rb if more is ra else ra, "agree, one heard more")
         if ra.request != rb.request:
             # one engine heard a request, the other nothing the pack knows (or nothing): the request; measured on
             # the dev sets, the other engine had missed it far more often than the request was made up
@@ -140,21 +162,39 @@ class Combiner:
             # the same sentence with either value, in the second engine's own writing: only the number differs
             first, second = (rb, ra) if value_margin > self.value_threshold else (ra, rb)
             return Choice(first, second, f"value margin {value_margin:.2f}", ask=slot)
-        margin = self.margin(audio, ra, rb)
-        first, second = (rb, ra) if margin > self.threshold else (ra, rb)
-        return Choice(first, second, f"margin {margin:.2f}", ask=slot)
+        # the second engine's next readings are candidates too, weighed the same way (a word its first reading
+        # got wrong is often right in the next: "aspart afternoon" / "aspart as noon")
+        candidates = [rb] + (self.alternatives(rb) if ra.request and rb.request else [])
+        margins = self.margins(audio, ra, candidates)
+        best = max(range(len(candidates)), key=margins.__getitem__)
+        if margins[best] > self.threshold:
+            first = candidates[best]
+            if best and value_disagreement(rb, first):  # its next reading has another value: ask which one
+                return Choice(first, rb, f"margin {margins[best]:.2f} (its next reading)",
+                              ask=value_disagreement(rb, first))
+            note = " (its next reading)" if best else ""
+            return Choice(first, ra, f"margin {margins[best]:.2f}{note}", ask=value_disagreement(ra, first))
+        return Choice(ra, rb, f"margin {margins[0]:.2f}", ask=slot)
+
+    def alternatives(self, r: Reading) -> list[Reading]:
+        """The engine's next readings (`info["alternatives"]`) that are requests meaning something else."""
+        out: list[Reading] = []
+        for text in r.transcript.info.get("alternatives") or ():
+            if not text or text == r.text:
+                continue
+            alt = self.reading(Transcript(text, confidence=r.transcript.confidence, engine=r.transcript.engine,
+                                          constrained=r.transcript.constrained, info={"alternative_of": r.text}))
+            if alt.request and not same_meaning(alt, r) and not any(same_meaning(alt, o) for o in out):
+                out.append(alt)
+        return out
 
     def value_margin(self, audio: bytes, ra: Reading, rb: Reading) -> float | None:
         """How much likelier `rb`'s glucose value is than `ra`'s under the scorer's model, both written into
         `rb`'s own sentence (a fair test of the number alone: the engines write numbers differently), or None."""
-        words = getattr(rb.glucose, "words", None)
-        value = getattr(ra.glucose, "value", None)
-        if self.scorer is None or not words or value is None or str(words) not in rb.text:
+        variants = value_variants(rb, ra)
+        if self.scorer is None or not variants:
             return None
-        number = f"{float(value):g}"
-        other = rb.text.replace(str(words), number, 1)
-        if other == rb.text:
-            return None
+        other = variants[0]
         try:
             s_own, s_other = self.scorer(audio, [rb.text, other])
         except Exception as exc:
@@ -165,14 +205,18 @@ class Combiner:
     def margin(self, audio: bytes, ra: Reading, rb: Reading) -> float:
         """How much the evidence favours `rb` over `ra`: the scorer's model's log-probability of `rb`'s words
         over `ra`'s (per token, on the same audio), plus how much better `rb` reads as a pack request."""
-        gap = 0.0
-        if self.scorer is not None and ra.text and rb.text:
+        return self.margins(audio, ra, [rb])[0]
+
+    def margins(self, audio: bytes, ra: Reading, others: Sequence[Reading]) -> list[float]:
+        """`margin` of each of `others` over `ra`, scored in one call."""
+        gaps = [0.0] * len(others)
+        if self.scorer is not None and ra.text and others and all(o.text for o in others):
             try:
-                sa, sb = self.scorer(audio, [ra.text, rb.text])
-                gap = min(max(sb.logprob - sa.logprob, -10.0), 10.0)
+                sa, *so = self.scorer(audio, [ra.text] + [o.text for o in others])
+                gaps = [min(max(s.logprob - sa.logprob, -10.0), 10.0) for s in so]
             except Exception as exc:  # no score: the other evidence decides
                 log.warning("scoring the readings failed: %s", exc)
-        return gap + self.nlu_weight * (rb.nlu_confidence - ra.nlu_confidence)
+        return [g + self.nlu_weight * (o.nlu_confidence - ra.nlu_confidence) for g, o in zip(gaps, others)]
 
 
 class CombinedRecognizer(BufferedRecognizer):

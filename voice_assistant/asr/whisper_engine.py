@@ -139,11 +139,14 @@ def pack_prompt(pack, medications: Sequence | None = None, language: str = "en")
 _PUNCT = re.compile(r"[^\w\s'.%/-]")
 _SPACE = re.compile(r"\s+")
 _HUNDRED_AND = re.compile(r"\b([1-9])00 and ([1-9]\d?)\b")
+#: a clock time before am/pm as whisper writes it ("6.30 pm", "630pm", "11:15 am"): hour and minutes apart
+_CLOCK = re.compile(r"\b(1[0-2]|0?[1-9])[.:]?([0-5]\d) ?([ap]m)\b")
 
 
 def normalize(text: str) -> str:
     """Whisper's written text as plain lowercase words (digits kept: the understanding layer reads them)."""
     t = text.lower().replace("p.m.", "pm").replace("a.m.", "am").replace("mg/dl", "mg dl")
+    t = _CLOCK.sub(r"\1 \2 \3", t)  # the understanding reads "6 30 pm", not "6.30 pm" (a glucose value)
     t = _PUNCT.sub(" ", t).replace("/", " ").replace("-", " ")
     t = re.sub(r"(?<!\d)\.|\.(?!\d)", " ", t)  # sentence full stops, not decimal points
     # "a hundred and twelve" written "100 and 12": one number, as said
@@ -228,9 +231,11 @@ class WhisperRecognizer(BufferedRecognizer):
         tok = self._tokenizer
         prefix = ([tok.sot_prev] + self._prompt_tokens[-(223):] if self._prompt_tokens else []) + \
             list(tok.sot_sequence) + [tok.no_timestamps]
+        # max_length counts the prompt too: room for 120 tokens of its own (a longer prompt, as with many
+        # medicines, left none: every decoding failed; today's 99-token prompt left 21 and cut long requests)
         result = self._model.generate(
             encoded, [prefix], beam_size=self.beam_size, num_hypotheses=self.nbest, return_scores=True,
-            return_no_speech_prob=True, max_length=min(448 - len(prefix), 120), suppress_blank=True,
+            return_no_speech_prob=True, max_length=min(448, len(prefix) + 120), suppress_blank=True,
             suppress_tokens=[-1] + list(tok.non_speech_tokens), length_penalty=1.0)[0]
         texts = [normalize(tok.decode([t for t in ids if t < tok.eot])) for ids in result.sequences_ids]
         best_ids = [t for t in result.sequences_ids[0] if t < tok.eot]

@@ -73,9 +73,11 @@ class Player:
         #: told ("start", t, None) -> handle when a clip's first sample will leave the device at t, and
         #: ("end", t, handle) when its last one will (or when it was cut); called on the audio thread: be quick
         self.on_sound: list[Callable[[str, float, object], object]] = []
-        self.underruns = 0  #: output underflows PortAudio reported while a clip was playing
+        self.underruns = 0  #: times the device ran dry while a clip was playing (PortAudio's underflow flags)
         self.restarts = 0  #: times the stream was restarted (a sound after quiet, or a stop)
         self._sounding = False
+        self._priming = False  #: the stream was restarted and has not yet had a callback without an underflow flag
+        self._dry = False  #: the last callback was flagged "underflow"
         self._heard_until = 0.0  #: monotonic time the last sound queued so far ends (0: none yet)
         self._restart_lock = threading.Lock()
         self.stream = stream_factory(self._callback, self.rate, self.block, latency_s)
@@ -123,13 +125,18 @@ class Player:
     def _cut(self, item: _Item) -> None:
         with self._lock:
             item.cut = True
-            was_playing = self._current is item or (item.first_t is not None and not item.ended)
+            # still to be heard: being written, or written whole into the device buffer (up to `latency_s` of it)
+            # but its last sample not yet out
+            was_playing = self._current is item or (item.first_t is not None and
+                                                    (item.last_t is None or self.clock() < item.last_t))
             if self._current is item:
                 self._current = None
             if item.first_t is not None and not item.ended:
                 item.ended = True
                 end = self.clock() if item.last_t is None else min(self.clock(), item.last_t)
                 self._tell(item, "end", end)
+            elif was_playing and item.last_t is not None:  # its end was told ahead (written whole): heard until now
+                self._tell(item, "end", self.clock())
         if was_playing:
             with self._restart_lock:  # drop what the device still holds
                 self._restart()
@@ -141,7 +148,8 @@ class Player:
             self.stream.abort()
         except Exception as e:  # noqa: BLE001 - a device gone: logged, the sound is queued anyway
             log.warning("the speaker could not be stopped: %s", e)
-        self._sounding = False  # the underflow a restarted stream reports is not a sound running dry
+        self._sounding = False
+        self._priming = True  # a restarted stream flags "underflow" on every callback that primes its buffer
         if while_stopped is not None:
             while_stopped()
         try:
@@ -166,8 +174,12 @@ class Player:
     # --- PortAudio's thread --------------------------------------------------------------------------------
 
     def _callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
-        if status and getattr(status, "output_underflow", False) and self._sounding:
+        underflow = bool(status and getattr(status, "output_underflow", False))
+        if self._priming:  # measured on ALSA: 13 flagged callbacks (0.26 s) after each restart, none audible
+            self._priming = underflow
+        elif underflow and self._sounding and not self._dry:
             self.underruns += 1  # the device ran dry while a clip played (silence running dry is harmless)
+        self._dry = underflow  # one running dry is flagged on every callback that refills the buffer: counted once
         now = self.clock()
         dac = _dac_offset(time_info)  # seconds from now until this buffer's first sample leaves the device
         out = outdata[:, 0] if outdata.ndim == 2 else outdata

@@ -10,6 +10,10 @@ only the samples that overlap the assistant's own sound, plus an echo tail, loca
   the last sample's time); samples from the start to the end plus `echo_tail_s` are excluded from excluding
   readers; a reader never gets a sample that a sound in progress might still cover. (Blocks written without a
   time stamp, from a fake or a web page's microphone, are placed by their arrival and get no echo tail.)
+- with a `tail_meter` (EchoTail), `echo_tail_s` is measured: once the microphone has written the half second
+  after a sound's end (or up to the next sound), the ring compares that audio's level with the microphone's level
+  in a quiet stretch before the sound (none, at the session's start: the end of that half second), and the tail becomes the median of the recent measurements, clamped
+  between MIN_ECHO_TAIL_S and MAX_ECHO_TAIL_S. Until the first measurement, DEFAULT_ECHO_TAIL_S.
 
 `seek_to(t)` starts a reader at time `t` minus the pre-roll (at least 0.5 s of audio), so a turn opened at the
 press of a key keeps speech that began just before the loop looked. A raw reader (the wake-phrase watcher during
@@ -34,6 +38,7 @@ CAPACITY_S = 60.0
 #: After the last sample of a sound leaves the speaker, the room still rings and the device's capture path lags:
 #: this much more is excluded until a measurement says otherwise (see EchoTail).
 DEFAULT_ECHO_TAIL_S = 0.12
+MIN_ECHO_TAIL_S = 0.04
 MAX_ECHO_TAIL_S = 0.4
 
 #: A reader gets this in place of samples where a held talk button was let go (the tablet): the turn ends there.
@@ -60,7 +65,7 @@ class CaptureRing:
 
     def __init__(self, sample_rate: int = SAMPLE_RATE, capacity_s: float = CAPACITY_S,
                  pre_roll_s: float = PRE_ROLL_S, echo_tail_s: float = DEFAULT_ECHO_TAIL_S,
-                 clock=time.monotonic):
+                 clock=time.monotonic, tail_meter: EchoTail | None = None):
         if pre_roll_s < 0.5:
             raise ValueError("the pre-roll must keep at least 0.5 s of audio")
         self.sample_rate = sample_rate
@@ -68,6 +73,8 @@ class CaptureRing:
         self.pre_roll = int(pre_roll_s * sample_rate)
         self.echo_tail_s = echo_tail_s
         self.clock = clock
+        self.tail_meter = tail_meter  #: measures echo_tail_s after each sound (None: echo_tail_s stays as given)
+        self._unmeasured: deque[list] = deque(maxlen=16)  #: ended sounds whose tail is still to be measured
         self._blocks: deque[_Block] = deque()
         self._held = 0  #: samples in _blocks
         self._seq = 0  #: the next block's number
@@ -92,6 +99,8 @@ class CaptureRing:
             block = _Block(self._seq, t0, samples, step)
             self._last_t_end = block.t_end if step else None
             self._append(block)
+            if step and self._unmeasured:
+                self._measure_tails(block.t_end)
 
     def mark_release(self) -> None:
         """The held talk button was let go: readers get RELEASED after the audio written so far."""
@@ -118,10 +127,65 @@ class CaptureRing:
             return sound
 
     def sound_ended(self, sound: list, t: float) -> None:
-        """That sound's last sample left the speaker at time `t`."""
+        """That sound's last sample left the speaker at time `t` (told again, earlier, when a stop cut a sound whose
+        end was told ahead)."""
         with self._cond:
+            told = sound[1] is not None
             sound[1] = max(t, sound[0])
+            if self.tail_meter is not None and not told:
+                self._unmeasured.append(sound)
             self._cond.notify_all()
+
+    # --- the echo tail, measured ---------------------------------------------------------------------------
+
+    def _measure_tails(self, written_to: float) -> None:
+        """Measure the tail of each ended sound whose following audio is all written (up to `written_to`)."""
+        meter = self.tail_meter
+        assert meter is not None
+        while self._unmeasured:
+            sound = self._unmeasured[0]
+            start, end = sound
+            later = [s for s, _ in self._sounds if s is not None and s > start]
+            limit = min([end + meter.WINDOW_S] + later)
+            if limit - end < 3 * meter.FRAME_S:  # the next sound follows at once: nothing to measure
+                self._unmeasured.popleft()
+                continue
+            if written_to < limit:
+                return  # wait for the microphone to write the rest
+            self._unmeasured.popleft()
+            quiet_until = self._quiet_before(start)
+            before = self._span(quiet_until - meter.FLOOR_S, quiet_until)
+            after = self._span(end, limit)
+            if len(before) < meter.FLOOR_S * self.sample_rate / 2:  # no quiet audio before (the session's start)
+                if limit < end + meter.WINDOW_S:
+                    continue
+                # the end of the window, past the longest tail ever used, gives the microphone's own level
+                before = after[-int((meter.WINDOW_S - MAX_ECHO_TAIL_S) * self.sample_rate):]
+            meter.measure(before, after, full_window=limit >= end + meter.WINDOW_S)
+            self.echo_tail_s = meter.tail_s
+
+    def _quiet_before(self, t: float) -> float:
+        """The end of the latest stretch (EchoTail.FLOOR_S long) before `t` that no sound or tail covers."""
+        assert self.tail_meter is not None
+        span = self.tail_meter.FLOOR_S
+        for _ in range(len(self._sounds) + 1):
+            covering = [s for s, e in self._sounds
+                        if s < t and (e is None or e + self.echo_tail_s > t - span)]
+            if not covering:
+                break
+            t = min(covering)
+        return t
+
+    def _span(self, t0: float, t1: float) -> np.ndarray:
+        """The raw samples (time-stamped blocks only) from time `t0` to `t1`."""
+        parts = []
+        for b in self._blocks:
+            if not b.step or b.t_end <= t0 or b.t0 >= t1:
+                continue
+            i = max(0, int(np.ceil((t0 - b.t0) / b.step - 1e-9)))
+            j = min(len(b.samples), int(np.ceil((t1 - b.t0) / b.step - 1e-9)))
+            parts.append(b.samples[i:j])
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16)
 
     def excluded(self, t: float) -> bool:
         """Is time `t` inside one of the assistant's sounds or its echo tail?"""
@@ -246,26 +310,39 @@ class Reader:
 
 class EchoTail:
     """Measures how long the room (and the capture path) keeps ringing after the assistant's sound stops: the
-    time until the microphone's level falls back within 3 dB of its level before the sound. The tail used is the
-    median of the measurements, between 40 ms and MAX_ECHO_TAIL_S."""
+    time until the microphone's level falls back within 3 dB of its level in a quiet moment before the sound (and
+    stays there for QUIET_FRAMES frames). The tail used is the median of the last RECENT measurements, between
+    MIN_ECHO_TAIL_S and MAX_ECHO_TAIL_S: a patient who speaks at once after one reply, a door that slams, move
+    it by one vote."""
 
     FRAME_S = 0.010
+    QUIET_FRAMES = 3  #: 30 ms of quiet: a dip between two echoed syllables is not the end
+    FLOOR_S = 0.2  #: the quiet audio before a sound that gives the microphone's own level
+    WINDOW_S = MAX_ECHO_TAIL_S + 0.1  #: the audio after a sound's end that is looked at
+    RECENT = 9
 
     def __init__(self, sample_rate: int = SAMPLE_RATE):
         self.sample_rate = sample_rate
-        self.measured: list[float] = []
+        self.measured: deque[float] = deque(maxlen=self.RECENT)
 
-    def measure(self, before: np.ndarray, after: np.ndarray) -> float | None:
-        """`before`: audio just before the sound; `after`: audio from the sound's last sample on."""
+    def measure(self, before: np.ndarray, after: np.ndarray, full_window: bool = False) -> float | None:
+        """`before`: audio just before the sound (or a quiet moment before it); `after`: audio from the sound's
+        last sample on. None when the level never comes back down in `after` and `full_window` is False (the next
+        sound came first); with `full_window`, the echo outlasted the window: the tail is at least its length."""
         n = max(1, int(self.FRAME_S * self.sample_rate))
         if len(before) < n or len(after) < n:
             return None
-        floor = _level(before[-20 * n:].reshape(-1)[: len(before[-20 * n:]) // n * n].reshape(-1, n)).min()
-        frames = _level(after[: len(after) // n * n].reshape(-1, n))
-        quiet = np.nonzero(frames <= floor + 3.0)[0]
-        if not len(quiet):
+        floor_audio = before[-int(self.FLOOR_S * self.sample_rate):]
+        floor = _level(floor_audio[: len(floor_audio) // n * n].reshape(-1, n)).min()
+        frames = _level(after[: len(after) // n * n].reshape(-1, n)) <= floor + 3.0
+        run = np.convolve(frames.astype(int), np.ones(self.QUIET_FRAMES, dtype=int), "valid")
+        quiet = np.nonzero(run == self.QUIET_FRAMES)[0] if len(run) else np.zeros(0, dtype=int)
+        if len(quiet):
+            tail = float(quiet[0] * self.FRAME_S)
+        elif full_window:
+            tail = len(frames) * self.FRAME_S
+        else:
             return None
-        tail = float(quiet[0] * self.FRAME_S)
         self.measured.append(tail)
         return tail
 
@@ -273,7 +350,7 @@ class EchoTail:
     def tail_s(self) -> float:
         if not self.measured:
             return DEFAULT_ECHO_TAIL_S
-        return float(min(MAX_ECHO_TAIL_S, max(0.04, np.median(self.measured))))
+        return float(min(MAX_ECHO_TAIL_S, max(MIN_ECHO_TAIL_S, np.median(list(self.measured)))))
 
 
 def _level(frames: np.ndarray) -> np.ndarray:

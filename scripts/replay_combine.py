@@ -1,0 +1,172 @@
+"""Replay the combiner's decision (voice_assistant/asr/combine.py, the product code) on cached engine outputs:
+
+    python scripts/replay_combine.py CACHE.json [--rule NAME ...]
+    python scripts/replay_combine.py --eval REPORT.json [...]   # `voice-assistant eval --json` reports
+
+
+CACHE.json comes from `scripts/cache_asr_pairs.py` (both engines' readings and every cross-score, per clip of
+the audio dev sets). Prints per set: intent+slots for pocketsphinx alone, whisper alone, either (oracle) and the
+combiner's first choice under each rule, and how often a wrong glucose value or time would be read back without
+the patient being asked which one was said. Nothing is decoded: a rule is measured in seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+from types import SimpleNamespace
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from voice_assistant.asr.base import Transcript  # noqa: E402
+from voice_assistant.asr.combine import Combiner  # noqa: E402
+from voice_assistant.asr.whisper_engine import normalize  # noqa: E402
+from voice_assistant.evaluation import slot_matches  # noqa: E402
+from voice_assistant.nlu import Understander  # noqa: E402
+
+
+def correct(row: dict, intent: str, slots: dict) -> bool:
+    return intent == row["intent"] and all(slot_matches(k, v, slots.get(k)) for k, v in row["slots"].items())
+
+
+def wrong_value(row: dict, intent: str, slots: dict) -> bool:
+    """A value the patient gave (glucose, time) presented differently from what was said."""
+    for k in ("glucose_mg_dl", "time"):
+        if k in row["slots"] and intent == row["intent"]:
+            if not slot_matches(k, row["slots"][k], slots.get(k)):
+                return True
+    return False
+
+
+class Cached:
+    """The cross-scores of one clip, looked up instead of computed (misses counted)."""
+
+    def __init__(self, rows: list[dict]):
+        self.rows = rows
+        self.misses = 0
+
+    def whisper(self, audio: bytes, texts):
+        row = self.rows[int(audio.decode())]
+        table = row["whisper_logprob"]
+        out = []
+        for t in texts:
+            t = row.get("renormalized", {}).get(t, t)
+            if t not in table:
+                self.misses += 1
+                raise KeyError(t)
+            out.append(SimpleNamespace(logprob=table[t]))
+        return out
+
+    def align(self, audio: bytes, text: str):
+        table = self.rows[int(audio.decode())]["ps_align"]
+        if text not in table:
+            self.misses += 1
+            return None
+        return table[text]
+
+
+RULES = {
+    "today": {},
+}
+
+
+def eval_summary(path: Path) -> None:
+    """intent+slots and wrong values read back without asking, from a `voice-assistant eval --json` report."""
+    report = json.loads(path.read_text())
+    cases = report["results"]
+    ok = sum(bool(c["passed"]) for c in cases)
+    wrong = asked = 0
+    for c in cases:
+        row = {"intent": c["expected_intent"], "slots": c["expected_slots"]}
+        ask = bool(c.get("choices"))
+        asked += ask
+        wrong += wrong_value(row, c["predicted_intent"], c["predicted_slots"] or {}) and not ask
+    print(f"{path}: {len(cases)} clips, intent+slots {ok / len(cases):.1%}, wrong value read back without asking "
+          f"{wrong}, asked {asked}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("cache", type=Path, nargs="?")
+    parser.add_argument("--eval", nargs="+", type=Path, help="summarise `voice-assistant eval --json` reports")
+    parser.add_argument("--rule", nargs="*", default=list(RULES), choices=list(RULES))
+    parser.add_argument("--show", help="print the clips of this set the rule gets wrong")
+    args = parser.parse_args()
+    if args.eval:
+        for path in args.eval:
+            eval_summary(path)
+        return
+    if args.cache is None:
+        parser.error("a cache file (scripts/cache_asr_pairs.py) or --eval REPORT.json")
+    rows = json.loads(args.cache.read_text())
+    for r in rows:  # whisper's text as today's normalize() writes it (the cache may predate a change to it)
+        w = r["engines"]["whisper"]
+        new = normalize(w["text"])
+        if new != w["text"]:
+            r["renormalized"] = {new: w["text"]}
+            w["text"] = new
+    cached = Cached(rows)
+    understander = Understander("en")
+    memo: dict = {}
+
+    def understand(text: str):
+        if text not in memo:
+            memo[text] = understander.understand(text)
+        return memo[text]
+
+    sets: dict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(rows):
+        sets[r["set"]].append(i)
+    combiners = {name: Combiner(understand, cached.whisper, **kw) for name, kw in RULES.items() if name in args.rule}
+    for name in sorted(sets):
+        idx = sets[name]
+        lines = []
+        single = {}
+        for engine in ("pocketsphinx", "whisper"):
+            ok = wrong = 0
+            for i in idx:
+                u = understand(rows[i]["engines"][engine]["text"]) if rows[i]["engines"][engine]["text"] else None
+                intent, slots = (u.intent, dict(u.slots)) if u else ("none", {})
+                ok += correct(rows[i], intent, slots)
+                wrong += wrong_value(rows[i], intent, slots)
+            single[engine] = (ok, wrong)
+        oracle = 0
+        for i in idx:
+            oracle += any(correct(rows[i], *(lambda u: (u.intent, dict(u.slots)) if u else ("none", {}))(
+                understand(rows[i]["engines"][e]["text"]) if rows[i]["engines"][e]["text"] else None))
+                for e in ("pocketsphinx", "whisper"))
+        n = len(idx)
+        print(f"== {name} ({n} clips)")
+        print(f"{'reading':28} {'intent+slots':>13} {'wrong value, not asked':>23} {'asked':>6}")
+        for engine, (ok, wrong) in single.items():
+            print(f"{engine + ' alone':28} {ok / n:12.1%} {wrong:>23} {0:>6}")
+        print(f"{'either (oracle)':28} {oracle / n:12.1%}")
+        for rule, combiner in combiners.items():
+            ok = wrong = asked = 0
+            for i in idx:
+                r = rows[i]
+                a = Transcript(r["engines"]["pocketsphinx"]["text"], confidence=r["engines"]["pocketsphinx"]["confidence"],
+                               engine="pocketsphinx", info=r["engines"]["pocketsphinx"]["info"])
+                b = Transcript(r["engines"]["whisper"]["text"], confidence=r["engines"]["whisper"]["confidence"],
+                               engine="whisper", info=r["engines"]["whisper"]["info"])
+                choice = combiner.choose(str(i).encode(), a, b)
+                good = correct(r, choice.first.intent, choice.first.slots)
+                ok += good
+                ask = bool(choice.ask and choice.second is not None)
+                asked += ask
+                wrong += wrong_value(r, choice.first.intent, choice.first.slots) and not ask
+                if args.show == name and not good:
+                    lines.append(f"  {r['text']!r}: ps {a.text!r} | wh {b.text!r} -> {choice.first.transcript.engine} ({choice.reason})")
+            print(f"{'combined: ' + rule:28} {ok / n:12.1%} {wrong:>23} {asked:>6}")
+        print("\n".join(lines))
+        print()
+    if cached.misses:
+        print(f"({cached.misses} scores not in the cache: the rule asked for a text the cache script did not score)")
+
+
+if __name__ == "__main__":
+    main()
