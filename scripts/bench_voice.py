@@ -2,7 +2,8 @@
 """Whole-assistant voice figures: recognition and synthesis per engine, utterance-closed -> first reply audio
 latency, peak memory, cold start.
 
-    python scripts/bench_voice.py [--quick] [--turns N]
+    python scripts/bench_voice.py [--quick] [--turns N] [--paced] [--engines pocketsphinx,combined]
+                                  [--synthesizers piper]
 
 Spoken requests are generated now with eSpeak NG (voice en-us+f2, 150 wpm, unlike the assistant's), fed in
 0.1 s chunks through a `Session`'s endpointer; from the moment the endpointer closes the utterance the clock
@@ -10,7 +11,11 @@ runs through recognition, dialogue (a DialogueManager on a temporary Store, neve
 synthesis of the reply's first sentence. Recognisers: pocketsphinx en alone, Vosk en when a model is installed,
 whisper alone and the two combined (combine.py) when the whisper model is installed; Piper en and eSpeak NG
 en/fr (Piper fr when installed) for synthesis. One assistant's peak memory is measured per recogniser in a
-fresh process (recogniser + Piper, one turn). Figures are printed, never asserted; exit 0.
+fresh process: after one text turn, and in a realistic loop (the same spoken requests heard and every reply
+synthesised with the default voice, turn after turn: VmHWM, the number the 450 MB bar is about). Figures are
+printed, never asserted; exit 0.
+
+    python scripts/bench_voice.py --memory [--memory-turns 50]   # only the realistic-loop memory rows
 Per-layer detail (WER, intent accuracy, spoken wpm) is in scripts/bench_asr.py and scripts/bench_tts.py.
 """
 
@@ -80,7 +85,10 @@ def patient_clips(n: int) -> list[tuple[str, np.ndarray]]:
     return [(t, with_silence(synthesize(t, PATIENT_VOICE, PATIENT_WPM), before=0.5, after=1.5)) for t in texts]
 
 
-def run_turns(recognizer, synthesizer, clips, tmp: Path, tag: str) -> dict:
+def run_turns(recognizer, synthesizer, clips, tmp: Path, tag: str, paced: bool = False) -> dict:
+    """`paced`: audio fed at the microphone's pace (0.1 s of audio every 0.1 s), so the final decoding the
+    Session starts when the closing pause begins has that pause to run in, as with a patient; otherwise the
+    audio is fed as fast as it goes and the decoding gets no head start (the figures before --paced existed)."""
     profile = replace(default_profile(), language="en")
     store = open_store(tmp / f"{tag}.db")
     try:
@@ -93,7 +101,10 @@ def run_turns(recognizer, synthesizer, clips, tmp: Path, tag: str) -> dict:
             session.endpointer.reset()
             pcm = samples.astype("<i2").tobytes()
             utterance = None
+            clip_started = time.perf_counter()
             for i in range(0, len(pcm), CHUNK_BYTES):
+                if paced:  # the chunk is "recorded" once its 0.1 s has passed
+                    time.sleep(max(0.0, clip_started + (i + CHUNK_BYTES) / 2 / 16000 - time.perf_counter()))
                 started = time.perf_counter()
                 events = session.feed(pcm[i:i + CHUNK_BYTES])  # decoded while it is said
                 feeding += time.perf_counter() - started
@@ -166,6 +177,55 @@ def one_assistant_peak(engine: str) -> str:
     return f"{parts['peak_mb']:.0f} MB (build {parts['build']:.2f} s)"
 
 
+def _status_mb(key: str) -> float:
+    return next((int(line.split()[1]) / 1024 for line in open("/proc/self/status") if line.startswith(key + ":")),
+                float("nan"))
+
+
+def memory_loop(engine: str, clips_file: str, turns: int) -> None:
+    """In this (fresh) process: one assistant as the product builds it (`app.tune_malloc`, the engine,
+    the default voice), `turns` spoken requests heard and answered aloud; prints JSON (MB)."""
+    from voice_assistant.app import tune_malloc
+    from voice_assistant.asr.select import recognizer_for
+    from voice_assistant.tts import synthesizer_for
+
+    tune_malloc()  # as build_session does, before any engine starts its threads
+    with np.load(clips_file) as data:
+        clips = [("", data[k]) for k in sorted(data.files, key=lambda k: int(k.split("_")[-1]))]
+    profile = default_profile()
+    recognizer = recognizer_for("en", profile, engine, cached=False)
+    synthesizer = synthesizer_for("en", profile.tts_engine)
+    loaded = _status_mb("VmRSS")
+    with tempfile.TemporaryDirectory(prefix="bench-voice-mem-") as tmp:
+        r = run_turns(recognizer, synthesizer, [clips[i % len(clips)] for i in range(turns)], Path(tmp), engine)
+    print(json.dumps({"engine": recognizer.engine, "synthesizer": type(synthesizer).__name__,
+                      "loaded_mb": loaded, "end_mb": _status_mb("VmRSS"), "peak_mb": _status_mb("VmHWM"),
+                      "turns": len(r["latencies"])}))
+
+
+def realistic_peaks(clips: list[tuple[str, np.ndarray]], turns: int, engines=("pocketsphinx", "whisper", "combined"),
+                    ) -> None:
+    """One fresh process per recogniser running `memory_loop`; prints one row each."""
+    print(f"== one assistant's memory, realistic loop: {turns} spoken requests heard and answered aloud "
+          f"(every reply sentence synthesised), fresh process per recogniser")
+    print(f"{'recogniser':13} {'synthesiser':18} {'loaded MB':>9} {'peak MB':>8} {'end MB':>7} {'turns':>5}")
+    with tempfile.TemporaryDirectory(prefix="bench-voice-clips-") as tmp:
+        clips_file = str(Path(tmp) / "clips.npz")
+        np.savez(clips_file, *[samples for _, samples in clips])
+        for engine in engines:
+            proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--memory-loop", engine,
+                                   "--clips", clips_file, "--memory-turns", str(turns)],
+                                  cwd=ROOT, capture_output=True, text=True)
+            if proc.returncode != 0:
+                print(f"{engine:13} failed: " + " ".join(proc.stderr.strip().splitlines()[-1:])[:100])
+                continue
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            name = engine if r["engine"] == engine else f"{engine}->{r['engine']}"  # fell back to one engine
+            print(f"{name:13} {r['synthesizer']:18} {r['loaded_mb']:9.0f} {r['peak_mb']:8.0f} {r['end_mb']:7.0f} "
+                  f"{r['turns']:5d}")
+    print("(loaded: resident after loading the engines; peak: VmHWM over the whole run; end: resident at the end)\n")
+
+
 def cold_start() -> str:
     """Run first, before this process loads anything; returns the line to print."""
     started = time.perf_counter()
@@ -183,8 +243,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="8 spoken turns, one synthesis repeat")
     parser.add_argument("--turns", type=int, default=None, help="spoken turns per engine pair (default 20)")
+    parser.add_argument("--paced", action="store_true",
+                        help="feed the spoken turns at the microphone's pace (real time), as a patient speaks")
+    parser.add_argument("--engines", default=None, help="recognisers, comma-separated (default: "
+                        "pocketsphinx,vosk,whisper,combined for the turns; pocketsphinx,whisper,combined for --memory)")
+    parser.add_argument("--synthesizers", default="piper,espeak", help="English voices for the spoken turns")
+    parser.add_argument("--memory", action="store_true", help="only the realistic-loop memory rows")
+    parser.add_argument("--no-memory", action="store_true", help="without the realistic-loop memory rows")
+    parser.add_argument("--memory-turns", type=int, default=50, help="turns of the realistic memory loop")
+    parser.add_argument("--memory-loop", help=argparse.SUPPRESS)  # internal: the loop in a fresh process
+    parser.add_argument("--clips", help=argparse.SUPPRESS)
     args = parser.parse_args()
     turns = args.turns or (8 if args.quick else 20)
+    if args.memory_loop:
+        memory_loop(args.memory_loop, args.clips, args.memory_turns)
+        return
+    if args.memory:
+        print(f"generating spoken requests (eSpeak NG {PATIENT_VOICE}, {PATIENT_WPM} wpm)...", flush=True)
+        realistic_peaks(patient_clips(len(ENGLISH)), args.memory_turns,
+                        tuple(args.engines.split(",")) if args.engines else ("pocketsphinx", "whisper", "combined"))
+        return
 
     from voice_assistant.asr.select import RecognizerUnavailable, recognizer_for, vosk_models
 
@@ -194,27 +272,30 @@ def main() -> None:
     print(f"generating {turns} spoken requests (eSpeak NG {PATIENT_VOICE}, {PATIENT_WPM} wpm)...", flush=True)
     clips = patient_clips(turns)
     recognizers = []
-    for engine in ("pocketsphinx", "vosk", "whisper", "combined"):
+    for engine in (args.engines or "pocketsphinx,vosk,whisper,combined").split(","):
         started = time.perf_counter()
         try:
             recognizers.append((engine, recognizer_for("en", None, engine, cached=False),
                                 time.perf_counter() - started))
         except RecognizerUnavailable as exc:
             print(f"{engine} en: not available ({exc})")
+    loaded_engines = {engine for engine, recognizer, _ in recognizers if recognizer.engine == engine}
     other = [m for lang in ("fr", "ko") for m in vosk_models(lang)]
     if other:
         print(f"(Vosk models for other languages, not used for English turns: {', '.join(str(m) for m in other)})")
     print()
 
-    print("== spoken turns: utterance closed by the endpointer -> first reply audio sample")
+    print("== spoken turns: utterance closed by the endpointer -> first reply audio sample"
+          + (" (audio fed in real time)" if args.paced else " (audio fed as fast as it goes: no head start "
+             "for the decoding started in the closing pause; --paced for a patient's pace)"))
     print(f"{'recogniser':13} {'synthesiser':11} {'load s':>6} {'ASR RTF':>8} {'ASR ms':>8} {'dialog ms~':>10} "
           f"{'1st audio ms~':>13} {'p50 ms':>7} {'p95 ms':>7} {'n':>3}")
     with tempfile.TemporaryDirectory(prefix="bench-voice-") as tmp:
         for engine, recognizer, load in recognizers:
-            for key in (("piper", "en"), ("espeak", "en")):
+            for key in [(name, "en") for name in args.synthesizers.split(",")]:
                 if key not in synths:
                     continue
-                r = run_turns(recognizer, synths[key], clips, Path(tmp), f"{engine}-{key[0]}")
+                r = run_turns(recognizer, synths[key], clips, Path(tmp), f"{engine}-{key[0]}", args.paced)
                 lat = r["latencies"]
                 if not lat:
                     print(f"{engine:13} {key[0]:11} no utterance was closed by the endpointer")
@@ -230,9 +311,13 @@ def main() -> None:
     print(f"peak memory (ru_maxrss, this process with every engine above loaded and all turns run): {peak:.0f} MB")
     for engine, recognizer, _ in recognizers:
         if recognizer.engine == engine:  # "whisper" / "combined" fall back to one engine when whisper is missing
-            print(f"one assistant's peak memory, {engine} + default voice (fresh process, VmHWM): "
+            print(f"one assistant's peak memory, {engine} + default voice (fresh process, one text turn, VmHWM): "
                   f"{one_assistant_peak(engine)}")
     print(cold)
+    print()
+    if not args.no_memory:
+        realistic_peaks(patient_clips(len(ENGLISH)), args.memory_turns,
+                        tuple(e for e in ("pocketsphinx", "whisper", "combined") if e in loaded_engines))
 
 
 if __name__ == "__main__":

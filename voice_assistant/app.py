@@ -24,6 +24,7 @@ from voice_assistant.dialogue.manager import DialogueManager
 from voice_assistant.errors import ConfigurationError
 from voice_assistant.labs.present import load_lab_pack
 from voice_assistant.language import LANGUAGES
+from voice_assistant.memory import tune_malloc
 from voice_assistant.nlu.packs import load_pack
 from voice_assistant.profile import Profile, load_profile_with_voice_settings
 from voice_assistant.speech import speech_for
@@ -32,7 +33,7 @@ from voice_assistant.sync.sender import BackgroundSender, SyncConfig, SyncConfig
 from voice_assistant.tts import synthesizer_for
 
 __all__ = ["CHOOSE", "background_sender", "build_dialogue", "build_session", "check_language_data", "language_for",
-           "load_settings", "open_store"]
+           "load_settings", "open_store", "tune_malloc"]
 
 
 def load_settings() -> Profile:
@@ -78,6 +79,7 @@ def build_session(profile: Profile, language: str, store: Store, *, recognizer: 
     """The Session the microphone (`listen`), the tablet, the demo and the benchmarks drive: the dialogue, the
     recogniser and the voice for `language`, chosen from the profile unless given (`recognizer=None`: text
     only). RecognizerUnavailable, SynthesizerUnavailable, LanguageDataError."""
+    tune_malloc()  # process-wide, before the engines below start their threads
     manager = build_dialogue(profile, language, store, save_profile_changes=save_profile_changes)
     return Session(manager, recognizer_for(language, profile) if recognizer is CHOOSE else recognizer,
                    synthesizer_for(language, profile.tts_engine) if synthesizer is CHOOSE else synthesizer)

@@ -159,3 +159,17 @@ def test_one_engine_crashing_leaves_the_other(understander):
                              Combiner(understander.understand))
     t = rec.decode(b"\0\0" * 100)
     assert t.text == "i took my aspirin" and "engine crashed" not in t.text
+
+
+def test_freed_decoding_memory_is_given_back_after_both_engines(understander, monkeypatch):
+    from voice_assistant.asr import combine
+
+    released = []
+    first, second = Fixed("pocketsphinx", "i took my aspirin"), Fixed("whisper", "i took my aspirin")
+    second.decode = lambda audio: released.append("whisper done") or Fixed.decode(second, audio)
+    monkeypatch.setattr(combine, "release_free_memory", lambda: released.append("released") or True)
+    rec = CombinedRecognizer(first, second, Combiner(understander.understand))
+    rec.accept(b"\1\0" * 100)
+    assert rec.finish().text == "i took my aspirin"
+    assert released == ["whisper done", "released"]  # once, after both decoders are done
+    assert rec.finish().text == "" and released == ["whisper done", "released"]  # nothing heard: nothing to do

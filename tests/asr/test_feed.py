@@ -37,3 +37,27 @@ def test_transcribe_forgets_earlier_audio_and_finishes():
     feed(rec, b"\x00" * 1000)
     assert transcribe(rec, b"\x01" * 4000, chunk=1000).text == "4000 bytes"
     assert rec.resets == 1 and len(rec.chunks) == 4
+
+
+def test_buffered_recognizer_keeps_the_audio_and_decodes_it_once():
+    from voice_assistant.asr.base import BufferedRecognizer, Transcript
+
+    class Echo(BufferedRecognizer):
+        engine = "echo"
+
+        def __init__(self):
+            super().__init__()
+            self.decoded = []
+
+        def decode(self, audio: bytes) -> Transcript:
+            self.decoded.append(audio)
+            return Transcript(f"{len(audio)} bytes", engine=self.engine)
+
+    r = Echo()
+    assert r.accept(b"ab") is None and r.accept(b"cd") is None  # no partials
+    assert r.finish().text == "4 bytes" and r.decoded == [b"abcd"]
+    assert r.finish() == Transcript("", engine="echo") and len(r.decoded) == 1  # finish() started afresh
+    r.accept(b"xx")
+    r.reset()
+    assert r.recognize(b"123").text == "3 bytes" and r.decoded[-1] == b"123"
+    assert r.finish().text == ""  # recognize() dropped what was fed before and kept nothing

@@ -61,3 +61,25 @@ def test_models_in_the_user_data_dir_come_first(empty_data_dir):
     assert found[0] == folder / "vosk-model-small-ko-0.1"
     assert package_model in found
     assert vosk_models("fr") == []
+
+
+def test_whisper_alone_loads_the_other_engine_only_to_fall_back(monkeypatch):
+    from voice_assistant.asr import select
+
+    loaded = []
+
+    def single(language, medications, wanted, cached, required=True):
+        loaded.append("pocketsphinx")
+        return type("PS", (), {"engine": "pocketsphinx"})()
+
+    monkeypatch.setattr(select, "_single", single)
+    monkeypatch.setattr(select, "_whisper", lambda *a: type("W", (), {"engine": "whisper"})())
+    assert recognizer_for("en", engine="whisper").engine == "whisper"
+    assert loaded == []  # not loaded beside it: its memory is not kept for nothing
+
+    def missing(*a):
+        raise RecognizerUnavailable("no whisper model")
+
+    monkeypatch.setattr(select, "_whisper", missing)
+    assert recognizer_for("en", engine="whisper").engine == "pocketsphinx"  # the fallback
+    assert loaded == ["pocketsphinx"]

@@ -222,6 +222,22 @@ def test_the_combined_decoding_starts_when_the_closing_pause_begins(joe, underst
     assert 118 in [understander.understand(t).slots.get("glucose_mg_dl") for t in readings], transcript.info
 
 
+def test_engine_loads_without_the_faster_whisper_package_init():
+    """The feature extractor and tokenizer come from their files: faster_whisper's __init__ (PyAV,
+    huggingface_hub, its transcription pipeline: ~19 MB) is never run."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from voice_assistant.asr import whisper_engine as w\n"
+            f"r = w.WhisperRecognizer('en', model_path={str(_model_path())!r}, threads=1)\n"
+            "print(sorted(m for m in sys.modules if m == 'faster_whisper' or m == 'av' or m.startswith('av.')))\n"
+            "print(type(r._features).__name__, r.recognize(bytes(32000)).text == '')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines()[-2:] == ["[]", "FeatureExtractor True"]
+    assert whisper_engine.faster_whisper_module("tokenizer") is whisper_engine.faster_whisper_module("tokenizer")
+
+
 def test_a_long_prompt_and_a_long_request_still_decode(joe):
     """A patient with many medicines makes a long prompt: the decoder still has room for a long request
     (CTranslate2's max_length counts the prompt; a 120-token prompt once left no room at all)."""

@@ -190,3 +190,36 @@ def test_a_damaged_piper_voice_falls_back_to_espeak_unless_piper_was_asked(no_mo
     assert isinstance(synthesizer_for("fr"), EspeakSynthesizer)
     with pytest.raises(Exception):
         synthesizer_for("fr", engine="piper")
+
+
+def test_piper_gives_its_arena_memory_back_after_each_sentence(piper_en):
+    """The voice's session is wrapped so every run asks ONNX Runtime to shrink its arena (the working memory
+    of a long sentence is not kept for the rest of the conversation); the audio is the same kind of audio."""
+    from voice_assistant.tts.piper import SHRINK_ARENA, ShrinkingSession
+
+    session = piper_en.voice.session
+    assert isinstance(session, ShrinkingSession)
+    assert session.get_inputs()[0].name == "input"  # everything else is the real session's
+    seen = []
+
+    class Recording:
+        def run(self, names, feeds, options):
+            seen.append(options)
+            return ["audio"]
+
+    assert ShrinkingSession(Recording()).run(None, {}) == ["audio"]
+    assert seen[0].get_run_config_entry(SHRINK_ARENA[0]) == SHRINK_ARENA[1]
+    given = object()
+    ShrinkingSession(Recording()).run(None, {}, given)
+    assert seen[1] is given  # options a caller passes are kept
+    audio = piper_en.synthesize("Your reading is saved.")
+    assert audio.dtype == np.int16 and 0.5 < len(audio) / piper_en.sample_rate < 4
+
+
+def test_piper_gives_freed_memory_back_after_each_sentence(piper_en, monkeypatch):
+    from voice_assistant.tts import piper
+
+    released = []
+    monkeypatch.setattr(piper, "release_free_memory", lambda: released.append(True) or True)
+    sentences = list(piper_en.speak("Your reading is saved. You can say: what was my last reading?"))
+    assert len(sentences) == 2 and len(released) == 2

@@ -43,6 +43,37 @@ class Recognizer(Protocol):
         """Drop any audio fed so far."""
 
 
+class BufferedRecognizer:
+    """A recogniser that decodes a whole utterance at once (whisper; two engines combined): `accept()` keeps
+    the audio, `finish()` decodes what was kept and starts afresh. Subclasses set `engine` and write `decode()`."""
+
+    engine = ""
+
+    def __init__(self) -> None:
+        self._audio = bytearray()
+
+    def accept(self, pcm: bytes) -> Transcript | None:
+        self._audio.extend(pcm)
+        return None
+
+    def finish(self) -> Transcript:
+        audio = bytes(self._audio)
+        self.reset()
+        return self.decode(audio) if audio else Transcript("", engine=self.engine)
+
+    def reset(self) -> None:
+        self._audio = bytearray()
+
+    def recognize(self, pcm: bytes) -> Transcript:
+        """One whole utterance given at once (what came before is dropped)."""
+        self.reset()
+        return self.decode(pcm)
+
+    def decode(self, audio: bytes) -> Transcript:
+        """The transcript of one whole utterance (16 kHz 16-bit mono)."""
+        raise NotImplementedError
+
+
 #: How much audio one `accept()` gets when a whole utterance is fed: 0.25 s of 16 kHz 16-bit mono.
 FEED_BYTES = 8000
 

@@ -34,8 +34,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-from voice_assistant.asr.base import Recognizer, Transcript
+from voice_assistant.asr.base import BufferedRecognizer, Recognizer, Transcript
 from voice_assistant.asr.crosscheck import value_variants
+from voice_assistant.memory import release_free_memory
 
 log = logging.getLogger(__name__)
 
@@ -218,35 +219,27 @@ class Combiner:
         return [g + self.nlu_weight * (o.nlu_confidence - ra.nlu_confidence) for g, o in zip(gaps, others)]
 
 
-class CombinedRecognizer:
-    """Two recognisers behind the one `Recognizer` protocol; `decode()` runs both in parallel."""
+class CombinedRecognizer(BufferedRecognizer):
+    """Two recognisers behind the one `Recognizer` protocol; `decode()` runs both in parallel (the audio is
+    kept as BufferedRecognizer keeps it; the first engine also hears it as it comes, for partials)."""
 
     engine = ENGINE
 
     def __init__(self, first: Recognizer, second: Recognizer, combiner: Combiner):
+        super().__init__()
         self.first, self.second, self.combiner = first, second, combiner
         self.language = first.language
         self.sample_rate = first.sample_rate
-        self._audio = bytearray()
         self._lock = threading.Lock()
 
     def accept(self, pcm: bytes) -> Transcript | None:
-        self._audio.extend(pcm)
+        super().accept(pcm)
         return self.first.accept(pcm)
 
-    def finish(self) -> Transcript:
-        audio = bytes(self._audio)
-        self.reset()
-        return self.decode(audio) if audio else Transcript("", engine=ENGINE)
-
     def reset(self) -> None:
-        self._audio = bytearray()
+        super().reset()
         self.first.reset()
         self.second.reset()
-
-    def recognize(self, pcm: bytes) -> Transcript:
-        self.reset()
-        return self.decode(pcm)
 
     def decode(self, audio: bytes) -> Transcript:
         with self._lock:
@@ -268,6 +261,7 @@ class CombinedRecognizer:
                 log.warning("%s failed on an utterance: %s", _name(self.first), exc)
                 a = Transcript("", engine=_name(self.first), info={"error": str(exc)})
             thread.join()
+            release_free_memory()  # both decoders' working buffers, freed: back to the system (memory.py)
             b = other["t"]
             choice = self.combiner.choose(audio, a, b)
             t = choice.first.transcript

@@ -80,10 +80,13 @@ def recognizer_for(language: str, profile=None, engine: str | None = None, *, ca
         raise RecognizerUnavailable(f"unknown speech recognition engine '{wanted}' (choose {' or '.join(ENGINES)})")
     medications = tuple(profile.medications) if profile is not None else None
     if wanted in (None, "whisper", "combined"):
-        base = _single(language, medications, None, cached, required=wanted != "whisper")
+        # whisper alone: the other engine is loaded only to fall back on (its ~40 MB are not kept otherwise)
+        base = None if wanted == "whisper" else _single(language, medications, None, cached, required=True)
         try:
             whisper = _whisper(language, medications, getattr(profile, "asr_threads", 2), cached)
         except RecognizerUnavailable as exc:
+            if base is None:
+                base = _single(language, medications, None, cached, required=False)
             if base is None:
                 raise
             if wanted or language in WHISPER_MODELS:

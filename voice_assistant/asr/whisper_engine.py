@@ -17,6 +17,7 @@ a sentence that says what to install.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import math
 import re
@@ -24,11 +25,12 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Sequence
 
 import numpy as np
 
-from voice_assistant.asr.base import Transcript, Word
+from voice_assistant.asr.base import BufferedRecognizer, Transcript, Word
 from voice_assistant.audio.clip import SAMPLE_RATE
 from voice_assistant.errors import EngineUnavailable
 
@@ -53,6 +55,29 @@ class Scored:
     logprob: float  #: mean log-probability per token (end of text included)
     token_probs: tuple[float, ...] = ()
     word_probs: tuple[tuple[str, float], ...] = ()  #: each word with the mean probability of its tokens
+
+
+_MODULES: dict[str, ModuleType] = {}
+
+
+def faster_whisper_module(name: str) -> ModuleType:
+    """`faster_whisper.<name>` (feature_extractor, tokenizer: plain numpy and `tokenizers` code) loaded from
+    its file without running the package's __init__, which imports its whole transcription pipeline (PyAV,
+    huggingface_hub, onnxruntime's VAD...): about 19 MB of memory this engine never uses. ImportError when
+    faster-whisper is not installed."""
+    if name not in _MODULES:
+        spec = importlib.util.find_spec("faster_whisper")  # finds the package without importing it
+        folders = list(spec.submodule_search_locations or []) if spec is not None else []
+        path = Path(folders[0]) / f"{name}.py" if folders else None
+        if path is None or not path.is_file():
+            raise ImportError(f"faster_whisper.{name} not found")
+        module_spec = importlib.util.spec_from_file_location(f"faster_whisper.{name}", path)
+        if module_spec is None or module_spec.loader is None:
+            raise ImportError(f"faster_whisper.{name} cannot be loaded")
+        module = importlib.util.module_from_spec(module_spec)
+        module_spec.loader.exec_module(module)
+        _MODULES[name] = module
+    return _MODULES[name]
 
 
 def model_dir(language: str = "en") -> Path:
@@ -129,7 +154,7 @@ def normalize(text: str) -> str:
     return _SPACE.sub(" ", t).strip()
 
 
-class WhisperRecognizer:
+class WhisperRecognizer(BufferedRecognizer):
     """Whole-utterance English recognition with a CTranslate2 whisper model."""
 
     engine = ENGINE
@@ -146,8 +171,8 @@ class WhisperRecognizer:
         started = time.perf_counter()
         try:
             import ctranslate2
-            from faster_whisper.feature_extractor import FeatureExtractor
-            from faster_whisper.tokenizer import Tokenizer
+            FeatureExtractor = faster_whisper_module("feature_extractor").FeatureExtractor
+            Tokenizer = faster_whisper_module("tokenizer").Tokenizer
             from tokenizers import Tokenizer as HFTokenizer
         except ImportError:
             raise WhisperUnavailable("faster-whisper is not installed: pip install faster-whisper") from None
@@ -178,29 +203,12 @@ class WhisperRecognizer:
         self.window_seconds = window_seconds
         self._prompt_tokens = self._tokenizer.encode(" " + self.prompt.strip()) if self.prompt.strip() else []
         self._lock = threading.Lock()
-        self._audio = bytearray()
+        BufferedRecognizer.__init__(self)
         self._last: tuple[bytes, object, int] | None = None  #: (audio, encoder output, frames) of the last decode
         self.load_seconds = time.perf_counter() - started
 
-    # --------------------------------------------------------------------------------- protocol
-
-    def accept(self, pcm: bytes) -> Transcript | None:
-        self._audio.extend(pcm)
-        return None
-
-    def finish(self) -> Transcript:
-        audio = bytes(self._audio)
-        self.reset()
-        return self.decode(audio) if audio else Transcript("", engine=ENGINE)
-
-    def reset(self) -> None:
-        self._audio = bytearray()
-
-    def recognize(self, pcm: bytes) -> Transcript:
-        self.reset()
-        return self.decode(pcm)
-
     # --------------------------------------------------------------------------------- decoding
+    # (accept, finish, reset, recognize: BufferedRecognizer's; whisper gives no partials)
 
     def decode(self, audio: bytes) -> Transcript:
         """The transcript of one whole utterance (16 kHz 16-bit mono); safe to call from another thread."""

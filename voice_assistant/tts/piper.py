@@ -27,6 +27,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from voice_assistant.audio.clip import AudioClip
+from voice_assistant.memory import release_free_memory
 from voice_assistant.tts.base import DEFAULT_WPM, SpokenSentence, SynthesizerUnavailable, clamp_wpm
 from voice_assistant.tts.normalize import base_language, normalizer_for
 
@@ -51,14 +52,50 @@ def length_scale_for(words_per_minute: float, words_per_minute_at_1: float = JOE
     return float(min(MAX_LENGTH_SCALE, max(MIN_LENGTH_SCALE, scale)))
 
 
+#: ONNX Runtime run option: after each sentence, give the memory arena's unused chunks back. A Piper voice's
+#: working memory grows with the sentence's length (about 25-30 MB per second of speech for a medium voice:
+#: the vocoder's upsampled layers); kept in the arena, the longest sentence ever spoken stayed resident and
+#: the recognisers' own working memory came on top of it. Measured with scripts/bench_voice.py --memory.
+SHRINK_ARENA = ("memory.enable_memory_arena_shrinkage", "cpu:0")
+
+
+class ShrinkingSession:
+    """An onnxruntime InferenceSession whose every run releases the arena memory it no longer needs (Piper
+    calls `session.run(None, inputs)`; everything else is the session's own)."""
+
+    def __init__(self, session: Any):
+        self.session = session
+
+    def run(self, output_names, input_feed, run_options=None):
+        if run_options is None:
+            import onnxruntime
+
+            run_options = onnxruntime.RunOptions()
+            run_options.add_run_config_entry(*SHRINK_ARENA)
+        return self.session.run(output_names, input_feed, run_options)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.session, name)
+
+
 @lru_cache(maxsize=4)
 def _load_voice(model_path: str, config_path: str) -> Any:
-    """Each voice file is loaded once per process (~0.7 s for a medium voice), however many synthesisers use it."""
+    """Each voice file is loaded once per process (~0.7 s for a medium voice), however many synthesisers use it.
+    Built as PiperVoice.load() builds it (CPU, default session options: measured here, turning the arena or
+    the memory patterns off or fewer threads only raised the peak), its session wrapped in `ShrinkingSession`."""
+    import json
+
     try:
+        import onnxruntime
         from piper import PiperVoice
+        from piper.config import PiperConfig
     except ImportError:
         raise SynthesizerUnavailable("Piper is not installed. Install it with: pip install piper-tts") from None
-    return PiperVoice.load(model_path, config_path=config_path)
+    with open(config_path, encoding="utf-8") as f:
+        config = PiperConfig.from_dict(json.load(f))
+    session = onnxruntime.InferenceSession(model_path, sess_options=onnxruntime.SessionOptions(),
+                                           providers=["CPUExecutionProvider"])
+    return PiperVoice(session=ShrinkingSession(session), config=config)  # type: ignore[arg-type]
 
 
 def voice_language(config_path: Path | str) -> str | None:
@@ -118,6 +155,7 @@ class PiperSynthesizer:
         config = SynthesisConfig(length_scale=self.length_scale(words_per_minute))
         with self._lock:
             chunks = [chunk.audio_int16_array for chunk in self.voice.synthesize(sentence, syn_config=config)]
+            release_free_memory()  # the sentence's working buffers, freed: back to the system (memory.py)
         return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
 
     def speak(self, text: str, words_per_minute: int = DEFAULT_WPM) -> Iterator[SpokenSentence]:
