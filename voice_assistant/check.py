@@ -30,7 +30,7 @@ from voice_assistant.audio.earcons import Earcon, earcon
 from voice_assistant.audio.errors import AudioDeviceError
 from voice_assistant.command import language_or_exit, profile_or_exit
 from voice_assistant.console import sound_noise_to
-from voice_assistant.listening import setup_words
+from voice_assistant.command import setup_words
 from voice_assistant.speech import speech_for
 from voice_assistant.store import default_db_path
 from voice_assistant.sync.sender import SyncConfig, SyncConfigError

@@ -17,25 +17,8 @@ from contextlib import ExitStack
 
 import typer
 
-from voice_assistant.command import fail, language_or_exit, profile_or_exit, store_or_exit, warn
-
-from voice_assistant.dialogue.prompts import load_prompts, prompts_dir
-
-
-def setup_words(language: str):
-    """prompts/setup/<lang>.yaml: what check and a start without a recogniser say."""
-    return load_prompts(language, str(prompts_dir() / "setup"))
-
-
-def no_recogniser_words(language: str, exc: Exception, tablet: bool = False) -> tuple[str, str]:
-    """(what is said, what is shown besides: how to install the model) when `language` cannot be heard."""
-    from voice_assistant.asr.select import install_hint
-
-    words = setup_words(language)
-    name = words.raw("languages").get(language, language)
-    said = words.say("no_recogniser_tablet" if tablet else "no_recogniser", language=name)
-    return said, words.say("install_hint", command=install_hint(language)) + f" ({exc})"
-
+from voice_assistant.command import (fail, language_or_exit, no_recogniser_words, profile_or_exit, setup_words,
+                                     store_or_exit, warn)
 
 def run_listen(lang: str | None, *, hands_free: bool, quiet: bool, echo_cancel: bool) -> None:
     from voice_assistant.asr.select import RecognizerUnavailable, recognizer_for
@@ -137,4 +120,4 @@ def _rescan_portaudio() -> None:
         pass
 
 
-__all__ = ["no_recogniser_words", "run_listen", "setup_words"]
+__all__ = ["run_listen"]

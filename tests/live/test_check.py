@@ -121,7 +121,7 @@ def test_check_without_devices_says_everything_and_fails(tmp_path, monkeypatch):
 
 
 def test_both_languages_have_the_same_setup_words():
-    from voice_assistant.listening import setup_words
+    from voice_assistant.command import setup_words
 
     en, fr = setup_words("en"), setup_words("fr")
 

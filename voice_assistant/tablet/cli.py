@@ -21,7 +21,7 @@ from voice_assistant.errors import ConfigurationError, EngineUnavailable, Langua
 from voice_assistant.profile import Profile
 from voice_assistant.store import Store, StoreError, default_db_path
 from voice_assistant.audio import devices
-from voice_assistant.listening import no_recogniser_words
+from voice_assistant.command import no_recogniser_words
 from voice_assistant.tablet.page import spoken_code
 from voice_assistant.tablet.pairing import CODE_MINUTES, PairingStore
 from voice_assistant.tablet.network import ensure_certificate, host_names, lan_addresses
