@@ -20,6 +20,7 @@ import typer
 from voice_assistant.command import (fail, language_or_exit, no_recogniser_words, profile_or_exit, setup_words,
                                      store_or_exit, warn)
 
+
 def run_listen(lang: str | None, *, hands_free: bool, quiet: bool, echo_cancel: bool) -> None:
     from voice_assistant.asr.select import RecognizerUnavailable, recognizer_for
     from voice_assistant.assistant import Session

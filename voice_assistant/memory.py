@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import os
 from typing import Any
 
@@ -14,22 +15,20 @@ MALLOC_SETTINGS = (
     (-8, 2, "MALLOC_ARENA_MAX"),  # M_ARENA_MAX: at most 2 malloc arenas
     (-3, 1 << 20, "MALLOC_MMAP_THRESHOLD_"),  # M_MMAP_THRESHOLD: blocks of 1 MB and more mapped on their own
 )
-_TUNED: list[bool] = []
-_LIBC: list[Any] = []
 
 
+@functools.cache
 def _libc() -> Any:
     """glibc, or None (musl, macOS: their allocators have no such settings)."""
-    if not _LIBC:
-        try:
-            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-            libc.mallopt, libc.malloc_trim  # noqa: B018  (both must exist)
-        except (OSError, AttributeError):
-            libc = None
-        _LIBC.append(libc)
-    return _LIBC[0]
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt, libc.malloc_trim  # noqa: B018  (both must exist)
+    except (OSError, AttributeError):
+        return None
+    return libc
 
 
+@functools.cache
 def tune_malloc() -> bool:
     """Process-wide, once, before any engine starts its threads (build_session calls it). Two glibc malloc
     settings, for what the engines allocate and free on every utterance and every sentence:
@@ -42,14 +41,11 @@ def tune_malloc() -> bool:
     Measured (scripts/bench_voice.py --memory, 40 turns heard and answered with Piper): combined recogniser
     peak 525 -> 438 MB with the same replies. A variable already set in the environment (MALLOC_ARENA_MAX,
     MALLOC_MMAP_THRESHOLD_) is the person's choice and is kept. True when applied (glibc), else False."""
-    if _TUNED:
-        return _TUNED[0]
     libc, applied = _libc(), False
     if libc is not None:
         for parameter, value, variable in MALLOC_SETTINGS:
             if variable not in os.environ:
                 applied = bool(libc.mallopt(parameter, value)) or applied
-    _TUNED.append(applied)
     return applied
 
 

@@ -3,12 +3,18 @@ sets (`scripts/cache_asr_pairs.py`), whisper's clock times, and the helpers that
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
 from voice_assistant.asr.base import Transcript
 from voice_assistant.asr.combine import Combiner, fuller
-from voice_assistant.asr.crosscheck import number_sayings, spoken_forms, value_variants
+from voice_assistant.asr.crosscheck import value_variants
 from voice_assistant.asr.whisper_engine import normalize
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+from cache_asr_pairs import number_sayings, spoken_forms  # noqa: E402  (the measurement script's aligner helpers)
 
 
 def ps(text):

@@ -169,9 +169,9 @@ class Combiner:
         best = max(range(len(candidates)), key=margins.__getitem__)
         if margins[best] > self.threshold:
             first = candidates[best]
-            if best and value_disagreement(rb, first):  # its next reading has another value: ask which one
-                return Choice(first, rb, f"margin {margins[best]:.2f} (its next reading)",
-                              ask=value_disagreement(rb, first))
+            changed = value_disagreement(rb, first) if best else None
+            if changed:  # its next reading has another value than its first: ask which one
+                return Choice(first, rb, f"margin {margins[best]:.2f} (its next reading)", ask=changed)
             note = " (its next reading)" if best else ""
             return Choice(first, ra, f"margin {margins[best]:.2f}{note}", ask=value_disagreement(ra, first))
         return Choice(ra, rb, f"margin {margins[0]:.2f}", ask=slot)

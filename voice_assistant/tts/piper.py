@@ -64,15 +64,14 @@ class ShrinkingSession:
     calls `session.run(None, inputs)`; everything else is the session's own)."""
 
     def __init__(self, session: Any):
+        import onnxruntime
+
         self.session = session
+        self.run_options = onnxruntime.RunOptions()  # built once: the same for every sentence
+        self.run_options.add_run_config_entry(*SHRINK_ARENA)
 
     def run(self, output_names, input_feed, run_options=None):
-        if run_options is None:
-            import onnxruntime
-
-            run_options = onnxruntime.RunOptions()
-            run_options.add_run_config_entry(*SHRINK_ARENA)
-        return self.session.run(output_names, input_feed, run_options)
+        return self.session.run(output_names, input_feed, self.run_options if run_options is None else run_options)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.session, name)
