@@ -26,7 +26,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from voice_assistant.language import LanguageDataError, folder
 from voice_assistant.language import read_yaml as read_language_yaml
@@ -263,9 +263,23 @@ class Vocabulary:
 
     language: str
     words: frozenset[str]  #: every word the recogniser may write, spelled as it writes them ("o'clock")
-    sentences: tuple[tuple[str, ...], ...]  #: generated training sentences, slots filled
     digest: str  #: hash of everything the vocabulary was generated from (cache key)
-    intents: tuple[str, ...] = field(default=(), compare=False)  #: intent of each sentence
+    #: draws the training sentences (slots filled) and the intent of each, the same every time; not kept: they
+    #: are needed only to write a language model or a grammar (~10 MB of Python objects at 480 per template,
+    #: measured +35 MB on one assistant's peak memory when kept)
+    draw: Callable[[], tuple[tuple[tuple[str, ...], ...], tuple[str, ...]]] = field(compare=False, repr=False)
+
+    def generated(self) -> tuple[tuple[tuple[str, ...], ...], tuple[str, ...]]:
+        """The training sentences and the intent of each (drawn now: take them once)."""
+        return self.draw()
+
+    @property
+    def sentences(self) -> tuple[tuple[str, ...], ...]:
+        return self.generated()[0]
+
+    @property
+    def intents(self) -> tuple[str, ...]:
+        return self.generated()[1]
 
     def arpa(self, order: int = 3, discount: float = 0.5, floor: float = 0.05,
              general: Mapping[str, float] | None = None, general_weight: float = 0.0) -> str:
@@ -277,7 +291,8 @@ class Vocabulary:
         sentences do not use, alone: the phrase list of a Vosk grammar (every pack word stays reachable)."""
         by_intent: dict[str, list[str]] = defaultdict(list)
         seen: set[str] = set()
-        for sentence, intent in zip(self.sentences, self.intents or [""] * len(self.sentences)):
+        sentences, intents = self.generated()
+        for sentence, intent in zip(sentences, intents or ("",) * len(sentences)):
             text = " ".join(sentence)
             if text and text not in seen:
                 seen.add(text)
@@ -321,6 +336,22 @@ _BUILT: dict[tuple, Vocabulary] = {}
 
 def _build(pack: Pack, file_digest: str, meds: tuple[str, ...], samples: int, seed: int) -> Vocabulary:
     lang = pack.lang
+    raw = _raw(pack)
+    slots = slot_phrases(pack, meds, random.Random(seed))
+    rules = _Sampler(pack, slots, random.Random(seed)).rules
+    # every word a sentence can hold: the templates', the rules', the lists', the slot phrases' (what _draw uses)
+    words = _every_word(raw, lang, rules, meds)
+    words.update(w for ps in slots.values() for p in ps for w in p)
+    digest = hashlib.sha256("\n".join([GENERATOR_VERSION, lang, file_digest, *meds, str(samples), str(seed)])
+                            .encode()).hexdigest()[:16]
+    return Vocabulary(lang, frozenset(w for w in words if w), digest,
+                      lambda: _draw(pack, meds, samples, seed))
+
+
+def _draw(pack: Pack, meds: tuple[str, ...], samples: int, seed: int) -> tuple[tuple[tuple[str, ...], ...],
+                                                                              tuple[str, ...]]:
+    """The training sentences (each template's own random stream, slots filled) and the intent of each."""
+    lang = pack.lang
     slots = slot_phrases(pack, meds, random.Random(seed))
     sampler = _Sampler(pack, slots, random.Random(seed))
     raw = _raw(pack)
@@ -359,12 +390,7 @@ def _build(pack: Pack, file_digest: str, meds: tuple[str, ...], samples: int, se
         for p in phrases[:200]:
             sentences.append(p)
             intents.append("{%s}" % name)
-    words: set[str] = {w for s in sentences for w in s}
-    words.update(_every_word(raw, lang, sampler.rules, meds))
-    words.update(w for ps in slots.values() for p in ps for w in p)
-    digest = hashlib.sha256("\n".join([GENERATOR_VERSION, lang, file_digest, *meds, str(samples), str(seed)])
-                            .encode()).hexdigest()[:16]
-    return Vocabulary(lang, frozenset(w for w in words if w), tuple(sentences), digest, tuple(intents))
+    return tuple(sentences), tuple(intents)
 
 
 def _every_word(raw: dict, lang: str, rules: dict, meds: Sequence[str]) -> set[str]:
