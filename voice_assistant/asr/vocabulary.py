@@ -26,7 +26,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 from voice_assistant.language import LanguageDataError, folder
 from voice_assistant.language import read_yaml as read_language_yaml
@@ -267,11 +267,12 @@ class Vocabulary:
     #: draws the training sentences (slots filled) and the intent of each, the same every time; not kept: they
     #: are needed only to write a language model or a grammar (~10 MB of Python objects at 480 per template,
     #: measured +35 MB on one assistant's peak memory when kept)
-    draw: Callable[[], tuple[tuple[tuple[str, ...], ...], tuple[str, ...]]] = field(compare=False, repr=False)
+    draw: Callable[[], Iterator[tuple[tuple[str, ...], str]]] = field(compare=False, repr=False)
 
     def generated(self) -> tuple[tuple[tuple[str, ...], ...], tuple[str, ...]]:
         """The training sentences and the intent of each (drawn now: take them once)."""
-        return self.draw()
+        pairs = list(self.draw())
+        return tuple(s for s, _ in pairs), tuple(i for _, i in pairs)
 
     @property
     def sentences(self) -> tuple[tuple[str, ...], ...]:
@@ -284,7 +285,8 @@ class Vocabulary:
     def arpa(self, order: int = 3, discount: float = 0.5, floor: float = 0.05,
              general: Mapping[str, float] | None = None, general_weight: float = 0.0) -> str:
         """An n-gram ARPA model of the sentences (trigram by default); see `arpa_ngram`."""
-        return arpa_ngram(self.sentences, self.words, order, discount, floor, general, general_weight)
+        sentences = (s for s, _ in self.draw())  # one at a time: never all in memory
+        return arpa_ngram(sentences, self.words, order, discount, floor, general, general_weight)
 
     def phrases(self, limit: int = 1500, seed: int = 0) -> list[str]:
         """Distinct sentences (at most `limit`, taken in turn from every intent), then each word those
@@ -348,9 +350,8 @@ def _build(pack: Pack, file_digest: str, meds: tuple[str, ...], samples: int, se
                       lambda: _draw(pack, meds, samples, seed))
 
 
-def _draw(pack: Pack, meds: tuple[str, ...], samples: int, seed: int) -> tuple[tuple[tuple[str, ...], ...],
-                                                                              tuple[str, ...]]:
-    """The training sentences (each template's own random stream, slots filled) and the intent of each."""
+def _draw(pack: Pack, meds: tuple[str, ...], samples: int, seed: int) -> Iterator[tuple[tuple[str, ...], str]]:
+    """The training sentences (each template's own random stream, slots filled), each with its intent."""
     lang = pack.lang
     slots = slot_phrases(pack, meds, random.Random(seed))
     sampler = _Sampler(pack, slots, random.Random(seed))
@@ -360,8 +361,6 @@ def _draw(pack: Pack, meds: tuple[str, ...], samples: int, seed: int) -> tuple[t
     # Hands-free mode: the wake phrase alone, or said before a request ("assistant, my sugar is ...").
     wake = [tuple(speech_words(str(w), lang)) for w in _as_list(raw.get("wake_words"))]
     wake = [w for w in wake if w]
-    sentences: list[tuple[str, ...]] = []
-    intents: list[str] = []
     for intent, body in (raw.get("intents") or {}).items():
         for text in (body or {}).get("sentences") or []:
             # Each template draws from its own random stream (seeded by its intent and wording): a sentence added
@@ -380,17 +379,14 @@ def _draw(pack: Pack, meds: tuple[str, ...], samples: int, seed: int) -> tuple[t
                     words = words + list(rng.choice(fillers))
                 if wake and rng.random() < 0.1:
                     words = list(rng.choice(wake)) + words
-                sentences.append(tuple(words))
-                intents.append(intent)
+                yield tuple(words), intent
     for w in wake:
-        sentences.extend([w] * 20)
-        intents.extend(["wake"] * 20)
+        for _ in range(20):
+            yield w, "wake"
     # Slot phrases on their own: a patient answering "what was the value?" says only the value.
     for name, phrases in slots.items():
         for p in phrases[:200]:
-            sentences.append(p)
-            intents.append("{%s}" % name)
-    return tuple(sentences), tuple(intents)
+            yield p, "{%s}" % name
 
 
 def _every_word(raw: dict, lang: str, rules: dict, meds: Sequence[str]) -> set[str]:
@@ -482,7 +478,7 @@ def _file_digest(path: Path) -> str:
 
 # ----------------------------------------------------------------------------------------- ARPA model
 
-def arpa_ngram(sentences: Sequence[Sequence[str]], vocabulary: Iterable[str], order: int = 3,
+def arpa_ngram(sentences: Iterable[Sequence[str]], vocabulary: Iterable[str], order: int = 3,
                discount: float = 0.5, floor: float = 0.1, general: Mapping[str, float] | None = None,
                general_weight: float = 0.0) -> str:
     """ARPA text of an n-gram model of the sentences: interpolated absolute discounting written in backoff
@@ -492,9 +488,10 @@ def arpa_ngram(sentences: Sequence[Sequence[str]], vocabulary: Iterable[str], or
     out-of-scope speech come out as the words said instead of being forced into pack words."""
     general = {w: p for w, p in (general or {}).items() if p > 0} if general_weight > 0 else {}
     g_total = sum(general.values()) or 1.0
-    vocab = sorted(set(vocabulary) | {w for s in sentences for w in s} | set(general))
     counts: list[dict[tuple[str, ...], Counter[str]]] = [defaultdict(Counter) for _ in range(order + 1)]
-    for s in sentences:
+    said: set[str] = set()
+    for s in sentences:  # one pass: `sentences` may be a generator
+        said.update(s)
         seq = [SENTENCE_START] * 1 + list(s) + [SENTENCE_END]
         for i in range(1, len(seq)):
             for n in range(1, order + 1):
@@ -504,11 +501,12 @@ def arpa_ngram(sentences: Sequence[Sequence[str]], vocabulary: Iterable[str], or
                 if len(hist) != n - 1:
                     break
                 counts[n][hist][seq[i]] += 1
+    vocab = sorted(set(vocabulary) | said | set(general))
     targets = vocab + [SENTENCE_END]
     uni = counts[1][()]
     total = sum(uni.values()) or 1
     probs: list[dict[tuple[str, ...], float]] = [{} for _ in range(order + 1)]
-    in_pack = set(vocabulary) | {w for s in sentences for w in s} | {SENTENCE_END}
+    in_pack = set(vocabulary) | said | {SENTENCE_END}
     pack_words = len(in_pack)
     for w in targets:
         p = ((1 - floor) * uni[w] / total + floor / pack_words) if w in in_pack else 0.0
