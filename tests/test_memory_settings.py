@@ -84,3 +84,70 @@ def test_build_session_applies_them_before_building_the_engines(tmp_path, monkey
         assert calls == ["arenas"] and session is not None
     finally:
         store.close()
+
+
+# --- work done apart (run_apart): a child process writes, this process's heap stays small -----------------------
+
+def _record_pid(path) -> None:
+    with open(path, "a") as f:
+        f.write(f"{os.getpid()}\n")
+
+
+def test_work_done_apart_runs_in_a_child_and_leaves_its_files(tmp_path):
+    from voice_assistant.memory import run_apart
+
+    out = tmp_path / "pids"
+    assert run_apart(lambda: _record_pid(out)) is (sys.platform.startswith("linux"))
+    pids = out.read_text().split()
+    assert len(pids) == 1
+    if sys.platform.startswith("linux"):
+        assert int(pids[0]) != os.getpid()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork: elsewhere the work always runs in-process")
+def test_a_child_that_fails_or_hangs_leaves_the_work_to_this_process(tmp_path):
+    from voice_assistant.memory import run_apart
+
+    parent = os.getpid()
+    failed, hung = tmp_path / "failed", tmp_path / "hung"
+
+    def fail_in_child():
+        if os.getpid() != parent:
+            raise OSError("disk full")
+        _record_pid(failed)
+
+    def hang_in_child():
+        if os.getpid() != parent:
+            import time
+            time.sleep(60)
+        _record_pid(hung)
+
+    assert run_apart(fail_in_child) is False
+    assert failed.read_text().split() == [str(parent)]
+    assert run_apart(hang_in_child, timeout_s=0.5) is False
+    assert hung.read_text().split() == [str(parent)]
+
+
+def test_an_error_of_the_work_still_reaches_the_caller(tmp_path):
+    from voice_assistant.memory import run_apart
+
+    def broken():
+        raise ValueError("the pack cannot be read")
+
+    with pytest.raises(ValueError, match="pack cannot be read"):
+        run_apart(broken)
+
+
+def test_the_language_model_written_apart_is_the_one_written_here(tmp_path, monkeypatch):
+    """The pocketsphinx files written in a child are byte for byte those written in this process."""
+    from voice_assistant.asr import pocketsphinx_engine as engine
+    from voice_assistant.asr.vocabulary import build_vocabulary
+    from voice_assistant.nlu.packs import load_pack
+
+    vocabulary = build_vocabulary(load_pack("en"), ["metformin"])
+    apart = engine.prepare_model_files(vocabulary, engine.bundled_model_dir(), tmp_path / "apart")
+    monkeypatch.setattr(engine, "run_apart", lambda work: work())
+    here = engine.prepare_model_files(vocabulary, engine.bundled_model_dir(), tmp_path / "here")
+    for name in ("pack.lm", "pack.dict", "guessed.txt", "general.txt"):
+        assert (apart["folder"] / name).read_bytes() == (here["folder"] / name).read_bytes(), name
+    assert apart["general"] == here["general"] and apart["guessed"] == here["guessed"]

@@ -7,8 +7,14 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import logging
 import os
-from typing import Any
+import signal
+import sys
+import time
+from typing import Any, Callable
+
+log = logging.getLogger(__name__)
 
 #: glibc mallopt() settings applied by `tune_malloc`: (parameter, value, the environment variable that sets it).
 MALLOC_SETTINGS = (
@@ -55,3 +61,48 @@ def release_free_memory() -> bool:
     still in use, under the next one's. A few milliseconds. True when something was released."""
     libc = _libc()
     return bool(libc.malloc_trim(0)) if libc is not None else False
+
+
+#: how long `run_apart` waits for its child before doing the work itself (a Raspberry Pi writes the English
+#: pocketsphinx model in about 15 s; a child that hangs, e.g. on a lock another thread held at the fork, is killed)
+APART_TIMEOUT_S = 180.0
+
+
+def run_apart(work: Callable[[], None], timeout_s: float = APART_TIMEOUT_S) -> bool:
+    """Run `work` (which leaves its results in files) in a forked child, so its short-lived Python objects never
+    sit in this process's heap: Python keeps an arena of small objects resident while any object in it lives,
+    and work that makes millions of them (counting a language model's n-grams) left tens of MB resident here, under
+    every later turn's peak. Where fork is missing, or the child fails or hangs, `work` runs here instead (its
+    errors then raise as usual). True when the child did it."""
+    if not (sys.platform.startswith("linux") and hasattr(os, "fork")):
+        work()
+        return False
+    try:
+        pid = os.fork()
+    except OSError as e:
+        log.info("no child process (%s): the work runs here", e)
+        work()
+        return False
+    if pid == 0:  # the child: do the work, then leave at once (no cleanup of the parent's state, no atexit)
+        code = 1
+        try:
+            work()
+            code = 0
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            if os.waitstatus_to_exitcode(status) == 0:
+                return True
+            log.info("the child process failed (status %s): the work runs here", status)
+            break
+        if time.monotonic() > deadline:
+            log.warning("the child process did not finish in %.0f s: the work runs here", timeout_s)
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            break
+        time.sleep(0.02)
+    work()
+    return False

@@ -599,9 +599,10 @@ class PronunciationError(LanguageDataError):
     """A pronunciation file cannot be used; the message names the file and the word."""
 
 
-@lru_cache(maxsize=2)
 def read_dictionary(path: str) -> dict[str, list[str]]:
-    """A CMU-style dictionary file: word [(n)] phones..., one a line."""
+    """A CMU-style dictionary file: word [(n)] phones..., one a line. Not cached: the bundled English one is 33 MB
+    in memory (126k words), needed only while a model is written and once when the open pass loads; kept for the
+    process's life it stood under every turn's peak."""
     entries: dict[str, list[str]] = defaultdict(list)
     with open(path, encoding="utf-8", errors="replace") as f:
         for line in f:
