@@ -1,0 +1,280 @@
+"""A playback stream on the PulseAudio (or PipeWire-pulse) server itself, for the Player (audio/player.py).
+
+Through PortAudio and ALSA's pulse plugin the speaker's buffer is refilled by a client thread that must wake on
+time; with both cores busy it was measured waking 0.5-0.7 s late, and the speaker ran dry mid-sentence. Here the
+buffer is the server's: a clip is written whole into it as soon as it is queued (`write`), so a late client
+thread no longer matters; nothing is written between sounds, so no silence waits in front of the next one; a stop
+drops what the server still holds (`flush`).
+
+A small ctypes binding of libpulse's asynchronous API (libpulse0, installed with PulseAudio or PipeWire's pulse
+layer), not the `pasimple` package: its "simple" API has no underflow notice (needed to count the speaker running
+dry), no timing update (needed to say when a sound is heard), and a write that blocks until the data fits.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import logging
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+_S16LE = 3
+_CONTEXT_NOAUTOSPAWN = 1
+_CONTEXT_READY, _CONTEXT_FAILED, _CONTEXT_TERMINATED = 4, 5, 6
+_STREAM_READY, _STREAM_FAILED, _STREAM_TERMINATED = 2, 3, 4
+_STREAM_NOT_MONOTONIC, _STREAM_ADJUST_LATENCY = 0x4, 0x2000
+_OPERATION_RUNNING = 0
+_SEEK_RELATIVE = 0
+_NO_VALUE = 0xFFFFFFFF  #: (uint32_t) -1: the server chooses
+
+#: the stream's target fill (its requests and the sink's latency follow from it); what is written beyond it waits
+#: in the server's queue, up to MAX_QUEUE_BYTES
+TARGET_S = 0.2
+MAX_QUEUE_BYTES = 4 * 1024 * 1024  #: the server's limit for one stream's queue (95 s of 22.05 kHz mono)
+#: silence written in front of a sound that comes after quiet: the server has already played on past the end of
+#: its queue by a few milliseconds (measured on a null sink: 0-12 ms of the sound's start lost without it)
+LEAD_IN_S = 0.03
+CONNECT_TIMEOUT_S = 3.0
+OPERATION_TIMEOUT_S = 2.0
+
+
+class PulseUnavailable(RuntimeError):
+    """No PulseAudio library, or no server answered, or the stream could not be made: the reason in words."""
+
+
+class _SampleSpec(ctypes.Structure):
+    _fields_ = [("format", ctypes.c_int), ("rate", ctypes.c_uint32), ("channels", ctypes.c_uint8)]
+
+
+class _BufferAttr(ctypes.Structure):
+    _fields_ = [("maxlength", ctypes.c_uint32), ("tlength", ctypes.c_uint32), ("prebuf", ctypes.c_uint32),
+                ("minreq", ctypes.c_uint32), ("fragsize", ctypes.c_uint32)]
+
+
+_NOTIFY = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)  # pa_context/stream_notify_cb_t
+_SUCCESS = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)  # pa_stream_success_cb_t
+
+_lib: ctypes.CDLL | None = None
+
+
+def _library() -> ctypes.CDLL:
+    global _lib
+    if _lib is not None:
+        return _lib
+    name = ctypes.util.find_library("pulse") or "libpulse.so.0"
+    try:
+        lib = ctypes.CDLL(name)
+    except OSError as e:
+        raise PulseUnavailable(f"the PulseAudio client library is not installed ({e})") from e
+    p, i, u32, sz = ctypes.c_void_p, ctypes.c_int, ctypes.c_uint32, ctypes.c_size_t
+    signatures = {
+        "pa_threaded_mainloop_new": (p, []), "pa_threaded_mainloop_get_api": (p, [p]),
+        "pa_threaded_mainloop_start": (i, [p]), "pa_threaded_mainloop_stop": (None, [p]),
+        "pa_threaded_mainloop_free": (None, [p]), "pa_threaded_mainloop_lock": (None, [p]),
+        "pa_threaded_mainloop_unlock": (None, [p]), "pa_threaded_mainloop_wait": (None, [p]),
+        "pa_threaded_mainloop_signal": (None, [p, i]),
+        "pa_context_new": (p, [p, ctypes.c_char_p]), "pa_context_set_state_callback": (None, [p, _NOTIFY, p]),
+        "pa_context_connect": (i, [p, ctypes.c_char_p, u32, p]), "pa_context_get_state": (i, [p]),
+        "pa_context_errno": (i, [p]), "pa_context_disconnect": (None, [p]), "pa_context_unref": (None, [p]),
+        "pa_strerror": (ctypes.c_char_p, [i]),
+        "pa_stream_new": (p, [p, ctypes.c_char_p, ctypes.POINTER(_SampleSpec), p]),
+        "pa_stream_set_state_callback": (None, [p, _NOTIFY, p]),
+        "pa_stream_set_underflow_callback": (None, [p, _NOTIFY, p]),
+        "pa_stream_connect_playback": (i, [p, ctypes.c_char_p, ctypes.POINTER(_BufferAttr), u32, p, p]),
+        "pa_stream_get_state": (i, [p]),
+        "pa_stream_write": (i, [p, p, sz, p, ctypes.c_int64, i]),
+        "pa_stream_flush": (p, [p, _SUCCESS, p]), "pa_stream_update_timing_info": (p, [p, _SUCCESS, p]),
+        "pa_stream_get_latency": (i, [p, ctypes.POINTER(ctypes.c_uint64), ctypes.POINTER(i)]),
+        "pa_stream_disconnect": (i, [p]), "pa_stream_unref": (None, [p]),
+        "pa_operation_get_state": (i, [p]), "pa_operation_unref": (None, [p]),
+    }
+    try:
+        for fname, (restype, argtypes) in signatures.items():
+            fn = getattr(lib, fname)
+            fn.restype, fn.argtypes = restype, argtypes
+    except AttributeError as e:
+        raise PulseUnavailable(f"the PulseAudio client library is too old ({e})") from e
+    _lib = lib
+    return lib
+
+
+class PulseSink:
+    """One playback stream (mono int16 at `rate`) on the default sink of the server PULSE_SERVER names (else the
+    user's default server), never starting a server itself. `write` queues samples behind what the server holds
+    and says when they will be heard; `flush` drops what it holds; `on_underflow` is called (on libpulse's thread)
+    each time the server's queue for this stream runs empty (after every sound, and mid-sound if it ran dry).
+    Thread-safe: every call takes libpulse's mainloop lock."""
+
+    def __init__(self, rate: int, name: str = "voice-assistant", target_s: float = TARGET_S,
+                 server: str | None = None, clock: Callable[[], float] = time.monotonic):
+        self.rate = int(rate)
+        self.clock = clock
+        self.on_underflow: Callable[[], None] | None = None
+        self._queued_until = 0.0  #: when the last sample written so far leaves the device (`clock`'s time)
+        self.underflows = 0  #: every time the server's queue ran empty (the Player decides which ones matter)
+        self._lib = lib = _library()
+        self._ml = lib.pa_threaded_mainloop_new()
+        if not self._ml:
+            raise PulseUnavailable("the PulseAudio main loop could not be made")
+        self._ctx = self._stream = None
+        self._closed = False
+        # kept referenced: libpulse calls them as long as the stream lives
+        self._on_state = _NOTIFY(lambda _obj, _data: lib.pa_threaded_mainloop_signal(self._ml, 0))
+        self._on_done = _SUCCESS(lambda _obj, _ok, _data: lib.pa_threaded_mainloop_signal(self._ml, 0))
+        self._on_underflow = _NOTIFY(self._underflow)
+        try:
+            self._connect(name.encode(), target_s, server)
+        except BaseException:
+            self.close()
+            raise
+
+    def _connect(self, name: bytes, target_s: float, server: str | None) -> None:
+        lib, ml = self._lib, self._ml
+        if lib.pa_threaded_mainloop_start(ml) < 0:
+            raise PulseUnavailable("the PulseAudio main loop could not start")
+        lib.pa_threaded_mainloop_lock(ml)
+        try:
+            self._ctx = lib.pa_context_new(lib.pa_threaded_mainloop_get_api(ml), name)
+            lib.pa_context_set_state_callback(self._ctx, self._on_state, None)
+            if lib.pa_context_connect(self._ctx, server.encode() if server else None, _CONTEXT_NOAUTOSPAWN,
+                                      None) < 0:
+                raise PulseUnavailable(f"no sound server answered ({self._error()})")
+            self._wait_state(lib.pa_context_get_state, self._ctx, _CONTEXT_READY, (_CONTEXT_FAILED,
+                                                                                   _CONTEXT_TERMINATED), "server")
+            spec = _SampleSpec(_S16LE, self.rate, 1)
+            self._stream = lib.pa_stream_new(self._ctx, b"speech", ctypes.byref(spec), None)
+            if not self._stream:
+                raise PulseUnavailable(f"the sound server refused a stream ({self._error()})")
+            lib.pa_stream_set_state_callback(self._stream, self._on_state, None)
+            lib.pa_stream_set_underflow_callback(self._stream, self._on_underflow, None)
+            frame = 2
+            attr = _BufferAttr(maxlength=MAX_QUEUE_BYTES, tlength=round(target_s * self.rate) * frame,
+                               prebuf=frame, minreq=_NO_VALUE, fragsize=_NO_VALUE)
+            flags = _STREAM_NOT_MONOTONIC | _STREAM_ADJUST_LATENCY
+            if lib.pa_stream_connect_playback(self._stream, None, ctypes.byref(attr), flags, None, None) < 0:
+                raise PulseUnavailable(f"the speaker stream could not be connected ({self._error()})")
+            self._wait_state(lib.pa_stream_get_state, self._stream, _STREAM_READY,
+                             (_STREAM_FAILED, _STREAM_TERMINATED), "speaker stream")
+        finally:
+            lib.pa_threaded_mainloop_unlock(ml)
+
+    def _wait_state(self, get_state, obj, ready: int, failed: tuple[int, ...], what: str) -> None:
+        """Wait (mainloop locked) until `obj` is ready; PulseUnavailable when it failed or took too long."""
+        deadline = time.monotonic() + CONNECT_TIMEOUT_S
+        while True:
+            state = get_state(obj)
+            if state == ready:
+                return
+            if state in failed:
+                raise PulseUnavailable(f"the sound {what} did not answer ({self._error()})")
+            if time.monotonic() > deadline:
+                raise PulseUnavailable(f"the sound {what} did not answer within {CONNECT_TIMEOUT_S:.0f} s")
+            self._lib.pa_threaded_mainloop_wait(self._ml)
+
+    def _error(self) -> str:
+        if not self._ctx:
+            return "no connection"
+        text = self._lib.pa_strerror(self._lib.pa_context_errno(self._ctx))
+        return text.decode(errors="replace") if text else "unknown error"
+
+    def _underflow(self, _stream, _data) -> None:
+        self.underflows += 1
+        listener = self.on_underflow
+        if listener is not None:
+            try:
+                listener()
+            except Exception:  # noqa: BLE001 - libpulse's thread must go on
+                log.exception("underflow listener failed")
+
+    def _run(self, operation) -> None:
+        """Wait (mainloop locked) for an operation to finish."""
+        if not operation:
+            raise OSError(f"the sound server refused ({self._error()})")
+        deadline = time.monotonic() + OPERATION_TIMEOUT_S
+        try:
+            while self._lib.pa_operation_get_state(operation) == _OPERATION_RUNNING:
+                if time.monotonic() > deadline:
+                    raise OSError("the sound server did not answer")
+                self._lib.pa_threaded_mainloop_wait(self._ml)
+        finally:
+            self._lib.pa_operation_unref(operation)
+
+    def _check(self) -> None:
+        if self._closed or self._lib.pa_stream_get_state(self._stream) != _STREAM_READY:
+            raise OSError(f"the speaker stream is gone ({self._error()})")
+
+    # --- what the Player uses ------------------------------------------------------------------------------------
+
+    def write(self, samples: np.ndarray) -> tuple[float, float]:
+        """Queue mono int16 samples behind what the server holds; (first, last): when the first and the last of
+        them will leave the device, on `clock`'s time. OSError when the server is gone."""
+        data = np.ascontiguousarray(samples, dtype="<i2")
+        n = len(data)
+        lib, ml = self._lib, self._ml
+        lib.pa_threaded_mainloop_lock(ml)
+        try:
+            self._check()
+            if self.clock() >= self._queued_until - LEAD_IN_S:  # after quiet: a lead-in of silence first
+                data = np.concatenate([np.zeros(round(LEAD_IN_S * self.rate), dtype="<i2"), data])
+            if lib.pa_stream_write(self._stream, data.ctypes.data, data.nbytes, None, 0, _SEEK_RELATIVE) < 0:
+                raise OSError(f"the sound server refused the sound ({self._error()})")
+            ahead = self._latency_locked()
+            now = self.clock()
+        finally:
+            lib.pa_threaded_mainloop_unlock(ml)
+        last = self._queued_until = now + ahead
+        return last - n / self.rate, last
+
+    def latency(self) -> float:
+        """Seconds until the last sample written so far leaves the device (0 when nothing is queued)."""
+        self._lib.pa_threaded_mainloop_lock(self._ml)
+        try:
+            self._check()
+            return self._latency_locked()
+        finally:
+            self._lib.pa_threaded_mainloop_unlock(self._ml)
+
+    def _latency_locked(self) -> float:
+        self._run(self._lib.pa_stream_update_timing_info(self._stream, self._on_done, None))
+        usec, negative = ctypes.c_uint64(0), ctypes.c_int(0)
+        if self._lib.pa_stream_get_latency(self._stream, ctypes.byref(usec), ctypes.byref(negative)) < 0:
+            raise OSError(f"the sound server gave no timing ({self._error()})")
+        return 0.0 if negative.value else usec.value / 1e6
+
+    def flush(self) -> None:
+        """Drop everything the server still holds for this stream (the sound stops at once)."""
+        lib, ml = self._lib, self._ml
+        lib.pa_threaded_mainloop_lock(ml)
+        try:
+            self._check()
+            self._run(lib.pa_stream_flush(self._stream, self._on_done, None))
+            self._queued_until = 0.0
+        finally:
+            lib.pa_threaded_mainloop_unlock(ml)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        lib, ml = self._lib, self._ml
+        if ml:
+            lib.pa_threaded_mainloop_lock(ml)
+            if self._stream:
+                lib.pa_stream_set_underflow_callback(self._stream, _NOTIFY(), None)
+                lib.pa_stream_disconnect(self._stream)
+                lib.pa_stream_unref(self._stream)
+                self._stream = None
+            if self._ctx:
+                lib.pa_context_disconnect(self._ctx)
+                lib.pa_context_unref(self._ctx)
+                self._ctx = None
+            lib.pa_threaded_mainloop_unlock(ml)
+            lib.pa_threaded_mainloop_stop(ml)
+            lib.pa_threaded_mainloop_free(ml)
+            self._ml = None
+
