@@ -38,13 +38,32 @@ def voice(synth, text: str) -> np.ndarray:
     return np.concatenate(parts).astype(np.float64) * 0.7
 
 
+#: tries of the whole scenario: the test's patient must speak on time, which a busy machine does not always allow
+ATTEMPTS = 3
+
+
 def test_the_measured_echo_tail_is_left_out_and_speech_right_after_it_is_kept(
         pulse, tmp_path, quick_voice, assistant_voice, clock):
+    request, yes = voice(assistant_voice, "my glucose is one twenty"), voice(assistant_voice, "yes")
+    late: list[str] = []
+    for attempt in range(ATTEMPTS):
+        after, tail = scenario(pulse, tmp_path / f"try{attempt}", quick_voice, clock, request, yes)
+        # the timing held: "yes" began within 0.15 s after the tail in use (else the machine was too busy to tell,
+        # and the scenario is played again)
+        if after <= tail + 0.15:
+            return
+        late.append(f"{after:.3f} s after the read-back (tail {tail:.3f} s)")
+    raise AssertionError(f"the patient spoke too late to tell, {ATTEMPTS} times: {late}")
+
+
+def scenario(pulse, home, quick_voice, clock, request, yes) -> tuple[float, float]:
+    """One run: greeting, request, read-back, "yes" just after the measured tail. Asserts what the product must do;
+    returns how long after the read-back's end the "yes" reached the microphone, and the tail in use then."""
     from voice_assistant.audio import devices
 
+    home.mkdir(parents=True)
     module = echo_path(pulse, volume=0.3, latency_ms=200)
-    request, yes = voice(assistant_voice, "my glucose is one twenty"), voice(assistant_voice, "yes")
-    session = make_session(tmp_path, real_recognizer(), quick_voice, clock)  # the assistant speaks with eSpeak NG
+    session = make_session(home, real_recognizer(), quick_voice, clock)  # the assistant speaks with eSpeak NG
     console: list[str] = []
     ends: list[float] = []  #: when each of the assistant's sounds left the speaker (the player's stream time)
     player = devices.open_player()
@@ -127,5 +146,4 @@ def test_the_measured_echo_tail_is_left_out_and_speech_right_after_it_is_kept(
     after = mouth.spoke_at[-1] - timing["end"]
     print(f"echo tail measured {measured} -> {used:.3f} s (after the greeting {tails[0]:.3f} s, at the read-back's "
           f"end {tails[1]:.3f} s); “yes” reached the microphone about {after:.3f} s after the read-back's end (told {timing['ahead']:.3f} s ahead)")
-    # the timing held: "yes" began within 0.15 s after the tail in use (else the machine was too busy to tell)
-    assert after <= tails[1] + 0.15, f"the patient spoke {after:.3f} s after the read-back: too late to tell"
+    return after, tails[1]
