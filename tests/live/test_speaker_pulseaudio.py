@@ -93,7 +93,6 @@ def test_a_stop_cuts_the_sound_within_100_ms(speaker):
     stopped_after = returned - start  # the sound had played this long when play() saw the stop and returned
     found = pieces_found(heard, clip, 0.02)
     played = (max(i for i, f in enumerate(found) if f) + 1) * 0.02
-    print("".join("x" if f else "." for f in found))
     print(f"stop after {stopped_after:.3f} s of sound ({returned - called - 1.0:.3f} s after the stop); "
           f"heard {played:.2f} s")
     assert returned - called - 1.0 < 0.1

@@ -41,6 +41,7 @@ MAX_QUEUE_BYTES = 4 * 1024 * 1024  #: the server's limit for one stream's queue 
 LEAD_IN_S = 0.03
 CONNECT_TIMEOUT_S = 3.0
 OPERATION_TIMEOUT_S = 2.0
+POLL_S = 0.0005  #: how often a wait for the server looks again
 
 
 class PulseUnavailable(RuntimeError):
@@ -76,14 +77,12 @@ def _library() -> ctypes.CDLL:
         "pa_threaded_mainloop_new": (p, []), "pa_threaded_mainloop_get_api": (p, [p]),
         "pa_threaded_mainloop_start": (i, [p]), "pa_threaded_mainloop_stop": (None, [p]),
         "pa_threaded_mainloop_free": (None, [p]), "pa_threaded_mainloop_lock": (None, [p]),
-        "pa_threaded_mainloop_unlock": (None, [p]), "pa_threaded_mainloop_wait": (None, [p]),
-        "pa_threaded_mainloop_signal": (None, [p, i]),
-        "pa_context_new": (p, [p, ctypes.c_char_p]), "pa_context_set_state_callback": (None, [p, _NOTIFY, p]),
+        "pa_threaded_mainloop_unlock": (None, [p]),
+        "pa_context_new": (p, [p, ctypes.c_char_p]),
         "pa_context_connect": (i, [p, ctypes.c_char_p, u32, p]), "pa_context_get_state": (i, [p]),
         "pa_context_errno": (i, [p]), "pa_context_disconnect": (None, [p]), "pa_context_unref": (None, [p]),
         "pa_strerror": (ctypes.c_char_p, [i]),
         "pa_stream_new": (p, [p, ctypes.c_char_p, ctypes.POINTER(_SampleSpec), p]),
-        "pa_stream_set_state_callback": (None, [p, _NOTIFY, p]),
         "pa_stream_set_underflow_callback": (None, [p, _NOTIFY, p]),
         "pa_stream_connect_playback": (i, [p, ctypes.c_char_p, ctypes.POINTER(_BufferAttr), u32, p, p]),
         "pa_stream_get_state": (i, [p]),
@@ -123,10 +122,8 @@ class PulseSink:
             raise PulseUnavailable("the PulseAudio main loop could not be made")
         self._ctx = self._stream = None
         self._closed = False
-        # kept referenced: libpulse calls them as long as the stream lives
-        self._on_state = _NOTIFY(lambda _obj, _data: lib.pa_threaded_mainloop_signal(self._ml, 0))
-        self._on_done = _SUCCESS(lambda _obj, _ok, _data: lib.pa_threaded_mainloop_signal(self._ml, 0))
-        self._on_underflow = _NOTIFY(self._underflow)
+        self._on_done = _SUCCESS()  # NULL: operations are polled (see _pause)
+        self._on_underflow = _NOTIFY(self._underflow)  # kept referenced: libpulse calls it while the stream lives
         try:
             self._connect(name.encode(), target_s, server)
         except BaseException:
@@ -140,7 +137,6 @@ class PulseSink:
         lib.pa_threaded_mainloop_lock(ml)
         try:
             self._ctx = lib.pa_context_new(lib.pa_threaded_mainloop_get_api(ml), name)
-            lib.pa_context_set_state_callback(self._ctx, self._on_state, None)
             if lib.pa_context_connect(self._ctx, server.encode() if server else None, _CONTEXT_NOAUTOSPAWN,
                                       None) < 0:
                 raise PulseUnavailable(f"no sound server answered ({self._error()})")
@@ -150,7 +146,6 @@ class PulseSink:
             self._stream = lib.pa_stream_new(self._ctx, b"speech", ctypes.byref(spec), None)
             if not self._stream:
                 raise PulseUnavailable(f"the sound server refused a stream ({self._error()})")
-            lib.pa_stream_set_state_callback(self._stream, self._on_state, None)
             lib.pa_stream_set_underflow_callback(self._stream, self._on_underflow, None)
             frame = 2
             attr = _BufferAttr(maxlength=MAX_QUEUE_BYTES, tlength=round(target_s * self.rate) * frame,
@@ -174,7 +169,14 @@ class PulseSink:
                 raise PulseUnavailable(f"the sound {what} did not answer ({self._error()})")
             if time.monotonic() > deadline:
                 raise PulseUnavailable(f"the sound {what} did not answer within {CONNECT_TIMEOUT_S:.0f} s")
-            self._lib.pa_threaded_mainloop_wait(self._ml)
+            self._pause()
+
+    def _pause(self) -> None:
+        """(Mainloop locked.) Let libpulse's thread work a moment. Polled, not waited for a signal, so that a server
+        that stops answering cannot hang the caller past its deadline."""
+        self._lib.pa_threaded_mainloop_unlock(self._ml)
+        time.sleep(POLL_S)
+        self._lib.pa_threaded_mainloop_lock(self._ml)
 
     def _error(self) -> str:
         if not self._ctx:
@@ -200,7 +202,7 @@ class PulseSink:
             while self._lib.pa_operation_get_state(operation) == _OPERATION_RUNNING:
                 if time.monotonic() > deadline:
                     raise OSError("the sound server did not answer")
-                self._lib.pa_threaded_mainloop_wait(self._ml)
+                self._pause()
         finally:
             self._lib.pa_operation_unref(operation)
 
