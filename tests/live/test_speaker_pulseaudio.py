@@ -6,7 +6,8 @@ recorded from its monitor while faint noise keeps that monitor running (it sends
   kept ~0.4 s of silence buffered in front of every sound);
 - the times the Player tells (`on_sound`) match where the sounds are in the recording;
 - a stop cuts the sound within 100 ms;
-- with both cores kept busy by two other processes, sentences are heard whole and nothing runs dry.
+- with both cores kept busy by two other processes, sentences are heard whole and nothing runs dry;
+- after the server restarts, the next sound connects again.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import time
 import numpy as np
 import pytest
 
-from pulsekit import SKIP_WITHOUT_PULSE, Mouth, Recording, best_match, pulse_daemon
+from pulsekit import SKIP_WITHOUT_PULSE, Mouth, Pulse, Recording, best_match, pulse_daemon
 from voice_assistant.audio.clip import SAMPLE_RATE, AudioClip
 
 pytestmark = SKIP_WITHOUT_PULSE
@@ -118,3 +119,31 @@ def test_with_both_cores_busy_sentences_are_heard_whole(speaker):
         found = pieces_found(heard, clip, 0.05)
         assert all(found), f"{found.count(False)} of {len(found)} 50 ms pieces of a sentence were not heard"
     assert player.underruns == 0
+
+
+def test_after_the_sound_server_restarts_the_next_sound_connects_again(tmp_path):
+    """The sound server restarts (as PipeWire or PulseAudio do after an update or a crash): the sound being written
+    then may be lost (play() says False, nothing raised); the next one connects again and is heard."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from voice_assistant.audio.player import Player
+    from voice_assistant.audio.pulse import PulseSink
+
+    folder = Path(tempfile.mkdtemp(prefix="va-pulse-"))  # short: the socket path must fit in sun_path
+    daemon = Pulse(folder)
+    daemon.start()
+    player = Player(SAMPLE_RATE, sink=PulseSink(SAMPLE_RATE, server=daemon.env["PULSE_SERVER"]))
+    try:
+        assert player.play(noise(0.2, 1)) is True
+        daemon.stop()
+        shutil.rmtree(folder / "run")
+        daemon.start()
+        assert player.play(noise(0.2, 2)) is True
+        assert player.sink.reconnects == 1
+        assert daemon.run("pactl", "list", "short", "sink-inputs").stdout.decode().strip(), "no stream on the new server"
+    finally:
+        player.close()
+        daemon.stop()
+        shutil.rmtree(folder, ignore_errors=True)

@@ -124,39 +124,60 @@ class PulseSink:
         self._closed = False
         self._on_done = _SUCCESS()  # NULL: operations are polled (see _pause)
         self._on_underflow = _NOTIFY(self._underflow)  # kept referenced: libpulse calls it while the stream lives
+        self._name, self._target_s, self._server = name.encode(), target_s, server
+        self.reconnects = 0  #: times the stream was made again (the server restarted, the stream was killed)
         try:
-            self._connect(name.encode(), target_s, server)
+            if lib.pa_threaded_mainloop_start(self._ml) < 0:
+                raise PulseUnavailable("the PulseAudio main loop could not start")
+            lib.pa_threaded_mainloop_lock(self._ml)
+            try:
+                self._open()
+            finally:
+                lib.pa_threaded_mainloop_unlock(self._ml)
         except BaseException:
             self.close()
             raise
 
-    def _connect(self, name: bytes, target_s: float, server: str | None) -> None:
-        lib, ml = self._lib, self._ml
-        if lib.pa_threaded_mainloop_start(ml) < 0:
-            raise PulseUnavailable("the PulseAudio main loop could not start")
-        lib.pa_threaded_mainloop_lock(ml)
-        try:
-            self._ctx = lib.pa_context_new(lib.pa_threaded_mainloop_get_api(ml), name)
-            if lib.pa_context_connect(self._ctx, server.encode() if server else None, _CONTEXT_NOAUTOSPAWN,
-                                      None) < 0:
-                raise PulseUnavailable(f"no sound server answered ({self._error()})")
-            self._wait_state(lib.pa_context_get_state, self._ctx, _CONTEXT_READY, (_CONTEXT_FAILED,
-                                                                                   _CONTEXT_TERMINATED), "server")
-            spec = _SampleSpec(_S16LE, self.rate, 1)
-            self._stream = lib.pa_stream_new(self._ctx, b"speech", ctypes.byref(spec), None)
-            if not self._stream:
-                raise PulseUnavailable(f"the sound server refused a stream ({self._error()})")
-            lib.pa_stream_set_underflow_callback(self._stream, self._on_underflow, None)
-            frame = 2
-            attr = _BufferAttr(maxlength=MAX_QUEUE_BYTES, tlength=round(target_s * self.rate) * frame,
-                               prebuf=frame, minreq=_NO_VALUE, fragsize=_NO_VALUE)
-            flags = _STREAM_NOT_MONOTONIC | _STREAM_ADJUST_LATENCY
-            if lib.pa_stream_connect_playback(self._stream, None, ctypes.byref(attr), flags, None, None) < 0:
-                raise PulseUnavailable(f"the speaker stream could not be connected ({self._error()})")
-            self._wait_state(lib.pa_stream_get_state, self._stream, _STREAM_READY,
-                             (_STREAM_FAILED, _STREAM_TERMINATED), "speaker stream")
-        finally:
-            lib.pa_threaded_mainloop_unlock(ml)
+    def _open(self) -> None:
+        """(Mainloop locked.) Connect to the server and make the stream."""
+        lib, ml, server, target_s = self._lib, self._ml, self._server, self._target_s
+        self._ctx = lib.pa_context_new(lib.pa_threaded_mainloop_get_api(ml), self._name)
+        if lib.pa_context_connect(self._ctx, server.encode() if server else None, _CONTEXT_NOAUTOSPAWN,
+                                  None) < 0:
+            raise PulseUnavailable(f"no sound server answered ({self._error()})")
+        self._wait_state(lib.pa_context_get_state, self._ctx, _CONTEXT_READY, (_CONTEXT_FAILED,
+                                                                               _CONTEXT_TERMINATED), "server")
+        spec = _SampleSpec(_S16LE, self.rate, 1)
+        self._stream = lib.pa_stream_new(self._ctx, b"speech", ctypes.byref(spec), None)
+        if not self._stream:
+            raise PulseUnavailable(f"the sound server refused a stream ({self._error()})")
+        lib.pa_stream_set_underflow_callback(self._stream, self._on_underflow, None)
+        frame = 2
+        attr = _BufferAttr(maxlength=MAX_QUEUE_BYTES, tlength=round(target_s * self.rate) * frame,
+                           prebuf=frame, minreq=_NO_VALUE, fragsize=_NO_VALUE)
+        flags = _STREAM_NOT_MONOTONIC | _STREAM_ADJUST_LATENCY
+        if lib.pa_stream_connect_playback(self._stream, None, ctypes.byref(attr), flags, None, None) < 0:
+            raise PulseUnavailable(f"the speaker stream could not be connected ({self._error()})")
+        self._wait_state(lib.pa_stream_get_state, self._stream, _STREAM_READY,
+                         (_STREAM_FAILED, _STREAM_TERMINATED), "speaker stream")
+
+    def _drop(self) -> None:
+        """(Mainloop locked.) Let go of the stream and the connection."""
+        lib = self._lib
+        if self._stream:
+            lib.pa_stream_set_underflow_callback(self._stream, _NOTIFY(), None)
+            lib.pa_stream_disconnect(self._stream)
+            lib.pa_stream_unref(self._stream)
+            self._stream = None
+        if self._ctx:
+            lib.pa_context_disconnect(self._ctx)
+            lib.pa_context_unref(self._ctx)
+            self._ctx = None
+
+    def _ready(self) -> bool:
+        lib = self._lib
+        return bool(self._ctx and self._stream and lib.pa_context_get_state(self._ctx) == _CONTEXT_READY
+                    and lib.pa_stream_get_state(self._stream) == _STREAM_READY)
 
     def _wait_state(self, get_state, obj, ready: int, failed: tuple[int, ...], what: str) -> None:
         """Wait (mainloop locked) until `obj` is ready; PulseUnavailable when it failed or took too long."""
@@ -207,7 +228,7 @@ class PulseSink:
             self._lib.pa_operation_unref(operation)
 
     def _check(self) -> None:
-        if self._closed or self._lib.pa_stream_get_state(self._stream) != _STREAM_READY:
+        if self._closed or not self._ready():
             raise OSError(f"the speaker stream is gone ({self._error()})")
 
     # --- what the Player uses ------------------------------------------------------------------------------------
@@ -220,6 +241,16 @@ class PulseSink:
         lib, ml = self._lib, self._ml
         lib.pa_threaded_mainloop_lock(ml)
         try:
+            if not self._closed and not self._ready():  # the server restarted, or the stream was killed: once more
+                log.warning("the sound server's stream was lost (%s): connecting again", self._error())
+                self._drop()
+                try:
+                    self._open()
+                except PulseUnavailable as e:
+                    self._drop()
+                    raise OSError(str(e)) from e
+                self.reconnects += 1
+                self._queued_until = 0.0
             self._check()
             if self.clock() >= self._queued_until - LEAD_IN_S:  # after quiet: a lead-in of silence first
                 data = np.concatenate([np.zeros(round(LEAD_IN_S * self.rate), dtype="<i2"), data])
@@ -266,15 +297,7 @@ class PulseSink:
         lib, ml = self._lib, self._ml
         if ml:
             lib.pa_threaded_mainloop_lock(ml)
-            if self._stream:
-                lib.pa_stream_set_underflow_callback(self._stream, _NOTIFY(), None)
-                lib.pa_stream_disconnect(self._stream)
-                lib.pa_stream_unref(self._stream)
-                self._stream = None
-            if self._ctx:
-                lib.pa_context_disconnect(self._ctx)
-                lib.pa_context_unref(self._ctx)
-                self._ctx = None
+            self._drop()
             lib.pa_threaded_mainloop_unlock(ml)
             lib.pa_threaded_mainloop_stop(ml)
             lib.pa_threaded_mainloop_free(ml)
