@@ -366,7 +366,7 @@ def test_a_clip_longer_than_the_lookahead_is_written_as_the_device_plays_and_run
     player, server, clock = push_player()
     seconds = player_module.AHEAD_S * 1.2
     thread, result = play_in_thread(player, tone(seconds))
-    wait_for(lambda: len(server.writes) == 1)
+    wait_for(lambda: len(server.writes) == 1 and player._current is not None and player._current.pos > 0)
     assert server.writes[0][1] == round(RATE * player_module.AHEAD_S / 2)  # half the lookahead first
     server.on_underflow()  # the server ran dry while the clip was still being written: an underrun
     assert player.underruns == 1
