@@ -102,20 +102,14 @@ def _library() -> ctypes.CDLL:
     return lib
 
 
-class PulseSink:
-    """One playback stream (mono int16 at `rate`) on the default sink of the server PULSE_SERVER names (else the
-    user's default server), never starting a server itself. `write` queues samples behind what the server holds
-    and says when they will be heard; `flush` drops what it holds; `on_underflow` is called (on libpulse's thread)
-    each time the server's queue for this stream runs empty (after every sound, and mid-sound if it ran dry).
-    Thread-safe: every call takes libpulse's mainloop lock."""
+class _Stream:
+    """One stream on the server PULSE_SERVER names (else the user's default server), never starting a server itself:
+    libpulse's threaded main loop, the connection, the stream (made by the subclass's `_make_stream`), made again
+    when the server dropped it. Every call takes libpulse's mainloop lock."""
 
-    def __init__(self, rate: int, name: str = "voice-assistant", target_s: float = TARGET_S,
-                 server: str | None = None, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, rate: int, name: str, server: str | None, clock: Callable[[], float]):
         self.rate = int(rate)
         self.clock = clock
-        self.on_underflow: Callable[[], None] | None = None
-        self._queued_until = 0.0  #: when the last sample written so far leaves the device (`clock`'s time)
-        self.underflows = 0  #: every time the server's queue ran empty (the Player decides which ones matter)
         self._lib = lib = _library()
         self._ml = lib.pa_threaded_mainloop_new()
         if not self._ml:
@@ -123,8 +117,7 @@ class PulseSink:
         self._ctx = self._stream = None
         self._closed = False
         self._on_done = _SUCCESS()  # NULL: operations are polled (see _pause)
-        self._on_underflow = _NOTIFY(self._underflow)  # kept referenced: libpulse calls it while the stream lives
-        self._name, self._target_s, self._server = name.encode(), target_s, server
+        self._name, self._server = name.encode(), server
         self.reconnects = 0  #: times the stream was made again (the server restarted, the stream was killed)
         try:
             if lib.pa_threaded_mainloop_start(self._ml) < 0:
@@ -140,32 +133,47 @@ class PulseSink:
 
     def _open(self) -> None:
         """(Mainloop locked.) Connect to the server and make the stream."""
-        lib, ml, server, target_s = self._lib, self._ml, self._server, self._target_s
-        self._ctx = lib.pa_context_new(lib.pa_threaded_mainloop_get_api(ml), self._name)
+        lib, server = self._lib, self._server
+        self._ctx = lib.pa_context_new(lib.pa_threaded_mainloop_get_api(self._ml), self._name)
         if lib.pa_context_connect(self._ctx, server.encode() if server else None, _CONTEXT_NOAUTOSPAWN,
                                   None) < 0:
             raise PulseUnavailable(f"no sound server answered ({self._error()})")
         self._wait_state(lib.pa_context_get_state, self._ctx, _CONTEXT_READY, (_CONTEXT_FAILED,
                                                                                _CONTEXT_TERMINATED), "server")
         spec = _SampleSpec(_S16LE, self.rate, 1)
-        self._stream = lib.pa_stream_new(self._ctx, b"speech", ctypes.byref(spec), None)
+        self._stream = lib.pa_stream_new(self._ctx, self._stream_name, ctypes.byref(spec), None)
         if not self._stream:
             raise PulseUnavailable(f"the sound server refused a stream ({self._error()})")
-        lib.pa_stream_set_underflow_callback(self._stream, self._on_underflow, None)
-        frame = 2
-        attr = _BufferAttr(maxlength=MAX_QUEUE_BYTES, tlength=round(target_s * self.rate) * frame,
-                           prebuf=frame, minreq=_NO_VALUE, fragsize=_NO_VALUE)
-        flags = _STREAM_NOT_MONOTONIC | _STREAM_ADJUST_LATENCY
-        if lib.pa_stream_connect_playback(self._stream, None, ctypes.byref(attr), flags, None, None) < 0:
-            raise PulseUnavailable(f"the speaker stream could not be connected ({self._error()})")
+        self._make_stream()
         self._wait_state(lib.pa_stream_get_state, self._stream, _STREAM_READY,
-                         (_STREAM_FAILED, _STREAM_TERMINATED), "speaker stream")
+                         (_STREAM_FAILED, _STREAM_TERMINATED), self._what)
+
+    _stream_name = b"speech"
+    _what = "speaker stream"
+
+    def _make_stream(self) -> None:
+        """(Mainloop locked.) Connect self._stream for playback or recording."""
+        raise NotImplementedError
+
+    def _reopen_if_lost(self) -> bool:
+        """(Mainloop locked.) The server restarted, or dropped the stream: make it again. True when it did."""
+        if self._closed or self._ready():
+            return False
+        log.warning("the sound server's %s was lost (%s): connecting again", self._what, self._error())
+        self._drop()
+        try:
+            self._open()
+        except PulseUnavailable as e:
+            self._drop()
+            raise OSError(str(e)) from e
+        self.reconnects += 1
+        return True
 
     def _drop(self) -> None:
         """(Mainloop locked.) Let go of the stream and the connection."""
         lib = self._lib
         if self._stream:
-            lib.pa_stream_set_underflow_callback(self._stream, _NOTIFY(), None)
+            lib.pa_stream_set_underflow_callback(self._stream, _NOTIFY(), None)  # no more calls into Python
             lib.pa_stream_disconnect(self._stream)
             lib.pa_stream_unref(self._stream)
             self._stream = None
@@ -205,15 +213,6 @@ class PulseSink:
         text = self._lib.pa_strerror(self._lib.pa_context_errno(self._ctx))
         return text.decode(errors="replace") if text else "unknown error"
 
-    def _underflow(self, _stream, _data) -> None:
-        self.underflows += 1
-        listener = self.on_underflow
-        if listener is not None:
-            try:
-                listener()
-            except Exception:  # noqa: BLE001 - libpulse's thread must go on
-                log.exception("underflow listener failed")
-
     def _run(self, operation) -> None:
         """Wait (mainloop locked) for an operation to finish."""
         if not operation:
@@ -231,6 +230,61 @@ class PulseSink:
         if self._closed or not self._ready():
             raise OSError(f"the speaker stream is gone ({self._error()})")
 
+    def _latency_locked(self) -> float:
+        self._run(self._lib.pa_stream_update_timing_info(self._stream, self._on_done, None))
+        usec, negative = ctypes.c_uint64(0), ctypes.c_int(0)
+        if self._lib.pa_stream_get_latency(self._stream, ctypes.byref(usec), ctypes.byref(negative)) < 0:
+            raise OSError(f"the sound server gave no timing ({self._error()})")
+        return 0.0 if negative.value else usec.value / 1e6
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        lib, ml = self._lib, self._ml
+        if ml:
+            lib.pa_threaded_mainloop_lock(ml)
+            self._drop()
+            lib.pa_threaded_mainloop_unlock(ml)
+            lib.pa_threaded_mainloop_stop(ml)
+            lib.pa_threaded_mainloop_free(ml)
+            self._ml = None
+
+
+class PulseSink(_Stream):
+    """A playback stream (mono int16 at `rate`) on the default sink. `write` queues samples behind what the server
+    holds and says when they will be heard; `flush` drops what it holds; `on_underflow` is called (on libpulse's
+    thread) each time the server's queue for this stream runs empty (after every sound, and mid-sound if it ran
+    dry)."""
+
+    def __init__(self, rate: int, name: str = "voice-assistant", target_s: float = TARGET_S,
+                 server: str | None = None, clock: Callable[[], float] = time.monotonic):
+        self.on_underflow: Callable[[], None] | None = None
+        self.underflows = 0  #: every time the server's queue ran empty (the Player decides which ones matter)
+        self._queued_until = 0.0  #: when the last sample written so far leaves the device (`clock`'s time)
+        self._target_s = target_s
+        self._on_underflow = _NOTIFY(self._underflow)  # kept referenced: libpulse calls it while the stream lives
+        super().__init__(rate, name, server, clock)
+
+    def _make_stream(self) -> None:
+        lib = self._lib
+        lib.pa_stream_set_underflow_callback(self._stream, self._on_underflow, None)
+        frame = 2
+        attr = _BufferAttr(maxlength=MAX_QUEUE_BYTES, tlength=round(self._target_s * self.rate) * frame,
+                           prebuf=frame, minreq=_NO_VALUE, fragsize=_NO_VALUE)
+        flags = _STREAM_NOT_MONOTONIC | _STREAM_ADJUST_LATENCY
+        if lib.pa_stream_connect_playback(self._stream, None, ctypes.byref(attr), flags, None, None) < 0:
+            raise PulseUnavailable(f"the speaker stream could not be connected ({self._error()})")
+
+    def _underflow(self, _stream, _data) -> None:
+        self.underflows += 1
+        listener = self.on_underflow
+        if listener is not None:
+            try:
+                listener()
+            except Exception:  # noqa: BLE001 - libpulse's thread must go on
+                log.exception("underflow listener failed")
+
     # --- what the Player uses ------------------------------------------------------------------------------------
 
     def write(self, samples: np.ndarray) -> tuple[float, float]:
@@ -241,15 +295,7 @@ class PulseSink:
         lib, ml = self._lib, self._ml
         lib.pa_threaded_mainloop_lock(ml)
         try:
-            if not self._closed and not self._ready():  # the server restarted, or the stream was killed: once more
-                log.warning("the sound server's stream was lost (%s): connecting again", self._error())
-                self._drop()
-                try:
-                    self._open()
-                except PulseUnavailable as e:
-                    self._drop()
-                    raise OSError(str(e)) from e
-                self.reconnects += 1
+            if self._reopen_if_lost():
                 self._queued_until = 0.0
             self._check()
             if self.clock() >= self._queued_until - LEAD_IN_S:  # after quiet: a lead-in of silence first
@@ -272,13 +318,6 @@ class PulseSink:
         finally:
             self._lib.pa_threaded_mainloop_unlock(self._ml)
 
-    def _latency_locked(self) -> float:
-        self._run(self._lib.pa_stream_update_timing_info(self._stream, self._on_done, None))
-        usec, negative = ctypes.c_uint64(0), ctypes.c_int(0)
-        if self._lib.pa_stream_get_latency(self._stream, ctypes.byref(usec), ctypes.byref(negative)) < 0:
-            raise OSError(f"the sound server gave no timing ({self._error()})")
-        return 0.0 if negative.value else usec.value / 1e6
-
     def flush(self) -> None:
         """Drop everything the server still holds for this stream (the sound stops at once)."""
         lib, ml = self._lib, self._ml
@@ -289,17 +328,3 @@ class PulseSink:
             self._queued_until = 0.0
         finally:
             lib.pa_threaded_mainloop_unlock(ml)
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        lib, ml = self._lib, self._ml
-        if ml:
-            lib.pa_threaded_mainloop_lock(ml)
-            self._drop()
-            lib.pa_threaded_mainloop_unlock(ml)
-            lib.pa_threaded_mainloop_stop(ml)
-            lib.pa_threaded_mainloop_free(ml)
-            self._ml = None
-
