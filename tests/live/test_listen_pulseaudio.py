@@ -153,7 +153,7 @@ def scenario(pulse, tmp_path: Path, synth, busy: bool) -> None:
     stderr = proc.stderr.read()
     assert proc.returncode == 0, console + stderr
     assert turns >= 10, console
-    assert "reply cut" not in console, console
+    assert "reply cut" not in console, console + stderr
     readings = subprocess.run([sys.executable, "-m", "voice_assistant", "readings", "--json"], env=env,
                               capture_output=True, text=True, timeout=60, cwd=tmp_path)
     stored = sorted(r["glucose_mg_dl"] for r in json.loads(readings.stdout))
