@@ -66,12 +66,6 @@ def test_the_package_imports_without_portaudio():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-@pytest.fixture(autouse=True)
-def _no_sound_server(monkeypatch, tmp_path):
-    """These tests are about the PortAudio path: never the user's own sound server."""
-    monkeypatch.setenv("PULSE_SERVER", f"unix:{tmp_path}/no-server-here")
-
-
 # -- a fake sounddevice: enough of its API for the wrappers -------------------------------------------------------
 class FakePortAudioError(Exception):
     pass

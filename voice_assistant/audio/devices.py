@@ -21,7 +21,6 @@ from voice_assistant.audio.clip import SAMPLE_RATE, AudioClip
 from voice_assistant.audio.convert import float_to_int16, resample, to_float_mono
 from voice_assistant.audio.errors import AudioDeviceError
 from voice_assistant.audio.player import LATENCY_S, Player
-from voice_assistant.audio.sampleclock import SampleClock
 
 log = logging.getLogger(__name__)
 
@@ -81,38 +80,20 @@ def check_audio_devices(*, need_input: bool = True, need_output: bool = True) ->
 
 def open_microphone(callback: Callable[..., None], sample_rate: int = SAMPLE_RATE,
                     blocksize: int | None = None, device: int | str | None = None, timed: bool = False,
-                    latency: float | str | None = None, backend: str = "auto") -> Any:
+                    latency: float | str | None = None) -> Any:
     """An input stream (not started: use it in a `with` block, or call .start()) that calls `callback` with each
     block as a fresh 1-D int16 array at `sample_rate` (the device's own rate is resampled when it differs).
     `timed`: `callback(block, t0)` with t0 the time its first sample reached the microphone, on
     time.monotonic()'s clock (from PortAudio's ADC time; estimated from the arrival time when it gives none).
 
-    `blocksize` is in samples at `sample_rate` (default 30 ms). The callback runs on the stream's thread: keep it
+    `blocksize` is in samples at `sample_rate` (default 30 ms). The callback runs on PortAudio's thread: keep it
     short (put the block on a queue).
-
-    `backend`: "pulse", a recording stream on the sound server (PulseAudio, or PipeWire's pulse layer), which keeps
-    up to MIC_BUFFER_S seconds for a reader that wakes late, so a busy CPU loses no sample, and places the samples
-    by the server's latency; "portaudio", PortAudio on `device` (`latency`: the device buffering asked for); "auto"
-    (the default): the sound server when one answers and no PortAudio device was named, else PortAudio.
     """
-    blocksize = blocksize or round(sample_rate * MIC_BLOCK_S)
-    if backend not in ("auto", "pulse", "portaudio"):
-        raise ValueError(f"unknown microphone backend {backend!r}")
-    if backend == "pulse" or (backend == "auto" and device is None):
-        from voice_assistant.audio.pulse import MIC_BUFFER_S, PulseSource, PulseUnavailable
-
-        try:
-            return PulseSource(callback, sample_rate, blocksize, timed=timed,
-                               buffer_s=max(MIC_BUFFER_S, latency if isinstance(latency, float) else 0.0))
-        except PulseUnavailable as e:
-            if backend == "pulse":
-                raise AudioDeviceError(f"The sound server cannot record ({e}). Check that PulseAudio or PipeWire "
-                                       "runs, " + DEMO_HINT, reason="microphone_failed") from e
-            log.info("no sound server (%s): the microphone goes through PortAudio", e)
     sd = _sounddevice()
     if device is None:
         device = check_audio_devices(need_input=True, need_output=False).input.index
     rate = _supported_rate(sd, "input", device, sample_rate)
+    blocksize = blocksize or round(sample_rate * MIC_BLOCK_S)
     stream_block = max(1, round(blocksize * rate / sample_rate))
     resampler = None
     if rate != sample_rate:
@@ -121,7 +102,7 @@ def open_microphone(callback: Callable[..., None], sample_rate: int = SAMPLE_RAT
         resampler = soxr.ResampleStream(rate, sample_rate, 1, dtype="int16")
         log.info("microphone runs at %s Hz; resampling to %s Hz", rate, sample_rate)
 
-    clock = SampleClock(rate)
+    clock = _SampleClock(rate)
 
     def _on_block(indata, frames, time_info, status) -> None:  # noqa: ARG001 - PortAudio's signature
         arrived = _monotonic()
@@ -221,6 +202,35 @@ def open_player(device: int | str | None = None, sample_rate: int = 22050, laten
         raise AudioDeviceError(f"The speaker could not be opened ({e}). Check that it is plugged in and switched "
                                "on, or run `voice-assistant demo --out DIR`, which writes the replies to WAV files.",
                                reason="speaker_failed") from e
+
+
+class _SampleClock:
+    """Places each captured sample on time.monotonic()'s clock from the count of samples and the callbacks'
+    arrival times (PortAudio's ADC times through ALSA's pulse plugin jump by a tenth of a second).
+
+    A buffer's last sample cannot have been captured after its callback began, and callbacks are only ever late:
+    so the earliest "arrival - samples so far / rate" seen is the stream's start. It may rise by 200 ppm of the
+    time elapsed (a sound card's clock running slow); an overflow (samples lost) starts it afresh."""
+
+    DRIFT = 2e-4
+
+    def __init__(self, rate: int):
+        self.rate = rate
+        self.count = 0
+        self.offset: float | None = None
+        self.last: float | None = None
+
+    def place(self, frames: int, arrived: float, overflow: bool = False) -> float:
+        """The time of the first sample of a buffer of `frames` that arrived at `arrived`."""
+        candidate = arrived - (self.count + frames) / self.rate
+        if self.offset is None or overflow:
+            self.offset = candidate
+        else:
+            self.offset = min(self.offset + (arrived - self.last) * self.DRIFT, candidate)
+        self.last = arrived
+        first = self.offset + self.count / self.rate
+        self.count += frames
+        return first
 
 
 def _sounddevice() -> Any:

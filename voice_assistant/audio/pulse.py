@@ -16,13 +16,10 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
-import threading
 import time
 from collections.abc import Callable
 
 import numpy as np
-
-from voice_assistant.audio.sampleclock import SampleClock
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +42,6 @@ LEAD_IN_S = 0.03
 CONNECT_TIMEOUT_S = 3.0
 OPERATION_TIMEOUT_S = 2.0
 POLL_S = 0.0005  #: how often a wait for the server looks again
-#: what the server keeps of the microphone for a reader that is late (seconds): then it drops the oldest
-MIC_BUFFER_S = 10.0
-READ_POLL_S = 0.010  #: how often the microphone's reader looks for new audio
-HOLE_S = 0.005  #: a piece placed this much away from where the previous one ended follows a hole
 
 
 class PulseUnavailable(RuntimeError):
@@ -92,9 +85,6 @@ def _library() -> ctypes.CDLL:
         "pa_stream_new": (p, [p, ctypes.c_char_p, ctypes.POINTER(_SampleSpec), p]),
         "pa_stream_set_underflow_callback": (None, [p, _NOTIFY, p]),
         "pa_stream_connect_playback": (i, [p, ctypes.c_char_p, ctypes.POINTER(_BufferAttr), u32, p, p]),
-        "pa_stream_connect_record": (i, [p, ctypes.c_char_p, ctypes.POINTER(_BufferAttr), u32]),
-        "pa_stream_readable_size": (sz, [p]), "pa_stream_drop": (i, [p]),
-        "pa_stream_peek": (i, [p, ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(sz)]),
         "pa_stream_get_state": (i, [p]),
         "pa_stream_write": (i, [p, p, sz, p, ctypes.c_int64, i]),
         "pa_stream_flush": (p, [p, _SUCCESS, p]), "pa_stream_update_timing_info": (p, [p, _SUCCESS, p]),
@@ -338,135 +328,3 @@ class PulseSink(_Stream):
             self._queued_until = 0.0
         finally:
             lib.pa_threaded_mainloop_unlock(ml)
-
-
-class PulseSource(_Stream):
-    """A recording stream (mono int16 at `rate`) from the default source (PULSE_SOURCE names another), buffered
-    by the server (up to `buffer_s`): a reader thread that wakes late loses nothing. Like sounddevice's
-    InputStream: not started until `start()` or a `with` block; then `callback(block)`, or `callback(block, t0)`
-    when `timed`, with blocks of `blocksize` samples, t0 the time the first one reached the microphone on `clock`'s
-    time (from the server's latency as each piece is read). Samples the server dropped show as a jump in t0."""
-
-    _stream_name = b"microphone"
-    _what = "microphone stream"
-
-    def __init__(self, callback: Callable[..., None], rate: int, blocksize: int, timed: bool = False,
-                 buffer_s: float = MIC_BUFFER_S, name: str = "voice-assistant", server: str | None = None,
-                 clock: Callable[[], float] = time.monotonic):
-        self._callback, self._blocksize, self._timed, self._buffer_s = callback, int(blocksize), timed, buffer_s
-        self._carry = np.zeros(0, dtype=np.int16)
-        self._carry_t = 0.0
-        self._running = False
-        self._reader: threading.Thread | None = None
-        self.holes = 0  #: pieces the server said were lost
-        self._clock = SampleClock(int(rate))  # reset at each start
-        super().__init__(rate, name, server, clock)
-
-    def _make_stream(self) -> None:
-        attr = _BufferAttr(maxlength=round(self._buffer_s * self.rate) * 2, tlength=_NO_VALUE, prebuf=_NO_VALUE,
-                           minreq=_NO_VALUE, fragsize=self._blocksize * 2)
-        flags = _STREAM_NOT_MONOTONIC | _STREAM_ADJUST_LATENCY
-        if self._lib.pa_stream_connect_record(self._stream, None, ctypes.byref(attr), flags) < 0:
-            raise PulseUnavailable(f"the microphone stream could not be connected ({self._error()})")
-
-    def start(self) -> None:
-        if self._running:
-            return
-        lib = self._lib
-        lib.pa_threaded_mainloop_lock(self._ml)
-        try:
-            self._check()
-            self._run(lib.pa_stream_flush(self._stream, self._on_done, None))  # nothing from before the start
-        finally:
-            lib.pa_threaded_mainloop_unlock(self._ml)
-        self._carry = np.zeros(0, dtype=np.int16)
-        self._clock = SampleClock(self.rate)
-        self._running = True
-        self._reader = threading.Thread(target=self._read_loop, name="microphone-reader", daemon=True)
-        self._reader.start()
-
-    def stop(self) -> None:
-        self._running = False
-        if self._reader is not None and self._reader is not threading.current_thread():
-            self._reader.join(2)
-        self._reader = None
-
-    def close(self) -> None:
-        self.stop()
-        super().close()
-
-    def __enter__(self) -> PulseSource:
-        self.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def _read_loop(self) -> None:
-        lib, failing = self._lib, False
-        while self._running:
-            lib.pa_threaded_mainloop_lock(self._ml)
-            try:
-                piece = self._read_locked()
-                failing = False
-            except OSError as e:
-                if not failing:
-                    log.warning("the microphone failed: %s", e)
-                failing, piece = True, None
-            finally:
-                lib.pa_threaded_mainloop_unlock(self._ml)
-            if piece is None:
-                time.sleep(READ_POLL_S * (50 if failing else 1))
-                continue
-            try:
-                self._deliver(*piece)
-            except Exception:  # noqa: BLE001 - the listener's bug must not stop the microphone
-                log.exception("microphone listener failed")
-
-    def _read_locked(self) -> tuple[np.ndarray, float] | None:
-        """(Mainloop locked.) The next piece the server holds and the time its first sample was captured."""
-        lib = self._lib
-        self._reopen_if_lost()
-        self._check()
-        if lib.pa_stream_readable_size(self._stream) in (0, ctypes.c_size_t(-1).value):
-            return None
-        data, nbytes = ctypes.c_void_p(), ctypes.c_size_t(0)
-        if lib.pa_stream_peek(self._stream, ctypes.byref(data), ctypes.byref(nbytes)) < 0:
-            raise OSError(f"the microphone could not be read ({self._error()})")
-        if not nbytes.value:
-            return None
-        if not data.value:  # a hole: samples lost; the sample count moves on over it
-            lib.pa_stream_drop(self._stream)
-            self.holes += 1
-            self._clock.count += nbytes.value // 2
-            return None
-        samples = np.frombuffer(ctypes.string_at(data.value, nbytes.value), dtype="<i2").astype(np.int16)
-        try:
-            age = self._latency_locked()  # how long ago this piece's first sample was captured
-        finally:
-            lib.pa_stream_drop(self._stream)
-        # placed by the count of samples: a reader that looks late (the age measured then read) only ever places a
-        # piece later than it was, so the earliest placement seen holds (SampleClock)
-        captured = self.clock() - age
-        return samples, self._clock.place(len(samples), captured + len(samples) / self.rate)
-
-    def _deliver(self, samples: np.ndarray, t0: float) -> None:
-        """Blocks of `blocksize` samples to the callback; what is left waits for the next piece."""
-        step = 1.0 / self.rate
-        if len(self._carry) and abs(t0 - (self._carry_t + len(self._carry) * step)) > HOLE_S:
-            self._emit(self._carry, self._carry_t)  # samples lost in between (a hole): what was held goes alone
-            self._carry = self._carry[:0]
-        if not len(self._carry):
-            self._carry_t = t0
-        self._carry = np.concatenate([self._carry, samples])
-        n = self._blocksize
-        while len(self._carry) >= n:
-            self._emit(self._carry[:n].copy(), self._carry_t)
-            self._carry = self._carry[n:]
-            self._carry_t += n * step
-
-    def _emit(self, block: np.ndarray, t0: float) -> None:
-        if self._timed:
-            self._callback(block, t0)
-        else:
-            self._callback(block)
