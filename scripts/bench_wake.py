@@ -232,6 +232,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=36, help="spoken requests (default 36)")
     parser.add_argument("--thresholds", default=",".join(f"{t:g}" for t in THRESHOLDS))
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--dump", type=Path, help="also write every utterance (start, words) and the spotter's hits "
+                        "per threshold to this JSON file, to compare rules without decoding again")
     args = parser.parse_args()
 
     from voice_assistant.asr.select import recognizer_for
@@ -259,6 +261,7 @@ def main() -> None:
         ok = accepted(rq_utts, count(rq_utts, rule, hits_rq, anywhere), spans)
         results["baselines"][name] = {"false_wakes_per_hour": round(fw / hours, 1), "false_wakes": fw,
                                       "miss_rate": round(1 - ok / len(spans), 3)}
+    hits: dict[float, dict[str, list[float]]] = {}
     for threshold in [float(t) for t in args.thresholds.split(",")]:
         hits_tv, rtf = spot(tv, phrase, threshold)
         hits_rq, _ = spot(asked, phrase, threshold)
@@ -269,6 +272,13 @@ def main() -> None:
             row[label] = {"false_wakes_per_hour": round(fw / hours, 1), "false_wakes": fw,
                           "miss_rate": round(1 - ok / len(spans), 3)}
         results["thresholds"].append(row)
+        hits[threshold] = {"tv": hits_tv, "requests": hits_rq}
+    if args.dump:
+        args.dump.write_text(json.dumps({
+            "wake": wake, "window": list(rule.window),
+            "tv": [vars(u) for u in tv_utts], "requests": [vars(u) for u in rq_utts],
+            "spans": [[s.start / SAMPLE_RATE, s.end / SAMPLE_RATE] for s in spans],
+            "tv_hours": hours, "hits": {f"{t:g}": h for t, h in hits.items()}}, indent=1))
     if args.json:
         print(json.dumps(results, indent=2))
         return

@@ -4,6 +4,7 @@ pack, its scoring of other readings, and what happens when its model is missing 
 from __future__ import annotations
 
 import logging
+import re
 
 import numpy as np
 import pytest
@@ -106,6 +107,27 @@ def test_prompt_names_the_patients_medicines_lab_words_and_unit():
     assert "Zorbixil" in prompt and "Quintara" in prompt
     assert "A1C" in prompt and "mg/dL" in prompt
     assert "Januvia" not in prompt  # only this patient's medicines
+
+
+def test_prompt_is_generated_from_the_packs_moments_times_and_tests(tmp_path):
+    """Moments, clock-time words and lab tests come from the pack's lists: change the pack, the prompt follows."""
+    import yaml
+
+    from voice_assistant.nlu.packs import load_pack, packs_dir
+
+    prompt = whisper_engine.pack_prompt(load_pack("en"), ["metformin"])
+    assert "LDL" in prompt and "HDL" in prompt  # letters said one by one, written as the acronym
+    assert re.search(r"\b8 am\b", prompt) and re.search(r"\b6:30 pm\b", prompt)
+    data = yaml.safe_load((packs_dir() / "en.yaml").read_text(encoding="utf-8"))
+    data["lists"]["context"] = {"fasting": ["on rising", "fasting"], "bedtime": ["lights out"]}
+    data["lists"]["test"]["hba1c"] = ["glyco three", "q r s"]
+    data["time"]["pm"] = ["in the evening", "pm"]
+    (tmp_path / "en.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    other = whisper_engine.pack_prompt(load_pack("en", str(tmp_path)), ["metformin"])
+    assert "On rising, lights out." in other and "before lunch" not in other.lower()
+    assert "QRS" in other and "A1C" not in other
+    assert "6:30 in the evening" in other
+    assert len(other.split()) < 80  # well inside whisper's prompt window
 
 
 def test_normalize_keeps_numbers_and_drops_punctuation():

@@ -103,15 +103,20 @@ def check_model_dir(folder: Path) -> None:
 
 
 def pack_prompt(pack, medications: Sequence | None = None, language: str = "en") -> str:
-    """The words whisper should expect, from the language pack and the patient's medicines: it steers the
-    spelling of names the model rarely heard (drug names, lab tests) and the form of numbers and units."""
-    from voice_assistant.asr.vocabulary import patient_medications
+    """The words whisper should expect, generated from the language pack and the patient's medicines: it
+    steers the spelling of names the model rarely heard (drug names, lab tests) and the written form of
+    numbers, units, moments and clock times, so they come out the way the pack reads them.
 
-    def spelled(phrase) -> str:  # "a 1 c" -> "A1C", "ldl" -> "LDL": letters said one by one
-        tokens = list(phrase)
-        if len(tokens) > 1 and all(len(t) <= 2 for t in tokens):
-            return "".join(tokens).upper()
-        return " ".join(tokens)
+    In order: a reading with the pack's units, one way of saying each moment of its `context` list ("fasting,
+    before lunch..."), two clock times with its first preposition and am/pm words, the patient's medicines
+    (generic and brand name), its lab tests (letters said one by one written as the acronym: "LDL"). About
+    120 tokens for the demo profile (the decoder keeps room for 120 more: see `_decode`). Measured on the
+    project's audio dev sets (270 clips), whisper alone: 75.4 -> 76.1 % (synthetic) and 77.3 -> 78.8 %
+    (natural) against the same prompt without moments and times; wrong values 5 -> 4 and 2 -> 0."""
+    from voice_assistant.asr.vocabulary import _raw, patient_medications
+
+    def spelled(phrase) -> str:  # "a 1 c" -> "A1C", "l d l" -> "LDL": letters said one by one
+        return "".join(phrase).upper() if len(phrase) > 1 and all(len(t) == 1 for t in phrase) else " ".join(phrase)
 
     meds: list[str] = []
     for m in patient_medications(medications):
@@ -122,13 +127,31 @@ def pack_prompt(pack, medications: Sequence | None = None, language: str = "en")
                 meds.append(name)
     tests = []
     for phrases in pack.lists.get("test", {}).values():
-        short = [p for p in phrases if len("".join(p)) <= 12]
+        letters = [p for p in phrases if len(p) > 1 and all(len(t) == 1 for t in p)]
+        short = letters or [p for p in phrases if len("".join(p)) <= 12]
         if short:
             tests.append(spelled(short[0]))
+    moments = []
+    for phrases in pack.lists.get("context", {}).values():
+        brief = [p for p in phrases if len(p) <= 2] or list(phrases)
+        if brief:
+            moments.append(" ".join(brief[0]))
+    raw_time = _raw(pack).get("time") or {}
+
+    def first(key: str) -> str:
+        values = raw_time.get(key) or []
+        values = values if isinstance(values, list) else [values]
+        return str(values[0]) if values else ""
+
+    at, am, pm = first("prepositions"), first("am"), first("pm")
     units = sorted((str(u.value) for u in pack.numbers.units), key=lambda u: u != "mg/dL")
     parts = []
     if units:
         parts.append(f"My glucose was 118 {units[0]}.")
+    if moments:
+        parts.append(", ".join(moments).capitalize() + ".")
+    if am and pm:
+        parts.append(f"{at} 8 {am}, {at} 6:30 {pm}.".strip().capitalize())
     if meds:
         parts.append("I took my " + ", ".join(meds) + ".")
     if tests:
