@@ -217,3 +217,20 @@ def test_a_device_that_fails_to_open(monkeypatch):
     with pytest.raises(AudioDeviceError, match="speaker could not be opened"):
         play(AudioClip(np.zeros(160, dtype=np.int16)))
     assert devices.NO_MICROPHONE.startswith("No microphone found")
+
+
+def test_the_speaker_goes_through_portaudio_when_no_sound_server_answers(monkeypatch, tmp_path):
+    sd = fake_sounddevice([MIC, SPEAKER], rates=(22050,), default_in=0, default_out=1)
+    sd.OutputStream.start = sd.OutputStream.close = lambda self: None
+    monkeypatch.setitem(sys.modules, "sounddevice", sd)
+    monkeypatch.setenv("PULSE_SERVER", f"unix:{tmp_path}/no-server-here")  # never the user's own server
+    player = devices.open_player()
+    try:
+        assert player.sink is None and player.stream is sd.streams[0]  # PortAudio's callback stream
+        assert sd.streams[0].kwargs["samplerate"] == 22050 and callable(sd.streams[0].kwargs["callback"])
+    finally:
+        player.close()
+    with pytest.raises(AudioDeviceError, match="sound server cannot play.*PulseAudio or PipeWire"):
+        devices.open_player(backend="pulse")
+    with pytest.raises(ValueError):
+        devices.open_player(backend="alsa")

@@ -239,3 +239,158 @@ def test_a_stop_cuts_a_sound_already_written_whole_into_the_device_buffer():
     assert stream.aborts == aborts + 1  # the device's buffer dropped
     # its end was told when written (ahead), then again when cut: the capture ring keeps what follows the cut
     assert [k for k, _ in told] == ["start", "end", "end"] and told[2][1] < told[1][1]
+
+
+# --- the sound server's buffer, written ahead (PulseSink's side faked) ----------------------------------------------
+
+
+class FakeServer:
+    """What Player needs of a sound server's playback stream: it keeps what is written in a queue that its own
+    clock plays at RATE (`heard(t0, t1)`), says when written samples will be heard, drops its queue on flush, and
+    can be told to run dry."""
+
+    def __init__(self, clock, latency=0.05):
+        self.clock, self.latency = clock, latency
+        self.on_underflow = None
+        self.writes: list[tuple[float, int]] = []  #: (time written, samples) for each write
+        self.pieces: list[tuple[float, np.ndarray]] = []  #: (time its first sample is heard, samples)
+        self.flushes: list[float] = []
+        self.closed = False
+        self.fail = False
+
+    def _end(self) -> float:
+        if not self.pieces:
+            return 0.0
+        start, samples = self.pieces[-1]
+        return start + len(samples) / RATE
+
+    def write(self, samples):
+        if self.fail:
+            raise OSError("the sound server is gone")
+        now = self.clock()
+        first = max(now + self.latency, self._end())
+        self.writes.append((now, len(samples)))
+        self.pieces.append((first, np.array(samples)))
+        return first, first + len(samples) / RATE
+
+    def flush(self):
+        now = self.clock()
+        self.flushes.append(now)
+        kept = []
+        for start, samples in self.pieces:  # what was heard before the flush stays heard; the rest is dropped
+            n = int(max(0.0, min(len(samples) / RATE, now - start)) * RATE)
+            if n:
+                kept.append((start, samples[:n]))
+        self.pieces = kept
+
+    def close(self):
+        self.closed = True
+
+    def heard(self) -> np.ndarray:
+        return np.concatenate([s for _, s in self.pieces]) if self.pieces else np.zeros(0, np.int16)
+
+
+def push_player(latency=0.05):
+    clock = Clock()
+    server = FakeServer(clock, latency)
+    return Player(RATE, clock=clock, sink=server), server, clock
+
+
+def wait_for(condition, timeout=2.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.002)
+
+
+def test_a_clip_is_written_whole_ahead_at_once_and_nothing_while_idle():
+    player, server, clock = push_player(latency=0.05)
+    told = []
+    player.on_sound.append(lambda kind, t, h: told.append((kind, t)) or "h")
+    time.sleep(0.1)
+    assert server.writes == []  # idle: no silence queued in front of the next sound
+    t0 = clock()
+    thread, result = play_in_thread(player, tone(2.0))
+    wait_for(lambda: len(server.writes) == 1)
+    assert server.writes == [(t0, 2 * RATE)]  # the whole clip, before the device's clock moved at all
+    wait_for(lambda: len(told) == 2)
+    # the server's word for when its first and last samples leave the device
+    assert told == [("start", t0 + 0.05), ("end", t0 + 0.05 + 2.0)]
+    time.sleep(0.05)
+    assert "done" not in result  # written, not yet heard: not "played"
+    clock.advance(2.0)
+    time.sleep(0.05)
+    assert "done" not in result
+    clock.advance(0.06)
+    thread.join(1.0)
+    assert result["done"] is True
+    assert np.array_equal(server.heard(), tone(2.0).samples)
+    player.close()
+    assert server.closed
+
+
+def test_a_stop_flushes_the_server_within_100_ms_and_tells_the_end():
+    player, server, clock = push_player()
+    stop = threading.Event()
+    told = []
+    player.on_sound.append(lambda kind, t, h: told.append((kind, t)) or "h")
+    thread, result = play_in_thread(player, tone(3.0), stop)
+    wait_for(lambda: len(told) == 2)  # written whole, its end told ahead
+    clock.advance(0.5)
+    stop.set()
+    stopped_at = time.monotonic()
+    thread.join(1.0)
+    assert result["done"] is False and time.monotonic() - stopped_at < 0.1
+    assert server.flushes == [clock()] and player.restarts == 1
+    assert len(server.heard()) == round(0.45 * RATE)  # the device heard 0.45 s of it, then nothing more
+    assert [k for k, _ in told] == ["start", "end", "end"] and told[2][1] == clock()  # heard until the stop
+
+
+def test_a_clip_written_behind_a_stopped_one_is_dropped_with_it():
+    player, server, clock = push_player()
+    stop = threading.Event()
+    first, first_result = play_in_thread(player, tone(1.0), stop)
+    wait_for(lambda: len(server.writes) == 1)
+    second, second_result = play_in_thread(player, tone(1.0))  # another thread queues a sound meanwhile
+    wait_for(lambda: len(server.writes) == 2)
+    stop.set()
+    first.join(1.0)
+    second.join(1.0)
+    assert first_result["done"] is False and second_result["done"] is False  # neither was heard to its end
+    assert len(server.heard()) == 0
+
+
+def test_a_clip_longer_than_the_lookahead_is_written_as_the_device_plays_and_running_dry_is_counted():
+    from voice_assistant.audio import player as player_module
+
+    player, server, clock = push_player()
+    seconds = player_module.AHEAD_S * 1.2
+    thread, result = play_in_thread(player, tone(seconds))
+    wait_for(lambda: len(server.writes) == 1 and player._current is not None and player._current.pos > 0)
+    assert server.writes[0][1] == round(RATE * player_module.AHEAD_S / 2)  # half the lookahead first
+    server.on_underflow()  # the server ran dry while the clip was still being written: an underrun
+    assert player.underruns == 1
+    time.sleep(0.1)
+    assert len(server.writes) == 1  # nothing more until the device has played down to half the lookahead
+    clock.advance(player_module.AHEAD_S / 2 * 0.2)
+    wait_for(lambda: len(server.writes) == 2)
+    clock.advance(player_module.AHEAD_S / 2)
+    wait_for(lambda: len(server.writes) == 3)
+    clock.advance(seconds)
+    thread.join(1.0)
+    assert result["done"] is True
+    assert np.array_equal(server.heard(), tone(seconds).samples)
+    server.on_underflow()  # the queue ran empty after the sound: expected, not counted
+    assert player.underruns == 1
+
+
+def test_a_server_gone_loses_the_sound_but_not_the_loop():
+    player, server, clock = push_player()
+    server.fail = True
+    assert player.play(tone(0.2)) is False  # said in the log; no exception reaches the loop
+    server.fail = False
+    thread, result = play_in_thread(player, tone(0.2))
+    wait_for(lambda: len(server.writes) == 1)
+    clock.advance(0.3)
+    thread.join(1.0)
+    assert result["done"] is True

@@ -1,4 +1,5 @@
-"""Microphone and speaker through sounddevice (PortAudio), for the live loop.
+"""Microphone and speaker through sounddevice (PortAudio), for the live loop; the speaker through the sound
+server itself (audio/pulse.py) wherever PulseAudio or PipeWire's pulse layer answers.
 
 sounddevice is imported inside the functions: it raises OSError at import when PortAudio is missing, and the rest
 of the package (files, demo, eval) must work without it. Every failure becomes one AudioDeviceError whose message
@@ -170,8 +171,27 @@ def sounddevice_stream(device: int | str | None = None) -> Callable[..., Any]:
     return make
 
 
-def open_player(device: int | str | None = None, sample_rate: int = 22050, latency_s: float | None = None) -> Any:
-    """The session's one output stream (audio/player.py), started: `player.play(clip, stop_event) -> bool`."""
+def open_player(device: int | str | None = None, sample_rate: int = 22050, latency_s: float | None = None,
+                backend: str = "auto") -> Player:
+    """The session's one output stream (audio/player.py), started: `player.play(clip, stop_event) -> bool`.
+
+    `backend`: "pulse", the sound server's own buffer written ahead (PulseAudio, or PipeWire's pulse layer: the
+    server PULSE_SERVER names, else the user's), so a busy CPU cannot make the speaker run dry; "portaudio", a
+    PortAudio callback stream on `device`; "auto" (the default): the sound server when one answers and no PortAudio
+    device was named, else PortAudio."""
+    if backend not in ("auto", "pulse", "portaudio"):
+        raise ValueError(f"unknown speaker backend {backend!r}")
+    if backend == "pulse" or (backend == "auto" and device is None):
+        from voice_assistant.audio.pulse import PulseSink, PulseUnavailable
+
+        try:
+            return Player(sample_rate, sink=PulseSink(sample_rate))
+        except PulseUnavailable as e:
+            if backend == "pulse":
+                raise AudioDeviceError(f"The sound server cannot play ({e}). Check that PulseAudio or PipeWire runs, "
+                                       "or run `voice-assistant demo --out DIR`, which writes the replies to WAV "
+                                       "files.", reason="speaker_failed") from e
+            log.info("no sound server (%s): the speaker goes through PortAudio", e)
     sd = _sounddevice()
     if device is None:
         device = check_audio_devices(need_input=False, need_output=True).output.index

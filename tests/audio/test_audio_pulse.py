@@ -1,0 +1,37 @@
+"""The sound server's stream (audio/pulse.py) when there is no server to talk to, or one that never answers: a
+PulseUnavailable with the reason, quickly, so that `devices.open_player` falls back to PortAudio instead of hanging.
+(What it does with a real server: tests/live/test_speaker_pulseaudio.py, on a private PulseAudio daemon.)"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+
+from voice_assistant.audio import pulse
+
+
+def test_no_server_is_a_quick_plain_reason(tmp_path):
+    started = time.monotonic()
+    with pytest.raises(pulse.PulseUnavailable, match="sound server"):
+        pulse.PulseSink(22050, server=f"unix:{tmp_path}/nobody-listens")
+    assert time.monotonic() - started < 1.0
+
+
+def test_a_server_that_never_answers_does_not_hang_the_caller(tmp_path):
+    path = str(tmp_path / "mute")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(1)
+    accepted = []
+    threading.Thread(target=lambda: accepted.append(listener.accept()), daemon=True).start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(pulse.PulseUnavailable, match="did not answer"):
+            pulse.PulseSink(22050, server=f"unix:{path}")
+    finally:
+        listener.close()
+    assert accepted, "the client connected"
+    assert time.monotonic() - started < pulse.CONNECT_TIMEOUT_S + 1.0
