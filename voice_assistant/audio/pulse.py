@@ -21,6 +21,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from voice_assistant.audio.errors import AudioDeviceError
+
 log = logging.getLogger(__name__)
 
 _S16LE = 3
@@ -44,8 +46,9 @@ OPERATION_TIMEOUT_S = 1.0
 POLL_S = 0.0005  #: how often a wait for the server looks again
 
 
-class PulseUnavailable(RuntimeError):
-    """No PulseAudio library, or no server answered, or the stream could not be made: the reason in words."""
+class PulseUnavailable(AudioDeviceError):
+    """No PulseAudio library, or no server answered, or the stream could not be made: the reason in words (the
+    speaker then goes through PortAudio; `devices.open_player` words it for a person when that fails too)."""
 
 
 class _SampleSpec(ctypes.Structure):
