@@ -69,9 +69,11 @@ def scenario(pulse, home, quick_voice, clock, request, yes) -> tuple[float, floa
     module = echo_path(pulse, volume=0.3, latency_ms=200)
     session = make_session(home, real_recognizer(), quick_voice, clock)  # the assistant speaks with eSpeak NG
     console: list[str] = []
-    ends: list[float] = []  #: when each of the assistant's sounds left the speaker (the player's stream time)
+    #: when each of the assistant's sounds left the speaker (the player's stream time), with how many console lines
+    #: there were when that end was told (a sound written whole into the server's buffer has its end told at once)
+    ends: list[tuple[float, int]] = []
     player = devices.open_player()
-    player.on_sound.append(lambda kind, t, handle: ends.append(t) if kind == "end" else None)
+    player.on_sound.append(lambda kind, t, handle: ends.append((t, len(console))) if kind == "end" else None)
     loop = LiveLoop(session, LiveOptions(push_to_talk=True, idle_every_s=0.1, answer_without_key=True),
                     player.play, partial(devices.open_microphone, timed=True, latency=MIC_LATENCY_S),
                     echo=console.append, keys=None, console=console.append)
@@ -98,13 +100,17 @@ def scenario(pulse, home, quick_voice, clock, request, yes) -> tuple[float, floa
             time.sleep(0.1)
             mouth.say(request)
             i = wait_for("Is that right?", wait_for("heard “", i))  # the read-back starts
-            before = len(ends)
+            # the read-back's sentences: the sounds whose end was told after its line was printed (the
+            # "understood" chime before it played whole before the line)
+            said = [t for t, lines in list(ends) if lines > i]
             sentences = len(split_sentences(console[i], "en"))
             # the player tells each sound's end ahead (by its device buffer): the read-back's last sample's time
             deadline = time.monotonic() + 60
-            while len(ends) < before + sentences and time.monotonic() < deadline:
+            while len(said) < sentences and time.monotonic() < deadline:
                 time.sleep(0.002)
-            end = timing["end"] = ends[before + sentences - 1]
+                said = [t for t, lines in list(ends) if lines > i]
+            assert len(said) >= sentences, f"the read-back's {sentences} sentences were not all played: {console}"
+            end = timing["end"] = said[sentences - 1]
             timing["ahead"] = end - time.monotonic()
             tail = loop.ring.echo_tail_s  # measured on the greeting and the chimes so far
             tails.append(tail)
