@@ -25,7 +25,7 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -164,12 +164,13 @@ class Spoken:
     end: int
 
 
-def requests(voices: Voices, count: int) -> tuple[np.ndarray, list[Spoken]]:
+def requests(voices: Voices, count: int, rates: tuple[int, ...] = (135,)) -> tuple[np.ndarray, list[Spoken]]:
+    """`count` requests at each speaking rate of `rates` (words per minute)."""
     parts, spans, at = [silence(2.0)], [], 2 * SAMPLE_RATE
-    for i in range(count):
+    for i in range(count * len(rates)):
         voice = VOICES[i % len(VOICES)]
         text = "assistant, " + REQUESTS[i % len(REQUESTS)]
-        audio = voices.say(text, voice, 135)
+        audio = voices.say(text, voice, rates[i // count])
         spans.append(Spoken(at, at + len(audio)))
         parts += [audio, silence(2.5)]
         at += len(audio) + len(parts[-1])
@@ -181,10 +182,19 @@ class Utterance:
     start_s: float
     end_s: float
     words: list[str]
+    readings: list[list[str]] = field(default_factory=list)  #: each engine's own reading (a combined recogniser)
+    #: rule 4 (WakeCheck): when the spotter heard the phrase near the start and no reading opens with it, how much
+    #: likelier (log) the transcript reads with its first words replaced by the phrase (None: not asked)
+    wake_margin: float | None = None
 
 
-def utterances(audio: np.ndarray, recognizer) -> list[Utterance]:
-    """The endpointer's utterances of the stream, each transcribed as the loop does."""
+def utterances(audio: np.ndarray, recognizer, rule: WakeRule | None = None, hits: list[float] = ()) -> list[Utterance]:
+    """The endpointer's utterances of the stream, each transcribed as the loop does; with `rule`, those the
+    spotter (`hits`) heard open with the phrase but no reading does are scored by `WakeCheck` (rule 4)."""
+    from voice_assistant.asr.wake import WakeCheck, scorer_of
+
+    scorer = scorer_of(recognizer)
+    check = WakeCheck(rule.wake_words, scorer) if rule is not None and scorer is not None else None
     ep = Endpointer()
     found = []
     for i in range(0, len(audio), 480):
@@ -194,10 +204,22 @@ def utterances(audio: np.ndarray, recognizer) -> list[Utterance]:
                 pcm = event.audio.pcm()
                 for j in range(0, len(pcm), 8000):
                     recognizer.accept(pcm[j:j + 8000])
-                text = recognizer.finish().text
-                found.append(Utterance(event.start_s, event.end_s, text.split()))
+                transcript = recognizer.finish()
+                u = Utterance(event.start_s, event.end_s, transcript.text.split(),
+                              [r.split() for r in engine_readings(transcript)])
+                if check is not None and rule.needs_check(u.start_s, hits, u.words, u.readings):
+                    found_margin = check.margin(pcm, u.words)
+                    u.wake_margin = None if found_margin is None else round(found_margin[0], 2)
+                found.append(u)
                 ep.reset()
     return found
+
+
+def engine_readings(transcript) -> list[str]:
+    """Each engine's own text when the recogniser combines two (as the live loop reads them)."""
+    from voice_assistant.asr.wake import engine_readings as readings
+
+    return list(readings(transcript))
 
 
 def spot(audio: np.ndarray, phrase: str, threshold: float) -> tuple[list[float], float]:
@@ -211,10 +233,15 @@ def spot(audio: np.ndarray, phrase: str, threshold: float) -> tuple[list[float],
     return hits, (time.perf_counter() - started) / (len(audio) / SAMPLE_RATE)
 
 
-def count(utts: list[Utterance], rule: WakeRule, hits: list[float] | None, anywhere: bool = False) -> list[bool]:
+def count(utts: list[Utterance], rule: WakeRule, hits: list[float] | None, anywhere: bool = False,
+          max_loss: float | None = None) -> list[bool]:
+    """Which utterances open with the phrase; `max_loss` given: rule 4 too (WakeCheck's margin)."""
     if anywhere:
         return [any(w in rule.wake_words for w in u.words) for u in utts]
-    return [rule.opens(u.start_s, hits, u.words) for u in utts]
+    return [rule.opens(u.start_s, hits, u.words, u.readings)
+            or (max_loss is not None and u.wake_margin is not None and u.wake_margin >= -max_loss
+                and rule.needs_check(u.start_s, hits, u.words, u.readings))
+            for u in utts]
 
 
 def accepted(utts: list[Utterance], opened: list[bool], spans: list[Spoken]) -> int:
@@ -230,7 +257,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=10.0, help="minutes of television (default 10)")
     parser.add_argument("--requests", type=int, default=36, help="spoken requests (default 36)")
+    parser.add_argument("--rates", default="135", help="speaking rates of the requests, words per minute "
+                        "(each adds --requests requests; default 135)")
     parser.add_argument("--thresholds", default=",".join(f"{t:g}" for t in THRESHOLDS))
+    parser.add_argument("--max-loss", default="0,2,4", help="WakeCheck margins to report (rule 4), comma-separated")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--dump", type=Path, help="also write every utterance (start, words) and the spotter's hits "
                         "per threshold to this JSON file, to compare rules without decoding again")
@@ -245,14 +275,16 @@ def main() -> None:
     started = time.perf_counter()
     voices = Voices()
     tv = television(voices, args.minutes)
-    asked, spans = requests(voices, args.requests)
+    asked, spans = requests(voices, args.requests, tuple(int(r) for r in args.rates.split(",")))
     print(f"synthesised {len(tv) / SAMPLE_RATE / 60:.1f} min of television and {len(spans)} requests "
           f"({time.perf_counter() - started:.0f} s)", file=sys.stderr)
     recognizer = recognizer_for("en", replace(default_profile(), language="en"), cached=False)
-    tv_utts = utterances(tv, recognizer)
-    rq_utts = utterances(asked, recognizer)
-    hours = len(tv) / SAMPLE_RATE / 3600
     rule = WakeRule(wake)
+    thresholds = [float(t) for t in args.thresholds.split(",")]
+    spotted = {t: (spot(tv, phrase, t), spot(asked, phrase, t)) for t in thresholds}
+    tv_utts = utterances(tv, recognizer, rule, sorted(h for (tv_hits, _), _ in spotted.values() for h in tv_hits))
+    rq_utts = utterances(asked, recognizer, rule, sorted(h for _, (rq_hits, _) in spotted.values() for h in rq_hits))
+    hours = len(tv) / SAMPLE_RATE / 3600
     results = {"tv_minutes": round(hours * 60, 2), "tv_utterances": len(tv_utts), "requests": len(spans),
                "baselines": {}, "thresholds": []}
     for name, hits_tv, hits_rq, anywhere in (("phrase anywhere in the transcript (old rule)", None, None, True),
@@ -262,13 +294,16 @@ def main() -> None:
         results["baselines"][name] = {"false_wakes_per_hour": round(fw / hours, 1), "false_wakes": fw,
                                       "miss_rate": round(1 - ok / len(spans), 3)}
     hits: dict[float, dict[str, list[float]]] = {}
-    for threshold in [float(t) for t in args.thresholds.split(",")]:
-        hits_tv, rtf = spot(tv, phrase, threshold)
-        hits_rq, _ = spot(asked, phrase, threshold)
+    losses = [float(x) for x in args.max_loss.split(",")] if args.max_loss else []
+    for threshold in thresholds:
+        (hits_tv, rtf), (hits_rq, _) = spotted[threshold]
         row = {"threshold": threshold, "spotter_rtf": round(rtf, 3), "spotter_hits_per_hour": round(len(hits_tv) / hours, 1)}
-        for label, r in (("with_transcript", rule), ("spotter_alone", replace(rule, need_transcript=False))):
-            fw = sum(count(tv_utts, r, hits_tv))
-            ok = accepted(rq_utts, count(rq_utts, r, hits_rq), spans)
+        rules = [("with_transcript", rule, None), ("spotter_alone", replace(rule, need_transcript=False), None),
+                 ("chosen_transcript_only", replace(rule, any_reading=False, agreement=False), None)]
+        rules += [(f"with_check_{loss:g}", rule, loss) for loss in losses]
+        for label, r, loss in rules:
+            fw = sum(count(tv_utts, r, hits_tv, max_loss=loss))
+            ok = accepted(rq_utts, count(rq_utts, r, hits_rq, max_loss=loss), spans)
             row[label] = {"false_wakes_per_hour": round(fw / hours, 1), "false_wakes": fw,
                           "miss_rate": round(1 - ok / len(spans), 3)}
         results["thresholds"].append(row)
@@ -286,12 +321,15 @@ def main() -> None:
     for name, r in results["baselines"].items():
         print(f"  no spotter, {name}: {r['false_wakes_per_hour']} false wakes/h ({r['false_wakes']}), "
               f"misses {r['miss_rate']:.0%}")
-    print("  threshold   spotter+transcript (loop)     spotter alone              spotter hits/h  RTF")
     for row in results["thresholds"]:
-        a, b = row["with_transcript"], row["spotter_alone"]
-        print(f"  {row['threshold']:<9g}   {a['false_wakes_per_hour']:>6} /h ({a['false_wakes']:>2}) "
-              f"miss {a['miss_rate']:>5.0%}   {b['false_wakes_per_hour']:>6} /h ({b['false_wakes']:>2}) "
-              f"miss {b['miss_rate']:>5.0%}   {row['spotter_hits_per_hour']:>8}  {row['spotter_rtf']}")
+        print(f"  threshold {row['threshold']:g}: spotter {row['spotter_hits_per_hour']} hits/h, RTF {row['spotter_rtf']}")
+        for label, r in row.items():
+            if isinstance(r, dict):
+                print(f"    {label:<24} {r['false_wakes_per_hour']:>6} false wakes/h ({r['false_wakes']:>2})   "
+                      f"misses {r['miss_rate']:>6.1%}")
+    for name, utts in (("television", tv_utts), ("requests", rq_utts)):
+        margins = sorted(u.wake_margin for u in utts if u.wake_margin is not None)
+        print(f"  rule 4 margins, {name} ({len(margins)} checked): {margins}")
 
 
 if __name__ == "__main__":

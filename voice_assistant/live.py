@@ -31,7 +31,7 @@ from typing import Callable, Iterable, Protocol
 import numpy as np
 
 from voice_assistant.asr.wake import WINDOW as WAKE_RULE_WINDOW
-from voice_assistant.asr.wake import WakeRule
+from voice_assistant.asr.wake import WakeCheck, WakeRule, engine_readings, scorer_of
 from voice_assistant.assistant import Event, Output, Session
 from voice_assistant.audio.clip import SAMPLE_RATE, AudioClip
 from voice_assistant.audio.earcons import Earcon, earcon
@@ -287,13 +287,14 @@ class LiveLoop:
             self.echo("The talk key can no longer be read (standard input closed): stopping.")
             self.stopped.set()
 
-    def _for_the_assistant(self, utterance: Event, text: str) -> str | None:
+    def _for_the_assistant(self, utterance: Event, text: str, readings: tuple[str, ...] = ()) -> str | None:
         """The words meant for the assistant, or None when they were not for it.
 
         Push-to-talk: everything heard after the key ("" too: the dialogue says it heard nothing it knows).
         Hands-free: the utterance must open with the wake phrase (the TV, a visitor, a noise are ignored), and
         the words after it are the request; after the wake phrase said alone, after a barge-in, or while the
-        assistant's question is open (« C'est bien ça ? »), the next words without it."""
+        assistant's question is open (« C'est bien ça ? »), the next words without it. `readings`: each engine's
+        own text when the recogniser combines two (asr/wake.py, `WakeRule`)."""
         if self.options.push_to_talk or self.awake:
             self.awake = False
             return _after_wake(text.split(), self.options.wake_words)
@@ -302,8 +303,17 @@ class LiveLoop:
         if self.spotter is not None:
             hits, self._wakes = self._wakes, [t for t in self._wakes if utterance.start_s is None
                                               or t > utterance.start_s + WAKE_RULE_WINDOW[1]]
-        if WakeRule(self.options.wake_words).opens(utterance.start_s, hits, words):
-            return _after_wake(words, self.options.wake_words)
+        rule = WakeRule(self.options.wake_words)
+        split = [r.split() for r in readings]
+        if rule.opens(utterance.start_s, hits, words, split):
+            return " ".join(rule.request(words, split))
+        scorer = scorer_of(self.session.recognizer)
+        if scorer is not None and utterance.audio is not None and rule.needs_check(utterance.start_s, hits, words,
+                                                                                   split):
+            request = WakeCheck(self.options.wake_words, scorer).request(utterance.audio.pcm(), words)
+            if request is not None:
+                self._say_console(f"wake phrase heard by the spotter, read as “{' '.join(words[:len(words) - len(request)])}”")
+                return " ".join(request)
         if words and self.session.manager.ctx.pending is not None:
             return text
         return None
@@ -408,7 +418,7 @@ class LiveLoop:
         else:
             transcript, seconds = self.session.recognize(utterance.audio)
         needs_wake_word = not self.options.push_to_talk and not self.awake
-        words = self._for_the_assistant(utterance, transcript.text)
+        words = self._for_the_assistant(utterance, transcript.text, engine_readings(transcript))
         if words is None:
             self._say_console(f"ignored (no wake phrase): “{transcript.text}”")
             return False

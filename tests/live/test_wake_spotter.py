@@ -143,3 +143,118 @@ def test_the_barge_in_spotter_is_built_once_and_reset_for_each_reply(session, pa
     assert len(built) == 2, "a spotter was built for a reply"
     barge = built[1]
     assert resets.count(id(barge)) >= 3, "the barge-in spotter is started afresh for each reply"
+
+
+def two_engines(hearing, readings: dict[str, tuple[str, str]]) -> None:
+    """The loop's recogniser made a combined one: for a known clip's words, the engine whose reading is chosen
+    heard `readings[words][0]`, the other `readings[words][1]` (as `CombinedRecognizer` reports them)."""
+    from voice_assistant.asr.base import Transcript
+
+    finish = hearing.finish
+
+    def combined():
+        t = finish()
+        if t.text not in readings:
+            return t
+        chosen, other = readings[t.text]
+        return Transcript(chosen, confidence=0.8, engine="whisper", info={"engines": {
+            "pocketsphinx": {"text": other, "confidence": 0.7}, "whisper": {"text": chosen, "confidence": 0.8}}})
+
+    hearing.finish = combined
+
+
+def test_hands_free_takes_a_request_the_chosen_engine_misheard_the_phrase_of(session, hearing, patient):
+    """« assistant, my glucose is one twenty »: the spotter heard the phrase at the start, one engine wrote it, the
+    chosen reading has "that's instant" in its place: the request is read back without those words."""
+    two_engines(hearing, {"assistant my glucose is one twenty": ("that's instant my glucose is one twenty",
+                                                                "assistant my glucose is one twenty")})
+    options = LiveOptions(push_to_talk=False, wake_words=("assistant",), idle_every_s=0.05)
+    h = Harness(session, options, spotter=lambda: ScriptedSpotter({1}))
+
+    def patient_acts(h: Harness) -> None:
+        h.wait_said(1)
+        h.mic.speak(patient.says("assistant, my glucose is one twenty"))
+        h.wait_said(2)
+
+    h.run(patient_acts)
+    read_back = h.said[1].text
+    assert "one hundred and twenty milligrams per deciliter" in read_back and read_back.endswith("Is that right?")
+
+
+def test_hands_free_without_a_spotter_hit_needs_every_engine_to_open_with_the_phrase(session, hearing, patient):
+    """The spotter heard nothing: the same request is ignored when only one engine opens with the phrase (the
+    other heard "the assistant..."), and answered when both do."""
+    two_engines(hearing, {"assistant what was my last reading": ("assistant what was my last reading",
+                                                                "the assistant what was my last reading"),
+                          "assistant my glucose is one twenty": ("assistant my glucose is one twenty",
+                                                                "assistant my glucose is one twenty")})
+    options = LiveOptions(push_to_talk=False, wake_words=("assistant",), idle_every_s=0.05)
+    h = Harness(session, options, spotter=lambda: ScriptedSpotter(set()))
+
+    def patient_acts(h: Harness) -> None:
+        h.wait_said(1)
+        h.mic.speak(patient.says("assistant, what was my last reading"))
+        h.wait_heard(1)
+        h.mic.speak(patient.says("assistant, my glucose is one twenty"))
+        h.wait_said(2)
+
+    h.run(patient_acts)
+    assert len(h.said) == 2, [s.text for s in h.said]
+    assert h.said[1].text.endswith("Is that right?"), h.said[1].text
+
+
+class ScoredText:
+    def __init__(self, text: str, token_probs: tuple[float, ...]):
+        self.text, self.token_probs = text, token_probs
+
+
+def test_hands_free_asks_the_second_model_when_no_reading_opens_with_the_phrase(session, hearing, patient):
+    """The spotter heard the phrase at the start, both engines wrote "that isn't" in its place: the second engine's
+    model (a stand-in for whisper's `score`: the words said score high, others low) reads the audio as well with
+    the phrase, so the request is taken, without the misheard words; a model that reads it worse keeps it out."""
+    misheard = "that isn't my glucose is one twenty"
+    two_engines(hearing, {"assistant my glucose is one twenty": (misheard, misheard)})
+    said = "assistant my glucose is one twenty".split()
+    asked: list[list[str]] = []
+
+    def score(audio: bytes, texts):
+        assert len(audio) > SAMPLE_RATE  # the utterance's own audio
+        asked.append(list(texts))
+        return [ScoredText(t, tuple(0.9 if i < len(said) and x == said[i] else 0.05
+                                    for i, x in enumerate(t.split()))) for t in texts]
+
+    hearing.score = score
+    options = LiveOptions(push_to_talk=False, wake_words=("assistant",), idle_every_s=0.05)
+    h = Harness(session, options, spotter=lambda: ScriptedSpotter({1}))
+
+    def patient_acts(h: Harness) -> None:
+        h.wait_said(1)
+        h.mic.speak(patient.says("assistant, my glucose is one twenty"))
+        h.wait_said(2)
+
+    h.run(patient_acts)
+    assert asked and asked[0][0] == misheard
+    read_back = h.said[1].text
+    assert "one hundred and twenty milligrams per deciliter" in read_back and read_back.endswith("Is that right?")
+
+
+def test_hands_free_keeps_out_what_the_second_model_reads_worse_with_the_phrase(session, hearing, patient):
+    misheard = "that isn't my glucose is one twenty"
+    two_engines(hearing, {"assistant my glucose is one twenty": (misheard, misheard)})
+
+    def score(audio: bytes, texts):  # the audio reads as the transcript, not with the phrase in front
+        said = misheard.split()
+        return [ScoredText(t, tuple(0.9 if i < len(said) and x == said[i] else 0.001
+                                    for i, x in enumerate(t.split()))) for t in texts]
+
+    hearing.score = score
+    options = LiveOptions(push_to_talk=False, wake_words=("assistant",), idle_every_s=0.05)
+    h = Harness(session, options, spotter=lambda: ScriptedSpotter({1}))
+
+    def patient_acts(h: Harness) -> None:
+        h.wait_said(1)
+        h.mic.speak(patient.says("assistant, my glucose is one twenty"))
+        h.wait_heard(1)
+
+    h.run(patient_acts)
+    assert len(h.said) == 1, [s.text for s in h.said]

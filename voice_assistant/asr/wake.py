@@ -6,7 +6,16 @@ allowed anywhere in an utterance). Here a dedicated spotter, pocketsphinx's keyp
 acoustic model, runs on everything the microphone hears; an utterance is for the assistant only when
 
 1. the spotter heard the phrase end near the utterance's start (`WINDOW`), and
-2. the recogniser's transcript of that utterance opens with the phrase too (both must agree).
+2. the recogniser's transcript of that utterance opens with the phrase too (both must agree) — with two engines
+   (the combined recogniser), one engine's own reading opening with it is enough: the engine whose reading was
+   chosen can write the phrase as near-homophones ("that's instant my glucose" for "assistant, my glucose") while
+   the other heard it;
+3. or, when the spotter missed it (a voice it scores just under its threshold), every engine's reading opens
+   with the phrase: two independent recognisers agreeing on the first word, the one the loop's own choice gives too;
+4. or, when the spotter heard it near the start but no reading opens with it (a slow or unusual voice: "that
+   isn't speak more slowly", "at least my glucose is 95"), the second engine's model (whisper's teacher-forced
+   `score`) finds the transcript with its first words replaced by the phrase about as likely as the transcript
+   itself (`WakeCheck`): the same audio is asked whether it reads as well with the phrase at its start.
 
 The threshold is chosen from `scripts/bench_wake.py` (false wakes per hour on long TV-like speech against misses
 on spoken requests; figures in the README). Languages without a keyphrase model (French here: pocketsphinx ships
@@ -16,8 +25,10 @@ English only) keep rule 2 alone.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Sequence
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -34,11 +45,16 @@ WINDOW = (-0.6, 1.6)
 
 @dataclass(frozen=True)
 class WakeRule:
-    """Whether an utterance opens with the wake phrase, from the spotter's hits and the transcript."""
+    """Whether an utterance opens with the wake phrase, from the spotter's hits and the transcript (and, from a
+    combined recogniser, each engine's own reading)."""
 
     wake_words: tuple[str, ...]
     window: tuple[float, float] = WINDOW
     need_transcript: bool = True  #: the transcript must open with the phrase too
+    #: the spotter heard it: one engine's own reading that opens with the phrase is enough (rule 2)
+    any_reading: bool = True
+    #: the spotter missed it: every engine's reading (two at least) opening with the phrase is enough (rule 3)
+    agreement: bool = True
 
     def spotted_near(self, start_s: float | None, hits: Sequence[float]) -> bool:
         if start_s is None:
@@ -46,15 +62,124 @@ class WakeRule:
         return any(start_s + self.window[0] <= t <= start_s + self.window[1] for t in hits)
 
     def transcript_opens(self, words: Sequence[str]) -> bool:
-        return bool(words) and words[0] in self.wake_words
+        return bool(words) and _plain(words[0]) in self.wake_words
 
-    def opens(self, start_s: float | None, hits: Sequence[float] | None, words: Sequence[str]) -> bool:
-        """`hits` None: no spotter for this language; the transcript alone decides."""
+    def opens(self, start_s: float | None, hits: Sequence[float] | None, words: Sequence[str],
+              readings: Sequence[Sequence[str]] = ()) -> bool:
+        """`hits` None: no spotter for this language; the transcript alone decides. `readings`: each engine's own
+        words when the recogniser combines two (`engine_readings`), `words` being the one it chose."""
         if hits is None:
             return self.transcript_opens(words)
         if not self.spotted_near(start_s, hits):
-            return False
-        return self.transcript_opens(words) if self.need_transcript else True
+            return (self.agreement and len(readings) >= 2 and self.transcript_opens(words)
+                    and all(self.transcript_opens(r) for r in readings))
+        if not self.need_transcript or self.transcript_opens(words):
+            return True
+        return self.any_reading and any(self.transcript_opens(r) for r in readings)
+
+    def request(self, words: Sequence[str], readings: Sequence[Sequence[str]] = ()) -> list[str]:
+        """The words of the request after the wake phrase, in the chosen transcript's `words`.
+
+        When `words` do not open with the phrase (another engine's reading did: "that's instant my glucose is 95"
+        beside "assistant my glucose is ninety five"), the words the chosen reading put in the phrase's place are
+        left out: those before the first word that follows the phrase in the other reading ("my"), looked for
+        among the first few words only; not found, every word is kept."""
+        words = list(words)
+        i = 0
+        while i < len(words) and _plain(words[i]) in self.wake_words:
+            i += 1
+        if i or not words:
+            return words[i:]
+        for reading in readings:
+            j = 0
+            while j < len(reading) and _plain(reading[j]) in self.wake_words:
+                j += 1
+            if not j or j >= len(reading):
+                continue
+            after = _plain(reading[j])
+            for k, w in enumerate(words[:MISHEARD_WORDS + 1]):
+                if _plain(w) == after:
+                    return words[k:]
+        return words
+
+    def needs_check(self, start_s: float | None, hits: Sequence[float] | None, words: Sequence[str],
+                    readings: Sequence[Sequence[str]] = ()) -> bool:
+        """Rule 4's case: the spotter heard the phrase near the start, but no reading opens with it."""
+        return (hits is not None and self.need_transcript and bool(words) and self.spotted_near(start_s, hits)
+                and not self.opens(start_s, hits, words, readings))
+
+
+@dataclass(frozen=True)
+class WakeCheck:
+    """Rule 4: does the utterance's audio read about as well with the wake phrase at its start?
+
+    `scorer(audio, texts)` gives each text's token probabilities under the second engine's model (whisper's
+    `score`). The transcript is scored as chosen, and with its first 0..`MISHEARD_WORDS` words replaced by the
+    phrase; the margin is the best replacement's total log-probability minus the transcript's (a log-likelihood
+    ratio: totals, not means, so a long utterance does not dilute a two-word difference). A margin of at least
+    `-max_loss` opens the utterance, the request being the words after the replaced ones."""
+
+    wake_words: tuple[str, ...]
+    scorer: Callable[[bytes, Sequence[str]], list]
+    max_loss: float = field(default_factory=lambda: CHECK_MAX_LOSS)
+
+    def margin(self, audio: bytes, words: Sequence[str]) -> tuple[float, int] | None:
+        """(margin, number of words replaced), or None when the scorer fails."""
+        words = list(words)
+        if not words:
+            return None
+        texts = [" ".join(words)] + [" ".join([*self.wake_words, *words[k:]])
+                                     for k in range(0, min(MISHEARD_WORDS, len(words)) + 1)]
+        try:
+            scored = self.scorer(audio, texts)
+        except Exception as exc:  # noqa: BLE001 - no score: the other rules decided
+            log.warning("wake-phrase check failed: %s", exc)
+            return None
+        totals = [_total(s) for s in scored]
+        best = max(range(1, len(totals)), key=lambda i: totals[i])
+        return totals[best] - totals[0], best - 1
+
+    def request(self, audio: bytes, words: Sequence[str]) -> list[str] | None:
+        """The request's words when the audio reads well enough with the phrase at its start, else None."""
+        found = self.margin(audio, words)
+        if found is None or not found[0] >= -self.max_loss:
+            return None
+        return list(words)[found[1]:]
+
+
+def _total(scored) -> float:
+    probs = getattr(scored, "token_probs", ()) or ()
+    if not probs:
+        return -math.inf
+    return float(sum(math.log(max(float(p), 1e-9)) for p in probs))
+
+
+def scorer_of(recognizer) -> Callable[[bytes, Sequence[str]], list] | None:
+    """The second engine's scorer of a combined recogniser (or whisper's own `score`), None without one."""
+    scorer = getattr(getattr(recognizer, "combiner", None), "scorer", None)
+    if scorer is None and callable(getattr(recognizer, "score", None)):
+        scorer = recognizer.score
+    return scorer
+
+
+#: rule 4's largest loss of log-probability for the transcript read with the phrase at its start (WakeCheck): chosen
+#: from the margins `scripts/bench_wake.py` prints for missed requests and for the television (see the README)
+CHECK_MAX_LOSS = 4.0
+#: the wake phrase misheard as at most this many words by the engine whose reading was chosen ("that's instant")
+MISHEARD_WORDS = 3
+
+
+def _plain(word: str) -> str:
+    """A transcript word compared with the pack's wake words: lowercase, no punctuation ("Assistant," -> "assistant")."""
+    return re.sub(r"[^\w'-]+", "", word.lower())
+
+
+def engine_readings(transcript) -> tuple[str, ...]:
+    """Each engine's own text, from a combined recogniser's transcript (`info["engines"]`); () for one engine."""
+    engines = (getattr(transcript, "info", None) or {}).get("engines") or {}
+    if not isinstance(engines, dict):
+        return ()
+    return tuple(str(e.get("text") or "") for e in engines.values() if isinstance(e, dict))
 
 
 class KeyphraseSpotter:

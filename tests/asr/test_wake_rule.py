@@ -1,0 +1,157 @@
+"""The hands-free wake rule (asr/wake.py, `WakeRule`) with two engines' readings: which utterances open with the
+wake phrase, and which words are the request after it. Pure rules, no audio (the spotter's ear and the loop are
+tested in tests/live/test_wake_spotter.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from voice_assistant.asr.base import Transcript
+from voice_assistant.asr.wake import WakeCheck, WakeRule, engine_readings, scorer_of
+
+RULE = WakeRule(("assistant",))
+START = 10.0
+NEAR = [10.8]  #: the spotter heard the phrase end 0.8 s into the utterance
+
+
+def w(text: str) -> list[str]:
+    return text.split()
+
+
+def test_one_engine_opening_with_the_phrase_is_enough_when_the_spotter_heard_it():
+    chosen = w("that's instant my glucose is 95")
+    readings = [w("assistant my glucose is ninety five"), chosen]
+    assert RULE.opens(START, NEAR, chosen, readings)
+    # without the other engine's reading, the chosen words alone do not open with it
+    assert not RULE.opens(START, NEAR, chosen)
+    assert not WakeRule(("assistant",), any_reading=False).opens(START, NEAR, chosen, readings)
+
+
+def test_one_engine_is_not_enough_when_the_spotter_heard_nothing_near_the_start():
+    chosen = w("that's instant my glucose is 95")
+    readings = [w("assistant my glucose is ninety five"), chosen]
+    assert not RULE.opens(START, [], chosen, readings)
+    assert not RULE.opens(START, [13.5], chosen, readings)  # heard later in the utterance
+    # the TV: one engine's language model loves the word, the other heard something else
+    assert not RULE.opens(START, [], w("assistant coach will lead"), [w("assistant coach will lead"),
+                                                                     w("the assistant coach will lead")])
+
+
+def test_every_engine_opening_with_the_phrase_stands_for_a_spotter_that_missed_it():
+    both = [w("assistant help"), w("assistant help")]
+    assert RULE.opens(START, [], w("assistant help"), both)
+    assert not WakeRule(("assistant",), agreement=False).opens(START, [], w("assistant help"), both)
+    # one engine alone (no second reading) is not an agreement
+    assert not RULE.opens(START, [], w("assistant help"), [w("assistant help")])
+    assert not RULE.opens(START, [], w("assistant help"))
+
+
+def test_no_spotter_for_the_language_keeps_the_chosen_transcript_as_the_gate():
+    """French here: no keyphrase model, the recogniser's chosen words decide, « assistant » first."""
+    rule = WakeRule(("assistant",))
+    assert rule.opens(START, None, w("assistant ma glycémie est de cent vingt"))
+    assert not rule.opens(START, None, w("l'assistant du chef a dit"), [w("assistant du chef a dit")] * 2)
+
+
+def test_the_chosen_words_are_compared_without_case_or_punctuation():
+    assert RULE.opens(START, NEAR, w("Assistant, what time is it?"))
+    assert RULE.request(w("Assistant, what time is it")) == w("what time is it")
+
+
+@pytest.mark.parametrize("chosen, other, wanted", [
+    ("that's instant my glucose is 95", "assistant my glucose is ninety five", "my glucose is 95"),
+    ("assessedin how was my week", "assistant how was my week", "how was my week"),
+    ("assistant help", "assistant help", "help"),
+    ("assistant assistant what time is it", "assistant what time is it", "what time is it"),
+    ("assistant", "assistant", ""),
+    # the word after the phrase is not among the chosen reading's first words: nothing is dropped
+    ("that's instant my glucose is 95", "assistant the glucose", "that's instant my glucose is 95"),
+    ("a b c d my glucose is 95", "assistant my glucose", "a b c d my glucose is 95"),
+])
+def test_the_request_leaves_out_the_words_put_in_the_phrase_s_place(chosen, other, wanted):
+    assert RULE.request(w(chosen), [w(other), w(chosen)]) == w(wanted)
+
+
+def test_engine_readings_are_each_engine_s_text_from_a_combined_transcript():
+    combined = Transcript("that's instant my glucose is 95", engine="whisper", info={"engines": {
+        "pocketsphinx": {"text": "assistant my glucose is ninety five", "confidence": 0.7},
+        "whisper": {"text": "that's instant my glucose is 95", "confidence": 0.8}}})
+    assert engine_readings(combined) == ("assistant my glucose is ninety five", "that's instant my glucose is 95")
+    assert engine_readings(Transcript("assistant help", engine="pocketsphinx")) == ()
+    assert engine_readings(Transcript("x", info={"engines": "broken"})) == ()
+
+
+class Scored:
+    def __init__(self, text: str, token_probs: tuple[float, ...]):
+        self.text, self.token_probs = text, token_probs
+
+
+def scorer_reading(heard: str, other: float = 0.2):
+    """A second engine's model for the tests: each word of `heard` at its place scores 0.9, any other word
+    `other` (one token a word, as a stand-in for whisper's teacher-forced `score`)."""
+    said = heard.split()
+
+    def score(audio: bytes, texts):
+        assert audio == b"pcm"
+        out = []
+        for t in texts:
+            words = t.split()
+            out.append(Scored(t, tuple(0.9 if i < len(said) and w == said[i] else other
+                                       for i, w in enumerate(words))))
+        return out
+    return score
+
+
+def test_the_check_needs_the_spotter_near_the_start_and_no_reading_opening_with_the_phrase():
+    misheard = w("that isn't speak more slowly")
+    assert RULE.needs_check(START, NEAR, misheard, [misheard, w("uh seeing students speak more slowly")])
+    assert not RULE.needs_check(START, [], misheard)  # the spotter heard nothing near the start
+    assert not RULE.needs_check(START, None, misheard)  # no spotter for the language (French here)
+    assert not RULE.needs_check(START, NEAR, w("assistant speak more slowly"))  # already open
+    assert not RULE.needs_check(START, NEAR, [])  # nothing heard
+
+
+def test_the_check_opens_an_utterance_that_reads_as_well_with_the_phrase_at_its_start():
+    # the audio says "assistant speak more slowly"; the transcript put two words in the phrase's place
+    check = WakeCheck(("assistant",), scorer_reading("assistant speak more slowly"), max_loss=0.0)
+    margin, replaced = check.margin(b"pcm", w("that isn't speak more slowly"))
+    assert replaced == 2 and margin > 0
+    assert check.request(b"pcm", w("that isn't speak more slowly")) == w("speak more slowly")
+
+
+def test_the_check_keeps_out_talk_that_reads_worse_with_the_phrase_at_its_start():
+    # the TV says "it needs about forty minutes": the phrase in place of any of its first words reads worse
+    heard = "it needs about forty minutes check it with a skewer"
+    check = WakeCheck(("assistant",), scorer_reading(heard, other=0.05), max_loss=2.0)
+    margin, _ = check.margin(b"pcm", w(heard))
+    assert margin < -2.0
+    assert check.request(b"pcm", w(heard)) is None
+    # a looser check lets it through: the bound is what keeps it out
+    assert WakeCheck(("assistant",), scorer_reading(heard, other=0.05), max_loss=-margin + 0.1).request(b"pcm", w(heard))
+
+
+def test_the_check_is_silent_when_the_scorer_fails():
+    def broken(audio, texts):
+        raise RuntimeError("no model")
+
+    check = WakeCheck(("assistant",), broken)
+    assert check.margin(b"pcm", w("that isn't help")) is None and check.request(b"pcm", w("that isn't help")) is None
+
+
+def test_the_scorer_is_the_combined_recogniser_s_second_model_or_the_engine_s_own():
+    def score(audio, texts):
+        return []
+
+    class Combiner:
+        scorer = staticmethod(score)
+
+    class Combined:
+        combiner = Combiner()
+
+    class Whisper:
+        def score(self, audio, texts):
+            return []
+
+    assert scorer_of(Combined()) is score
+    assert scorer_of(Whisper()) is not None
+    assert scorer_of(object()) is None
