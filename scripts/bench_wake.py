@@ -2,7 +2,8 @@
 """Hands-free wake phrase: false wakes per hour on long TV-like speech, and misses on spoken requests, for a range
 of spotter thresholds; the figures the threshold in voice_assistant/asr/wake.py (THRESHOLDS) is chosen from.
 
-    python scripts/bench_wake.py [--minutes 10] [--requests 40] [--thresholds 1e-20,1e-30,...] [--json]
+    python scripts/bench_wake.py [--minutes 10] [--requests 40] [--rates 115,135,160] [--thresholds 1e-60,...]
+                                 [--max-loss 0,2,4] [--dump FILE] [--json]
 
 Television (nothing in it is for the assistant): a news bulletin, a cooking show, a quiz and a nurse talking about
 blood sugar, read by Piper's joe and five eSpeak NG voices at 160-175 words per minute, one programme after the
@@ -14,9 +15,14 @@ same noise. Nothing is downloaded; everything is synthesised now.
 Both streams go through the loop's own pieces: the endpointer cuts utterances, the recogniser `listen` uses
 transcribes each, and the keyphrase spotter runs over the whole stream; `WakeRule` (asr/wake.py), the rule the
 live loop applies, decides whether each utterance opens with the wake phrase. Reported per threshold: false
-wakes per hour of television and the share of requests missed, with the transcript check (what the loop does)
-and with the spotter alone; and two baselines without a spotter: the phrase anywhere in the transcript (the old
-loop's rule) and the transcript's first word.
+wakes per hour of television and the share of requests missed, with the loop's rule (`with_transcript`: the
+spotter and the chosen transcript or one engine's reading; or every engine's reading), with the spotter alone,
+with the chosen transcript only (the rule before two engines' readings were looked at), and with rule 4 added
+(`with_check_L`: the second engine's model re-reads an utterance the spotter opened but no reading did, accepted
+within a loss L of log-probability; the margins it found are printed for the television and the requests; the
+loop applies it with `CHECK_MAX_LOSS`); and two baselines without a spotter: the phrase anywhere in the transcript
+(the old loop's rule) and the transcript's first word. `--rates` says the requests at several speaking rates
+(each rate adds `--requests` requests).
 """
 
 from __future__ import annotations
@@ -186,6 +192,7 @@ class Utterance:
     #: rule 4 (WakeCheck): when the spotter heard the phrase near the start and no reading opens with it, how much
     #: likelier (log) the transcript reads with its first words replaced by the phrase (None: not asked)
     wake_margin: float | None = None
+    wake_prob: float | None = None  #: rule 4: the phrase's mean word probability in the best re-reading
 
 
 def utterances(audio: np.ndarray, recognizer, rule: WakeRule | None = None, hits: list[float] = ()) -> list[Utterance]:
@@ -210,6 +217,8 @@ def utterances(audio: np.ndarray, recognizer, rule: WakeRule | None = None, hits
                 if check is not None and rule.needs_check(u.start_s, hits, u.words, u.readings):
                     found_margin = check.margin(pcm, u.words)
                     u.wake_margin = None if found_margin is None else round(found_margin[0], 2)
+                    prob = getattr(check, "last_phrase_prob", None)
+                    u.wake_prob = None if found_margin is None or prob is None else round(prob, 4)
                 found.append(u)
                 ep.reset()
     return found
@@ -328,8 +337,8 @@ def main() -> None:
                 print(f"    {label:<24} {r['false_wakes_per_hour']:>6} false wakes/h ({r['false_wakes']:>2})   "
                       f"misses {r['miss_rate']:>6.1%}")
     for name, utts in (("television", tv_utts), ("requests", rq_utts)):
-        margins = sorted(u.wake_margin for u in utts if u.wake_margin is not None)
-        print(f"  rule 4 margins, {name} ({len(margins)} checked): {margins}")
+        margins = sorted((u.wake_margin, u.wake_prob) for u in utts if u.wake_margin is not None)
+        print(f"  rule 4 (margin, phrase probability), {name} ({len(margins)} checked): {margins}")
 
 
 if __name__ == "__main__":
