@@ -396,3 +396,30 @@ def test_a_sound_cut_short_is_matched_on_what_was_played():
     tail = EchoTail().measure_echo(room(0.3, rng).astype(np.int16), heard.astype(np.int16), clip, played_s,
                                    full_window=True)
     assert tail is not None and 0.2 <= tail <= 0.25
+
+
+def test_speech_right_after_the_echo_is_not_counted_as_the_room_ringing():
+    """The patient's "yes" 60 ms after the echo died down, before the room's level is back for 30 ms: ringing only
+    fades, so the louder sound is not ringing; the tail ends at the quiet moment before it."""
+    rng = np.random.default_rng(9)
+    clip = AudioClip(sentence(16000, rng).astype(np.int16), 16000)
+    heard = echoed(rng, 0.2, 0.05)
+    yes_at = round((SENTENCE_S + 0.2 + 0.06) * RATE)
+    heard[yes_at:yes_at + round(0.4 * RATE)] += rng.normal(0, 5000, round(0.4 * RATE))
+    tail = EchoTail().measure_echo(room(0.3, rng).astype(np.int16), heard.astype(np.int16), clip, SENTENCE_S,
+                                   full_window=True)
+    assert tail is not None and 0.2 <= tail <= 0.27
+
+
+def test_speech_over_the_echo_end_is_no_vote():
+    """The patient answers before the echo has died down and goes on past the window: no dip, no quiet, no vote
+    (counted, it would have been a half-second tail)."""
+    rng = np.random.default_rng(10)
+    clip = AudioClip(sentence(16000, rng).astype(np.int16), 16000)
+    heard = echoed(rng, 0.2, 0.05)
+    yes_at = round((SENTENCE_S + 0.12) * RATE)
+    heard[yes_at:] += rng.normal(0, 5000, len(heard) - yes_at)
+    meter = EchoTail()
+    assert meter.measure_echo(room(0.3, rng).astype(np.int16), heard.astype(np.int16), clip, SENTENCE_S,
+                              full_window=True) is None
+    assert not meter.measured

@@ -347,6 +347,7 @@ class EchoTail:
     #: the quietest floor believed (dBFS): a microphone giving digital silence between sounds (a virtual one, a
     #: noise gate) would make any whisper of noise "not quiet"; an echo 70 dB under full scale is lost on recognition
     LOWEST_FLOOR_DB = -70.0
+    RISE_DB = 10.0  #: louder than this over the quietest moment since the echo's end: a new sound, not ringing
 
     def __init__(self, sample_rate: int = SAMPLE_RATE):
         self.sample_rate = sample_rate
@@ -385,7 +386,8 @@ class EchoTail:
         end of the window after it; `clip`: what the speaker played (its first `played_s` seconds were heard: a
         stop may have cut it). None when no measurement can be made (the next sound came before the echo died
         down, or the microphone heard something that is not the sound's echo, such as the patient speaking
-        over it); 0 when the sound did not come back at all (headphones)."""
+        over it or over the echo's end); 0 when the sound did not come back at all (headphones). `full_window`:
+        `heard` runs the whole window after the sound (else the next sound cut it short)."""
         n = max(1, int(self.FRAME_S * self.sample_rate))
         if len(before) < n:
             return None
@@ -414,15 +416,28 @@ class EchoTail:
         audible = np.nonzero(ref + gain > floor + 3.0)[0]
         echo_end = lag + (int(audible[-1]) + 1 if len(audible) else 0)  # frame after the last audible echo
         quiet = self._quiet_from(mic <= floor + 3.0, echo_end)
-        if quiet is not None:
+        rise = self._new_sound_from(mic, echo_end)
+        if rise is not None and (quiet is None or rise[0] < quiet):
+            ringing = rise[1] - echo_end  # the patient spoke (a door slammed) while the room still rang
+        elif quiet is not None:
             ringing = quiet - echo_end
-        elif full_window:
-            ringing = len(mic) - echo_end
-        else:
+        else:  # loud on to the window's end with no dip: a sound over the echo's end (the patient), no vote
             return None
         tail = (lag + ringing) * self.FRAME_S
         self.measured.append(tail)
         return tail
+
+    def _new_sound_from(self, levels: np.ndarray, start: int) -> tuple[int, int] | None:
+        """Ringing only fades: the first frame from `start` on that is RISE_DB louder than the quietest one since
+        (a new sound began), with that quietest frame, where the ringing ended."""
+        if start >= len(levels):
+            return None
+        lowest = np.minimum.accumulate(levels[start:])
+        risen = np.nonzero(levels[start:] > lowest + self.RISE_DB)[0]
+        if not len(risen):
+            return None
+        at = int(risen[0])
+        return start + at, start + int(np.argmin(levels[start:start + at]))
 
     def _quiet_from(self, quiet_frames: np.ndarray, start: int) -> int | None:
         """The first frame from `start` on that begins QUIET_FRAMES quiet frames in a row."""
