@@ -192,7 +192,6 @@ class Utterance:
     #: rule 4 (WakeCheck): when the spotter heard the phrase near the start and no reading opens with it, how much
     #: likelier (log) the transcript reads with its first words replaced by the phrase (None: not asked)
     wake_margin: float | None = None
-    wake_prob: float | None = None  #: rule 4: the phrase's mean word probability in the best re-reading
 
 
 def utterances(audio: np.ndarray, recognizer, rule: WakeRule | None = None, hits: list[float] = ()) -> list[Utterance]:
@@ -215,10 +214,8 @@ def utterances(audio: np.ndarray, recognizer, rule: WakeRule | None = None, hits
                 u = Utterance(event.start_s, event.end_s, transcript.text.split(),
                               [r.split() for r in engine_readings(transcript)])
                 if check is not None and rule.needs_check(u.start_s, hits, u.words, u.readings):
-                    found_margin = check.margin(pcm, u.words)
+                    found_margin = check.margin(pcm, u.words, u.readings)
                     u.wake_margin = None if found_margin is None else round(found_margin[0], 2)
-                    prob = getattr(check, "last_phrase_prob", None)
-                    u.wake_prob = None if found_margin is None or prob is None else round(prob, 4)
                 found.append(u)
                 ep.reset()
     return found
@@ -337,8 +334,8 @@ def main() -> None:
                 print(f"    {label:<24} {r['false_wakes_per_hour']:>6} false wakes/h ({r['false_wakes']:>2})   "
                       f"misses {r['miss_rate']:>6.1%}")
     for name, utts in (("television", tv_utts), ("requests", rq_utts)):
-        margins = sorted((u.wake_margin, u.wake_prob) for u in utts if u.wake_margin is not None)
-        print(f"  rule 4 (margin, phrase probability), {name} ({len(margins)} checked): {margins}")
+        margins = sorted(u.wake_margin for u in utts if u.wake_margin is not None)
+        print(f"  rule 4 margins, {name} ({len(margins)} checked): {margins}")
 
 
 if __name__ == "__main__":

@@ -310,7 +310,7 @@ class LiveLoop:
         scorer = scorer_of(self.session.recognizer)
         if scorer is not None and utterance.audio is not None and rule.needs_check(utterance.start_s, hits, words,
                                                                                    split):
-            request = WakeCheck(self.options.wake_words, scorer).request(utterance.audio.pcm(), words)
+            request = WakeCheck(self.options.wake_words, scorer).request(utterance.audio.pcm(), words, split)
             if request is not None:
                 self._say_console(f"wake phrase heard by the spotter, read as “{' '.join(words[:len(words) - len(request)])}”")
                 return " ".join(request)

@@ -4,6 +4,8 @@ tested in tests/live/test_wake_spotter.py)."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from voice_assistant.asr.base import Transcript
@@ -155,3 +157,19 @@ def test_the_scorer_is_the_combined_recogniser_s_second_model_or_the_engine_s_ow
     assert scorer_of(Combined()) is score
     assert scorer_of(Whisper()) is not None
     assert scorer_of(object()) is None
+
+
+def test_the_check_weighs_the_phrase_against_the_best_reading_not_only_the_chosen_one():
+    """The TV's "a healthy meal has some protein", the chosen reading garbled: the phrase in front of the garbled
+    words reads better than they do, but not better than the other engine's reading, so the TV stays out."""
+    garbled, good = "my a1c dolazide some protein", "a healthy meal has some protein"
+    totals = {garbled: -15.0, "assistant a1c dolazide some protein": -10.0, good: -3.0}
+
+    def score(audio, texts):  # one "token" a text, its probability giving the text's total log-probability
+        return [Scored(t, (math.exp(totals.get(t, -19.0)),)) for t in texts]
+
+    check = WakeCheck(("assistant",), score, max_loss=0.0)
+    assert check.margin(b"pcm", w(garbled))[0] == pytest.approx(5.0)  # against the chosen reading alone
+    margin, _ = check.margin(b"pcm", w(garbled), [w(good), w(garbled)])
+    assert margin == pytest.approx(-7.0)
+    assert check.request(b"pcm", w(garbled), [w(good), w(garbled)]) is None
