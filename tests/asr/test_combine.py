@@ -134,6 +134,19 @@ def test_a_next_reading_understood_worse_than_the_first_does_not_replace_it(unde
     assert choice.first.text == "what was my a1c"
 
 
+def test_a_barely_understood_request_loses_to_a_clearly_out_of_scope_reading(understander):
+    # recorded: "play some music" (out of scope) heard by whisper as "place some music" (speak faster, barely)
+    c = Combiner(understander.understand, scorer_from({}))
+    choice = c.choose(b"a", ps("play some music"), wh("place some music"))
+    assert choice.first.intent == "none" and choice.first.text == "play some music", choice.reason
+    assert choice.second.intent == "speak_faster"
+    # a request understood clearly still wins over anything out of scope or unknown
+    choice = c.choose(b"a", ps("whats what what most recent actually your"), wh("what was my most recent sugar"))
+    assert choice.first.intent == "glucose_history"
+    choice = c.choose(b"a", ps("play some music"), wh("speak a bit faster"))
+    assert choice.first.intent == "speak_faster"
+
+
 def test_value_disagreement_only_when_the_rest_agrees(understander):
     c = Combiner(understander.understand)
     r = c.reading

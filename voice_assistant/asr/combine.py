@@ -12,7 +12,9 @@ never the particular words:
 - one heard a request and the other nothing the pack knows, or nothing at all: the request (on the dev sets
   the other engine had missed it far more often than noise had been read as a request), unless the second
   engine's next reading (its n-best) is a request the pack understands clearly and at least as well ("i need
-  hope now" / "i need help now"): that one is then weighed against the first engine's as below;
+  hope now" / "i need help now"): that one is then weighed against the first engine's as below; and unless
+  the request is barely understood and the other reading is clearly one the pack knows is out of scope
+  ("place some music" as "speak faster" / "play some music"): then nothing is done;
 - both heard a request, but not the same: the second engine's model scores both readings on the same audio
   (whisper can give the log-probability of any text), and the reading that reads better as a pack request
   gains too (`margin`); the second engine's reading comes first only when that evidence clearly favours it;
@@ -49,6 +51,8 @@ VALUE_SLOTS = ("glucose_mg_dl", "time")
 #: How clearly the pack must understand an engine's next reading for it to replace the other engine's request
 #: when the engine's first reading was no request (calibrated confidence, nlu/understand.py `calibrate`).
 CLEAR_NEXT_READING = 0.75
+#: Under this calibrated confidence a request loses to the other engine's clearly out-of-scope reading.
+WEAK_REQUEST = 0.5
 GLUCOSE_TOLERANCE = 1.0  #: mg/dL: two readings this close are the same value (6.5 mmol/L = 117.1 mg/dL)
 
 
@@ -61,6 +65,13 @@ class Reading:
     slots: dict
     nlu_confidence: float
     glucose: Any = field(default=None, compare=False)  #: the glucose value as said (GlucoseValue: value, words)
+    matched: str = field(default="none", compare=False)  #: the intent whose sentences came closest ("none": the
+    #: pack's out-of-scope sentences, "play some music")
+
+    @property
+    def out_of_scope(self) -> bool:
+        """Understood as something the pack knows the assistant does not do."""
+        return not self.empty and self.intent == "none" and self.matched == "none"
 
     @property
     def text(self) -> str:
@@ -144,7 +155,8 @@ class Combiner:
         u = self.understand(transcript.text) if transcript.text.strip() else None
         if u is None:
             return Reading(transcript, "none", {}, 0.0)
-        return Reading(transcript, u.intent, dict(u.slots), float(u.confidence), getattr(u, "glucose", None))
+        return Reading(transcript, u.intent, dict(u.slots), float(u.confidence), getattr(u, "glucose", None),
+                       getattr(u, "matched", "none"))
 
     def choose(self, audio: bytes, a: Transcript, b: Transcript) -> Choice:
         """`a` and `b`: the two engines' transcripts of `audio`; `b` is the scorer's engine's when there is one."""
@@ -167,6 +179,11 @@ class Combiner:
                 picked, _ = self.next_reading(audio, ra, rb, [])
                 if picked is not None:
                     return picked
+            if first.nlu_confidence < WEAK_REQUEST and second.out_of_scope \
+                    and second.nlu_confidence >= first.nlu_confidence:
+                # "place some music" read as "speak faster", barely, against "play some music", clearly out of
+                # scope: the request is the likelier mishearing
+                return Choice(second, first, "out of scope, the request barely understood")
             return Choice(first, second, "only one heard a request")
         slot = value_disagreement(ra, rb)
         value_margin = self.value_margin(audio, ra, rb) if slot == "glucose_mg_dl" else None
