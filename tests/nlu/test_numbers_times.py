@@ -47,6 +47,11 @@ def test_french_glucose_values(fr, text, mg_dl):
     ("my sugar is 6.5", 117.1),
     ("142 milligrams per deciliter", 142),
     ("ninety five", 95),
+    # whisper writes some numbers in digits and keeps the words around them
+    ("my reading is a hundred and 12 before lunch", 112),
+    ("it was 200 and 5", 205),
+    ("my blood sugar was 120 mg/dL.", 120),
+    ("Glucose 105, fasting.", 105),
 ])
 def test_english_glucose_values(en, text, mg_dl):
     result = en.understand(text)
