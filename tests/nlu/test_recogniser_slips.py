@@ -67,3 +67,11 @@ def test_opening_words_cut_off_are_no_glucose_log(text):
                                   "i'd like to enter my blood sugar before breakfast"])
 def test_opening_words_with_a_logging_word_still_log(text):
     assert UNDERSTANDERS["en"].understand(text).intent == "log_glucose"
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("i just took my bills", "medication_taken"),   # whisper's b for p: one wrong sound in a short word
+    ("i just took my pills", "medication_taken"),
+])
+def test_one_wrong_sound_in_a_short_word_is_still_understood(text, intent):
+    assert UNDERSTANDERS["en"].understand(text).intent == intent
