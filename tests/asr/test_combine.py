@@ -145,6 +145,10 @@ def test_a_barely_understood_request_loses_to_a_clearly_out_of_scope_reading(und
     assert choice.first.intent == "glucose_history"
     choice = c.choose(b"a", ps("play some music"), wh("speak a bit faster"))
     assert choice.first.intent == "speak_faster"
+    # a call for help, however barely understood, is never dropped for an out-of-scope reading
+    help_call = c.reading(wh("i need"))
+    assert help_call.intent == "emergency" and help_call.nlu_confidence < 0.5
+    assert c.choose(b"a", ps("play some music"), wh("i need")).first.intent == "emergency"
 
 
 def test_value_disagreement_only_when_the_rest_agrees(understander):

@@ -179,10 +179,10 @@ class Combiner:
                 picked, _ = self.next_reading(audio, ra, rb, [])
                 if picked is not None:
                     return picked
-            if first.nlu_confidence < WEAK_REQUEST and second.out_of_scope \
+            if first.nlu_confidence < WEAK_REQUEST and second.out_of_scope and first.intent != "emergency" \
                     and second.nlu_confidence >= first.nlu_confidence:
                 # "place some music" read as "speak faster", barely, against "play some music", clearly out of
-                # scope: the request is the likelier mishearing
+                # scope: the request is the likelier mishearing (a call for help is never dropped this way)
                 return Choice(second, first, "out of scope, the request barely understood")
             return Choice(first, second, "only one heard a request")
         slot = value_disagreement(ra, rb)
@@ -199,9 +199,9 @@ class Combiner:
     def next_reading(self, audio: bytes, ra: Reading, rb: Reading,
                      candidates: list[Reading]) -> tuple[Choice | None, float]:
         """The best of `candidates` and of the second engine's next readings, if the evidence clearly favours
-        it over `ra` (see `margin`), and the first candidate's margin; (None, margin) when `ra` stays first. A next reading is a candidate only when the
-        pack understands it at least as well as the engine's first reading: the scorer alone prefers short,
-        common words ("what was my one bee" over "what was my a1c")."""
+        it over `ra` (see `margin`), and the first candidate's margin; (None, margin) when `ra` stays first.
+        A next reading is a candidate only when the pack understands it at least as well as the engine's first
+        reading: the scorer alone prefers short, common words ("what was my one bee" over "what was my a1c")."""
         if ra.request:
             # the next reading must read at least as well as what it would replace: the engine's own first
             # reading, or, when that was no request, the other engine's request and clearly so
