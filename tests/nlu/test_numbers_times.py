@@ -136,3 +136,27 @@ def test_medication_names_are_matched_fuzzily(lang, text, med):
     result = Understander(lang).understand(text)
     assert result.intent == "medication_taken"
     assert result.slots.get("medication") == med
+
+
+@pytest.mark.parametrize("lang, text, mg_dl", [
+    ("en", "it was 250 and i took 10 units", 250),           # the last number said is a dose, not a reading
+    ("en", "my sugar was two fifty and i took ten units", 250),
+    ("fr", "ma glycémie était à 2,50 et j'ai fait 10 unités", 250),
+])
+def test_a_quantity_of_medicine_is_no_glucose_value(fr, en, lang, text, mg_dl):
+    result = (fr if lang == "fr" else en).understand(text)
+    assert result.slots.get("glucose_mg_dl") == pytest.approx(mg_dl)
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "i took 2 tablets"),
+    ("en", "i took 10 units of insulin"),
+    ("fr", "j'ai pris 2 comprimés"),
+])
+def test_a_quantity_of_medicine_is_no_clock_time(fr, en, lang, text):
+    result = (fr if lang == "fr" else en).understand(text)
+    assert "time" not in result.slots and "glucose_mg_dl" not in result.slots
+
+
+def test_a_time_next_to_a_quantity_is_still_a_time(en):
+    assert en.understand("remind me to take 2 pills at 8 pm").slots.get("time") == "20:00"

@@ -38,6 +38,8 @@ class NumberLexicon:
     words: frozenset[str] = frozenset()  #: every number word (accent-folded)
     homophones: dict[str, str] = field(default_factory=dict)  #: « vin » -> « vingt », next to a number only
     joiners: frozenset[str] = frozenset()  #: "and" in "a hundred and 12" (a recogniser writing words and digits)
+    dose_words: PhraseSet = field(default_factory=lambda: PhraseSet(()))  #: "units", « comprimés »: a number
+    #: before one is a quantity of medicine, never a glucose value or a clock time ("i took 10 units")
 
 
 def tokens_with_digits(cleaned: str, lex: NumberLexicon) -> list[str]:

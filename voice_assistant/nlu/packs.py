@@ -284,6 +284,7 @@ class _PackReader:
             words=number_words,
             homophones=homophones,
             joiners=frozenset(w for p in self.phrase_list(numbers.get("joiners"), "numbers.joiners") for w in p),
+            dose_words=self.phrase_set(numbers, "dose_words", "numbers"),
         )
         return number_lex, time_lex
 
