@@ -17,7 +17,7 @@ from voice_assistant.nlu.normalize import clean
 from voice_assistant.nlu.numbers import find_glucose, tokens_with_digits
 from voice_assistant.nlu.packs import Pack
 from voice_assistant.nlu.spans import LoosePhraseSet, Span, is_number
-from voice_assistant.nlu.times import find_times
+from voice_assistant.nlu.times import find_times, split_clock_digits
 from voice_assistant.nlu.when import ago_spans
 from voice_assistant.profile import Medication
 
@@ -87,6 +87,8 @@ class SlotExtractor:
     def extract(self, text: str, reading: str = DEFAULT) -> Extraction:
         """Slots of one utterance, read one of three ways (see READINGS)."""
         tokens = self._drop_fillers(tokens_with_digits(clean(text), self.pack.numbers))
+        if reading == MORE_TIMES:  # "remind me at 715": whisper writes a clock time as one number
+            tokens = split_clock_digits(tokens, self.pack.time)
         ago = [Span(a, b, AGO, None) for a, b in ago_spans(tokens, self.pack.when)]
         doses = self._dose_spans(tokens)
         listed = [s for s in self._list_spans(tokens) if not any(_overlap(s, a) for a in ago)]
