@@ -130,8 +130,8 @@ class LiveLoop:
     # --- output -----------------------------------------------------------------------------------
 
     def _on_sound(self, kind: str, t: float, handle: object) -> object:
-        if kind == "start":
-            return self.ring.sound_started(t)
+        if kind == "start":  # `handle` is what the sound plays: its echo is found by its shape
+            return self.ring.sound_started(t, handle if isinstance(handle, AudioClip) else None)
         self.ring.sound_ended(handle, t)
         return None
 

@@ -112,8 +112,9 @@ def test_one_stream_for_the_session_and_silence_between_clips():
 
 def test_played_means_the_last_sample_left_the_device_by_stream_time():
     player, stream, clock = make(latency=0.2)
-    starts_ends = []
+    starts_ends, played = [], []
     player.on_sound.append(lambda kind, t, h: starts_ends.append((kind, round(t, 4))) or "handle")
+    player.on_sound.append(lambda kind, t, h: played.append(h) if kind == "start" else None)
     t0 = clock()
     thread, result = play_in_thread(player, tone(0.1))
     time.sleep(0.02)
@@ -124,6 +125,7 @@ def test_played_means_the_last_sample_left_the_device_by_stream_time():
     assert start >= t0 + 0.2 - 1e-6 and abs((end - start) - 0.1) < 1e-3
     assert clock() >= end
     assert [k for k, _ in starts_ends] == ["start", "end"]
+    assert len(played) == 1 and np.array_equal(played[0].samples, tone(0.1).samples)  # what the sound plays
 
 
 def test_a_stop_cuts_the_sound_within_a_block_and_drops_the_device_buffer():
@@ -305,8 +307,9 @@ def wait_for(condition, timeout=2.0):
 
 def test_a_clip_is_written_whole_ahead_at_once_and_nothing_while_idle():
     player, server, clock = push_player(latency=0.05)
-    told = []
+    told, played = [], []
     player.on_sound.append(lambda kind, t, h: told.append((kind, t)) or "h")
+    player.on_sound.append(lambda kind, t, h: played.append(h) if kind == "start" else None)
     time.sleep(0.1)
     assert server.writes == []  # idle: no silence queued in front of the next sound
     t0 = clock()
@@ -316,6 +319,9 @@ def test_a_clip_is_written_whole_ahead_at_once_and_nothing_while_idle():
     wait_for(lambda: len(told) == 2)
     # the server's word for when its first and last samples leave the device
     assert told == [("start", t0 + 0.05), ("end", t0 + 0.05 + 2.0)]
+    # the start also tells what the sound plays (the capture ring finds its echo by its shape)
+    assert isinstance(played[0], AudioClip) and played[0].sample_rate == RATE
+    assert np.array_equal(played[0].samples, tone(2.0).samples)
     time.sleep(0.05)
     assert "done" not in result  # written, not yet heard: not "played"
     clock.advance(2.0)

@@ -8,6 +8,7 @@ import threading
 import numpy as np
 import pytest
 
+from voice_assistant.audio.clip import AudioClip
 from voice_assistant.audio.ring import RELEASED, CaptureRing, EchoTail
 
 RATE = 16000
@@ -302,3 +303,123 @@ def test_echo_tail_measurements_are_clamped_to_sane_bounds():
     cut_short = EchoTail()  # the next sound came before the echo died down: no measurement
     assert cut_short.measure(quiet, rng.normal(0, 3000, RATE // 10).astype(np.int16)) is None
     assert cut_short.tail_s == pytest.approx(0.12)
+
+
+# --- the echo found by the sound's shape (the player tells what it plays) -----------------------------------------
+
+#: a spoken sentence's loudness: syllables and short gaps, then a pause inside its last words (0.13 s), then the
+#: last syllable; (start, end) in seconds
+SYLLABLES = [(0.0, 0.15), (0.22, 0.4), (0.45, 0.62), (0.7, 0.9), (0.95, 1.15), (1.28, 1.4)]
+SENTENCE_S = 1.4
+
+
+def sentence(rate: int, rng, level: float = 6000.0) -> np.ndarray:
+    """Noise shaped like the sentence above at `rate`: what the speaker plays (or its echo, delayed)."""
+    t = np.arange(round(SENTENCE_S * rate)) / rate
+    shape = np.zeros(len(t))
+    for a, b in SYLLABLES:
+        shape[(t >= a) & (t < b)] = 1.0
+    return rng.normal(0, level, len(t)) * shape
+
+
+def echoed(rng, delay_s: float, ringing_s: float, after_s: float = 1.0, gain: float = 0.3,
+           room_level: float = 30.0) -> np.ndarray:
+    """What the microphone hears from the sound's first sample on: the room (`room_level`), and the sentence
+    `delay_s` late at `gain`, ringing on `ringing_s` after each syllable (decaying 30 dB)."""
+    n = round((SENTENCE_S + after_s) * RATE)
+    voice = np.zeros(n)
+    d = round(delay_s * RATE)
+    played = sentence(RATE, rng) * gain
+    voice[d:d + len(played)] = played[: n - d]
+    if ringing_s:
+        decay = np.exp(-np.arange(round(ringing_s * RATE)) / (ringing_s * RATE / 3.5))
+        for _, b in SYLLABLES:
+            i = d + round(b * RATE)
+            m = min(len(decay), n - i)
+            voice[i:i + m] += rng.normal(0, 6000 * gain, m) * decay[:m]
+    return voice + room(len(voice) / RATE, rng, room_level)
+
+
+def test_the_echo_is_found_by_the_sound_shape_through_a_pause_in_its_last_words():
+    """A 0.2 s echo path: after the sound's end the microphone hears its last 0.2 s, a pause included. Taking the
+    first quiet moment after the end for the tail's end (what the level alone gives) measured 0.0-0.1 s on the live
+    loopback; matched by shape, the tail is the delay and the ringing after the last syllable's echo."""
+    rng = np.random.default_rng(5)
+    clock = Clock(100.0)
+    meter = EchoTail()
+    ring = CaptureRing(clock=clock, tail_meter=meter)
+    t = blocks(ring, clock, room(0.99, rng), 100.0)
+    for _ in range(3):
+        sound = ring.sound_started(t, AudioClip(sentence(22050, rng).astype(np.int16), 22050))
+        ring.sound_ended(sound, t + SENTENCE_S)
+        t = blocks(ring, clock, echoed(rng, 0.2, 0.05), t)
+    assert len(meter.measured) == 3
+    # 0.2 s late, then ringing: 30 dB down over 0.05 s, back within 3 dB of the room ~0.04 s after the last echo
+    assert all(0.2 <= m <= 0.28 for m in meter.measured), meter.measured
+    assert ring.echo_tail_s == pytest.approx(np.median(meter.measured))
+    # the level alone, looking after the sound's end, stops at the pause
+    before = room(0.3, rng).astype(np.int16)
+    after = echoed(rng, 0.2, 0.05)[round(SENTENCE_S * RATE):].astype(np.int16)
+    assert EchoTail().measure(before, after, full_window=True) < 0.1
+
+
+def test_no_echo_is_a_vote_for_no_tail_and_talk_over_the_sound_is_no_vote():
+    rng = np.random.default_rng(6)
+    quiet = room(0.3, rng).astype(np.int16)
+    clip = AudioClip(sentence(16000, rng).astype(np.int16), 16000)
+    meter = EchoTail()
+    # headphones: nothing of the sound comes back
+    assert meter.measure_echo(quiet, room(SENTENCE_S + 0.5, rng).astype(np.int16), clip, SENTENCE_S,
+                              full_window=True) == 0.0
+    # no echo, but someone speaks steadily over the sound: the microphone's loudness does not follow the sound's
+    talk = (rng.normal(0, 3000, round((SENTENCE_S + 0.5) * RATE)) + room(SENTENCE_S + 0.5, rng)).astype(np.int16)
+    assert meter.measure_echo(quiet, talk, clip, SENTENCE_S, full_window=True) is None
+    assert list(meter.measured) == [0.0] and meter.tail_s == pytest.approx(0.04)
+
+
+def test_a_microphone_silent_to_the_bit_before_the_sound_still_gives_the_echo_its_length():
+    """A virtual microphone gives digital silence between sounds, and its echo path adds a faint hiss (-80 dBFS): the
+    floor is taken no lower than -70 dBFS, so that hiss after the echo counts as quiet."""
+    rng = np.random.default_rng(7)
+    clip = AudioClip(sentence(16000, rng).astype(np.int16), 16000)
+    heard = echoed(rng, 0.15, 0.0, room_level=3.0).astype(np.int16)
+    tail = EchoTail().measure_echo(np.zeros(RATE // 2, np.int16), heard, clip, SENTENCE_S, full_window=True)
+    assert tail is not None and 0.15 <= tail <= 0.2
+
+
+def test_a_sound_cut_short_is_matched_on_what_was_played():
+    rng = np.random.default_rng(8)
+    clip = AudioClip(sentence(16000, rng).astype(np.int16), 16000)
+    played_s = 0.62  # a stop cut the sound after its third syllable: only that much left the speaker
+    heard = echoed(rng, 0.2, 0.0)
+    heard[round((played_s + 0.2) * RATE):] = room(len(heard) / RATE - played_s - 0.2, rng)
+    tail = EchoTail().measure_echo(room(0.3, rng).astype(np.int16), heard.astype(np.int16), clip, played_s,
+                                   full_window=True)
+    assert tail is not None and 0.2 <= tail <= 0.25
+
+
+def test_speech_right_after_the_echo_is_not_counted_as_the_room_ringing():
+    """The patient's "yes" 60 ms after the echo died down, before the room's level is back for 30 ms: ringing only
+    fades, so the louder sound is not ringing; the tail ends at the quiet moment before it."""
+    rng = np.random.default_rng(9)
+    clip = AudioClip(sentence(16000, rng).astype(np.int16), 16000)
+    heard = echoed(rng, 0.2, 0.05)
+    yes_at = round((SENTENCE_S + 0.2 + 0.06) * RATE)
+    heard[yes_at:yes_at + round(0.4 * RATE)] += rng.normal(0, 5000, round(0.4 * RATE))
+    tail = EchoTail().measure_echo(room(0.3, rng).astype(np.int16), heard.astype(np.int16), clip, SENTENCE_S,
+                                   full_window=True)
+    assert tail is not None and 0.2 <= tail <= 0.27
+
+
+def test_speech_over_the_echo_end_is_no_vote():
+    """The patient answers before the echo has died down and goes on past the window: no dip, no quiet, no vote
+    (counted, it would have been a half-second tail)."""
+    rng = np.random.default_rng(10)
+    clip = AudioClip(sentence(16000, rng).astype(np.int16), 16000)
+    heard = echoed(rng, 0.2, 0.05)
+    yes_at = round((SENTENCE_S + 0.12) * RATE)
+    heard[yes_at:] += rng.normal(0, 5000, len(heard) - yes_at)
+    meter = EchoTail()
+    assert meter.measure_echo(room(0.3, rng).astype(np.int16), heard.astype(np.int16), clip, SENTENCE_S,
+                              full_window=True) is None
+    assert not meter.measured

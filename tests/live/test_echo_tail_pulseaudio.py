@@ -49,7 +49,9 @@ def test_the_measured_echo_tail_is_left_out_and_speech_right_after_it_is_kept(
     for attempt in range(ATTEMPTS):
         try:
             after, tail = scenario(pulse, tmp_path / f"try{attempt}", quick_voice, clock, request, yes)
-        except AssertionError as e:  # the request, said 0.1 s after the chime over its echo, misheard: once in CI
+        # the request, said 0.1 s after the chime over its echo, was misheard once in CI: the tail then measured
+        # 0.04 s left 0.15 s of the chime's echo in front of it (since measured by the sound's shape; kept in case)
+        except AssertionError as e:
             late.append(f"failed: {e}")
             continue
         # the timing held: "yes" began within 0.15 s after the tail in use (else the machine was too busy to tell,
@@ -150,6 +152,9 @@ def scenario(pulse, home, quick_voice, clock, request, yes) -> tuple[float, floa
     used = loop.ring.echo_tail_s
     assert used == pytest.approx(float(np.clip(np.median(measured), MIN_ECHO_TAIL_S, MAX_ECHO_TAIL_S)))
     assert timing["measured_then"] > 0, f"nothing measured before the read-back ended: {measured} {console}"
+    # the echo path is 0.2 s long (the loopback's latency): the tail in use at the read-back's end follows it (the
+    # level alone, looking after each sound's end, had read 0.0-0.1 s here: a pause in the last words)
+    assert 0.12 <= tails[1] <= 0.3, f"the tail at the read-back's end is not the echo path's: {measured}"
     heard = [line for line in console if line.startswith("heard “")]
     assert len(heard) == 2 and "“yes" in heard[1], f"the “yes” just after the tail was not heard whole: {console}"
     assert readings == [120.0], "\n".join(console)

@@ -25,8 +25,9 @@ the stream restarted (abort + start) when a sound comes after quiet: sounds hear
 ALSA's PulseAudio plugin reported an underrun ~27 ms after about half of such restarts and PortAudio's recovery
 dropped what had been written.
 
-Each sound's start and end (seconds on time.monotonic()'s clock) go to `on_sound` listeners: the capture ring
-leaves those samples (and an echo tail) out of what the loop hears.
+Each sound's start (with its samples) and end (seconds on time.monotonic()'s clock) go to `on_sound` listeners:
+the capture ring leaves those samples (and an echo tail, measured by finding the sound's echo) out of what the loop
+hears.
 """
 
 from __future__ import annotations
@@ -97,8 +98,9 @@ class Player:
         self._queue: queue.Queue[_Item] = queue.Queue()
         self._current: _Item | None = None
         self._lock = threading.Lock()
-        #: told ("start", t, None) -> handle when a clip's first sample will leave the device at t, and
-        #: ("end", t, handle) when its last one will (or when it was cut); called on the audio thread: be quick
+        #: told ("start", t, clip) -> handle when a clip's first sample will leave the device at t (`clip`: what
+        #: it plays, at the device's rate), and ("end", t, handle) when its last one will (or when it was cut);
+        #: called on the audio thread: be quick
         self.on_sound: list[Callable[[str, float, object], object]] = []
         #: times the device ran dry while a clip was playing (PortAudio's underflow flags; the server's queue running
         #: empty while a clip was still being written to it)
@@ -150,7 +152,7 @@ class Player:
         for i, listener in enumerate(self.on_sound):
             try:
                 if kind == "start":
-                    item.handles.append(listener("start", t, None))
+                    item.handles.append(listener("start", t, AudioClip(item.samples, self.rate)))
                 elif i < len(item.handles):
                     listener("end", t, item.handles[i])
             except Exception:  # noqa: BLE001 - a listener's bug must not silence the speaker

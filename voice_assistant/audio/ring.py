@@ -11,9 +11,13 @@ only the samples that overlap the assistant's own sound, plus an echo tail, loca
   readers; a reader never gets a sample that a sound in progress might still cover. (Blocks written without a
   time stamp, from a fake or a web page's microphone, are placed by their arrival and get no echo tail.)
 - with a `tail_meter` (EchoTail), `echo_tail_s` is measured: once the microphone has written the half second
-  after a sound's end (or up to the next sound), the ring compares that audio's level with the microphone's level
-  in a quiet stretch before the sound (none, at the session's start: the end of that half second), and the tail becomes the median of the recent measurements, clamped
-  between MIN_ECHO_TAIL_S and MAX_ECHO_TAIL_S. Until the first measurement, DEFAULT_ECHO_TAIL_S.
+  after a sound's end (or up to the next sound), the ring compares what the microphone heard with the level of a
+  quiet stretch before the sound (none, at the session's start: the end of that half second). When the player
+  gave the sound's samples, the sound's loudness over time is matched against the microphone's to find the echo's
+  delay, and the tail is that delay plus how long the room rings after the echo of the sound's last audible
+  moment; otherwise the tail is how long the level takes to come back down after the sound's end. The tail in
+  use is the median of the recent measurements, clamped between MIN_ECHO_TAIL_S and MAX_ECHO_TAIL_S. Until the
+  first measurement, DEFAULT_ECHO_TAIL_S.
 
 `seek_to(t)` starts a reader at time `t` minus the pre-roll (at least 0.5 s of audio), so a turn opened at the
 press of a key keeps speech that began just before the loop looked. A raw reader (the wake-phrase watcher during
@@ -29,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voice_assistant.audio.clip import SAMPLE_RATE
+from voice_assistant.audio.clip import SAMPLE_RATE, AudioClip
 
 #: Audio kept before the moment a turn opens (seconds).
 PRE_ROLL_S = 0.5
@@ -74,7 +78,9 @@ class CaptureRing:
         self.echo_tail_s = echo_tail_s
         self.clock = clock
         self.tail_meter = tail_meter  #: measures echo_tail_s after each sound (None: echo_tail_s stays as given)
-        self._unmeasured: deque[list] = deque(maxlen=16)  #: ended sounds whose tail is still to be measured
+        #: ended sounds whose tail is still to be measured, with what was played when the player said (else None)
+        self._unmeasured: deque[tuple[list, AudioClip | None]] = deque(maxlen=16)
+        self._playing: dict[int, AudioClip] = {}  #: what each sound still playing plays (by id), when told
         self._blocks: deque[_Block] = deque()
         self._held = 0  #: samples in _blocks
         self._seq = 0  #: the next block's number
@@ -119,11 +125,14 @@ class CaptureRing:
 
     # --- the player's side -------------------------------------------------------------------------------
 
-    def sound_started(self, t: float) -> list:
-        """The assistant's sound leaves the speaker from time `t` on; returns the handle for sound_ended."""
+    def sound_started(self, t: float, clip: AudioClip | None = None) -> list:
+        """The assistant's sound leaves the speaker from time `t` on; returns the handle for sound_ended. `clip`:
+        what it plays (its samples as they leave the speaker), to find its echo by its shape."""
         with self._cond:
             sound: list[float | None] = [t, None]
             self._sounds.append(sound)
+            if clip is not None and self.tail_meter is not None:
+                self._playing[id(sound)] = clip
             return sound
 
     def sound_ended(self, sound: list, t: float) -> None:
@@ -132,8 +141,9 @@ class CaptureRing:
         with self._cond:
             told = sound[1] is not None
             sound[1] = max(t, sound[0])
+            clip = self._playing.pop(id(sound), None)
             if self.tail_meter is not None and not told:
-                self._unmeasured.append(sound)
+                self._unmeasured.append((sound, clip))
             self._cond.notify_all()
 
     # --- the echo tail, measured ---------------------------------------------------------------------------
@@ -143,7 +153,7 @@ class CaptureRing:
         meter = self.tail_meter
         assert meter is not None
         while self._unmeasured:
-            sound = self._unmeasured[0]
+            sound, clip = self._unmeasured[0]
             start, end = sound
             later = [s for s, _ in self._sounds if s is not None and s > start]
             limit = min([end + meter.WINDOW_S] + later)
@@ -155,13 +165,18 @@ class CaptureRing:
             self._unmeasured.popleft()
             quiet_until = self._quiet_before(start)
             before = self._span(quiet_until - meter.FLOOR_S, quiet_until)
-            after = self._span(end, limit)
+            heard = self._span(start, limit)  # from the sound's first sample to the window's end
+            after = heard[max(0, round((end - start) * self.sample_rate)):]
             if len(before) < meter.FLOOR_S * self.sample_rate / 2:  # no quiet audio before (the session's start)
                 if limit < end + meter.WINDOW_S:
                     continue
                 # the end of the window, past the longest tail ever used, gives the microphone's own level
                 before = after[-int((meter.WINDOW_S - MAX_ECHO_TAIL_S) * self.sample_rate):]
-            meter.measure(before, after, full_window=limit >= end + meter.WINDOW_S)
+            full = limit >= end + meter.WINDOW_S
+            if clip is not None:
+                meter.measure_echo(before, heard, clip, end - start, full_window=full)
+            else:
+                meter.measure(before, after, full_window=full)
             self.echo_tail_s = meter.tail_s
 
     def _quiet_before(self, t: float) -> float:
@@ -309,21 +324,43 @@ class Reader:
 
 
 class EchoTail:
-    """Measures how long the room (and the capture path) keeps ringing after the assistant's sound stops: the
-    time until the microphone's level falls back within 3 dB of its level in a quiet moment before the sound (and
-    stays there for QUIET_FRAMES frames). The tail used is the median of the last RECENT measurements, between
-    MIN_ECHO_TAIL_S and MAX_ECHO_TAIL_S: a patient who speaks at once after one reply, a door that slams, move
-    it by one vote."""
+    """Measures how long the assistant's own sound goes on reaching the microphone after its last sample left the
+    speaker: the capture path's delay and the room's ringing. The tail used is the median of the last RECENT
+    measurements, between MIN_ECHO_TAIL_S and MAX_ECHO_TAIL_S: a patient who speaks at once after one reply, a door
+    that slams, move it by one vote.
+
+    With the sound's samples (`measure_echo`): the sound's loudness, frame by frame, is matched against the
+    microphone's at each delay up to MAX_ECHO_TAIL_S; the best match is the echo's delay. The tail is that delay
+    plus the time the microphone takes, after the echo of the sound's last audible frame, to fall back within 3 dB
+    of its level in a quiet moment before the sound (and stay there QUIET_FRAMES frames). Looking only at the
+    level after the sound's end (`measure`, for a sound whose samples are unknown) takes a pause inside the
+    sound's last words, still arriving through the echo, for the end: measured 0.0-0.1 s on a 0.2 s echo path.
+    """
 
     FRAME_S = 0.010
     QUIET_FRAMES = 3  #: 30 ms of quiet: a dip between two echoed syllables is not the end
     FLOOR_S = 0.2  #: the quiet audio before a sound that gives the microphone's own level
     WINDOW_S = MAX_ECHO_TAIL_S + 0.1  #: the audio after a sound's end that is looked at
     RECENT = 9
+    SHAPE_DB = 40.0  #: the sound's loudness is compared over its loudest 40 dB
+    MATCH = 0.5  #: below this correlation between the sound's and the microphone's loudness, no echo was found
+    #: the quietest floor believed (dBFS): a microphone giving digital silence between sounds (a virtual one, a
+    #: noise gate) would make any whisper of noise "not quiet"; an echo 70 dB under full scale is lost on recognition
+    LOWEST_FLOOR_DB = -70.0
+    RISE_DB = 10.0  #: louder than this over the quietest moment since the echo's end: a new sound, not ringing
 
     def __init__(self, sample_rate: int = SAMPLE_RATE):
         self.sample_rate = sample_rate
         self.measured: deque[float] = deque(maxlen=self.RECENT)
+
+    def _frames(self, samples: np.ndarray, rate: int) -> np.ndarray:
+        n = max(1, round(self.FRAME_S * rate))
+        return _level(np.asarray(samples)[: len(samples) // n * n].reshape(-1, n))
+
+    def _floor(self, before: np.ndarray) -> float:
+        """The microphone's own level: its quietest frame in `before` (never under LOWEST_FLOOR_DB)."""
+        frames = self._frames(before[-int(self.FLOOR_S * self.sample_rate):], self.sample_rate)
+        return max(self.LOWEST_FLOOR_DB, float(frames.min()))
 
     def measure(self, before: np.ndarray, after: np.ndarray, full_window: bool = False) -> float | None:
         """`before`: audio just before the sound (or a quiet moment before it); `after`: audio from the sound's
@@ -332,19 +369,81 @@ class EchoTail:
         n = max(1, int(self.FRAME_S * self.sample_rate))
         if len(before) < n or len(after) < n:
             return None
-        floor_audio = before[-int(self.FLOOR_S * self.sample_rate):]
-        floor = _level(floor_audio[: len(floor_audio) // n * n].reshape(-1, n)).min()
-        frames = _level(after[: len(after) // n * n].reshape(-1, n)) <= floor + 3.0
-        run = np.convolve(frames.astype(int), np.ones(self.QUIET_FRAMES, dtype=int), "valid")
-        quiet = np.nonzero(run == self.QUIET_FRAMES)[0] if len(run) else np.zeros(0, dtype=int)
-        if len(quiet):
-            tail = float(quiet[0] * self.FRAME_S)
+        frames = self._frames(after, self.sample_rate) <= self._floor(before) + 3.0
+        quiet = self._quiet_from(frames, 0)
+        if quiet is not None:
+            tail = quiet * self.FRAME_S
         elif full_window:
             tail = len(frames) * self.FRAME_S
         else:
             return None
         self.measured.append(tail)
         return tail
+
+    def measure_echo(self, before: np.ndarray, heard: np.ndarray, clip: AudioClip, played_s: float,
+                     full_window: bool = False) -> float | None:
+        """`before`: a quiet moment before the sound; `heard`: the microphone from the sound's first sample to the
+        end of the window after it; `clip`: what the speaker played (its first `played_s` seconds were heard: a
+        stop may have cut it). None when no measurement can be made (the next sound came before the echo died
+        down, or the microphone heard something that is not the sound's echo, such as the patient speaking
+        over it or over the echo's end); 0 when the sound did not come back at all (headphones). `full_window`:
+        `heard` runs the whole window after the sound (else the next sound cut it short)."""
+        n = max(1, int(self.FRAME_S * self.sample_rate))
+        if len(before) < n:
+            return None
+        floor = self._floor(before)
+        mic = self._frames(heard, self.sample_rate)
+        played = max(0, min(len(clip.samples), round(played_s * clip.sample_rate)))
+        ref = self._frames(clip.samples[:played], clip.sample_rate)
+        if len(ref) < self.QUIET_FRAMES or len(mic) < len(ref):
+            return None
+        shape = np.clip(ref - ref.max() + self.SHAPE_DB, 0.0, None)
+        max_lag = int(round(MAX_ECHO_TAIL_S / self.FRAME_S))
+        span = mic[: len(ref) + max_lag]
+        if np.count_nonzero(span > floor + 6.0) < self.QUIET_FRAMES:  # nothing came back: no echo path
+            tail = 0.0
+            self.measured.append(tail)
+            return tail
+        heard_db = np.clip(mic - floor, 0.0, None)
+        lags = range(0, min(max_lag, len(mic) - len(ref)) + 1)
+        scores = [_correlation(shape, heard_db[k:k + len(ref)]) for k in lags]
+        lag = int(np.argmax(scores))
+        if scores[lag] < self.MATCH:
+            return None
+        # the echo's level relative to the sound's, where the sound is loud: which of its frames came back audibly
+        loud = ref >= ref.max() - 20.0
+        gain = float(np.median(mic[lag:lag + len(ref)][loud] - ref[loud]))
+        audible = np.nonzero(ref + gain > floor + 3.0)[0]
+        echo_end = lag + (int(audible[-1]) + 1 if len(audible) else 0)  # frame after the last audible echo
+        quiet = self._quiet_from(mic <= floor + 3.0, echo_end)
+        rise = self._new_sound_from(mic, echo_end)
+        if rise is not None and (quiet is None or rise[0] < quiet):
+            ringing = rise[1] - echo_end  # the patient spoke (a door slammed) while the room still rang
+        elif quiet is not None:
+            ringing = quiet - echo_end
+        else:  # loud on to the window's end with no dip: a sound over the echo's end (the patient), no vote
+            return None
+        tail = (lag + ringing) * self.FRAME_S
+        self.measured.append(tail)
+        return tail
+
+    def _new_sound_from(self, levels: np.ndarray, start: int) -> tuple[int, int] | None:
+        """Ringing only fades: the first frame from `start` on that is RISE_DB louder than the quietest one since
+        (a new sound began), with that quietest frame, where the ringing ended."""
+        if start >= len(levels):
+            return None
+        lowest = np.minimum.accumulate(levels[start:])
+        risen = np.nonzero(levels[start:] > lowest + self.RISE_DB)[0]
+        if not len(risen):
+            return None
+        at = int(risen[0])
+        return start + at, start + int(np.argmin(levels[start:start + at]))
+
+    def _quiet_from(self, quiet_frames: np.ndarray, start: int) -> int | None:
+        """The first frame from `start` on that begins QUIET_FRAMES quiet frames in a row."""
+        run = np.convolve(quiet_frames[start:].astype(int), np.ones(self.QUIET_FRAMES, dtype=int), "valid")
+        found = np.nonzero(run == self.QUIET_FRAMES)[0] if len(run) else np.zeros(0, dtype=int)
+        return start + int(found[0]) if len(found) else None
 
     @property
     def tail_s(self) -> float:
@@ -356,3 +455,10 @@ class EchoTail:
 def _level(frames: np.ndarray) -> np.ndarray:
     power = np.mean(np.square(frames.astype(np.float64)), axis=1) / 32768.0 ** 2
     return 10 * np.log10(power + 1e-10)
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson's correlation of two equally long series (0 when either is flat)."""
+    a, b = a - a.mean(), b - b.mean()
+    norm = float(np.sqrt(np.dot(a, a) * np.dot(b, b)))
+    return float(np.dot(a, b)) / norm if norm > 0 else 0.0
