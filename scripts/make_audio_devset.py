@@ -105,7 +105,7 @@ UTTERANCES = [
     ("play some music", "none", {}),
     ("tell me a joke", "none", {}),
     ("what time is it", "none", {}),
-    ("call my daughter", "none", {}),
+    ("call my daughter", "call_caregiver", {}),
 ]
 
 #: Sentences for the babble noise (never the dev or round-trip sentences).

@@ -95,6 +95,8 @@ def main() -> None:
     parser.add_argument("--eval", nargs="+", type=Path, help="summarise `voice-assistant eval --json` reports")
     parser.add_argument("--rule", nargs="*", default=list(RULES), choices=list(RULES))
     parser.add_argument("--show", help="print the clips of this set the rule gets wrong")
+    parser.add_argument("--relabel", action="store_true", help="take each clip's expected intent and slots from "
+                        "today's make_audio_devset.py (a cache made before a label was fixed)")
     args = parser.parse_args()
     if args.eval:
         for path in args.eval:
@@ -103,6 +105,13 @@ def main() -> None:
     if args.cache is None:
         parser.error("a cache file (scripts/cache_asr_pairs.py) or --eval REPORT.json")
     rows = json.loads(args.cache.read_text())
+    if args.relabel:
+        sys.path.insert(0, str(ROOT / "scripts"))
+        from make_audio_devset import UTTERANCES
+
+        labels = {text: (intent, slots) for text, intent, slots in UTTERANCES}
+        for r in rows:
+            r["intent"], r["slots"] = labels.get(r["text"], (r["intent"], r["slots"]))
     for r in rows:  # whisper's text as today's normalize() writes it (the cache may predate a change to it)
         w = r["engines"]["whisper"]
         new = normalize(w["text"])

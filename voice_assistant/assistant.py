@@ -156,6 +156,9 @@ class Event:
     transcript: Transcript | None = None  #: "utterance": what was said (decoded while it was said); "partial"
     asr_seconds: float = 0.0  #: "utterance": recognition time after the endpointer closed it
     start_s: float | None = None  #: "speech_started" / "utterance": endpointer stream time where speech began
+    #: "utterance": not decoded, the front end having said early on that it was not for the assistant
+    #: (`Session.not_for_assistant`: hands-free, no wake phrase at its start)
+    undecoded: bool = False
 
 
 class Session:
@@ -170,6 +173,7 @@ class Session:
         self._settled = 0  #: frames of the utterance in progress already given to the recogniser
         self._heard = bytearray()  #: their audio
         self._early: _EarlyDecode | None = None  #: the final decoding, started during the closing pause
+        self._not_for_us = False  #: the utterance in progress is not decoded (see not_for_assistant)
 
     # --- turns ------------------------------------------------------------------------------------
 
@@ -210,6 +214,17 @@ class Session:
         the assistant mid-sentence)."""
         return self._events(self.endpointer.feed(pcm))
 
+    def not_for_assistant(self) -> None:
+        """The front end knows the utterance in progress is not for the assistant (hands-free: the wake phrase was
+        not heard at its start): stop decoding it. It still ends as an "utterance" event, marked `undecoded`.
+        Television talks for minutes on end: decoding every sentence with both recognisers kept the loop tens of
+        seconds behind the microphone, and the patient's request waited behind it."""
+        if self.endpointer.in_speech and not self._not_for_us:
+            self._not_for_us = True
+            self._early, self._settled, self._heard = None, 0, bytearray()
+            if self.recognizer is not None:
+                self.recognizer.reset()
+
     def hold(self) -> None:
         """The talk button is held (the tablet): pauses do not end the utterance; `release()` does."""
         self.endpointer.hold()
@@ -223,15 +238,19 @@ class Session:
         for ep in endpointed:
             if ep.kind == EventKind.SPEECH_STARTED:
                 events.append(Event("speech_started", start_s=ep.start_s))
-                self._settled, self._heard, self._early = 0, bytearray(), None
+                self._settled, self._heard, self._early, self._not_for_us = 0, bytearray(), None, False
                 if self.recognizer is not None:
                     self.recognizer.reset()
             elif ep.kind == EventKind.UTTERANCE_ENDED and ep.audio is not None:
-                events.append(replace(self._closed(ep.audio), start_s=ep.start_s))
+                if self._not_for_us:
+                    self._not_for_us = False
+                    events.append(Event("utterance", audio=ep.audio, start_s=ep.start_s, undecoded=True))
+                else:
+                    events.append(replace(self._closed(ep.audio), start_s=ep.start_s))
                 self.endpointer.reset()
             elif ep.kind == EventKind.NO_SPEECH:
                 events.append(Event("no_speech"))
-        if self.recognizer is not None and self.endpointer.in_speech:
+        if self.recognizer is not None and self.endpointer.in_speech and not self._not_for_us:
             samples, self._settled = self.endpointer.settled(self._settled)
             pcm = samples.astype("<i2").tobytes()
             self._heard.extend(pcm)
@@ -266,6 +285,11 @@ class Session:
             feed(self.recognizer, pcm[fed:])
             transcript = self.recognizer.finish()
         return Event("utterance", audio=audio, transcript=transcript, asr_seconds=time.perf_counter() - started)
+
+    def reply_heard(self) -> None:
+        """The reply's last sample has left the speaker (the live loop says so): its question's answer time
+        starts now, not when the reply was written."""
+        self.manager.reply_heard(self.clock())
 
     def idle(self) -> Output | None:
         """Nothing heard: a re-prompt after a silence, or a reminder due now. Call it between turns only."""

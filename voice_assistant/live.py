@@ -117,6 +117,7 @@ class LiveLoop:
         #: long enough to starve the speaker's callback while a reply plays
         self._barge_spotter = spotter() if spotter is not None else None
         self._wakes: list[float] = []  #: endpointer stream times where the spotter heard the wake phrase end
+        self._speech_from: float | None = None  #: stream time where the utterance in progress began
         self.stop_speaking = threading.Event()
         self.talk_pressed = threading.Event()
         self.pressed_at = 0.0  #: time.monotonic() of the last press
@@ -163,6 +164,7 @@ class LiveLoop:
                         return False
             return True
         finally:
+            self.session.reply_heard()  # re-prompts count the silence from the reply's end, not its start
             done.set()
             if watcher is not None:
                 watcher.join()  # the session is the loop's again
@@ -372,7 +374,26 @@ class LiveLoop:
         endpointer = self.session.endpointer
         if self.spotter is not None and self.spotter.process(samples):
             self._wakes.append(endpointer.stream_time_s + len(samples) / SAMPLE_RATE)
-        return self.session.feed(samples.astype("<i2").tobytes())
+        events = self.session.feed(samples.astype("<i2").tobytes())
+        for event in events:
+            if event.kind == "speech_started":
+                self._speech_from = event.start_s
+            elif event.kind == "utterance":
+                self._speech_from = None
+        self._drop_if_not_opened()
+        return events
+
+    def _drop_if_not_opened(self) -> None:
+        """Hands-free: once the spotter's window at an utterance's start has passed without the wake phrase, and
+        no question of the assistant's is open, the utterance cannot be for the assistant: it is not decoded."""
+        start = self._speech_from
+        if self.spotter is None or self.options.push_to_talk or self.awake or start is None \
+                or not self.session.endpointer.in_speech or self.session.manager.ctx.pending is not None:
+            return
+        if self.session.endpointer.stream_time_s < start + WAKE_RULE_WINDOW[1]:
+            return
+        if not WakeRule(self.options.wake_words).spotted_near(start, self._wakes):
+            self.session.not_for_assistant()
 
     def _listen_for_turn(self) -> None:
         """Push-to-talk: one turn (a reply, or a silence). Hands-free: until stopped, answering what opens with
@@ -391,6 +412,7 @@ class LiveLoop:
             if not self.options.push_to_talk and not self.awake and not endpointer.in_speech \
                     and time.monotonic() - last_idle >= self.options.idle_every_s:
                 self._idle()  # a live microphone never stops sending blocks: look at the clock here
+                self._state("listening")  # after a reminder or a re-prompt said: listening again
                 last_idle = time.monotonic()
             samples = self.reader.read(min(0.1, self.options.idle_every_s))
             if samples is None:
@@ -408,11 +430,18 @@ class LiveLoop:
                     self.awake = False  # the wake phrase said alone, then silence: back to needing it
                 if event.kind != "utterance" or event.audio is None:
                     continue
-                if self._answer(event) and self.options.push_to_talk:
-                    return
+                if self._answer(event):
+                    if self.options.push_to_talk:
+                        return
+                    self._state("listening")  # the reply's last sample heard: the console says so, as after the key
 
     def _answer(self, utterance: Event) -> bool:
         """Reply to one utterance when it is for the assistant; True when a turn was taken."""
+        if utterance.undecoded:
+            self._wakes = [t for t in self._wakes if utterance.start_s is None
+                           or t > utterance.start_s + WAKE_RULE_WINDOW[1]]
+            self._say_console("ignored (no wake phrase at its start; not decoded)")
+            return False
         if utterance.transcript is not None:  # decoded while it was said
             transcript, seconds = utterance.transcript, utterance.asr_seconds
         else:

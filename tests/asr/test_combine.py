@@ -91,6 +91,66 @@ def test_a_glucose_value_heard_two_ways_is_asked_about(understander):
     assert choice.first.slots["glucose_mg_dl"] == 109 and choice.ask == "glucose_mg_dl"
 
 
+# (pocketsphinx heard, whisper heard, whisper's next readings, whisper's scores, what was said's meaning or None
+# when pocketsphinx's reading must stay first); recorded on the natural dev set
+NEXT_READINGS = [
+    # whisper's first reading is no request, its next one is, clearly: weighed against pocketsphinx's request
+    ("high you know don't know what", "i need hope now", ["i need help now", "i'd be held now"],
+     {"high you know don't know what": -4.29, "i need help now": -1.31, "i'd be held now": -1.63},
+     ("emergency", {})),
+    ("levels is the bad been", "record 160 half the dinner", ["record 160 after dinner", "record 160 half of dinner"],
+     {"levels is the bad been": -9.36, "record 160 after dinner": -1.14, "record 160 half of dinner": -1.02},
+     ("log_glucose", {"glucose_mg_dl": 160, "context": "after_meal"})),
+    # its next readings are requests the pack reads no better than pocketsphinx's: pocketsphinx's stays first
+    ("remind was that result", "breathing my blood test result",
+     ["reaving my blood test results", "reaping my blood test result"],
+     {"remind was that result": -7.63, "reaving my blood test results": -1.59, "reaping my blood test result": -1.24},
+     None),
+    ("youre talking too that", "you were talking too badly", ["you were talking too bad"],
+     {"youre talking too that": -3.40, "you were talking too bad": -0.69}, None),
+]
+
+
+@pytest.mark.parametrize("heard_ps,heard_w,next_w,scores,meaning", NEXT_READINGS)
+def test_a_next_reading_replaces_the_other_request_only_when_clearly_understood(
+        understander, heard_ps, heard_w, next_w, scores, meaning):
+    choice = Combiner(understander.understand, scorer_from(scores)).choose(
+        b"audio", ps(heard_ps), wh(heard_w, alternatives=next_w))
+    if meaning is None:
+        assert choice.first.text == heard_ps, choice.reason
+    else:
+        assert (choice.first.intent, choice.first.slots) == meaning, choice.reason
+        assert choice.first.text in next_w and choice.second.text == heard_ps
+
+
+def test_a_next_reading_understood_worse_than_the_first_does_not_replace_it(understander):
+    # whisper's model alone prefers short common words ("one bee" over "a1c"): recorded on the dev set
+    scores = {"what have i one thirty": -5.41, "what was my a1c": -3.42, "what was my one bee": -1.31,
+              "what was my 1c": -2.32}
+    choice = Combiner(understander.understand, scorer_from(scores)).choose(
+        b"audio", ps("what have i one thirty"), wh("what was my a1c", alternatives=["what was my one bee",
+                                                                                   "what was my 1c"]))
+    assert (choice.first.intent, choice.first.slots) == ("read_lab_results", {"test": "hba1c"}), choice.reason
+    assert choice.first.text == "what was my a1c"
+
+
+def test_a_barely_understood_request_loses_to_a_clearly_out_of_scope_reading(understander):
+    # recorded: "play some music" (out of scope) heard by whisper as "place some music" (speak faster, barely)
+    c = Combiner(understander.understand, scorer_from({}))
+    choice = c.choose(b"a", ps("play some music"), wh("place some music"))
+    assert choice.first.intent == "none" and choice.first.text == "play some music", choice.reason
+    assert choice.second.intent == "speak_faster"
+    # a request understood clearly still wins over anything out of scope or unknown
+    choice = c.choose(b"a", ps("whats what what most recent actually your"), wh("what was my most recent sugar"))
+    assert choice.first.intent == "glucose_history"
+    choice = c.choose(b"a", ps("play some music"), wh("speak a bit faster"))
+    assert choice.first.intent == "speak_faster"
+    # a call for help, however barely understood, is never dropped for an out-of-scope reading
+    help_call = c.reading(wh("i need"))
+    assert help_call.intent == "emergency" and help_call.nlu_confidence < 0.5
+    assert c.choose(b"a", ps("play some music"), wh("i need")).first.intent == "emergency"
+
+
 def test_value_disagreement_only_when_the_rest_agrees(understander):
     c = Combiner(understander.understand)
     r = c.reading

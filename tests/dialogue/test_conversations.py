@@ -606,6 +606,23 @@ def test_silence_reprompts_once_then_goes_back_to_waiting(chat, store, lang, val
     assert store.readings() == []
 
 
+def test_the_silence_counts_from_when_the_question_was_heard_to_its_end(chat, store):
+    """A read-back takes six seconds to say: the live loop tells when its last word was heard, and the patient has
+    the full eight seconds from there (counted from when the reply was written, two were left)."""
+    c = chat("en")
+    c.say("my sugar is one twenty")
+    c.later(seconds=6)  # the voice says the read-back
+    c.manager.reply_heard(c.now)
+    c.manager.reply_heard(c.now - timedelta(seconds=30))  # an older word from the speaker never moves it back
+    assert c.tick(7.9) is None
+    assert c.tick(0.1) == "I am listening. I heard one hundred and twenty milligrams per deciliter. Is that right?"
+    c.later(seconds=5)  # the re-prompt said
+    c.manager.reply_heard(c.now)
+    assert c.tick(7.9) is None
+    assert c.tick(0.1).startswith("I did not save anything.")
+    assert store.readings() == []
+
+
 def test_silence_while_a_value_is_asked_for(chat, store):
     c = chat("fr")
     c.say("je veux noter ma glycémie")

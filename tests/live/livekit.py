@@ -294,6 +294,10 @@ class Said:
     completed: bool | None = None  #: say()'s result: False when barge-in cut it
 
 
+#: in Harness.heard, an utterance the loop chose not to decode (hands-free, no wake phrase at its start)
+NOT_DECODED = "<not decoded>"
+
+
 class Harness:
     """A LiveLoop on a fake microphone and speaker, with a record of everything it heard, said and played."""
 
@@ -330,7 +334,8 @@ class Harness:
             return transcript, seconds
 
         def heard(events):
-            self.heard.extend(e.transcript.text for e in events if e.kind == "utterance" and e.transcript)
+            self.heard.extend(NOT_DECODED if e.undecoded else e.transcript.text for e in events
+                              if e.kind == "utterance" and (e.transcript or e.undecoded))
             return events
 
         def spied_feed(pcm):

@@ -170,6 +170,28 @@ def test_hands_free_needs_the_wake_word(session, patient):
     assert earcons(h) == [UNDERSTOOD, UNDERSTOOD]  # no chime at all for what was not for the assistant
 
 
+def test_hands_free_console_says_listening_again_once_each_reply_is_heard(session, patient):
+    """A helper (or a test) reading the console knows when the patient may answer: after each reply's last sample,
+    "[listening]" again, as push-to-talk prints after the read-back."""
+    console: list[str] = []
+    h = Harness(session, HANDS_FREE, console=console.append)
+
+    def patient_acts(h: Harness) -> None:
+        h.wait_said(1)
+        h.mic.speak(patient.says("assistant, " + REQUEST))
+        h.wait_said(2)  # the read-back question
+        h.wait_until(lambda: console[-1:] == ["[listening]"], "listening again after the read-back")
+        h.mic.speak(patient.says(YES))
+        h.wait_said(3)
+
+    h.run(patient_acts)
+    states = [line for line in console if line.startswith("[")]
+    # greeting, read-back, "Saved": each followed by listening (nothing in between but thinking; then the stop)
+    assert states[:8] == ["[speaking]", "[listening]", "[thinking]", "[speaking]", "[listening]", "[thinking]",
+                      "[speaking]", "[listening]"], console
+    assert stored(session) == [120.0]
+
+
 def test_hands_free_through_the_real_recogniser(real_session, patient):
     log_a_reading(real_session)
     h = Harness(real_session, HANDS_FREE)

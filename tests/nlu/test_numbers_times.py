@@ -47,6 +47,11 @@ def test_french_glucose_values(fr, text, mg_dl):
     ("my sugar is 6.5", 117.1),
     ("142 milligrams per deciliter", 142),
     ("ninety five", 95),
+    # whisper writes some numbers in digits and keeps the words around them
+    ("my reading is a hundred and 12 before lunch", 112),
+    ("it was 200 and 5", 205),
+    ("my blood sugar was 120 mg/dL.", 120),
+    ("Glucose 105, fasting.", 105),
 ])
 def test_english_glucose_values(en, text, mg_dl):
     result = en.understand(text)
@@ -131,3 +136,53 @@ def test_medication_names_are_matched_fuzzily(lang, text, med):
     result = Understander(lang).understand(text)
     assert result.intent == "medication_taken"
     assert result.slots.get("medication") == med
+
+
+@pytest.mark.parametrize("lang, text, mg_dl", [
+    ("en", "it was 250 and i took 10 units", 250),           # the last number said is a dose, not a reading
+    ("en", "my sugar was two fifty and i took ten units", 250),
+    ("fr", "ma glycémie était à 2,50 et j'ai fait 10 unités", 250),
+])
+def test_a_quantity_of_medicine_is_no_glucose_value(fr, en, lang, text, mg_dl):
+    result = (fr if lang == "fr" else en).understand(text)
+    assert result.slots.get("glucose_mg_dl") == pytest.approx(mg_dl)
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "i took 2 tablets"),
+    ("en", "i took 10 units of insulin"),
+    ("fr", "j'ai pris 2 comprimés"),
+])
+def test_a_quantity_of_medicine_is_no_clock_time(fr, en, lang, text):
+    result = (fr if lang == "fr" else en).understand(text)
+    assert "time" not in result.slots and "glucose_mg_dl" not in result.slots
+
+
+def test_a_time_next_to_a_quantity_is_still_a_time(en):
+    assert en.understand("remind me to take 2 pills at 8 pm").slots.get("time") == "20:00"
+
+
+@pytest.mark.parametrize("text, intent, time", [
+    # whisper writes "seven fifteen" as 715 or 7.15 (heard on eSpeak voices): a clock time where a time is meant
+    ("remind me at 715 in the morning", "set_medication_reminder", "07:15"),
+    ("remind me at 7.15 in the morning", "set_medication_reminder", "07:15"),
+    ("cancel the reminder at 915", "cancel_reminder", "09:15"),
+    ("cancel the reminder at 9.15", "cancel_reminder", "09:15"),
+    ("remind me to take metformin at 630 pm", "set_medication_reminder", "18:30"),
+    ("set a reminder for 845 tonight", "set_medication_reminder", "20:45"),
+])
+def test_a_clock_time_written_as_one_number(en, text, intent, time):
+    result = en.understand(text)
+    assert (result.intent, result.slots.get("time")) == (intent, time)
+    assert "glucose_mg_dl" not in result.slots
+
+
+@pytest.mark.parametrize("text, mg_dl", [
+    ("i was at 115 this morning", 115),   # "one fifteen": a reading, not 1:15
+    ("glucose 105 tonight", 105),
+    ("i was at 115", 115),
+    ("my sugar is 7.15", 128.8),
+])
+def test_a_reading_is_not_taken_for_a_clock_time(en, text, mg_dl):
+    result = en.understand(text)
+    assert result.intent == "log_glucose" and result.slots["glucose_mg_dl"] == pytest.approx(mg_dl, abs=0.05)

@@ -53,3 +53,25 @@ def test_pm_as_the_recogniser_hears_it(text, time):
     result = UNDERSTANDERS["en"].understand(text)
     assert result.intent == "set_medication_reminder"
     assert result.slots["time"] == time
+
+
+@pytest.mark.parametrize("text", ["i need to", "let me", "i want to", "can you"])
+def test_opening_words_cut_off_are_no_glucose_log(text):
+    # a recogniser losing the end of "i need help now" left "i need to", once understood as logging a reading
+    # with 0.996 confidence; the opening words say nothing of what is asked yet
+    result = UNDERSTANDERS["en"].understand(text)
+    assert result.intent != "log_glucose" and (result.intent == "none" or result.confidence < 0.5)
+
+
+@pytest.mark.parametrize("text", ["i want to log my sugar", "let me give you my sugar", "i need to log",
+                                  "i'd like to enter my blood sugar before breakfast"])
+def test_opening_words_with_a_logging_word_still_log(text):
+    assert UNDERSTANDERS["en"].understand(text).intent == "log_glucose"
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("i just took my bills", "medication_taken"),   # whisper's b for p: one wrong sound in a short word
+    ("i just took my pills", "medication_taken"),
+])
+def test_one_wrong_sound_in_a_short_word_is_still_understood(text, intent):
+    assert UNDERSTANDERS["en"].understand(text).intent == intent

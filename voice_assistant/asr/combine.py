@@ -10,11 +10,16 @@ never the particular words:
 - both understood the same request and agree on every value both heard, but one heard more (a time, a
   medicine the other missed): the fuller reading (on the dev sets never wrong where the other was right);
 - one heard a request and the other nothing the pack knows, or nothing at all: the request (on the dev sets
-  the other engine had missed it far more often than noise had been read as a request);
+  the other engine had missed it far more often than noise had been read as a request), unless the second
+  engine's next reading (its n-best) is a request the pack understands clearly and at least as well ("i need
+  hope now" / "i need help now"): that one is then weighed against the first engine's as below; and unless
+  the request is barely understood and the other reading is clearly one the pack knows is out of scope
+  ("place some music" as "speak faster" / "play some music"): then nothing is done;
 - both heard a request, but not the same: the second engine's model scores both readings on the same audio
   (whisper can give the log-probability of any text), and the reading that reads better as a pack request
   gains too (`margin`); the second engine's reading comes first only when that evidence clearly favours it;
-  the second engine's next readings (its n-best) are weighed the same way and may come first instead;
+  the second engine's next readings (its n-best) are weighed the same way and may come first instead, if the
+  pack understands them at least as well as its first reading (its model alone likes short common words);
 - they agree on the request but not on a value the patient is giving (a glucose value, a time): for a glucose
   value the second engine's model scores its own sentence with either value written in (only the number
   differs, so the engines' ways of writing numbers do not count) and the likelier value comes first (on the dev
@@ -43,6 +48,11 @@ log = logging.getLogger(__name__)
 ENGINE = "combined"
 #: Slots whose value the patient gives and the assistant stores: a disagreement on one is asked about.
 VALUE_SLOTS = ("glucose_mg_dl", "time")
+#: How clearly the pack must understand an engine's next reading for it to replace the other engine's request
+#: when the engine's first reading was no request (calibrated confidence, nlu/understand.py `calibrate`).
+CLEAR_NEXT_READING = 0.75
+#: Under this calibrated confidence a request loses to the other engine's clearly out-of-scope reading.
+WEAK_REQUEST = 0.5
 GLUCOSE_TOLERANCE = 1.0  #: mg/dL: two readings this close are the same value (6.5 mmol/L = 117.1 mg/dL)
 
 
@@ -55,6 +65,13 @@ class Reading:
     slots: dict
     nlu_confidence: float
     glucose: Any = field(default=None, compare=False)  #: the glucose value as said (GlucoseValue: value, words)
+    matched: str = field(default="none", compare=False)  #: the intent whose sentences came closest ("none": the
+    #: pack's out-of-scope sentences, "play some music")
+
+    @property
+    def out_of_scope(self) -> bool:
+        """Understood as something the pack knows the assistant does not do."""
+        return not self.empty and self.intent == "none" and self.matched == "none"
 
     @property
     def text(self) -> str:
@@ -138,7 +155,8 @@ class Combiner:
         u = self.understand(transcript.text) if transcript.text.strip() else None
         if u is None:
             return Reading(transcript, "none", {}, 0.0)
-        return Reading(transcript, u.intent, dict(u.slots), float(u.confidence), getattr(u, "glucose", None))
+        return Reading(transcript, u.intent, dict(u.slots), float(u.confidence), getattr(u, "glucose", None),
+                       getattr(u, "matched", "none"))
 
     def choose(self, audio: bytes, a: Transcript, b: Transcript) -> Choice:
         """`a` and `b`: the two engines' transcripts of `audio`; `b` is the scorer's engine's when there is one."""
@@ -155,6 +173,17 @@ class Combiner:
             # one engine heard a request, the other nothing the pack knows (or nothing): the request; measured on
             # the dev sets, the other engine had missed it far more often than the request was made up
             first, second = (ra, rb) if ra.request else (rb, ra)
+            if ra.request and not rb.empty:
+                # ... unless the second engine's next reading is a request too ("i need hope now" / "i need help
+                # now"): it is then weighed against the first engine's like any two requests
+                picked, _ = self.next_reading(audio, ra, rb, [])
+                if picked is not None:
+                    return picked
+            if first.nlu_confidence < WEAK_REQUEST and second.out_of_scope and first.intent != "emergency" \
+                    and second.nlu_confidence >= first.nlu_confidence:
+                # "place some music" read as "speak faster", barely, against "play some music", clearly out of
+                # scope: the request is the likelier mishearing (a call for help is never dropped this way)
+                return Choice(second, first, "out of scope, the request barely understood")
             return Choice(first, second, "only one heard a request")
         slot = value_disagreement(ra, rb)
         value_margin = self.value_margin(audio, ra, rb) if slot == "glucose_mg_dl" else None
@@ -164,17 +193,34 @@ class Combiner:
             return Choice(first, second, f"value margin {value_margin:.2f}", ask=slot)
         # the second engine's next readings are candidates too, weighed the same way (a word its first reading
         # got wrong is often right in the next: "aspart afternoon" / "aspart as noon")
-        candidates = [rb] + (self.alternatives(rb) if ra.request and rb.request else [])
+        picked, margin = self.next_reading(audio, ra, rb, [rb])
+        return picked or Choice(ra, rb, f"margin {margin:.2f}", ask=slot)
+
+    def next_reading(self, audio: bytes, ra: Reading, rb: Reading,
+                     candidates: list[Reading]) -> tuple[Choice | None, float]:
+        """The best of `candidates` and of the second engine's next readings, if the evidence clearly favours
+        it over `ra` (see `margin`), and the first candidate's margin; (None, margin) when `ra` stays first.
+        A next reading is a candidate only when the pack understands it at least as well as the engine's first
+        reading: the scorer alone prefers short, common words ("what was my one bee" over "what was my a1c")."""
+        if ra.request:
+            # the next reading must read at least as well as what it would replace: the engine's own first
+            # reading, or, when that was no request, the other engine's request and clearly so
+            floor = rb.nlu_confidence if rb.request else max(ra.nlu_confidence, CLEAR_NEXT_READING)
+            candidates = candidates + [alt for alt in self.alternatives(rb) if alt.nlu_confidence >= floor]
+        if not candidates:
+            return None, 0.0
         margins = self.margins(audio, ra, candidates)
         best = max(range(len(candidates)), key=margins.__getitem__)
-        if margins[best] > self.threshold:
-            first = candidates[best]
-            changed = value_disagreement(rb, first) if best else None
-            if changed:  # its next reading has another value than its first: ask which one
-                return Choice(first, rb, f"margin {margins[best]:.2f} (its next reading)", ask=changed)
-            note = " (its next reading)" if best else ""
-            return Choice(first, ra, f"margin {margins[best]:.2f}{note}", ask=value_disagreement(ra, first))
-        return Choice(ra, rb, f"margin {margins[0]:.2f}", ask=slot)
+        if margins[best] <= self.threshold:
+            return None, margins[0]
+        first, note = candidates[best], f"margin {margins[best]:.2f}"
+        if first is rb:
+            return Choice(first, ra, note, ask=value_disagreement(ra, first)), margins[0]
+        note += " (its next reading)"
+        changed = value_disagreement(rb, first) if rb.request else None
+        if changed:  # its next reading has another value than its first: ask which one
+            return Choice(first, rb, note, ask=changed), margins[0]
+        return Choice(first, ra, note, ask=value_disagreement(ra, first)), margins[0]
 
     def alternatives(self, r: Reading) -> list[Reading]:
         """The engine's next readings (`info["alternatives"]`) that are requests meaning something else."""

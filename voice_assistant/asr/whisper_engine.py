@@ -161,7 +161,6 @@ def pack_prompt(pack, medications: Sequence | None = None, language: str = "en")
 
 _PUNCT = re.compile(r"[^\w\s'.%/-]")
 _SPACE = re.compile(r"\s+")
-_HUNDRED_AND = re.compile(r"\b([1-9])00 and ([1-9]\d?)\b")
 #: a clock time before am/pm as whisper writes it ("6.30 pm", "630pm", "11:15 am"): hour and minutes apart
 _CLOCK = re.compile(r"\b(1[0-2]|0?[1-9])[.:]?([0-5]\d) ?([ap]m)\b")
 
@@ -172,8 +171,7 @@ def normalize(text: str) -> str:
     t = _CLOCK.sub(r"\1 \2 \3", t)  # the understanding reads "6 30 pm", not "6.30 pm" (a glucose value)
     t = _PUNCT.sub(" ", t).replace("/", " ").replace("-", " ")
     t = re.sub(r"(?<!\d)\.|\.(?!\d)", " ", t)  # sentence full stops, not decimal points
-    # "a hundred and twelve" written "100 and 12": one number, as said
-    t = _HUNDRED_AND.sub(lambda m: str(int(m.group(1)) * 100 + int(m.group(2))), t)
+    # "100 and 12", "a hundred and 12" are one number: the understanding joins them (the pack's numbers.joiners)
     return _SPACE.sub(" ", t).strip()
 
 

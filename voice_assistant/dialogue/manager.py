@@ -248,6 +248,12 @@ class DialogueManager:
         self.last_spoken_at = now
         return reply
 
+    def reply_heard(self, now: datetime) -> None:
+        """The last reply's last word has just been heard (a voice takes seconds to say it): the silence that
+        re-prompts and gives up counts from here, so every question gets the same time to be answered."""
+        if self.last_spoken_at is not None and now > self.last_spoken_at:
+            self.last_spoken_at = now
+
     # --- conversation controls -----------------------------------------------------------------------
 
     def _help(self, ctx: DialogueContext, u, now, asr) -> Reply:

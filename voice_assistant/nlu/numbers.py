@@ -37,6 +37,9 @@ class NumberLexicon:
     default_unit: GlucoseUnit  #: unit of a bare small value when the profile gives none
     words: frozenset[str] = frozenset()  #: every number word (accent-folded)
     homophones: dict[str, str] = field(default_factory=dict)  #: « vin » -> « vingt », next to a number only
+    joiners: frozenset[str] = frozenset()  #: "and" in "a hundred and 12" (a recogniser writing words and digits)
+    dose_words: PhraseSet = field(default_factory=lambda: PhraseSet(()))  #: "units", « comprimés »: a number
+    #: before one is a quantity of medicine, never a glucose value or a clock time ("i took 10 units")
 
 
 def tokens_with_digits(cleaned: str, lex: NumberLexicon) -> list[str]:
@@ -57,6 +60,23 @@ def tokens_with_digits(cleaned: str, lex: NumberLexicon) -> list[str]:
         if after_number or is_number(nxt) or nxt in lex.decimal_words or nxt in lex.zero_words \
                 or nxt in lex.small or lex.number_neighbours.match(tokens, i + 1):
             out[i] = str(lex.small[token])
+    return _join_hundreds(out, lex) if lex.joiners else out
+
+
+def _join_hundreds(tokens: list[str], lex: NumberLexicon) -> list[str]:
+    """"100 and 12" -> "112": a recogniser that writes some numbers in digits (whisper) turns "a hundred and
+    twelve" into "a hundred and 12", which text2num leaves as two numbers (the second then read as 12 mmol/L)."""
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        t = tokens[i]
+        if is_int(t, 100, 900) and int(t) % 100 == 0 and i + 2 < len(tokens) and tokens[i + 1] in lex.joiners \
+                and is_int(tokens[i + 2], 1, 99):
+            out.append(str(int(t) + int(tokens[i + 2])))
+            i += 3
+            continue
+        out.append(t)
+        i += 1
     return out
 
 

@@ -283,6 +283,8 @@ class _PackReader:
             default_unit=self.unit(settings.get("default_glucose_unit", "mg/dL"), "settings.default_glucose_unit"),
             words=number_words,
             homophones=homophones,
+            joiners=frozenset(w for p in self.phrase_list(numbers.get("joiners"), "numbers.joiners") for w in p),
+            dose_words=self.phrase_set(numbers, "dose_words", "numbers"),
         )
         return number_lex, time_lex
 

@@ -16,13 +16,15 @@ from voice_assistant.health.glucose import GlucoseUnit
 from voice_assistant.nlu.normalize import clean
 from voice_assistant.nlu.numbers import find_glucose, tokens_with_digits
 from voice_assistant.nlu.packs import Pack
-from voice_assistant.nlu.spans import LoosePhraseSet, Span
-from voice_assistant.nlu.times import find_times
+from voice_assistant.nlu.spans import LoosePhraseSet, Span, is_number
+from voice_assistant.nlu.times import find_times, split_clock_digits
 from voice_assistant.nlu.when import ago_spans
 from voice_assistant.profile import Medication
 
 #: A stretch saying how long ago something happened (not a slot: see `ago_spans`).
 AGO = "ago"
+#: A number said as a quantity of medicine ("10 units"): not a slot, and never a glucose value or a time.
+DOSE = "dose"
 
 #: How close a heard word must be to a medication or lab test name (rapidfuzz ratio, 0-100): one wrong
 #: letter in a short name ("lantis" for "lantus") is 83, so short names get the lower bar.
@@ -85,17 +87,20 @@ class SlotExtractor:
     def extract(self, text: str, reading: str = DEFAULT) -> Extraction:
         """Slots of one utterance, read one of three ways (see READINGS)."""
         tokens = self._drop_fillers(tokens_with_digits(clean(text), self.pack.numbers))
+        if reading == MORE_TIMES:  # "remind me at 715": whisper writes a clock time as one number
+            tokens = split_clock_digits(tokens, self.pack.time)
         ago = [Span(a, b, AGO, None) for a, b in ago_spans(tokens, self.pack.when)]
+        doses = self._dose_spans(tokens)
         listed = [s for s in self._list_spans(tokens) if not any(_overlap(s, a) for a in ago)]
         # A time absorbs a period phrase that only marks its half of the day (« huit heures ce soir »);
         # any other list phrase keeps its words (« deux heures après le repas » is a meal context).
         times = [t for t in find_times(tokens, self.pack.time, bare=reading == MORE_TIMES)
                  if not any(_overlap(t, s) for s in listed if s.slot != "period")
-                 and not any(_overlap(t, a) for a in ago)]
+                 and not any(_overlap(t, a) for a in ago + doses)]
         if reading == FEWER_TIMES:
             times = [t for t in times if t.info.get("hour_word") or t.info.get("worded")]
         listed = [s for s in listed if not any(_overlap(t, s) for t in times)]
-        taken = {k for s in listed + ago for k in range(s.start, s.end)}
+        taken = {k for s in listed + ago + doses for k in range(s.start, s.end)}
         glucose = find_glucose(tokens, self.pack.numbers, self.meter_unit, taken)
         spans = list(listed)
         for span in times:
@@ -117,6 +122,14 @@ class SlotExtractor:
             i = span.end
         out.extend(tokens[i:])
         return Extraction(tokens=tuple(out), spans=tuple(spans), words=tuple(tokens))
+
+    def _dose_spans(self, tokens: list[str]) -> list[Span]:
+        """"10 units", « 2 comprimés »: the number is a quantity of medicine (its words stay for the matcher)."""
+        dose_words = self.pack.numbers.dose_words
+        if not dose_words:
+            return []
+        return [Span(k, k + 1, DOSE, None) for k in range(len(tokens) - 1)
+                if is_number(tokens[k]) and dose_words.match(tokens, k + 1)]
 
     def _drop_fillers(self, tokens: list[str]) -> list[str]:
         fillers = self.pack.fillers

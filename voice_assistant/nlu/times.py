@@ -8,6 +8,7 @@ An hour from 1 to 11 without a morning/evening mark is taken as said (morning), 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -44,6 +45,27 @@ def find_times(tokens: Sequence[str], lex: TimeLexicon, bare: bool = False) -> l
         else:
             i += 1
     return spans
+
+
+#: A clock time written as one number, as whisper writes it: "715", "1130", "9.15" (hour 1-12, two-digit minutes).
+_CLOCK_DIGITS = re.compile(r"(1[0-2]|0?[1-9])\.?([0-5][0-9])")
+
+
+def split_clock_digits(tokens: Sequence[str], lex: TimeLexicon) -> list[str]:
+    """"remind me at 715 in the morning", "cancel the reminder at 9.15" -> "... 7 15 ...", "... 9 15": a clock
+    time written as one number is split into hour and minutes where a time may be meant (a preposition before
+    it, a day part or an hour word after it). Only for the reading with more times (see slots.READINGS): the
+    understanding keeps it only when it makes a clearly better sentence for an intent that takes a time, so
+    "i was at 115 this morning" stays a reading of 115."""
+    out: list[str] = []
+    for k, token in enumerate(tokens):
+        m = _CLOCK_DIGITS.fullmatch(token)
+        if m and (lex.am.match(tokens, k + 1) or lex.pm.match(tokens, k + 1) or lex.hour_words.match(tokens, k + 1)
+                  or (k > 0 and lex.prepositions.match(tokens, k - 1) == 1)):
+            out += [str(int(m.group(1))), m.group(2)]
+        else:
+            out.append(token)
+    return out
 
 
 def _evening_said_before(tokens: Sequence[str], span: Span, lex: TimeLexicon) -> Span:
