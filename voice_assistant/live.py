@@ -118,6 +118,9 @@ class LiveLoop:
         self._barge_spotter = spotter() if spotter is not None else None
         self._wakes: list[float] = []  #: endpointer stream times where the spotter heard the wake phrase end
         self._speech_from: float | None = None  #: stream time where the utterance in progress began
+        #: the recogniser's latest partial of the utterance in progress opens with the wake phrase (rule 3 of
+        #: asr/wake.py: every engine may still agree on it where the spotter missed it)
+        self._partial_wakes = False
         self.stop_speaking = threading.Event()
         self.talk_pressed = threading.Event()
         self.pressed_at = 0.0  #: time.monotonic() of the last press
@@ -377,22 +380,26 @@ class LiveLoop:
         events = self.session.feed(samples.astype("<i2").tobytes())
         for event in events:
             if event.kind == "speech_started":
-                self._speech_from = event.start_s
+                self._speech_from, self._partial_wakes = event.start_s, False
+            elif event.kind == "partial" and event.transcript is not None:
+                self._partial_wakes = WakeRule(self.options.wake_words).transcript_opens(event.transcript.text.split())
             elif event.kind == "utterance":
-                self._speech_from = None
+                self._speech_from, self._partial_wakes = None, False
         self._drop_if_not_opened()
         return events
 
     def _drop_if_not_opened(self) -> None:
         """Hands-free: once the spotter's window at an utterance's start has passed without the wake phrase, and
-        no question of the assistant's is open, the utterance cannot be for the assistant: it is not decoded."""
+        no question of the assistant's is open, the utterance cannot be for the assistant: it is not decoded.
+        Unless the recogniser's partial opens with the phrase: the spotter misses some voices, and every engine
+        opening with it then opens the utterance (asr/wake.py, rule 3)."""
         start = self._speech_from
         if self.spotter is None or self.options.push_to_talk or self.awake or start is None \
                 or not self.session.endpointer.in_speech or self.session.manager.ctx.pending is not None:
             return
         if self.session.endpointer.stream_time_s < start + WAKE_RULE_WINDOW[1]:
             return
-        if not WakeRule(self.options.wake_words).spotted_near(start, self._wakes):
+        if not WakeRule(self.options.wake_words).spotted_near(start, self._wakes) and not self._partial_wakes:
             self.session.not_for_assistant()
 
     def _listen_for_turn(self) -> None:

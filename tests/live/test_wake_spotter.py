@@ -189,6 +189,7 @@ def test_hands_free_without_a_spotter_hit_needs_every_engine_to_open_with_the_ph
                                                                 "the assistant what was my last reading"),
                           "assistant my glucose is one twenty": ("assistant my glucose is one twenty",
                                                                 "assistant my glucose is one twenty")})
+    streams_partials(hearing, "assistant")
     options = LiveOptions(push_to_talk=False, wake_words=("assistant",), idle_every_s=0.05)
     h = Harness(session, options, spotter=lambda: ScriptedSpotter(set()))
 
@@ -202,6 +203,40 @@ def test_hands_free_without_a_spotter_hit_needs_every_engine_to_open_with_the_ph
     h.run(patient_acts)
     assert len(h.said) == 2, [s.text for s in h.said]
     assert h.said[1].text.endswith("Is that right?"), h.said[1].text
+    assert h.heard[0] == "assistant what was my last reading"  # decoded (its partial opened), then turned down
+
+
+def streams_partials(hearing, text: str) -> None:
+    """The recogniser streams `text` as its partial while an utterance is said (pocketsphinx does, in the
+    combined recogniser)."""
+    from voice_assistant.asr.base import Transcript
+
+    accept = hearing.accept
+
+    def partial(pcm: bytes):
+        accept(pcm)
+        return Transcript(text, final=False, engine="pocketsphinx")
+
+    hearing.accept = partial
+
+
+def test_hands_free_does_not_decode_an_utterance_neither_the_spotter_nor_the_partial_opened(session, hearing,
+                                                                                            patient):
+    """The spotter heard nothing and the partial opens with other words: the utterance is not decoded (the TV),
+    even though the engines would have agreed on the phrase."""
+    two_engines(hearing, {"assistant my glucose is one twenty": ("assistant my glucose is one twenty",
+                                                                "assistant my glucose is one twenty")})
+    streams_partials(hearing, "the")
+    options = LiveOptions(push_to_talk=False, wake_words=("assistant",), idle_every_s=0.05)
+    h = Harness(session, options, spotter=lambda: ScriptedSpotter(set()))
+
+    def patient_acts(h: Harness) -> None:
+        h.wait_said(1)
+        h.mic.speak(patient.says("assistant, my glucose is one twenty"))
+        h.wait_heard(1)
+
+    h.run(patient_acts)
+    assert len(h.said) == 1 and h.heard == [NOT_DECODED], (h.heard, [s.text for s in h.said])
 
 
 class ScoredText:
