@@ -144,10 +144,12 @@ class Speech:
             return t["noon"]
         if hour == 0 and minute == 0:
             return t["midnight"]
-        if hour == 12:
-            return t["noon_with_minutes"].format(minutes=minutes)
-        if hour == 0:
-            return t["midnight_with_minutes"].format(minutes=minutes)
+        if hour in (0, 12):  # "twelve forty in the afternoon", « midi quarante »; without the day part when the
+            # sentence already says it ("this afternoon at twelve forty")
+            part = "afternoon" if hour == 12 else "night"
+            day_part = t["day_parts"][part] if with_day_part and t.get("twelve_hour") else ""
+            key = "noon_with_minutes" if hour == 12 else "midnight_with_minutes"
+            return " ".join(t[key].format(minutes=minutes, day_part=day_part).split())
         spoken, day_part = hour, ""
         if t.get("twelve_hour"):
             spoken = hour % 12 or 12

@@ -705,11 +705,10 @@ def test_history_last_value_with_when(chat, lang, question, answer):
      "La plus basse est de zéro gramme quatre-vingt-dix, la plus haute de deux grammes cinquante. "
      "Vous étiez dans votre cible soixante pour cent du temps."),
     ("en", "what was my last reading",
-     "Your last reading was one hundred and fifty milligrams per deciliter, this afternoon at twelve forty "
-     "in the afternoon."),
+     "Your last reading was one hundred and fifty milligrams per deciliter, this afternoon at twelve forty."),
     ("en", "what are my readings today",
      "Today, you have two readings: one hundred and twenty milligrams per deciliter, this morning at seven forty "
-     "and one hundred and fifty milligrams per deciliter, this afternoon at twelve forty in the afternoon."),
+     "and one hundred and fifty milligrams per deciliter, this afternoon at twelve forty."),
     ("en", "how was my sugar yesterday",
      "Yesterday, you have one reading: two hundred milligrams per deciliter, last night at eight."),
     ("en", "what was my average this week",

@@ -52,6 +52,8 @@ def test_glucose_in_the_patients_unit(lang, mg_dl, unit, said):
     ("en", "22:00", "ten at night"),
     ("en", "12:00", "noon"),
     ("en", "00:00", "midnight"),
+    ("en", "12:40", "twelve forty in the afternoon"),
+    ("en", "00:05", "twelve oh five at night"),
 ])
 def test_times_of_day(lang, hhmm, said):
     assert speech(lang).time(hhmm) == said
@@ -65,6 +67,7 @@ def test_times_of_day(lang, hhmm, said):
     ("fr", 2, 8, 0, "lundi à huit heures"),
     ("fr", 20, 9, 0, "le vingt février à neuf heures"),
     ("en", 0, 7, 40, "this morning at seven forty"),
+    ("en", 0, 12, 27, "this afternoon at twelve twenty-seven"),  # said once, not "... in the afternoon" again
     ("en", 1, 20, 30, "last night at eight thirty"),
     ("en", 2, 8, 0, "on Monday at eight in the morning"),
     ("en", 20, 9, 0, "on February twenty at nine in the morning"),
