@@ -257,7 +257,10 @@ class LiveLoop:
         if self.session.recognizer is None:
             return True
         transcript, _ = self.session.recognize(AudioClip(audio.astype(np.int16), SAMPLE_RATE))
-        return bool(wake & set(_words(transcript.text)))
+        # any engine's own reading: the chosen one is built for requests, and a phrase cut off where the spotter
+        # fired was chosen as pocketsphinx's "best this" over whisper's "assistant" (live, no echo: request lost)
+        readings = (transcript.text, *engine_readings(transcript))
+        return any(wake & set(_words(text)) for text in readings)
 
     def chime(self, kind: Earcon) -> None:
         self.play_clip(earcon(kind), None)

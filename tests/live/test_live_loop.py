@@ -326,6 +326,25 @@ def test_a_spotter_hit_over_the_reply_without_the_phrase_in_the_words_does_not_s
     assert h.heard.count("") >= 2, "the spotter's hits were not checked against the recogniser's words"
 
 
+def test_a_spotter_hit_over_the_reply_is_confirmed_by_any_engines_reading(session, monkeypatch):
+    """Two engines combined: the chosen reading of the last seconds ("best this", pocketsphinx) lacks « assistant »
+    but whisper's own reading has it: the patient said it, the reply stops."""
+    from voice_assistant.asr.base import Transcript
+
+    heard = Transcript("best this", engine="pocketsphinx",
+                       info={"engines": {"pocketsphinx": {"text": "best this"}, "whisper": {"text": "assistant"}}})
+    monkeypatch.setattr(session, "recognize", lambda clip: (heard, 0.01))
+    player = FakePlayer(pace_s=0.04)
+    h = Harness(session, PUSH_TO_TALK, mic=FakeMicrophone(pace_s=0.025), player=player, spotter=EagerSpotter)
+
+    def patient_acts(h: Harness) -> None:
+        h.wait_said(1)
+        h.wait_until(lambda: h.said[0].finished, "the greeting to end")
+
+    h.run(patient_acts)
+    assert not h.said[0].completed, "a hit confirmed by whisper's reading did not stop the reply"
+
+
 def test_a_reply_that_says_the_wake_phrase_is_not_watched(session):
     """No echo cancellation: a reply saying « assistant » would hear itself and stop."""
     loop = LiveLoop(session, HANDS_FREE, lambda clip, stop: True, None, echo=lambda text: None, keys=None)
