@@ -39,6 +39,9 @@ from voice_assistant.audio.ring import RELEASED, CaptureRing, EchoTail, Reader
 
 #: The spotter's hit over the assistant's voice is checked in the recogniser's words of this much audio (seconds).
 CONFIRM_S = 2.0
+#: ...and the words are read this long after the spotter's hit: it fires before the phrase's last syllable ends,
+#: and whisper read "assist" where the words stopped there (live: the request said over a reply was lost)
+CONFIRM_AFTER_S = 0.4
 #: How often the loop checks for reminders and re-prompts while nobody speaks (seconds).
 IDLE_EVERY_S = 1.0
 
@@ -221,25 +224,32 @@ class LiveLoop:
         if spotter is not None:
             spotter.reset()  # nothing heard during an earlier reply counts now
         wake = set(self.options.wake_words)
-        recent: deque[np.ndarray] = deque()  #: the last CONFIRM_S of what the microphone heard
+        recent: deque[np.ndarray] = deque()  #: the last seconds of what the microphone heard
+        confirm_in: int | None = None  #: samples still to hear after a spotter's hit before its words are checked
         fed = False
         try:
-            while not done.is_set() and not self.stop_speaking.is_set():
+            # a hit heard as the reply ends is still checked (0.4 s more): its words are past the reply's end
+            while (not done.is_set() or confirm_in is not None) and not self.stop_speaking.is_set():
                 samples = raw.read(0.05)
                 if samples is None or samples is RELEASED or not len(samples):
                     continue
                 if spotter is not None:
                     recent.append(samples)
-                    while sum(len(r) for r in recent) - len(recent[0]) >= CONFIRM_S * SAMPLE_RATE:
+                    while sum(len(r) for r in recent) - len(recent[0]) >= (CONFIRM_S + CONFIRM_AFTER_S) * SAMPLE_RATE:
                         recent.popleft()
-                    if spotter.process(samples):
-                        if not self._wake_in_words(np.concatenate(recent), wake):
-                            self._say_console("wake phrase spotted over the reply but not in its words: ignored")
-                            continue
-                        woken.set()
-                        self.press()
-                        return
-                    continue
+                    if spotter.process(samples) and confirm_in is None:
+                        confirm_in = round(CONFIRM_AFTER_S * SAMPLE_RATE)
+                    elif confirm_in is not None:
+                        confirm_in -= len(samples)
+                    if confirm_in is None or confirm_in > 0:
+                        continue
+                    confirm_in = None
+                    if not self._wake_in_words(np.concatenate(recent), wake):
+                        self._say_console("wake phrase spotted over the reply but not in its words: ignored")
+                        continue
+                    woken.set()
+                    self.press()
+                    return
                 fed = True
                 for event in self.session.feed(samples.astype("<i2").tobytes()):
                     if event.transcript is not None and wake & set(_words(event.transcript.text)):
