@@ -4,7 +4,8 @@ sugar; "assistant" in the middle of its sentences, never at their start), and be
 « assistant, » and a request (again, once, when the assistant let it pass as not for it: the console says so), then
 answers the read-back's question without the wake phrase, 300 ms after its last sample, as a person would.
 
-Afterwards `voice-assistant readings --json`: the two readings the patient confirmed are stored, nothing else; the
+Run once on an idle machine and once with both cores kept busy by two other processes. Afterwards
+`voice-assistant readings --json`: the two readings the patient confirmed are stored, nothing else; the
 television got no answer at all (no reply, no "heard" line, while it talked); `listen` stops on Ctrl-C (SIGINT)
 with exit code 130, no traceback.
 """
@@ -48,7 +49,21 @@ def voice(synth, text: str, gain: float = 0.7) -> np.ndarray:
     return np.concatenate(parts).astype(np.float64) * gain
 
 
-def test_hands_free_answers_the_patient_and_never_the_television(pulse, tmp_path, assistant_voice, quick_voice):
+@pytest.mark.parametrize("busy", [False, True], ids=["idle", "both-cores-busy"])
+def test_hands_free_answers_the_patient_and_never_the_television(pulse, tmp_path, assistant_voice, quick_voice,
+                                                                 busy):
+    hogs = []
+    if busy:  # both cores kept busy by other processes for the whole conversation
+        hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        conversation(pulse, tmp_path, assistant_voice, quick_voice)
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+
+
+def conversation(pulse, tmp_path, assistant_voice, quick_voice) -> None:
     env = {**pulse.env, "PYTHONPATH": str(REPO), "XDG_CONFIG_HOME": str(tmp_path / "config"),
            "XDG_DATA_HOME": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"}
     television = [voice(quick_voice if i % 2 else assistant_voice, text, 0.5) for i, text in enumerate(TELEVISION)]
