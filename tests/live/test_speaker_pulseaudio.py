@@ -19,8 +19,9 @@ import time
 
 import numpy as np
 import pytest
+import soundfile
 
-from pulsekit import SKIP_WITHOUT_PULSE, Mouth, Pulse, Recording, best_match, pulse_daemon
+from pulsekit import SKIP_WITHOUT_PULSE, Pulse, Recording, best_match, pulse_daemon
 from voice_assistant.audio.clip import SAMPLE_RATE, AudioClip
 
 pytestmark = SKIP_WITHOUT_PULSE
@@ -42,7 +43,13 @@ def speaker(pulse, tmp_path):
     from voice_assistant.audio import devices
     from voice_assistant.audio.pulse import PulseSink
 
-    bed = Mouth(pulse, device="speaker")  # faint noise: the monitor's recording keeps a timeline
+    # faint noise: the monitor's recording keeps a timeline. paplay reads its file ahead with its own buffer (about
+    # 2 s): a bed fed 40 ms ahead from a Python thread (Mouth) could run dry with both cores busy, and the server
+    # then remixes the sink around the sound under test
+    bed_file = tmp_path / "bed.wav"
+    soundfile.write(bed_file, np.random.default_rng(3).normal(0, 25, SAMPLE_RATE * 120).astype(np.int16),
+                    SAMPLE_RATE)
+    bed = pulse.popen("paplay", "--device=speaker", str(bed_file))
     player = devices.open_player(sample_rate=SAMPLE_RATE)
     assert isinstance(player.sink, PulseSink), "a sound server answers: the speaker must be written through it"
     told: list[tuple[str, float]] = []
@@ -54,7 +61,8 @@ def speaker(pulse, tmp_path):
         yield player, told, recording
     finally:
         player.close()
-        bed.close()
+        bed.terminate()
+        bed.wait(10)
 
 
 def test_sounds_after_quiet_are_heard_whole_at_once_and_when_the_player_says(speaker):
