@@ -98,6 +98,7 @@ class LiveLoop:
         self.on_state = on_state  #: told "listening", "thinking", "speaking", "waiting" (a screen shows it)
         self.can_speak = can_speak  #: False while nobody can hear (the tablet: no page open): reminders wait
         self.options = options
+        self.wake_rule = WakeRule(options.wake_words)  #: whether an utterance opens with the wake phrase
         self._play = play
         self._open_microphone = open_microphone
         self._keys_source = keys
@@ -315,13 +316,12 @@ class LiveLoop:
         own text when the recogniser combines two (asr/wake.py, `WakeRule`)."""
         if self.options.push_to_talk or self.awake:
             self.awake = False
-            return _after_wake(text.split(), self.options.wake_words)
+            return " ".join(self.wake_rule.request(text.split()))
         words = text.split()
         hits = None
         if self.spotter is not None:
-            hits, self._wakes = self._wakes, [t for t in self._wakes if utterance.start_s is None
-                                              or t > utterance.start_s + WAKE_RULE_WINDOW[1]]
-        rule = WakeRule(self.options.wake_words)
+            hits = self._take_wakes(utterance.start_s)
+        rule = self.wake_rule
         split = [r.split() for r in readings]
         if rule.opens(utterance.start_s, hits, words, split):
             return " ".join(rule.request(words, split))
@@ -395,11 +395,18 @@ class LiveLoop:
             if event.kind == "speech_started":
                 self._speech_from, self._partial_wakes = event.start_s, False
             elif event.kind == "partial" and event.transcript is not None:
-                self._partial_wakes = WakeRule(self.options.wake_words).transcript_opens(event.transcript.text.split())
+                self._partial_wakes = self.wake_rule.transcript_opens(event.transcript.text.split())
             elif event.kind == "utterance":
                 self._speech_from, self._partial_wakes = None, False
         self._drop_if_not_opened()
         return events
+
+    def _take_wakes(self, start_s: float | None) -> list[float]:
+        """The spotter's hits so far, for the utterance that began at `start_s`; those past its window stay for
+        the next one."""
+        hits = self._wakes
+        self._wakes = [t for t in hits if start_s is None or t > start_s + WAKE_RULE_WINDOW[1]]
+        return hits
 
     def _drop_if_not_opened(self) -> None:
         """Hands-free: once the spotter's window at an utterance's start has passed without the wake phrase, and
@@ -412,7 +419,7 @@ class LiveLoop:
             return
         if self.session.endpointer.stream_time_s < start + WAKE_RULE_WINDOW[1]:
             return
-        if not WakeRule(self.options.wake_words).spotted_near(start, self._wakes) and not self._partial_wakes:
+        if not self.wake_rule.spotted_near(start, self._wakes) and not self._partial_wakes:
             self.session.not_for_assistant()
 
     def _listen_for_turn(self) -> None:
@@ -458,8 +465,7 @@ class LiveLoop:
     def _answer(self, utterance: Event) -> bool:
         """Reply to one utterance when it is for the assistant; True when a turn was taken."""
         if utterance.undecoded:
-            self._wakes = [t for t in self._wakes if utterance.start_s is None
-                           or t > utterance.start_s + WAKE_RULE_WINDOW[1]]
+            self._take_wakes(utterance.start_s)
             self._say_console("ignored (no wake phrase at its start; not decoded)")
             return False
         if utterance.transcript is not None:  # decoded while it was said
@@ -502,14 +508,6 @@ class LiveLoop:
                                                  "anything" else "answered")
         confidence = "?" if transcript.confidence is None else f"{transcript.confidence:.2f}"
         self.console(f"heard “{transcript.text}” ({confidence}) → understood {understood} → {done}")
-
-
-def _after_wake(words: list[str], wake_words: tuple[str, ...]) -> str:
-    """The words after a leading wake phrase (all of them when it is not there)."""
-    i = 0
-    while i < len(words) and words[i] in wake_words:
-        i += 1
-    return " ".join(words[i:])
 
 
 def run_live(session: Session, options: LiveOptions, echo: Callable[[str], None] = print,

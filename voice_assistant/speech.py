@@ -146,8 +146,7 @@ class Speech:
             return t["midnight"]
         if hour in (0, 12):  # "twelve forty in the afternoon", « midi quarante »; without the day part when the
             # sentence already says it ("this afternoon at twelve forty")
-            part = "afternoon" if hour == 12 else "night"
-            day_part = t["day_parts"][part] if with_day_part and t.get("twelve_hour") else ""
+            day_part = t["day_parts"][_day_part(hour)] if with_day_part and t.get("twelve_hour") else ""
             key = "noon_with_minutes" if hour == 12 else "midnight_with_minutes"
             return " ".join(t[key].format(minutes=minutes, day_part=day_part).split())
         spoken, day_part = hour, ""

@@ -88,15 +88,11 @@ class WakeRule:
         left out: those before the first word that follows the phrase in the other reading ("my"), looked for
         among the first few words only; not found, every word is kept."""
         words = list(words)
-        i = 0
-        while i < len(words) and _plain(words[i]) in self.wake_words:
-            i += 1
+        i = self._leading(words)
         if i or not words:
             return words[i:]
         for reading in readings:
-            j = 0
-            while j < len(reading) and _plain(reading[j]) in self.wake_words:
-                j += 1
+            j = self._leading(reading)
             if not j or j >= len(reading):
                 continue
             after = _plain(reading[j])
@@ -104,6 +100,13 @@ class WakeRule:
                 if _plain(w) == after:
                     return words[k:]
         return words
+
+    def _leading(self, words: Sequence[str]) -> int:
+        """How many of the first words are the wake phrase's."""
+        i = 0
+        while i < len(words) and _plain(words[i]) in self.wake_words:
+            i += 1
+        return i
 
     def needs_check(self, start_s: float | None, hits: Sequence[float] | None, words: Sequence[str],
                     readings: Sequence[Sequence[str]] = ()) -> bool:
