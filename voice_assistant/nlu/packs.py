@@ -86,15 +86,16 @@ class Pack:
     exact: dict[tuple[str, ...], str] = field(default_factory=dict)
     load_seconds: float = 0.0
 
-    def vocabulary(self, medication_names: Sequence[str] = ()) -> set[str]:
-        """Every word the pack can understand: what a recogniser should be constrained to."""
+    def vocabulary(self, medication_names: Sequence[str] = (), lists: bool = True) -> set[str]:
+        """Every word the pack can understand: what a recogniser should be constrained to (`lists=False`:
+        without the words of the slot lists, which are only known as parts of their phrases)."""
         vocab: set[str] = set(self.number_words) | set(self.wake_words)
         for intent in self.intents.values():
             for t in intent.templates:
                 vocab.update(w for w in t.tokens if not w.startswith(("{", "<")))
         vocab.update(self.classes.words())
         vocab.update(self.ignore)
-        for values in self.lists.values():
+        for values in self.lists.values() if lists else ():
             for phrases in values.values():
                 for p in phrases:
                     vocab.update(p)

@@ -71,7 +71,9 @@ class SlotExtractor:
         for slot, values in pack.lists.items():
             entries += [(self.phrase_tokens(" ".join(p)), (slot, value)) for value, phrases in values.items() for p in phrases]
         entries = [(p, v) for p, v in entries if p]
-        self.lists = LoosePhraseSet(entries, pack.ignore)
+        # A word the templates, the time grammar or the numbers use has a meaning of its own: a list phrase
+        # is not shortened to it ("wake up" is fasting, "wake" asks to be woken)
+        self.lists = LoosePhraseSet(entries, pack.ignore, pack.vocabulary(lists=False) - pack.ignore)
         # Spelling-tolerant lookup: a name's words glued together ("insulineglargine"), so that a
         # recogniser's split ("met formine") or merge can be compared on characters.
         fuzzy = [(p, v) for p, v in entries if v[0] == "medication" or v[0] in pack.fuzzy_lists]

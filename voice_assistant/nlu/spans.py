@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any, Collection, Iterable, Sequence
 
 Phrase = tuple[str, ...]
 
@@ -66,15 +66,25 @@ class LoosePhraseSet:
     dropped the article) all match the same list entry.
     """
 
-    def __init__(self, phrases: Iterable[tuple[Phrase, Any]], skip: frozenset[str]):
+    def __init__(self, phrases: Iterable[tuple[Phrase, Any]], skip: frozenset[str],
+                 meaningful: Collection[str] = frozenset()):
+        """`meaningful`: words that mean something of their own elsewhere (a verb of the templates, a time
+        word): a phrase of several words is never shortened to one of them alone."""
         self.skip = skip
         self._by_first: dict[str, list[tuple[Phrase, bool, Any]]] = {}
+        phrases = list(phrases)
+        listed = {(phrase, value) for phrase, value in phrases}
         entries: dict[tuple[Phrase, bool], Any] = {}
         for phrase, value in phrases:
             # Spelled letters ("h d l", "a 1 c") are matched exactly: with their small words dropped they
             # would shrink to a lone letter found everywhere.
             strict = any(len(w) == 1 for w in phrase)
             core = phrase if strict else (tuple(w for w in phrase if w not in skip) or phrase)
+            # "wake up" (fasting) without its small word is "wake", the verb of "wake me at 6 for my pills";
+            # « au réveil » is « réveil », an alarm clock: such a phrase is matched as written, unless the
+            # lone word is listed with the same value anyway ("at bedtime" and "bedtime").
+            if len(core) == 1 < len(phrase) and core[0] in meaningful and (core, value) not in listed:
+                core, strict = phrase, True
             entries.setdefault((core, strict), value)
         for (core, strict), value in sorted(entries.items(), key=lambda e: len(e[0][0]), reverse=True):
             self._by_first.setdefault(core[0], []).append((core, strict, value))

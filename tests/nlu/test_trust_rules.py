@@ -1,0 +1,55 @@
+"""General rules that keep a request, a question or small talk from turning into a reading, a dose or a reminder
+it was not (issue: understanding-layer trust bugs). Each rule is checked on the layer that holds it, then
+through the understander in both languages."""
+
+import pytest
+
+from voice_assistant.nlu import Understander
+from voice_assistant.nlu.spans import LoosePhraseSet
+
+UNDERSTANDERS = {lang: Understander(lang) for lang in ("fr", "en")}
+
+
+def understand(lang, text):
+    return UNDERSTANDERS[lang].understand(text)
+
+
+# --- a list phrase is not shortened to a word that means something of its own -----------------------------
+
+def test_a_phrase_is_not_shortened_to_a_word_with_its_own_meaning():
+    entries = [(("wake", "up"), "fasting"), (("at", "bedtime"), "bedtime"), (("au", "lever"), "fasting")]
+    loose = LoosePhraseSet(entries, frozenset({"up", "me", "at", "au", "my"}), meaningful={"wake"})
+    assert loose.match(("my", "wake", "up", "reading"), 1) == (3, "fasting")
+    assert loose.match(("wake", "me", "at", "6"), 0) == (0, None)  # "wake" alone is the verb
+    assert loose.match(("wake", "me", "up"), 0) == (0, None)  # matched as written, no word inside
+    # a lone word with no meaning of its own still stands for its phrase (« lever », "bedtime")
+    assert loose.match(("bedtime",), 0) == (1, "bedtime")
+    assert loose.match(("lever",), 0) == (1, "fasting")
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "wake me at 6 for my pills"),
+    ("en", "wake me for my pills at 6"),
+    ("en", "wake me up at 7 for my insulin"),
+    ("en", "call me at 8 for my metformin"),
+    ("en", "get me up at 6 to take my tablets"),
+    ("fr", "réveille-moi à 7 heures pour mes médicaments"),
+    ("fr", "mets un réveil à 7 heures pour mes cachets"),
+    ("fr", "appelle-moi à 8 heures pour mon insuline"),
+    ("fr", "fais moi lever à 7 heures pour mes médicaments"),
+])
+def test_asking_to_be_woken_for_a_medicine_is_a_reminder(lang, text):
+    u = understand(lang, text)
+    assert u.intent == "set_medication_reminder", u
+    assert "time" in u.slots and "glucose_mg_dl" not in u.slots and "context" not in u.slots
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "my wake up reading was 6.2"),
+    ("en", "when i woke up i was 7"),
+    ("fr", "au réveil j'avais 1,10"),
+    ("fr", "ma glycémie au réveil était de 1,05"),
+])
+def test_waking_words_still_say_fasting(lang, text):
+    u = understand(lang, text)
+    assert u.intent == "log_glucose" and u.slots.get("context") == "fasting", u
