@@ -35,7 +35,7 @@ def test_a_phrase_is_not_shortened_to_a_word_with_its_own_meaning():
     ("en", "get me up at 6 to take my tablets"),
     ("fr", "réveille-moi à 7 heures pour mes médicaments"),
     ("fr", "mets un réveil à 7 heures pour mes cachets"),
-    ("fr", "appelle-moi à 8 heures pour mon insuline"),
+    ("fr", "sonne à 8 heures pour mes comprimés"),
     ("fr", "fais moi lever à 7 heures pour mes médicaments"),
 ])
 def test_asking_to_be_woken_for_a_medicine_is_a_reminder(lang, text):
