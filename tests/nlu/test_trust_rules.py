@@ -53,3 +53,59 @@ def test_asking_to_be_woken_for_a_medicine_is_a_reminder(lang, text):
 def test_waking_words_still_say_fasting(lang, text):
     u = understand(lang, text)
     assert u.intent == "log_glucose" and u.slots.get("context") == "fasting", u
+
+
+# --- a "not" turns a sentence around ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "i haven't taken my insulin"),
+    ("en", "i have not taken my metformin"),
+    ("en", "i did not take my tablets today"),
+    ("en", "i didn't take my pills"),
+    ("en", "i never took my pills this morning"),
+    ("en", "i don't think i took my pills"),
+    ("fr", "je n'ai pas pris mes cachets"),
+    ("fr", "j'ai pas pris mon insuline"),
+    ("fr", "je n'ai pas encore pris ma metformine"),
+    ("fr", "je les ai pas pris"),
+])
+def test_a_dose_said_not_taken_is_never_a_dose_taken(lang, text):
+    u = understand(lang, text)
+    assert u.intent == "medication_check", u
+
+
+def test_the_matcher_turns_templates_around_only_on_the_word_denied():
+    matcher = UNDERSTANDERS["en"].matcher
+    taken = [k for k, t in enumerate(matcher.templates) if "taken" in t.tokens and not matcher.negated[k]]
+    turned = matcher._turned_around(matcher.words(("i", "haven", "t", "taken", "my", "insulin")))
+    assert taken and turned[taken].all()
+    # a "not" about something else leaves those templates alone
+    assert not matcher._turned_around(matcher.words(("i", "took", "it", "not", "sure", "when")))[taken].any()
+    # a template that says "not" is turned around for a sentence that does not
+    assert (matcher._turned_around(matcher.words(("i", "feel", "fine"))) == matcher.negated).all()
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "i feel well"), ("en", "not bad thanks"), ("en", "how are you"), ("en", "nice to meet you"),
+    ("en", "are you there"), ("en", "you're very kind"),
+    ("fr", "ça va"), ("fr", "bonjour ça va"), ("fr", "je me sens bien"), ("fr", "ça va pas mal"),
+    ("fr", "je vais bien merci"), ("fr", "tout va bien"), ("fr", "ça va merci et vous"), ("fr", "tu m'entends"),
+    ("fr", "comment allez-vous"),
+])
+def test_small_talk_is_no_request_and_never_an_alert(lang, text):
+    u = understand(lang, text)
+    assert u.intent == "none" and u.matched == "small_talk" and not u.slots, u
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "I don't feel well"), ("en", "i'm not well"), ("fr", "je me sens pas bien"), ("fr", "ça va pas du tout"),
+])
+def test_feeling_unwell_is_still_an_emergency(lang, text):
+    assert understand(lang, text).intent == "emergency"
+
+
+def test_a_filler_word_that_is_meant_is_kept():
+    extractor = UNDERSTANDERS["en"].extractor
+    assert "well" in extractor.extract("I don't feel well").words  # a phrase of a word group
+    assert "well" in extractor.extract("i'm not well").words  # after a "not"
+    assert "well" not in extractor.extract("well my sugar was 7").words  # opening a sentence: a filler

@@ -34,6 +34,9 @@ SLOT_WEIGHT = 2
 MISSING_COST = 0.5
 EXTRA_COST = 0.5
 ORDER_WEIGHT = 0.3
+#: A template whose sense is turned around by a "not" the sentence lacks (or that lacks the sentence's "not") is
+#: that far from it: "I haven't taken my insulin" is no dose taken, « je me sens bien » no « pas bien ».
+POLARITY_FACTOR = 0.5
 LONG_QUERY_CHARS = 14
 PARTIAL_MIN_CHARS = 4
 PARTIAL_FACTOR = 0.7
@@ -71,9 +74,17 @@ class IntentMatcher:
                 owners.append(index)
                 self.templates.append(template)
         self.vocab = vocab
-        self.known = {w for w in vocab if not w.startswith(("{", "<"))} | pack.classes.words() | pack.ignore
-        self._correctable = tuple(w for w in self.known if len(w) >= CORRECT_MIN_CHARS)
+        # a "not" is never spelling-corrected into another word ("didnt" is no "didn")
+        self.known = {w for w in vocab if not w.startswith(("{", "<"))} | pack.classes.words() | pack.ignore \
+            | pack.not_words
+        # ... nor is a word spelling-corrected into a "not" ("mais" is no « jamais »)
+        self._correctable = tuple(w for w in self.known if len(w) >= CORRECT_MIN_CHARS and w not in pack.not_words)
         self.encoded = encoded
+        self.negated = np.asarray([any(t in pack.not_words for t in tpl.tokens) for tpl in self.templates])
+        self._holding: dict[str, np.ndarray] = {}  # word -> which templates hold it
+        for k, tpl in enumerate(self.templates):
+            for t in tpl.tokens:
+                self._holding.setdefault(t, np.zeros(len(self.templates), dtype=bool))[k] = True
         # Word order matters little to meaning (« le rappel de 8 h, tu l'annules »): templates are also
         # compared as sorted word multisets, where the edit distance gives the shared-word count.
         self.sorted_encoded = ["".join(sorted(e)) for e in encoded]
@@ -82,16 +93,35 @@ class IntentMatcher:
         # Templates are grouped by intent (built in order), so a per-intent maximum is one reduceat.
         self._starts = np.flatnonzero(np.r_[True, self.owners[1:] != self.owners[:-1]])
 
-    def encode(self, tokens: tuple[str, ...]) -> str:
-        """Heard tokens -> one character per meaningful word (spelling fixed, synonyms grouped)."""
+    def words(self, tokens: tuple[str, ...]) -> list[str]:
+        """Heard tokens as the templates hold theirs: spelling fixed, synonyms grouped, small words left out."""
         fixed = [t if t in self.known or t.startswith("{") else (_correct(t, self._correctable) or t)
                  for t in tokens]
-        canonical = self.pack.classes.canonical(fixed)
-        return "".join(self.vocab.get(t, _UNKNOWN) for t in canonical if t not in self.pack.ignore)
+        return [t for t in self.pack.classes.canonical(fixed) if t not in self.pack.ignore]
+
+    def _turned_around(self, words: list[str]) -> np.ndarray:
+        """Templates whose sense the sentence turns around: the template says "not" and the sentence does not
+        ("I feel well" against "I feel not well"), or the sentence says "not" before a word the template
+        holds without one ("I haven't *taken* my insulin" against "I have taken my insulin"). A "not" about
+        something else ("help, I can't find my sugar") leaves a template alone."""
+        nots = [k for k, w in enumerate(words) if w in self.pack.not_words]
+        if not nots:
+            return self.negated
+        denied = [words[k + 1] for k in nots if k + 1 < len(words) and words[k + 1] not in self.pack.not_words]
+        turned = np.zeros(len(self.templates), dtype=bool)
+        for word in denied:
+            if word in self._holding:
+                turned |= self._holding[word]
+        return turned & ~self.negated
+
+    def encode(self, tokens: tuple[str, ...]) -> str:
+        """Heard tokens -> one character per meaningful word (spelling fixed, synonyms grouped)."""
+        return "".join(self.vocab.get(t, _UNKNOWN) for t in self.words(tokens))
 
     def score(self, tokens: tuple[str, ...]) -> list[IntentScore]:
         """Every intent's best score, best first."""
-        query = self.encode(tokens)
+        words = self.words(tokens)
+        query = "".join(self.vocab.get(t, _UNKNOWN) for t in words)
         if not query or not self.encoded:
             return [IntentScore(name, 0.0, "") for name in self.intents]
         ordered = process.cdist([query], self.encoded, scorer=fuzz.ratio, dtype=np.float32, workers=1)[0] / 100
@@ -109,6 +139,8 @@ class IntentMatcher:
             # of the whole sentence. Short templates are left out: "remind" alone is inside too much.
             inside = shared / np.maximum(t, 1.0)  # how much of the template the sentence holds
             row = np.maximum(row, np.where(self.lengths >= PARTIAL_MIN_CHARS, inside * PARTIAL_FACTOR, 0))
+        if self.pack.not_words:
+            row = np.where(self._turned_around(words), row * POLARITY_FACTOR, row)
         best = np.maximum.reduceat(row, self._starts)
         results = []
         for k, start in enumerate(self._starts):

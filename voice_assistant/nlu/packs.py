@@ -81,6 +81,9 @@ class Pack:
     #: words that always mean a call for help ("ambulance", « SAMU »), whatever the recogniser made of the rest
     alarm_words: tuple[Phrase, ...] = ()
     negations: frozenset[str] = frozenset()  #: "don't", « pas »: an alarm word just after one is not a call
+    #: words that turn a sentence around ("not", « pas »): a sentence with one does not read like a template
+    #: without one, nor the other way round ("I haven't taken my insulin" is no dose taken)
+    not_words: frozenset[str] = frozenset()
     when: WhenLexicon | None = None  #: « hier soir », "two hours ago": when a reading or a dose happened
     #: whole answers made only of small words (« c'est ça », "that's it"), matched as said: intent -> phrases
     exact: dict[tuple[str, ...], str] = field(default_factory=dict)
@@ -130,6 +133,10 @@ class WordClasses:
 
     def words(self) -> set[str]:
         return {w for p in self.phrases for w in p}
+
+    def longest(self, tokens: Sequence[str], i: int) -> int:
+        """Length of the longest group phrase starting at tokens[i], 0 if none."""
+        return self._set.match(tokens, i)
 
 
 def read_yaml(path: Path) -> dict:
@@ -189,6 +196,7 @@ def compile_pack(data: dict, path: Path) -> Pack:
         wake_words=tuple(w for p in wake_words for w in p),
         alarm_words=tuple(r.phrase_list(data.get("alarm_words"), "alarm_words")),
         negations=frozenset(w for p in r.phrase_list(data.get("negations"), "negations") for w in p),
+        not_words=r.not_words(ignore),
         when=when,
         exact=exact,
     )
@@ -240,6 +248,15 @@ class _PackReader:
         if not isinstance(settings, dict):
             raise self.fail("'settings' must be a mapping", line=self.lines.get("settings"))
         return str(self.data["language"]), settings
+
+    def not_words(self, ignore: frozenset[str]) -> frozenset[str]:
+        """`not_words`: single words, none of them a small word the matcher skips (it would never see it)."""
+        found = self.phrase_list(self.data.get("not_words"), "not_words")
+        for p in found:
+            if len(p) != 1 or p[0] in ignore:
+                raise self.fail(f"'not_words' holds single words that are not in 'ignore', not '{' '.join(p)}'",
+                                line=self.lines.get("not_words"))
+        return frozenset(p[0] for p in found)
 
     # --- numbers, units, time -------------------------------------------------------------------------
 

@@ -137,15 +137,27 @@ class SlotExtractor:
         fillers = self.pack.fillers
         if not fillers:
             return tokens
+        kept = self._meant_words(tokens)
         out, i = [], 0
         while i < len(tokens):
             n = fillers.match(tokens, i)
-            if n:
+            if n and not kept & set(range(i, i + n)):
                 i += n
             else:
                 out.append(tokens[i])
                 i += 1
         return out
+
+    def _meant_words(self, tokens: list[str]) -> set[int]:
+        """Positions where a filler word is meant: inside a phrase of the pack's word groups ("I don't feel
+        well") or right after a "not" ("not well"): "well" there is no "well, my sugar..." opening a sentence."""
+        meant: set[int] = set()
+        for i, token in enumerate(tokens):
+            n = self.pack.classes.longest(tokens, i)
+            meant.update(range(i, i + n))
+            if token in self.pack.not_words:
+                meant.add(i + 1)
+        return meant
 
     def _list_spans(self, tokens: list[str]) -> list[Span]:
         spans = []

@@ -20,7 +20,8 @@ NONE = "none"
 GLUCOSE = "glucose_mg_dl"
 WHEN = "when"  #: entity: a Moment (« hier soir »)
 UNIT = "unit"  #: entity: a GlucoseUnit named without a number ("in mmol")
-#: `matched` of an utterance made only of politeness and hesitation (« bonjour », "thank you", « euh »).
+#: `matched` of an utterance made only of politeness and hesitation (« bonjour », "thank you", « euh »), or of
+#: one of the pack's `small_talk` sentences ("how are you", « je vais bien »); the intent is then "none".
 SMALL_TALK = "small_talk"
 EMERGENCY = "emergency"
 TIE_BREAK = 0.001
@@ -109,7 +110,7 @@ class Understander:
             return Understanding(NONE, {}, 1.0, text, matched=SMALL_TALK if (text or "").strip() else NONE)
         exact = self.pack.exact.get(tuple(extraction.words))
         if exact is not None:  # « c'est ça », "that's it": only small words, said as a whole answer
-            return Understanding(exact, {}, 1.0, text, matched=exact)
+            return Understanding(NONE if exact == SMALL_TALK else exact, {}, 1.0, text, matched=exact)
         scores = self._score(extraction)
         # The same numbers read as more or fewer times: kept only if it makes a clearly better sentence
         # for an intent that takes the slot it created ("lantus nine thirty" -> time; "one thirty three
@@ -130,6 +131,8 @@ class Understander:
             return Understanding(NONE, {}, confidence, text, (), alternatives, NONE)
         if best.score < self.pack.threshold:
             return Understanding(NONE, {}, round(1.0 - confidence, 3), text, (), alternatives, best.intent)
+        if best.intent == SMALL_TALK:  # the pack's politeness ("how are you", « je vais bien »): no request
+            return Understanding(NONE, {}, confidence, text, (), alternatives, SMALL_TALK)
         if best.intent != EMERGENCY and EMERGENCY in self.pack.intents and self._calls_for_help(extraction.words):
             # A recogniser that mangles "call an ambulance" into "tell an ambulance" must not turn a call for
             # help into a request for instructions: the emergency path is offered (a spoken one is confirmed
