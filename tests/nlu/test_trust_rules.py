@@ -109,3 +109,41 @@ def test_a_filler_word_that_is_meant_is_kept():
     assert "well" in extractor.extract("I don't feel well").words  # a phrase of a word group
     assert "well" in extractor.extract("i'm not well").words  # after a "not"
     assert "well" not in extractor.extract("well my sugar was 7").words  # opening a sentence: a filler
+
+
+# --- a question records nothing ------------------------------------------------------------------------------
+
+RECORDS = {"log_glucose", "medication_taken", "report_hypo"}
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "have i taken my insulin"), ("en", "how was my sugar at 8"), ("en", "is 7 high"), ("en", "is 120 good"),
+    ("en", "is 5.5 normal for me"), ("en", "is 180 bad after eating"), ("en", "why is my sugar 12"),
+    ("en", "how many pills have i taken today"), ("en", "what's 7 in mg"), ("en", "is my sugar 7"),
+    ("fr", "est-ce que 1,80 c'est grave après manger"), ("fr", "pourquoi ma glycémie est à 2"),
+    ("fr", "combien de cachets j'ai pris aujourd'hui"), ("fr", "est-ce que j'ai pris mes cachets ce matin"),
+    ("fr", "ai-je pris mon insuline"),
+])
+def test_a_question_never_records(lang, text):
+    u = understand(lang, text)
+    assert u.intent not in RECORDS, u
+
+
+def test_question_openers_are_read_at_the_start_only():
+    en = UNDERSTANDERS["en"]
+    assert en.asks(("did", "i", "take", "my", "pills"))
+    assert not en.asks(("this", "is", "my", "check", "before", "bed", "144"))  # "is" further on: a statement
+    assert not en.asks(("was", "7", "this", "morning"))  # "was" alone opens a statement
+    # the recording intents are left out of a question's candidates, whatever the matcher thinks of it
+    extraction = en.extractor.extract("is 120 good")
+    assert not {s.intent for s in en._score(extraction)} & RECORDS
+
+
+def test_a_pack_names_only_its_own_intents_as_records(tmp_path):
+    from voice_assistant.nlu.packs import PackError, compile_pack, packs_dir, read_yaml
+    text = (packs_dir() / "en.yaml").read_text(encoding="utf-8").replace(
+        "records: [log_glucose,", "records: [no_such_intent, log_glucose,")
+    path = tmp_path / "en.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(PackError, match="records"):
+        compile_pack(read_yaml(path), path)

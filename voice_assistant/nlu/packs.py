@@ -84,6 +84,10 @@ class Pack:
     #: words that turn a sentence around ("not", « pas »): a sentence with one does not read like a template
     #: without one, nor the other way round ("I haven't taken my insulin" is no dose taken)
     not_words: frozenset[str] = frozenset()
+    #: phrases opening a question ("did I", « est-ce que »): a question never records anything, so the intents
+    #: of `records` are not candidates for it
+    question_openers: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+    records: frozenset[str] = frozenset()  #: intents that record a reading, a dose or a low
     when: WhenLexicon | None = None  #: « hier soir », "two hours ago": when a reading or a dose happened
     #: whole answers made only of small words (« c'est ça », "that's it"), matched as said: intent -> phrases
     exact: dict[tuple[str, ...], str] = field(default_factory=dict)
@@ -197,6 +201,8 @@ def compile_pack(data: dict, path: Path) -> Pack:
         alarm_words=tuple(r.phrase_list(data.get("alarm_words"), "alarm_words")),
         negations=frozenset(w for p in r.phrase_list(data.get("negations"), "negations") for w in p),
         not_words=r.not_words(ignore),
+        question_openers=PhraseSet(r.phrase_list(data.get("question_openers"), "question_openers")),
+        records=r.records(intents),
         when=when,
         exact=exact,
     )
@@ -257,6 +263,12 @@ class _PackReader:
                 raise self.fail(f"'not_words' holds single words that are not in 'ignore', not '{' '.join(p)}'",
                                 line=self.lines.get("not_words"))
         return frozenset(p[0] for p in found)
+
+    def records(self, intents: dict[str, "IntentDef"]) -> frozenset[str]:
+        names = self.data.get("records") or []
+        if not isinstance(names, list) or any(n not in intents for n in names):
+            raise self.fail(f"'records' lists intents of this pack, not {names!r}", line=self.lines.get("records"))
+        return frozenset(names)
 
     # --- numbers, units, time -------------------------------------------------------------------------
 

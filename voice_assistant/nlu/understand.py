@@ -162,11 +162,19 @@ class Understander:
         return False
 
     def _score(self, extraction: Extraction) -> list[IntentScore]:
-        """Matcher scores, ties broken towards the intent that needs fewer slots the patient did not say."""
+        """Matcher scores, ties broken towards the intent that needs fewer slots the patient did not say. A
+        question ("did I take my pills", "is 7 high", « est-ce que j'ai pris... ») records nothing: the pack's
+        recording intents are left out for it."""
         said = {s.slot for s in extraction.spans}
+        asks = self.asks(extraction.words)
         scores = [IntentScore(s.intent, s.score - TIE_BREAK * len(self.pack.intents[s.intent].slots - said), s.template)
-                  for s in self.matcher.score(extraction.tokens)]
+                  for s in self.matcher.score(extraction.tokens) if not (asks and s.intent in self.pack.records)]
         return sorted(scores, key=lambda s: s.score, reverse=True) or [IntentScore(NONE, 0.0, "")]
+
+    def asks(self, words: tuple[str, ...]) -> bool:
+        """Whether the words open with a question (fillers are gone: "um, did I..." opens with "did I"; a
+        question word further on may belong to a statement: "this is my check before bed, 144")."""
+        return self.pack.question_openers.match(words, 0) > 0
 
     def _slots_for(self, intent: str, extraction: Extraction) -> tuple[dict[str, Any], tuple[Entity, ...]]:
         wanted = self.pack.intents[intent].slots
