@@ -83,7 +83,10 @@ def recognizer_for(language: str, profile=None, engine: str | None = None, *, ca
         # whisper alone: the other engine is loaded only to fall back on (its ~40 MB are not kept otherwise)
         base = None if wanted == "whisper" else _single(language, medications, None, cached, required=True)
         try:
-            whisper = _whisper(language, medications, getattr(profile, "asr_threads", 2), cached)
+            threads = getattr(profile, "asr_threads", 2)
+            if base is not None:  # the other engine decodes the same utterance at the same time, on a core of its own
+                threads = min(threads, max(1, _cpu_count() - 1))
+            whisper = _whisper(language, medications, threads, cached)
         except RecognizerUnavailable as exc:
             if base is None:
                 base = _single(language, medications, None, cached, required=False)
@@ -99,6 +102,14 @@ def recognizer_for(language: str, profile=None, engine: str | None = None, *, ca
         key = ("combined", id(base), id(whisper))
         return _cached(key, cached, lambda: _combined(base, whisper, language, profile))
     return _single(language, medications, wanted, cached)
+
+
+def _cpu_count() -> int:
+    """CPUs this process may run on (a container or `taskset` may allow fewer than the machine has)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def _single(language: str, medications, wanted: str | None, cached: bool, required: bool = True):
