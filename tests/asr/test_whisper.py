@@ -184,6 +184,21 @@ def test_auto_combines_both_engines_when_whisper_is_installed():
     assert {r.first.engine, r.second.engine} == {"pocketsphinx", "whisper"}
 
 
+@pytest.mark.parametrize("cpus, combined_threads", [(2, 1), (4, 2), (1, 1)])
+def test_combined_whisper_leaves_a_core_to_the_other_engine(monkeypatch, cpus, combined_threads):
+    """Both engines decode the same utterance at once: whisper's threads plus pocketsphinx's one must not ask for
+    more cores than the process has (on 2 cores, 2 whisper threads beside pocketsphinx slowed every decoding)."""
+    from dataclasses import replace
+
+    from voice_assistant.asr import select
+    from voice_assistant.profile import default_profile
+
+    monkeypatch.setattr(select, "_cpu_count", lambda: cpus)
+    profile = replace(default_profile(), language="en", asr_threads=2)
+    assert select.recognizer_for("en", profile, "combined", cached=False).second.threads == combined_threads
+    assert select.recognizer_for("en", profile, "whisper", cached=False).threads == 2  # alone: all it is given
+
+
 def test_eval_json_reports_the_first_choice_and_each_engines_transcript(joe, tmp_path):
     """`voice-assistant eval --json` on audio: predicted intent/slots are the combiner's first choice, and each
     engine's transcript is in the case's result."""

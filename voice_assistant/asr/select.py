@@ -83,7 +83,10 @@ def recognizer_for(language: str, profile=None, engine: str | None = None, *, ca
         # whisper alone: the other engine is loaded only to fall back on (its ~40 MB are not kept otherwise)
         base = None if wanted == "whisper" else _single(language, medications, None, cached, required=True)
         try:
-            whisper = _whisper(language, medications, getattr(profile, "asr_threads", 2), cached)
+            threads = getattr(profile, "asr_threads", 2)
+            if base is not None:  # the other engine decodes the same utterance at the same time, on a core of its own
+                threads = min(threads, max(1, _cpu_count() - 1))
+            whisper = _whisper(language, medications, threads, cached)
         except RecognizerUnavailable as exc:
             if base is None:
                 base = _single(language, medications, None, cached, required=False)
@@ -99,6 +102,14 @@ def recognizer_for(language: str, profile=None, engine: str | None = None, *, ca
         key = ("combined", id(base), id(whisper))
         return _cached(key, cached, lambda: _combined(base, whisper, language, profile))
     return _single(language, medications, wanted, cached)
+
+
+def _cpu_count() -> int:
+    """CPUs this process may run on (a container or `taskset` may allow fewer than the machine has)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def _single(language: str, medications, wanted: str | None, cached: bool, required: bool = True):
@@ -155,8 +166,22 @@ def _combined(base: Recognizer, whisper: Recognizer, language: str, profile) -> 
     from voice_assistant.asr.combine import Combiner, CombinedRecognizer
     from voice_assistant.nlu import Understander
 
+    from functools import partial
+
+    from voice_assistant.asr.pocketsphinx_engine import bundled_model_dir
+    from voice_assistant.asr.vocabulary import in_dictionary, medication_names
+
     understander = Understander(language, profile)
-    return CombinedRecognizer(base, whisper, Combiner(understander.understand, getattr(whisper, "score", None)))
+    names = medication_names(profile.medications if profile is not None else None, language)
+    is_word = None
+    if language == "en":  # the general English dictionary pocketsphinx ships (126k words), read where it lies
+        try:
+            is_word = partial(in_dictionary, path=bundled_model_dir() / "cmudict-en-us.dict")
+        except EngineUnavailable as exc:  # no dictionary: the other conditions still hold
+            log.warning("no English dictionary for the combiner: %s", exc)
+    return CombinedRecognizer(base, whisper, Combiner(
+        understander.understand, getattr(whisper, "score", None), medicines=names,
+        vocabulary=understander.pack.vocabulary(names), is_word=is_word))
 
 
 def _vosk(model: Path, language: str, medications) -> Recognizer:
