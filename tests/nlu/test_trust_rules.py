@@ -147,3 +147,54 @@ def test_a_pack_names_only_its_own_intents_as_records(tmp_path):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(PackError, match="records"):
         compile_pack(read_yaml(path), path)
+
+
+# --- a digit glued to letters ---------------------------------------------------------------------------------
+
+def test_a_number_glued_to_a_mark_is_split_and_to_other_letters_stays_a_word():
+    from voice_assistant.nlu.normalize import clean
+    marks = {"am", "pm", "mg", "h", "a", "m"}
+    assert clean("remind me at 7am", marks) == "remind me at 7 am"
+    assert clean("120mg after lunch", marks) == "120 mg after lunch"
+    assert clean("8h30", marks) == "8 h 30"
+    assert clean("7a.m.", marks) == "7 a m"
+    assert clean("my 1c is 7", marks) == "my 1c is 7"
+    assert clean("my b12 is low, 2x a day, the 3rd", marks) == "my b12 is low 2x a day the 3rd"
+    assert clean("my 1c is 7") == "my 1 c is 7"  # without marks: every digit split, as the packs are read
+
+
+@pytest.mark.parametrize("lang, text, slots", [
+    ("en", "remind me at 7am", {"time": "07:00"}),
+    ("en", "my sugar was 120mg", {"glucose_mg_dl": 120}),
+    ("fr", "rappelle-moi à 7h de prendre mes cachets", {"time": "07:00"}),
+    ("fr", "1,20g ce matin", {"glucose_mg_dl": 120}),
+])
+def test_a_glued_unit_or_hour_still_reads(lang, text, slots):
+    u = understand(lang, text)
+    assert all(u.slots.get(k) == v for k, v in slots.items()), u
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "i take it 2x a day"), ("en", "my b12 is low"), ("en", "my appointment is on the 3rd"),
+    ("fr", "je prends 2x par jour"), ("fr", "ma b12 est basse"), ("fr", "le 1er mars"),
+])
+def test_a_number_glued_to_other_letters_is_no_reading_nor_time(lang, text):
+    u = understand(lang, text)
+    assert u.intent not in RECORDS and "time" not in u.slots and u.glucose is None, u
+
+
+@pytest.mark.parametrize("lang, text, test", [
+    ("en", "my 1c is 7", "hba1c"), ("en", "my A1C was 6.8", "hba1c"), ("en", "my a1c is 7", "hba1c"),
+    ("en", "my ldl was 2.1", "ldl"), ("en", "HbA1c 7.2", "hba1c"),
+    ("fr", "mon 1c est à 7", "hba1c"), ("fr", "mon hémoglobine glyquée est de 6,8", "hba1c"),
+    ("fr", "mon ldl était à 1,3", "ldl"),
+])
+def test_a_number_after_a_lab_test_is_its_value_not_a_glucose_reading(lang, text, test):
+    u = understand(lang, text)
+    assert u.intent == "read_lab_results" and u.slots.get("test") == test and u.glucose is None, u
+
+
+def test_a_lab_name_is_not_found_across_a_number_or_a_contraction():
+    extractor = UNDERSTANDERS["en"].extractor
+    for text in ("sugar level one twenty one", "sugar level's ninety two before breakfast"):
+        assert extractor.extract(text).first("test") is None, text

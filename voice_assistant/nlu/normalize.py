@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 
 #: Utterances longer than this are cut: no one speaks 600 characters in one breath, and the matcher's
 #: cost grows with length. Keeps the worst case (10,000 characters of noise) fast and bounded.
@@ -50,8 +51,29 @@ def fold_accents(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("œ", "oe").replace("æ", "ae")
 
 
-def clean(text: str) -> str:
-    """Lowercase words and numbers separated by single spaces; accents kept (number parsing needs them)."""
+_GLUED = re.compile(r"[^\W_]+")
+_PIECES = re.compile(r"\d+|[^\W\d_]+")
+
+
+def _unglue(marks: Collection[str]):
+    """A digit glued to letters is split from them only when every letter group is a mark of a number (a unit,
+    an hour word, "am"): "7am", "120mg", "8h30". Otherwise the whole stays one word, no number: "1c", "b12",
+    "2x", "3rd" say nothing of a glucose value or a time."""
+    def split(match: re.Match) -> str:
+        run = match.group(0)
+        pieces = _PIECES.findall(run)
+        if len(pieces) < 2 or all(p.isdigit() for p in pieces):
+            return run
+        letters = [fold_accents(p) for p in pieces if not p.isdigit()]
+        return " ".join(pieces) if all(w in marks for w in letters) else run
+    return split
+
+
+def clean(text: str, marks: Collection[str] | None = None) -> str:
+    """Lowercase words and numbers separated by single spaces; accents kept (number parsing needs them).
+
+    `marks`: the words that may be glued to a number and mean something of it ("am", "mg", "h"); a number glued
+    to other letters stays one word with them ("1c", "b12"). Without `marks` every digit is split from letters."""
     text = unicodedata.normalize("NFKC", str(text))[:MAX_CHARS].lower().translate(_APOSTROPHES)
     # Only ASCII decimal digits are numbers: a look-alike (⓽, ➒, ፫, ❻, ١) is no digit and no letter either
     text = "".join(" " if unicodedata.category(c)[0] == "C" or (not c.isascii() and (c.isdigit() or c.isnumeric()))
@@ -60,6 +82,9 @@ def clean(text: str) -> str:
     text = _NOT_WORD.sub(" ", text)
     text = _DECIMAL.sub(r"\1", text)  # "1 , 20" and "1,20" -> "1,20"
     text = _CLOCK.sub(" h ", text)  # "8:30" -> "8 h 30"
-    text = _DIGIT_LETTER.sub(" ", text)  # "8h30" -> "8 h 30", "8pm" -> "8 pm"
+    if marks is None:
+        text = _DIGIT_LETTER.sub(" ", text)  # "8h30" -> "8 h 30", "8pm" -> "8 pm"
+    else:
+        text = _GLUED.sub(_unglue(marks), text)
     text = _LONE_PUNCT.sub(" ", text)
     return _SPACES.sub(" ", text).strip()

@@ -93,6 +93,15 @@ class Pack:
     exact: dict[tuple[str, ...], str] = field(default_factory=dict)
     load_seconds: float = 0.0
 
+    def number_marks(self) -> frozenset[str]:
+        """Words that may be glued to a number and say what it is: units, hour and day-part words, dose words
+        ("120mg", "7am", "8h30", "10units")."""
+        sets = [*self.numbers.units.values(), *vars(self.time).values(), self.numbers.dose_words]
+        if self.when is not None:
+            sets += [self.when.hours, self.when.minutes]
+        return frozenset(w for ps in sets if isinstance(ps, PhraseSet)
+                         for group in ps._by_first.values() for p in group for w in p)
+
     def vocabulary(self, medication_names: Sequence[str] = (), lists: bool = True) -> set[str]:
         """Every word the pack can understand: what a recogniser should be constrained to (`lists=False`:
         without the words of the slot lists, which are only known as parts of their phrases)."""

@@ -13,7 +13,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz, process
 
 from voice_assistant.health.glucose import GlucoseUnit
-from voice_assistant.nlu.normalize import clean
+from voice_assistant.nlu.normalize import _PIECES, clean
 from voice_assistant.nlu.numbers import find_glucose, tokens_with_digits
 from voice_assistant.nlu.packs import Pack
 from voice_assistant.nlu.spans import LoosePhraseSet, Span, is_number
@@ -25,6 +25,11 @@ from voice_assistant.profile import Medication
 AGO = "ago"
 #: A number said as a quantity of medicine ("10 units"): not a slot, and never a glucose value or a time.
 DOSE = "dose"
+#: A number said as a lab test's value ("my A1c was 6.8", « mon LDL est à 1,3 »): not a slot, never a glucose
+#: value or a time, and left out of what the matcher reads (the test's name says what the sentence is about).
+LAB_VALUE = "lab_value"
+#: How many small words may stand between a lab test's name and its value ("my a1c *was* 6.8").
+LAB_VALUE_REACH = 3
 
 #: How close a heard word must be to a medication or lab test name (rapidfuzz ratio, 0-100): one wrong
 #: letter in a short name ("lantis" for "lantus") is 83, so short names get the lower bar.
@@ -81,6 +86,7 @@ class SlotExtractor:
         self._fuzzy_keys = tuple(self._fuzzy_names)
         self._max_words = max((len(p) for p, _ in fuzzy), default=1)
         self._known_words = pack.vocabulary() | {w for p, _ in entries for w in p}
+        self._marks = pack.number_marks()
 
     def phrase_tokens(self, text: str) -> tuple[str, ...]:
         """Pack phrases go through the same number conversion as speech (« deux heures après » -> 2 heures)."""
@@ -88,12 +94,13 @@ class SlotExtractor:
 
     def extract(self, text: str, reading: str = DEFAULT) -> Extraction:
         """Slots of one utterance, read one of three ways (see READINGS)."""
-        tokens = self._drop_fillers(tokens_with_digits(clean(text), self.pack.numbers))
+        tokens = self._drop_fillers(self._unglue(tokens_with_digits(clean(text, self._marks), self.pack.numbers)))
         if reading == MORE_TIMES:  # "remind me at 715": whisper writes a clock time as one number
             tokens = split_clock_digits(tokens, self.pack.time)
         ago = [Span(a, b, AGO, None) for a, b in ago_spans(tokens, self.pack.when)]
         doses = self._dose_spans(tokens)
         listed = [s for s in self._list_spans(tokens) if not any(_overlap(s, a) for a in ago)]
+        doses += self._lab_values(tokens, listed)
         # A time absorbs a period phrase that only marks its half of the day (« huit heures ce soir »);
         # any other list phrase keeps its words (« deux heures après le repas » is a meal context).
         times = [t for t in find_times(tokens, self.pack.time, bare=reading == MORE_TIMES)
@@ -117,13 +124,37 @@ class SlotExtractor:
 
         out: list[str] = []
         i = 0
-        for span in sorted(spans + ago, key=lambda s: s.start):
+        labs = [d for d in doses if d.slot == LAB_VALUE]
+        for span in sorted(spans + ago + labs, key=lambda s: s.start):
             out.extend(tokens[i:span.start])
-            if span.slot != AGO:  # "two hours ago" says when, not what: left out of what the matcher reads
-                out.append("{" + span.slot + "}")
+            if span.slot not in (AGO, LAB_VALUE):  # "two hours ago" says when, not what: left out of what the
+                out.append("{" + span.slot + "}")  # matcher reads, like a lab test's value
             i = span.end
         out.extend(tokens[i:])
         return Extraction(tokens=tuple(out), spans=tuple(spans), words=tuple(tokens))
+
+    def _lab_values(self, tokens: list[str], listed: list[Span]) -> list[Span]:
+        """The number just after a lab test's name (small words between): that test's value."""
+        found = []
+        for test in (s for s in listed if s.slot == "test"):
+            k = test.end
+            while k < len(tokens) and k - test.end < LAB_VALUE_REACH and tokens[k] in self.pack.ignore:
+                k += 1
+            if k < len(tokens) and is_number(tokens[k]):
+                found.append(Span(k, k + 1, LAB_VALUE, None))
+        return found
+
+    def _unglue(self, tokens: list[str]) -> list[str]:
+        """A word of digits and letters kept whole by `clean` ("a1c", "hba1c", "b12") is split back when its pieces
+        make a phrase of the pack's lists (the lab test "a 1 c"); otherwise it stays one word, no number."""
+        out: list[str] = []
+        for token in tokens:
+            pieces = _PIECES.findall(token)
+            if len(pieces) > 1 and any(p.isdigit() for p in pieces) and self.lists.match(pieces, 0)[0] == len(pieces):
+                out += pieces
+            else:
+                out.append(token)
+        return out
 
     def _dose_spans(self, tokens: list[str]) -> list[Span]:
         """"10 units", « 2 comprimés »: the number is a quantity of medicine (its words stay for the matcher)."""
@@ -181,6 +212,13 @@ class SlotExtractor:
         for n in range(1, self._max_words + 1):
             if i + n > len(tokens):
                 break
+            # a name is not glued across a number or what is left of a contraction ("level 1", "level's" are no
+            # "k level")
+            last = tokens[i + n - 1]
+            if n > 1 and is_number(last):
+                break
+            if n > 1 and len(last) == 1 and last in self.pack.ignore:
+                continue  # ... nor end on one ("level s"); « glycémie à jeun » goes on past « à »
             # a word the pack knows is not a misheard drug name on its own ("insuline" is not "insuline lente")
             if n == 1 and tokens[i] in self._known_words:
                 continue
