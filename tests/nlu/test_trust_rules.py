@@ -198,3 +198,26 @@ def test_a_lab_name_is_not_found_across_a_number_or_a_contraction():
     extractor = UNDERSTANDERS["en"].extractor
     for text in ("sugar level one twenty one", "sugar level's ninety two before breakfast"):
         assert extractor.extract(text).first("test") is None, text
+
+
+# --- a number before a thing counted --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "i have 2 cats"), ("en", "it's 20 degrees today"), ("en", "i'm 82 years old"),
+    ("en", "my grandson is 7 years old"),
+    ("fr", "j'ai 82 ans"), ("fr", "j'ai 2 chats"), ("fr", "il fait 20 degrés"), ("fr", "mon petit-fils a 7 ans"),
+])
+def test_a_number_counting_something_else_is_no_reading(lang, text):
+    u = understand(lang, text)
+    assert u.intent not in RECORDS and u.glucose is None and "time" not in u.slots, u
+
+
+@pytest.mark.parametrize("lang, text, mg_dl", [
+    ("en", "my sugar was a hundred flat before lunch", 100),  # a qualifier of the pack
+    ("en", "my sugar was 7 milimoles", 126.1),  # a slip of a unit
+    ("fr", "j'avais 1,20 grame", 120),
+    ("fr", "j'étais à 1,20 pile", 120),
+])
+def test_a_value_followed_by_a_qualifier_or_a_misheard_unit_still_reads(lang, text, mg_dl):
+    u = understand(lang, text)
+    assert u.intent == "log_glucose" and abs(u.slots["glucose_mg_dl"] - mg_dl) <= 1, u

@@ -42,6 +42,10 @@ class PhraseSet:
     def __bool__(self) -> bool:
         return bool(self._by_first)
 
+    def words(self) -> set[str]:
+        """Every word of every phrase."""
+        return {w for group in self._by_first.values() for p in group for w in p}
+
 
 _NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]+)?")  # only ASCII digits are numbers (not ⓽, ➒, ፫)
 
