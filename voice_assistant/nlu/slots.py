@@ -89,6 +89,7 @@ class SlotExtractor:
         self._fuzzy_names = {"".join(p): v for p, v in fuzzy if len("".join(p)) >= FUZZY_MIN_CHARS}
         self._fuzzy_keys = tuple(self._fuzzy_names)
         self._max_words = max((len(p) for p, _ in fuzzy), default=1)
+        self._name_words = {w for p, _ in fuzzy for w in p}
         self._known_words = pack.vocabulary() | {w for p, _ in entries for w in p}
         self._marks = pack.number_marks()
         self._known_words |= self._marks | pack.fillers.words() | pack.numbers.qualifiers
@@ -223,6 +224,8 @@ class SlotExtractor:
     def _fuzzy_name(self, tokens: list[str], i: int) -> tuple[int, tuple | None]:
         if tokens[i] in self.pack.ignore or tokens[i][0].isdigit() or not self._fuzzy_keys:
             return i, None
+        if tokens[i] in self._known_words and tokens[i] not in self._name_words:
+            return i, None  # a word the pack knows begins no misheard name ("did my long acting insulin")
         best: tuple[float, int, tuple | None] = (0.0, i, None)
         for n in range(1, self._max_words + 1):
             if i + n > len(tokens):
