@@ -29,6 +29,9 @@ TIE_BREAK = 0.001
 NEGATION_REACH = 3
 #: How much better another reading of the numbers must make the sentence before it is preferred.
 READING_MARGIN = 0.05
+#: ... and how far above the pack's threshold it must be: a half-matching sentence made of a number read another
+#: way ("dinner is at 6" as a reading of 6, "is 7 high" as a time) is no request.
+OTHER_READING_BAR = 0.2
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,7 @@ class Understander:
                 continue
             other_scores = self._score(other)
             if other_scores[0].score > scores[0].score + READING_MARGIN and (
+                    other_scores[0].score >= self.pack.threshold + OTHER_READING_BAR) and (
                     slot is None or slot in self.pack.intents[other_scores[0].intent].slots):
                 extraction, scores = other, other_scores
         best = scores[0] if scores else IntentScore(NONE, 0.0, "")
