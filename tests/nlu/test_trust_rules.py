@@ -213,28 +213,12 @@ def test_a_number_counting_something_else_is_no_reading(lang, text):
 
 
 @pytest.mark.parametrize("lang, text, mg_dl", [
-    ("en", "my sugar was a hundred flat before lunch", 100),  # a qualifier of the pack
-    ("en", "my sugar was 7 milimoles", 126.1),  # a slip of a unit
+    ("en", "my sugar was a hundred flat before lunch", 100),  # a word the pack does not know is no thing counted
+    ("en", "80 salmon", 80),  # a recogniser's slip for "eighty seven": still a value, for the dialogue to check
+    ("en", "my sugar was 7 milimoles", 126.1),
     ("fr", "j'avais 1,20 grame", 120),
     ("fr", "j'étais à 1,20 pile", 120),
 ])
-def test_a_value_followed_by_a_qualifier_or_a_misheard_unit_still_reads(lang, text, mg_dl):
+def test_a_value_followed_by_another_word_still_reads(lang, text, mg_dl):
     u = understand(lang, text)
     assert u.intent == "log_glucose" and abs(u.slots["glucose_mg_dl"] - mg_dl) <= 1, u
-
-
-# --- another reading of the numbers must make a clear sentence ------------------------------------------------
-
-@pytest.mark.parametrize("lang, text", [("en", "dinner is at 6"), ("en", "is 7 high"), ("en", "is my sugar 7")])
-def test_a_number_read_another_way_must_make_a_clear_request(lang, text):
-    u = understand(lang, text)
-    assert u.intent not in RECORDS | {"set_medication_reminder", "dosing_question"}, u
-
-
-@pytest.mark.parametrize("lang, text, slots", [
-    ("en", "lantus nine thirty", {"time": "09:30", "medication": "insulin_glargine"}),
-    ("en", "my sugar was one thirty three this morning", {"glucose_mg_dl": 133}),
-])
-def test_a_clear_other_reading_is_still_taken(lang, text, slots):
-    u = understand(lang, text)
-    assert all(u.slots.get(k) == v for k, v in slots.items()), u

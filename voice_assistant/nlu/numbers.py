@@ -40,9 +40,8 @@ class NumberLexicon:
     joiners: frozenset[str] = frozenset()  #: "and" in "a hundred and 12" (a recogniser writing words and digits)
     dose_words: PhraseSet = field(default_factory=lambda: PhraseSet(()))  #: "units", « comprimés »: a number
     #: before one is a quantity of medicine, never a glucose value or a clock time ("i took 10 units")
-    #: words that may follow a value and say no more than how exact it is ("a hundred flat", « pile »); any other
-    #: word the pack does not know after a number is a thing counted ("2 cats", « 82 ans »)
-    qualifiers: frozenset[str] = frozenset()
+    #: things counted ("years", « ans », "degrees", "cats"): a number before one is no glucose value and no time
+    counted: PhraseSet = field(default_factory=lambda: PhraseSet(()))
 
 
 def tokens_with_digits(cleaned: str, lex: NumberLexicon) -> list[str]:

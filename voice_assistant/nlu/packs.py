@@ -324,8 +324,7 @@ class _PackReader:
             homophones=homophones,
             joiners=frozenset(w for p in self.phrase_list(numbers.get("joiners"), "numbers.joiners") for w in p),
             dose_words=self.phrase_set(numbers, "dose_words", "numbers"),
-            qualifiers=frozenset(w for p in self.phrase_list(numbers.get("qualifiers"), "numbers.qualifiers")
-                                 for w in p),
+            counted=self.phrase_set(numbers, "counted", "numbers"),
         )
         return number_lex, time_lex
 

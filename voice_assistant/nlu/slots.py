@@ -28,10 +28,6 @@ DOSE = "dose"
 #: A number said as a lab test's value ("my A1c was 6.8", « mon LDL est à 1,3 »): not a slot, never a glucose
 #: value or a time, and left out of what the matcher reads (the test's name says what the sentence is about).
 LAB_VALUE = "lab_value"
-#: How close a word after a number must be to a unit, an hour word or a qualifier to be taken as a slip of it
-#: ("milimoles") rather than a thing counted ("2 cats"): the matcher's own spelling bar.
-COUNTED_SIMILARITY = 80
-SHORT_SLIP_CHARS = 4
 #: How many small words may stand between a lab test's name and its value ("my a1c *was* 6.8").
 LAB_VALUE_REACH = 3
 
@@ -92,9 +88,6 @@ class SlotExtractor:
         self._name_words = {w for p, _ in fuzzy for w in p}
         self._known_words = pack.vocabulary() | {w for p, _ in entries for w in p}
         self._marks = pack.number_marks()
-        self._known_words |= self._marks | pack.fillers.words() | pack.numbers.qualifiers
-        # what a value may be followed by, misheard: a unit or an hour word ("milimoles", "oclok"), a qualifier
-        self._value_marks = tuple(sorted(w for w in self._marks | pack.numbers.qualifiers if len(w) >= 3))
 
     def phrase_tokens(self, text: str) -> tuple[str, ...]:
         """Pack phrases go through the same number conversion as speech (« deux heures après » -> 2 heures)."""
@@ -166,19 +159,46 @@ class SlotExtractor:
 
     def _dose_spans(self, tokens: list[str]) -> list[Span]:
         """"10 units", « 2 comprimés »: the number is a quantity of medicine (its words stay for the matcher).
-        "2 cats", « 82 ans », "20 degrees": a number just before a word the pack does not know counts that thing;
-        it is no glucose value and no time either."""
+        "2 cats", « 82 ans », "20 degrees": a number just before one of the pack's counted things (years, degrees,
+        pets, money...) counts that thing; it is no glucose value and no time either. (Not any unknown word: a
+        recogniser writes "80 salmon" for "eighty seven".)"""
         dose_words = self.pack.numbers.dose_words
+        counted = self.pack.numbers.counted
         return [Span(k, k + 1, DOSE, None) for k in range(len(tokens) - 1)
-                if is_number(tokens[k]) and (dose_words.match(tokens, k + 1) or self._counted(tokens[k + 1]))]
+                if is_number(tokens[k]) and (dose_words.match(tokens, k + 1) or counted.match(tokens, k + 1))]
 
-    def _counted(self, word: str) -> bool:
-        """A word no grammar or template of the pack knows ("cats", « ans », "degrees"), nor a slip of a unit, an
-        hour word or a qualifier ("milimoles")."""
-        if word in self._known_words or word in self.pack.numbers.words or not word.isalpha() or len(word) < 3:
-            return False
-        # a short word is heard right or not at all: « ans » is no slip of « dans »
-        return len(word) < SHORT_SLIP_CHARS or _closest(word, self._value_marks, COUNTED_SIMILARITY) is None
+    def _lab_values(self, tokens: list[str], listed: list[Span]) -> list[Span]:
+        """The number just after a lab test's name (small words between): that test's value."""
+        found = []
+        for test in (s for s in listed if s.slot == "test"):
+            k = test.end
+            while k < len(tokens) and k - test.end < LAB_VALUE_REACH and tokens[k] in self.pack.ignore:
+                k += 1
+            if k < len(tokens) and is_number(tokens[k]):
+                found.append(Span(k, k + 1, LAB_VALUE, None))
+        return found
+
+    def _unglue(self, tokens: list[str]) -> list[str]:
+        """A word of digits and letters kept whole by `clean` ("a1c", "hba1c", "b12") is split back when its pieces
+        make a phrase of the pack's lists (the lab test "a 1 c"); otherwise it stays one word, no number."""
+        out: list[str] = []
+        for token in tokens:
+            pieces = _PIECES.findall(token)
+            if len(pieces) > 1 and any(p.isdigit() for p in pieces) and self.lists.match(pieces, 0)[0] == len(pieces):
+                out += pieces
+            else:
+                out.append(token)
+        return out
+
+    def _dose_spans(self, tokens: list[str]) -> list[Span]:
+        """"10 units", « 2 comprimés »: the number is a quantity of medicine (its words stay for the matcher).
+        "2 cats", « 82 ans », "20 degrees": a number just before one of the pack's counted things (years, degrees,
+        pets, money...) counts that thing; it is no glucose value and no time either. (Not any unknown word: a
+        recogniser writes "80 salmon" for "eighty seven".)"""
+        dose_words = self.pack.numbers.dose_words
+        counted = self.pack.numbers.counted
+        return [Span(k, k + 1, DOSE, None) for k in range(len(tokens) - 1)
+                if is_number(tokens[k]) and (dose_words.match(tokens, k + 1) or counted.match(tokens, k + 1))]
 
     def _drop_fillers(self, tokens: list[str]) -> list[str]:
         fillers = self.pack.fillers
@@ -254,9 +274,8 @@ def _overlap(a: Span, b: Span) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def _closest(word: str, keys: tuple[str, ...], cutoff: float = 0) -> tuple[str, float] | None:
-    hit = process.extractOne(word, keys, scorer=fuzz.ratio, score_cutoff=cutoff or SHORT_NAME_SIMILARITY)
-    if hit is None or (not cutoff and hit[1] < (SHORT_NAME_SIMILARITY if len(hit[0]) <= SHORT_NAME_CHARS
-                                                 else NAME_SIMILARITY)):
+def _closest(word: str, keys: tuple[str, ...]) -> tuple[str, float] | None:
+    hit = process.extractOne(word, keys, scorer=fuzz.ratio, score_cutoff=SHORT_NAME_SIMILARITY)
+    if hit is None or hit[1] < (SHORT_NAME_SIMILARITY if len(hit[0]) <= SHORT_NAME_CHARS else NAME_SIMILARITY):
         return None
     return hit[0], hit[1]
