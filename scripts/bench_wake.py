@@ -333,8 +333,12 @@ class Said:
     text: str
 
 
-def television(voices: Voices, minutes: float, material: Material = SEEN) -> tuple[np.ndarray, list[Said]]:
-    """Programmes one after the other, each read by one voice, until `minutes` of audio; and what was said when."""
+def television(voices: Voices, minutes: float, material: Material = SEEN,
+               pauses: tuple[float, float] = (0.25, 0.9)) -> tuple[np.ndarray, list[Said]]:
+    """Programmes one after the other, each read by one voice, until `minutes` of audio; and what was said when.
+    `pauses`: the silence between sentences is drawn in this range (seconds); below the endpointer's 1 s of
+    trailing silence (the default), a programme's sentences run into 20 s utterances that start wherever the
+    previous one was cut; above it, every sentence starts an utterance of its own (more starts to wake on)."""
     parts, total, at, k, script = [], 0, 0, 0, []  # total: as counted before (the pause between programmes not)
     rng = np.random.default_rng(7)
     names = list(material.programmes)
@@ -344,7 +348,7 @@ def television(voices: Voices, minutes: float, material: Material = SEEN) -> tup
         for sentence in material.programmes[name]:
             audio = voices.say(sentence, voice, int(rng.integers(*material.tv_rates)))
             script.append(Said(at / SAMPLE_RATE, (at + len(audio)) / SAMPLE_RATE, name, voice, sentence))
-            parts += [audio, silence(float(rng.uniform(0.25, 0.9)))]
+            parts += [audio, silence(float(rng.uniform(*pauses)))]
             total += len(audio) + len(parts[-1])
             at += len(audio) + len(parts[-1])
         parts.append(silence(1.5))
@@ -493,6 +497,8 @@ def main() -> None:
                         "the held-out ones written after (unseen), or both (all)")
     parser.add_argument("--phrasings", choices=sorted(MATERIAL),
                         help="requests: phrasings and voices, seen / unseen / all (default: as --programmes)")
+    parser.add_argument("--pauses", default="0.25,0.9", help="television: silence between sentences, seconds, "
+                        "low,high (default 0.25,0.9: sentences run together; 1.1,2: each its own utterance)")
     parser.add_argument("--list", action="store_true", help="print every false wake (what the television said, "
                         "what was heard) and every miss, per rule")
     parser.add_argument("--json", action="store_true")
@@ -509,7 +515,8 @@ def main() -> None:
     started = time.perf_counter()
     shown, asked_with = MATERIAL[args.programmes], MATERIAL[args.phrasings or args.programmes]
     voices = Voices(list(dict.fromkeys(shown.voices + asked_with.request_voices)))
-    tv, script = television(voices, args.minutes, shown)
+    low, high = (float(x) for x in args.pauses.split(","))
+    tv, script = television(voices, args.minutes, shown, (low, high))
     asked, spans = requests(voices, args.requests, tuple(int(r) for r in args.rates.split(",")), asked_with)
     print(f"synthesised {len(tv) / SAMPLE_RATE / 60:.1f} min of television and {len(spans)} requests "
           f"({time.perf_counter() - started:.0f} s)", file=sys.stderr)
@@ -520,7 +527,7 @@ def main() -> None:
     tv_utts = utterances(tv, recognizer, rule, sorted(h for (tv_hits, _), _ in spotted.values() for h in tv_hits))
     rq_utts = utterances(asked, recognizer, rule, sorted(h for _, (rq_hits, _) in spotted.values() for h in rq_hits))
     hours = len(tv) / SAMPLE_RATE / 3600
-    results = {"programmes": args.programmes, "phrasings": args.phrasings or args.programmes,
+    results = {"programmes": args.programmes, "phrasings": args.phrasings or args.programmes, "pauses": [low, high],
                "tv_minutes": round(hours * 60, 2), "tv_utterances": len(tv_utts), "requests": len(spans),
                "baselines": {}, "thresholds": []}
     for name, hits_tv, hits_rq, anywhere in (("phrase anywhere in the transcript (old rule)", None, None, True),

@@ -80,6 +80,9 @@ def test_television_script_times_match_the_stream():
     assert all(b.start_s >= a.end_s + 0.25 - 1e-6 for a, b in zip(script, script[1:]))
     lo, hi = bench.UNSEEN.tv_rates
     assert all(lo <= w < hi for _, _, w in voices.said)
+    _, apart = bench.television(SilentVoices(), 0.5, bench.UNSEEN, pauses=(1.1, 2.0))  # each its own utterance
+    gaps = [b.start_s - a.end_s for a, b in zip(apart, apart[1:])]
+    assert min(gaps) >= 1.1 - 1e-6 and max(gaps) <= 2.0 + 1.5 + 1e-6  # + the pause between programmes
 
 
 def test_false_wakes_and_misses_are_listed_with_what_was_said():
