@@ -311,8 +311,9 @@ class LiveLoop:
 
         Push-to-talk: everything heard after the key ("" too: the dialogue says it heard nothing it knows).
         Hands-free: the utterance must open with the wake phrase (the TV, a visitor, a noise are ignored), and
-        the words after it are the request; after the wake phrase said alone, after a barge-in, or while the
-        assistant's question is open (« C'est bien ça ? »), the next words without it. `readings`: each engine's
+        the words after it are the request; after the wake phrase said alone or a barge-in, the next words without
+        it; while the assistant's question is open (« C'est bien ça ? »), an answer to it without it
+        (`DialogueManager.answers_question`: short, and a yes, a no, a value of the kind asked...). `readings`: each engine's
         own text when the recogniser combines two (asr/wake.py, `WakeRule`)."""
         if self.options.push_to_talk or self.awake:
             self.awake = False
@@ -332,7 +333,7 @@ class LiveLoop:
             if request is not None:
                 self._say_console(f"wake phrase heard by the spotter, read as “{' '.join(words[:len(words) - len(request)])}”")
                 return " ".join(request)
-        if words and self.session.manager.ctx.pending is not None:
+        if words and self.session.manager.answers_question(text):
             return text
         return None
 

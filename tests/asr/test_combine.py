@@ -233,3 +233,75 @@ def test_freed_decoding_memory_is_given_back_after_both_engines(understander, mo
     assert rec.finish().text == "i took my aspirin"
     assert released == ["whisper done", "released"]  # once, after both decoders are done
     assert rec.finish().text == "" and released == ["whisper done", "released"]  # nothing heard: nothing to do
+
+
+# Medicine names whisper mangles (recorded on the natural dev set: "rample", "ramfo", "ramkroll" for ramipril), with
+# whisper's recorded mean log-probabilities of its reading and of the repaired one.
+MEDICINES = ["metformin", "glucophage", "ramipril", "altace", "lipitor", "lantus", "januvia", "aspirin"]
+
+
+def medicine_combiner(understander, scores):
+    from functools import partial
+
+    from voice_assistant.asr.pocketsphinx_engine import bundled_model_dir
+    from voice_assistant.asr.vocabulary import in_dictionary
+
+    names = MEDICINES
+    return Combiner(understander.understand, scorer_from(scores), medicines=names,
+                    vocabulary=understander.pack.vocabulary(names),
+                    is_word=partial(in_dictionary, path=bundled_model_dir() / "cmudict-en-us.dict"))
+
+
+@pytest.mark.parametrize("heard_ps,heard_w,scores,meaning", [
+    ("nothing goodbye", "stop the rample reminder",
+     {"stop the rample reminder": -1.05, "stop the ramipril reminder": -4.17, "nothing goodbye": -7.9},
+     ("cancel_reminder", {"medication": "ramipril"})),
+    ("i got really low", "i took my ramkroll",
+     {"i took my ramkroll": -1.2, "i took my ramipril": -3.51, "i got really low": -6.8},
+     ("medication_taken", {"medication": "ramipril"})),
+])
+def test_a_mangled_medicine_name_is_read_as_the_patients_medicine(understander, heard_ps, heard_w, scores, meaning):
+    choice = medicine_combiner(understander, scores).choose(b"audio", ps(heard_ps), wh(heard_w))
+    assert (choice.first.intent, choice.first.slots) == meaning, choice.reason
+    assert choice.first.transcript.info["repaired_from"] == heard_w
+
+
+def test_a_medicine_name_the_audio_does_not_support_is_not_made_up(understander):
+    # far less likely than what whisper heard
+    scores = {"i took my ramkroll": -1.2, "i took my ramipril": -6.0, "i got really low": -6.8}
+    choice = medicine_combiner(understander, scores).choose(b"audio", ps("i got really low"), wh("i took my ramkroll"))
+    assert "medication" not in choice.first.slots
+    assert "repaired_from" not in choice.first.transcript.info
+
+
+def test_real_words_and_ambiguous_onsets_are_never_repaired(understander):
+    # "meter" begins like "metformin" but is a word of the pack; "land" like "lantus", but it is an English word
+    # (recorded: "i took my ramipril" heard as "i took my land glucose")
+    combiner = medicine_combiner(understander, {})
+    for text in ("my meter says one twenty", "my meter says 120", "i took my land glucose"):
+        r = combiner.reading(wh(text))
+        assert combiner.medicine_repair(b"audio", r) is r
+    # two of the patient's medicines begin the same way: no guess between them
+    both = Combiner(understander.understand, scorer_from({}), medicines=["lantus", "lanoxin"],
+                    vocabulary=understander.pack.vocabulary(["lantus", "lanoxin"]))
+    r = both.reading(wh("i took my lanterns"))
+    assert both.medicine_repair(b"audio", r) is r
+
+
+def test_the_combined_recogniser_is_built_with_the_patients_medicines():
+    from voice_assistant.asr import select
+
+    r = select.recognizer_for("en", cached=False)
+    assert "ramipril" in r.combiner.medicines and "insulin aspart" not in r.combiner.medicines
+    assert "reminder" in r.combiner.vocabulary and "ramipril" in r.combiner.vocabulary
+    assert r.combiner.is_word("land") and r.combiner.is_word("rainfall") and not r.combiner.is_word("rample")
+
+
+def test_the_dictionary_is_read_where_it_lies(tmp_path):
+    from voice_assistant.asr.vocabulary import in_dictionary
+
+    d = tmp_path / "words.dict"
+    d.write_text("aardvark AA R D V AA R K\nland L AE N D\nland(2) L AH N D\nlanding L AE N D IH NG\n")
+    assert in_dictionary("aardvark", d) and in_dictionary("land", d) and in_dictionary("Landing", d)
+    assert not in_dictionary("lan", d) and not in_dictionary("rample", d) and not in_dictionary("", d)
+    assert not in_dictionary("land", tmp_path / "missing.dict")

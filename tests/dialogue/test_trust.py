@@ -456,3 +456,48 @@ def test_unknown_names_twice_get_help_with_an_example_not_a_crash(chat, store, l
         reply = c.say(word)
     assert example in reply and "error" not in c.last_reply.events
     assert store.medication_events() == []
+
+
+# --- hands-free: what answers an open question without the wake phrase --------------------------------------
+
+@pytest.mark.parametrize("lang, said, answers, not_answers", [
+    ("en", "my sugar is one twenty",
+     ["yes", "yes that's right", "no", "no it was one thirty", "a hundred and thirty", "stop", "say that again",
+      "call an ambulance"],
+     ["every clearance is greeted with a huge cheer from the crowd at the far end of the ground tonight",
+      "the weather will be mild tomorrow", "welcome back to the kitchen",
+      "and there's the final whistle two one and they go top of the table with sixty one points",
+      ""]),
+    ("fr", "ma glycémie est de un gramme vingt",
+     ["oui", "oui c'est ça", "non", "non c'était un gramme trente", "stop", "répète", "appelle le quinze"],
+     ["le temps sera doux demain sur toute la moitié nord du pays avec quelques averses en soirée",
+      "bienvenue dans la cuisine", "et voici le coup de sifflet final deux à un ils prennent la tête avec soixante et un points"]),
+])
+def test_hands_free_only_an_answer_answers_an_open_question(chat, lang, said, answers, not_answers):
+    """The read-back is open; hands-free, words said without the wake phrase are taken only when they answer it
+    (short, and a yes, a no, a stop, a value, a call for help): the television talking on is not."""
+    c = chat(lang)
+    c.say(said)
+    assert c.expects == YES_NO
+    for text in answers:
+        assert c.manager.answers_question(text), text
+    for text in not_answers:
+        assert not c.manager.answers_question(text), text
+    assert c.manager.ctx.pending is not None  # asking changed nothing
+
+
+def test_hands_free_with_no_question_open_nothing_is_an_answer(chat):
+    c = chat("en")
+    assert not c.manager.answers_question("yes")
+
+
+@pytest.mark.parametrize("lang, said, answer", [
+    ("en", "remind me to take metformin", "at eight in the evening"),
+    ("en", "remind me at eight pm", "metformin"),
+    ("fr", "rappelle-moi de prendre la metformine", "à vingt heures"),
+])
+def test_hands_free_a_value_asked_for_answers(chat, lang, said, answer):
+    c = chat(lang)
+    c.say(said)
+    assert c.manager.ctx.pending is not None
+    assert c.manager.answers_question(answer)

@@ -170,6 +170,29 @@ def test_hands_free_needs_the_wake_word(session, patient):
     assert earcons(h) == [UNDERSTOOD, UNDERSTOOD]  # no chime at all for what was not for the assistant
 
 
+def test_hands_free_television_talking_on_after_a_question_is_no_answer(session, patient):
+    """A question is open (the read-back) and the television goes on talking: its sentences are no answer (long, no
+    yes, no value asked for); they are ignored, the question stays open, and the patient's "yes" still answers it."""
+    console: list[str] = []
+    h = Harness(session, HANDS_FREE, console=console.append)
+    tv = "every clearance is greeted with a huge cheer from the crowd at the far end"
+
+    def patient_acts(h: Harness) -> None:
+        h.wait_said(1)
+        h.mic.speak(patient.says("assistant, " + REQUEST))
+        h.wait_said(2)  # the read-back question
+        h.mic.speak(patient.says(tv))
+        h.wait_heard(2)
+        h.mic.speak(patient.says(YES))
+        h.wait_said(3)
+
+    h.run(patient_acts)
+    assert h.heard == ["assistant " + REQUEST, tv, YES], "\n".join(console)
+    assert len(h.said) == 3 and h.said[2].text.startswith("Saved: " + READ_BACK)
+    assert any(line.startswith("ignored") and "clearance" in line for line in console), console
+    assert stored(session) == [120.0]
+
+
 def test_hands_free_console_says_listening_again_once_each_reply_is_heard(session, patient):
     """A helper (or a test) reading the console knows when the patient may answer: after each reply's last sample,
     "[listening]" again, as push-to-talk prints after the read-back."""

@@ -27,6 +27,11 @@ never the particular words:
   was said instead of guessing ("Was it one hundred eighteen, or one hundred eighty?"); whatever is then
   chosen is read back before anything is stored, as always.
 
+Before any of this, a medicine name an engine mangled ("stop the rample reminder": whisper often hears the first
+syllable of a name it rarely met and makes up the rest) is read as the patient's medicine that begins the same way,
+when the pack then understands the request better and the second engine's model finds it not much less likely on
+the same audio (`medicine_repair`; on the natural dev set, 3 of 132 clips, none made up).
+
 The Transcript returned carries each engine's reading in `info["engines"]` (eval reports them).
 """
 
@@ -36,7 +41,7 @@ import logging
 import math
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Sequence
 
 from voice_assistant.asr.base import BufferedRecognizer, Recognizer, Transcript
@@ -54,6 +59,12 @@ CLEAR_NEXT_READING = 0.75
 #: Under this calibrated confidence a request loses to the other engine's clearly out-of-scope reading.
 WEAK_REQUEST = 0.5
 GLUCOSE_TOLERANCE = 1.0  #: mg/dL: two readings this close are the same value (6.5 mmol/L = 117.1 mg/dL)
+#: A word the pack does not know that begins like one of the patient's medicines ("rample", "ramkroll" for
+#: ramipril: whisper hears the first syllable of a name it rarely met, then makes up the rest) is read as that
+#: medicine when the second engine's model finds the sentence with the name at most this much less likely (mean
+#: log-probability per token) and the pack understands it better. Names share at least MEDICINE_ONSET letters.
+MEDICINE_ONSET = 3
+MEDICINE_MAX_LOSS = 4.0
 
 
 @dataclass(frozen=True)
@@ -140,16 +151,24 @@ class Combiner:
     """Decides between two engines' readings of one utterance (see the module's notes)."""
 
     def __init__(self, understand: Callable[[str], Any], scorer: Callable[[bytes, Sequence[str]], list] | None
-                 = None, *, threshold: float = 1.5, nlu_weight: float = 3.0, value_threshold: float = 0.0):
+                 = None, *, threshold: float = 1.5, nlu_weight: float = 3.0, value_threshold: float = 0.0,
+                 medicines: Sequence[str] = (), vocabulary: frozenset[str] | set[str] = frozenset(),
+                 is_word: Callable[[str], bool] | None = None):
         """`understand`: text -> Understanding (the assistant's own); `scorer`: (audio, texts) -> objects with a
         `logprob` (whisper's `score`): the second engine's model, weighing both readings. `threshold`: how much
         the evidence must favour the second engine's reading for it to come first (see `margin`); measured on
-        the two dev sets (make_audio_devset.py, plain and --natural): 1.0-2.0 are equally good."""
+        the two dev sets (make_audio_devset.py, plain and --natural): 1.0-2.0 are equally good. `medicines`: the
+        patient's medicine names (one word each: "ramipril", "lipitor"), `vocabulary`: every word the pack knows,
+        `is_word`: whether the language's general dictionary has a word; together they let a mangled medicine
+        name be repaired (`medicine_repair`)."""
         self.understand = understand
         self.scorer = scorer
         self.threshold = threshold
         self.nlu_weight = nlu_weight
         self.value_threshold = value_threshold
+        self.medicines = tuple(dict.fromkeys(m.lower() for m in medicines if len(m) > MEDICINE_ONSET and " " not in m))
+        self.vocabulary = frozenset(vocabulary)
+        self.is_word = is_word
 
     def reading(self, transcript: Transcript) -> Reading:
         u = self.understand(transcript.text) if transcript.text.strip() else None
@@ -160,7 +179,7 @@ class Combiner:
 
     def choose(self, audio: bytes, a: Transcript, b: Transcript) -> Choice:
         """`a` and `b`: the two engines' transcripts of `audio`; `b` is the scorer's engine's when there is one."""
-        ra, rb = self.reading(a), self.reading(b)
+        ra, rb = self.medicine_repair(audio, self.reading(a)), self.medicine_repair(audio, self.reading(b))
         if ra.empty and rb.empty:
             return Choice(ra, None, "both heard nothing")
         if same_meaning(ra, rb):
@@ -221,6 +240,45 @@ class Combiner:
         if changed:  # its next reading has another value than its first: ask which one
             return Choice(first, rb, note, ask=changed), margins[0]
         return Choice(first, ra, note, ask=value_disagreement(ra, first)), margins[0]
+
+    def medicine_repair(self, audio: bytes, r: Reading) -> Reading:
+        """`r` with a mangled medicine name read as the patient's medicine ("stop the rample reminder" -> "stop the
+        ramipril reminder"), or `r` itself. A word is repaired only when neither the pack nor the language's dictionary
+        knows it (a word made up, not a real one misheard: "land" is no "lantus"), it begins with the same
+        MEDICINE_ONSET letters as exactly one of the patient's medicine names, the pack then understands a
+        request naming that medicine better than before, and the scorer's model (the audio itself) finds the
+        repaired sentence at most MEDICINE_MAX_LOSS less likely. Whatever comes of it is read back before it is
+        logged or changes a reminder, as always."""
+        if r.empty or not self.medicines or not self.vocabulary or self.scorer is None:
+            return r
+        words = r.text.split()
+        variants: list[str] = []
+        for k, word in enumerate(words):
+            if len(word) <= MEDICINE_ONSET or word in self.vocabulary or not word.isalpha():
+                continue
+            names = [m for m in self.medicines if m[:MEDICINE_ONSET] == word[:MEDICINE_ONSET]]
+            if len(names) == 1 and names[0] != word and not (self.is_word is not None and self.is_word(word)):
+                variants.append(" ".join(words[:k] + names + words[k + 1:]))
+        better = []
+        for text in variants:
+            v = self.reading(Transcript(text, (), r.transcript.confidence, r.transcript.final,
+                                        r.transcript.engine, r.transcript.constrained, dict(r.transcript.info)))
+            if v.request and "medication" in v.slots and "medication" not in r.slots \
+                    and v.nlu_confidence > r.nlu_confidence:
+                better.append(v)
+        if not better:
+            return r
+        try:
+            own, *scores = self.scorer(audio, [r.text] + [v.text for v in better])
+        except Exception as exc:
+            log.warning("scoring a medicine name failed: %s", exc)
+            return r
+        best = max(range(len(better)), key=lambda i: scores[i].logprob)
+        if scores[best].logprob < own.logprob - MEDICINE_MAX_LOSS:
+            return r
+        v = better[best]
+        info = dict(v.transcript.info, repaired_from=r.text)
+        return replace(v, transcript=replace(v.transcript, info=info))
 
     def alternatives(self, r: Reading) -> list[Reading]:
         """The engine's next readings (`info["alternatives"]`) that are requests meaning something else."""

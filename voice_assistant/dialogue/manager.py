@@ -32,6 +32,16 @@ KEEP_QUESTION = ("dosing_question", "repeat", "speak_slower", "speak_faster", "h
 #: Words per minute added or removed by "speak slower" / "speak faster".
 RATE_STEP = 30
 
+#: Hands-free, words said without the wake phrase while a question is open are an answer only if they are one of
+#: these (a yes, a no, a stop, "say it again", help) or carry a value of the kind asked, and are short. A call for
+#: help is always heard (it is confirmed before anyone is alerted).
+ANSWER_INTENTS = frozenset({"affirm", "deny", "cancel", "repeat", "help", "speak_slower", "speak_faster"})
+#: An answer is a few words ("yes", "no, it was one hundred and twenty"): a television sentence after a question
+#: is longer. A longer answer needs the wake phrase.
+MAX_ANSWER_WORDS = 10
+#: What answers a question that takes any request (a list of results being read: "next", "the cholesterol").
+BROWSING_INTENTS = frozenset({"next", "previous", "read_lab_results", "which_results"})
+
 
 @dataclass(frozen=True)
 class Timing:
@@ -87,6 +97,32 @@ class DialogueManager:
     @property
     def expects(self) -> str:
         return self.ctx.pending.expects if self.ctx.pending else ANYTHING
+
+    def answers_question(self, text: str) -> bool:
+        """Whether words said without the wake phrase (hands-free) answer the question the assistant has just
+        asked: short, and a yes, a no, a stop, "repeat", help, or a value of the kind the question is about (a
+        number, a time, a medicine: "no, at nine"), or for a list being read "next" or a result's name; a call for
+        help always. Anything else was not said to the assistant: on a held-out sports commentary, a false wake's
+        question made every next sentence of the television an answer, each one a new question."""
+        pending = self.ctx.pending
+        if pending is None:
+            return False
+        text = clean_input(text)
+        try:
+            u = self._in_context(self.understander.understand(text))
+        except Exception as exc:  # noqa: BLE001 - not understood: not an answer (the words are only ignored)
+            log_turn_error(exc, "answer check")
+            return False
+        if u.intent == "emergency":
+            return True
+        if len(text.split()) > MAX_ANSWER_WORDS:
+            return False
+        if u.intent in ANSWER_INTENTS or u.intent in getattr(pending, "yes_intents", ()) \
+                or u.intent in getattr(pending, "no_intents", ()):  # "done" to a reminder, "call him" to an offer
+            return True
+        if pending.expects == ANYTHING:
+            return u.intent in BROWSING_INTENTS
+        return bool(u.slots) or any(e.value is not None for e in u.entities)
 
     def greeting(self, now: datetime) -> Reply:
         return self._spoken(Reply(self.ctx.say("welcome", name=self.profile.name)), now)
