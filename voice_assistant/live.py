@@ -324,13 +324,19 @@ class LiveLoop:
             hits = self._take_wakes(utterance.start_s)
         rule = self.wake_rule
         split = [r.split() for r in readings]
+        understand = self.session.manager.understander.understand
         if rule.opens(utterance.start_s, hits, words, split):
-            return " ".join(rule.request(words, split))
+            request = rule.request(words, split)
+            if rule.acts_on(utterance.start_s, hits, split, request, understand):
+                return " ".join(request)
+            self._say_console(f"ignored (wake phrase not confirmed by the second recogniser, request not clearly "
+                              f"understood): “{text}”")
+            return None
         scorer = scorer_of(self.session.recognizer)
         if scorer is not None and utterance.audio is not None and rule.needs_check(utterance.start_s, hits, words,
                                                                                    split):
             request = WakeCheck(self.options.wake_words, scorer).request(utterance.audio.pcm(), words, split)
-            if request is not None:
+            if request is not None and rule.acts_on(utterance.start_s, hits, split, request, understand):
                 self._say_console(f"wake phrase heard by the spotter, read as “{' '.join(words[:len(words) - len(request)])}”")
                 return " ".join(request)
         if words and self.session.manager.answers_question(text):
