@@ -130,6 +130,7 @@ class LiveLoop:
         self.pressed_at = 0.0  #: time.monotonic() of the last press
         self.stopped = threading.Event()
         self.awake = False  #: the wake phrase was said alone (or the patient barged in): the next words are ours
+        self._ignored_because = "no wake phrase"  #: why the last utterance was not for the assistant (console)
         self.follow_up = False  #: push-to-talk: the assistant asked a question; listen without the key
         self._carried: list[Event] = []  #: utterances the barge-in watcher ended, for the turn that follows
         self._restart_window = False  #: the next samples after the assistant's sound open an answer window
@@ -324,13 +325,18 @@ class LiveLoop:
             hits = self._take_wakes(utterance.start_s)
         rule = self.wake_rule
         split = [r.split() for r in readings]
+        understand = self.session.manager.understander.understand
         if rule.opens(utterance.start_s, hits, words, split):
-            return " ".join(rule.request(words, split))
+            request = rule.request(words, split)
+            if rule.acts_on(utterance.start_s, hits, split, request, understand):
+                return " ".join(request)
+            self._ignored_because = "wake phrase not confirmed by the second recogniser, request not clearly understood"
+            return None
         scorer = scorer_of(self.session.recognizer)
         if scorer is not None and utterance.audio is not None and rule.needs_check(utterance.start_s, hits, words,
                                                                                    split):
             request = WakeCheck(self.options.wake_words, scorer).request(utterance.audio.pcm(), words, split)
-            if request is not None:
+            if request is not None and rule.acts_on(utterance.start_s, hits, split, request, understand):
                 self._say_console(f"wake phrase heard by the spotter, read as “{' '.join(words[:len(words) - len(request)])}”")
                 return " ".join(request)
         if words and self.session.manager.answers_question(text):
@@ -474,9 +480,10 @@ class LiveLoop:
         else:
             transcript, seconds = self.session.recognize(utterance.audio)
         needs_wake_word = not self.options.push_to_talk and not self.awake
+        self._ignored_because = "no wake phrase"
         words = self._for_the_assistant(utterance, transcript.text, engine_readings(transcript))
         if words is None:
-            self._say_console(f"ignored (no wake phrase): “{transcript.text}”")
+            self._say_console(f"ignored ({self._ignored_because}): “{transcript.text}”")
             return False
         if needs_wake_word and not words:  # the wake phrase alone: listening now
             self._say_console("wake phrase heard: listening")

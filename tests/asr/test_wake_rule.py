@@ -173,3 +173,49 @@ def test_the_check_weighs_the_phrase_against_the_best_reading_not_only_the_chose
     margin, _ = check.margin(b"pcm", w(garbled), [w(good), w(garbled)])
     assert margin == pytest.approx(-7.0)
     assert check.request(b"pcm", w(garbled), [w(good), w(garbled)]) is None
+
+
+# --- a wake the independent engine did not confirm (recorded on held-out television, bench_wake.py) ---------------
+
+def _understander():
+    from voice_assistant.nlu import Understander
+
+    return Understander("en").understand
+
+
+@pytest.mark.parametrize("pocketsphinx, whisper", [
+    ("assistant my glucose is one twenty", "assistant my glucose is 120"),
+    ("assistant my glucose is one twenty", "asistant my glucose is 120"),  # a spelling no dictionary has
+    ("assistant slow down please", "as is tent slow down please"),
+    ("that is done what is it today", "azistant what day is it today"),
+])
+def test_a_wake_the_second_engine_confirms_is_corroborated(pocketsphinx, whisper):
+    assert RULE.corroborated(START, NEAR, [w(pocketsphinx), w(whisper)])
+
+
+@pytest.mark.parametrize("pocketsphinx, whisper", [
+    ("assistant monitor reads or does the shot", "the assistant manager is on his feet"),  # the word, later
+    ("assistant now every clear and says", "this is tense now every clearance is greeted"),
+    ("assistant number twelve of the season", "assist number 12 of the season"),  # "assist" is a word
+    ("assistant of water butts", "a system of water butts"),
+])
+def test_a_wake_only_pocketsphinx_and_the_spotter_heard_is_not_corroborated(pocketsphinx, whisper):
+    assert not RULE.corroborated(START, NEAR, [w(pocketsphinx), w(whisper)])
+
+
+def test_an_unconfirmed_wake_is_acted_on_only_for_a_clearly_understood_request():
+    understand = _understander()
+    readings = [w("assistant what was my last reading"), w("a system what was my last reading")]
+    assert RULE.acts_on(START, NEAR, readings, w("what was my last reading"), understand)
+    tv = [w("assistant monitor reads or does the shot done often"), w("the assistant manager is on his feet")]
+    assert not RULE.acts_on(START, NEAR, tv, w("monitor reads or does the shot done often"), understand)
+    assert not RULE.acts_on(START, NEAR, tv, [], understand)  # the phrase alone, unconfirmed: no chime
+    # confirmed by the second engine: acted on whatever the request
+    confirmed = [w("assistant monitor reads"), w("assistant monitor reads")]
+    assert RULE.acts_on(START, NEAR, confirmed, w("monitor reads"), understand)
+
+
+def test_without_a_second_engine_or_a_spotter_the_gate_does_not_apply():
+    understand = _understander()
+    assert RULE.acts_on(START, NEAR, [], w("monitor reads"), understand)  # one recogniser: nothing to ask
+    assert RULE.acts_on(START, None, [w("assistant x"), w("y")], w("monitor reads"), understand)  # no spotter
