@@ -167,39 +167,6 @@ class SlotExtractor:
         return [Span(k, k + 1, DOSE, None) for k in range(len(tokens) - 1)
                 if is_number(tokens[k]) and (dose_words.match(tokens, k + 1) or counted.match(tokens, k + 1))]
 
-    def _lab_values(self, tokens: list[str], listed: list[Span]) -> list[Span]:
-        """The number just after a lab test's name (small words between): that test's value."""
-        found = []
-        for test in (s for s in listed if s.slot == "test"):
-            k = test.end
-            while k < len(tokens) and k - test.end < LAB_VALUE_REACH and tokens[k] in self.pack.ignore:
-                k += 1
-            if k < len(tokens) and is_number(tokens[k]):
-                found.append(Span(k, k + 1, LAB_VALUE, None))
-        return found
-
-    def _unglue(self, tokens: list[str]) -> list[str]:
-        """A word of digits and letters kept whole by `clean` ("a1c", "hba1c", "b12") is split back when its pieces
-        make a phrase of the pack's lists (the lab test "a 1 c"); otherwise it stays one word, no number."""
-        out: list[str] = []
-        for token in tokens:
-            pieces = _PIECES.findall(token)
-            if len(pieces) > 1 and any(p.isdigit() for p in pieces) and self.lists.match(pieces, 0)[0] == len(pieces):
-                out += pieces
-            else:
-                out.append(token)
-        return out
-
-    def _dose_spans(self, tokens: list[str]) -> list[Span]:
-        """"10 units", « 2 comprimés »: the number is a quantity of medicine (its words stay for the matcher).
-        "2 cats", « 82 ans », "20 degrees": a number just before one of the pack's counted things (years, degrees,
-        pets, money...) counts that thing; it is no glucose value and no time either. (Not any unknown word: a
-        recogniser writes "80 salmon" for "eighty seven".)"""
-        dose_words = self.pack.numbers.dose_words
-        counted = self.pack.numbers.counted
-        return [Span(k, k + 1, DOSE, None) for k in range(len(tokens) - 1)
-                if is_number(tokens[k]) and (dose_words.match(tokens, k + 1) or counted.match(tokens, k + 1))]
-
     def _drop_fillers(self, tokens: list[str]) -> list[str]:
         fillers = self.pack.fillers
         if not fillers:
