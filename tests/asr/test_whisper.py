@@ -291,3 +291,45 @@ def test_a_long_prompt_and_a_long_request_still_decode(joe):
     said = "remind me to take januvia at seven pm and remind me to take lipitor at nine pm every single day"
     t = w.recognize(joe(said))
     assert t.text.startswith("remind me") and t.text.endswith("every single day"), t.text
+
+
+def test_features_prepared_ahead_give_the_same_reading_and_only_for_their_audio(whisper, joe):
+    """The combined recogniser computes whisper's features before both engines decode in parallel (`prepare`): the
+    reading is the one decode() alone gives; features prepared for another utterance are never used."""
+    first, second = joe("my blood sugar was one hundred eighteen"), joe("i took my lipitor")
+    alone = whisper.decode(first).text
+    whisper._last = None
+    whisper.prepare(first)
+    assert whisper._prepared is not None and whisper.decode(first).text == alone
+    assert whisper._prepared is None  # used once
+    whisper._last = None
+    whisper.prepare(second)  # prepared for another utterance: ignored, the features of `first` are computed
+    assert whisper.decode(first).text == alone
+
+
+def test_the_combined_recogniser_prepares_the_second_engine_first():
+    from voice_assistant.asr.base import Transcript
+    from voice_assistant.asr.combine import Combiner, CombinedRecognizer
+
+    calls: list[str] = []
+
+    class Engine:
+        def __init__(self, name):
+            self.engine, self.language, self.sample_rate = name, "en", 16000
+
+        def prepare(self, audio):
+            calls.append(f"{self.engine} prepare")
+
+        def decode(self, audio):
+            calls.append(f"{self.engine} decode")
+            return Transcript("what was my last reading", confidence=0.9, engine=self.engine)
+
+        def accept(self, pcm):
+            return None
+
+        def reset(self):
+            pass
+
+    combined = CombinedRecognizer(Engine("first"), Engine("second"), Combiner(lambda text: None))
+    combined.decode(b"\0\0" * 1600)
+    assert calls[0] == "second prepare" and set(calls[1:]) == {"first decode", "second decode"}

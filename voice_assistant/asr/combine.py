@@ -357,6 +357,12 @@ class CombinedRecognizer(BufferedRecognizer):
                     log.warning("%s failed on an utterance: %s", _name(self.second), exc)
                     other["t"] = Transcript("", engine=_name(self.second), info={"error": str(exc)})
 
+            prepare = getattr(self.second, "prepare", None)
+            if prepare is not None:  # its interpreter-bound part first, not beside pocketsphinx (whisper_engine)
+                try:
+                    prepare(audio)
+                except Exception as exc:  # decode() will meet the same problem and say it
+                    log.warning("%s could not prepare an utterance: %s", _name(self.second), exc)
             thread = threading.Thread(target=run_second, daemon=True, name="second-recogniser")
             thread.start()
             try:
