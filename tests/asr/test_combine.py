@@ -241,15 +241,11 @@ MEDICINES = ["metformin", "glucophage", "ramipril", "altace", "lipitor", "lantus
 
 
 def medicine_combiner(understander, scores):
-    from functools import partial
-
-    from voice_assistant.asr.pocketsphinx_engine import bundled_model_dir
-    from voice_assistant.asr.vocabulary import in_dictionary
+    from voice_assistant.asr.pocketsphinx_engine import is_english_word
 
     names = MEDICINES
     return Combiner(understander.understand, scorer_from(scores), medicines=names,
-                    vocabulary=understander.pack.vocabulary(names),
-                    is_word=partial(in_dictionary, path=bundled_model_dir() / "cmudict-en-us.dict"))
+                    vocabulary=understander.pack.vocabulary(names), is_word=is_english_word)
 
 
 @pytest.mark.parametrize("heard_ps,heard_w,scores,meaning", [

@@ -166,22 +166,14 @@ def _combined(base: Recognizer, whisper: Recognizer, language: str, profile) -> 
     from voice_assistant.asr.combine import Combiner, CombinedRecognizer
     from voice_assistant.nlu import Understander
 
-    from functools import partial
-
-    from voice_assistant.asr.pocketsphinx_engine import bundled_model_dir
-    from voice_assistant.asr.vocabulary import in_dictionary, medication_names
+    from voice_assistant.asr.pocketsphinx_engine import is_english_word
+    from voice_assistant.asr.vocabulary import medication_names
 
     understander = Understander(language, profile)
     names = medication_names(profile.medications if profile is not None else None, language)
-    is_word = None
-    if language == "en":  # the general English dictionary pocketsphinx ships (126k words), read where it lies
-        try:
-            is_word = partial(in_dictionary, path=bundled_model_dir() / "cmudict-en-us.dict")
-        except EngineUnavailable as exc:  # no dictionary: the other conditions still hold
-            log.warning("no English dictionary for the combiner: %s", exc)
     return CombinedRecognizer(base, whisper, Combiner(
         understander.understand, getattr(whisper, "score", None), medicines=names,
-        vocabulary=understander.pack.vocabulary(names), is_word=is_word))
+        vocabulary=understander.pack.vocabulary(names), is_word=is_english_word if language == "en" else None))
 
 
 def _vosk(model: Path, language: str, medications) -> Recognizer:

@@ -609,9 +609,9 @@ def in_dictionary(word: str, path: str | Path) -> bool:
         return False
     try:
         with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            if data[:len(key) + 1] in (key + b" ", key + b"\t") or data[:len(key) + 1] == key + b"(":
-                return True
-            return any(data.find(b"\n" + key + end) >= 0 for end in (b" ", b"\t", b"("))
+            # a line is "word phones", "word\tphones" or "word(2) phones"; the first line has no newline before it
+            return any(data[:len(key) + 1] == key + end or data.find(b"\n" + key + end) >= 0
+                       for end in (b" ", b"\t", b"("))
     except (OSError, ValueError):
         return False
 

@@ -138,7 +138,9 @@ class WakeRule:
             if any(w in self.wake_words for w in plain[:k]):  # "the assistant manager": the word itself, later
                 return False
             glued = "".join(plain[:k])
-            if fuzz.ratio(glued, phrase) >= WAKE_SPELLING and not _is_english_word(glued):
+            from voice_assistant.asr.pocketsphinx_engine import is_english_word  # the spotter's own model folder
+
+            if fuzz.ratio(glued, phrase) >= WAKE_SPELLING and not is_english_word(glued):
                 return True
         return False
 
@@ -251,17 +253,6 @@ def scorer_of(recognizer) -> Callable[[bytes, Sequence[str]], list] | None:
 CHECK_MAX_LOSS = 2.0
 #: the wake phrase misheard as at most this many words by the engine whose reading was chosen ("that's instant")
 MISHEARD_WORDS = 3
-
-
-def _is_english_word(word: str) -> bool:
-    """Whether the general English dictionary pocketsphinx ships has `word` (read where it lies: no memory kept)."""
-    from voice_assistant.asr.pocketsphinx_engine import bundled_model_dir
-    from voice_assistant.asr.vocabulary import in_dictionary
-
-    try:
-        return in_dictionary(word, bundled_model_dir() / "cmudict-en-us.dict")
-    except Exception:  # noqa: BLE001 - no dictionary: a close spelling is taken as the phrase
-        return False
 
 
 def _plain(word: str) -> str:

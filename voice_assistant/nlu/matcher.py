@@ -114,14 +114,10 @@ class IntentMatcher:
                 turned |= self._holding[word]
         return turned & ~self.negated
 
-    def encode(self, tokens: tuple[str, ...]) -> str:
-        """Heard tokens -> one character per meaningful word (spelling fixed, synonyms grouped)."""
-        return "".join(self.vocab.get(t, _UNKNOWN) for t in self.words(tokens))
-
     def score(self, tokens: tuple[str, ...]) -> list[IntentScore]:
         """Every intent's best score, best first."""
         words = self.words(tokens)
-        query = "".join(self.vocab.get(t, _UNKNOWN) for t in words)
+        query = "".join(self.vocab.get(t, _UNKNOWN) for t in words)  # one character per meaningful word
         if not query or not self.encoded:
             return [IntentScore(name, 0.0, "") for name in self.intents]
         ordered = process.cdist([query], self.encoded, scorer=fuzz.ratio, dtype=np.float32, workers=1)[0] / 100

@@ -52,7 +52,8 @@ def fold_accents(text: str) -> str:
 
 
 _GLUED = re.compile(r"[^\W_]+")
-_PIECES = re.compile(r"\d+|[^\W\d_]+")
+#: a run of digits or of letters inside one word ("a1c" -> a, 1, c)
+GLUED_PIECES = re.compile(r"\d+|[^\W\d_]+")
 
 
 def _unglue(marks: Collection[str]):
@@ -61,7 +62,7 @@ def _unglue(marks: Collection[str]):
     "2x", "3rd" say nothing of a glucose value or a time."""
     def split(match: re.Match) -> str:
         run = match.group(0)
-        pieces = _PIECES.findall(run)
+        pieces = GLUED_PIECES.findall(run)
         if len(pieces) < 2 or all(p.isdigit() for p in pieces):
             return run
         letters = [fold_accents(p) for p in pieces if not p.isdigit()]

@@ -99,8 +99,7 @@ class Pack:
         sets = [*self.numbers.units.values(), *vars(self.time).values(), self.numbers.dose_words]
         if self.when is not None:
             sets += [self.when.hours, self.when.minutes]
-        return frozenset(w for ps in sets if isinstance(ps, PhraseSet)
-                         for group in ps._by_first.values() for p in group for w in p)
+        return frozenset(w for ps in sets if isinstance(ps, PhraseSet) for w in ps.words())
 
     def vocabulary(self, medication_names: Sequence[str] = (), lists: bool = True) -> set[str]:
         """Every word the pack can understand: what a recogniser should be constrained to (`lists=False`:

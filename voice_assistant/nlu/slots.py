@@ -13,7 +13,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz, process
 
 from voice_assistant.health.glucose import GlucoseUnit
-from voice_assistant.nlu.normalize import _PIECES, clean
+from voice_assistant.nlu.normalize import GLUED_PIECES, clean
 from voice_assistant.nlu.numbers import find_glucose, tokens_with_digits
 from voice_assistant.nlu.packs import Pack
 from voice_assistant.nlu.spans import LoosePhraseSet, Span, is_number
@@ -95,7 +95,7 @@ class SlotExtractor:
 
     def extract(self, text: str, reading: str = DEFAULT) -> Extraction:
         """Slots of one utterance, read one of three ways (see READINGS)."""
-        tokens = self._drop_fillers(self._unglue(tokens_with_digits(clean(text, self._marks), self.pack.numbers)))
+        tokens = self._drop_fillers(self._split_listed(tokens_with_digits(clean(text, self._marks), self.pack.numbers)))
         if reading == MORE_TIMES:  # "remind me at 715": whisper writes a clock time as one number
             tokens = split_clock_digits(tokens, self.pack.time)
         ago = [Span(a, b, AGO, None) for a, b in ago_spans(tokens, self.pack.when)]
@@ -145,12 +145,12 @@ class SlotExtractor:
                 found.append(Span(k, k + 1, LAB_VALUE, None))
         return found
 
-    def _unglue(self, tokens: list[str]) -> list[str]:
+    def _split_listed(self, tokens: list[str]) -> list[str]:
         """A word of digits and letters kept whole by `clean` ("a1c", "hba1c", "b12") is split back when its pieces
         make a phrase of the pack's lists (the lab test "a 1 c"); otherwise it stays one word, no number."""
         out: list[str] = []
         for token in tokens:
-            pieces = _PIECES.findall(token)
+            pieces = GLUED_PIECES.findall(token)
             if len(pieces) > 1 and any(p.isdigit() for p in pieces) and self.lists.match(pieces, 0)[0] == len(pieces):
                 out += pieces
             else:
