@@ -175,6 +175,27 @@ def test_the_check_weighs_the_phrase_against_the_best_reading_not_only_the_chose
     assert check.request(b"pcm", w(garbled), [w(good), w(garbled)]) is None
 
 
+def test_a_reading_with_the_wake_word_later_is_not_re_read_with_the_words_before_it_replaced():
+    """Held-out TV, "Sharon, his assistant said the results were fine": the spotter fired on "assistant" near the
+    start, and replacing "sharon his" by the phrase reads better than the reading itself ("assistant said ..."),
+    but the reading heard words before the phrase: it is not re-read, and nothing wakes."""
+    heard = "sharon his assistant said the results were fine"
+    flat = scorer_reading("assistant said the results were fine", other=0.05)
+    check = WakeCheck(("assistant",), flat, max_loss=2.0)
+    assert check.margin(b"pcm", w(heard)) is None
+    assert check.request(b"pcm", w(heard)) is None
+    assert check.request(b"pcm", w(heard), [w("sharon is assistant said the results were fine")]) is None
+    # another reading with the word later is scored as it is only: a misheard patient's reading still wakes
+    said = "assistant speak more slowly"
+    check = WakeCheck(("assistant",), scorer_reading(said), max_loss=0.0)
+    readings = [w("that isn't speak more slowly"), w("the assistant speak more slowly")]
+    margin, replaced = check.margin(b"pcm", w("that isn't speak more slowly"), readings)
+    assert replaced == 2 and margin > 0
+    # the rule is what keeps the TV out: the same words without the later "assistant" are re-read
+    assert WakeCheck(("assistant",), flat, max_loss=2.0).request(b"pcm", w("sharon his said the results were fine")) \
+        is not None
+
+
 # --- a wake the independent engine did not confirm (recorded on held-out television, bench_wake.py) ---------------
 
 def _understander():

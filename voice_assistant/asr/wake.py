@@ -197,9 +197,11 @@ class WakeCheck:
 
     def margin(self, audio: bytes, words: Sequence[str],
                readings: Sequence[Sequence[str]] = ()) -> tuple[float, int] | None:
-        """(margin, number of the chosen words replaced), or None when the scorer fails."""
+        """(margin, number of the chosen words replaced), or None when the scorer fails or the chosen reading
+        cannot be re-read: a reading that has the wake word after its first word heard other words before the
+        phrase ("sharon his assistant said"), so it is never re-read with those words replaced by it."""
         chosen = list(words)
-        if not chosen:
+        if not chosen or self._later(chosen):
             return None
         others = [list(r) for r in readings if list(r) and list(r) != chosen]
         others = [r for i, r in enumerate(others) if r not in others[:i]]
@@ -209,6 +211,8 @@ class WakeCheck:
         for n, reading in enumerate([chosen, *others]):
             plain.append(len(texts))
             texts.append(" ".join(reading))
+            if self._later(reading):
+                continue  # scored as it is only: its words before the phrase were heard as words
             for k in range(0, min(MISHEARD_WORDS, len(reading)) + 1):
                 woken.append((len(texts), n, k))
                 texts.append(" ".join([*self.wake_words, *reading[k:]]))
@@ -221,6 +225,10 @@ class WakeCheck:
         best_woken = max(totals[i] for i, _, _ in woken)
         _, _, k = max(((totals[i], n, k) for i, n, k in woken if n == 0), key=lambda x: x[0])
         return best_woken - best_plain, k
+
+    def _later(self, reading: Sequence[str]) -> bool:
+        """The reading has the wake word after its first word."""
+        return any(_plain(w) in self.wake_words for w in reading[1:])
 
     def request(self, audio: bytes, words: Sequence[str],
                 readings: Sequence[Sequence[str]] = ()) -> list[str] | None:
