@@ -31,7 +31,7 @@ from typing import Callable, Iterable, Protocol
 import numpy as np
 
 from voice_assistant.asr.wake import WINDOW as WAKE_RULE_WINDOW
-from voice_assistant.asr.wake import WakeCheck, WakeRule, engine_readings, scorer_of
+from voice_assistant.asr.wake import WEAK_WAKE_UNDERSTOOD, WakeCheck, WakeRule, engine_readings, scorer_of
 from voice_assistant.assistant import Event, Output, Session
 from voice_assistant.audio.clip import SAMPLE_RATE, AudioClip
 from voice_assistant.audio.earcons import Earcon, earcon
@@ -133,6 +133,13 @@ class LiveLoop:
         self._ignored_because = "no wake phrase"  #: why the last utterance was not for the assistant (console)
         self.follow_up = False  #: push-to-talk: the assistant asked a question; listen without the key
         self._carried: list[Event] = []  #: utterances the barge-in watcher ended, for the turn that follows
+        #: the wake phrase over the reply was heard, but not at the start of what the independent engine read (after
+        #: the assistant's own words): the next utterance is taken only as a normal one would be, or when clearly
+        #: understood (`_after_unconfirmed_barge_in`); else the cut reply goes on (`_resume_cut`)
+        self.unconfirmed_barge_in = False
+        #: the reply a barge-in cut, and the sentence it cut: said again from there when the barge-in came to nothing
+        self._cut: tuple[Output, int] | None = None
+        self._speaking_text = ""  #: the reply being said (its words heard back are the assistant's own)
         self._restart_window = False  #: the next samples after the assistant's sound open an answer window
         self._last_state = ""
 
@@ -154,21 +161,27 @@ class LiveLoop:
         finally:
             self.ring.sound_ended(sound, self.ring.clock())
 
-    def say(self, output: Output) -> bool:
-        """Speak a reply sentence by sentence; False when barge-in cut it (the rest is not played).
+    def say(self, output: Output, skip: int = 0) -> bool:
+        """Speak a reply sentence by sentence (from sentence `skip`: a cut reply going on); False when barge-in cut
+        it (the rest is not played; it is kept in `_cut` for an unconfirmed barge-in that comes to nothing).
 
         While it speaks, the microphone is still heard: the wake phrase (or, echo-cancelled, any words) stops it
         like the talk key does."""
         self.echo(output.text)
         self._state("speaking", screen=False)
         self.stop_speaking.clear()
+        self.unconfirmed_barge_in = False
+        self._cut = None
         done, woken = threading.Event(), threading.Event()
         watcher = self._watch_while_speaking(output.text, done, woken)
         try:
             with closing(output.sentences()) as sentences:
-                for sentence in sentences:
+                for n, sentence in enumerate(sentences):
+                    if n < skip:
+                        continue
                     if self.stop_speaking.is_set() or not self.play_clip(sentence.audio, self.stop_speaking):
                         self._say_console("reply cut (the key, the wake phrase or the patient's words)")
+                        self._cut = (output, n)
                         return False
             return True
         finally:
@@ -193,6 +206,7 @@ class LiveLoop:
         Otherwise a raw reader (the assistant's voice included) looks for the wake phrase, in the spotter or in
         the words so far: heard, it stops the reply and opens a turn, as the talk key would (`woken` is set). Not
         when the reply itself says the wake phrase: with no echo cancellation the assistant would stop itself."""
+        self._speaking_text = text
         if self.options.echo_cancelled:
             return self._start(self._watch_any_words, done, woken)
         wake = set(self.options.wake_words)
@@ -246,9 +260,14 @@ class LiveLoop:
                     if confirm_in is None or confirm_in > 0:
                         continue
                     confirm_in = None
-                    if not self._wake_in_words(np.concatenate(recent), wake):
+                    heard = self._wake_in_words(np.concatenate(recent), wake)
+                    if heard is None:
                         self._say_console("wake phrase spotted over the reply but not in its words: ignored")
                         continue
+                    if heard == "unconfirmed":
+                        self._say_console("wake phrase over the reply, not at the start of the second recogniser's "
+                                          "words: the next words must be a clear request")
+                        self.unconfirmed_barge_in = True
                     woken.set()
                     self.press()
                     return
@@ -262,17 +281,26 @@ class LiveLoop:
             if fed:  # the raw audio (the reply included) is not part of what the loop hears next
                 self.session.endpointer.reset()
 
-    def _wake_in_words(self, audio: np.ndarray, wake: set[str]) -> bool:
+    def _wake_in_words(self, audio: np.ndarray, wake: set[str]) -> str | None:
         """The spotter heard the wake phrase over the assistant's own voice: do the recogniser's words of the last
         seconds say it too? (The spotter alone wakes on the assistant's echo: once per long reply with the echo
-        at -10 dB, see scripts/bench_bargein.py.)"""
+        at -10 dB, see scripts/bench_bargein.py.) None: no; "confirmed": the independent engine's reading (whisper's
+        of two; the one engine's otherwise) opens with the phrase once the assistant's own words heard back are left
+        out (`WakeRule.opens_after`), as a wake opens an utterance; "unconfirmed": some reading has the word
+        elsewhere (the television's "Sharon, his assistant said"): the reply is cut, but the next words are taken
+        only when they are clearly for the assistant (`_after_unconfirmed_barge_in`)."""
         if self.session.recognizer is None:
-            return True
+            return "confirmed"
         transcript, _ = self.session.recognize(AudioClip(audio.astype(np.int16), SAMPLE_RATE))
         # any engine's own reading: the chosen one is built for requests, and a phrase cut off where the spotter
         # fired was chosen as pocketsphinx's "best this" over whisper's "assistant" (live, no echo: request lost)
-        readings = (transcript.text, *engine_readings(transcript))
-        return any(wake & set(_words(text)) for text in readings)
+        engines = engine_readings(transcript)
+        if not any(wake & set(_words(text)) for text in (transcript.text, *engines)):
+            return None
+        said = self._speaking_text
+        own = set(_words(said)) | {re.sub(r"[^\w'-]+", "", w.lower()) for w in said.split()}
+        independent = engines[-1] if len(engines) >= 2 else transcript.text
+        return "confirmed" if self.wake_rule.opens_after(independent.split(), own) else "unconfirmed"
 
     def chime(self, kind: Earcon) -> None:
         self.play_clip(earcon(kind), None)
@@ -316,6 +344,8 @@ class LiveLoop:
         it; while the assistant's question is open (« C'est bien ça ? »), an answer to it without it
         (`DialogueManager.answers_question`: short, and a yes, a no, a value of the kind asked...). `readings`: each engine's
         own text when the recogniser combines two (asr/wake.py, `WakeRule`)."""
+        if self.unconfirmed_barge_in and (self.options.push_to_talk or self.awake):
+            return self._after_unconfirmed_barge_in(utterance, text, readings)
         if self.options.push_to_talk or self.awake:
             self.awake = False
             return " ".join(self.wake_rule.request(text.split()))
@@ -342,6 +372,45 @@ class LiveLoop:
         if words and self.session.manager.answers_question(text):
             return text
         return None
+
+    def _after_unconfirmed_barge_in(self, utterance: Event, text: str, readings: tuple[str, ...]) -> str | None:
+        """The first words after a barge-in the independent engine did not confirm: taken as the hands-free loop
+        would take them without it (opening with the wake phrase, or answering the open question), or when they are
+        a request understood at least as well as an unconfirmed wake's must be (WEAK_WAKE_UNDERSTOOD: "stop", "my
+        sugar is 120"); else nothing (the cut reply then goes on, `_resume_cut`)."""
+        self.unconfirmed_barge_in = False
+        self.awake = False
+        if not self.options.push_to_talk:
+            words = self._for_the_assistant(utterance, text, readings)
+            if words is not None:
+                return words
+        request = " ".join(self.wake_rule.request(text.split()))
+        if self.options.push_to_talk and request and self.session.manager.answers_question(request):
+            return request
+        if request:
+            try:
+                u = self.session.manager.understander.understand(request)
+            except Exception:  # noqa: BLE001 - not understood: not taken
+                u = None
+            if u is not None and u.intent != "none" and float(u.confidence) >= WEAK_WAKE_UNDERSTOOD:
+                return request
+        self._ignored_because = "wake phrase over the reply not confirmed, request not clearly understood"
+        return None
+
+    def _resume_cut(self) -> bool:
+        """An unconfirmed barge-in came to nothing (words not for the assistant, or silence). A reply that asked a
+        question goes on from the sentence it cut, so that the question is not lost (a blind patient cannot read
+        it again); any other reply stays cut, and the loop listens on in silence (« assistant, repeat » says it
+        again). True when something was said."""
+        cut, self._cut = self._cut, None
+        self.unconfirmed_barge_in = False
+        if cut is None or cut[0].reply.expects == "anything":
+            return False
+        output, sentence = cut
+        self._say_console("the reply goes on (the words over it were not for the assistant)")
+        self.say(output, skip=sentence)
+        self._after_reply(output)
+        return True
 
     def run(self) -> None:
         if self._keys_source is not None:  # first: the key may cut the greeting too
@@ -459,6 +528,12 @@ class LiveLoop:
             events = self.session.release() if samples is RELEASED else self._feed(samples)
             for event in events:
                 if event.kind == "no_speech":
+                    if self.unconfirmed_barge_in:  # nothing said after it: the wake phrase was not the patient's
+                        self._say_console("nothing said after the wake phrase over the reply")
+                        self.awake = False
+                        if self._resume_cut() and not self.options.push_to_talk:
+                            self._state("listening")
+                            continue
                     if self.options.push_to_talk:
                         return
                     self.awake = False  # the wake phrase said alone, then silence: back to needing it
@@ -479,12 +554,13 @@ class LiveLoop:
             transcript, seconds = utterance.transcript, utterance.asr_seconds
         else:
             transcript, seconds = self.session.recognize(utterance.audio)
-        needs_wake_word = not self.options.push_to_talk and not self.awake
+        after_barge_in = self.unconfirmed_barge_in and (self.options.push_to_talk or self.awake)
+        needs_wake_word = not self.options.push_to_talk and (not self.awake or after_barge_in)
         self._ignored_because = "no wake phrase"
         words = self._for_the_assistant(utterance, transcript.text, engine_readings(transcript))
         if words is None:
             self._say_console(f"ignored ({self._ignored_because}): “{transcript.text}”")
-            return False
+            return after_barge_in and self._resume_cut()
         if needs_wake_word and not words:  # the wake phrase alone: listening now
             self._say_console("wake phrase heard: listening")
             self.chime(Earcon.LISTENING)

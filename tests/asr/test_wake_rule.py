@@ -196,6 +196,20 @@ def test_a_reading_with_the_wake_word_later_is_not_re_read_with_the_words_before
         is not None
 
 
+def test_a_barge_in_opens_with_the_phrase_once_the_assistant_s_own_words_are_left_out():
+    """Over a reply, the engine reads the assistant's own words (its echo) before the patient's phrase: those are
+    left out (numbers too), other words are not ("sharon his assistant said" on the television)."""
+    own = {"in", "the", "last", "seven", "days", "you", "have", "readings"}
+    assert RULE.opens_after(w("assistant stop"), own)
+    assert RULE.opens_after(w("the last seven days. Assistant, stop"), own)
+    assert RULE.opens_after(w("you have 3 assistant"), own)
+    assert RULE.opens_after(w("days asistant my sugar"), own)  # a spelling of it no dictionary has
+    assert not RULE.opens_after(w("sharon his assistant said"), own)
+    assert not RULE.opens_after(w("the assistant manager"), {"in"})
+    assert not RULE.opens_after(w("seven days you have"), own)
+    assert not RULE.opens_after([], own)
+
+
 # --- a wake the independent engine did not confirm (recorded on held-out television, bench_wake.py) ---------------
 
 def _understander():

@@ -292,6 +292,7 @@ class Said:
     played: list[Played] = field(default_factory=list)  #: what the player got for it
     finished: bool = False  #: say() returned
     completed: bool | None = None  #: say()'s result: False when barge-in cut it
+    skip: int = 0  #: sentences left out at its start (a cut reply going on from the sentence cut)
 
 
 #: in Harness.heard, an utterance the loop chose not to decode (hands-free, no wake phrase at its start)
@@ -317,13 +318,13 @@ class Harness:
         loop, session = self.loop, self.session
         say, recognize, feed, release = loop.say, session.recognize, session.feed, session.release
 
-        def spied_say(output):
+        def spied_say(output, skip=0):
             from voice_assistant.tts import split_sentences
 
-            record = Said(output.text, len(split_sentences(output.text, "en")))
+            record = Said(output.text, len(split_sentences(output.text, "en")), skip=skip)
             self.said.append(record)
             before = len(self.player.played)
-            record.completed = say(output)
+            record.completed = say(output, skip)
             record.played = [p for p in self.player.played[before:] if p.kind == "speech"]
             record.finished = True
             return record.completed

@@ -368,6 +368,159 @@ def test_a_spotter_hit_over_the_reply_is_confirmed_by_any_engines_reading(sessio
     assert not h.said[0].completed, "a hit confirmed by whisper's reading did not stop the reply"
 
 
+class OverTheReply:
+    """What the recogniser's engines read in the last seconds of the microphone while the assistant speaks (the
+    barge-in watcher's check of a spotter hit): nothing until `reading` is set, then pocketsphinx's and whisper's."""
+
+    def __init__(self, session, monkeypatch):
+        self.reading: tuple[str, str] | None = None
+        self.asked = 0
+        monkeypatch.setattr(session, "recognize", self)
+
+    def __call__(self, clip):
+        from voice_assistant.asr.base import Transcript
+
+        self.asked += 1
+        if self.reading is None:
+            return Transcript("", engine="known-clips"), 0.01
+        first, second = self.reading
+        return Transcript(first, engine="pocketsphinx", info={"engines": {
+            "pocketsphinx": {"text": first}, "whisper": {"text": second}}}), 0.01
+
+
+@pytest.mark.parametrize("options", [HANDS_FREE, PUSH_TO_TALK], ids=["hands-free", "push-to-talk"])
+def test_television_barging_in_over_a_question_is_ignored_and_the_question_goes_on(session, patient, monkeypatch,
+                                                                                    options):
+    """The read-back is being said; the television says "Sharon, his assistant said..." (both engines read the word,
+    but not at the start of what they heard after the assistant's own words): the reply is cut, and the television's
+    next sentence is no request. It is ignored, the read-back goes on from the sentence it cut (its question is not
+    lost), and the patient's "yes" still saves the value; nothing else is stored."""
+    over = OverTheReply(session, monkeypatch)
+    console: list[str] = []
+    h = Harness(session, options, mic=FakeMicrophone(pace_s=0.025), player=FakePlayer(pace_s=0.04),
+                spotter=EagerSpotter, console=console.append)
+    tv = "every clearance is greeted with a huge cheer from the crowd at the far end"
+
+    def patient_acts(h: Harness) -> None:
+        h.wait_said(1)
+        if options.push_to_talk:
+            h.speak_when_listening(patient.says(REQUEST))
+        else:
+            h.mic.speak(patient.says("assistant, " + REQUEST))
+        h.wait_until(lambda: len(h.said) >= 2, "the read-back")
+        over.reading = ("sharon his assistant said", "sharon his assistant said the")
+        h.wait_until(lambda: "reply cut" in " ".join(console), "the television to cut the read-back")
+        over.reading = None
+        h.mic.speak(patient.says(tv), lead_in_s=0.3)
+        h.wait_said(3)  # the read-back again, from the sentence cut
+        h.mic.speak(patient.says(YES), lead_in_s=0.3)
+        h.wait_said(4)
+
+    h.run(patient_acts)
+    read_back, again, saved = h.said[1:4]
+    assert read_back.completed is False and READ_BACK in read_back.text, h.describe()
+    assert again.text == read_back.text and again.completed and again.played, h.describe()
+    assert again.skip == len(read_back.played) - 1  # from the sentence cut, not from the start
+    assert again.played[-1].completed  # "Is that right?" said to its end
+    assert any("not at the start" in line for line in console), console
+    assert any(line.startswith("ignored (wake phrase over the reply not confirmed") and "clearance" in line
+               for line in console), console
+    assert saved.text.startswith("Saved: " + READ_BACK)
+    assert stored(session) == [120.0]
+
+
+def test_television_barging_in_over_an_answer_ends_it_and_the_loop_listens_on_silently(session, patient,
+                                                                                       monkeypatch):
+    """The greeting (no question in it) cut by the television's "his assistant": its next sentence is ignored, and
+    nothing more is said (the greeting is not started again); the patient's own request later is answered."""
+    over = OverTheReply(session, monkeypatch)
+    console: list[str] = []
+    h = Harness(session, HANDS_FREE, mic=FakeMicrophone(pace_s=0.025), player=FakePlayer(pace_s=0.04),
+                spotter=EagerSpotter, console=console.append)
+    tv = "every clearance is greeted with a huge cheer from the crowd at the far end"
+
+    def patient_acts(h: Harness) -> None:
+        over.reading = ("his assistant said", "his assistant said")
+        h.wait_played(Earcon.LISTENING)
+        over.reading = None
+        h.mic.speak(patient.says(tv), lead_in_s=0.3)
+        h.wait_until(lambda: any(line.startswith("ignored") for line in console), "the television to be ignored")
+        h.mic.speak(patient.says("assistant, " + LAST), lead_in_s=1.0)
+        h.wait_said(2)
+
+    h.run(patient_acts)
+    greeting, reply = h.said
+    assert greeting.completed is False and reply.text.startswith("You have no readings"), h.describe()
+    assert len(h.said) == 2 and not stored(session)
+
+
+@pytest.mark.parametrize("words", [REQUEST, "assistant, " + REQUEST])
+def test_the_patient_barging_in_unconfirmed_is_still_heard_when_the_request_is_clear(session, patient, monkeypatch,
+                                                                                     words):
+    """Whisper read the wake phrase after a word that is not the assistant's own ("um assistant"): not confirmed,
+    but the patient's clear request after the chime ("my glucose is one twenty", with the phrase again or not) is
+    taken."""
+    over = OverTheReply(session, monkeypatch)
+    h = Harness(session, HANDS_FREE, mic=FakeMicrophone(pace_s=0.025), player=FakePlayer(pace_s=0.04),
+                spotter=EagerSpotter)
+
+    def patient_acts(h: Harness) -> None:
+        over.reading = ("um assistant", "um assistant")
+        h.wait_played(Earcon.LISTENING)
+        over.reading = None
+        h.mic.speak(patient.says(words), lead_in_s=0.3)
+        h.wait_said(2)
+
+    h.run(patient_acts)
+    greeting, read_back = h.said[:2]
+    assert greeting.completed is False and READ_BACK in read_back.text, h.describe()
+
+
+def test_a_barge_in_whisper_confirms_takes_the_next_words_whole(session, patient, monkeypatch):
+    """Whisper's reading of the last seconds is the greeting's own words, then « assistant »: confirmed, as a wake
+    at an utterance's start is; the next words are the turn even though they are no clear request."""
+    over = OverTheReply(session, monkeypatch)
+    console: list[str] = []
+    h = Harness(session, HANDS_FREE, mic=FakeMicrophone(pace_s=0.025), player=FakePlayer(pace_s=0.04),
+                spotter=EagerSpotter, console=console.append)
+
+    def patient_acts(h: Harness) -> None:
+        over.reading = ("hello claire i am", "Hello Claire. Assistant,")
+        h.wait_played(Earcon.LISTENING)
+        over.reading = None
+        h.mic.speak(patient.says("what is the weather like today"), lead_in_s=0.3)
+        h.wait_said(2)
+
+    h.run(patient_acts)
+    assert h.said[0].completed is False and len(h.said) == 2, h.describe()
+    assert not any(line.startswith("ignored") for line in console), console
+
+
+def test_the_barge_in_check_reads_the_independent_engine_after_the_assistant_s_own_words(session, monkeypatch):
+    """`_wake_in_words` on its own: no reading with the word -> None; whisper's reading opening with it once the
+    reply's own words are left out -> confirmed; the word after other words, or only in pocketsphinx's reading ->
+    unconfirmed; one engine: its reading decides the same way."""
+    from voice_assistant.asr.base import Transcript
+
+    loop = LiveLoop(session, HANDS_FREE, lambda clip, stop: True, None, echo=lambda text: None, keys=None)
+    loop._speaking_text = "In the last seven days, you have 3 readings."
+    audio = np.zeros(SAMPLE_RATE, np.int16)
+
+    def heard(first: str, second: str | None = None):
+        engines = {} if second is None else {"pocketsphinx": {"text": first}, "whisper": {"text": second}}
+        transcript = Transcript(first, engine="x", info={"engines": engines} if engines else {})
+        monkeypatch.setattr(session, "recognize", lambda clip: (transcript, 0.01))
+        return loop._wake_in_words(audio, {"assistant"})
+
+    assert heard("seven days you have", "seven days, you have") is None
+    assert heard("best this", "assistant") == "confirmed"
+    assert heard("days you", "seven days you have 3 assistant stop") == "confirmed"
+    assert heard("sharon his assistant said", "sharon his assistant said") == "unconfirmed"
+    assert heard("assistant", "a system") == "unconfirmed"  # pocketsphinx (the spotter's model) alone
+    assert heard("the last assistant") == "confirmed"
+    assert heard("the manager's assistant") == "unconfirmed"
+
+
 def test_a_reply_that_says_the_wake_phrase_is_not_watched(session):
     """No echo cancellation: a reply saying « assistant » would hear itself and stop."""
     loop = LiveLoop(session, HANDS_FREE, lambda clip, stop: True, None, echo=lambda text: None, keys=None)

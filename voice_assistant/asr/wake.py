@@ -112,6 +112,17 @@ class WakeRule:
         return self._opens_loosely(readings[-1]) and (self.spotted_near(start_s, hits or ())
                                                       or self.transcript_opens(readings[0]))
 
+    def opens_after(self, words: Sequence[str], own: set[str]) -> bool:
+        """Whether `words` open with the phrase (or a spelling of it, as in `corroborated`) once their leading words
+        that are the assistant's own (`own`: its reply, heard back as echo while it speaks; words without letters,
+        numbers it said, too) are left out: the barge-in's "at the start", where the television's "Sharon, his
+        assistant said" is not."""
+        i = 0
+        while i < len(words) and _plain(words[i]) not in self.wake_words \
+                and (_plain(words[i]) in own or not re.search(r"[^\W\d_]", words[i])):
+            i += 1
+        return self._opens_loosely(words[i:])
+
     def acts_on(self, start_s: float | None, hits: Sequence[float] | None, readings: Sequence[Sequence[str]],
                 request: Sequence[str], understand: Callable[[str], object] | None) -> bool:
         """Whether a wake the rules found (1-4) is acted on. Without a spotter (French) or a second engine (one
