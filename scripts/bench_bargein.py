@@ -3,21 +3,26 @@
 and with PulseAudio's WebRTC echo canceller (module-echo-cancel, `listen --echo-cancel`).
 
     python scripts/bench_bargein.py [--modes plain,cancel] [--trials 4] [--warmup 40] [--aec-args "..."]
-                                    [--echo-volume 0.3] [--echo-ms 60] [--json]
+                                    [--echo-volume 0.3] [--echo-ms 60] [--kinds ...] [--hands-free] [--json]
 
 The room: a private PulseAudio daemon (tests/live/pulsekit.py: a virtual microphone and a virtual speaker); the
 assistant's own voice leaks back into the microphone (the speaker's monitor looped in `--echo-volume` times as
 loud, `--echo-ms` late). The patient (Piper's joe pitched 6 % up, 130 wpm; the assistant: joe itself) has three
 readings stored, presses Enter and asks for the week's summary (a reply of some 15 s), then, 1.5-3.5 s into the
-reply, interrupts it: with the wake phrase ("assistant"), with "stop", or with "no, it was one thirty" (`--trials`
-of each). Between interruptions one reply is left to play out (control).
+reply, interrupts it: with the wake phrase ("assistant"), with "stop", or with "no, it was one thirty", with the wake
+phrase and a request ("assistant, my sugar is one twenty"), or the television does, saying the word inside a sentence
+("Sharon said that his assistant would call the office tomorrow morning", the same voice: what matters is where the
+word is) (`--trials` of each; `--kinds` chooses). Between interruptions one reply is left to play out (control).
+`--hands-free`: `listen --hands-free`, the request said after « assistant, » instead of Enter.
 
 Printed per mode:
 - interruptions detected / missed, per phrase ("reply cut" on listen's console within 4 s of the words);
 - time from the start of the words to the sound stopping on the speaker (the speaker's monitor recorded with its
   arrival times: the last loud 10 ms frame before the listening chime or a 0.6 s silence; about +-30 ms), p50/p95;
 - false barge-ins: replies cut with no patient words in the 4 s before, per minute of the assistant's speech;
-- what the words that cut the reply were heard as (echo-cancelled: they are the next turn), and what was stored
+- what the words that cut the reply were heard as (echo-cancelled: they are the next turn), whether the loop took
+  them as a turn or ignored them (the television's must be ignored: a barge-in the second recogniser does not
+  confirm needs a clearly understood request after it), and what was stored
   (readings before and after: nothing may be stored without a "yes", and the patient never says it here);
 - with the canceller: how much it took the echo down (raw microphone vs cancelled source while the assistant
   speaks and the patient does not), after a warm-up of `--warmup` s of speech played through it before `listen`
@@ -34,6 +39,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -55,7 +61,10 @@ from voice_assistant.audio.earcons import Earcon, earcon  # noqa: E402
 
 SEED = ["my glucose is 120", "yes", "my glucose is 95", "yes", "my glucose is 140 after lunch", "yes"]
 REQUEST = "what were my readings this week"
-INTERRUPTIONS = [("wake phrase", "assistant"), ("stop", "stop"), ("correction", "no, it was one thirty")]
+INTERRUPTIONS = [("wake phrase", "assistant"), ("stop", "stop"), ("correction", "no, it was one thirty"),
+                 ("wake + request", "assistant, my sugar is one twenty"),
+                 ("television", "Sharon said that his assistant would call the office tomorrow morning")]
+DEFAULT_KINDS = "wake phrase,stop,correction,wake + request,television"
 PATIENT_RATE, PATIENT_WPM = 15100, 130
 FRAME = SAMPLE_RATE // 100  #: 10 ms
 LOUD_DB = -50.0  #: a frame of the assistant's sound on the speaker
@@ -167,6 +176,7 @@ class Trial:
     cut_at: float | None = None  #: console time of "reply cut"
     stopped_after: float | None = None  #: words start -> the sound stopping (s)
     heard_after: str = ""  #: what the loop heard next (echo-cancelled: the interrupting words)
+    taken: bool | None = None  #: the words after the cut were a turn (True), ignored (False), or nothing came (None)
     usable: bool = True  #: the reply was still playing when the words started
 
 
@@ -212,24 +222,30 @@ def run_mode(mode: str, args) -> ModeResult:
             env.update(PULSE_SOURCE=canceller["source"], PULSE_SINK=canceller["sink"])
             listen_args = ["--echo-cancel"]
         mouth = Mouth(pulse)
-        clips = {words: patient_voice(words) for _, words in INTERRUPTIONS}
+        kinds = [k.strip() for k in args.kinds.split(",")]
+        clips = {words: patient_voice(words) for kind, words in INTERRUPTIONS if kind in kinds}
         clips[REQUEST] = patient_voice(REQUEST)
+        clips["assistant, " + REQUEST] = patient_voice("assistant, " + REQUEST)
+        if args.hands_free:
+            listen_args.append("--hands-free")
         proc = subprocess.Popen([sys.executable, "-m", "voice_assistant", "listen", "--lang", "en", *listen_args],
                                 cwd=folder, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, bufsize=1)
         listen = Listen(proc)
         threading.Thread(target=listen.read, daemon=True).start()
-        at, _ = listen.wait(r"\[waiting\]", 0, timeout=180)
+        at, _ = listen.wait(r"\[(waiting|listening)\]", 0, timeout=180)
         session_start = time.monotonic()
-        plan = [kind for kind, _ in INTERRUPTIONS] * args.trials + ["control"] * max(1, args.trials)
+        plan = [kind for kind, _ in INTERRUPTIONS if kind in kinds] * args.trials + ["control"] * max(1, args.trials)
         rng = random.Random(7)
         rng.shuffle(plan)
         words_of = dict(INTERRUPTIONS)
         for kind in plan:
-            at = trial(listen, mouth, clips, kind, words_of.get(kind), rng, speaker, at, result)
+            at = trial(listen, mouth, clips, kind, words_of.get(kind), rng, speaker, at, result, args.hands_free)
         session_end = time.monotonic()
         time.sleep(0.5)
         proc.stdin.close()
+        if args.hands_free:  # hands-free, Enter is not read: stopped as with Ctrl+C
+            proc.send_signal(signal.SIGINT)
         proc.wait(60)
         console = listen.text()
         result.notes += re.findall(r"\[(?:speaker|microphone|echo tail): [^\]]*\]", console)
@@ -264,15 +280,19 @@ def run_mode(mode: str, args) -> ModeResult:
 
 
 def trial(listen: Listen, mouth: Mouth, clips: dict, kind: str, words: str | None, rng: random.Random,
-          speaker: TimedRecording, after: int, result: ModeResult) -> int:
+          speaker: TimedRecording, after: int, result: ModeResult, hands_free: bool = False) -> int:
     """Ask for the week's summary; interrupt the reply (or not, for a control); returns the console position."""
     record = Trial(kind)
     result.trials.append(record)
     start = listen.count
-    listen.press()
-    i, _ = listen.wait(r"\[listening\]", start)
-    time.sleep(0.1)
-    mouth.say(clips[REQUEST])
+    if hands_free:
+        i = start
+        mouth.say(clips["assistant, " + REQUEST])
+    else:
+        listen.press()
+        i, _ = listen.wait(r"\[listening\]", start)
+        time.sleep(0.1)
+        mouth.say(clips[REQUEST])
     i, _ = listen.wait(r"heard “", i + 1, timeout=90)
     j, _ = listen.wait(r"\[speaking\]", i + 1, timeout=90)
     if words is not None:
@@ -294,10 +314,20 @@ def trial(listen: Listen, mouth: Mouth, clips: dict, kind: str, words: str | Non
             time.sleep(2.0)  # the speaker's recording of what came next
             record.stopped_after = stop_time(speaker, record.words_at)
         try:
-            _, heard = listen.wait(r"heard “", k + 1, timeout=20)
-            record.heard_after = heard.split("“", 1)[1].split("”", 1)[0]
+            _, heard = listen.wait(r"heard “|^\S+ ignored \(", k + 1, timeout=20)
+            record.heard_after = heard.split("“", 1)[1].split("”", 1)[0] if "“" in heard else ""
+            record.taken = "heard “" in heard
         except AssertionError:
             record.heard_after = ""
+    if hands_free:  # no "[waiting]": the console settles (nothing new for 4 s) once the patient is quiet
+        while mouth.speaking:
+            time.sleep(0.05)
+        seen, quiet_since = listen.count, time.monotonic()
+        while time.monotonic() - quiet_since < 4.0:
+            time.sleep(0.1)
+            if listen.count != seen:
+                seen, quiet_since = listen.count, time.monotonic()
+        return listen.count
     end, _ = listen.wait(r"\[waiting\]", k, timeout=120)
     while mouth.speaking:
         time.sleep(0.05)
@@ -383,8 +413,12 @@ def summary(result: ModeResult) -> dict:
     by_kind: dict[str, dict] = {}
     for kind, _ in INTERRUPTIONS:
         trials = [t for t in result.trials if t.kind == kind and t.usable]
+        if not trials:
+            continue
         detected = [t for t in trials if t.cut_at is not None]
         by_kind[kind] = {"detected": len(detected), "missed": len(trials) - len(detected),
+                         "taken": sum(1 for t in detected if t.taken), "ignored": sum(1 for t in detected
+                                                                                   if t.taken is False),
                          "heard_as": [t.heard_after for t in detected]}
     stops = [t.stopped_after for t in result.trials if t.stopped_after is not None]
     minutes = result.speech_s / 60
@@ -406,7 +440,8 @@ def show(s: dict) -> None:
 
     print(f"\n== {s['mode']} ==")
     for kind, k in s["interruptions"].items():
-        print(f"  {kind:12s} detected {k['detected']} / missed {k['missed']}   heard as: {k['heard_as']}")
+        print(f"  {kind:14s} detected {k['detected']} / missed {k['missed']}; next words taken {k['taken']}, "
+              f"ignored {k['ignored']}   heard as: {k['heard_as']}")
     print(f"  unusable trials (reply too short): {s['unusable']}")
     print(f"  words start -> sound stops: p50 {ms(s['stop_s_p50'])}, p95 {ms(s['stop_s_p95'])} ({s['stops']} cuts)")
     rate = "-" if s["false_per_min"] is None else f"{s['false_per_min']:.2f}"
@@ -431,6 +466,8 @@ def main() -> None:
     parser.add_argument("--aec-args", default=None, help='module-echo-cancel aec_args, e.g. "digital_gain_control=0"')
     parser.add_argument("--echo-volume", type=float, default=0.3)
     parser.add_argument("--echo-ms", type=int, default=60)
+    parser.add_argument("--kinds", default=DEFAULT_KINDS, help="interruptions to try, comma-separated")
+    parser.add_argument("--hands-free", action="store_true", help="listen --hands-free (the wake phrase, no Enter)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--verbose", action="store_true", help="listen's console on stderr")
     args = parser.parse_args()

@@ -13,7 +13,11 @@ the session (audio/player.py) plays chimes and sentences; a reply's answer windo
 left the speaker. After a question (« Is that right? ») the patient answers without the key or the wake phrase.
 
 Barge-in: the key (or the wake phrase) stops the assistant mid-sentence; with an echo canceller in front of the
-microphone (`echo_cancelled`), any words do. Earcons tell the state without words. Reminders and re-prompts are
+microphone (`echo_cancelled`), any words do. The wake phrase over a reply is trusted as a wake at an utterance's
+start is: the independent engine (whisper) must read it first once the assistant's own words heard back are left
+out; otherwise (the television's "his assistant said") the reply is cut but the next words are taken only when they
+would be without the barge-in or are a clearly understood request, and when they are not, a reply that asked a
+question goes on from the sentence cut. Earcons tell the state without words. Reminders and re-prompts are
 spoken between turns, never over the patient.
 """
 
