@@ -268,12 +268,12 @@ class LiveLoop:
                     if heard is None:
                         self._say_console("wake phrase spotted over the reply but not in its words: ignored")
                         continue
-                    if heard == "unconfirmed":
+                    woken.set()
+                    self.press()
+                    if heard == "unconfirmed":  # after press(), which clears it (the key is always trusted)
                         self._say_console("wake phrase over the reply, not at the start of the second recogniser's "
                                           "words: the next words must be a clear request")
                         self.unconfirmed_barge_in = True
-                    woken.set()
-                    self.press()
                     return
                 fed = True
                 for event in self.session.feed(samples.astype("<i2").tobytes()):
@@ -314,6 +314,7 @@ class LiveLoop:
     def press(self) -> None:
         """The talk key: stops the assistant mid-sentence and opens the microphone for one turn."""
         self.pressed_at = self.ring.clock()
+        self.unconfirmed_barge_in = False
         self.stop_speaking.set()
         self.talk_pressed.set()
 

@@ -521,6 +521,27 @@ def test_the_barge_in_check_reads_the_independent_engine_after_the_assistant_s_o
     assert heard("the manager's assistant") == "unconfirmed"
 
 
+def test_the_talk_key_after_an_unconfirmed_barge_in_is_trusted(session, patient, monkeypatch):
+    """Push-to-talk: the television cut the greeting (not confirmed), then the patient presses the key and asks
+    something no gate would let through on its own: the key is the patient's, the words are the turn."""
+    over = OverTheReply(session, monkeypatch)
+    console: list[str] = []
+    h = Harness(session, PUSH_TO_TALK, mic=FakeMicrophone(pace_s=0.025), player=FakePlayer(pace_s=0.04),
+                spotter=EagerSpotter, console=console.append)
+
+    def patient_acts(h: Harness) -> None:
+        over.reading = ("his assistant said", "his assistant said")
+        h.wait_until(lambda: "reply cut" in " ".join(console), "the television to cut the greeting")
+        over.reading = None
+        h.wait_played(Earcon.LISTENING)
+        h.speak_when_listening(patient.says("what is the weather like today"))
+        h.wait_said(2)
+
+    h.run(patient_acts)
+    assert h.loop.unconfirmed_barge_in is False and len(h.said) == 2, h.describe()
+    assert not any(line.startswith("ignored") for line in console), console
+
+
 def test_a_reply_that_says_the_wake_phrase_is_not_watched(session):
     """No echo cancellation: a reply saying « assistant » would hear itself and stop."""
     loop = LiveLoop(session, HANDS_FREE, lambda clip, stop: True, None, echo=lambda text: None, keys=None)
