@@ -16,10 +16,11 @@ word is) (`--trials` of each; `--kinds` chooses). Between interruptions one repl
 `--hands-free`: `listen --hands-free`, the request said after « assistant, » instead of Enter.
 
 Printed per mode:
-- interruptions detected / missed, per phrase ("reply cut" on listen's console within 4 s of the words);
+- interruptions detected / missed, per phrase ("reply cut" on listen's console within 4 s of the words, or 2 s
+  after the end of a longer sentence: `cut_by`);
 - time from the start of the words to the sound stopping on the speaker (the speaker's monitor recorded with its
   arrival times: the last loud 10 ms frame before the listening chime or a 0.6 s silence; about +-30 ms), p50/p95;
-- false barge-ins: replies cut with no patient words in the 4 s before, per minute of the assistant's speech;
+- false barge-ins: replies cut with no patient words just before (the same window), per minute of the assistant's speech;
 - what the words that cut the reply were heard as (echo-cancelled: they are the next turn), whether the loop took
   them as a turn or ignored them (the television's must be ignored: a barge-in the second recogniser does not
   confirm needs a clearly understood request after it), and what was stored
@@ -173,6 +174,7 @@ def erle(raw: TimedRecording, cancelled: TimedRecording, speaker: TimedRecording
 class Trial:
     kind: str  #: "wake phrase", "stop", "correction", or "control" (no interruption)
     words_at: float | None = None  #: monotonic time the patient's words start
+    words_end: float | None = None  #: ...and end
     cut_at: float | None = None  #: console time of "reply cut"
     stopped_after: float | None = None  #: words start -> the sound stopping (s)
     heard_after: str = ""  #: what the loop heard next (echo-cancelled: the interrupting words)
@@ -252,16 +254,16 @@ def run_mode(mode: str, args) -> ModeResult:
         if "no echo canceller" in proc.stderr.read():
             result.notes.append("listen found no echo canceller")
         # false barge-ins: cuts with no patient words in the 4 s before
-        spoken = [t.words_at for t in result.trials if t.words_at is not None]
+        spoken = [t for t in result.trials if t.words_at is not None]
         for when, line in listen.lines:
             if not session_start <= when <= session_end:
                 continue  # before the first trial or while listen stops
-            if "reply cut" in line and not any(w - 0.5 <= when <= w + 4.0 for w in spoken):
+            if "reply cut" in line and not any(t.words_at - 0.5 <= when <= cut_by(t) for t in spoken):
                 result.false_cuts += 1
         times, levels = speaker.levels(session_start, session_end)
         result.speech_s = float(np.sum(levels > LOUD_DB)) * 0.010
         if cancelled is not None:
-            patient = [(w - 0.3, w + 3.5) for w in spoken]
+            patient = [(t.words_at - 0.3, cut_by(t) - 0.5) for t in spoken]
             result.erle_session, _ = erle(raw, cancelled, speaker, session_start, session_end, patient)
         result.stored_after = stored(env, folder)
         if args.verbose:
@@ -304,9 +306,10 @@ def trial(listen: Listen, mouth: Mouth, clips: dict, kind: str, words: str | Non
         while len(mouth.spoke_at) == before:
             time.sleep(0.005)
         record.words_at = mouth.spoke_at[-1] + lead_in(clips[words])
+        record.words_end = mouth.spoke_at[-1] + len(clips[words]) / SAMPLE_RATE
     k, line = listen.wait(r"reply cut|\[(listening|waiting)\]", j + 1, timeout=120)
     cut_at = listen.lines[k][0] if "reply cut" in line else None
-    if cut_at is not None and (record.words_at is None or not record.words_at <= cut_at <= record.words_at + 4.0):
+    if cut_at is not None and (record.words_at is None or not record.words_at <= cut_at <= cut_by(record)):
         cut_at = None  # cut by something else than these words (counted as a false barge-in)
     if cut_at is not None:
         record.cut_at = cut_at
@@ -319,7 +322,9 @@ def trial(listen: Listen, mouth: Mouth, clips: dict, kind: str, words: str | Non
             record.taken = "heard “" in heard
         except AssertionError:
             record.heard_after = ""
-    if hands_free:  # no "[waiting]": the console settles (nothing new for 4 s) once the patient is quiet
+    # the trial is over when the patient is quiet and the console has settled (nothing new for 4 s: after a cut, the
+    # turn the barge-in opened has ended too), push-to-talk back to "[waiting]"
+    while True:
         while mouth.speaking:
             time.sleep(0.05)
         seen, quiet_since = listen.count, time.monotonic()
@@ -327,12 +332,16 @@ def trial(listen: Listen, mouth: Mouth, clips: dict, kind: str, words: str | Non
             time.sleep(0.1)
             if listen.count != seen:
                 seen, quiet_since = listen.count, time.monotonic()
-        return listen.count
-    end, _ = listen.wait(r"\[waiting\]", k, timeout=120)
-    while mouth.speaking:
-        time.sleep(0.05)
-    time.sleep(0.5)
-    return end
+        states = [line for _, line in listen.lines[k:] if re.search(r"\[(waiting|listening|thinking|speaking)\]", line)]
+        if hands_free or (states and "[waiting]" in states[-1]):
+            return listen.count
+        listen.wait(r"\[waiting\]", seen, timeout=120)
+
+
+def cut_by(t: Trial) -> float:
+    """The latest a cut can come and still be these words' (4 s from their start; a long sentence with the wake word
+    inside it, the television's: 2 s after its end)."""
+    return max(t.words_at + 4.0, (t.words_end or t.words_at) + 2.0)
 
 
 def stop_time(speaker: TimedRecording, words_at: float) -> float | None:

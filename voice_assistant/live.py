@@ -144,6 +144,7 @@ class LiveLoop:
         #: the reply a barge-in cut, and the sentence it cut: said again from there when the barge-in came to nothing
         self._cut: tuple[Output, int] | None = None
         self._speaking_text = ""  #: the reply being said (its words heard back are the assistant's own)
+        self._barge_words = ""  #: what the engines read in the last seconds over the reply (console)
         self._restart_window = False  #: the next samples after the assistant's sound open an answer window
         self._last_state = ""
 
@@ -266,13 +267,14 @@ class LiveLoop:
                     confirm_in = None
                     heard = self._wake_in_words(np.concatenate(recent), wake)
                     if heard is None:
-                        self._say_console("wake phrase spotted over the reply but not in its words: ignored")
+                        self._say_console(f"wake phrase spotted over the reply but not in its words: ignored "
+                                          f"(“{self._barge_words}”)")
                         continue
                     woken.set()
                     self.press()
                     if heard == "unconfirmed":  # after press(), which clears it (the key is always trusted)
                         self._say_console("wake phrase over the reply, not at the start of the second recogniser's "
-                                          "words: the next words must be a clear request")
+                                          f"words (“{self._barge_words}”): the next words must be a clear request")
                         self.unconfirmed_barge_in = True
                     return
                 fed = True
@@ -299,6 +301,7 @@ class LiveLoop:
         # any engine's own reading: the chosen one is built for requests, and a phrase cut off where the spotter
         # fired was chosen as pocketsphinx's "best this" over whisper's "assistant" (live, no echo: request lost)
         engines = engine_readings(transcript)
+        self._barge_words = " / ".join(dict.fromkeys((transcript.text, *engines)))
         if not any(wake & set(_words(text)) for text in (transcript.text, *engines)):
             return None
         said = self._speaking_text
