@@ -151,6 +151,29 @@ class WordClasses:
         return self._set.match(tokens, i)
 
 
+def drop_fillers(tokens: Sequence[str], fillers: PhraseSet, classes: "WordClasses",
+                 not_words: frozenset[str]) -> list[str]:
+    """`tokens` without their fillers (« euh », "um", "well"), except where a filler word is meant: inside a
+    phrase of the pack's word groups ("I don't feel well") or right after a "not" ("not well")."""
+    tokens = list(tokens)
+    if not fillers:
+        return tokens
+    meant: set[int] = set()
+    for i, token in enumerate(tokens):
+        meant.update(range(i, i + classes.longest(tokens, i)))
+        if token in not_words:
+            meant.add(i + 1)
+    out, i = [], 0
+    while i < len(tokens):
+        n = fillers.match(tokens, i)
+        if n and not meant & set(range(i, i + n)):
+            i += n
+        else:
+            out.append(tokens[i])
+            i += 1
+    return out
+
+
 def read_yaml(path: Path) -> dict:
     """YAML with duplicate keys refused and line numbers kept (under "__lines__" in each mapping)."""
     return read_language_yaml(path, error=PackError, keep_lines=True)
@@ -185,18 +208,21 @@ def compile_pack(data: dict, path: Path) -> Pack:
 
     rules, classes = r.expansion_rules(norm, known_slots)
     ignore = frozenset(w for p in r.phrase_list(data.get("ignore"), "ignore") for w in p)
-    intents = r.intents(norm, rules, known_slots, classes, ignore)
+    wake_words = r.phrase_list(data.get("wake_words"), "wake_words")
+    # the wake word only calls the assistant: like a filler, it says nothing about the request
+    fillers = PhraseSet(r.phrase_list(data.get("fillers"), "fillers") + wake_words)
+    not_words = r.not_words(ignore)
+    intents = r.intents(norm, rules, known_slots, classes, ignore,
+                        lambda tokens: drop_fillers(tokens, fillers, classes, not_words))
     when, exact = r.when_and_exact(norm, intents)
     threshold = float(settings.get("threshold", 0.6))
     if not 0 < threshold < 1:
         raise r.fail("'settings.threshold' must lie between 0 and 1", line=r.lines.get("settings"))
-    wake_words = r.phrase_list(data.get("wake_words"), "wake_words")
     return Pack(
         lang=lang,
         path=path,
         threshold=threshold,
-        # the wake word only calls the assistant: like a filler, it says nothing about the request
-        fillers=PhraseSet(r.phrase_list(data.get("fillers"), "fillers") + wake_words),
+        fillers=fillers,
         ignore=ignore,
         numbers=number_lex,
         time=time_lex,
@@ -208,7 +234,7 @@ def compile_pack(data: dict, path: Path) -> Pack:
         wake_words=tuple(w for p in wake_words for w in p),
         alarm_words=tuple(r.phrase_list(data.get("alarm_words"), "alarm_words")),
         negations=frozenset(w for p in r.phrase_list(data.get("negations"), "negations") for w in p),
-        not_words=r.not_words(ignore),
+        not_words=not_words,
         question_openers=PhraseSet(r.phrase_list(data.get("question_openers"), "question_openers")),
         records=r.records(intents),
         when=when,
@@ -393,9 +419,13 @@ class _PackReader:
     # --- intents --------------------------------------------------------------------------------------
 
     def intents(self, norm: Callable[[str], list[str]], rules: dict[str, templates.Node], known_slots: set[str],
-                classes: WordClasses, ignore: frozenset[str]) -> dict[str, IntentDef]:
+                classes: WordClasses, ignore: frozenset[str],
+                unfill: Callable[[Sequence[str]], list[str]] = list) -> dict[str, IntentDef]:
+        """`unfill` drops fillers as the matcher drops them from what is said: a template is written as people
+        say it ("I feel very well now") and the matcher still sees what it will be given ("i feel very now"); the
+        speech recogniser's language model, drawn from the templates as written, learns the whole sentence."""
         def reduce(tokens: tuple[str, ...]) -> tuple[str, ...]:
-            return tuple(t for t in classes.canonical(tokens) if t not in ignore)
+            return tuple(t for t in classes.canonical(unfill(tokens)) if t not in ignore)
 
         intents_raw = self.data["intents"]
         if not isinstance(intents_raw, dict):
