@@ -259,6 +259,14 @@ def test_a_request_said_in_so_many_words_or_no_medicine_is_no_dosing_question(la
     assert understand(lang, text).intent == intent
 
 
+@pytest.mark.parametrize("lang, text", [
+    ("en", "should I call an ambulance for my insulin"), ("en", "can I call an ambulance about my insulin"),
+    ("fr", "est-ce que je dois appeler le samu j'ai pris trop d'insuline"),
+])
+def test_a_call_for_help_about_a_medicine_stays_an_emergency(lang, text):
+    assert understand(lang, text).intent == "emergency"
+
+
 # --- issue nlu20: taking something that is no medicine is no dose -------------------------------------------------
 
 @pytest.mark.parametrize("lang, text", [

@@ -139,7 +139,7 @@ class Understander:
         alternatives = tuple((s.intent, round(s.score, 3)) for s in scores[1:3])
         advice = self.pack.medicine.advice
         if advice and not (best.intent == EMERGENCY and best.score >= self.pack.threshold) and \
-                self.asks_advice_about_medicine(extraction):
+                self.asks_advice_about_medicine(extraction) and not self._calls_for_help(extraction.words):
             # "can I take my pills now", « est-ce que je peux sauter mon insuline »: no dose taken, no reminder,
             # whatever else its words look like: the assistant gives no dosing advice and says who does
             own = next((s.score for s in scores if s.intent == advice), 0.0)
