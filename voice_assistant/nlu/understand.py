@@ -142,12 +142,12 @@ class Understander:
                 self.asks_advice_about_medicine(extraction) and not self._calls_for_help(extraction.words):
             # "can I take my pills now", « est-ce que je peux sauter mon insuline »: no dose taken, no reminder,
             # whatever else its words look like: the assistant gives no dosing advice and says who does
+            # (the rule, not the margin, decides: the confidence says how close it is to the pack's dosing sentences)
             own = next((s.score for s in scores if s.intent == advice), 0.0)
-            others = max((s.score for s in scores if s.intent != advice), default=0.0)
             slots, entities = self._slots_for(advice, extraction)
             runner_up = tuple((s.intent, round(s.score, 3)) for s in scores if s.intent != advice)[:2]
-            return Understanding(advice, slots, max(self.pack.threshold, calibrate(own, others)), text, entities,
-                                 runner_up, advice)
+            return Understanding(advice, slots, round(max(self.pack.threshold, own), 3), text, entities, runner_up,
+                                 advice)
         if best.intent != EMERGENCY and self.took_something_else(extraction):
             # "I took a shower", « j'ai pris mon café », "I had my breakfast": a dose sentence whose object is no
             # medicine tells of something the assistant does not keep; no request (never a dose)
