@@ -134,3 +134,19 @@ def test_a_filler_in_a_template_does_not_change_what_is_understood():
         assert understander.understand(said).intent == "none", said
     for said in ("I don't feel well", "I feel dizzy", "well I feel really dizzy"):
         assert understander.understand(said).intent == "emergency", said
+
+
+def test_medicine_rules_name_intents_and_word_groups_of_the_pack(tmp_path):
+    body = MINIMAL + "expansion_rules:\n  med: \"(pill|pills)\"\nmedicine:\n  words: [<med>, dose]\n"
+    pack = load(write_pack(tmp_path, body + "  doses: [greet]\n  advice_openers: [can i]\n"))
+    assert pack.medicine.words == {"<med>", "dose"} and pack.medicine.doses == {"greet"}
+    assert pack.medicine.advice_openers.match(("can", "i", "go"), 0) == 2
+    with pytest.raises(PackError, match="'medicine.doses' and 'medicine.advice' name intents"):
+        load(write_pack(tmp_path, body + "  doses: [nothing_like_it]\n"))
+    with pytest.raises(PackError, match=r"unknown word group <meds>"):
+        load(write_pack(tmp_path, MINIMAL + "medicine:\n  words: [<meds>]\n"))
+
+
+def test_never_guessed_holds_the_words_of_its_groups(tmp_path):
+    body = MINIMAL + "expansion_rules:\n  log: \"(log|record|jot down)\"\nnever_guessed: [<log>, create]\n"
+    assert load(write_pack(tmp_path, body)).never_guessed == {"log", "record", "jot", "down", "create"}
