@@ -3,7 +3,7 @@
 of spotter thresholds; the figures the threshold in voice_assistant/asr/wake.py (THRESHOLDS) is chosen from.
 
     python scripts/bench_wake.py [--minutes 10] [--requests 40] [--rates 115,135,160] [--thresholds 1e-60,...]
-                                 [--max-loss 0,2,4] [--programmes seen|unseen|all] [--phrasings seen|unseen|all]
+                                 [--max-loss 0,2,4] [--programmes seen|unseen|all|fresh] [--phrasings seen|unseen|all|fresh]
                                  [--list] [--dump FILE] [--json]
 
 Held-out material: `--programmes unseen` plays television the rules and constants of asr/wake.py were NOT chosen
@@ -14,6 +14,13 @@ callers talk to the host, and a gardening slot, with near-misses inside and at t
 assistant manager", "his assistant said", "assistance", "assist", "a system", "this is tense", "insist"); read
 by voices not in VOICES (eSpeak NG's Scottish, New York, Caribbean, RP and British accents with other variants,
 and Piper's joe at 0.85 times the rate asked, another length scale) at 140-195 words per minute.
+`--programmes fresh` is a third held-out set, written before anything was measured on it (for the phonetic
+confirmation in `WakeRule.corroborated`): a quiz with contestants, a radio church service, a cookery phone-in, a
+crime drama and a shopping channel, with near-misses at the start of sentences ("a sister", "assistance",
+"insistent", "consistent", "this is tent", "assist us", "as is tradition", "that's instant yeast", "assessed in
+the round", "at least") and one sentence that really opens with the word ("Assistant Commissioner Hale ...":
+television does say it); seven voices in neither set (Lancashire and West Midlands accents, eSpeak's grandpa and
+grandma, joe faster than asked) at 150-205 words per minute, and 16 other request phrasings.
 `--phrasings` (default: as `--programmes`) chooses the requests the same way: the held-out ones are other
 phrasings from the pack's domain said by the held-out voices, half after « assistant, », half after « assistant »
 with no pause. `--list` prints every false wake (what the television said then, what was heard) and every miss
@@ -256,6 +263,92 @@ UNSEEN_REQUESTS = [
 #: minute asked), none of them in VOICES
 UNSEEN_VOICES = ["en-gb-scotland+m1", "joe@0.85", "en-us-nyc+f3", "en-029+m5", "en-gb-x-rp+klatt", "en+f5"]
 
+# --- a third, fresh held-out set (written before any rule was measured on it, for the phonetic confirmation of
+# --- WakeRule.corroborated; report on it, never tune on it) ---
+QUIZ_SHOW = [
+    "Good evening and welcome to Brain Box, the quiz where only one player goes home with the jackpot.",
+    "Let's meet tonight's contestants: Graham, a postman from Hull, and Priya, a dentist from Leicester.",
+    "Graham, you have thirty seconds on the rivers of Europe, starting now.",
+    "Consistent answers from Graham there, eleven points and no passes.",
+    "A sister ship of the Titanic, which liner sank in nineteen sixteen?",
+    "The Britannic is correct, and that puts Priya into the lead.",
+    "Insistent buzzing from the audience, but I'm afraid that answer is wrong.",
+    "Assistance from the audience is not allowed in this round, please keep quiet.",
+    "Is that your final answer, Graham? Then let's see if you are right.",
+    "This is tense, two points between them with one question left.",
+    "In which year did the Berlin Wall come down? Nineteen eighty nine, well done.",
+    "Priya wins tonight's jackpot of four thousand pounds, congratulations.",
+]
+SERMON = [
+    "Good morning, and welcome to our Sunday service from Saint Mary's in Chester.",
+    "Let us begin with a moment of quiet, and bring before God the week that has passed.",
+    "Assist us, O Lord, in all our doings, with thy most gracious favour.",
+    "Our reading today is from the Gospel of Luke, the parable of the persistent widow.",
+    "Insistent, she came back to the judge day after day, until he gave her justice.",
+    "A system of rules alone cannot save us; it is love that keeps a community together.",
+    "As is tradition on this Sunday, we remember those who have gone before us.",
+    "Saint Paul worked with his hands; this is tent making, he said, and honest work.",
+    "At least once a week, visit someone who lives alone, and sit with them a while.",
+    "Let us pray for the sick, for those who care for them, and for our nurses and doctors.",
+    "The choir will now sing the second hymn on your sheet, number four hundred and two.",
+    "Go in peace, to love and serve the Lord.",
+]
+COOKERY_PHONE_IN = [
+    "You're on Cook's Line, and we're taking your kitchen questions until two o'clock.",
+    "Our assistant producer has Maureen from Bristol waiting; hello Maureen.",
+    "Hello love, my scones come out flat every single time, what am I doing wrong?",
+    "Too much kneading, Maureen; handle the dough as little as you can.",
+    "A sister of mine swears by buttermilk, is that worth a try?",
+    "Absolutely, buttermilk gives a lighter rise and a lovely tang.",
+    "That's instant yeast you're thinking of, and you don't need it for scones.",
+    "Next it's Derek, who wants a sugar free pudding for his wife, who has diabetes.",
+    "Assessed in the round, fruit with a little yoghurt is the simplest answer, Derek.",
+    "Consistent oven temperatures matter more than any recipe, so buy a thermometer.",
+    "Call us now on the number on your screen, lines are open for another ten minutes.",
+    "Thanks for all your calls today, and happy baking.",
+]
+CRIME_DRAMA = [
+    "Sit down, Mr Doyle. You know why we've brought you in.",
+    "The pathologist says the wound is consistent with a blow from a heavy object.",
+    "A sister? She never once mentioned a sister.",
+    "This is tent number four, where the body was found on Saturday morning.",
+    "Insistent phone calls, every night at eleven, from a number we can't trace.",
+    "Assistant Commissioner Hale wants an answer by the morning, so keep going.",
+    "Where were you between ten and midnight on the fourteenth?",
+    "At home, watching the telly, my wife will tell you.",
+    "Your wife says you went out at half past ten and came back covered in mud.",
+    "Assistance from the public has been overwhelming, over two hundred calls.",
+    "Take him back to the cells, we'll talk again after he's seen his solicitor.",
+    "Remind me what the neighbour said about the car.",
+    "He said it was a blue estate, parked outside number nine, with the engine running.",
+]
+SHOPPING = [
+    "Welcome back to Home Deals, and what a bargain we have for you this hour.",
+    "A system like this would cost you over five hundred pounds on the high street.",
+    "Today it's yours for just one hundred and forty nine ninety nine, with free delivery.",
+    "Assisted by our lovely Karen, I'm going to show you how easy it is to clean.",
+    "Just press the button, and the brush lifts all the dust from the carpet.",
+    "Instant results, look at that, not a speck left.",
+    "Consistently the best seller on this channel for three years running.",
+    "The phones are ringing, we have fewer than two hundred left in stock.",
+    "Assist your back with the lightweight handle, it weighs under two kilos.",
+    "Order now, and we'll add the pet hair attachment at no extra cost.",
+]
+FRESH_PROGRAMMES = {"quiz_show": QUIZ_SHOW, "sermon": SERMON, "cookery_phone_in": COOKERY_PHONE_IN,
+                    "crime_drama": CRIME_DRAMA, "shopping": SHOPPING}
+FRESH_REQUESTS = [
+    "my reading this morning was one hundred and six", "put down a sugar of two hundred and ten",
+    "how have my numbers been lately", "remind me about my insulin every evening at seven",
+    "what reminders have I got", "delete my lunchtime reminder", "I have had my metformin",
+    "have I taken my pills today", "show me my cholesterol results", "I think my sugar is low",
+    "get my son on the phone", "could you say it more slowly", "can you speak a bit faster",
+    "what can you do", "I don't feel well", "thank you that's all",
+]
+#: voices in neither VOICES nor UNSEEN_VOICES: eSpeak NG's Lancashire and West Midlands accents, older voices
+#: (grandpa, grandma), other variants, and Piper's joe faster than asked (another length scale)
+FRESH_VOICES = ["en-gb-x-gbclan+m2", "en+grandpa", "en-us+grandma", "en-gb-x-gbcwmd+f1", "joe@1.15",
+                "en-us-nyc+m4", "en-gb-scotland+f4"]
+
 
 @dataclass(frozen=True)
 class Material:
@@ -274,7 +367,8 @@ SEEN = Material(PROGRAMMES, VOICES, (160, 176), REQUESTS, VOICES)
 UNSEEN = Material(UNSEEN_PROGRAMMES, UNSEEN_VOICES, (140, 196), UNSEEN_REQUESTS, UNSEEN_VOICES, (True, False))
 ALL = Material({**PROGRAMMES, **UNSEEN_PROGRAMMES}, VOICES + UNSEEN_VOICES, (140, 196), REQUESTS + UNSEEN_REQUESTS,
                VOICES + UNSEEN_VOICES, (True, False))
-MATERIAL = {"seen": SEEN, "unseen": UNSEEN, "all": ALL}
+FRESH = Material(FRESH_PROGRAMMES, FRESH_VOICES, (150, 206), FRESH_REQUESTS, FRESH_VOICES, (True, False))
+MATERIAL = {"seen": SEEN, "unseen": UNSEEN, "all": ALL, "fresh": FRESH}
 
 
 class Voices:
@@ -502,7 +596,7 @@ def main() -> None:
     parser.add_argument("--max-loss", default="0,2,4", help="WakeCheck margins to report (rule 4), comma-separated")
     parser.add_argument("--programmes", choices=sorted(MATERIAL), default="seen",
                         help="television: the programmes and voices the rules were chosen on (seen, the default), "
-                        "the held-out ones written after (unseen), or both (all)")
+                        "the held-out ones written after (unseen), both (all), or the third held-out set (fresh)")
     parser.add_argument("--phrasings", choices=sorted(MATERIAL),
                         help="requests: phrasings and voices, seen / unseen / all (default: as --programmes)")
     parser.add_argument("--pauses", default="0.25,0.9", help="television: silence between sentences, seconds, "
