@@ -485,6 +485,10 @@ class Utterance:
     #: rule 4 (WakeCheck): when the spotter heard the phrase near the start and no reading opens with it, how much
     #: likelier (log) the transcript reads with its first words replaced by the phrase (None: not asked)
     wake_margin: float | None = None
+    #: the same margin for every utterance the gate may be asked about (the spotter heard the phrase near the start,
+    #: or a reading opens with it) whose last engine's reading does not open with the phrase word for word: what the
+    #: second engine's model thinks of the phrase in place of its own first words (None: not asked)
+    phrase_margin: float | None = None
 
 
 def utterances(audio: np.ndarray, recognizer, rule: WakeRule | None = None, hits: list[float] = ()) -> list[Utterance]:
@@ -506,12 +510,22 @@ def utterances(audio: np.ndarray, recognizer, rule: WakeRule | None = None, hits
                 transcript = recognizer.finish()
                 u = Utterance(event.start_s, event.end_s, transcript.text.split(),
                               [r.split() for r in engine_readings(transcript)])
-                if check is not None and rule.needs_check(u.start_s, hits, u.words, u.readings):
+                if check is not None and gate_may_ask(rule, u, hits):
                     found_margin = check.margin(pcm, u.words, u.readings)
-                    u.wake_margin = None if found_margin is None else round(found_margin[0], 2)
+                    u.phrase_margin = None if found_margin is None else round(found_margin[0], 2)
+                    if rule.needs_check(u.start_s, hits, u.words, u.readings):
+                        u.wake_margin = u.phrase_margin
                 found.append(u)
                 ep.reset()
     return found
+
+
+def gate_may_ask(rule: WakeRule, u: Utterance, hits: list[float]) -> bool:
+    """Whether the wake rule or its gate may weigh this utterance's margin: the spotter heard the phrase near its
+    start or a reading opens with it, and the last engine's reading does not open with it word for word."""
+    if u.readings and rule.transcript_opens(u.readings[-1]):
+        return False
+    return rule.spotted_near(u.start_s, hits) or any(rule.transcript_opens(r) for r in [u.words, *u.readings])
 
 
 def engine_readings(transcript) -> list[str]:
@@ -570,7 +584,7 @@ def missed(utts: list[Utterance], opened: list[bool], spans: list[Spoken]) -> li
 
 def heard(u: Utterance) -> dict:
     return {"at_s": round(u.start_s, 2), "heard": " ".join(u.words), "readings": [" ".join(r) for r in u.readings],
-            "wake_margin": u.wake_margin}
+            "wake_margin": u.wake_margin, "phrase_margin": u.phrase_margin}
 
 
 def false_wake_detail(utts: list[Utterance], opened: list[bool], script: list[Said]) -> list[dict]:
