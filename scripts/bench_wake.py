@@ -559,7 +559,8 @@ def count(utts: list[Utterance], rule: WakeRule, hits: list[float] | None, anywh
               for u in utts]
     if understand is None:
         return opened
-    return [o and rule.acts_on(u.start_s, hits, u.readings, rule.request(u.words, u.readings), understand)
+    return [o and rule.acts_on(u.start_s, hits, u.readings, rule.request(u.words, u.readings), understand,
+                               margin=lambda u=u: u.wake_margin if u.phrase_margin is None else u.phrase_margin)
             for o, u in zip(opened, utts)]
 
 
