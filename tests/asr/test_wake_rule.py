@@ -219,3 +219,64 @@ def test_without_a_second_engine_or_a_spotter_the_gate_does_not_apply():
     understand = _understander()
     assert RULE.acts_on(START, NEAR, [], w("monitor reads"), understand)  # one recogniser: nothing to ask
     assert RULE.acts_on(START, None, [w("assistant x"), w("y")], w("monitor reads"), understand)  # no spotter
+
+
+# --- whisper's first words that sound like the phrase, weighed by its own model (bench_wake.py's seen set) --------
+
+@pytest.mark.parametrize("whisper", [
+    "a system my glucose is 95", "that's instant what are my reminders", "assessed in how was my week",
+    "assist repeat that please", "at least my glucose is high in 25", "that's it and my glucose is 95",
+    "as is tent slow down please",
+])
+def test_first_words_that_sound_like_the_phrase(whisper):
+    assert RULE.sounds_like(w(whisper))
+
+
+@pytest.mark.parametrize("whisper", [
+    "the assistant manager is on his feet",  # the word itself, later: not the phrase misheard
+    "my kitchen assistant has chopped the herbs",
+    "our next contestant is a retired teacher from leeds", "mercury is the right answer", "the piano of course",
+    "your pharmacist can assist you with questions", "good evening here is the news", "",
+])
+def test_first_words_that_do_not_sound_like_the_phrase(whisper):
+    """(Loose on purpose: "first question for 10 points" is near enough, 0.51; the margin keeps such words out.)"""
+    assert not RULE.sounds_like(w(whisper))
+
+
+def test_words_that_sound_like_the_phrase_confirm_it_only_when_the_model_reads_the_audio_as_well_with_it():
+    readings = [w("us east and my glucose is going up"), w("a system my glucose is 95")]
+    assert RULE.corroborated(START, NEAR, readings, margin=-1.0)
+    assert not RULE.corroborated(START, NEAR, readings)  # no margin: words alone are no evidence
+    assert not RULE.corroborated(START, NEAR, readings, margin=-6.0)  # "a system of water butts": the TV's words
+    assert not RULE.corroborated(START, [], readings, margin=-1.0)  # neither the spotter nor the first engine
+    far = [w("assistant number twelve"), w("mercury is the right answer")]
+    assert not RULE.corroborated(START, NEAR, far, margin=3.0)  # sounds nothing like it, whatever the margin
+
+
+def test_the_gate_asks_the_margin_only_when_nothing_else_settles_it():
+    understand = _understander()
+    asked = []
+
+    def margin(value):
+        def ask():
+            asked.append(value)
+            return value
+        return ask
+
+    garbled = [w("less east and my glucose is ninety iron"), w("at least my glucose is high in 25")]
+    request = w("and my glucose is ninety iron")
+    assert RULE.acts_on(START, NEAR, garbled, request, understand, margin=margin(1.7))
+    assert not RULE.acts_on(START, NEAR, garbled, request, understand, margin=margin(-4.4))
+    assert not RULE.acts_on(START, NEAR, garbled, request, understand)  # no scorer: as before
+    assert asked == [1.7, -4.4]
+    confirmed = [w("assistant what was my last reading"), w("assistant what was my last reading")]
+    assert RULE.acts_on(START, NEAR, confirmed, w("what was my last reading"), understand, margin=margin(-9.0))
+    understood = [w("assistant what was my last reading"), w("a system what was my last reading")]
+    assert RULE.acts_on(START, NEAR, understood, w("what was my last reading"), understand, margin=margin(-9.0))
+    tv = [w("assistant now every clear and says"), w("our next contestant is a retired teacher")]
+    assert not RULE.acts_on(START, NEAR, tv, w("now every clear and says"), understand, margin=margin(0.5))
+    assert asked == [1.7, -4.4]  # neither confirmed, understood nor a sound-alike asked for it
+
+    def broken():
+        raise RuntimeError("scorer failed")
+    assert not RULE.acts_on(START, NEAR, garbled, request, understand, margin=broken)

@@ -22,7 +22,9 @@ With two engines, a wake only the spotter and pocketsphinx's reading vouch for (
 mostly agrees with itself, "A system that...", "This is tense now..." heard as "assistant ...") or that rule 4
 found is acted on only when the request after it is clearly understood (`WakeRule.acts_on`); a wake the
 independent engine (whisper) confirms, its reading opening with the phrase or a spelling of it no dictionary has
-("asistant", "as is tent"), always is. On held-out television with each sentence its own utterance
+("asistant", "as is tent"), or with words that sound like it ("a system", "that's instant", "assessed in":
+asr/phonetic.py) that its own model reads the audio about as well with the phrase in place of (WakeCheck's margin),
+always is. On held-out television with each sentence its own utterance
 (`bench_wake.py --programmes unseen --pauses 1.1,2`) rules 1-4 woke 11 times in 17 minutes, 1 with this gate
 (see WEAK_WAKE_UNDERSTOOD for what it costs in misses).
 
