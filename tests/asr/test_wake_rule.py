@@ -280,3 +280,24 @@ def test_the_gate_asks_the_margin_only_when_nothing_else_settles_it():
     def broken():
         raise RuntimeError("scorer failed")
     assert not RULE.acts_on(START, NEAR, garbled, request, understand, margin=broken)
+
+
+def test_a_sound_alike_before_words_that_mean_nothing_is_not_acted_on():
+    understand = _understander()
+    tv = [w("assistant of water butts can save you a fortune"), w("a system of water butts can save you a fortune")]
+    assert not RULE.acts_on(START, NEAR, tv, w("of water butts can save you a fortune"), understand,
+                            margin=lambda: 0.5)
+    request = [w("assistant and my glucose is ninety iron"), w("a system my glucose is 95")]  # understood 0.66
+    assert RULE.acts_on(START, NEAR, request, w("and my glucose is ninety iron"), understand, margin=lambda: 0.5)
+    assert not RULE.acts_on(START, NEAR, request, w("and my glucose is ninety iron"), understand, margin=lambda: -5)
+
+
+def test_when_the_spotter_missed_whisper_may_write_the_phrase_as_a_made_up_spelling():
+    """Rule 3: pocketsphinx heard the word, whisper a spelling of it no dictionary has: two engines agree."""
+    pocketsphinx, whisper = w("assistant slow it please"), w("asistant slow down please")
+    assert RULE.opens(START, [], whisper, [pocketsphinx, whisper])
+    assert RULE.request(whisper, [pocketsphinx, whisper]) == w("slow down please")
+    assert RULE.corroborated(START, [], [pocketsphinx, whisper])
+    # a real word is not the phrase misheard, and one engine alone is not enough
+    assert not RULE.opens(START, [], w("assist slow down"), [pocketsphinx, w("assist slow down")])
+    assert not RULE.opens(START, [], whisper, [w("us east and slow it please"), whisper])

@@ -104,9 +104,9 @@ class WakeRule:
         words when the recogniser combines two (`engine_readings`), `words` being the one it chose."""
         if hits is None:
             return self.transcript_opens(words)
-        if not self.spotted_near(start_s, hits):
-            return (self.agreement and len(readings) >= 2 and self.transcript_opens(words)
-                    and all(self.transcript_opens(r) for r in readings))
+        if not self.spotted_near(start_s, hits):  # rule 3: whisper may write the phrase as a made-up spelling
+            return (self.agreement and len(readings) >= 2 and any(self.transcript_opens(r) for r in readings)
+                    and all(self._opens_loosely(r) for r in [words, *readings]))
         if not self.need_transcript or self.transcript_opens(words):
             return True
         return self.any_reading and any(self.transcript_opens(r) for r in readings)
@@ -150,9 +150,11 @@ class WakeRule:
         The phrase alone, not confirmed, is not acted on (a chime, then the next sentence taken whole)."""
         if hits is None or len(readings) < 2 or understand is None or self.corroborated(start_s, hits, readings):
             return True
-        if request and self._understood(request, understand):
+        confidence = self._understood(request, understand)
+        if confidence is not None and confidence >= WEAK_WAKE_UNDERSTOOD:
             return True
-        if margin is None or not self.sounds_like(readings[-1]):
+        # words that sound like the phrase, weighed by whisper's model: only before a request that means something
+        if margin is None or confidence is None or not self.sounds_like(readings[-1]):
             return False
         try:
             found = margin()
@@ -162,13 +164,16 @@ class WakeRule:
         return self.corroborated(start_s, hits, readings, found)
 
     @staticmethod
-    def _understood(request: Sequence[str], understand: Callable[[str], object]) -> bool:
+    def _understood(request: Sequence[str], understand: Callable[[str], object]) -> float | None:
+        """The confidence the request is understood with; None when it is empty or means nothing (intent none)."""
+        if not request:
+            return None
         try:
             u = understand(" ".join(request))
         except Exception as exc:  # noqa: BLE001 - not understood: not acted on
             log.warning("wake check: the request could not be understood: %s", exc)
-            return False
-        return getattr(u, "intent", "none") != "none" and float(getattr(u, "confidence", 0.0)) >= WEAK_WAKE_UNDERSTOOD
+            return None
+        return None if getattr(u, "intent", "none") == "none" else float(getattr(u, "confidence", 0.0))
 
     def _opens_loosely(self, words: Sequence[str]) -> bool:
         if self.transcript_opens(words):
