@@ -27,7 +27,9 @@ with no pause. `--list` prints every false wake (what the television said then, 
 (what was said, by which voice at which rate, what was heard); `--dump` keeps them too. To measure the shipped
 rule only: `--thresholds 1e-50 --max-loss 2` (THRESHOLDS["en"], CHECK_MAX_LOSS); the loop's full rule is the
 `loop (check 2 + gate)` row: rules 1-4 and the gate on a wake the second engine did not confirm (a clearly
-understood request, `WakeRule.acts_on`).
+understood request, `WakeRule.acts_on`); `loop + phonetic (off)` adds what was tried and left off
+(`WakeRule.phonetic`: whisper's first words that sound like the phrase, with its model's margin for the phrase in
+their place, kept per utterance as `phrase_margin` in the dump).
 
 Seen television (the default; nothing in it is for the assistant): a news bulletin, a cooking show, a quiz and a
 nurse talking about blood sugar, read by Piper's joe and five eSpeak NG voices at 160-175 words per minute, one
@@ -665,6 +667,8 @@ def main() -> None:
         rules += [(f"with_check_{loss:g}", rule, loss, None) for loss in losses]
         # the loop's whole rule: rules 1-4 (rule 4 at the shipped bound) and the gate on unconfirmed wakes
         rules += [(f"loop (check {CHECK_MAX_LOSS:g} + gate)", rule, CHECK_MAX_LOSS, understand)]
+        # tried, off in the loop: whisper's sound-alike first words with its model's margin confirm a wake too
+        rules += [("loop + phonetic (off)", replace(rule, phonetic=True), CHECK_MAX_LOSS, understand)]
         for label, r, loss, gate in rules:
             woke = count(tv_utts, r, hits_tv, max_loss=loss, understand=gate)
             misses = missed(rq_utts, count(rq_utts, r, hits_rq, max_loss=loss, understand=gate), spans)

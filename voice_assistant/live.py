@@ -328,8 +328,7 @@ class LiveLoop:
         understand = self.session.manager.understander.understand
         if rule.opens(utterance.start_s, hits, words, split):
             request = rule.request(words, split)
-            if rule.acts_on(utterance.start_s, hits, split, request, understand,
-                            margin=self._phrase_margin(utterance, words, split)):
+            if rule.acts_on(utterance.start_s, hits, split, request, understand):
                 return " ".join(request)
             self._ignored_because = "wake phrase not confirmed by the second recogniser, request not clearly understood"
             return None
@@ -337,25 +336,12 @@ class LiveLoop:
         if scorer is not None and utterance.audio is not None and rule.needs_check(utterance.start_s, hits, words,
                                                                                    split):
             request = WakeCheck(self.options.wake_words, scorer).request(utterance.audio.pcm(), words, split)
-            if request is not None and rule.acts_on(utterance.start_s, hits, split, request, understand,
-                                                    margin=self._phrase_margin(utterance, words, split)):
+            if request is not None and rule.acts_on(utterance.start_s, hits, split, request, understand):
                 self._say_console(f"wake phrase heard by the spotter, read as “{' '.join(words[:len(words) - len(request)])}”")
                 return " ".join(request)
         if words and self.session.manager.answers_question(text):
             return text
         return None
-
-    def _phrase_margin(self, utterance: Event, words: list[str], split: list[list[str]]) -> Callable[[], float | None] | None:
-        """For the wake rule's gate (`WakeRule.acts_on`), asked only when needed: the second engine's margin for the
-        wake phrase in place of its own first words (WakeCheck); None without a scorer or the audio."""
-        scorer = scorer_of(self.session.recognizer)
-        if scorer is None or utterance.audio is None:
-            return None
-
-        def margin() -> float | None:
-            found = WakeCheck(self.options.wake_words, scorer).margin(utterance.audio.pcm(), words, split)
-            return None if found is None else found[0]
-        return margin
 
     def run(self) -> None:
         if self._keys_source is not None:  # first: the key may cut the greeting too
