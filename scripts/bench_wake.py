@@ -351,6 +351,61 @@ FRESH_REQUESTS = [
 FRESH_VOICES = ["en-gb-x-gbclan+m2", "en+grandpa", "en-us+grandma", "en-gb-x-gbcwmd+f1", "joe@1.15",
                 "en-us-nyc+m4", "en-gb-scotland+f4"]
 
+# --- a fourth held-out set (written after the fresh set was measured, to check the rule-3 changes made after
+# --- looking at the held-out and fresh misses; report on it, never tune on it) ---
+NATURE = [
+    "High in the mountains, a young eagle takes its first flight.",
+    "Assistance comes from an unlikely place: the wind itself lifts the bird above the ridge.",
+    "A system of caves beneath the forest shelters thousands of bats through the winter.",
+    "Insistent calls from the chicks tell the parents it is time to hunt again.",
+    "At last, the rains arrive, and the dry valley turns green within days.",
+    "This is tense for the young deer, a fox is watching from the long grass.",
+    "Consistent with every year before, the salmon return to the river where they were born.",
+    "The assistant ranger counts the nests at dawn, as she has done for twenty years.",
+    "Next week, the journey of the grey whale, from Mexico to the Arctic.",
+]
+INTERVIEW = [
+    "Minister, thank you for joining us this morning.",
+    "Assist me here, are you saying the hospital will stay open or not?",
+    "A sister hospital in the next county will take the emergency cases, that is the plan.",
+    "Insisting on that does not make it true, the local doctors say the opposite.",
+    "Assessing the figures, waiting times have gone up by a third since last year.",
+    "That is simply not the case, and I would ask you to look at the full report.",
+    "This is tent city politics, the protesters outside your office would say.",
+    "At least admit that the money promised two years ago has not arrived.",
+    "We have invested more than any government before us in community care.",
+    "Minister, we will have to leave it there, thank you.",
+]
+STORY = [
+    "Once upon a time, in a village by the sea, there lived a little mouse called Pip.",
+    "As is often the way with mice, Pip was always hungry.",
+    "A sister of Pip's lived in the lighthouse, and she had cheese every day.",
+    "Is this the way to the lighthouse, asked Pip, to a seagull on the rocks.",
+    "The seagull said nothing, but pointed its long yellow beak to the north.",
+    "That's instant friendship, said the lighthouse mouse, when she saw her brother at the door.",
+    "Assisted by a kind crab, Pip carried the cheese back home before the tide came in.",
+    "And from that day on, nobody in the village was ever hungry again.",
+    "The end. Sleep well, and we will read another story tomorrow night.",
+]
+RACING = [
+    "They're under starter's orders, and they're off at Cheltenham.",
+    "Assistant Trainer is slowly away, and Midnight Runner takes them along.",
+    "A sister to last year's winner, Silver Lace is tucked in on the rails.",
+    "Insistent pressure from the favourite as they turn for home.",
+    "At the last fence it's Midnight Runner from Silver Lace, and the favourite is closing.",
+    "This is tense, three of them in a line as they come up the hill.",
+    "Silver Lace wins it by a neck, at odds of twelve to one.",
+    "What a finish, and a first winner at the festival for her young jockey.",
+]
+FOURTH_PROGRAMMES = {"nature": NATURE, "interview": INTERVIEW, "story": STORY, "racing": RACING}
+FOURTH_REQUESTS = [
+    "my sugar was one hundred and thirty at lunch", "note a reading of seventy eight", "how did my sugar go this month",
+    "remind me to take my tablets at ten tonight", "which reminders are set", "stop the morning reminder",
+    "I've taken my insulin", "did I have my tablets", "tell me my latest blood test", "I feel dizzy",
+    "phone my wife", "please go slower", "talk faster", "what can I ask you", "what's the date today", "bye for now",
+]
+FOURTH_VOICES = ["en-gb-x-rp+m6", "en-029+f2", "joe@0.95", "en-us+m1", "en+klatt3"]
+
 
 @dataclass(frozen=True)
 class Material:
@@ -370,7 +425,8 @@ UNSEEN = Material(UNSEEN_PROGRAMMES, UNSEEN_VOICES, (140, 196), UNSEEN_REQUESTS,
 ALL = Material({**PROGRAMMES, **UNSEEN_PROGRAMMES}, VOICES + UNSEEN_VOICES, (140, 196), REQUESTS + UNSEEN_REQUESTS,
                VOICES + UNSEEN_VOICES, (True, False))
 FRESH = Material(FRESH_PROGRAMMES, FRESH_VOICES, (150, 206), FRESH_REQUESTS, FRESH_VOICES, (True, False))
-MATERIAL = {"seen": SEEN, "unseen": UNSEEN, "all": ALL, "fresh": FRESH}
+FOURTH = Material(FOURTH_PROGRAMMES, FOURTH_VOICES, (145, 200), FOURTH_REQUESTS, FOURTH_VOICES, (True, False))
+MATERIAL = {"seen": SEEN, "unseen": UNSEEN, "all": ALL, "fresh": FRESH, "fourth": FOURTH}
 
 
 class Voices:
