@@ -307,13 +307,9 @@ def test_when_the_spotter_missed_whisper_may_write_the_phrase_as_a_made_up_spell
     assert not RULE.opens(START, [], whisper, [w("us east and slow it please"), whisper])
 
 
-def test_when_the_spotter_missed_whisper_alone_may_open_but_the_gate_wants_a_clear_request():
+
+def test_when_the_spotter_missed_whisper_alone_does_not_open():
+    """Two ears must agree: whisper's reading opening with the word, pocketsphinx's not, is not enough (tried:
+    no false wake more on four sets of television, but no request more heard on the one held out for it)."""
     readings = [w("best east and show me my cholesterol results"), w("assistant show me my cholesterol results")]
-    assert RULE.opens(START, [], readings[0], readings)
-    assert not RULE.corroborated(START, [], readings)  # neither the spotter nor pocketsphinx heard it
-    understand = _understander()
-    assert RULE.acts_on(START, [], readings, RULE.request(readings[0], readings), understand)
-    tv = [w("us east and the reason i you want some"), w("assistant commission may want to answer")]
-    assert RULE.opens(START, [], tv[0], tv)
-    assert not RULE.acts_on(START, [], tv, RULE.request(tv[0], tv), understand)
-    assert not RULE.opens(START, [], w("assistant i feel"), [w("assistant i feel"), w("a system i feel")])
+    assert not RULE.opens(START, [], readings[1], readings)
