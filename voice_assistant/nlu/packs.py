@@ -144,6 +144,8 @@ class MedicineRules:
     advice_openers: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     #: tokens that make such a sentence a request all the same ("can I have a *reminder* for my pills")
     requests: frozenset[str] = frozenset()
+    #: "too much", "a double dose", « trop de »: said with a medicine, too much of it was taken (not asked)
+    too_much: PhraseSet = field(default_factory=lambda: PhraseSet(()))
 
 
 @dataclass(frozen=True)
@@ -371,6 +373,7 @@ class _PackReader:
             advice=str(advice) if advice else None,
             advice_openers=self.phrase_set(section, "advice_openers", "medicine"),
             requests=self.tokens(section.get("requests"), "medicine.requests", classes),
+            too_much=self.phrase_set(section, "too_much", "medicine"),
         )
 
     def never_guessed(self, classes: "WordClasses") -> frozenset[str]:

@@ -148,22 +148,29 @@ class Understander:
             runner_up = tuple((s.intent, round(s.score, 3)) for s in scores if s.intent != advice)[:2]
             return Understanding(advice, slots, round(max(self.pack.threshold, own), 3), text, entities, runner_up,
                                  advice)
+        sure_emergency = best.intent == EMERGENCY and best.score >= self.pack.threshold
+        if not sure_emergency and EMERGENCY in self.pack.intents and self.took_too_much(extraction):
+            # "I took too much insulin", « j'ai pris deux fois mes cachets »: too much of a medicine (insulin: a
+            # severe low to come) is no dose to log but the emergency path (confirmed before anyone is alerted)
+            runner_up = ((best.intent, round(best.score, 3)),) + alternatives[:1]
+            return Understanding(EMERGENCY, {}, max(confidence, self.pack.threshold), text, (), runner_up, EMERGENCY)
         if best.intent != EMERGENCY and self.took_something_else(extraction):
             # "I took a shower", « j'ai pris mon café », "I had my breakfast": a dose sentence whose object is no
             # medicine tells of something the assistant does not keep; no request (never a dose)
             return Understanding(NONE, {}, confidence, text, (), alternatives, SMALL_TALK)
         if best.intent == NONE:  # the pack's own out-of-scope sentences: confidently out of scope
             return Understanding(NONE, {}, confidence, text, (), alternatives, NONE)
+        if not sure_emergency and EMERGENCY in self.pack.intents and self._calls_for_help(extraction.words):
+            # A recogniser that mangles "call an ambulance" into "tell an ambulance" must not turn a call for
+            # help into a request for instructions: the emergency path is offered (a spoken one is confirmed
+            # before anyone is alerted, see dialogue/emergency.py); nor a long sentence that matches nothing well
+            # ("can I call an ambulance, I took too much insulin") into nothing at all.
+            runner_up = ((best.intent, round(best.score, 3)),) + alternatives[:1]
+            return Understanding(EMERGENCY, {}, max(confidence, self.pack.threshold), text, (), runner_up, EMERGENCY)
         if best.score < self.pack.threshold:
             return Understanding(NONE, {}, round(1.0 - confidence, 3), text, (), alternatives, best.intent)
         if best.intent == SMALL_TALK:  # the pack's politeness ("how are you", « je vais bien »): no request
             return Understanding(NONE, {}, confidence, text, (), alternatives, SMALL_TALK)
-        if best.intent != EMERGENCY and EMERGENCY in self.pack.intents and self._calls_for_help(extraction.words):
-            # A recogniser that mangles "call an ambulance" into "tell an ambulance" must not turn a call for
-            # help into a request for instructions: the emergency path is offered (a spoken one is confirmed
-            # before anyone is alerted, see dialogue/emergency.py).
-            runner_up = ((best.intent, round(best.score, 3)),) + alternatives[:1]
-            return Understanding(EMERGENCY, {}, max(confidence, self.pack.threshold), text, (), runner_up, EMERGENCY)
         slots, entities = self._slots_for(best.intent, extraction)
         if "meter_extreme" in slots and GLUCOSE not in slots and not self._more_than(extraction, "{meter_extreme}"):
             # "hi", "hi there", "low", "was it high": a greeting or a word, not a meter display. Kept as an
@@ -232,6 +239,16 @@ class Understander:
             return False
         words = self.matcher.words(extraction.tokens)
         return self._medicine_named(extraction, words) and not any(w in rules.requests for w in words)
+
+    def took_too_much(self, extraction: Extraction) -> bool:
+        """Too much of a medicine taken, said (not asked): "I took too much insulin", "I gave myself a double dose
+        of my lantus", « j'ai pris trop de cachets »; not "I ate too much cake", not "did I take too much"."""
+        said = extraction.words
+        if not any(self.pack.medicine.too_much.match(said, i) for i in range(len(said))):
+            return False
+        if self.pack.question_openers.match(said, 0):
+            return False
+        return self._medicine_named(extraction, self.matcher.words(extraction.tokens))
 
     def names_something_else(self, extraction: Extraction) -> bool:
         """"I had a coffee", « j'ai pris mon café », "I took a walk": no medicine named, and after the taking a word
