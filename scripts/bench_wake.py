@@ -3,7 +3,8 @@
 of spotter thresholds; the figures the threshold in voice_assistant/asr/wake.py (THRESHOLDS) is chosen from.
 
     python scripts/bench_wake.py [--minutes 10] [--requests 40] [--rates 115,135,160] [--thresholds 1e-60,...]
-                                 [--max-loss 0,2,4] [--programmes seen|unseen|all] [--phrasings seen|unseen|all]
+                                 [--max-loss 0,2,4] [--programmes seen|unseen|all|fresh|fourth]
+                                 [--phrasings seen|unseen|all|fresh|fourth]
                                  [--list] [--dump FILE] [--json]
 
 Held-out material: `--programmes unseen` plays television the rules and constants of asr/wake.py were NOT chosen
@@ -14,13 +15,25 @@ callers talk to the host, and a gardening slot, with near-misses inside and at t
 assistant manager", "his assistant said", "assistance", "assist", "a system", "this is tense", "insist"); read
 by voices not in VOICES (eSpeak NG's Scottish, New York, Caribbean, RP and British accents with other variants,
 and Piper's joe at 0.85 times the rate asked, another length scale) at 140-195 words per minute.
+`--programmes fresh` is a third held-out set, written before anything was measured on it (for the phonetic
+confirmation in `WakeRule.corroborated`): a quiz with contestants, a radio church service, a cookery phone-in, a
+crime drama and a shopping channel, with near-misses at the start of sentences ("a sister", "assistance",
+"insistent", "consistent", "this is tent", "assist us", "as is tradition", "that's instant yeast", "assessed in
+the round", "at least") and one sentence that really opens with the word ("Assistant Commissioner Hale ...":
+television does say it); seven voices in neither set (Lancashire and West Midlands accents, eSpeak's grandpa and
+grandma, joe faster than asked) at 150-205 words per minute, and 16 other request phrasings.
+`--programmes fourth` (a nature documentary, a political interview, a bedtime story, horse racing; five other
+voices, 16 other phrasings) was written after the fresh set had been measured, to check what was changed after
+looking at the held-out misses.
 `--phrasings` (default: as `--programmes`) chooses the requests the same way: the held-out ones are other
 phrasings from the pack's domain said by the held-out voices, half after « assistant, », half after « assistant »
 with no pause. `--list` prints every false wake (what the television said then, what was heard) and every miss
 (what was said, by which voice at which rate, what was heard); `--dump` keeps them too. To measure the shipped
 rule only: `--thresholds 1e-50 --max-loss 2` (THRESHOLDS["en"], CHECK_MAX_LOSS); the loop's full rule is the
 `loop (check 2 + gate)` row: rules 1-4 and the gate on a wake the second engine did not confirm (a clearly
-understood request, `WakeRule.acts_on`).
+understood request, `WakeRule.acts_on`); `loop + phonetic (off)` adds what was tried and left off
+(`WakeRule.phonetic`: whisper's first words that sound like the phrase, with its model's margin for the phrase in
+their place, kept per utterance as `phrase_margin` in the dump).
 
 Seen television (the default; nothing in it is for the assistant): a news bulletin, a cooking show, a quiz and a
 nurse talking about blood sugar, read by Piper's joe and five eSpeak NG voices at 160-175 words per minute, one
@@ -256,6 +269,147 @@ UNSEEN_REQUESTS = [
 #: minute asked), none of them in VOICES
 UNSEEN_VOICES = ["en-gb-scotland+m1", "joe@0.85", "en-us-nyc+f3", "en-029+m5", "en-gb-x-rp+klatt", "en+f5"]
 
+# --- a third, fresh held-out set (written before any rule was measured on it, for the phonetic confirmation of
+# --- WakeRule.corroborated; report on it, never tune on it) ---
+QUIZ_SHOW = [
+    "Good evening and welcome to Brain Box, the quiz where only one player goes home with the jackpot.",
+    "Let's meet tonight's contestants: Graham, a postman from Hull, and Priya, a dentist from Leicester.",
+    "Graham, you have thirty seconds on the rivers of Europe, starting now.",
+    "Consistent answers from Graham there, eleven points and no passes.",
+    "A sister ship of the Titanic, which liner sank in nineteen sixteen?",
+    "The Britannic is correct, and that puts Priya into the lead.",
+    "Insistent buzzing from the audience, but I'm afraid that answer is wrong.",
+    "Assistance from the audience is not allowed in this round, please keep quiet.",
+    "Is that your final answer, Graham? Then let's see if you are right.",
+    "This is tense, two points between them with one question left.",
+    "In which year did the Berlin Wall come down? Nineteen eighty nine, well done.",
+    "Priya wins tonight's jackpot of four thousand pounds, congratulations.",
+]
+SERMON = [
+    "Good morning, and welcome to our Sunday service from Saint Mary's in Chester.",
+    "Let us begin with a moment of quiet, and bring before God the week that has passed.",
+    "Assist us, O Lord, in all our doings, with thy most gracious favour.",
+    "Our reading today is from the Gospel of Luke, the parable of the persistent widow.",
+    "Insistent, she came back to the judge day after day, until he gave her justice.",
+    "A system of rules alone cannot save us; it is love that keeps a community together.",
+    "As is tradition on this Sunday, we remember those who have gone before us.",
+    "Saint Paul worked with his hands; this is tent making, he said, and honest work.",
+    "At least once a week, visit someone who lives alone, and sit with them a while.",
+    "Let us pray for the sick, for those who care for them, and for our nurses and doctors.",
+    "The choir will now sing the second hymn on your sheet, number four hundred and two.",
+    "Go in peace, to love and serve the Lord.",
+]
+COOKERY_PHONE_IN = [
+    "You're on Cook's Line, and we're taking your kitchen questions until two o'clock.",
+    "Our assistant producer has Maureen from Bristol waiting; hello Maureen.",
+    "Hello love, my scones come out flat every single time, what am I doing wrong?",
+    "Too much kneading, Maureen; handle the dough as little as you can.",
+    "A sister of mine swears by buttermilk, is that worth a try?",
+    "Absolutely, buttermilk gives a lighter rise and a lovely tang.",
+    "That's instant yeast you're thinking of, and you don't need it for scones.",
+    "Next it's Derek, who wants a sugar free pudding for his wife, who has diabetes.",
+    "Assessed in the round, fruit with a little yoghurt is the simplest answer, Derek.",
+    "Consistent oven temperatures matter more than any recipe, so buy a thermometer.",
+    "Call us now on the number on your screen, lines are open for another ten minutes.",
+    "Thanks for all your calls today, and happy baking.",
+]
+CRIME_DRAMA = [
+    "Sit down, Mr Doyle. You know why we've brought you in.",
+    "The pathologist says the wound is consistent with a blow from a heavy object.",
+    "A sister? She never once mentioned a sister.",
+    "This is tent number four, where the body was found on Saturday morning.",
+    "Insistent phone calls, every night at eleven, from a number we can't trace.",
+    "Assistant Commissioner Hale wants an answer by the morning, so keep going.",
+    "Where were you between ten and midnight on the fourteenth?",
+    "At home, watching the telly, my wife will tell you.",
+    "Your wife says you went out at half past ten and came back covered in mud.",
+    "Assistance from the public has been overwhelming, over two hundred calls.",
+    "Take him back to the cells, we'll talk again after he's seen his solicitor.",
+    "Remind me what the neighbour said about the car.",
+    "He said it was a blue estate, parked outside number nine, with the engine running.",
+]
+SHOPPING = [
+    "Welcome back to Home Deals, and what a bargain we have for you this hour.",
+    "A system like this would cost you over five hundred pounds on the high street.",
+    "Today it's yours for just one hundred and forty nine ninety nine, with free delivery.",
+    "Assisted by our lovely Karen, I'm going to show you how easy it is to clean.",
+    "Just press the button, and the brush lifts all the dust from the carpet.",
+    "Instant results, look at that, not a speck left.",
+    "Consistently the best seller on this channel for three years running.",
+    "The phones are ringing, we have fewer than two hundred left in stock.",
+    "Assist your back with the lightweight handle, it weighs under two kilos.",
+    "Order now, and we'll add the pet hair attachment at no extra cost.",
+]
+FRESH_PROGRAMMES = {"quiz_show": QUIZ_SHOW, "sermon": SERMON, "cookery_phone_in": COOKERY_PHONE_IN,
+                    "crime_drama": CRIME_DRAMA, "shopping": SHOPPING}
+FRESH_REQUESTS = [
+    "my reading this morning was one hundred and six", "put down a sugar of two hundred and ten",
+    "how have my numbers been lately", "remind me about my insulin every evening at seven",
+    "what reminders have I got", "delete my lunchtime reminder", "I have had my metformin",
+    "have I taken my pills today", "show me my cholesterol results", "I think my sugar is low",
+    "get my son on the phone", "could you say it more slowly", "can you speak a bit faster",
+    "what can you do", "I don't feel well", "thank you that's all",
+]
+#: voices in neither VOICES nor UNSEEN_VOICES: eSpeak NG's Lancashire and West Midlands accents, older voices
+#: (grandpa, grandma), other variants, and Piper's joe faster than asked (another length scale)
+FRESH_VOICES = ["en-gb-x-gbclan+m2", "en+grandpa", "en-us+grandma", "en-gb-x-gbcwmd+f1", "joe@1.15",
+                "en-us-nyc+m4", "en-gb-scotland+f4"]
+
+# --- a fourth held-out set (written after the fresh set was measured, to check the rule-3 changes made after
+# --- looking at the held-out and fresh misses; report on it, never tune on it) ---
+NATURE = [
+    "High in the mountains, a young eagle takes its first flight.",
+    "Assistance comes from an unlikely place: the wind itself lifts the bird above the ridge.",
+    "A system of caves beneath the forest shelters thousands of bats through the winter.",
+    "Insistent calls from the chicks tell the parents it is time to hunt again.",
+    "At last, the rains arrive, and the dry valley turns green within days.",
+    "This is tense for the young deer, a fox is watching from the long grass.",
+    "Consistent with every year before, the salmon return to the river where they were born.",
+    "The assistant ranger counts the nests at dawn, as she has done for twenty years.",
+    "Next week, the journey of the grey whale, from Mexico to the Arctic.",
+]
+INTERVIEW = [
+    "Minister, thank you for joining us this morning.",
+    "Assist me here, are you saying the hospital will stay open or not?",
+    "A sister hospital in the next county will take the emergency cases, that is the plan.",
+    "Insisting on that does not make it true, the local doctors say the opposite.",
+    "Assessing the figures, waiting times have gone up by a third since last year.",
+    "That is simply not the case, and I would ask you to look at the full report.",
+    "This is tent city politics, the protesters outside your office would say.",
+    "At least admit that the money promised two years ago has not arrived.",
+    "We have invested more than any government before us in community care.",
+    "Minister, we will have to leave it there, thank you.",
+]
+STORY = [
+    "Once upon a time, in a village by the sea, there lived a little mouse called Pip.",
+    "As is often the way with mice, Pip was always hungry.",
+    "A sister of Pip's lived in the lighthouse, and she had cheese every day.",
+    "Is this the way to the lighthouse, asked Pip, to a seagull on the rocks.",
+    "The seagull said nothing, but pointed its long yellow beak to the north.",
+    "That's instant friendship, said the lighthouse mouse, when she saw her brother at the door.",
+    "Assisted by a kind crab, Pip carried the cheese back home before the tide came in.",
+    "And from that day on, nobody in the village was ever hungry again.",
+    "The end. Sleep well, and we will read another story tomorrow night.",
+]
+RACING = [
+    "They're under starter's orders, and they're off at Cheltenham.",
+    "Assistant Trainer is slowly away, and Midnight Runner takes them along.",
+    "A sister to last year's winner, Silver Lace is tucked in on the rails.",
+    "Insistent pressure from the favourite as they turn for home.",
+    "At the last fence it's Midnight Runner from Silver Lace, and the favourite is closing.",
+    "This is tense, three of them in a line as they come up the hill.",
+    "Silver Lace wins it by a neck, at odds of twelve to one.",
+    "What a finish, and a first winner at the festival for her young jockey.",
+]
+FOURTH_PROGRAMMES = {"nature": NATURE, "interview": INTERVIEW, "story": STORY, "racing": RACING}
+FOURTH_REQUESTS = [
+    "my sugar was one hundred and thirty at lunch", "note a reading of seventy eight", "how did my sugar go this month",
+    "remind me to take my tablets at ten tonight", "which reminders are set", "stop the morning reminder",
+    "I've taken my insulin", "did I have my tablets", "tell me my latest blood test", "I feel dizzy",
+    "phone my wife", "please go slower", "talk faster", "what can I ask you", "what's the date today", "bye for now",
+]
+FOURTH_VOICES = ["en-gb-x-rp+m6", "en-029+f2", "joe@0.95", "en-us+m1", "en+klatt3"]
+
 
 @dataclass(frozen=True)
 class Material:
@@ -274,7 +428,9 @@ SEEN = Material(PROGRAMMES, VOICES, (160, 176), REQUESTS, VOICES)
 UNSEEN = Material(UNSEEN_PROGRAMMES, UNSEEN_VOICES, (140, 196), UNSEEN_REQUESTS, UNSEEN_VOICES, (True, False))
 ALL = Material({**PROGRAMMES, **UNSEEN_PROGRAMMES}, VOICES + UNSEEN_VOICES, (140, 196), REQUESTS + UNSEEN_REQUESTS,
                VOICES + UNSEEN_VOICES, (True, False))
-MATERIAL = {"seen": SEEN, "unseen": UNSEEN, "all": ALL}
+FRESH = Material(FRESH_PROGRAMMES, FRESH_VOICES, (150, 206), FRESH_REQUESTS, FRESH_VOICES, (True, False))
+FOURTH = Material(FOURTH_PROGRAMMES, FOURTH_VOICES, (145, 200), FOURTH_REQUESTS, FOURTH_VOICES, (True, False))
+MATERIAL = {"seen": SEEN, "unseen": UNSEEN, "all": ALL, "fresh": FRESH, "fourth": FOURTH}
 
 
 class Voices:
@@ -391,6 +547,10 @@ class Utterance:
     #: rule 4 (WakeCheck): when the spotter heard the phrase near the start and no reading opens with it, how much
     #: likelier (log) the transcript reads with its first words replaced by the phrase (None: not asked)
     wake_margin: float | None = None
+    #: the same margin for every utterance the gate may be asked about (the spotter heard the phrase near the start,
+    #: or a reading opens with it) whose last engine's reading does not open with the phrase word for word: what the
+    #: second engine's model thinks of the phrase in place of its own first words (None: not asked)
+    phrase_margin: float | None = None
 
 
 def utterances(audio: np.ndarray, recognizer, rule: WakeRule | None = None, hits: list[float] = ()) -> list[Utterance]:
@@ -412,12 +572,22 @@ def utterances(audio: np.ndarray, recognizer, rule: WakeRule | None = None, hits
                 transcript = recognizer.finish()
                 u = Utterance(event.start_s, event.end_s, transcript.text.split(),
                               [r.split() for r in engine_readings(transcript)])
-                if check is not None and rule.needs_check(u.start_s, hits, u.words, u.readings):
+                if check is not None and gate_may_ask(rule, u, hits):
                     found_margin = check.margin(pcm, u.words, u.readings)
-                    u.wake_margin = None if found_margin is None else round(found_margin[0], 2)
+                    u.phrase_margin = None if found_margin is None else round(found_margin[0], 2)
+                    if rule.needs_check(u.start_s, hits, u.words, u.readings):
+                        u.wake_margin = u.phrase_margin
                 found.append(u)
                 ep.reset()
     return found
+
+
+def gate_may_ask(rule: WakeRule, u: Utterance, hits: list[float]) -> bool:
+    """Whether the wake rule or its gate may weigh this utterance's margin: the spotter heard the phrase near its
+    start or a reading opens with it, and the last engine's reading does not open with it word for word."""
+    if u.readings and rule.transcript_opens(u.readings[-1]):
+        return False
+    return rule.spotted_near(u.start_s, hits) or any(rule.transcript_opens(r) for r in [u.words, *u.readings])
 
 
 def engine_readings(transcript) -> list[str]:
@@ -451,7 +621,8 @@ def count(utts: list[Utterance], rule: WakeRule, hits: list[float] | None, anywh
               for u in utts]
     if understand is None:
         return opened
-    return [o and rule.acts_on(u.start_s, hits, u.readings, rule.request(u.words, u.readings), understand)
+    return [o and rule.acts_on(u.start_s, hits, u.readings, rule.request(u.words, u.readings), understand,
+                               margin=lambda u=u: u.wake_margin if u.phrase_margin is None else u.phrase_margin)
             for o, u in zip(opened, utts)]
 
 
@@ -476,7 +647,7 @@ def missed(utts: list[Utterance], opened: list[bool], spans: list[Spoken]) -> li
 
 def heard(u: Utterance) -> dict:
     return {"at_s": round(u.start_s, 2), "heard": " ".join(u.words), "readings": [" ".join(r) for r in u.readings],
-            "wake_margin": u.wake_margin}
+            "wake_margin": u.wake_margin, "phrase_margin": u.phrase_margin}
 
 
 def false_wake_detail(utts: list[Utterance], opened: list[bool], script: list[Said]) -> list[dict]:
@@ -502,7 +673,7 @@ def main() -> None:
     parser.add_argument("--max-loss", default="0,2,4", help="WakeCheck margins to report (rule 4), comma-separated")
     parser.add_argument("--programmes", choices=sorted(MATERIAL), default="seen",
                         help="television: the programmes and voices the rules were chosen on (seen, the default), "
-                        "the held-out ones written after (unseen), or both (all)")
+                        "the held-out ones written after (unseen), both (all), or the third held-out set (fresh)")
     parser.add_argument("--phrasings", choices=sorted(MATERIAL),
                         help="requests: phrasings and voices, seen / unseen / all (default: as --programmes)")
     parser.add_argument("--pauses", default="0.25,0.9", help="television: silence between sentences, seconds, "
@@ -556,6 +727,8 @@ def main() -> None:
         rules += [(f"with_check_{loss:g}", rule, loss, None) for loss in losses]
         # the loop's whole rule: rules 1-4 (rule 4 at the shipped bound) and the gate on unconfirmed wakes
         rules += [(f"loop (check {CHECK_MAX_LOSS:g} + gate)", rule, CHECK_MAX_LOSS, understand)]
+        # tried, off in the loop: whisper's sound-alike first words with its model's margin confirm a wake too
+        rules += [("loop + phonetic (off)", replace(rule, phonetic=True), CHECK_MAX_LOSS, understand)]
         for label, r, loss, gate in rules:
             woke = count(tv_utts, r, hits_tv, max_loss=loss, understand=gate)
             misses = missed(rq_utts, count(rq_utts, r, hits_rq, max_loss=loss, understand=gate), spans)

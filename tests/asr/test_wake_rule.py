@@ -254,3 +254,97 @@ def test_without_a_second_engine_or_a_spotter_the_gate_does_not_apply():
     understand = _understander()
     assert RULE.acts_on(START, NEAR, [], w("monitor reads"), understand)  # one recogniser: nothing to ask
     assert RULE.acts_on(START, None, [w("assistant x"), w("y")], w("monitor reads"), understand)  # no spotter
+
+
+# --- whisper's first words that sound like the phrase, weighed by its own model (bench_wake.py's seen set) --------
+# (tried and left off in the loop, WakeRule.phonetic: it woke on held-out television; bench_wake.py measures it)
+PHONETIC = WakeRule(("assistant",), phonetic=True)
+
+@pytest.mark.parametrize("whisper", [
+    "a system my glucose is 95", "that's instant what are my reminders", "assessed in how was my week",
+    "assist repeat that please", "at least my glucose is high in 25", "that's it and my glucose is 95",
+    "as is tent slow down please",
+])
+def test_first_words_that_sound_like_the_phrase(whisper):
+    assert RULE.sounds_like(w(whisper))
+
+
+@pytest.mark.parametrize("whisper", [
+    "the assistant manager is on his feet",  # the word itself, later: not the phrase misheard
+    "my kitchen assistant has chopped the herbs",
+    "our next contestant is a retired teacher from leeds", "mercury is the right answer", "the piano of course",
+    "your pharmacist can assist you with questions", "good evening here is the news", "",
+])
+def test_first_words_that_do_not_sound_like_the_phrase(whisper):
+    """(Loose on purpose: "first question for 10 points" is near enough, 0.51; the margin keeps such words out.)"""
+    assert not RULE.sounds_like(w(whisper))
+
+
+def test_words_that_sound_like_the_phrase_confirm_it_only_when_the_model_reads_the_audio_as_well_with_it():
+    readings = [w("us east and my glucose is going up"), w("a system my glucose is 95")]
+    assert PHONETIC.corroborated(START, NEAR, readings, margin=-1.0)
+    assert not PHONETIC.corroborated(START, NEAR, readings)  # no margin: words alone are no evidence
+    assert not PHONETIC.corroborated(START, NEAR, readings, margin=-6.0)  # "a system of water butts": the TV's words
+    assert not PHONETIC.corroborated(START, [], readings, margin=-1.0)  # neither the spotter nor the first engine
+    far = [w("assistant number twelve"), w("mercury is the right answer")]
+    assert not PHONETIC.corroborated(START, NEAR, far, margin=3.0)  # sounds nothing like it, whatever the margin
+    assert not RULE.corroborated(START, NEAR, readings, margin=-1.0)  # the loop's rule: off
+
+
+def test_the_gate_asks_the_margin_only_when_nothing_else_settles_it():
+    understand = _understander()
+    asked = []
+
+    def margin(value):
+        def ask():
+            asked.append(value)
+            return value
+        return ask
+
+    garbled = [w("less east and my glucose is ninety iron"), w("at least my glucose is high in 25")]
+    request = w("and my glucose is ninety iron")
+    assert PHONETIC.acts_on(START, NEAR, garbled, request, understand, margin=margin(1.7))
+    assert not PHONETIC.acts_on(START, NEAR, garbled, request, understand, margin=margin(-4.4))
+    assert not PHONETIC.acts_on(START, NEAR, garbled, request, understand)  # no scorer: as before
+    assert asked == [1.7, -4.4]
+    confirmed = [w("assistant what was my last reading"), w("assistant what was my last reading")]
+    assert PHONETIC.acts_on(START, NEAR, confirmed, w("what was my last reading"), understand, margin=margin(-9.0))
+    understood = [w("assistant what was my last reading"), w("a system what was my last reading")]
+    assert PHONETIC.acts_on(START, NEAR, understood, w("what was my last reading"), understand, margin=margin(-9.0))
+    tv = [w("assistant now every clear and says"), w("our next contestant is a retired teacher")]
+    assert not PHONETIC.acts_on(START, NEAR, tv, w("now every clear and says"), understand, margin=margin(0.5))
+    assert asked == [1.7, -4.4]  # neither confirmed, understood nor a sound-alike asked for it
+
+    def broken():
+        raise RuntimeError("scorer failed")
+    assert not PHONETIC.acts_on(START, NEAR, garbled, request, understand, margin=broken)
+
+
+def test_a_sound_alike_before_words_that_mean_nothing_is_not_acted_on():
+    understand = _understander()
+    tv = [w("assistant of water butts can save you a fortune"), w("a system of water butts can save you a fortune")]
+    assert not PHONETIC.acts_on(START, NEAR, tv, w("of water butts can save you a fortune"), understand,
+                            margin=lambda: 0.5)
+    request = [w("assistant and my glucose is ninety iron"), w("a system my glucose is 95")]  # understood 0.66
+    assert PHONETIC.acts_on(START, NEAR, request, w("and my glucose is ninety iron"), understand, margin=lambda: 0.5)
+    assert not PHONETIC.acts_on(START, NEAR, request, w("and my glucose is ninety iron"), understand, margin=lambda: -5)
+    assert not RULE.acts_on(START, NEAR, request, w("and my glucose is ninety iron"), understand, margin=lambda: 0.5)
+
+
+def test_when_the_spotter_missed_whisper_may_write_the_phrase_as_a_made_up_spelling():
+    """Rule 3: pocketsphinx heard the word, whisper a spelling of it no dictionary has: two engines agree."""
+    pocketsphinx, whisper = w("assistant slow it please"), w("asistant slow down please")
+    assert RULE.opens(START, [], whisper, [pocketsphinx, whisper])
+    assert RULE.request(whisper, [pocketsphinx, whisper]) == w("slow down please")
+    assert RULE.corroborated(START, [], [pocketsphinx, whisper])
+    # a real word is not the phrase misheard, and one engine alone is not enough
+    assert not RULE.opens(START, [], w("assist slow down"), [pocketsphinx, w("assist slow down")])
+    assert not RULE.opens(START, [], whisper, [w("us east and slow it please"), whisper])
+
+
+
+def test_when_the_spotter_missed_whisper_alone_does_not_open():
+    """Two ears must agree: whisper's reading opening with the word, pocketsphinx's not, is not enough (tried:
+    no false wake more on four sets of television, but no request more heard on the one held out for it)."""
+    readings = [w("best east and show me my cholesterol results"), w("assistant show me my cholesterol results")]
+    assert not RULE.opens(START, [], readings[1], readings)

@@ -359,6 +359,36 @@ def test_food_sugar_gets_the_rule_of_fifteen_not_the_dosing_refusal(chat, lang, 
     assert "dose" not in reply
 
 
+@pytest.mark.parametrize("lang, question, then", [
+    ("en", "can I take my pills now", "yes"),
+    ("en", "should I skip my insulin tonight", "yes"),
+    ("en", "is it ok to double my metformin", "metformin"),
+    ("fr", "est-ce que je peux prendre mes cachets maintenant", "oui"),
+    ("fr", "dois-je doubler ma dose de Lantus", "oui"),
+])
+def test_a_dosing_question_logs_nothing_sets_nothing_and_offers_the_human_route(chat, store, lang, question, then):
+    """Issue nlu20: "can I take my pills now" once became a reminder, "can I up my dose" a dose taken."""
+    c = chat(lang)
+    reply = c.say(question)
+    assert c.expects == ANYTHING, reply  # nothing is read back to be confirmed: nothing is on its way to be stored
+    assert "dose" in reply
+    assert c.manager.ctx.human_route() in reply  # whom to call (the caregiver, the doctor), said by name
+    c.say(then)  # a yes (or a name) now answers nothing
+    assert store.medication_events() == [] and store.active_reminders() == [] and queued(store) == []
+
+
+@pytest.mark.parametrize("lang, said", [
+    ("en", "I had a coffee"), ("en", "I took a walk"), ("en", "I had my breakfast"),
+    ("fr", "j'ai pris mon café"), ("fr", "j'ai dormi 8 heures"), ("fr", "j'ai fait une sieste"),
+])
+def test_taking_something_that_is_no_medicine_logs_no_dose(chat, store, lang, said):
+    c = chat(lang)
+    c.say(said)
+    assert c.expects == ANYTHING, c.transcript[-1]
+    c.say(YES[lang])
+    assert store.medication_events() == [] and queued(store) == []
+
+
 # --- 7. a turn never kills the conversation ---------------------------------------------------------------
 
 def test_an_unexpected_error_is_one_sentence_and_a_private_log_without_health_data(chat, store, monkeypatch,

@@ -100,3 +100,53 @@ def test_every_contract_intent_has_sentences(lang):
                 "cancel_reminder", "medication_taken", "emergency", "help", "repeat", "speak_slower",
                 "speak_faster", "affirm", "deny", "cancel"}
     assert contract <= set(load_pack(lang).intents)
+
+
+def test_templates_are_written_as_said_and_matched_without_their_fillers(tmp_path):
+    # A template may hold a filler ("well"): the matcher drops it from the template as from what is said, so the
+    # template is written as people say it (the speech recogniser's language model learns it whole), and a word
+    # group or a "not" keeps the filler word where it is meant.
+    pack = load(write_pack(tmp_path, """\
+language: xx
+fillers: [well, um, you know]
+not_words: [not]
+expansion_rules:
+  unwell: "(unwell|feeling well)"
+intents:
+  fine:
+    sentences:
+      - "i feel [very] well [you know]"
+  ill:
+    sentences:
+      - "i am not well"
+      - "i am not <unwell>"
+"""))
+    assert sorted(t.tokens for t in pack.intents["fine"].templates) == [("i", "feel"), ("i", "feel", "very")]
+    ill = {t.tokens for t in pack.intents["ill"].templates}
+    assert ill == {("i", "am", "not", "well"), ("i", "am", "not", "<unwell>")}
+
+
+def test_a_filler_in_a_template_does_not_change_what_is_understood():
+    from voice_assistant.nlu import Understander
+
+    understander = Understander("en")
+    for said in ("I feel well", "I feel really well", "well, I feel very well now"):
+        assert understander.understand(said).intent == "none", said
+    for said in ("I don't feel well", "I feel dizzy", "well I feel really dizzy"):
+        assert understander.understand(said).intent == "emergency", said
+
+
+def test_medicine_rules_name_intents_and_word_groups_of_the_pack(tmp_path):
+    body = MINIMAL + "expansion_rules:\n  med: \"(pill|pills)\"\nmedicine:\n  words: [<med>, dose]\n"
+    pack = load(write_pack(tmp_path, body + "  doses: [greet]\n  advice_openers: [can i]\n"))
+    assert pack.medicine.words == {"<med>", "dose"} and pack.medicine.doses == {"greet"}
+    assert pack.medicine.advice_openers.match(("can", "i", "go"), 0) == 2
+    with pytest.raises(PackError, match="'medicine.doses' and 'medicine.advice' name intents"):
+        load(write_pack(tmp_path, body + "  doses: [nothing_like_it]\n"))
+    with pytest.raises(PackError, match=r"unknown word group <meds>"):
+        load(write_pack(tmp_path, MINIMAL + "medicine:\n  words: [<meds>]\n"))
+
+
+def test_never_guessed_holds_the_words_of_its_groups(tmp_path):
+    body = MINIMAL + "expansion_rules:\n  log: \"(log|record|jot down)\"\nnever_guessed: [<log>, create]\n"
+    assert load(write_pack(tmp_path, body)).never_guessed == {"log", "record", "jot", "down", "create"}

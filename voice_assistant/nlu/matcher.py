@@ -23,6 +23,10 @@ from voice_assistant.nlu.packs import Pack
 WORD_SIMILARITY = 80
 #: Words shorter than this are never spelling-corrected: "mi" -> "mg" would be a guess.
 CORRECT_MIN_CHARS = 4
+#: A word spelling-corrected is a guess: no score is above 1 - GUESS_COST x the share of the sentence's meaningful
+#: words that were guessed (all scaled alike), so a sentence resting on one guessed word ("and that *means* now" -> "mean") is no
+#: request, and a sentence with a guess never scores 1.
+GUESS_COST = 0.55
 #: A word the pack does not know counts as this many words: unknown words are the mark of a request
 #: the assistant cannot serve ("tell me a *joke*"), so they weigh more than a missing template word.
 UNKNOWN_WEIGHT = 3
@@ -77,8 +81,11 @@ class IntentMatcher:
         # a "not" is never spelling-corrected into another word ("didnt" is no "didn")
         self.known = {w for w in vocab if not w.startswith(("{", "<"))} | pack.classes.words() | pack.ignore \
             | pack.not_words
-        # ... nor is a word spelling-corrected into a "not" ("mais" is no « jamais »)
-        self._correctable = tuple(w for w in self.known if len(w) >= CORRECT_MIN_CHARS and w not in pack.not_words)
+        # ... nor is a word spelling-corrected into a "not" ("mais" is no « jamais »), nor into a verb that creates,
+        # records or deletes something ("rate my reminders" is no "create")
+        # (sorted: of two words as close, the same one is chosen in every run)
+        self._correctable = tuple(sorted(w for w in self.known if len(w) >= CORRECT_MIN_CHARS
+                                         and w not in pack.not_words and w not in pack.never_guessed))
         self.encoded = encoded
         self.negated = np.asarray([any(t in pack.not_words for t in tpl.tokens) for tpl in self.templates])
         self._holding: dict[str, np.ndarray] = {}  # word -> which templates hold it
@@ -95,9 +102,22 @@ class IntentMatcher:
 
     def words(self, tokens: tuple[str, ...]) -> list[str]:
         """Heard tokens as the templates hold theirs: spelling fixed, synonyms grouped, small words left out."""
-        fixed = [t if t in self.known or t.startswith("{") else (_correct(t, self._correctable) or t)
-                 for t in tokens]
-        return [t for t in self.pack.classes.canonical(fixed) if t not in self.pack.ignore]
+        return self._words_and_guesses(tokens)[0]
+
+    def _words_and_guesses(self, tokens: tuple[str, ...]) -> tuple[list[str], float]:
+        """`words`, and the share of the meaningful words heard that spelling correction guessed."""
+        fixed, guessed = [], 0
+        for t in tokens:
+            corrected = None if t in self.known or t.startswith("{") else _correct(t, self._correctable)
+            fixed.append(corrected or t)
+            guessed += corrected is not None and corrected not in self.pack.ignore
+        words = [t for t in self.pack.classes.canonical(fixed) if t not in self.pack.ignore]
+        meaningful = sum(1 for t in fixed if t not in self.pack.ignore)
+        return words, (guessed / meaningful if meaningful else 0.0)
+
+    def guessed_share(self, tokens: tuple[str, ...]) -> float:
+        """The share of the meaningful words heard that spelling correction guessed (0 when all were known)."""
+        return self._words_and_guesses(tokens)[1]
 
     def _turned_around(self, words: list[str]) -> np.ndarray:
         """Templates whose sense the sentence turns around: the template says "not" and the sentence does not
@@ -116,7 +136,7 @@ class IntentMatcher:
 
     def score(self, tokens: tuple[str, ...]) -> list[IntentScore]:
         """Every intent's best score, best first."""
-        words = self.words(tokens)
+        words, guessed = self._words_and_guesses(tokens)
         query = "".join(self.vocab.get(t, _UNKNOWN) for t in words)  # one character per meaningful word
         if not query or not self.encoded:
             return [IntentScore(name, 0.0, "") for name in self.intents]
@@ -137,6 +157,8 @@ class IntentMatcher:
             row = np.maximum(row, np.where(self.lengths >= PARTIAL_MIN_CHARS, inside * PARTIAL_FACTOR, 0))
         if self.pack.not_words:
             row = np.where(self._turned_around(words), row * POLARITY_FACTOR, row)
+        if guessed:  # every score scaled alike: the order of the intents stays
+            row = row * min(1.0, (1.0 - GUESS_COST * guessed) / max(float(row.max()), 1e-6))
         best = np.maximum.reduceat(row, self._starts)
         results = []
         for k, start in enumerate(self._starts):

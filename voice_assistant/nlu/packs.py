@@ -88,6 +88,12 @@ class Pack:
     #: of `records` are not candidates for it
     question_openers: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     records: frozenset[str] = frozenset()  #: intents that record a reading, a dose or a low
+    #: medicines, and questions about them (`medicine:` in the pack, see `MedicineRules`)
+    medicine: "MedicineRules" = field(default_factory=lambda: MedicineRules())
+    #: words spelling correction never guesses: a verb that creates, records or deletes ("rate" is no "create")
+    never_guessed: frozenset[str] = frozenset()
+    #: "was 7 too high": a being-verb first, a number next, a judgement after; a question, never a reading
+    value_questions: "ValueQuestions" = field(default_factory=lambda: ValueQuestions())
     when: WhenLexicon | None = None  #: « hier soir », "two hours ago": when a reading or a dose happened
     #: whole answers made only of small words (« c'est ça », "that's it"), matched as said: intent -> phrases
     exact: dict[tuple[str, ...], str] = field(default_factory=dict)
@@ -124,6 +130,32 @@ class Pack:
         return {w for w in vocab if w and not w.isdigit()}
 
 
+@dataclass(frozen=True)
+class MedicineRules:
+    """The pack's `medicine:` section: what counts as a medicine, and what a question about one is."""
+
+    #: tokens that name a medicine, as the matcher reads them ("<medicine>", "dosage"); the profile's medicines
+    #: ("{medication}") and the dose words ("units", « comprimés ») count too
+    words: frozenset[str] = frozenset()
+    #: intents that record a dose: only when what was taken is a medicine, or nothing else is named
+    doses: frozenset[str] = frozenset()
+    #: the intent of a question asking leave or advice about a medicine ("can I take my pills now")
+    advice: str | None = None
+    advice_openers: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+    #: tokens that make such a sentence a request all the same ("can I have a *reminder* for my pills")
+    requests: frozenset[str] = frozenset()
+    #: "too much", "a double dose", « trop de »: said with a medicine, too much of it was taken (not asked)
+    too_much: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+
+
+@dataclass(frozen=True)
+class ValueQuestions:
+    """The pack's `value_questions:` section ("was 7 too high", "were 180 ok")."""
+
+    verbs: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+    judgements: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+
+
 class WordClasses:
     """Synonym groups of the pack: each phrase of a group reads as the group's token ("<noter>")."""
 
@@ -149,6 +181,29 @@ class WordClasses:
     def longest(self, tokens: Sequence[str], i: int) -> int:
         """Length of the longest group phrase starting at tokens[i], 0 if none."""
         return self._set.match(tokens, i)
+
+
+def drop_fillers(tokens: Sequence[str], fillers: PhraseSet, classes: "WordClasses",
+                 not_words: frozenset[str]) -> list[str]:
+    """`tokens` without their fillers (« euh », "um", "well"), except where a filler word is meant: inside a
+    phrase of the pack's word groups ("I don't feel well") or right after a "not" ("not well")."""
+    tokens = list(tokens)
+    if not fillers:
+        return tokens
+    meant: set[int] = set()
+    for i, token in enumerate(tokens):
+        meant.update(range(i, i + classes.longest(tokens, i)))
+        if token in not_words:
+            meant.add(i + 1)
+    out, i = [], 0
+    while i < len(tokens):
+        n = fillers.match(tokens, i)
+        if n and not meant & set(range(i, i + n)):
+            i += n
+        else:
+            out.append(tokens[i])
+            i += 1
+    return out
 
 
 def read_yaml(path: Path) -> dict:
@@ -185,18 +240,21 @@ def compile_pack(data: dict, path: Path) -> Pack:
 
     rules, classes = r.expansion_rules(norm, known_slots)
     ignore = frozenset(w for p in r.phrase_list(data.get("ignore"), "ignore") for w in p)
-    intents = r.intents(norm, rules, known_slots, classes, ignore)
+    wake_words = r.phrase_list(data.get("wake_words"), "wake_words")
+    # the wake word only calls the assistant: like a filler, it says nothing about the request
+    fillers = PhraseSet(r.phrase_list(data.get("fillers"), "fillers") + wake_words)
+    not_words = r.not_words(ignore)
+    intents = r.intents(norm, rules, known_slots, classes, ignore,
+                        lambda tokens: drop_fillers(tokens, fillers, classes, not_words))
     when, exact = r.when_and_exact(norm, intents)
     threshold = float(settings.get("threshold", 0.6))
     if not 0 < threshold < 1:
         raise r.fail("'settings.threshold' must lie between 0 and 1", line=r.lines.get("settings"))
-    wake_words = r.phrase_list(data.get("wake_words"), "wake_words")
     return Pack(
         lang=lang,
         path=path,
         threshold=threshold,
-        # the wake word only calls the assistant: like a filler, it says nothing about the request
-        fillers=PhraseSet(r.phrase_list(data.get("fillers"), "fillers") + wake_words),
+        fillers=fillers,
         ignore=ignore,
         numbers=number_lex,
         time=time_lex,
@@ -208,9 +266,13 @@ def compile_pack(data: dict, path: Path) -> Pack:
         wake_words=tuple(w for p in wake_words for w in p),
         alarm_words=tuple(r.phrase_list(data.get("alarm_words"), "alarm_words")),
         negations=frozenset(w for p in r.phrase_list(data.get("negations"), "negations") for w in p),
-        not_words=r.not_words(ignore),
+        not_words=not_words,
         question_openers=PhraseSet(r.phrase_list(data.get("question_openers"), "question_openers")),
         records=r.records(intents),
+        medicine=r.medicine(intents, classes),
+        never_guessed=r.never_guessed(classes),
+        value_questions=ValueQuestions(r.phrase_set(r.section("value_questions"), "verbs", "value_questions"),
+                                       r.phrase_set(r.section("value_questions"), "judgements", "value_questions")),
         when=when,
         exact=exact,
     )
@@ -277,6 +339,48 @@ class _PackReader:
         if not isinstance(names, list) or any(n not in intents for n in names):
             raise self.fail(f"'records' lists intents of this pack, not {names!r}", line=self.lines.get("records"))
         return frozenset(names)
+
+    def section(self, key: str) -> dict:
+        value = self.data.get(key) or {}
+        if not isinstance(value, dict):
+            raise self.fail(f"'{key}' must be a mapping", line=self.lines.get(key))
+        return value
+
+    def tokens(self, value: Any, what: str, classes: "WordClasses") -> frozenset[str]:
+        """Words, phrases or word groups ("<medicine>") as the matcher reads them: each phrase in its group's
+        token when it belongs to one."""
+        found: set[str] = set()
+        for entry in value or []:
+            text = str(entry).strip()
+            if text.startswith("<") and text.endswith(">"):
+                if text not in set(classes.phrases.values()):
+                    raise self.fail(f"'{what}' names an unknown word group {text}", line=self.lines.get(what.split(".")[0]))
+                found.add(text)
+            else:
+                found.update(classes.canonical(phrase(text)))
+        return frozenset(found)
+
+    def medicine(self, intents: dict[str, "IntentDef"], classes: "WordClasses") -> MedicineRules:
+        section = self.section("medicine")
+        doses = section.get("doses") or []
+        advice = section.get("advice")
+        if not isinstance(doses, list) or any(n not in intents for n in doses) or (advice and advice not in intents):
+            raise self.fail("'medicine.doses' and 'medicine.advice' name intents of this pack",
+                            line=self.lines.get("medicine"))
+        return MedicineRules(
+            words=self.tokens(section.get("words"), "medicine.words", classes),
+            doses=frozenset(doses),
+            advice=str(advice) if advice else None,
+            advice_openers=self.phrase_set(section, "advice_openers", "medicine"),
+            requests=self.tokens(section.get("requests"), "medicine.requests", classes),
+            too_much=self.phrase_set(section, "too_much", "medicine"),
+        )
+
+    def never_guessed(self, classes: "WordClasses") -> frozenset[str]:
+        """`never_guessed`: words, and the words of word groups, that spelling correction never produces."""
+        tokens = self.tokens(self.data.get("never_guessed"), "never_guessed", classes)
+        return frozenset({t for t in tokens if not t.startswith("<")}
+                         | {w for p, group in classes.phrases.items() if group in tokens for w in p})
 
     # --- numbers, units, time -------------------------------------------------------------------------
 
@@ -393,9 +497,13 @@ class _PackReader:
     # --- intents --------------------------------------------------------------------------------------
 
     def intents(self, norm: Callable[[str], list[str]], rules: dict[str, templates.Node], known_slots: set[str],
-                classes: WordClasses, ignore: frozenset[str]) -> dict[str, IntentDef]:
+                classes: WordClasses, ignore: frozenset[str],
+                unfill: Callable[[Sequence[str]], list[str]] = list) -> dict[str, IntentDef]:
+        """`unfill` drops fillers as the matcher drops them from what is said: a template is written as people
+        say it ("I feel very well now") and the matcher still sees what it will be given ("i feel very now"); the
+        speech recogniser's language model, drawn from the templates as written, learns the whole sentence."""
         def reduce(tokens: tuple[str, ...]) -> tuple[str, ...]:
-            return tuple(t for t in classes.canonical(tokens) if t not in ignore)
+            return tuple(t for t in classes.canonical(unfill(tokens)) if t not in ignore)
 
         intents_raw = self.data["intents"]
         if not isinstance(intents_raw, dict):

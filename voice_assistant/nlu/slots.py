@@ -15,7 +15,7 @@ from rapidfuzz import fuzz, process
 from voice_assistant.health.glucose import GlucoseUnit
 from voice_assistant.nlu.normalize import GLUED_PIECES, clean
 from voice_assistant.nlu.numbers import find_glucose, tokens_with_digits
-from voice_assistant.nlu.packs import Pack
+from voice_assistant.nlu.packs import Pack, drop_fillers
 from voice_assistant.nlu.spans import LoosePhraseSet, Span, is_number
 from voice_assistant.nlu.times import find_times, split_clock_digits
 from voice_assistant.nlu.when import ago_spans
@@ -168,30 +168,7 @@ class SlotExtractor:
                 if is_number(tokens[k]) and (dose_words.match(tokens, k + 1) or counted.match(tokens, k + 1))]
 
     def _drop_fillers(self, tokens: list[str]) -> list[str]:
-        fillers = self.pack.fillers
-        if not fillers:
-            return tokens
-        kept = self._meant_words(tokens)
-        out, i = [], 0
-        while i < len(tokens):
-            n = fillers.match(tokens, i)
-            if n and not kept & set(range(i, i + n)):
-                i += n
-            else:
-                out.append(tokens[i])
-                i += 1
-        return out
-
-    def _meant_words(self, tokens: list[str]) -> set[int]:
-        """Positions where a filler word is meant: inside a phrase of the pack's word groups ("I don't feel
-        well") or right after a "not" ("not well"): "well" there is no "well, my sugar..." opening a sentence."""
-        meant: set[int] = set()
-        for i, token in enumerate(tokens):
-            n = self.pack.classes.longest(tokens, i)
-            meant.update(range(i, i + n))
-            if token in self.pack.not_words:
-                meant.add(i + 1)
-        return meant
+        return drop_fillers(tokens, self.pack.fillers, self.pack.classes, self.pack.not_words)
 
     def _list_spans(self, tokens: list[str]) -> list[Span]:
         spans = []

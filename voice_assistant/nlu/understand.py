@@ -32,6 +32,8 @@ READING_MARGIN = 0.05
 #: ... and how far above the pack's threshold it must be: a half-matching sentence made of a number read another
 #: way ("dinner is at 6" as a reading of 6, "is 7 high" as a time) is no request.
 OTHER_READING_BAR = 0.2
+#: A sentence reads as a dose taken when a dose intent scores this close to the best intent (or better).
+DOSE_MARGIN = 0.15
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,10 @@ class Understander:
         self.extractor = SlotExtractor(self.pack, profile.medications, profile.meter_unit)
         self.matcher = IntentMatcher(self.pack)
         self._alarms = [self.extractor.phrase_tokens(" ".join(p)) for p in self.pack.alarm_words]
+        # the words each dose intent's sentences hold: a sentence naming a thing none of them holds, and no
+        # medicine, took something else ("I had a coffee")
+        self._dose_words = {name: {t for tpl in self.pack.intents[name].templates for t in tpl.tokens}
+                            for name in self.pack.medicine.doses}
 
     def understand(self, text: str) -> Understanding:
         extraction = self.extractor.extract(text or "")
@@ -131,18 +137,40 @@ class Understander:
         second = scores[1].score if len(scores) > 1 else 0.0
         confidence = calibrate(best.score, second)
         alternatives = tuple((s.intent, round(s.score, 3)) for s in scores[1:3])
+        advice = self.pack.medicine.advice
+        if advice and not (best.intent == EMERGENCY and best.score >= self.pack.threshold) and \
+                self.asks_advice_about_medicine(extraction) and not self._calls_for_help(extraction.words):
+            # "can I take my pills now", « est-ce que je peux sauter mon insuline »: no dose taken, no reminder,
+            # whatever else its words look like: the assistant gives no dosing advice and says who does
+            # (the rule, not the margin, decides: the confidence says how close it is to the pack's dosing sentences)
+            own = next((s.score for s in scores if s.intent == advice), 0.0)
+            slots, entities = self._slots_for(advice, extraction)
+            runner_up = tuple((s.intent, round(s.score, 3)) for s in scores if s.intent != advice)[:2]
+            return Understanding(advice, slots, round(max(self.pack.threshold, own), 3), text, entities, runner_up,
+                                 advice)
+        sure_emergency = best.intent == EMERGENCY and best.score >= self.pack.threshold
+        if not sure_emergency and EMERGENCY in self.pack.intents and self.took_too_much(extraction):
+            # "I took too much insulin", « j'ai pris deux fois mes cachets »: too much of a medicine (insulin: a
+            # severe low to come) is no dose to log but the emergency path (confirmed before anyone is alerted)
+            runner_up = ((best.intent, round(best.score, 3)),) + alternatives[:1]
+            return Understanding(EMERGENCY, {}, max(confidence, self.pack.threshold), text, (), runner_up, EMERGENCY)
+        if best.intent != EMERGENCY and self.took_something_else(extraction):
+            # "I took a shower", « j'ai pris mon café », "I had my breakfast": a dose sentence whose object is no
+            # medicine tells of something the assistant does not keep; no request (never a dose)
+            return Understanding(NONE, {}, confidence, text, (), alternatives, SMALL_TALK)
         if best.intent == NONE:  # the pack's own out-of-scope sentences: confidently out of scope
             return Understanding(NONE, {}, confidence, text, (), alternatives, NONE)
+        if not sure_emergency and EMERGENCY in self.pack.intents and self._calls_for_help(extraction.words):
+            # A recogniser that mangles "call an ambulance" into "tell an ambulance" must not turn a call for
+            # help into a request for instructions: the emergency path is offered (a spoken one is confirmed
+            # before anyone is alerted, see dialogue/emergency.py); nor a long sentence that matches nothing well
+            # ("can I call an ambulance, I took too much insulin") into nothing at all.
+            runner_up = ((best.intent, round(best.score, 3)),) + alternatives[:1]
+            return Understanding(EMERGENCY, {}, max(confidence, self.pack.threshold), text, (), runner_up, EMERGENCY)
         if best.score < self.pack.threshold:
             return Understanding(NONE, {}, round(1.0 - confidence, 3), text, (), alternatives, best.intent)
         if best.intent == SMALL_TALK:  # the pack's politeness ("how are you", « je vais bien »): no request
             return Understanding(NONE, {}, confidence, text, (), alternatives, SMALL_TALK)
-        if best.intent != EMERGENCY and EMERGENCY in self.pack.intents and self._calls_for_help(extraction.words):
-            # A recogniser that mangles "call an ambulance" into "tell an ambulance" must not turn a call for
-            # help into a request for instructions: the emergency path is offered (a spoken one is confirmed
-            # before anyone is alerted, see dialogue/emergency.py).
-            runner_up = ((best.intent, round(best.score, 3)),) + alternatives[:1]
-            return Understanding(EMERGENCY, {}, max(confidence, self.pack.threshold), text, (), runner_up, EMERGENCY)
         slots, entities = self._slots_for(best.intent, extraction)
         if "meter_extreme" in slots and GLUCOSE not in slots and not self._more_than(extraction, "{meter_extreme}"):
             # "hi", "hi there", "low", "was it high": a greeting or a word, not a meter display. Kept as an
@@ -170,15 +198,90 @@ class Understander:
         question ("did I take my pills", "is 7 high", « est-ce que j'ai pris... ») records nothing: the pack's
         recording intents are left out for it."""
         said = {s.slot for s in extraction.spans}
-        asks = self.asks(extraction.words)
+        asks = self.asks(extraction.words) or self.asks_about_a_value(extraction)
+        left_out = set(self.pack.records) if asks else set()
+        if self.pack.medicine.doses and self.names_something_else(extraction):
+            left_out |= self.pack.medicine.doses
         scores = [IntentScore(s.intent, s.score - TIE_BREAK * len(self.pack.intents[s.intent].slots - said), s.template)
-                  for s in self.matcher.score(extraction.tokens) if not (asks and s.intent in self.pack.records)]
+                  for s in self.matcher.score(extraction.tokens) if s.intent not in left_out]
         return sorted(scores, key=lambda s: s.score, reverse=True) or [IntentScore(NONE, 0.0, "")]
+
+    def _reads_as_a_dose(self, tokens: tuple[str, ...] | list[str]) -> bool:
+        """Whether a dose intent's sentences are (as good as) the closest to these tokens."""
+        scores = self.matcher.score(tuple(tokens))
+        dose = max(s.score for s in scores if s.intent in self.pack.medicine.doses)
+        return dose >= max(self.pack.threshold, scores[0].score - DOSE_MARGIN)
 
     def asks(self, words: tuple[str, ...]) -> bool:
         """Whether the words open with a question (fillers are gone: "um, did I..." opens with "did I"; a
         question word further on may belong to a statement: "this is my check before bed, 144")."""
         return self.pack.question_openers.match(words, 0) > 0
+
+    def asks_about_a_value(self, extraction: Extraction) -> bool:
+        """"was 7 too high", "were 180 ok": a being-verb, then a number, then a judgement: what a value means is
+        asked, no reading given ("was 7 this morning" gives one)."""
+        vq = self.pack.value_questions
+        words = extraction.words
+        n = vq.verbs.match(words, 0)
+        return bool(n) and n < len(words) and is_number(words[n]) and any(
+            vq.judgements.match(words, i) for i in range(n + 1, len(words)))
+
+    def _medicine_named(self, extraction: Extraction, words: list[str]) -> bool:
+        """A medicine word of the pack, a medicine of the patient's profile or a dose word ("units")."""
+        return "{medication}" in words or any(w in self.pack.medicine.words for w in words) or any(
+            self.pack.numbers.dose_words.match(extraction.words, i) for i in range(len(extraction.words)))
+
+    def asks_advice_about_medicine(self, extraction: Extraction) -> bool:
+        """Leave or advice asked about a medicine ("can I take my pills now", "should I skip my insulin", « est-ce
+        que je peux doubler ma dose »), not a reminder or a log asked for in so many words."""
+        rules = self.pack.medicine
+        if not rules.advice_openers.match(extraction.words, 0):
+            return False
+        words = self.matcher.words(extraction.tokens)
+        return self._medicine_named(extraction, words) and not any(w in rules.requests for w in words)
+
+    def took_too_much(self, extraction: Extraction) -> bool:
+        """Too much of a medicine taken, said (not asked): "I took too much insulin", "I gave myself a double dose
+        of my lantus", « j'ai pris trop de cachets »; not "I ate too much cake", not "did I take too much"."""
+        said = extraction.words
+        if not any(self.pack.medicine.too_much.match(said, i) for i in range(len(said))):
+            return False
+        if self.pack.question_openers.match(said, 0):
+            return False
+        return self._medicine_named(extraction, self.matcher.words(extraction.tokens))
+
+    def names_something_else(self, extraction: Extraction) -> bool:
+        """"I had a coffee", « j'ai pris mon café », "I took a walk": no medicine named, and after the taking a word
+        that no sentence of a dose intent holds. "I took it", « c'est fait », "I took my pills", "ok, I took it"
+        name nothing else."""
+        return self._other_thing(extraction) is not None
+
+    def _other_thing(self, extraction: Extraction) -> tuple[list[str], tuple[str, ...]] | None:
+        """(the words, the words that dose sentences hold) of a sentence that takes something else than a
+        medicine, or None."""
+        if not self._dose_words:
+            return None
+        words = self.matcher.words(extraction.tokens)
+        if self._medicine_named(extraction, words):
+            return None
+        known = set().union(*self._dose_words.values())
+        taking = next((k for k, w in enumerate(words) if w in known and not w.startswith("{")), None)
+        if taking is None or all(w in known or is_number(w) for w in words[taking + 1:]):
+            return None
+        return words, tuple(w for w in words if w in known)
+
+    def took_something_else(self, extraction: Extraction) -> bool:
+        """A sentence taking something else than a medicine, named in plain words, that reads as a dose taken with
+        and without those words: "I took [a shower]", « j'ai pris [mon café] », "I had [a good sleep] last night". A
+        word group or a value of another intent says what it is about instead ("my *sugar* was 7 after my walk",
+        "I had a *hypo*")."""
+        found = self._other_thing(extraction)
+        if found is None:
+            return False
+        words, kept = found
+        if any(w.startswith(("<", "{")) and w not in kept for w in words):
+            return False
+        return self._reads_as_a_dose(extraction.tokens) and self._reads_as_a_dose(kept)
 
     def _slots_for(self, intent: str, extraction: Extraction) -> tuple[dict[str, Any], tuple[Entity, ...]]:
         wanted = self.pack.intents[intent].slots
