@@ -64,12 +64,14 @@ class TabletLoop(LiveLoop):
         super().__init__(*args, **kwargs)
         self.tablet = tablet
 
-    def say(self, output: Output) -> bool:
-        self.tablet.show(output)
+    def say(self, output: Output, skip: int = 0) -> bool:
+        if not skip:  # a reply resumed after a cut (from sentence `skip`) is already on the page
+            self.tablet.show(output)
         if not self.tablet.link.connected or not self.tablet.link.voice:  # nobody to hear it, or not in our voice
-            self.echo(output.text)
+            if not skip:
+                self.echo(output.text)
             return self.tablet.link.connected
-        return super().say(output)
+        return super().say(output, skip)
 
 
 class TabletServer:
