@@ -16,6 +16,7 @@ synthesised with the default voice, turn after turn: VmHWM, the number the 450 M
 printed, never asserted; exit 0.
 
     python scripts/bench_voice.py --memory [--memory-turns 50]   # only the realistic-loop memory rows
+    python scripts/bench_voice.py --breakdown --no-memory        # where each row's latency goes, part by part
 Per-layer detail (WER, intent accuracy, spoken wpm) is in scripts/bench_asr.py and scripts/bench_tts.py.
 """
 
@@ -85,7 +86,70 @@ def patient_clips(n: int) -> list[tuple[str, np.ndarray]]:
     return [(t, with_silence(synthesize(t, PATIENT_VOICE, PATIENT_WPM), before=0.5, after=1.5)) for t in texts]
 
 
-def run_turns(recognizer, synthesizer, clips, tmp: Path, tag: str, paced: bool = False) -> dict:
+class Breakdown:
+    """Where the time between "utterance closed" and "first reply audio" goes, turn by turn (--breakdown):
+    the recogniser's final decoding is timed from the inside (`info["seconds"]` of the combined recogniser, the
+    combiner's understanding and scoring calls counted here), the rest from the Session's own timings."""
+
+    def __init__(self, recognizer):
+        self.rows: list[dict] = []
+        self.row: dict = {}
+        self.decode_started: list[float] = []
+        decode = getattr(recognizer, "decode", None)
+        if decode is not None:  # the Session's final decoding (started in the closing pause)
+            def timed_decode(audio: bytes, _decode=decode):
+                self.decode_started.append(time.perf_counter())
+                return _decode(audio)
+            recognizer.decode = timed_decode
+        combiner = getattr(recognizer, "combiner", None)
+        if combiner is not None:
+            for name in ("understand", "scorer"):
+                if getattr(combiner, name, None) is not None:
+                    setattr(combiner, name, self._counted(name, getattr(combiner, name)))
+
+    def _counted(self, name: str, call):
+        def counted(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return call(*args, **kwargs)
+            finally:
+                self.row[name] = self.row.get(name, 0.0) + time.perf_counter() - started
+                self.row[name + " n"] = self.row.get(name + " n", 0) + 1
+        return counted
+
+    def start(self) -> None:
+        self.row, self.decode_started = {}, []
+
+    def end(self, closed: float, utterance, out, first_sentence, latency: float) -> None:
+        row = self.row
+        if self.decode_started:
+            row["head start"] = max(0.0, closed - self.decode_started[-1])
+        row["wait for ASR"] = utterance.asr_seconds
+        for part, seconds in (utterance.transcript.info.get("seconds") or {}).items():
+            row["  " + part] = seconds
+        if "decode_seconds" in utterance.transcript.info:
+            row["  decode (total)"] = utterance.transcript.info["decode_seconds"]
+        row["dialogue"] = out.timings.get("dialogue", 0.0)
+        row["first audio"] = out.timings.get("first_audio", 0.0)
+        row["1st chunk words"] = len(first_sentence.text.split()) if first_sentence is not None else 0
+        row["1st chunk audio s"] = first_sentence.audio.seconds if first_sentence is not None else 0.0
+        row["latency"] = latency
+        row["other"] = latency - row["wait for ASR"] - row["dialogue"] - row["first audio"]
+        self.rows.append(row)
+
+    def print(self, title: str) -> None:
+        keys = list(dict.fromkeys(k for row in self.rows for k in row))
+        print(f"   breakdown, {title} ({len(self.rows)} turns; ms unless said; combiner calls inside 'choose')")
+        print(f"   {'part':22} {'p50':>7} {'mean':>7} {'p95':>7}")
+        for key in keys:
+            values = [row.get(key, 0.0) for row in self.rows]
+            scale = 1 if key.endswith((" n", "words", "audio s")) else 1000
+            print(f"   {key:22} {scale * pct(values, 0.5):7.1f} {scale * statistics.mean(values):7.1f} "
+                  f"{scale * pct(values, 0.95):7.1f}")
+
+
+def run_turns(recognizer, synthesizer, clips, tmp: Path, tag: str, paced: bool = False,
+              breakdown: Breakdown | None = None) -> dict:
     """`paced`: audio fed at the microphone's pace (0.1 s of audio every 0.1 s), so the final decoding the
     Session starts when the closing pause begins has that pause to run in, as with a patient; otherwise the
     audio is fed as fast as it goes and the decoding gets no head start (the figures before --paced existed)."""
@@ -101,6 +165,8 @@ def run_turns(recognizer, synthesizer, clips, tmp: Path, tag: str, paced: bool =
             session.endpointer.reset()
             pcm = samples.astype("<i2").tobytes()
             utterance = None
+            if breakdown is not None:
+                breakdown.start()
             clip_started = time.perf_counter()
             for i in range(0, len(pcm), CHUNK_BYTES):
                 if paced:  # the chunk is "recorded" once its 0.1 s has passed
@@ -124,8 +190,10 @@ def run_turns(recognizer, synthesizer, clips, tmp: Path, tag: str, paced: bool =
             transcript, seconds = utterance.transcript, utterance.asr_seconds
             out = session.text(transcript.text, transcript.confidence, transcript, {"asr": seconds})
             sentences = out.sentences()
-            next(sentences, None)
+            first_sentence = next(sentences, None)
             latencies.append(time.perf_counter() - closed)
+            if breakdown is not None:
+                breakdown.end(closed, utterance, out, first_sentence, latencies[-1])
             for _ in sentences:  # the rest of the reply, untimed (as if it played)
                 pass
             asr += seconds
@@ -248,6 +316,8 @@ def main() -> None:
     parser.add_argument("--engines", default=None, help="recognisers, comma-separated (default: "
                         "pocketsphinx,vosk,whisper,combined for the turns; pocketsphinx,whisper,combined for --memory)")
     parser.add_argument("--synthesizers", default="piper,espeak", help="English voices for the spoken turns")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="after each row, where the time from utterance closed to first audio went")
     parser.add_argument("--memory", action="store_true", help="only the realistic-loop memory rows")
     parser.add_argument("--no-memory", action="store_true", help="without the realistic-loop memory rows")
     parser.add_argument("--memory-turns", type=int, default=50, help="turns of the realistic memory loop")
@@ -295,7 +365,9 @@ def main() -> None:
             for key in [(name, "en") for name in args.synthesizers.split(",")]:
                 if key not in synths:
                     continue
-                r = run_turns(recognizer, synths[key], clips, Path(tmp), f"{engine}-{key[0]}", args.paced)
+                breakdown = Breakdown(recognizer) if args.breakdown else None
+                r = run_turns(recognizer, synths[key], clips, Path(tmp), f"{engine}-{key[0]}", args.paced,
+                              breakdown)
                 lat = r["latencies"]
                 if not lat:
                     print(f"{engine:13} {key[0]:11} no utterance was closed by the endpointer")
@@ -304,6 +376,8 @@ def main() -> None:
                       f"{1000 * r['dialogue']:10.1f} {1000 * r['first_audio']:13.0f} "
                       f"{1000 * pct(lat, 0.5):7.0f} {1000 * pct(lat, 0.95):7.0f} {len(lat):3d}"
                       + (f"  ({r['missed']} not endpointed)" if r["missed"] else ""))
+                if breakdown is not None:
+                    breakdown.print(f"{engine} + {key[0]}")
     print("(ASR RTF: time in feed(), endpointing and decoding while the patient speaks, per second of audio;\n"
           " ASR ms: mean time to finish decoding once the utterance closed; ~: per-turn median)\n")
 

@@ -351,11 +351,13 @@ class CombinedRecognizer(BufferedRecognizer):
             other: dict = {}
 
             def run_second() -> None:
+                began = time.perf_counter()
                 try:
                     other["t"] = _decode(self.second, audio)
                 except Exception as exc:  # one engine failing must not silence the other
                     log.warning("%s failed on an utterance: %s", _name(self.second), exc)
                     other["t"] = Transcript("", engine=_name(self.second), info={"error": str(exc)})
+                other["seconds"] = time.perf_counter() - began
 
             prepare = getattr(self.second, "prepare", None)
             if prepare is not None:  # its interpreter-bound part first, not beside pocketsphinx (whisper_engine)
@@ -363,6 +365,7 @@ class CombinedRecognizer(BufferedRecognizer):
                     prepare(audio)
                 except Exception as exc:  # decode() will meet the same problem and say it
                     log.warning("%s could not prepare an utterance: %s", _name(self.second), exc)
+            prepared = time.perf_counter()
             thread = threading.Thread(target=run_second, daemon=True, name="second-recogniser")
             thread.start()
             try:
@@ -370,15 +373,25 @@ class CombinedRecognizer(BufferedRecognizer):
             except Exception as exc:
                 log.warning("%s failed on an utterance: %s", _name(self.first), exc)
                 a = Transcript("", engine=_name(self.first), info={"error": str(exc)})
+            first_done = time.perf_counter()
             thread.join()
             release_free_memory()  # both decoders' working buffers, freed: back to the system (memory.py)
             b = other["t"]
+            joined = time.perf_counter()
             choice = self.combiner.choose(audio, a, b)
             t = choice.first.transcript
             info = dict(t.info)
             info.update(engine=t.engine, reason=choice.reason,
                         engines={_name(self.first): _summary(a), _name(self.second): _summary(b)},
-                        decode_seconds=round(time.perf_counter() - started, 4))
+                        decode_seconds=round(time.perf_counter() - started, 4),
+                        # where the time went (scripts/bench_voice.py --breakdown): the second engine's own
+                        # preparation, each engine's decoding (in parallel), the wait for the second after the
+                        # first was done, and choose()
+                        seconds={"prepare": round(prepared - started, 4),
+                                 _name(self.first): round(first_done - prepared, 4),
+                                 _name(self.second): round(other.get("seconds", 0.0), 4),
+                                 "wait_second": round(joined - first_done, 4),
+                                 "choose": round(time.perf_counter() - joined, 4)})
             if choice.ask and choice.second is not None:
                 info["choices"] = [choice.first.text, choice.second.text]
                 info["ask"] = choice.ask

@@ -26,6 +26,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from voice_assistant.asr import unlocked
 from voice_assistant.asr.bandwidth import extend_band, is_narrowband
 from voice_assistant.asr.base import Transcript, Word
 from voice_assistant.asr.rescore import PackFit, Rescorer, pick
@@ -357,7 +358,7 @@ class UtteranceMean:
         d = self._decoder
         d.set_cmn(",".join([repr(first)] + ["0"] * (self.size - 1)))
         d.start_utt()
-        _process(d, pcm, no_search=True)
+        _process(d, pcm, no_search=True, unlock=True)
         mean = np.array([float(x) for x in d.get_cmn(True).split(",")])
         d.end_utt()
         return mean
@@ -383,10 +384,10 @@ def _decode_whole(decoder, pcm: bytes, cmn: str | None, full_utt: bool) -> None:
         decoder.set_cmn(cmn)
     decoder.start_utt()
     if full_utt:  # batch normalisation needs the whole utterance in one call
-        decoder.process_raw(pcm, False, True)
+        unlocked.process_raw(decoder, pcm, False, True)
     else:
-        _process(decoder, pcm)
-    decoder.end_utt()
+        _process(decoder, pcm, unlock=True)
+    unlocked.end_utt(decoder)
 
 
 #: bytes given to pocketsphinx per call: its binding holds the interpreter lock for a whole `process_raw` (1.7 s
@@ -395,10 +396,13 @@ def _decode_whole(decoder, pcm: bytes, cmn: str | None, full_utt: bool) -> None:
 PROCESS_BYTES = 2 * SAMPLE_RATE // 20
 
 
-def _process(decoder, pcm: bytes, no_search: bool = False) -> None:
-    """`pcm` through `decoder.process_raw` (live mode) in `PROCESS_BYTES` pieces."""
+def _process(decoder, pcm: bytes, no_search: bool = False, unlock: bool = False) -> None:
+    """`pcm` through `decoder.process_raw` (live mode) in `PROCESS_BYTES` pieces. `unlock`: without holding the
+    interpreter lock (unlocked.py: the final decoding, serialised by the recogniser, runs beside the other
+    engine's); the streaming decoder keeps the binding's own call (reset() may come from another thread)."""
+    process = unlocked.process_raw if unlock else (lambda d, *args: d.process_raw(*args))
     for i in range(0, len(pcm), PROCESS_BYTES):
-        decoder.process_raw(pcm[i:i + PROCESS_BYTES], no_search, False)
+        process(decoder, pcm[i:i + PROCESS_BYTES], no_search, False)
 
 
 def _contrast_db(samples: np.ndarray, rate: int = SAMPLE_RATE, min_seconds: float = 0.6) -> float:
