@@ -221,5 +221,35 @@ def test_piper_gives_freed_memory_back_after_each_sentence(piper_en, monkeypatch
 
     released = []
     monkeypatch.setattr(piper, "release_free_memory", lambda: released.append(True) or True)
+    piper_en.phrases.clear()  # both sentences synthesised now, not taken from the phrase cache
     sentences = list(piper_en.speak("Your reading is saved. You can say: what was my last reading?"))
     assert len(sentences) == 2 and len(released) == 2
+
+
+def test_a_short_sentence_spoken_again_comes_from_the_phrase_cache(piper_en, monkeypatch):
+    """Replies open with the same few words again and again: their audio is kept (short sentences only, a few
+    dozen, the least recently spoken dropped), per rate; what a caller does to the audio given does not change
+    the kept one."""
+    from voice_assistant.tts.piper import PhraseCache
+
+    piper_en.phrases.clear()
+    runs = []
+    synthesize = piper_en.voice.synthesize
+    monkeypatch.setattr(piper_en.voice, "synthesize", lambda *a, **k: runs.append(a[0]) or synthesize(*a, **k))
+    first = piper_en.synthesize("I heard", 160)
+    first[:] = 0  # the player's business: the cache keeps its own copy
+    again = piper_en.synthesize("I heard", 160)
+    assert runs == ["I heard"] and np.abs(again).max() > 1000 and len(again) == len(first)
+    piper_en.synthesize("I heard", 100)  # another rate: other audio
+    long = "one hundred and twenty milligrams per deciliter before a meal."
+    piper_en.synthesize(long, 160)
+    piper_en.synthesize(long, 160)  # too long to keep: synthesised each time
+    assert runs == ["I heard", "I heard", long, long]
+
+    cache = PhraseCache(size=2, max_words=3, max_seconds=1.0)
+    for text in ("a", "b", "c"):
+        cache.put(text, 1.0, np.ones(10, dtype=np.int16), 100)
+    cache.put("too many words here", 1.0, np.ones(10, dtype=np.int16), 100)
+    cache.put("too long", 1.0, np.ones(101, dtype=np.int16), 100)
+    assert cache.get("a", 1.0) is None and cache.get("b", 1.0) is not None and cache.get("c", 1.0) is not None
+    assert len(cache) == 2 and cache.get("too many words here", 1.0) is None and cache.get("too long", 1.0) is None

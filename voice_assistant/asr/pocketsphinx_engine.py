@@ -360,7 +360,7 @@ class UtteranceMean:
         d.start_utt()
         _process(d, pcm, no_search=True, unlock=True)
         mean = np.array([float(x) for x in d.get_cmn(True).split(",")])
-        d.end_utt()
+        unlocked.end_utt(d)  # the buffered frames through its (cheap) search: most of this pass's time
         return mean
 
     def of(self, pcm: bytes) -> str | None:

@@ -20,6 +20,7 @@ rates: pass their own `words_per_minute_at_1` (measure it with scripts/bench_tts
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
@@ -109,8 +110,45 @@ def voice_language(config_path: Path | str) -> str | None:
     return base_language(code) if code else None
 
 
+class PhraseCache:
+    """The audio of the short sentences a voice spoke last, by (sentence, length_scale): replies open with the
+    same few words again and again ("I heard", "Done.", "I did not save that reading."), and the first of a
+    reply's sentences is what the patient waits for (Piper needs tens of milliseconds for a short one, see
+    `PiperSynthesizer.quick_start_words`, far more on a busy machine). At most `size` sentences of at most `max_words` words and `max_seconds` of
+    audio (32 x 3 s of 22 kHz audio: 4 MB at most), the least recently spoken dropped first."""
+
+    def __init__(self, size: int = 32, max_words: int = 6, max_seconds: float = 3.0):
+        self.size, self.max_words, self.max_seconds = size, max_words, max_seconds
+        self._clips: OrderedDict[tuple[str, float], np.ndarray] = OrderedDict()
+        self.hits = self.misses = 0
+
+    def get(self, sentence: str, scale: float) -> np.ndarray | None:
+        """A copy of the audio spoken for this sentence at this rate, or None."""
+        audio = self._clips.get((sentence, scale))
+        if audio is None:
+            self.misses += 1
+            return None
+        self._clips.move_to_end((sentence, scale))
+        self.hits += 1
+        return audio.copy()  # whoever plays it may change it: the kept one stays as it was
+
+    def put(self, sentence: str, scale: float, audio: np.ndarray, sample_rate: int) -> None:
+        if self.size <= 0 or len(sentence.split()) > self.max_words or len(audio) > self.max_seconds * sample_rate:
+            return
+        self._clips[(sentence, scale)] = audio.copy()
+        self._clips.move_to_end((sentence, scale))
+        while len(self._clips) > self.size:
+            self._clips.popitem(last=False)
+
+    def clear(self) -> None:
+        self._clips.clear()
+
+    def __len__(self) -> int:
+        return len(self._clips)
+
+
 class PiperSynthesizer:
-    """One Piper voice, loaded once; speaks sentence by sentence."""
+    """One Piper voice, loaded once; speaks sentence by sentence (short ones it spoke lately from `phrases`)."""
 
     name = "piper"
     #: A first sentence of more words than this is started with its lead alone (Normalizer.lead): Piper
@@ -135,6 +173,7 @@ class PiperSynthesizer:
         self.voice = _load_voice(str(model), str(config))
         self.sample_rate: int = int(self.voice.config.sample_rate)
         self.words_per_minute_at_1 = float(words_per_minute_at_1 or JOE_WPM_AT_1)
+        self.phrases = PhraseCache(max_words=self.quick_start_words or 6)
         self._lock = threading.Lock()
 
     @classmethod
@@ -151,11 +190,17 @@ class PiperSynthesizer:
         """One already-normalised sentence -> int16 samples at `sample_rate` (Piper's own clauses joined)."""
         from piper import SynthesisConfig
 
-        config = SynthesisConfig(length_scale=self.length_scale(words_per_minute))
+        scale = self.length_scale(words_per_minute)
+        config = SynthesisConfig(length_scale=scale)
         with self._lock:
+            kept = self.phrases.get(sentence, scale)
+            if kept is not None:
+                return kept
             chunks = [chunk.audio_int16_array for chunk in self.voice.synthesize(sentence, syn_config=config)]
             release_free_memory()  # the sentence's working buffers, freed: back to the system (memory.py)
-        return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
+            audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
+            self.phrases.put(sentence, scale, audio, self.sample_rate)
+        return audio
 
     def speak(self, text: str, words_per_minute: int = DEFAULT_WPM) -> Iterator[SpokenSentence]:
         for sentence in self.normalizer.sentences(text, quick_start_words=self.quick_start_words):
