@@ -187,3 +187,23 @@ def test_symptoms_are_heard_as_a_call_for_help(english, speak, understander):
     # 1 of 15 missed alone, 2 after the other tests of this file (what the decoder heard before changes the odd
     # reading); 2 before the fix, alone
     assert len(missed) <= 2, missed
+
+
+def test_the_utterance_mean_does_not_depend_on_its_cheap_search(english, speak):
+    """`UtteranceMean` reads the features' mean; the search its decoder runs over them is never read, so it is kept
+    as cheap as can be. The mean must be the same as with pocketsphinx's full search of every frame."""
+    from pocketsphinx import Decoder
+
+    from voice_assistant.asr.pocketsphinx_engine import UtteranceMean
+
+    clips = [speak(text, "en-us+f2", 160).astype("<i2").tobytes() for text, _ in UTTERANCES[:4]]
+    cheap = UtteranceMean(english.model_dir, english.dict_path)
+    assert cheap.SEARCH["ds"] > 1  # one frame in ten scored
+    means = [cheap.of(pcm) for pcm in clips]
+    full = UtteranceMean(english.model_dir, english.dict_path)
+    grammar = english.dict_path.parent / "one-word.gram"
+    grammar.write_text("#JSGF V1.0;\ngrammar one;\npublic <one> = oh;\n", encoding="utf-8")
+    full._decoder = Decoder(hmm=str(english.model_dir / "en-us"), dict=str(english.dict_path), jsgf=str(grammar),
+                            samprate=16000, loglevel="FATAL", fwdflat=False, bestpath=False)
+    grammar.unlink()
+    assert all(means) and [full.of(pcm) for pcm in clips] == means
