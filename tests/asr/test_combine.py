@@ -3,6 +3,7 @@ on dev-set clips, with whisper's recorded scores of both readings; and the combi
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import pytest
@@ -212,6 +213,17 @@ def test_combined_recognizer_streams_the_first_and_reports_both(understander):
     assert t.info["ask"] == "glucose_mg_dl" and sorted(t.info["choices"]) == sorted(
         ["my sugar was one eighteen", "my sugar was 180"])
     assert t.text == t.info["choices"][0]
+
+
+def test_where_the_decoding_time_went_is_reported(understander):
+    """info["seconds"]: each engine's own decoding (they run side by side), the wait for the second once the
+    first was done, the choice; bench_voice.py --breakdown prints them."""
+    slow = Fixed("whisper", "i took my aspirin")
+    slow.decode = lambda audio: time.sleep(0.05) or Fixed.decode(slow, audio)
+    rec = CombinedRecognizer(Fixed("pocketsphinx", "i took my aspirin"), slow, Combiner(understander.understand))
+    seconds = rec.decode(b"\1\0" * 100).info["seconds"]
+    assert set(seconds) == {"prepare", "pocketsphinx", "whisper", "wait_second", "choose"}
+    assert seconds["whisper"] >= 0.05 and seconds["wait_second"] >= 0.04 and seconds["pocketsphinx"] < 0.04
 
 
 def test_one_engine_crashing_leaves_the_other(understander):
