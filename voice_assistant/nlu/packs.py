@@ -169,6 +169,8 @@ class Declines:
     negations: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     between: frozenset[str] = frozenset()  #: words a negation reaches over ("need", « besoin », « appeler »)
     after: PhraseSet = field(default_factory=lambda: PhraseSet(()))  #: words that end it ("anymore", « plus »)
+    #: negations that decline only the thing right after them ("no paramedics"; "no, call an ambulance" calls)
+    direct: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     things: PhraseSet = field(default_factory=lambda: PhraseSet(()))  #: with their word groups' phrases
 
 
@@ -410,7 +412,8 @@ class _PackReader:
                 things += self.phrase_list(text, "declines.things")
         between = frozenset(w for p in self.phrase_list(section.get("between"), "declines.between") for w in p)
         return Declines(negations=self.phrase_set(section, "negations", "declines"), between=between,
-                        things=PhraseSet(things), after=self.phrase_set(section, "after", "declines"))
+                        things=PhraseSet(things), after=self.phrase_set(section, "after", "declines"),
+                        direct=self.phrase_set(section, "direct", "declines"))
 
     def never_guessed(self, classes: "WordClasses") -> frozenset[str]:
         """`never_guessed`: words, and the words of word groups, that spelling correction never produces."""

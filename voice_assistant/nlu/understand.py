@@ -226,6 +226,9 @@ class Understander:
         for i in range(len(words)):
             n = rules.negations.match(words, i)
             if not n:
+                n = rules.direct.match(words, i)
+                if n and self._declined_things.match(words, i + n):
+                    found.update(range(i, i + n + self._declined_things.match(words, i + n)))
                 continue
             k = i + n
             while k < len(words):
