@@ -94,6 +94,8 @@ class Pack:
     never_guessed: frozenset[str] = frozenset()
     #: "was 7 too high": a being-verb first, a number next, a judgement after; a question, never a reading
     value_questions: "ValueQuestions" = field(default_factory=lambda: ValueQuestions())
+    #: greetings that are also meter display words ("hi"): opening a longer sentence, they are left out
+    greetings: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     #: "I don't need an ambulance", « pas la peine d'appeler les pompiers », "I'm not dizzy": what is declined asks nothing
     declines: "Declines" = field(default_factory=lambda: Declines())
     when: WhenLexicon | None = None  #: « hier soir », "two hours ago": when a reading or a dose happened
@@ -151,6 +153,8 @@ class MedicineRules:
     #: tokens that say a dose was taken ("took", « pris », "done"), not only had: without one (nor a medicine), a
     #: bare number at a part of the day is as much a reading as a time ("I had 7 this morning")
     taking: frozenset[str] = frozenset()
+    #: ... and words that tell of a dose had ("had", « j'ai »): a dose sentence holds a medicine, or one of these
+    having: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -292,6 +296,7 @@ def compile_pack(data: dict, path: Path) -> Pack:
         value_questions=ValueQuestions(r.phrase_set(r.section("value_questions"), "verbs", "value_questions"),
                                        r.phrase_set(r.section("value_questions"), "judgements", "value_questions")),
         declines=r.declines(classes),
+        greetings=PhraseSet(r.phrase_list(data.get("greetings"), "greetings")),
         when=when,
         exact=exact,
     )
@@ -394,6 +399,7 @@ class _PackReader:
             requests=self.tokens(section.get("requests"), "medicine.requests", classes),
             too_much=self.phrase_set(section, "too_much", "medicine"),
             taking=self.tokens(section.get("taking"), "medicine.taking", classes),
+            having=self.tokens(section.get("having"), "medicine.having", classes),
         )
 
     def declines(self, classes: "WordClasses") -> Declines:

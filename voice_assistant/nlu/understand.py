@@ -105,6 +105,11 @@ class Understander:
             if not self._more_than(extraction, ""):
                 return Understanding(NONE, {}, 1.0, text, matched=SMALL_TALK)
             result = replace(self._understand(rest, extraction), text=text)
+        elif (greeting := self._greeting_first(extraction)):
+            # "hi, my sugar is 7", "hi there, how are you": the greeting says nothing of the request
+            rest = " ".join(extraction.words[greeting:])
+            extraction = self.extractor.extract(rest)
+            result = replace(self._understand(rest, extraction), text=text)
         else:
             result = self._understand(text, extraction)
         extra = self._moment_and_unit(extraction)
@@ -179,6 +184,10 @@ class Understander:
             return Understanding(NONE, {}, confidence, text, (), alternatives, SMALL_TALK)
         if best.intent == NONE:  # the pack's own out-of-scope sentences: confidently out of scope
             return Understanding(NONE, {}, confidence, text, (), alternatives, NONE)
+        if best.intent in self.pack.medicine.doses and not self._tells_of_taking(extraction):
+            # "the morning", « le soir », "morning dear": a word of a dose sentence, no dose told (no medicine, no
+            # word of taking or having): under the threshold, whatever the score
+            return Understanding(NONE, {}, round(1.0 - confidence, 3), text, (), alternatives, best.intent)
         if not sure_emergency and EMERGENCY in self.pack.intents and self._calls_for_help(extraction.words):
             # A recogniser that mangles "call an ambulance" into "tell an ambulance" must not turn a call for
             # help into a request for instructions: the emergency path is offered (a spoken one is confirmed
@@ -210,6 +219,22 @@ class Understander:
                                                            for t in times):
             return False
         return not any(w in self.pack.medicine.taking for w in words)
+
+    def _greeting_first(self, extraction: Extraction) -> int:
+        """How many words open the sentence as a greeting that is also a display word ("*hi*, my sugar is 7", "*hi
+        there*, how are you"), with more said after it; 0 if none ("hi" alone, "hi reading": the display)."""
+        words = extraction.words
+        n = self.pack.greetings.match(words, 0)
+        first = extraction.first("meter_extreme")
+        if not n or n >= len(words) or (first is not None and first.start == 0 and first.end > n):
+            return 0
+        return n
+
+    def _tells_of_taking(self, extraction: Extraction) -> bool:
+        """A medicine named, or a word of taking or having ("took", "done", "had", « pris », « c'est fait »)."""
+        words = self.matcher.words(extraction.tokens)
+        rules = self.pack.medicine
+        return self._medicine_named(extraction, words) or any(w in rules.taking or w in rules.having for w in words)
 
     def _more_than(self, extraction: Extraction, token: str) -> bool:
         """Whether the utterance says anything besides `token` and small words."""
