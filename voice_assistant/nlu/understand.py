@@ -243,17 +243,20 @@ class Understander:
 
     def declined(self, words: tuple[str, ...]) -> set[int]:
         """The positions of the stretches that decline something: a negation of the pack's `declines`, only
-        `between` words (and small words) after it, then an alarm word or one of the `things` ("I don't *need* an
-        ambulance", "I'm not dizzy", « je n'ai pas *besoin* d'aide »). "No, call an ambulance", "I can't breathe,
-        ambulance", « je sais pas, appelle le samu » decline nothing: "no", "can't" and « appelle » are none of them."""
+        `between` words (or more negations) after it, then an alarm word or one of the `things`, then any `after`
+        words ("I don't *need* an ambulance", "I'm not dizzy anymore", « je n'ai pas *besoin* d'aide »); or a `direct`
+        negation and a thing right after it ("no paramedics", "never mind the ambulance"). "No, call an ambulance",
+        "I can't breathe, ambulance", « je sais pas, appelle le samu » decline nothing: "no" is only direct, "can't"
+        and « appelle » are neither negations nor between words."""
         rules = self.pack.declines
         found: set[int] = set()
         for i in range(len(words)):
+            d = rules.direct.match(words, i)
+            if d and self._declined_things.match(words, i + d):
+                found.update(range(i, i + d + self._declined_things.match(words, i + d)))
+                continue
             n = rules.negations.match(words, i)
             if not n:
-                n = rules.direct.match(words, i)
-                if n and self._declined_things.match(words, i + n):
-                    found.update(range(i, i + n + self._declined_things.match(words, i + n)))
                 continue
             k = i + n
             while k < len(words):
