@@ -35,7 +35,7 @@ from typing import Callable, Iterable, Protocol
 import numpy as np
 
 from voice_assistant.asr.wake import WINDOW as WAKE_RULE_WINDOW
-from voice_assistant.asr.wake import WEAK_WAKE_UNDERSTOOD, WakeCheck, WakeRule, engine_readings, scorer_of
+from voice_assistant.asr.wake import WakeCheck, WakeRule, clearly_understood, engine_readings, scorer_of
 from voice_assistant.assistant import Event, Output, Session
 from voice_assistant.audio.clip import SAMPLE_RATE, AudioClip
 from voice_assistant.audio.earcons import Earcon, earcon
@@ -395,13 +395,8 @@ class LiveLoop:
         request = " ".join(self.wake_rule.request(text.split()))
         if self.options.push_to_talk and request and self.session.manager.answers_question(request):
             return request
-        if request:
-            try:
-                u = self.session.manager.understander.understand(request)
-            except Exception:  # noqa: BLE001 - not understood: not taken
-                u = None
-            if u is not None and u.intent != "none" and float(u.confidence) >= WEAK_WAKE_UNDERSTOOD:
-                return request
+        if clearly_understood(request.split(), self.session.manager.understander.understand):
+            return request
         self._ignored_because = "wake phrase over the reply not confirmed, request not clearly understood"
         return None
 

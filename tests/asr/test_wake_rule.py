@@ -9,7 +9,7 @@ import math
 import pytest
 
 from voice_assistant.asr.base import Transcript
-from voice_assistant.asr.wake import WakeCheck, WakeRule, engine_readings, scorer_of
+from voice_assistant.asr.wake import WakeCheck, WakeRule, clearly_understood, engine_readings, scorer_of
 
 RULE = WakeRule(("assistant",))
 START = 10.0
@@ -348,3 +348,20 @@ def test_when_the_spotter_missed_whisper_alone_does_not_open():
     no false wake more on four sets of television, but no request more heard on the one held out for it)."""
     readings = [w("best east and show me my cholesterol results"), w("assistant show me my cholesterol results")]
     assert not RULE.opens(START, [], readings[1], readings)
+
+
+@pytest.mark.parametrize("request_words, wanted", [
+    ("my sugar is one twenty", True),
+    ("stop", True),
+    ("the weather in the north tomorrow", False),  # means nothing to the pack
+    ("", False),
+])
+def test_clearly_understood_takes_only_requests_the_pack_understands_well(request_words, wanted):
+    assert clearly_understood(request_words.split(), _understander()) is wanted
+
+
+def test_clearly_understood_is_false_when_understanding_fails():
+    def broken(_text):
+        raise RuntimeError("pack not loaded")
+
+    assert not clearly_understood(["my", "sugar", "is", "120"], broken)

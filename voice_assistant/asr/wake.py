@@ -176,7 +176,7 @@ class WakeRule:
         The phrase alone, not confirmed, is not acted on (a chime, then the next sentence taken whole)."""
         if hits is None or len(readings) < 2 or understand is None or self.corroborated(start_s, hits, readings):
             return True
-        confidence = self._understood(request, understand)
+        confidence = understood_confidence(request, understand)
         if confidence is not None and confidence >= WEAK_WAKE_UNDERSTOOD:
             return True
         # words that sound like the phrase, weighed by whisper's model: only before a request that means something
@@ -188,18 +188,6 @@ class WakeRule:
             log.warning("wake check: no margin for the phrase: %s", exc)
             return False
         return self.corroborated(start_s, hits, readings, found)
-
-    @staticmethod
-    def _understood(request: Sequence[str], understand: Callable[[str], object]) -> float | None:
-        """The confidence the request is understood with; None when it is empty or means nothing (intent none)."""
-        if not request:
-            return None
-        try:
-            u = understand(" ".join(request))
-        except Exception as exc:  # noqa: BLE001 - not understood: not acted on
-            log.warning("wake check: the request could not be understood: %s", exc)
-            return None
-        return None if getattr(u, "intent", "none") == "none" else float(getattr(u, "confidence", 0.0))
 
     def _opens_loosely(self, words: Sequence[str]) -> bool:
         if self.transcript_opens(words):
@@ -401,3 +389,22 @@ def spotter_for(language: str, wake_words: Sequence[str], threshold: float | Non
         log.warning("no wake-phrase spotter for %s (%s): the transcript alone decides", language, e)
         return None
     return lambda: KeyphraseSpotter(phrase, threshold)
+
+
+def understood_confidence(request: Sequence[str], understand: Callable[[str], object]) -> float | None:
+    """The confidence `request` is understood with; None when it is empty or means nothing (intent none)."""
+    if not request:
+        return None
+    try:
+        u = understand(" ".join(request))
+    except Exception as exc:  # noqa: BLE001 - not understood: not acted on
+        log.warning("wake check: the request could not be understood: %s", exc)
+        return None
+    return None if getattr(u, "intent", "none") == "none" else float(getattr(u, "confidence", 0.0))
+
+
+def clearly_understood(request: Sequence[str], understand: Callable[[str], object]) -> bool:
+    """Whether words heard without a confirmed wake phrase are a request understood well enough to act on
+    (WEAK_WAKE_UNDERSTOOD: "stop", "my sugar is 120"), as for an unconfirmed wake or barge-in."""
+    confidence = understood_confidence(request, understand)
+    return confidence is not None and confidence >= WEAK_WAKE_UNDERSTOOD
