@@ -648,3 +648,16 @@ def test_a_greeting_or_a_piece_of_a_dose_sentence_records_nothing(chat, store, l
         c.say(said)
         assert c.expects != YES_NO, (said, c.transcript[-1])
         assert store.medication_events() == [] and store.alerts() == [] and store.readings() == [], said
+
+
+@pytest.mark.parametrize("lang, said", [
+    ("en", "it was 7 this morning"), ("en", "I had 7 this morning"), ("fr", "j'avais 7 ce matin"),
+])
+def test_the_number_of_a_reading_is_not_also_the_time_it_was_taken(chat, store, lang, said):
+    # 7 is the reading (7 mmol/L), taken this morning: not a reading taken at 7 o'clock
+    c = chat(lang)
+    c.say(said)
+    c.say(YES[lang])
+    [reading] = store.readings()
+    assert reading.glucose_mg_dl == 126.1
+    assert reading.measured_at.astimezone(c.profile.zone).strftime("%H:%M") != "07:00"

@@ -95,6 +95,7 @@ class Understander:
 
     def understand(self, text: str) -> Understanding:
         extraction = self.extractor.extract(text or "")
+        read: list[Extraction] = []  # the reading of the numbers kept: its times, not the default's, say when
         declined = self.declined(extraction.words)
         if declined:
             # "I don't need an ambulance", « pas la peine d'appeler les pompiers », "I'm not dizzy": what is
@@ -104,22 +105,34 @@ class Understander:
             extraction = self.extractor.extract(rest)
             if not self._more_than(extraction, ""):
                 return Understanding(NONE, {}, 1.0, text, matched=SMALL_TALK)
-            result = replace(self._understand(rest, extraction), text=text)
+            result = replace(self._understand(rest, extraction, read), text=text)
         elif (greeting := self._greeting_first(extraction)):
             # "hi, my sugar is 7", "hi there, how are you": the greeting says nothing of the request
             rest = " ".join(extraction.words[greeting:])
             extraction = self.extractor.extract(rest)
-            result = replace(self._understand(rest, extraction), text=text)
+            result = replace(self._understand(rest, extraction, read), text=text)
         else:
-            result = self._understand(text, extraction)
-        extra = self._moment_and_unit(extraction)
+            result = self._understand(text, extraction, read)
+        extra = self._moment_and_unit(extraction, self._times_said(extraction, read[-1] if read else extraction,
+                                                                   result))
         return replace(result, entities=result.entities + extra) if extra else result
 
-    def _moment_and_unit(self, extraction: Extraction) -> tuple[Entity, ...]:
+    @staticmethod
+    def _times_said(extraction: Extraction, kept: Extraction, result: Understanding) -> list:
+        """The clock times of the sentence, less the number that the reading kept took as the value ("I had 7
+        this morning": 7 is the reading, taken this morning, not at 7)."""
+        times = extraction.all("time")
+        value = result.glucose
+        if value is None or kept is extraction or kept.words != extraction.words:
+            return times
+        used = [g for g in kept.all("glucose") if g.value == value]
+        return [t for t in times if not any(g.start < t.end and t.start < g.end for g in used)]
+
+    def _moment_and_unit(self, extraction: Extraction, times: list) -> tuple[Entity, ...]:
         """When it happened (« hier soir »), and a unit named on its own ("my average in mmol")."""
         found: list[Entity] = []
         if self.pack.when is not None:
-            said = find_when(extraction.words, self.pack.when, extraction.all("time"))
+            said = find_when(extraction.words, self.pack.when, times)
             if said is not None:
                 found.append(Entity(WHEN, said[0], said[1]))
         words = extraction.words
@@ -131,7 +144,8 @@ class Understander:
                     return (*found, Entity(UNIT, unit, " ".join(words[i:i + n])))
         return tuple(found)
 
-    def _understand(self, text: str, extraction: Extraction) -> Understanding:
+    def _understand(self, text: str, extraction: Extraction, read: list[Extraction] | None = None) -> Understanding:
+        """`read`, when given, receives the reading of the numbers kept."""
         if not extraction.tokens:
             return Understanding(NONE, {}, 1.0, text, matched=SMALL_TALK if (text or "").strip() else NONE)
         exact = self.pack.exact.get(tuple(extraction.words))
@@ -157,6 +171,8 @@ class Understander:
                 extraction, scores = other, other_scores
                 if margin < 0:  # the value it is: no later reading makes it a dose time again
                     break
+        if read is not None:
+            read.append(extraction)
         best = scores[0] if scores else IntentScore(NONE, 0.0, "")
         second = scores[1].score if len(scores) > 1 else 0.0
         confidence = calibrate(best.score, second)
