@@ -80,7 +80,6 @@ class Pack:
     wake_words: tuple[str, ...] = ()  #: hands-free mode: what the patient says before a request
     #: words that always mean a call for help ("ambulance", « SAMU »), whatever the recogniser made of the rest
     alarm_words: tuple[Phrase, ...] = ()
-    negations: frozenset[str] = frozenset()  #: "don't", « pas »: an alarm word just after one is not a call
     #: words that turn a sentence around ("not", « pas »): a sentence with one does not read like a template
     #: without one, nor the other way round ("I haven't taken my insulin" is no dose taken)
     not_words: frozenset[str] = frozenset()
@@ -287,7 +286,6 @@ def compile_pack(data: dict, path: Path) -> Pack:
         classes=classes,
         wake_words=tuple(w for p in wake_words for w in p),
         alarm_words=tuple(r.phrase_list(data.get("alarm_words"), "alarm_words")),
-        negations=frozenset(w for p in r.phrase_list(data.get("negations"), "negations") for w in p),
         not_words=not_words,
         question_openers=PhraseSet(r.phrase_list(data.get("question_openers"), "question_openers")),
         records=r.records(intents),
