@@ -571,6 +571,8 @@ def test_a_reading_said_with_a_declined_call_is_read_back(chat, store, lang, sai
 
 @pytest.mark.parametrize("lang, said", [
     ("en", "I don't feel well"),
+    ("en", "I'm not feeling well"),
+    ("en", "I don't feel too good"),
     ("en", "I don't need an ambulance but I feel dizzy"),
     ("en", "I don't know what to do call an ambulance"),
     ("fr", "je sais pas appelle le samu"),
