@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Hands-free wake phrase: false wakes per hour on long TV-like speech, and misses on spoken requests, for a range
-of spotter thresholds; the figures the threshold in voice_assistant/asr/wake.py (THRESHOLDS) is chosen from.
+of spotter thresholds; the figures the thresholds in voice_assistant/asr/wake_model.py (THRESHOLD, the wake-word
+model the loop uses) and asr/wake.py (THRESHOLDS, pocketsphinx's keyphrase search, `--spotter keyphrase`) are
+chosen from.
 
-    python scripts/bench_wake.py [--minutes 10] [--requests 40] [--rates 115,135,160] [--thresholds 1e-60,...]
+    python scripts/bench_wake.py [--minutes 10] [--requests 40] [--rates 115,135,160] [--spotter model|keyphrase]
+                                 [--thresholds 0.9,...]
                                  [--max-loss 0,2,4] [--programmes seen|unseen|all|fresh|fourth]
                                  [--phrasings seen|unseen|all|fresh|fourth]
                                  [--list] [--dump FILE] [--json]
@@ -70,6 +73,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from voice_assistant.asr.wake import CHECK_MAX_LOSS, KeyphraseSpotter, WakeRule  # noqa: E402
+from voice_assistant.asr.wake_model import THRESHOLD as MODEL_THRESHOLD  # noqa: E402
 from voice_assistant.nlu import Understander  # noqa: E402
 from voice_assistant.audio.clip import SAMPLE_RATE  # noqa: E402
 from voice_assistant.audio.convert import float_to_int16, resample, to_float_mono  # noqa: E402
@@ -597,9 +601,12 @@ def engine_readings(transcript) -> list[str]:
     return list(readings(transcript))
 
 
-def spot(audio: np.ndarray, phrase: str, threshold: float) -> tuple[list[float], float]:
-    """Times (s) where the spotter heard the phrase end, and its real-time factor."""
-    spotter = KeyphraseSpotter(phrase, threshold)
+def spot(audio: np.ndarray, phrase: str, threshold: float, kind: str = "model") -> tuple[list[float], float]:
+    """Times (s) where the spotter heard the phrase end, and its real-time factor. `kind`: the wake-word model
+    (asr/wake_model.py, what the loop uses; `threshold` is its score) or pocketsphinx's keyphrase search."""
+    from voice_assistant.asr.wake_model import ModelSpotter
+
+    spotter = ModelSpotter("en", threshold) if kind == "model" else KeyphraseSpotter(phrase, threshold)
     hits = []
     started = time.perf_counter()
     for i in range(0, len(audio), 480):
@@ -669,7 +676,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=36, help="spoken requests (default 36)")
     parser.add_argument("--rates", default="135", help="speaking rates of the requests, words per minute "
                         "(each adds --requests requests; default 135)")
-    parser.add_argument("--thresholds", default=",".join(f"{t:g}" for t in THRESHOLDS))
+    parser.add_argument("--spotter", choices=("model", "keyphrase"), default="model",
+                        help="the wake-word model (asr/wake_model.py: the loop's) or pocketsphinx's keyphrase search")
+    parser.add_argument("--thresholds", help="spotter thresholds, comma-separated (default: the model's "
+                        f"{MODEL_THRESHOLD:g}; keyphrase: {','.join(f'{t:g}' for t in THRESHOLDS)})")
     parser.add_argument("--max-loss", default="0,2,4", help="WakeCheck margins to report (rule 4), comma-separated")
     parser.add_argument("--programmes", choices=sorted(MATERIAL), default="seen",
                         help="television: the programmes and voices the rules were chosen on (seen, the default), "
@@ -701,8 +711,9 @@ def main() -> None:
           f"({time.perf_counter() - started:.0f} s)", file=sys.stderr)
     recognizer = recognizer_for("en", replace(default_profile(), language="en"), cached=False)
     rule = WakeRule(wake)
-    thresholds = [float(t) for t in args.thresholds.split(",")]
-    spotted = {t: (spot(tv, phrase, t), spot(asked, phrase, t)) for t in thresholds}
+    thresholds = [float(t) for t in (args.thresholds or (f"{MODEL_THRESHOLD:g}" if args.spotter == "model" else
+                                                         ",".join(f"{t:g}" for t in THRESHOLDS))).split(",")]
+    spotted = {t: (spot(tv, phrase, t, args.spotter), spot(asked, phrase, t, args.spotter)) for t in thresholds}
     tv_utts = utterances(tv, recognizer, rule, sorted(h for (tv_hits, _), _ in spotted.values() for h in tv_hits))
     rq_utts = utterances(asked, recognizer, rule, sorted(h for _, (rq_hits, _) in spotted.values() for h in rq_hits))
     hours = len(tv) / SAMPLE_RATE / 3600

@@ -208,8 +208,10 @@ def test_no_to_the_unit_question_asks_for_the_value_again(chat, store, lang, utt
 
 
 @pytest.mark.parametrize("lang, utterance, unit_question, yes, range_question", [
-    ("fr", "ma glycémie est de douze", "J'ai compris douze. C'est bien en grammes par litre ?", "oui",
-     "J'ai compris douze grammes. Cette valeur est très inhabituelle. Pouvez-vous la redire ?"),
+    # (« douze » is no 12 g/L but may be 12 mmol/L: it is asked in millimoles, see test_trust.py; « trente-quatre » is
+    # a reading in neither)
+    ("fr", "ma glycémie est de trente-quatre", "J'ai compris trente-quatre. C'est bien en grammes par litre ?", "oui",
+     "J'ai compris trente-quatre grammes. Cette valeur est très inhabituelle. Pouvez-vous la redire ?"),
     ("en", "my sugar is thirty four", "I heard thirty-four. Is that in millimoles per liter?", "yes",
      "I heard thirty-four millimoles per liter. That is a very unusual number. Can you say it again?"),
 ])

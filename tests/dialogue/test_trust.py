@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 
-from voice_assistant.dialogue.state import ANYTHING, YES_NO
+from voice_assistant.dialogue.state import ANYTHING, VALUE, YES_NO
 from voice_assistant.health.glucose import GlucoseUnit
 from voice_assistant.store import LabResult, StoreError
 
@@ -531,3 +531,135 @@ def test_hands_free_a_value_asked_for_answers(chat, lang, said, answer):
     c.say(said)
     assert c.manager.ctx.pending is not None
     assert c.manager.answers_question(answer)
+
+
+# --- issue nlu21: what is declined, a word only a guess made, a bare number, a question --------------------------
+
+@pytest.mark.parametrize("lang, reminder, said", [
+    ("en", "remind me to take my metformin at 8 pm", "I don't need an ambulance"),
+    ("en", "remind me to take my metformin at 8 pm", "I don't need help"),
+    ("en", "remind me to take my metformin at 8 pm", "no need to call anyone"),
+    ("en", "remind me to take my metformin at 8 pm", "I'm not dizzy anymore"),
+    ("fr", "rappelle-moi de prendre ma metformine à 20 heures", "je n'ai pas besoin d'une ambulance"),
+    ("fr", "rappelle-moi de prendre ma metformine à 20 heures", "pas la peine d'appeler les pompiers"),
+    ("fr", "rappelle-moi de prendre ma metformine à 20 heures", "je ne tremble plus"),
+])
+def test_what_is_declined_calls_no_one_and_cancels_nothing(chat, store, lang, reminder, said):
+    c = chat(lang)
+    c.say(reminder)
+    c.say(YES[lang])
+    assert len(store.active_reminders()) == 1
+    before = queued(store)
+    c.say(said)
+    assert c.expects != YES_NO, c.transcript[-1]  # no clarification about reminders, no alert to confirm
+    c.say(YES[lang])
+    assert store.alerts() == [] and len(store.active_reminders()) == 1 and queued(store) == before
+
+
+@pytest.mark.parametrize("lang, said, read_back", [
+    ("en", "no I don't need an ambulance my sugar is 120", "one hundred and twenty"),
+    ("fr", "non je n'ai pas besoin d'ambulance ma glycémie est à 1,20", "un virgule deux"),
+])
+def test_a_reading_said_with_a_declined_call_is_read_back(chat, store, lang, said, read_back):
+    c = chat(lang)
+    assert read_back in c.say(said) and c.expects == YES_NO
+    c.say(YES[lang])
+    if not store.readings():  # « 1,20 »: its unit is asked first
+        c.say(YES[lang])
+    assert [r.glucose_mg_dl for r in store.readings()] == [120] and store.alerts() == []
+
+
+@pytest.mark.parametrize("lang, said", [
+    ("en", "I don't feel well"),
+    ("en", "I'm not feeling well"),
+    ("en", "I don't feel too good"),
+    ("en", "I don't need an ambulance but I feel dizzy"),
+    ("en", "I don't know what to do call an ambulance"),
+    ("fr", "je sais pas appelle le samu"),
+    ("fr", "pas besoin d'ambulance mais j'ai la tête qui tourne"),
+])
+def test_a_call_for_help_beside_a_negation_still_offers_the_emergency_path(chat, store, lang, said):
+    c = chat(lang)
+    c.say(said)
+    assert c.expects == YES_NO and store.alerts() == []
+    c.say(YES[lang])
+    assert len(store.alerts()) == 1
+
+
+@pytest.mark.parametrize("lang, said", [
+    ("en", "I took a shower"), ("en", "I had a shower"), ("en", "I took a bath"),
+])
+def test_a_word_a_spelling_guess_makes_a_command_changes_nothing(chat, store, lang, said):
+    # "shower" is one letter from "slower": a guess is no request to speak slower, and no dose either
+    c = chat(lang)
+    rate = c.profile.words_per_minute
+    c.say(said)
+    c.say(YES[lang])
+    assert c.profile.words_per_minute == rate and store.medication_events() == []
+
+
+@pytest.mark.parametrize("lang, said, question, yes, saved", [
+    ("fr", "c'était 7 ce matin", "J'ai compris sept. C'est bien en millimoles par litre ?", "oui", 126.1),
+    ("fr", "j'avais 7 ce matin", "J'ai compris sept. C'est bien en millimoles par litre ?", "oui", 126.1),
+    ("fr", "ma glycémie est de douze", "J'ai compris douze. C'est bien en millimoles par litre ?", "oui", 216.2),
+    ("en", "I had 7 this morning", "I heard seven. Is that in millimoles per liter?", "yes", 126.1),
+    ("en", "my sugar is 0.9", "I heard zero point nine. Is that in grams per liter?", "yes", 90),
+])
+def test_a_bare_number_is_asked_in_the_unit_it_can_be_a_reading_in(chat, store, lang, said, question, yes, saved):
+    # 7 g/L (700 mg/dL) is no reading, 7 mmol/L is: the question names millimoles, and the yes stores it; never a dose
+    c = chat(lang)
+    assert c.say(said) == question
+    assert store.readings() == [] and store.medication_events() == []
+    c.say(yes)
+    assert [r.glucose_mg_dl for r in store.readings()] == [saved] and store.medication_events() == []
+
+
+def test_no_to_a_unit_guessed_from_the_number_guesses_the_next_number_afresh(chat, store):
+    c = chat("fr")
+    c.say("c'était 7 ce matin")
+    c.say("non")
+    assert c.expects == VALUE
+    assert c.say("1,20") == "J'ai compris un virgule deux. C'est bien en grammes par litre ?"
+    c.say("oui")
+    assert [r.glucose_mg_dl for r in store.readings()] == [120]
+
+
+@pytest.mark.parametrize("lang, reading, question, answer", [
+    ("fr", "ma glycémie est de un gramme vingt", "tu peux me dire ma dernière glycémie", "un gramme vingt"),
+    ("fr", "ma glycémie est de un gramme vingt", "tu sais me dire ma dernière glycémie", "un gramme vingt"),
+    ("en", "my sugar is 7 mmol", "can you tell me my last sugar reading", "seven millimoles"),
+    ("en", "my sugar is 7 mmol", "what was my last reading", "seven millimoles"),
+])
+def test_asking_for_the_last_reading_answers_it_and_records_nothing(chat, store, lang, reading, question, answer):
+    c = chat(lang)
+    c.say(reading)
+    c.say(YES[lang])
+    assert len(store.readings()) == 1
+    assert answer in c.say(question)
+    assert c.expects != YES_NO and len(store.readings()) == 1
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("en", ["morning", "the morning", "hi how are you", "hi there how are you", "good morning", "thank you",
+            "thank you very much", "hello"]),
+    ("fr", ["le soir", "du matin", "coucou", "merci mille fois", "bonjour ça va", "merci beaucoup", "hi ça va"]),
+])
+def test_a_greeting_or_a_piece_of_a_dose_sentence_records_nothing(chat, store, lang, words):
+    c = chat(lang)
+    for said in words:
+        c.say(said)
+        assert c.expects != YES_NO, (said, c.transcript[-1])
+        assert store.medication_events() == [] and store.alerts() == [] and store.readings() == [], said
+
+
+@pytest.mark.parametrize("lang, said", [
+    ("en", "it was 7 this morning"), ("en", "I had 7 this morning"), ("fr", "j'avais 7 ce matin"),
+])
+def test_the_number_of_a_reading_is_not_also_the_time_it_was_taken(chat, store, lang, said):
+    # 7 is the reading (7 mmol/L), taken this morning: not a reading taken at 7 o'clock
+    c = chat(lang)
+    c.say(said)
+    c.say(YES[lang])
+    [reading] = store.readings()
+    assert reading.glucose_mg_dl == 126.1
+    assert reading.measured_at.astimezone(c.profile.zone).strftime("%H:%M") != "07:00"

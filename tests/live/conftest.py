@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from livekit import Clock, KnownClips, Patient, make_session, real_recognizer
+from loopkit import Clock, KnownClips, Patient, make_session, real_recognizer
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,7 @@ from functools import partial
 import numpy as np
 import pytest
 
-from livekit import make_session, real_recognizer
+from loopkit import make_session, real_recognizer
 from pulsekit import SKIP_WITHOUT_PULSE, Mouth, echo_path, pulse_daemon
 from voice_assistant.audio.clip import SAMPLE_RATE
 from voice_assistant.audio.convert import float_to_int16, resample, to_float_mono

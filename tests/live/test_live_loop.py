@@ -16,7 +16,7 @@ import threading
 import numpy as np
 import pytest
 
-from livekit import EVENING, FakeMicrophone, FakePlayer, Harness
+from loopkit import EVENING, FakeMicrophone, FakePlayer, Harness
 from voice_assistant.audio.clip import SAMPLE_RATE, AudioClip
 from voice_assistant.audio.earcons import Earcon
 from voice_assistant.live import LiveLoop, LiveOptions

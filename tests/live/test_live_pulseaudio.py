@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from text_to_num import alpha2digit
 
-from livekit import FakePlayer, Harness, make_session, real_recognizer
+from loopkit import FakePlayer, Harness, make_session, real_recognizer
 from pulsekit import SKIP_WITHOUT_PULSE, Recording, best_match, coverage, dbfs, pulse_daemon
 from voice_assistant.audio.clip import SAMPLE_RATE, AudioClip
 from voice_assistant.audio.convert import float_to_int16, resample, to_float_mono

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from livekit import PROFILE
+from loopkit import PROFILE
 from voice_assistant.asr.base import Transcript
 from voice_assistant.assistant import Session
 from voice_assistant.audio.clip import SAMPLE_RATE

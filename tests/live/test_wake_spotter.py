@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from livekit import NOT_DECODED, Harness
+from loopkit import NOT_DECODED, Harness
 from voice_assistant.asr.wake import THRESHOLDS, KeyphraseSpotter, WakeRule, spotter_for
 from voice_assistant.audio.clip import SAMPLE_RATE
 from voice_assistant.audio.convert import float_to_int16, resample, to_float_mono
@@ -56,7 +56,7 @@ def test_the_rule_needs_the_spotter_near_the_start_and_the_transcript_to_agree()
 
 def test_spotter_for_a_language_without_a_keyphrase_model_is_none():
     assert spotter_for("fr", ("assistant",)) is None
-    factory = spotter_for("en", ("assistant",))
+    factory = spotter_for("en", ("assistant",), THRESHOLDS["en"])
     assert factory is not None and isinstance(factory(), KeyphraseSpotter)
 
 

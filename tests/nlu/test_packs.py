@@ -150,3 +150,15 @@ def test_medicine_rules_name_intents_and_word_groups_of_the_pack(tmp_path):
 def test_never_guessed_holds_the_words_of_its_groups(tmp_path):
     body = MINIMAL + "expansion_rules:\n  log: \"(log|record|jot down)\"\nnever_guessed: [<log>, create]\n"
     assert load(write_pack(tmp_path, body)).never_guessed == {"log", "record", "jot", "down", "create"}
+
+
+def test_declines_things_hold_the_alarm_words_and_the_phrases_of_their_groups(tmp_path):
+    body = MINIMAL + ("expansion_rules:\n  ill: \"(dizzy|not well)\"\nalarm_words: [ambulance]\n"
+                      "declines:\n  negations: [don't]\n  between: [need, an]\n  things: [<ill>, help]\n"
+                      "  direct: [\"no\"]\n")
+    declines = load(write_pack(tmp_path, body)).declines
+    assert declines.negations.match(("don", "t", "need"), 0) == 2 and declines.between == {"need", "an"}
+    assert all(declines.things.match(p, 0) == len(p) for p in [("ambulance",), ("dizzy",), ("not", "well"), ("help",)])
+    assert declines.direct.match(("no", "ambulance"), 0) == 1
+    with pytest.raises(PackError, match=r"'declines.things' names an unknown word group <sick>"):
+        load(write_pack(tmp_path, MINIMAL + "declines:\n  things: [<sick>]\n"))

@@ -378,7 +378,14 @@ class KeyphraseSpotter:
 
 def spotter_for(language: str, wake_words: Sequence[str], threshold: float | None = None):
     """A factory of spotters for `language`'s wake phrase, or None when none can be built (the loop then uses the
-    transcript rule alone, and says so in the log)."""
+    transcript rule alone, and says so in the log). The wake-word model (asr/wake_model.py) where it is installed
+    for the phrase; else, or when a keyphrase `threshold` is asked for, pocketsphinx's keyphrase search."""
+    if threshold is None and wake_words:
+        from voice_assistant.asr.wake_model import model_spotter_for
+
+        model = model_spotter_for(language, " ".join(wake_words))
+        if model is not None:
+            return model
     threshold = THRESHOLDS.get(language) if threshold is None else threshold
     if threshold is None or not wake_words:
         return None

@@ -41,7 +41,7 @@ class ConfirmReading(ConfirmQuestion):
 
     def correction(self, ctx, u, now, asr_confidence):
         correction = _value_in_context(u, self.value)
-        if u.intent == "affirm" and correction is not None and correction.mg_dl == self.value.mg_dl:
+        if u.intent == "affirm" and correction is not None and likely_unit(correction).mg_dl == self.value.mg_dl:
             correction = None  # « oui, un gramme vingt »: the same value again is a plain yes
         if correction is not None and u.intent in ("log_glucose", "deny", "affirm"):
             # « non, cent vingt-huit »: the new value replaces the first and is read back again
@@ -125,8 +125,8 @@ def _value_in_context(u: Understanding, before: GlucoseValue | None) -> GlucoseV
     """The value said, in the unit of the value it corrects when no unit was said: « non, 6,8 » after
     « 6,2 mmol » is 6,8 mmol/L, unless the number cannot be read in that unit (« non, cent vingt »)."""
     value = u.glucose
-    if value is None or value.unit_said or before is None:
-        return value
+    if value is None or value.unit_said or before is None or not before.unit_said:
+        return value  # a unit only guessed is guessed again for the new number
     again = value.in_unit(before.unit, before.unit_said)
     return again if is_plausible(again.mg_dl) else value
 
@@ -157,6 +157,8 @@ def read_back(ctx: DialogueContext, u: Understanding, value: GlucoseValue, now: 
         at = getattr(base, "measured_at", None) or now
         when_words = getattr(base, "when_words", "")
     verdict = check_plausibility(value.mg_dl, value.unit_said, value.value)
+    if verdict is Plausibility.QUESTION_UNIT:
+        value = likely_unit(value)
     if verdict is Plausibility.QUESTION_RANGE:
         return _question_range(ctx, value, context)
     if verdict is Plausibility.QUESTION_UNIT:
@@ -170,6 +172,19 @@ def read_back(ctx: DialogueContext, u: Understanding, value: GlucoseValue, now: 
         text = ctx.say(prefix_key, read_back=text)
     return ctx.ask(ConfirmReading(text=text, value=value, context=context, measured_at=at, when_words=when_words,
                                   transcript=u.text, nlu_confidence=u.confidence, asr_confidence=asr_confidence))
+
+
+def likely_unit(value: GlucoseValue) -> GlucoseValue:
+    """A bare small number in the unit it is asked in: the unit guessed (the meter's, else the language's), unless
+    the number is no reading in it but is one in another unit a bare small number can be in (« sept » is no 7 g/L,
+    it may be 7 mmol/L; "0.9" no 0.9 mmol/L, it may be 0.9 g/L): the question then names that unit."""
+    if value.unit_said or is_plausible(value.mg_dl):
+        return value
+    for unit in (GlucoseUnit.MMOL_L, GlucoseUnit.G_L):  # mg/dL: a bare number under 35 is never one
+        other = value.in_unit(unit, False)
+        if unit is not value.unit and is_plausible(other.mg_dl):
+            return other
+    return value
 
 
 def _context_words(ctx: DialogueContext, context: str | None) -> str:

@@ -106,14 +106,24 @@ class IntentMatcher:
 
     def _words_and_guesses(self, tokens: tuple[str, ...]) -> tuple[list[str], float]:
         """`words`, and the share of the meaningful words heard that spelling correction guessed."""
-        fixed, guessed = [], 0
+        words, share, _ = self._read(tokens)
+        return words, share
+
+    def _read(self, tokens: tuple[str, ...]) -> tuple[list[str], float, set[str]]:
+        """`words`, the share of the meaningful words heard that spelling correction guessed, and the words (as
+        the templates hold them) that only a guess made."""
+        fixed, guessed, unsure = [], 0, []
         for t in tokens:
             corrected = None if t in self.known or t.startswith("{") else _correct(t, self._correctable)
             fixed.append(corrected or t)
+            unsure.append("\U000f0001" if corrected else corrected or t)
             guessed += corrected is not None and corrected not in self.pack.ignore
         words = [t for t in self.pack.classes.canonical(fixed) if t not in self.pack.ignore]
         meaningful = sum(1 for t in fixed if t not in self.pack.ignore)
-        return words, (guessed / meaningful if meaningful else 0.0)
+        if not guessed:
+            return words, 0.0, set()
+        heard = set(self.pack.classes.canonical(unsure))
+        return words, guessed / meaningful, {w for w in words if w not in heard}
 
     def guessed_share(self, tokens: tuple[str, ...]) -> float:
         """The share of the meaningful words heard that spelling correction guessed (0 when all were known)."""
@@ -136,7 +146,7 @@ class IntentMatcher:
 
     def score(self, tokens: tuple[str, ...]) -> list[IntentScore]:
         """Every intent's best score, best first."""
-        words, guessed = self._words_and_guesses(tokens)
+        words, guessed, only_guessed = self._read(tokens)
         query = "".join(self.vocab.get(t, _UNKNOWN) for t in words)  # one character per meaningful word
         if not query or not self.encoded:
             return [IntentScore(name, 0.0, "") for name in self.intents]
@@ -157,6 +167,14 @@ class IntentMatcher:
             row = np.maximum(row, np.where(self.lengths >= PARTIAL_MIN_CHARS, inside * PARTIAL_FACTOR, 0))
         if self.pack.not_words:
             row = np.where(self._turned_around(words), row * POLARITY_FACTOR, row)
+        if only_guessed:
+            # A template that holds none of the words heard as said, only words a guess made, rests on the guess
+            # alone: "I took a *shower*" is no "slower" (speak_slower), whatever else the sentence says.
+            heard = np.zeros(len(self.templates), dtype=bool)
+            for w in set(words) - only_guessed:
+                if w in self._holding:
+                    heard |= self._holding[w]
+            row = np.where(heard, row, row * (1.0 - GUESS_COST))
         if guessed:  # every score scaled alike: the order of the intents stays
             row = row * min(1.0, (1.0 - GUESS_COST * guessed) / max(float(row.max()), 1e-6))
         best = np.maximum.reduceat(row, self._starts)

@@ -80,7 +80,6 @@ class Pack:
     wake_words: tuple[str, ...] = ()  #: hands-free mode: what the patient says before a request
     #: words that always mean a call for help ("ambulance", « SAMU »), whatever the recogniser made of the rest
     alarm_words: tuple[Phrase, ...] = ()
-    negations: frozenset[str] = frozenset()  #: "don't", « pas »: an alarm word just after one is not a call
     #: words that turn a sentence around ("not", « pas »): a sentence with one does not read like a template
     #: without one, nor the other way round ("I haven't taken my insulin" is no dose taken)
     not_words: frozenset[str] = frozenset()
@@ -94,6 +93,10 @@ class Pack:
     never_guessed: frozenset[str] = frozenset()
     #: "was 7 too high": a being-verb first, a number next, a judgement after; a question, never a reading
     value_questions: "ValueQuestions" = field(default_factory=lambda: ValueQuestions())
+    #: greetings that are also meter display words ("hi"): opening a longer sentence, they are left out
+    greetings: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+    #: "I don't need an ambulance", « pas la peine d'appeler les pompiers », "I'm not dizzy": what is declined asks nothing
+    declines: "Declines" = field(default_factory=lambda: Declines())
     when: WhenLexicon | None = None  #: « hier soir », "two hours ago": when a reading or a dose happened
     #: whole answers made only of small words (« c'est ça », "that's it"), matched as said: intent -> phrases
     exact: dict[tuple[str, ...], str] = field(default_factory=dict)
@@ -146,6 +149,11 @@ class MedicineRules:
     requests: frozenset[str] = frozenset()
     #: "too much", "a double dose", « trop de »: said with a medicine, too much of it was taken (not asked)
     too_much: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+    #: tokens that say a dose was taken ("took", « pris », "done"), not only had: without one (nor a medicine), a
+    #: bare number at a part of the day is as much a reading as a time ("I had 7 this morning")
+    taking: frozenset[str] = frozenset()
+    #: ... and words that tell of a dose had ("had", « j'ai »): a dose sentence holds a medicine, or one of these
+    having: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -154,6 +162,19 @@ class ValueQuestions:
 
     verbs: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     judgements: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+
+
+@dataclass(frozen=True)
+class Declines:
+    """The pack's `declines:` section: a negation, then only `between` words, then one of `things` (or an alarm
+    word): that stretch says what is *not* wanted or felt, and asks for nothing."""
+
+    negations: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+    between: frozenset[str] = frozenset()  #: words a negation reaches over ("need", « besoin », « appeler »)
+    after: PhraseSet = field(default_factory=lambda: PhraseSet(()))  #: words that end it ("anymore", « plus »)
+    #: negations that decline only the thing right after them ("no paramedics"; "no, call an ambulance" calls)
+    direct: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+    things: PhraseSet = field(default_factory=lambda: PhraseSet(()))  #: with their word groups' phrases
 
 
 class WordClasses:
@@ -265,7 +286,6 @@ def compile_pack(data: dict, path: Path) -> Pack:
         classes=classes,
         wake_words=tuple(w for p in wake_words for w in p),
         alarm_words=tuple(r.phrase_list(data.get("alarm_words"), "alarm_words")),
-        negations=frozenset(w for p in r.phrase_list(data.get("negations"), "negations") for w in p),
         not_words=not_words,
         question_openers=PhraseSet(r.phrase_list(data.get("question_openers"), "question_openers")),
         records=r.records(intents),
@@ -273,6 +293,8 @@ def compile_pack(data: dict, path: Path) -> Pack:
         never_guessed=r.never_guessed(classes),
         value_questions=ValueQuestions(r.phrase_set(r.section("value_questions"), "verbs", "value_questions"),
                                        r.phrase_set(r.section("value_questions"), "judgements", "value_questions")),
+        declines=r.declines(classes),
+        greetings=PhraseSet(r.phrase_list(data.get("greetings"), "greetings")),
         when=when,
         exact=exact,
     )
@@ -374,7 +396,28 @@ class _PackReader:
             advice_openers=self.phrase_set(section, "advice_openers", "medicine"),
             requests=self.tokens(section.get("requests"), "medicine.requests", classes),
             too_much=self.phrase_set(section, "too_much", "medicine"),
+            taking=self.tokens(section.get("taking"), "medicine.taking", classes),
+            having=self.tokens(section.get("having"), "medicine.having", classes),
         )
+
+    def declines(self, classes: "WordClasses") -> Declines:
+        """`declines:` (negations, between, things); a word group (<symptom>) in `things` stands for its phrases,
+        and the pack's alarm words are things too."""
+        section = self.section("declines")
+        things: list[Phrase] = list(self.phrase_list(self.data.get("alarm_words"), "alarm_words"))
+        for entry in section.get("things") or []:
+            text = str(entry).strip()
+            if text.startswith("<") and text.endswith(">"):
+                if text not in set(classes.phrases.values()):
+                    raise self.fail(f"'declines.things' names an unknown word group {text}",
+                                    line=self.lines.get("declines"))
+                things += [p for p, group in classes.phrases.items() if group == text]
+            else:
+                things += self.phrase_list(text, "declines.things")
+        between = frozenset(w for p in self.phrase_list(section.get("between"), "declines.between") for w in p)
+        return Declines(negations=self.phrase_set(section, "negations", "declines"), between=between,
+                        things=PhraseSet(things), after=self.phrase_set(section, "after", "declines"),
+                        direct=self.phrase_set(section, "direct", "declines"))
 
     def never_guessed(self, classes: "WordClasses") -> frozenset[str]:
         """`never_guessed`: words, and the words of word groups, that spelling correction never produces."""

@@ -11,7 +11,7 @@ from typing import Any
 from voice_assistant.health.glucose import GlucoseValue, is_physical
 from voice_assistant.nlu.matcher import IntentMatcher, IntentScore
 from voice_assistant.nlu.packs import SLOT_OUTPUT_NAMES, Pack, load_pack
-from voice_assistant.nlu.spans import is_number
+from voice_assistant.nlu.spans import PhraseSet, is_number
 from voice_assistant.nlu.when import Moment, find_when
 from voice_assistant.nlu.slots import FEWER_TIMES, MORE_TIMES, WORDS_ONLY, Extraction, SlotExtractor
 from voice_assistant.profile import Profile, default_profile
@@ -25,8 +25,6 @@ UNIT = "unit"  #: entity: a GlucoseUnit named without a number ("in mmol")
 SMALL_TALK = "small_talk"
 EMERGENCY = "emergency"
 TIE_BREAK = 0.001
-#: Words before an alarm word that make it no call ("i don't need an ambulance").
-NEGATION_REACH = 3
 #: How much better another reading of the numbers must make the sentence before it is preferred.
 READING_MARGIN = 0.05
 #: ... and how far above the pack's threshold it must be: a half-matching sentence made of a number read another
@@ -87,6 +85,9 @@ class Understander:
         self.extractor = SlotExtractor(self.pack, profile.medications, profile.meter_unit)
         self.matcher = IntentMatcher(self.pack)
         self._alarms = [self.extractor.phrase_tokens(" ".join(p)) for p in self.pack.alarm_words]
+        declines = self.pack.declines
+        self._declined_things = PhraseSet(self.extractor.phrase_tokens(" ".join(p))
+                                          for group in declines.things._by_first.values() for p in group)
         # the words each dose intent's sentences hold: a sentence naming a thing none of them holds, and no
         # medicine, took something else ("I had a coffee")
         self._dose_words = {name: {t for tpl in self.pack.intents[name].templates for t in tpl.tokens}
@@ -94,15 +95,44 @@ class Understander:
 
     def understand(self, text: str) -> Understanding:
         extraction = self.extractor.extract(text or "")
-        result = self._understand(text, extraction)
-        extra = self._moment_and_unit(extraction)
+        read: list[Extraction] = []  # the reading of the numbers kept: its times, not the default's, say when
+        declined = self.declined(extraction.words)
+        if declined:
+            # "I don't need an ambulance", « pas la peine d'appeler les pompiers », "I'm not dizzy": what is
+            # declined asks for nothing (no call, no reminder cancelled); the rest is understood on its own ("no I
+            # don't need an ambulance, my sugar is 120" is a reading; "... but I feel dizzy" still the emergency)
+            rest = " ".join(w for k, w in enumerate(extraction.words) if k not in declined)
+            extraction = self.extractor.extract(rest)
+            if not self._more_than(extraction, ""):
+                return Understanding(NONE, {}, 1.0, text, matched=SMALL_TALK)
+            result = replace(self._understand(rest, extraction, read), text=text)
+        elif (greeting := self._greeting_first(extraction)):
+            # "hi, my sugar is 7", "hi there, how are you": the greeting says nothing of the request
+            rest = " ".join(extraction.words[greeting:])
+            extraction = self.extractor.extract(rest)
+            result = replace(self._understand(rest, extraction, read), text=text)
+        else:
+            result = self._understand(text, extraction, read)
+        extra = self._moment_and_unit(extraction, self._times_said(extraction, read[-1] if read else extraction,
+                                                                   result))
         return replace(result, entities=result.entities + extra) if extra else result
 
-    def _moment_and_unit(self, extraction: Extraction) -> tuple[Entity, ...]:
+    @staticmethod
+    def _times_said(extraction: Extraction, kept: Extraction, result: Understanding) -> list:
+        """The clock times of the sentence, less the number that the reading kept took as the value ("I had 7
+        this morning": 7 is the reading, taken this morning, not at 7)."""
+        times = extraction.all("time")
+        value = result.glucose
+        if value is None or kept is extraction or kept.words != extraction.words:
+            return times
+        used = [g for g in kept.all("glucose") if g.value == value]
+        return [t for t in times if not any(g.start < t.end and t.start < g.end for g in used)]
+
+    def _moment_and_unit(self, extraction: Extraction, times: list) -> tuple[Entity, ...]:
         """When it happened (« hier soir »), and a unit named on its own ("my average in mmol")."""
         found: list[Entity] = []
         if self.pack.when is not None:
-            said = find_when(extraction.words, self.pack.when, extraction.all("time"))
+            said = find_when(extraction.words, self.pack.when, times)
             if said is not None:
                 found.append(Entity(WHEN, said[0], said[1]))
         words = extraction.words
@@ -114,13 +144,18 @@ class Understander:
                     return (*found, Entity(UNIT, unit, " ".join(words[i:i + n])))
         return tuple(found)
 
-    def _understand(self, text: str, extraction: Extraction) -> Understanding:
+    def _understand(self, text: str, extraction: Extraction, read: list[Extraction] | None = None) -> Understanding:
+        """`read`, when given, receives the reading of the numbers kept."""
         if not extraction.tokens:
             return Understanding(NONE, {}, 1.0, text, matched=SMALL_TALK if (text or "").strip() else NONE)
         exact = self.pack.exact.get(tuple(extraction.words))
         if exact is not None:  # « c'est ça », "that's it": only small words, said as a whole answer
             return Understanding(NONE if exact == SMALL_TALK else exact, {}, 1.0, text, matched=exact)
         scores = self._score(extraction)
+        # A dose naming no medicine at a bare hour ("I had 7 this morning", « j'avais 7 ce matin »): the number is
+        # as much a reading; read as one if it makes a good sentence (« j'ai pris mon insuline à 7 heures », "I
+        # took it at 7" stay doses)
+        value_first = self._time_may_be_a_value(extraction, scores)
         # The same numbers read as more or fewer times: kept only if it makes a clearly better sentence
         # for an intent that takes the slot it created ("lantus nine thirty" -> time; "one thirty three
         # this morning" after "my sugar was" -> glucose).
@@ -129,10 +164,15 @@ class Understander:
             if other.tokens == extraction.tokens:
                 continue
             other_scores = self._score(other)
-            if other_scores[0].score > scores[0].score + READING_MARGIN and (
+            margin = -1.0 if value_first and reading == FEWER_TIMES else READING_MARGIN
+            if other_scores[0].score > scores[0].score + margin and (
                     other_scores[0].score >= self.pack.threshold + OTHER_READING_BAR) and (
                     slot is None or slot in self.pack.intents[other_scores[0].intent].slots):
                 extraction, scores = other, other_scores
+                if margin < 0:  # the value it is: no later reading makes it a dose time again
+                    break
+        if read is not None:
+            read.append(extraction)
         best = scores[0] if scores else IntentScore(NONE, 0.0, "")
         second = scores[1].score if len(scores) > 1 else 0.0
         confidence = calibrate(best.score, second)
@@ -160,6 +200,10 @@ class Understander:
             return Understanding(NONE, {}, confidence, text, (), alternatives, SMALL_TALK)
         if best.intent == NONE:  # the pack's own out-of-scope sentences: confidently out of scope
             return Understanding(NONE, {}, confidence, text, (), alternatives, NONE)
+        if best.intent in self.pack.medicine.doses and not self._tells_of_taking(extraction):
+            # "the morning", « le soir », "morning dear": a word of a dose sentence, no dose told (no medicine, no
+            # word of taking or having): under the threshold, whatever the score
+            return Understanding(NONE, {}, round(1.0 - confidence, 3), text, (), alternatives, best.intent)
         if not sure_emergency and EMERGENCY in self.pack.intents and self._calls_for_help(extraction.words):
             # A recogniser that mangles "call an ambulance" into "tell an ambulance" must not turn a call for
             # help into a request for instructions: the emergency path is offered (a spoken one is confirmed
@@ -179,17 +223,82 @@ class Understander:
             return Understanding(NONE, {}, confidence, text, (entity,), alternatives, SMALL_TALK)
         return Understanding(best.intent, slots, confidence, text, entities, alternatives, best.intent)
 
+    def _time_may_be_a_value(self, extraction: Extraction, scores: list[IntentScore]) -> bool:
+        """A dose intent first, no medicine named, no word of taking ("took", « pris », "done"), and every
+        time said a bare number: no hour word, no worded minutes ("I had 7 this morning", « j'étais à 7 ce matin »;
+        not « à 7 heures », "half past 7", "I took 2 this morning")."""
+        times = extraction.all("time")
+        if not times or not scores or scores[0].intent not in self.pack.medicine.doses:
+            return False
+        words = self.matcher.words(extraction.tokens)
+        if self._medicine_named(extraction, words) or any(t.info.get("hour_word") or t.info.get("worded")
+                                                           for t in times):
+            return False
+        return not any(w in self.pack.medicine.taking for w in words)
+
+    def _greeting_first(self, extraction: Extraction) -> int:
+        """How many words open the sentence as a greeting that is also a display word ("*hi*, my sugar is 7", "*hi
+        there*, how are you"), with more said after it; 0 if none ("hi" alone, "hi reading": the display)."""
+        words = extraction.words
+        n = self.pack.greetings.match(words, 0)
+        first = extraction.first("meter_extreme")
+        if not n or n >= len(words) or (first is not None and first.start == 0 and first.end > n):
+            return 0
+        return n
+
+    def _tells_of_taking(self, extraction: Extraction) -> bool:
+        """A medicine named, or a word of taking or having ("took", "done", "had", « pris », « c'est fait »)."""
+        words = self.matcher.words(extraction.tokens)
+        rules = self.pack.medicine
+        return self._medicine_named(extraction, words) or any(w in rules.taking or w in rules.having for w in words)
+
     def _more_than(self, extraction: Extraction, token: str) -> bool:
         """Whether the utterance says anything besides `token` and small words."""
         return any(t != token and t not in self.pack.ignore
                    for t in self.pack.classes.canonical(extraction.tokens))
 
+    def declined(self, words: tuple[str, ...]) -> set[int]:
+        """The positions of the stretches that decline something: a negation of the pack's `declines`, only
+        `between` words (or more negations) after it, then an alarm word or one of the `things`, then any `after`
+        words ("I don't *need* an ambulance", "I'm not dizzy anymore", « je n'ai pas *besoin* d'aide »); or a `direct`
+        negation and a thing right after it ("no paramedics", "never mind the ambulance"). "No, call an ambulance",
+        "I can't breathe, ambulance", « je sais pas, appelle le samu » decline nothing: "no" is only direct, "can't"
+        and « appelle » are neither negations nor between words."""
+        rules = self.pack.declines
+        found: set[int] = set()
+        for i in range(len(words)):
+            d = rules.direct.match(words, i)
+            if d and self._declined_things.match(words, i + d):
+                found.update(range(i, i + d + self._declined_things.match(words, i + d)))
+                continue
+            n = rules.negations.match(words, i)
+            if not n:
+                continue
+            k = i + n
+            while k < len(words):
+                thing = self._declined_things.match(words, k)
+                if thing:
+                    end = k + thing
+                    while end < len(words) and (rules.after.match(words, end) or rules.negations.match(words, end)):
+                        end += rules.after.match(words, end) or rules.negations.match(words, end)
+                    found.update(range(i, end))
+                    break
+                if words[k] in rules.between:
+                    k += 1
+                elif rules.negations.match(words, k):  # « je n'ai *pas* besoin d'aide »
+                    k += rules.negations.match(words, k)
+                else:
+                    break
+        return found
+
     def _calls_for_help(self, words: tuple[str, ...]) -> bool:
-        """An alarm word of the pack, not just after a negation."""
+        """An alarm word of the pack that is not declined ("I don't need an ambulance"; but "I don't know what to
+        do, call an ambulance", « je sais pas, appelle le samu » call)."""
+        declined = self.declined(words)
         for alarm in self._alarms:
             n = len(alarm)
             for i in range(len(words) - n + 1):
-                if words[i:i + n] == alarm and not self.pack.negations & set(words[max(0, i - NEGATION_REACH):i]):
+                if words[i:i + n] == alarm and i not in declined:
                     return True
         return False
 
