@@ -12,8 +12,6 @@ import pytest
 from voice_assistant.asr import unlocked
 from voice_assistant.asr.pocketsphinx_engine import SPEECH_CMN
 
-pytest.importorskip("pocketsphinx")
-
 
 @pytest.fixture(scope="module")
 def decoder(english):

@@ -146,7 +146,7 @@ class WakeClassifier:
 def windows_of(embeddings: np.ndarray) -> np.ndarray:
     """Every run of 16 consecutive embeddings, flattened: (n - 15, 16 * 96)."""
     if len(embeddings) < EMBEDDINGS:
-        return np.zeros((0, EMBEDDINGS * embeddings.shape[-1] if embeddings.ndim == 2 else 0), np.float32)
+        return np.zeros((0, EMBEDDINGS * 96), np.float32)
     index = np.arange(EMBEDDINGS)[None, :] + np.arange(len(embeddings) - EMBEDDINGS + 1)[:, None]
     return embeddings[index].reshape(len(index), -1)
 

@@ -127,9 +127,7 @@ class Pack:
             vocab.update(words(name))
         for lexicon in (self.numbers.units.values(), vars(self.time).values()):
             for ps in lexicon:
-                for first, group in ps._by_first.items():
-                    for p in group:
-                        vocab.update(p)
+                vocab.update(ps.words())
         return {w for w in vocab if w and not w.isdigit()}
 
 

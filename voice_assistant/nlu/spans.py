@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Collection, Iterable, Sequence
+from typing import Any, Collection, Iterable, Iterator, Sequence
 
 Phrase = tuple[str, ...]
 
@@ -42,9 +42,13 @@ class PhraseSet:
     def __bool__(self) -> bool:
         return bool(self._by_first)
 
+    def __iter__(self) -> Iterator[Phrase]:
+        """Every phrase, longest first within each first word."""
+        return (p for group in self._by_first.values() for p in group)
+
     def words(self) -> set[str]:
         """Every word of every phrase."""
-        return {w for group in self._by_first.values() for p in group for w in p}
+        return {w for p in self for w in p}
 
 
 _NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]+)?")  # only ASCII digits are numbers (not ⓽, ➒, ፫)

@@ -85,9 +85,7 @@ class Understander:
         self.extractor = SlotExtractor(self.pack, profile.medications, profile.meter_unit)
         self.matcher = IntentMatcher(self.pack)
         self._alarms = [self.extractor.phrase_tokens(" ".join(p)) for p in self.pack.alarm_words]
-        declines = self.pack.declines
-        self._declined_things = PhraseSet(self.extractor.phrase_tokens(" ".join(p))
-                                          for group in declines.things._by_first.values() for p in group)
+        self._declined_things = PhraseSet(self.extractor.phrase_tokens(" ".join(p)) for p in self.pack.declines.things)
         # the words each dose intent's sentences hold: a sentence naming a thing none of them holds, and no
         # medicine, took something else ("I had a coffee")
         self._dose_words = {name: {t for tpl in self.pack.intents[name].templates for t in tpl.tokens}
