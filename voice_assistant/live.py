@@ -16,8 +16,8 @@ Barge-in: the key (or the wake phrase) stops the assistant mid-sentence; with an
 microphone (`echo_cancelled`), any words do. The wake phrase over a reply is trusted as a wake at an utterance's
 start is: the independent engine (whisper) must read it first once the assistant's own words heard back are left
 out; otherwise (the television's "his assistant said") the reply is cut but the next words are taken only when they
-would be without the barge-in or are a clearly understood request, and when they are not, a reply that asked a
-question goes on from the sentence cut. Earcons tell the state without words. Reminders and re-prompts are
+would be without the barge-in or are a clearly understood request, and when they are not, the reply goes on
+from the sentence cut. Earcons tell the state without words. Reminders and re-prompts are
 spoken between turns, never over the patient.
 """
 
@@ -401,13 +401,14 @@ class LiveLoop:
         return None
 
     def _resume_cut(self) -> bool:
-        """An unconfirmed barge-in came to nothing (words not for the assistant, or silence). A reply that asked a
-        question goes on from the sentence it cut, so that the question is not lost (a blind patient cannot read
-        it again); any other reply stays cut, and the loop listens on in silence (« assistant, repeat » says it
-        again). True when something was said."""
+        """An unconfirmed barge-in came to nothing (words not for the assistant, or silence): the reply it cut goes
+        on from the sentence it cut, whatever it was. A blind patient cannot read it again: a question must not be
+        lost, nor the end of a lab result, a saved value's read-back or a reminder, because the television said the
+        word; and a patient who really meant to interrupt says it again (a clear "assistant, stop" is taken). True
+        when something was said."""
         cut, self._cut = self._cut, None
         self.unconfirmed_barge_in = False
-        if cut is None or cut[0].reply.expects == "anything":
+        if cut is None:
             return False
         output, sentence = cut
         self._say_console("the reply goes on (the words over it were not for the assistant)")
