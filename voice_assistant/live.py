@@ -365,18 +365,19 @@ class LiveLoop:
         split = [r.split() for r in readings]
         understand = self.session.manager.understander.understand
         if rule.opens(utterance.start_s, hits, words, split):
-            request = rule.request(words, split)
-            if rule.acts_on(utterance.start_s, hits, split, request, understand):
-                return " ".join(request)
+            taken = rule.taken(utterance.start_s, hits, split, rule.request(words, split), understand)
+            if taken is not None:
+                return " ".join(taken)
             self._ignored_because = "wake phrase not confirmed by the second recogniser, request not clearly understood"
             return None
         scorer = scorer_of(self.session.recognizer)
         if scorer is not None and utterance.audio is not None and rule.needs_check(utterance.start_s, hits, words,
                                                                                    split):
             request = WakeCheck(self.options.wake_words, scorer).request(utterance.audio.pcm(), words, split)
-            if request is not None and rule.acts_on(utterance.start_s, hits, split, request, understand):
+            taken = None if request is None else rule.taken(utterance.start_s, hits, split, request, understand)
+            if request is not None and taken is not None:
                 self._say_console(f"wake phrase heard by the spotter, read as “{' '.join(words[:len(words) - len(request)])}”")
-                return " ".join(request)
+                return " ".join(taken)
         if words and self.session.manager.answers_question(text):
             return text
         return None

@@ -250,6 +250,39 @@ def test_an_unconfirmed_wake_is_acted_on_only_for_a_clearly_understood_request()
     assert RULE.acts_on(START, NEAR, confirmed, w("monitor reads"), understand)
 
 
+def test_an_unconfirmed_wake_takes_the_request_the_engine_that_heard_it_best_gives():
+    """Whisper wrote the phrase as words that sound like it ("as a student": not confirmed) and heard the request;
+    pocketsphinx wrote the phrase and garbled the request. The gate asks about both requests, and the one acted on
+    is the one understood: the patient's dose, not a speed change."""
+    understand = _understander()
+    chosen = w("assistant ah completely it slowly")
+    readings = [chosen, w("as a student i took my metformin")]
+    request = RULE.request(chosen, readings)
+    assert request == w("ah completely it slowly")
+    assert RULE.taken(START, NEAR, readings, request, understand) == w("i took my metformin")
+    assert RULE.acts_on(START, NEAR, readings, request, understand)
+    # the reverse: the chosen request is the clear one and is kept
+    readings = [w("assistant my sugar is one twenty"), w("as a student my sugar is one twenty")]
+    assert RULE.taken(START, NEAR, readings, w("my sugar is one twenty"), understand) == w("my sugar is one twenty")
+
+
+def test_an_engine_s_reading_gives_a_request_only_after_an_opening_that_is_or_sounds_like_the_phrase():
+    readings = [w("assistant what can you do"), w("that's eastern what can you go"), w("the weather is fine today"),
+                w("the assistant manager said so"), w("assistant")]
+    found = RULE.requests_read(readings)
+    assert w("what can you do") in found
+    assert any(r[-2:] == w("you go") and "eastern" not in r for r in found)  # the sound-alike opening left out
+    assert not any("weather" in r for r in found)  # opens with nothing like the phrase
+    assert not any("manager" in r for r in found)  # the word itself, later: not a misheard opening
+    assert len(found) == 2  # the phrase alone gives no request
+
+
+def test_an_unconfirmed_wake_whose_readings_all_mean_nothing_is_not_taken():
+    understand = _understander()
+    tv = [w("assistant trader we slowly away and leave"), w("a sister ship to the titanic was launched")]
+    assert RULE.taken(START, NEAR, tv, w("trader we slowly away and leave"), understand) is None
+
+
 def test_without_a_second_engine_or_a_spotter_the_gate_does_not_apply():
     understand = _understander()
     assert RULE.acts_on(START, NEAR, [], w("monitor reads"), understand)  # one recogniser: nothing to ask
@@ -301,7 +334,7 @@ def test_the_gate_asks_the_margin_only_when_nothing_else_settles_it():
             return value
         return ask
 
-    garbled = [w("less east and my glucose is ninety iron"), w("at least my glucose is high in 25")]
+    garbled = [w("less east and my glucose is ninety iron"), w("at least my glucose is nighty iron")]
     request = w("and my glucose is ninety iron")
     assert PHONETIC.acts_on(START, NEAR, garbled, request, understand, margin=margin(1.7))
     assert not PHONETIC.acts_on(START, NEAR, garbled, request, understand, margin=margin(-4.4))
@@ -325,7 +358,7 @@ def test_a_sound_alike_before_words_that_mean_nothing_is_not_acted_on():
     tv = [w("assistant of water butts can save you a fortune"), w("a system of water butts can save you a fortune")]
     assert not PHONETIC.acts_on(START, NEAR, tv, w("of water butts can save you a fortune"), understand,
                             margin=lambda: 0.5)
-    request = [w("assistant and my glucose is ninety iron"), w("a system my glucose is 95")]  # understood 0.66
+    request = [w("assistant and my glucose is ninety iron"), w("a system my glucose is nighty iron")]  # 0.66
     assert PHONETIC.acts_on(START, NEAR, request, w("and my glucose is ninety iron"), understand, margin=lambda: 0.5)
     assert not PHONETIC.acts_on(START, NEAR, request, w("and my glucose is ninety iron"), understand, margin=lambda: -5)
     assert not RULE.acts_on(START, NEAR, request, w("and my glucose is ninety iron"), understand, margin=lambda: 0.5)

@@ -168,26 +168,74 @@ class WakeRule:
     def acts_on(self, start_s: float | None, hits: Sequence[float] | None, readings: Sequence[Sequence[str]],
                 request: Sequence[str], understand: Callable[[str], object] | None,
                 margin: Callable[[], float | None] | None = None) -> bool:
-        """Whether a wake the rules found (1-4) is acted on. Without a spotter (French) or a second engine (one
-        recogniser: no independent evidence to ask for), always; with both, when the independent engine confirms
-        it (`corroborated`), or when the request after the phrase is clearly understood (WEAK_WAKE_UNDERSTOOD).
+        """Whether a wake the rules found (1-4) is acted on (`taken`: which words are then the request)."""
+        return self.taken(start_s, hits, readings, request, understand, margin) is not None
+
+    def taken(self, start_s: float | None, hits: Sequence[float] | None, readings: Sequence[Sequence[str]],
+              request: Sequence[str], understand: Callable[[str], object] | None,
+              margin: Callable[[], float | None] | None = None) -> list[str] | None:
+        """The request a wake the rules found (1-4) is acted on with, or None when it is not acted on. Without a
+        spotter (French) or a second engine (one recogniser: no independent evidence to ask for), always `request`
+        (the chosen transcript's words after the phrase); with both, `request` when the independent engine confirms
+        the wake (`corroborated`); else the clearest of the requests each reading gives (`clearest_request`: the
+        chosen one, or an engine's own words after its opening that is the phrase or sounds like it, "as a student
+        I had my metformin") when it is clearly understood (WEAK_WAKE_UNDERSTOOD).
         `margin`: asked only when neither settles it, the second engine's margin for the phrase in place of its
         own first words (WakeCheck.margin's first value; None when it cannot say), for `corroborated`.
         The phrase alone, not confirmed, is not acted on (a chime, then the next sentence taken whole)."""
         if hits is None or len(readings) < 2 or understand is None or self.corroborated(start_s, hits, readings):
-            return True
-        confidence = understood_confidence(request, understand)
+            return list(request)
+        clearest, confidence = self.clearest_request(request, readings, understand)
         if confidence is not None and confidence >= WEAK_WAKE_UNDERSTOOD:
-            return True
+            return clearest
         # words that sound like the phrase, weighed by whisper's model: only before a request that means something
         if not self.phonetic or margin is None or confidence is None or not self.sounds_like(readings[-1]):
-            return False
+            return None
         try:
             found = margin()
         except Exception as exc:  # noqa: BLE001 - no margin: not confirmed
             log.warning("wake check: no margin for the phrase: %s", exc)
-            return False
-        return self.corroborated(start_s, hits, readings, found)
+            return None
+        return list(request) if self.corroborated(start_s, hits, readings, found) else None
+
+    def clearest_request(self, request: Sequence[str], readings: Sequence[Sequence[str]],
+                         understand: Callable[[str], object]) -> tuple[list[str], float | None]:
+        """Of the chosen transcript's request and each engine's own (`requests_read`), the one understood with the
+        highest confidence (the chosen one on a tie), and that confidence (None: none of them means anything).
+
+        Why: the engines mishear different words. An unconfirmed wake is one where whisper wrote the phrase as
+        words that sound like it ("as a student", "a system", "that's eastern"); the request after them is often
+        heard right by whisper and garbled by pocketsphinx ("assistant ah completely it slowly" beside "as a student
+        I hand my metformin"), or the reverse. Measured on bench_wake.py's fresh and fourth dumps (the loop's rule):
+        missed requests 16 -> 10 and 13 -> 12 of 60, false wakes unchanged (1 and 2)."""
+        best: tuple[list[str], float | None] = (list(request), understood_confidence(request, understand))
+        for words in self.requests_read(readings):
+            if words == best[0]:
+                continue
+            confidence = understood_confidence(words, understand)
+            if confidence is not None and (best[1] is None or confidence > best[1]):
+                best = (words, confidence)
+        return best
+
+    def requests_read(self, readings: Sequence[Sequence[str]]) -> list[list[str]]:
+        """Each engine's own request: the words after its opening when that opening is the phrase itself or sounds
+        like it (a phoneme distance of at most PHONETIC_NEAR a phone, asr/phonetic.py: "as a student", "this isn't");
+        a reading that opens otherwise gives none."""
+        from voice_assistant.asr.phonetic import closest_opening
+
+        found = []
+        for reading in readings:
+            start = self._leading(reading)
+            if not start:
+                plain = [_plain(w) for w in reading[:MISHEARD_WORDS + 1]]
+                if not plain or any(w in self.wake_words for w in plain):
+                    continue  # the word itself later ("the assistant manager"): not a misheard opening
+                distance, start = closest_opening(plain, self.wake_words, MISHEARD_WORDS)
+                if distance > PHONETIC_NEAR:
+                    continue
+            if reading[start:]:
+                found.append(list(reading[start:]))
+        return found
 
     def _opens_loosely(self, words: Sequence[str]) -> bool:
         if self.transcript_opens(words):
