@@ -277,6 +277,34 @@ def test_an_engine_s_reading_gives_a_request_only_after_an_opening_that_is_or_so
     assert len(found) == 2  # the phrase alone gives no request
 
 
+def test_an_unconfirmed_wake_is_taken_when_both_engines_wrote_the_same_request_and_understand_it_alike():
+    """"stop the morning reminder" is understood at 0.47 only (no time to cancel): not clear enough alone, but both
+    engines wrote it after an opening that is or sounds like the phrase ("assessant": not confirmed)."""
+    understand = _understander()
+    alike = [w("assistant stop the morning reminder"), w("assessant stop the morning reminder")]
+    assert not RULE.corroborated(START, NEAR, alike)
+    assert RULE.clearest_request(w("stop the morning reminder"), alike, understand)[1] < 0.7
+    assert RULE.taken(START, NEAR, alike, w("stop the morning reminder"), understand) == w("stop the morning reminder")
+    # the same words after an opening that sounds nothing like the phrase: no request read from that engine
+    other = [w("assistant stop the morning reminder"), w("the weather stop the morning reminder")]
+    assert RULE.taken(START, NEAR, other, w("stop the morning reminder"), understand) is None
+    # words the engines wrote differently: no agreement
+    apart = [w("assistant stop the morning reminder"), w("assessant shop for morning dinner")]
+    assert RULE.taken(START, NEAR, apart, w("stop the morning reminder"), understand) is None
+    # the same words, meaning nothing to the pack (the television heard right): not taken
+    tv = [w("assistant trainer is slowly away"), w("assessant trainer is slowly away")]
+    assert RULE.agreed_request(tv, understand) is None
+
+
+def test_no_agreement_is_taken_when_understanding_fails():
+    def broken(_text):
+        raise RuntimeError("pack not loaded")
+
+    alike = [w("assistant stop the morning reminder"), w("assessant stop the morning reminder")]
+    assert RULE.agreed_request(alike, broken) is None
+    assert RULE.taken(START, NEAR, alike, w("stop the morning reminder"), broken) is None
+
+
 def test_an_unconfirmed_wake_whose_readings_all_mean_nothing_is_not_taken():
     understand = _understander()
     tv = [w("assistant trader we slowly away and leave"), w("a sister ship to the titanic was launched")]
