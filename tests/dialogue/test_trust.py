@@ -186,6 +186,32 @@ def test_a_moment_in_the_future_is_refused(chat, store, lang, said):
     assert store.readings() == [] and queued(store) == []
 
 
+@pytest.mark.parametrize("lang, said, read_back, hour", [
+    ("en", "my sugar was one twenty this morning", "yesterday morning", 8),
+    ("en", "this evening my sugar was one twenty", "last night", 20),
+    ("fr", "ce soir ma glycémie était de un gramme vingt", "hier soir", 20),
+    ("fr", "ce matin j'avais un gramme vingt", "hier matin", 8),
+])
+def test_a_part_of_the_day_said_after_midnight_is_the_day_not_slept_on_yet(chat, store, lang, said, read_back, hour):
+    """At 00:40, "this morning" is the morning of the day that has just ended (the person has not slept yet), not
+    the morning to come: no "that time has not come yet"; read back with its day, stored then."""
+    c = chat(lang)
+    c.now = c.now.replace(hour=0, minute=40)
+    reply = c.say(said)
+    assert read_back in reply and c.expects == YES_NO, reply
+    c.say(YES[lang])
+    [reading] = store.readings()
+    assert reading.measured_at == (c.now - timedelta(days=1)).replace(hour=hour, minute=0)
+
+
+def test_a_morning_clock_time_said_after_midnight_is_still_refused(chat, store):
+    """"at eleven" at 00:40 may be the morning to come as well as the evening gone: asked again, nothing stored."""
+    c = chat("en")
+    c.now = c.now.replace(hour=0, minute=40)
+    assert "has not come yet" in c.say("at eleven my sugar was one twenty")
+    assert store.readings() == []
+
+
 @pytest.mark.parametrize("lang, taken, when", [
     ("en", "I took my metformin last night", "last night"),
     ("fr", "j'ai pris ma metformine hier soir", "hier soir"),

@@ -178,7 +178,8 @@ class DialogueContext:
             return now, ""
         if exact:
             return at, self.speech.when(at, now)
-        days = min(said.days_back or 0, 2)
+        zone = self.profile.zone  # the day it fell on, not the day said: "this morning" said at 1 am is yesterday's
+        days = min(max((now.astimezone(zone).date() - at.astimezone(zone).date()).days, 0), 2)
         key = f"moments.day_{days}" if said.part is None else f"moments.day_{days}_{said.part}"
         return at, self.say(key)
 

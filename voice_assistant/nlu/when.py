@@ -70,18 +70,30 @@ class Moment:
             if self.part in ("afternoon", "evening") and hour < 12:
                 hour += 12  # « hier soir à neuf heures »
             at = datetime(day.year, day.month, day.day, hour % 24, minute, tzinfo=zone)
+            if self._day_not_over(local) and hour >= 12 and at > now + FUTURE_GRACE:
+                at -= timedelta(days=1)  # "at 11 pm", said at half past midnight: the evening just gone
             return at, True
         if self.part is not None:
             start, end, typical = PARTS[self.part]
             if (self.days_back or 0) == 0 and start <= local.hour < end:
                 return now, True  # « ce matin » said in the morning: now
+            if self._day_not_over(local) and self.part != "night":
+                day -= timedelta(days=1)  # "this morning", said at one in the morning: the day not slept on yet
             return datetime(day.year, day.month, day.day, typical, tzinfo=zone), False
         if self.days_back:
             return datetime(day.year, day.month, day.day, 12, tzinfo=zone), False
         return now, True
 
+    def _day_not_over(self, local: datetime) -> bool:
+        """Said in the small hours with no day named: a person still up after midnight means the day they have not
+        slept on yet ("this evening", "my sugar was 120 this morning", "at 11 pm" at 00:40), not one to come. (A clock
+        hour under 12, "at eleven", may be the morning to come as well as the evening gone: it is asked again.)"""
+        return self.days_back is None and local.hour < PARTS["night"][1]
+
     def is_future(self, now: datetime, zone: tzinfo) -> bool:
         at, _ = self.resolve(now, zone)
+        if self._day_not_over(now.astimezone(zone)):
+            return at > now + FUTURE_GRACE
         if self.part is not None and self.clock is None and (self.days_back or 0) == 0:
             return PARTS[self.part][0] > now.astimezone(zone).hour  # « ce soir » said in the morning
         return at > now + FUTURE_GRACE
