@@ -355,6 +355,23 @@ def test_a_meter_showing_lo_brings_the_severe_guidance_once_confirmed(chat, stor
     assert c.expects == YES_NO  # the recheck offer
 
 
+@pytest.mark.parametrize("lang, utterance, no, sugar, route", [
+    ("en", "I think my sugar is low", "no", "fifteen grams of fast sugar", "call fifteen"),
+    ("en", "my meter shows LO", "no it doesn't", "fifteen grams of fast sugar", "call fifteen"),
+    ("fr", "mon lecteur affiche LO", "non", "quinze grammes de sucre rapide", "appelez le quinze"),
+])
+def test_no_to_the_lo_question_notes_nothing_but_still_says_what_to_do_about_a_low(chat, store, profile, lang,
+                                                                                  utterance, no, sugar, route):
+    """The patient who says their sugar is low may feel a low rather than read a display: after "no" to « does your
+    meter show LO? », nothing is noted or alerted, but the low's first steps and a human to call are said."""
+    c = chat(lang)
+    assert "LO" in c.say(utterance) and c.expects == YES_NO
+    reply = c.say(no)
+    assert sugar in reply
+    assert route in reply and profile.caregiver.name in reply, reply
+    assert store.readings() == [] and store.alerts() == []
+
+
 @pytest.mark.parametrize("lang, utterance", [
     ("fr", "mon lecteur affiche HI"),
     ("en", "my meter reads high"),

@@ -103,7 +103,13 @@ class ConfirmMeterExtreme(ConfirmQuestion):
         return meter_extreme(ctx, self.extreme, self.heard, now)
 
     def on_no(self, ctx, now):
-        return ctx.tell(ctx.say("glucose.meter_not_noted"))
+        said = ctx.say("glucose.meter_not_noted")
+        if self.extreme is MeterExtreme.LO:
+            # "I think my sugar is low" is as much a low felt as a display read: nothing noted, but what to do about a
+            # low and whom to call are said all the same (a patient who feels low must not be left with a question)
+            said += " " + ctx.say("safety.emergency", number=ctx.emergency_number(),
+                                  human_route=ctx.say("safety.human_route", human=ctx.human_route()))
+        return ctx.tell(said)
 
 
 @dataclass(kw_only=True)
