@@ -828,6 +828,26 @@ def test_a_glucose_value_said_while_a_reminder_time_is_asked_stays_a_glucose_val
     assert store.active_reminders() == []
 
 
+@pytest.mark.parametrize("lang, request_, time_said, medication, yes", [
+    ("en", "remind me to take my pills", "at eight", "metformin", "yes"),
+    ("en", "I want a reminder", "eight", "metformin", "yes"),
+    ("fr", "je veux un rappel", "à huit", "la metformine", "oui"),
+])
+def test_a_time_given_when_the_medicine_was_asked_is_the_reminder_s_time_not_a_reading(chat, store, lang, request_,
+                                                                                         time_said, medication, yes):
+    """Asked « which medicine? », the patient gives the time first ("at eight"): it is kept as the reminder's time
+    and the medicine asked again; never read back as a glucose value of eight."""
+    c = chat(lang)
+    ask = c.say(request_)
+    assert c.say(time_said) == ask  # the medicine asked again, the time kept
+    assert "millimol" not in c.transcript[-1][1] and "gramme" not in c.transcript[-1][1]
+    c.say(medication)
+    assert c.expects == YES_NO
+    c.say(yes)
+    assert [(r.medication_id, r.time_of_day) for r in store.active_reminders()] == [("metformin", "08:00")]
+    assert store.readings() == []
+
+
 @pytest.mark.parametrize("lang, request_, ask, medication, yes", [
     ("fr", "je veux un rappel à huit heures", "Pour quel médicament voulez-vous un rappel ?", "la metformine", "oui"),
     ("en", "set a reminder at eight in the morning", "Which medicine is the reminder for?", "metformin", "yes"),

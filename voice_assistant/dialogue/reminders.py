@@ -60,7 +60,9 @@ class AskReminderSlots(Question):
 
     @property
     def awaits_time(self) -> bool:
-        return self.medication is not None
+        # asked the time, or asked the medicine of a reminder that has no time yet ("at eight", answered to « which
+        # medicine? », is the reminder's time, kept while the medicine is asked again; never a glucose value)
+        return self.time is None
 
     def help(self, ctx):
         key = "help.ask_time" if self.medication else "help.ask_medication"
