@@ -828,6 +828,22 @@ def test_a_glucose_value_said_while_a_reminder_time_is_asked_stays_a_glucose_val
     assert store.active_reminders() == []
 
 
+@pytest.mark.parametrize("lang, request_, yes, hint", [
+    ("fr", "rappelle-moi de prendre mes médicaments", "oui", "Dites le nom du médicament. Par exemple"),
+    ("en", "remind me to take my pills", "yes", "Say the name of the medicine. For example"),
+    ("en", "my sugar is", "yes", "Say the number on your meter"),
+])
+def test_a_yes_to_a_which_question_is_told_what_to_answer(chat, store, lang, request_, yes, hint):
+    """« Pour quel médicament ? » answered « oui »: the question is not simply said again; the patient hears what to
+    answer, with an example."""
+    c = chat(lang)
+    c.say(request_)
+    assert c.expects != YES_NO
+    reply = c.say(yes)
+    assert reply.startswith(hint), reply
+    assert store.readings() == [] and store.active_reminders() == []
+
+
 @pytest.mark.parametrize("lang, request_, time_said, medication, yes", [
     ("en", "remind me to take my pills", "at eight", "metformin", "yes"),
     ("en", "I want a reminder", "eight", "metformin", "yes"),

@@ -267,8 +267,13 @@ class DialogueManager:
             examples = ctx.pending.help(ctx) if ctx.pending else ctx.say("help.idle")
             text = ctx.say("not_understood_again", examples=examples, human=ctx.human_route())
         elif pending_question:
-            text = f"{ctx.say('confirm_yes_no')} {pending_question}" if ctx.pending.expects == YES_NO \
-                else pending_question
+            if ctx.pending.expects == YES_NO:
+                text = f"{ctx.say('confirm_yes_no')} {pending_question}"
+            elif u.intent in ("affirm", "deny"):
+                # a yes or a no to « which medicine? »: the same question alone would not help; what to answer first
+                text = f"{ctx.pending.help(ctx)} {pending_question}"
+            else:
+                text = pending_question
             return Reply(text, ctx.pending.expects, ("not_understood",))
         elif u.matched == NONE and u.text.strip():
             text = ctx.say("out_of_scope")  # clearly something else (weather, a call): say what can be done
