@@ -35,7 +35,7 @@ from typing import Callable, Iterable, Protocol
 import numpy as np
 
 from voice_assistant.asr.wake import WINDOW as WAKE_RULE_WINDOW
-from voice_assistant.asr.wake import WakeCheck, WakeRule, clearly_understood, engine_readings, scorer_of
+from voice_assistant.asr.wake import WakeCheck, WakeRule, engine_readings, scorer_of
 from voice_assistant.assistant import Event, Output, Session
 from voice_assistant.audio.clip import SAMPLE_RATE, AudioClip
 from voice_assistant.audio.earcons import Earcon, earcon
@@ -385,8 +385,8 @@ class LiveLoop:
     def _after_unconfirmed_barge_in(self, utterance: Event, text: str, readings: tuple[str, ...]) -> str | None:
         """The first words after a barge-in the independent engine did not confirm: taken as the hands-free loop
         would take them without it (opening with the wake phrase, or answering the open question), or when they are
-        a request understood at least as well as an unconfirmed wake's must be (WEAK_WAKE_UNDERSTOOD: "stop", "my
-        sugar is 120"); else nothing (the cut reply then goes on, `_resume_cut`)."""
+        a request understood as an unconfirmed wake's must be (`WakeRule.understood_request`: "stop", "my sugar is
+        120"); else nothing (the cut reply then goes on, `_resume_cut`)."""
         self.unconfirmed_barge_in = False
         self.awake = False
         if not self.options.push_to_talk:
@@ -396,8 +396,10 @@ class LiveLoop:
         request = " ".join(self.wake_rule.request(text.split()))
         if self.options.push_to_talk and request and self.session.manager.answers_question(request):
             return request
-        if clearly_understood(request.split(), self.session.manager.understander.understand):
-            return request
+        understood = self.wake_rule.understood_request(request.split(), [r.split() for r in readings],
+                                                       self.session.manager.understander.understand)
+        if understood is not None:
+            return " ".join(understood)
         self._ignored_because = "wake phrase over the reply not confirmed, request not clearly understood"
         return None
 

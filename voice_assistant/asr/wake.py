@@ -192,12 +192,10 @@ class WakeRule:
         The phrase alone, not confirmed, is not acted on (a chime, then the next sentence taken whole)."""
         if hits is None or len(readings) < 2 or understand is None or self.corroborated(start_s, hits, readings):
             return list(request)
-        clearest, confidence = self.clearest_request(request, readings, understand)
-        if confidence is not None and confidence >= WEAK_WAKE_UNDERSTOOD:
-            return clearest
-        agreed = self.agreed_request(readings, understand)
-        if agreed is not None:
-            return agreed
+        understood = self.understood_request(request, readings, understand)
+        if understood is not None:
+            return understood
+        confidence = understood_confidence(request, understand)
         # words that sound like the phrase, weighed by whisper's model: only before a request that means something
         if not self.phonetic or margin is None or confidence is None or not self.sounds_like(readings[-1]):
             return None
@@ -207,6 +205,17 @@ class WakeRule:
             log.warning("wake check: no margin for the phrase: %s", exc)
             return None
         return list(request) if self.corroborated(start_s, hits, readings, found) else None
+
+    def understood_request(self, request: Sequence[str], readings: Sequence[Sequence[str]],
+                           understand: Callable[[str], object]) -> list[str] | None:
+        """The request to act on without a confirmed wake phrase: the clearest of the engines' requests when it is
+        clearly understood (`clearest_request`, WEAK_WAKE_UNDERSTOOD), else the one both engines wrote and understand
+        alike (`agreed_request`); None when neither. For an unconfirmed wake, and for the words after an unconfirmed
+        barge-in (live.py)."""
+        clearest, confidence = self.clearest_request(request, readings, understand)
+        if confidence is not None and confidence >= WEAK_WAKE_UNDERSTOOD:
+            return clearest
+        return self.agreed_request(readings, understand)
 
     def clearest_request(self, request: Sequence[str], readings: Sequence[Sequence[str]],
                          understand: Callable[[str], object]) -> tuple[list[str], float | None]:
