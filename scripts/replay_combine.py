@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from voice_assistant.asr.base import Transcript  # noqa: E402
-from voice_assistant.asr.combine import Combiner  # noqa: E402
+from voice_assistant.app import load_settings  # noqa: E402
+from voice_assistant.asr.select import combiner_for  # noqa: E402
 from voice_assistant.asr.whisper_engine import normalize  # noqa: E402
 from voice_assistant.evaluation import slot_matches  # noqa: E402
 from voice_assistant.nlu import Understander  # noqa: E402
@@ -119,7 +120,8 @@ def main() -> None:
             r["renormalized"] = {new: w["text"]}
             w["text"] = new
     cached = Cached(rows)
-    understander = Understander("en")
+    profile = load_settings()  # as `voice-assistant eval` reads it: the patient's medicines
+    understander = Understander("en", profile)
     memo: dict = {}
 
     def understand(text: str):
@@ -130,7 +132,12 @@ def main() -> None:
     sets: dict[str, list[int]] = defaultdict(list)
     for i, r in enumerate(rows):
         sets[r["set"]].append(i)
-    combiners = {name: Combiner(understand, cached.whisper, **kw) for name, kw in RULES.items() if name in args.rule}
+    combiners = {}
+    for name, kw in RULES.items():
+        if name in args.rule:
+            combiners[name] = combiner_for("en", profile, cached.whisper, understand)
+            for k, v in kw.items():
+                setattr(combiners[name], k, v)
     for name in sorted(sets):
         idx = sets[name]
         lines = []
