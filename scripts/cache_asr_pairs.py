@@ -158,9 +158,11 @@ def fill(path: Path) -> None:
         engines = row["engines"]
         a = Transcript(engines["pocketsphinx"]["text"], confidence=engines["pocketsphinx"]["confidence"],
                        engine="pocketsphinx", info=engines["pocketsphinx"]["info"])
-        wtext = normalize(engines["whisper"]["text"])
+        wtext = normalize(engines["whisper"]["text"])  # as today's normalize() writes them (replay_combine.py)
+        alternatives = [t for t in dict.fromkeys(normalize(t) for t in engines["whisper"]["info"].get(
+            "alternatives") or []) if t and t != wtext]
         b = Transcript(wtext, confidence=engines["whisper"]["confidence"], engine="whisper",
-                       info=engines["whisper"]["info"])
+                       info=dict(engines["whisper"]["info"], alternatives=alternatives))
         combiner.choose(pcm, a, b)
     path.write_text(json.dumps(rows))
     print(f"{added} scores added to {path}")
