@@ -172,19 +172,7 @@ def normalize(text: str) -> str:
     t = _PUNCT.sub(" ", t).replace("/", " ").replace("-", " ")
     t = re.sub(r"(?<!\d)\.|\.(?!\d)", " ", t)  # sentence full stops, not decimal points
     # "100 and 12", "a hundred and 12" are one number: the understanding joins them (the pack's numbers.joiners)
-    return said_once(_SPACE.sub(" ", t).strip())
-
-
-def said_once(text: str) -> str:
-    """`text` once when it is nothing but one phrase of two or more words said over again ("what is my ldl what
-    is my ldl"): whisper's decoder loops on short utterances (a sixth of the dev sets' readings did, first or
-    next), and the understanding reads the doubled sentence less surely, sometimes not at all. A single word
-    said again ("no no", "stop stop") is how people talk, and is kept."""
-    words = text.split()
-    for size in range(2, len(words) // 2 + 1):
-        if len(words) % size == 0 and words[:size] * (len(words) // size) == words:
-            return " ".join(words[:size])
-    return text
+    return _SPACE.sub(" ", t).strip()
 
 
 class WhisperRecognizer(BufferedRecognizer):
