@@ -17,9 +17,10 @@ never the particular words:
   ("place some music" as "speak faster" / "play some music"): then nothing is done;
 - both heard a request, but not the same: the second engine's model scores both readings on the same audio
   (whisper can give the log-probability of any text), and the reading that reads better as a pack request
-  gains too (`margin`); the second engine's reading comes first only when that evidence clearly favours it;
-  the second engine's next readings (its n-best) are weighed the same way and may come first instead, if the
-  pack understands them at least as well as its first reading (its model alone likes short common words);
+  gains too (`margin`); the second engine's reading comes first only when that evidence favours it by more
+  than `threshold` (0.5); the second engine's next readings (its n-best) are weighed the same way and may
+  come first instead, if the pack understands them at least as well as its first reading (its model alone
+  likes short common words);
 - they agree on the request but not on a value the patient is giving (a glucose value, a time): for a glucose
   value the second engine's model scores its own sentence with either value written in (only the number
   differs, so the engines' ways of writing numbers do not count) and the likelier value comes first (on the dev
