@@ -173,6 +173,41 @@ def test_a_barely_understood_request_loses_to_a_clearly_out_of_scope_reading(und
     assert c.choose(b"a", ps("play some music"), wh("i need")).first.intent == "emergency"
 
 
+# (pocketsphinx heard, whisper heard, whisper's mean log-probability of each, what was said), recorded on the dev
+# sets: pocketsphinx's request against whisper's reading that is no request
+UNLIKELY = [
+    # its words are far less likely under whisper's model (6.5, 11.4 per token): made up; nothing is done
+    ("where is son", "place them either", {"where is son": -7.59, "place them either": -1.08}, "play some music"),
+    ("januvia pill", "help me a joke", {"januvia pill": -12.55, "help me a joke": -1.15}, "tell me a joke"),
+]
+
+
+@pytest.mark.parametrize("heard_ps,heard_w,scores,said", UNLIKELY)
+def test_a_request_read_from_unlikely_words_is_not_acted_on(understander, heard_ps, heard_w, scores, said):
+    choice = Combiner(understander.understand, scorer_from(scores)).choose(b"audio", ps(heard_ps), wh(heard_w))
+    assert choice.first.intent == "none" and choice.first.text == heard_w, choice.reason
+    assert choice.second.request and choice.second.text == heard_ps and choice.ask is None
+
+
+def test_a_request_read_from_likelier_words_stays(understander):
+    # recorded: "tell me my latest reading", right by pocketsphinx, 4.1 less likely than whisper's reading: kept
+    scores = {"delete my latest readings": -5.12, "tell me my name is reading": -0.98}
+    choice = Combiner(understander.understand, scorer_from(scores)).choose(
+        b"audio", ps("delete my latest readings"), wh("tell me my name is reading"))
+    assert choice.first.intent == "glucose_history" and choice.reason == "only one heard a request"
+    # the same request with its words far less likely (made up here): dropped
+    scores["delete my latest readings"] = -6.5
+    choice = Combiner(understander.understand, scorer_from(scores)).choose(
+        b"audio", ps("delete my latest readings"), wh("tell me my name is reading"))
+    assert choice.first.intent == "none"
+    # a call for help is never dropped, however unlikely its words; nor is anything without a score
+    help_scores = {"i need help now": -9.0, "i meet hope now": -1.63}
+    assert Combiner(understander.understand, scorer_from(help_scores)).choose(
+        b"audio", ps("i need help now"), wh("i meet hope now")).first.intent == "emergency"
+    assert Combiner(understander.understand, None).choose(
+        b"audio", ps("delete my latest readings"), wh("tell me my name is reading")).first.intent == "glucose_history"
+
+
 def test_value_disagreement_only_when_the_rest_agrees(understander):
     c = Combiner(understander.understand)
     r = c.reading
