@@ -63,8 +63,8 @@ CLEAR_NEXT_READING = 0.75
 WEAK_REQUEST = 0.5
 #: A request one engine heard is dropped for the other engine's reading that is no request when the second engine's
 #: model finds the request's words this much less likely (mean log-probability per token) on the same audio.
-#: Measured on the two dev sets (replay_combine.py): readings the first engine had right reached 4.1 there, made-up
-#: requests 4.6-11.4 (out-of-scope sentences among them); 4.5-6 helps both sets, 5 is in the middle.
+#: Measured on the two dev sets (replay_combine.py), in this case: requests the first engine had right reached 4.1;
+#: above that only wrong ones (4.6-11.4, out-of-scope sentences among them); 4.5-6 helps both sets, 5 between.
 UNLIKELY_WORDS = 5.0
 GLUCOSE_TOLERANCE = 1.0  #: mg/dL: two readings this close are the same value (6.5 mmol/L = 117.1 mg/dL)
 #: A word the pack does not know that begins like one of the patient's medicines ("rample", "ramkroll" for
