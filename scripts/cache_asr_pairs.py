@@ -1,6 +1,11 @@
 """Decode audio dev sets once with both engines and keep everything the combiner could weigh, per clip, in JSON:
 
     nice -n 10 python scripts/cache_asr_pairs.py OUT.json DIR [DIR...] [--align]   # DIR: make_audio_devset.py
+    nice -n 10 python scripts/cache_asr_pairs.py --fill CACHE.json                 # after a combiner change
+
+--fill replays today's combiner on every cached clip and has whisper score, on the clip's audio, each text the
+combiner asks about that the cache has no score for (a repaired medicine name, a new kind of candidate), so
+`replay_combine.py` measures what `voice-assistant eval` would (it counts the scores still missing).
 
 Per clip: the expected intent and slots, pocketsphinx's and whisper's transcripts (text, confidence, n-best
 alternatives, open pass), whisper's log-probability of every candidate text (`score()`) and pocketsphinx's
@@ -21,6 +26,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -121,7 +127,51 @@ class PocketsphinxAligner:
 
 
 
+def fill(path: Path) -> None:
+    """Score, on each clip's audio, every text today's combiner asks whisper about that `path` has no score for."""
+    from voice_assistant.app import load_settings
+    from voice_assistant.asr.base import Transcript
+    from voice_assistant.asr.select import combiner_for, recognizer_for
+    from voice_assistant.asr.whisper_engine import normalize
+    from voice_assistant.audio.files import read_audio
+    from voice_assistant.nlu import Understander
+
+    rows = json.loads(path.read_text())
+    whisper = recognizer_for("en", None, "whisper")
+    profile = load_settings()  # as `voice-assistant eval` reads it
+    understander = Understander("en", profile)
+    added = 0
+    for i, row in enumerate(rows):
+        table = row["whisper_logprob"]
+        pcm = read_audio(row["audio"]).pcm()
+
+        def scorer(audio: bytes, texts, table=table, pcm=pcm):
+            nonlocal added
+            missing = [t for t in dict.fromkeys(texts) if t not in table]
+            if missing:
+                for t, s in zip(missing, whisper.score(pcm, missing)):
+                    table[t] = s.logprob
+                added += len(missing)
+            return [SimpleNamespace(logprob=table[t]) for t in texts]
+
+        combiner = combiner_for("en", profile, scorer, understander.understand)
+        engines = row["engines"]
+        a = Transcript(engines["pocketsphinx"]["text"], confidence=engines["pocketsphinx"]["confidence"],
+                       engine="pocketsphinx", info=engines["pocketsphinx"]["info"])
+        wtext = normalize(engines["whisper"]["text"])  # as today's normalize() writes them (replay_combine.py)
+        alternatives = [t for t in dict.fromkeys(normalize(t) for t in engines["whisper"]["info"].get(
+            "alternatives") or []) if t and t != wtext]
+        b = Transcript(wtext, confidence=engines["whisper"]["confidence"], engine="whisper",
+                       info=dict(engines["whisper"]["info"], alternatives=alternatives))
+        combiner.choose(pcm, a, b)
+    path.write_text(json.dumps(rows))
+    print(f"{added} scores added to {path}")
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--fill"]:
+        fill(Path(sys.argv[2]))
+        return
     from voice_assistant.asr.base import transcribe
     from voice_assistant.asr.combine import Combiner
     from voice_assistant.asr.crosscheck import value_variants

@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from voice_assistant.asr.base import Transcript  # noqa: E402
-from voice_assistant.asr.combine import Combiner  # noqa: E402
+from voice_assistant.app import load_settings  # noqa: E402
+from voice_assistant.asr.select import combiner_for  # noqa: E402
 from voice_assistant.asr.whisper_engine import normalize  # noqa: E402
 from voice_assistant.evaluation import slot_matches  # noqa: E402
 from voice_assistant.nlu import Understander  # noqa: E402
@@ -54,7 +55,8 @@ class Cached:
         table = row["whisper_logprob"]
         out = []
         for t in texts:
-            t = row.get("renormalized", {}).get(t, t)
+            if t not in table:  # a text today's normalize() writes differently: the one whisper wrote
+                t = row.get("renormalized", {}).get(t, t)
             if t not in table:
                 self.misses += 1
                 raise KeyError(t)
@@ -89,6 +91,20 @@ def eval_summary(path: Path) -> None:
           f"{wrong}, asked {asked}")
 
 
+def renormalize(rows: list[dict]) -> None:
+    """Whisper's texts as today's normalize() writes them (the cache may predate a change to it); the score of a
+    text written anew is the one of what whisper wrote, unless the cache has the new text scored too (--fill)."""
+    for r in rows:
+        w = r["engines"]["whisper"]
+        r["renormalized"] = {}
+        for old in [w["text"], *(w["info"].get("alternatives") or [])]:
+            if normalize(old) != old:
+                r["renormalized"][normalize(old)] = old
+        w["text"] = normalize(w["text"])
+        alternatives = [normalize(t) for t in w["info"].get("alternatives") or []]
+        w["info"]["alternatives"] = [t for t in dict.fromkeys(alternatives) if t and t != w["text"]]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("cache", type=Path, nargs="?")
@@ -112,14 +128,10 @@ def main() -> None:
         labels = {text: (intent, slots) for text, intent, slots in UTTERANCES}
         for r in rows:
             r["intent"], r["slots"] = labels.get(r["text"], (r["intent"], r["slots"]))
-    for r in rows:  # whisper's text as today's normalize() writes it (the cache may predate a change to it)
-        w = r["engines"]["whisper"]
-        new = normalize(w["text"])
-        if new != w["text"]:
-            r["renormalized"] = {new: w["text"]}
-            w["text"] = new
+    renormalize(rows)
     cached = Cached(rows)
-    understander = Understander("en")
+    profile = load_settings()  # as `voice-assistant eval` reads it: the patient's medicines
+    understander = Understander("en", profile)
     memo: dict = {}
 
     def understand(text: str):
@@ -130,7 +142,12 @@ def main() -> None:
     sets: dict[str, list[int]] = defaultdict(list)
     for i, r in enumerate(rows):
         sets[r["set"]].append(i)
-    combiners = {name: Combiner(understand, cached.whisper, **kw) for name, kw in RULES.items() if name in args.rule}
+    combiners = {}
+    for name, kw in RULES.items():
+        if name in args.rule:
+            combiners[name] = combiner_for("en", profile, cached.whisper, understand)
+            for k, v in kw.items():
+                setattr(combiners[name], k, v)
     for name in sorted(sets):
         idx = sets[name]
         lines = []

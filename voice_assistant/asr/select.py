@@ -163,17 +163,24 @@ def _whisper(language: str, medications, threads: int, cached: bool) -> Recogniz
 
 
 def _combined(base: Recognizer, whisper: Recognizer, language: str, profile) -> Recognizer:
-    from voice_assistant.asr.combine import Combiner, CombinedRecognizer
-    from voice_assistant.nlu import Understander
+    from voice_assistant.asr.combine import CombinedRecognizer
 
+    return CombinedRecognizer(base, whisper, combiner_for(language, profile, getattr(whisper, "score", None)))
+
+
+def combiner_for(language: str, profile, scorer, understand=None):
+    """The combiner the combined recogniser uses: the assistant's own understanding (or `understand`), the second
+    engine's `scorer`, the patient's medicine names and the pack's words (scripts/replay_combine.py replays it)."""
+    from voice_assistant.asr.combine import Combiner
     from voice_assistant.asr.pocketsphinx_engine import is_english_word
     from voice_assistant.asr.vocabulary import medication_names
+    from voice_assistant.nlu import Understander
 
     understander = Understander(language, profile)
     names = medication_names(profile.medications if profile is not None else None, language)
-    return CombinedRecognizer(base, whisper, Combiner(
-        understander.understand, getattr(whisper, "score", None), medicines=names,
-        vocabulary=understander.pack.vocabulary(names), is_word=is_english_word if language == "en" else None))
+    return Combiner(understand or understander.understand, scorer, medicines=names,
+                    vocabulary=understander.pack.vocabulary(names),
+                    is_word=is_english_word if language == "en" else None)
 
 
 def _vosk(model: Path, language: str, medications) -> Recognizer:
