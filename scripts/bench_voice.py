@@ -16,6 +16,7 @@ synthesised with the default voice, turn after turn: VmHWM, the number the 450 M
 printed, never asserted; exit 0.
 
     python scripts/bench_voice.py --memory [--memory-turns 50]   # only the realistic-loop memory rows
+    python scripts/bench_voice.py --memory --hands-free          # the same for listen --hands-free's loop
     python scripts/bench_voice.py --breakdown --no-memory        # where each row's latency goes, part by part
 Per-layer detail (WER, intent accuracy, spoken wpm) is in scripts/bench_asr.py and scripts/bench_tts.py.
 """
@@ -271,18 +272,95 @@ def memory_loop(engine: str, clips_file: str, turns: int) -> None:
                       "turns": len(r["latencies"])}))
 
 
+#: hands-free loop: what the television says between requests (no wake phrase: ignored, mostly not decoded)
+OVERHEARD = ("the weather will be dry and sunny tomorrow afternoon", "and now the news at six with our reporter",
+             "my sugar was high last night said the nurse on the show")
+
+
+def hands_free_clips(n: int) -> list[np.ndarray]:
+    """The hands-free loop's patient: « assistant, » then a request, and every fifth utterance overheard talk."""
+    texts = [t for t, _ in ENGLISH]
+    said = [OVERHEARD[(i // 5) % len(OVERHEARD)] if i % 5 == 4 else "assistant, " + texts[i % len(texts)]
+            for i in range(n)]
+    return [synthesize(t, PATIENT_VOICE, PATIENT_WPM) for t in said]
+
+
+def hands_free_loop(engine: str, clips_file: str, turns: int) -> None:
+    """In this (fresh) process: what `voice-assistant listen --hands-free` runs, built by the same function
+    (`listening.listening_session`: malloc tuned, the recogniser, the default voice, the wake-word spotters of the
+    loop and of the barge-in watcher), its LiveLoop on the fake microphone and speaker of the live-loop tests
+    (tests/live/loopkit.py: 30 ms blocks, here at 3 times real time; a player that returns at once), a temporary
+    store. The patient says each clip after the previous one was answered or ignored. Prints JSON (MB)."""
+    sys.path.insert(0, str(ROOT / "tests" / "live"))
+    from loopkit import FakeMicrophone, FakePlayer, Harness
+
+    class Player(FakePlayer):
+        """The tests' fake speaker, keeping what it played but not its audio (a real speaker keeps none: the
+        replies' audio kept by the fake one grew the peak by ~10 MB over 50 turns)."""
+
+        def __call__(self, clip, stop_event=None) -> bool:
+            done = super().__call__(clip, stop_event)
+            with self._lock:
+                self.played[-1].clip = AudioClip(np.zeros(0, np.int16), clip.sample_rate)
+            return done
+
+    from voice_assistant.audio.clip import AudioClip
+    from voice_assistant.listening import listening_session
+    from voice_assistant.live import LiveOptions
+
+    with np.load(clips_file) as data:
+        clips = [data[k] for k in sorted(data.files, key=lambda k: int(k.split("_")[-1]))]
+    profile = replace(default_profile(), language="en", asr_engine=None if engine == "auto" else engine)
+    console: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="bench-voice-hands-free-") as tmp:
+        store = open_store(Path(tmp) / "hands-free.db")
+        try:
+            session, wake, spotter = listening_session(profile, "en", store)
+            loaded = _status_mb("VmRSS")
+            h = Harness(session, LiveOptions(push_to_talk=False, wake_words=wake, answer_without_key=True),
+                        mic=FakeMicrophone(pace_s=0.010), player=Player(), spotter=spotter, console=console.append)
+
+            def done() -> int:  # replies said to their end, utterances ignored, wake phrases said alone
+                return sum(1 for s in h.said if s.finished) + sum(
+                    1 for line in list(console) if line.startswith(("ignored", "wake phrase heard")))
+
+            def patient(h: Harness) -> None:
+                h.wait_said(1)  # the greeting
+                for i in range(turns):
+                    before = done()
+                    h.mic.speak(AudioClip(clips[i % len(clips)]), lead_in_s=1.0, pause_s=1.5)
+                    h.wait_until(lambda before=before: done() > before, f"turn {i + 1} answered or ignored",
+                                 timeout=120)
+
+            h.run(patient, timeout=180.0 * turns)
+        finally:
+            store.close()
+    print(json.dumps({"engine": session.recognizer.engine if session.recognizer else "none",
+                      "synthesizer": type(session.synthesizer).__name__,
+                      "spotter": type(h.loop.spotter).__name__, "loaded_mb": loaded, "end_mb": _status_mb("VmRSS"),
+                      "peak_mb": _status_mb("VmHWM"), "turns": turns,
+                      "replies": sum(1 for s in h.said[1:] if s.finished),
+                      "ignored": sum(1 for line in console if line.startswith("ignored"))}))
+
+
 def realistic_peaks(clips: list[tuple[str, np.ndarray]], turns: int, engines=("pocketsphinx", "whisper", "combined"),
-                    ) -> None:
-    """One fresh process per recogniser running `memory_loop`; prints one row each."""
-    print(f"== one assistant's memory, realistic loop: {turns} spoken requests heard and answered aloud "
-          f"(every reply sentence synthesised), fresh process per recogniser")
+                    hands_free: bool = False) -> None:
+    """One fresh process per recogniser running `memory_loop` (`hands_free`: `hands_free_loop`); one row each."""
+    if hands_free:
+        print(f"== one assistant's memory, hands-free loop (listen --hands-free as built by listening_session, the "
+              f"wake-word spotters loaded; fake microphone and speaker): {turns} utterances, « assistant, » and a "
+              f"request, every fifth overheard talk; fresh process per recogniser")
+    else:
+        print(f"== one assistant's memory, realistic loop: {turns} spoken requests heard and answered aloud "
+              f"(every reply sentence synthesised), fresh process per recogniser")
     print(f"{'recogniser':13} {'synthesiser':18} {'loaded MB':>9} {'peak MB':>8} {'end MB':>7} {'turns':>5}")
     with tempfile.TemporaryDirectory(prefix="bench-voice-clips-") as tmp:
         clips_file = str(Path(tmp) / "clips.npz")
         np.savez(clips_file, *[samples for _, samples in clips])
         for engine in engines:
             proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--memory-loop", engine,
-                                   "--clips", clips_file, "--memory-turns", str(turns)],
+                                   "--clips", clips_file, "--memory-turns", str(turns)]
+                                  + (["--hands-free"] if hands_free else []),
                                   cwd=ROOT, capture_output=True, text=True)
             if proc.returncode != 0:
                 print(f"{engine:13} failed: " + " ".join(proc.stderr.strip().splitlines()[-1:])[:100])
@@ -290,7 +368,8 @@ def realistic_peaks(clips: list[tuple[str, np.ndarray]], turns: int, engines=("p
             r = json.loads(proc.stdout.strip().splitlines()[-1])
             name = engine if r["engine"] == engine else f"{engine}->{r['engine']}"  # fell back to one engine
             print(f"{name:13} {r['synthesizer']:18} {r['loaded_mb']:9.0f} {r['peak_mb']:8.0f} {r['end_mb']:7.0f} "
-                  f"{r['turns']:5d}")
+                  f"{r['turns']:5d}" + (f"  ({r['replies']} replies, {r['ignored']} ignored; spotter {r['spotter']})"
+                                        if "replies" in r else ""))
     print("(loaded: resident after loading the engines; peak: VmHWM over the whole run; end: resident at the end)\n")
 
 
@@ -321,17 +400,24 @@ def main() -> None:
     parser.add_argument("--memory", action="store_true", help="only the realistic-loop memory rows")
     parser.add_argument("--no-memory", action="store_true", help="without the realistic-loop memory rows")
     parser.add_argument("--memory-turns", type=int, default=50, help="turns of the realistic memory loop")
+    parser.add_argument("--hands-free", action="store_true",
+                        help="with --memory: the memory of listen --hands-free's loop (wake-word spotters loaded)")
     parser.add_argument("--memory-loop", help=argparse.SUPPRESS)  # internal: the loop in a fresh process
     parser.add_argument("--clips", help=argparse.SUPPRESS)
     args = parser.parse_args()
     turns = args.turns or (8 if args.quick else 20)
     if args.memory_loop:
-        memory_loop(args.memory_loop, args.clips, args.memory_turns)
+        (hands_free_loop if args.hands_free else memory_loop)(args.memory_loop, args.clips, args.memory_turns)
         return
     if args.memory:
         print(f"generating spoken requests (eSpeak NG {PATIENT_VOICE}, {PATIENT_WPM} wpm)...", flush=True)
-        realistic_peaks(patient_clips(len(ENGLISH)), args.memory_turns,
-                        tuple(args.engines.split(",")) if args.engines else ("pocketsphinx", "whisper", "combined"))
+        if args.hands_free:
+            clips = [("", samples) for samples in hands_free_clips(len(ENGLISH) + len(ENGLISH) // 4)]
+        else:
+            clips = patient_clips(len(ENGLISH))
+        realistic_peaks(clips, args.memory_turns,
+                        tuple(args.engines.split(",")) if args.engines else ("pocketsphinx", "whisper", "combined"),
+                        hands_free=args.hands_free)
         return
 
     from voice_assistant.asr.select import RecognizerUnavailable, recognizer_for, vosk_models

@@ -86,6 +86,26 @@ def test_build_session_applies_them_before_building_the_engines(tmp_path, monkey
         store.close()
 
 
+
+def test_listen_tunes_malloc_before_it_builds_the_engines(tmp_path, monkeypatch):
+    """`listen` builds its Session itself (listening.listening_session), not through build_session: it too must tune
+    malloc first (it did not: the live loop ran with glibc's defaults)."""
+    from voice_assistant import listening
+    from voice_assistant.asr import select
+    from voice_assistant.tts import select as tts_select
+
+    calls = []
+    monkeypatch.setattr(app, "tune_malloc", lambda: calls.append("arenas") or True)
+    monkeypatch.setattr(tts_select, "synthesizer_for", lambda *a, **k: calls.append("voice"))
+    monkeypatch.setattr(select, "recognizer_for", lambda *a, **k: calls.append("recogniser"))
+    monkeypatch.setattr("voice_assistant.tts.synthesizer_for", lambda *a, **k: calls.append("voice"))
+    store = app.open_store(tmp_path / "t.db")
+    try:
+        session, wake, spotter = listening.listening_session(replace(default_profile(), language="en"), "en", store)
+        assert calls == ["arenas", "voice", "recogniser"] and session is not None and wake
+    finally:
+        store.close()
+
 # --- work done apart (run_apart): a child process writes, this process's heap stays small -----------------------
 
 def _record_pid(path) -> None:

@@ -57,26 +57,47 @@ class Output:
 
 
 class _EarlyDecode:
-    """A recogniser's final decoding of one clip, running in a thread; `result()` waits for it."""
+    """A recogniser's final decoding of one clip, running in a thread; `result()` waits for it.
+
+    A decoding cannot be stopped once the engine runs it (whisper's CTranslate2, pocketsphinx's C search), so a
+    superseded one (the patient spoke on, or the utterance was dropped) is `cancel()`led: it is not started if
+    it has not begun, its result is never used, and the Session starts no other decoding until it has ended
+    (`done`): two decodings at once held both engines' working memory together (two whisper decodings of one
+    utterance) and the second queued behind the first's recogniser lock anyway."""
 
     def __init__(self, decode: Callable[[bytes], Transcript], pcm: bytes):
         self.size = len(pcm)
         self._done = threading.Event()
+        self._cancelled = threading.Event()
         self._value: Transcript | BaseException | None = None
 
         def run() -> None:
             try:
-                self._value = decode(pcm)
+                if not self._cancelled.is_set():
+                    self._value = decode(pcm)
             except BaseException as exc:  # given to the caller of result()
                 self._value = exc
             self._done.set()
 
         threading.Thread(target=run, daemon=True, name="early-decode").start()
 
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def cancel(self) -> None:
+        """Superseded: its result will not be used (it runs to its end if the engine has started it)."""
+        self._cancelled.set()
+
+    def wait(self) -> None:
+        self._done.wait()
+
     def result(self) -> Transcript:
         self._done.wait()
         if isinstance(self._value, BaseException):
             raise self._value
+        if self._value is None:
+            raise RuntimeError("a cancelled decoding has no result")
         return self._value
 
 
@@ -173,6 +194,8 @@ class Session:
         self._settled = 0  #: frames of the utterance in progress already given to the recogniser
         self._heard = bytearray()  #: their audio
         self._early: _EarlyDecode | None = None  #: the final decoding, started during the closing pause
+        #: a superseded decoding still running: no other starts until it has ended (see _EarlyDecode)
+        self._superseded: _EarlyDecode | None = None
         self._not_for_us = False  #: the utterance in progress is not decoded (see not_for_assistant)
 
     # --- turns ------------------------------------------------------------------------------------
@@ -221,7 +244,8 @@ class Session:
         seconds behind the microphone, and the patient's request waited behind it."""
         if self.endpointer.in_speech and not self._not_for_us:
             self._not_for_us = True
-            self._early, self._settled, self._heard = None, 0, bytearray()
+            self._supersede()
+            self._settled, self._heard = 0, bytearray()
             if self.recognizer is not None:
                 self.recognizer.reset()
 
@@ -238,7 +262,8 @@ class Session:
         for ep in endpointed:
             if ep.kind == EventKind.SPEECH_STARTED:
                 events.append(Event("speech_started", start_s=ep.start_s))
-                self._settled, self._heard, self._early, self._not_for_us = 0, bytearray(), None, False
+                self._supersede()
+                self._settled, self._heard, self._not_for_us = 0, bytearray(), False
                 if self.recognizer is not None:
                     self.recognizer.reset()
             elif ep.kind == EventKind.UTTERANCE_ENDED and ep.audio is not None:
@@ -263,12 +288,26 @@ class Session:
     def _decode_early(self) -> None:
         """The pause that will close the utterance has begun (its audio is complete unless speech resumes):
         start the final decoding now, in a thread, while the endpointer waits out the rest of the pause (most
-        of a second), so the reply does not wait for it. If the patient goes on speaking it is simply redone."""
+        of a second), so the reply does not wait for it. If the patient goes on speaking it is redone: the
+        superseded decoding is cancelled, and the new one starts once it has ended (never two at once)."""
         decode = getattr(self.recognizer, "decode", None)
         if decode is None or not self.endpointer.settled_whole:
             return
-        if self._early is None or self._early.size != len(self._heard):
-            self._early = _EarlyDecode(decode, bytes(self._heard))
+        if self._early is not None and self._early.size == len(self._heard):
+            return
+        self._supersede()
+        if self._superseded is not None:
+            return  # still running: tried again on the next audio fed
+        self._early = _EarlyDecode(decode, bytes(self._heard))
+
+    def _supersede(self) -> None:
+        """The early decoding in progress is for audio that is no longer the utterance's: cancel it, and keep it
+        until it has ended (the next decoding waits for that)."""
+        if self._early is not None:
+            self._early.cancel()
+            self._superseded, self._early = self._early, None
+        if self._superseded is not None and self._superseded.done:
+            self._superseded = None
 
     def _closed(self, audio: AudioClip) -> Event:
         """The utterance just closed: the rest of its audio to the recogniser, and the final transcript."""
@@ -282,6 +321,11 @@ class Session:
             self.recognizer.reset()
             transcript = early.result()
         else:
+            self._early = early
+            self._supersede()
+            if self._superseded is not None:  # never two decodings at once: the superseded one ends first
+                self._superseded.wait()
+                self._superseded = None
             feed(self.recognizer, pcm[fed:])
             transcript = self.recognizer.finish()
         return Event("utterance", audio=audio, transcript=transcript, asr_seconds=time.perf_counter() - started)

@@ -21,18 +21,49 @@ from voice_assistant.command import (fail, language_or_exit, no_recogniser_words
                                      store_or_exit, warn)
 
 
-def run_listen(lang: str | None, *, hands_free: bool, quiet: bool, echo_cancel: bool) -> None:
+class NoRecognizer(Exception):
+    """No recogniser for the language: `session` has none (typed turns), `error` says why."""
+
+    def __init__(self, session, error: Exception):
+        super().__init__(str(error))
+        self.session, self.error = session, error
+
+
+def listening_session(profile, language: str, store):
+    """What `listen` runs, built as it runs it (scripts/bench_voice.py --hands-free measures this very one):
+    glibc's malloc tuned first (`app.tune_malloc`, before the engines start their threads), the dialogue, the
+    voice, the recogniser, and the wake-phrase spotter. Returns (session, wake words, spotter factory or None);
+    raises NoRecognizer (with a Session without one) when no recogniser is installed for the language."""
+    from voice_assistant import app as app_root
     from voice_assistant.asr.select import RecognizerUnavailable, recognizer_for
+    from voice_assistant.asr.wake import spotter_for
     from voice_assistant.assistant import Session
+    from voice_assistant.dialogue.manager import DialogueManager
+    from voice_assistant.tts import synthesizer_for
+
+    app_root.tune_malloc()  # the engines' freed buffers go back to the system (memory.py); `listen` missed it
+    manager = DialogueManager(profile, store, language)
+    synthesizer = synthesizer_for(language, profile.tts_engine)
+    try:
+        recognizer = recognizer_for(language, profile)
+    except RecognizerUnavailable as exc:
+        raise NoRecognizer(Session(manager, None, synthesizer), exc) from None
+    wake = manager.understander.pack.wake_words or ("assistant",)
+    # hands-free: the wake phrase must open an utterance; both modes: the phrase said over a reply stops it, heard
+    # by the spotter (light on the CPU) rather than by the whole recogniser
+    return Session(manager, recognizer, synthesizer), wake, spotter_for(language, wake)
+
+
+def run_listen(lang: str | None, *, hands_free: bool, quiet: bool, echo_cancel: bool) -> None:
+    from voice_assistant.asr.select import RecognizerUnavailable
     from voice_assistant.audio import devices
     from voice_assistant.audio.errors import AudioDeviceError
     from voice_assistant import app as app_root
     from voice_assistant.console import console_printer, sound_noise_to
-    from voice_assistant.dialogue.manager import DialogueManager
     from voice_assistant.dialogue.prompts import PromptError
     from voice_assistant.live import LiveOptions, run_live
     from voice_assistant.nlu import PackError
-    from voice_assistant.tts import SynthesizerUnavailable, synthesizer_for
+    from voice_assistant.tts import SynthesizerUnavailable
 
     profile = profile_or_exit()
     language = language_or_exit(lang, profile)
@@ -56,22 +87,13 @@ def run_listen(lang: str | None, *, hands_free: bool, quiet: bool, echo_cancel: 
         store = store_or_exit()
         stack.callback(store.close)
         try:
-            manager = DialogueManager(profile, store, language)
-            synthesizer = synthesizer_for(language, profile.tts_engine)
             try:
-                recognizer = recognizer_for(language, profile)
-            except RecognizerUnavailable as exc:
-                said, shown = no_recogniser_words(language, exc)
+                session, wake, spotter = listening_session(profile, language, store)
+            except NoRecognizer as no:
+                said, shown = no_recogniser_words(language, no.error)
                 typer.echo(shown, err=True)
-                _typed_turns(Session(manager, None, synthesizer), said, language, quiet)
+                _typed_turns(no.session, said, language, quiet)
                 return
-            session = Session(manager, recognizer, synthesizer)
-            wake = manager.understander.pack.wake_words or ("assistant",)
-            from voice_assistant.asr.wake import spotter_for
-
-            # hands-free: the wake phrase must open an utterance; both modes: the phrase said over a reply stops
-            # it, heard by the spotter (light on the CPU) rather than by the whole recogniser
-            spotter = spotter_for(language, wake)
             say_line("Press Enter to talk; Ctrl+C to stop." if not hands_free
                      else f"Say « {' '.join(wake)} » then your request; Ctrl+C to stop.")
             say_line(f"(sound library messages: {log_path})")
@@ -121,4 +143,4 @@ def _rescan_portaudio() -> None:
         pass
 
 
-__all__ = ["run_listen"]
+__all__ = ["NoRecognizer", "listening_session", "run_listen"]

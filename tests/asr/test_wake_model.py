@@ -106,3 +106,21 @@ def test_the_shipped_weights_are_small_and_for_the_phrase(tmp_path):
     copy = tmp_path / "wake_en.npz"
     shutil.copy(path, copy)
     assert wake_model.WakeClassifier(copy).phrase == "assistant"
+
+
+def test_spotters_share_the_feature_models_but_not_their_state():
+    """`listen` keeps two spotters (the loop's, the barge-in watcher's): one pair of ONNX sessions for both, each
+    spotter's stream its own (one fed the phrase in pieces while the other hears talk hears it as if alone)."""
+    first, second = ModelSpotter("en"), ModelSpotter("en")
+    assert first.features._mel is second.features._mel and first.features._embed is second.features._embed
+    request = np.concatenate([quiet(1.0), said("assistant, my sugar is one twenty", "en+m4"), quiet(1.0)])
+    talk = np.concatenate([quiet(1.0), said("the weather will be dry and sunny tomorrow", "en+f3"), quiet(1.0)])
+    alone = hits(ModelSpotter("en"), request)
+    interleaved, other = [], []
+    for i in range(0, max(len(request), len(talk)), 480):
+        if i < len(request) and first.process(request[i:i + 480]):
+            interleaved.append((i + len(request[i:i + 480])) / SAMPLE_RATE)
+        if i < len(talk) and second.process(talk[i:i + 480]):
+            other.append(i)
+    assert alone and interleaved == alone
+    assert other == []

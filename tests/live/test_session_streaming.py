@@ -4,6 +4,9 @@ decode when the utterance closes."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 import pytest
 
@@ -115,4 +118,71 @@ def test_the_final_decoding_starts_in_the_closing_pause_and_hears_the_whole_clip
     # and it was redone at the closing pause
     assert len(recorder.decoded) >= (4 if block_samples == 480 else 2)
     assert recorder.utterances == []  # finish() was never needed
+    store.close()
+
+
+class SlowDecoder(EarlyRecorder):
+    """Each decoding takes `seconds` (as whisper's does on a busy machine); it counts how many run at once."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self.running = 0
+        self.most_at_once = 0
+        self._lock = threading.Lock()
+
+    def decode(self, pcm: bytes) -> Transcript:
+        with self._lock:
+            self.running += 1
+            self.most_at_once = max(self.most_at_once, self.running)
+        try:
+            time.sleep(self.seconds)
+            return super().decode(pcm)
+        finally:
+            with self._lock:
+                self.running -= 1
+
+
+def test_a_superseded_early_decoding_never_runs_beside_the_next(tmp_path):
+    """The pause inside each utterance starts a decoding, then the patient speaks on: that decoding is cancelled
+    and the next one (at the closing pause) starts only once it has ended; its result is never used."""
+    recorder = SlowDecoder(0.3)
+    store = Store.open(tmp_path / "a.db")
+    session = Session(DialogueManager(PROFILE, store, "en", save_profile_changes=False), recorder)
+    audio = speech_between_silences(7)
+    events = []
+    for i in range(0, len(audio), 480):  # 30 ms blocks, fed faster than real time: every decoding is still running
+        events += session.feed(audio[i:i + 480].astype("<i2").tobytes())
+    utterances = [e for e in events if e.kind == "utterance"]
+    assert len(utterances) == 2
+    assert recorder.most_at_once == 1
+    for event in utterances:  # the whole clip's reading, not the superseded decoding's
+        pcm = event.audio.pcm()
+        if event.transcript.text.startswith("decoded"):  # decoded in the closing pause
+            assert event.transcript.text == f"decoded {len(pcm)} bytes"
+        else:  # the superseded decoding was still running at the close: decoded after it, whole
+            n = int(event.transcript.text.split()[-1])
+            assert recorder.utterances[n - 1] == pcm
+    store.close()
+
+
+def test_an_utterance_dropped_mid_decoding_does_not_overlap_the_next(tmp_path):
+    """Hands-free: the utterance is not for the assistant (`not_for_assistant`) while its early decoding runs;
+    the next utterance's decoding waits for it to end."""
+    recorder = SlowDecoder(0.3)
+    store = Store.open(tmp_path / "a.db")
+    session = Session(DialogueManager(PROFILE, store, "en", save_profile_changes=False), recorder)
+    audio = speech_between_silences(3)
+    events, dropped = [], False
+    for i in range(0, len(audio), 480):
+        events += session.feed(audio[i:i + 480].astype("<i2").tobytes())
+        if recorder.running and not dropped:  # the first utterance's mid-pause decoding has started
+            session.not_for_assistant()
+            dropped = True
+    utterances = [e for e in events if e.kind == "utterance"]
+    assert dropped and len(utterances) == 2 and utterances[0].undecoded
+    assert recorder.most_at_once == 1
+    pcm = utterances[1].audio.pcm()
+    assert utterances[1].transcript.text in (f"decoded {len(pcm)} bytes", "utterance 1")
+    assert recorder.utterances in ([], [pcm])
     store.close()

@@ -156,6 +156,23 @@ def test_a_long_first_sentence_starts_with_its_first_clause(en):
     assert len(en.sentences(text)) == 2
 
 
+
+def test_a_long_spoken_sentence_is_cut_at_its_clauses_but_never_inside_a_number(en):
+    """Written short, spoken long ("177 mg/dL" is 54 characters said): `max_spoken_chars` cuts the spoken sentence
+    at its commas (Piper's working memory grows with the clip); a clause without punctuation stays whole."""
+    text = "I heard 177 mg/dL, before a meal. Is that right?"
+    assert en.sentences(text) == ["I heard one hundred and seventy-seven milligrams per deciliter, before a meal.",
+                                  "Is that right?"]
+    assert en.sentences(text, max_spoken_chars=40) == [
+        "I heard one hundred and seventy-seven milligrams per deciliter,", "before a meal.", "Is that right?"]
+    assert en.sentences(text, quick_start_words=6, max_spoken_chars=40) == [
+        "I heard", "one hundred and seventy-seven milligrams per deciliter,", "before a meal.", "Is that right?"]
+    assert en.sentences("You already have a reminder for metformin at 8 pm.", max_spoken_chars=40) == [
+        "You already have a reminder for metformin at eight in the evening."]
+    # the lead first: the first audio is no longer for the cut ("You can say, for example:" would be)
+    assert en.sentences("You can say, for example: my sugar is 120.", quick_start_words=6, max_spoken_chars=40) == [
+        "You can say,", "for example:", "my sugar is one hundred and twenty."]
+
 @pytest.mark.parametrize("lang, text, lead", [
     ("en", "I heard 120 mg/dL. Is that right?", "I heard"),  # never "I heard one | hundred"
     ("en", "125 mg/dL is in your range today.", "one hundred and twenty-five"),

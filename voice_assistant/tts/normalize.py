@@ -368,12 +368,14 @@ class Normalizer:
         return sentences
 
     def sentences(self, text: str, max_chars: int | None = MAX_SENTENCE_CHARS,
-                  quick_start_words: int | None = None) -> list[str]:
+                  quick_start_words: int | None = None, max_spoken_chars: int | None = None) -> list[str]:
         """Split, then normalise each sentence: what a synthesiser speaks, one item per audio clip.
 
         `quick_start_words`: when the first sentence has more words than this, its lead is spoken on its own
         (see `lead`), so an engine that needs time per sentence (Piper) starts talking sooner; the rest is
-        synthesised while the lead plays.
+        synthesised while the lead plays. `max_spoken_chars`: a spoken sentence longer than this (numbers and units
+        written out) is cut at its clause punctuation (; : then ,), as `split` cuts long written ones; after the
+        lead is taken, so the first audio is never longer for it.
         """
         out = []
         for sentence in self.split(text, max_chars):
@@ -382,6 +384,8 @@ class Normalizer:
                 out.append(spoken)
         if quick_start_words and out:
             out[0:1] = self.lead(out[0], quick_start_words)
+        if max_spoken_chars:
+            out = [piece for spoken in out for piece in _cut_long(spoken, max_spoken_chars)]
         return out
 
     def lead(self, sentence: str, most: int) -> list[str]:
