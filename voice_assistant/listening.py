@@ -17,11 +17,12 @@ from contextlib import ExitStack
 
 import typer
 
+from voice_assistant.errors import EngineUnavailable
 from voice_assistant.command import (fail, language_or_exit, no_recogniser_words, profile_or_exit, setup_words,
                                      store_or_exit, warn)
 
 
-class NoRecognizer(Exception):
+class NoRecognizer(EngineUnavailable):
     """No recogniser for the language: `session` has none (typed turns), `error` says why."""
 
     def __init__(self, session, error: Exception):
