@@ -153,12 +153,17 @@ class WakeRule:
     def sounds_like(self, words: Sequence[str]) -> bool:
         """Whether the first words (before the phrase's own word, if it comes later: "the assistant manager") sound
         like the phrase: a weighted phoneme distance (asr/phonetic.py) of at most PHONETIC_NEAR a phone."""
+        return self._sounding_like(words) > 0
+
+    def _sounding_like(self, words: Sequence[str]) -> int:
+        """How many first words sound like the phrase (`sounds_like`); 0 when they do not."""
         from voice_assistant.asr.phonetic import closest_opening
 
         plain = [_plain(w) for w in words[:MISHEARD_WORDS + 1]]
         if not plain or any(w in self.wake_words for w in plain):
-            return False
-        return closest_opening(plain, self.wake_words, MISHEARD_WORDS)[0] <= PHONETIC_NEAR
+            return 0
+        distance, count = closest_opening(plain, self.wake_words, MISHEARD_WORDS)
+        return count if distance <= PHONETIC_NEAR else 0
 
     def opens_after(self, words: Sequence[str], own: set[str]) -> bool:
         """Whether `words` open with the phrase (or a spelling of it, as in `corroborated`) once their leading words
@@ -250,36 +255,19 @@ class WakeRule:
         found = self.requests_read(readings)
         if len(found) < 2 or fuzz.ratio(" ".join(found[0]), " ".join(found[1])) < REQUESTS_AGREE:
             return None
-        understood = []
-        for words in found[:2]:
-            try:
-                u = understand(" ".join(words))
-            except Exception as exc:  # noqa: BLE001 - not understood: not acted on
-                log.warning("wake check: the request could not be understood: %s", exc)
-                return None
-            understood.append((str(getattr(u, "intent", "none")), float(getattr(u, "confidence", 0.0)), words))
-        (first, c1, w1), (second, c2, w2) = understood
-        if first != second or first == "none" or max(c1, c2) < AGREED_UNDERSTOOD:
+        first, second = (_understood(words, understand) for words in found[:2])
+        if first is None or second is None or first[0] != second[0] or max(first[1], second[1]) < AGREED_UNDERSTOOD:
             return None
-        return list(w1 if c1 >= c2 else w2)
+        return found[0] if first[1] >= second[1] else found[1]
 
     def requests_read(self, readings: Sequence[Sequence[str]]) -> list[list[str]]:
         """Each engine's own request: the words after its opening when that opening is the phrase itself or sounds
         like it (a phoneme distance of at most PHONETIC_NEAR a phone, asr/phonetic.py: "as a student", "this isn't");
         a reading that opens otherwise gives none."""
-        from voice_assistant.asr.phonetic import closest_opening
-
         found = []
         for reading in readings:
-            start = self._leading(reading)
-            if not start:
-                plain = [_plain(w) for w in reading[:MISHEARD_WORDS + 1]]
-                if not plain or any(w in self.wake_words for w in plain):
-                    continue  # the word itself later ("the assistant manager"): not a misheard opening
-                distance, start = closest_opening(plain, self.wake_words, MISHEARD_WORDS)
-                if distance > PHONETIC_NEAR:
-                    continue
-            if reading[start:]:
+            start = self._leading(reading) or self._sounding_like(reading)
+            if start and reading[start:]:
                 found.append(list(reading[start:]))
         return found
 
@@ -492,8 +480,8 @@ def spotter_for(language: str, wake_words: Sequence[str], threshold: float | Non
     return lambda: KeyphraseSpotter(phrase, threshold)
 
 
-def understood_confidence(request: Sequence[str], understand: Callable[[str], object]) -> float | None:
-    """The confidence `request` is understood with; None when it is empty or means nothing (intent none)."""
+def _understood(request: Sequence[str], understand: Callable[[str], object]) -> tuple[str, float] | None:
+    """(intent, confidence) of `request`; None when it is empty, means nothing (intent none) or cannot be read."""
     if not request:
         return None
     try:
@@ -501,7 +489,14 @@ def understood_confidence(request: Sequence[str], understand: Callable[[str], ob
     except Exception as exc:  # noqa: BLE001 - not understood: not acted on
         log.warning("wake check: the request could not be understood: %s", exc)
         return None
-    return None if getattr(u, "intent", "none") == "none" else float(getattr(u, "confidence", 0.0))
+    intent = str(getattr(u, "intent", "none"))
+    return None if intent == "none" else (intent, float(getattr(u, "confidence", 0.0)))
+
+
+def understood_confidence(request: Sequence[str], understand: Callable[[str], object]) -> float | None:
+    """The confidence `request` is understood with; None when it is empty or means nothing (intent none)."""
+    understood = _understood(request, understand)
+    return None if understood is None else understood[1]
 
 
 def clearly_understood(request: Sequence[str], understand: Callable[[str], object]) -> bool:
