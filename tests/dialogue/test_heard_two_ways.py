@@ -88,3 +88,16 @@ def test_a_session_passes_the_combined_recognisers_choices_to_the_dialogue(chat,
                    info={"choices": ["my sugar was one eighty", "my sugar was 118"], "ask": "glucose_mg_dl"})
     out = session.text(t.text, t.confidence, t)
     assert out.text == "Was it one hundred and eighty, or one hundred and eighteen?"
+
+
+@pytest.mark.parametrize("first, other, value_words", [
+    ("my blood sugar was 7.2 millimoles", "my blood sugar was one mmols", "seven point two"),  # 18 mg/dL: a meter says LO
+    ("my sugar was one twenty", "my sugar was seven hundred twenty", "one hundred and twenty"),  # above HI
+])
+def test_a_value_no_meter_shows_is_no_choice_offered(chat, store, first, other, value_words):
+    c = chat("en")
+    reply = heard(c, first, other)
+    assert value_words in reply and reply.endswith("Is that right?") and c.expects == YES_NO
+    assert "Was it" not in reply
+    c.say("yes")
+    assert len(values(store)) == 1

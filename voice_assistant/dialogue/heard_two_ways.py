@@ -17,7 +17,7 @@ from typing import Sequence
 from voice_assistant.dialogue import glucose
 from voice_assistant.dialogue.context import DialogueContext, Question
 from voice_assistant.dialogue.state import VALUE, Reply
-from voice_assistant.health.glucose import GlucoseValue
+from voice_assistant.health.glucose import GlucoseValue, is_plausible
 from voice_assistant.nlu import Understanding
 
 TOLERANCE = 1.0  #: mg/dL: values this close are the same reading
@@ -72,6 +72,10 @@ def question(ctx: DialogueContext, u: Understanding, others: Sequence[Understand
         if other.intent != u.intent or other.glucose is None or "glucose_mg_dl" not in other.slots:
             continue
         second = other.glucose
+        if is_plausible(first.mg_dl) and not is_plausible(second.mg_dl):
+            # no meter shows it (below 20 mg/dL it says LO, above 600 HI): "seven point two millimoles" heard
+            # once as "one millimoles" is no choice to offer; the first value is read back, and confirmed, alone
+            continue
         if not _same(first.mg_dl, second.mg_dl):
             text = ctx.say("glucose.which_value", first=_said(ctx, first), second=_said(ctx, second))
             return ctx.ask(WhichValue(text=text, values=[first, second], context=u.slots.get("context"), first=u))
