@@ -82,7 +82,39 @@ def test_the_matcher_turns_templates_around_only_on_the_word_denied():
     # a "not" about something else leaves those templates alone
     assert not matcher._turned_around(matcher.words(("i", "took", "it", "not", "sure", "when")))[taken].any()
     # a template that says "not" is turned around for a sentence that does not
-    assert (matcher._turned_around(matcher.words(("i", "feel", "fine"))) == matcher.negated).all()
+    assert (matcher._turned_around(matcher.words(("i", "feel", "tired"))) == matcher.negated).all()
+
+
+def test_a_sentence_saying_all_is_well_is_far_from_the_templates_of_a_low():
+    matcher = UNDERSTANDERS["en"].matcher
+    low = [k for k, t in enumerate(matcher.templates) if "low" in t.tokens and "fine" not in t.tokens
+           and "good" not in t.tokens and not matcher.negated[k]]
+    fine = matcher.words(UNDERSTANDERS["en"].extractor.extract("my sugar was fine this morning").tokens)
+    assert low and matcher._turned_around(fine)[low].all()
+    # "not fine" says nothing is well: those templates stay as they are
+    not_fine = matcher.words(UNDERSTANDERS["en"].extractor.extract("my sugar was not fine").tokens)
+    assert not matcher._turned_around(not_fine)[low].any()
+    # a sentence saying both (a low, now fine) contradicts nothing
+    both = matcher.words(UNDERSTANDERS["en"].extractor.extract("i had a low but i am fine now").tokens)
+    assert not matcher._turned_around(both)[low].any()
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "my sugar was fine this morning"), ("en", "my sugar has been good all week"),
+    ("en", "my sugar is normal today"), ("fr", "ma glycémie était bonne ce matin"),
+    ("fr", "mon sucre était normal hier"),
+])
+def test_news_that_the_sugar_was_fine_is_no_low_reported(lang, text):
+    u = understand(lang, text)
+    assert u.intent not in ("report_hypo", "log_glucose", "emergency"), u
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "my sugar was low this morning"), ("en", "i had a hypo last night"),
+    ("fr", "j'ai fait une hypo cette nuit"), ("fr", "ma glycémie était basse ce matin"),
+])
+def test_a_low_said_is_still_a_low(lang, text):
+    assert understand(lang, text).intent == "report_hypo"
 
 
 @pytest.mark.parametrize("lang, text", [

@@ -92,6 +92,8 @@ class IntentMatcher:
         for k, tpl in enumerate(self.templates):
             for t in tpl.tokens:
                 self._holding.setdefault(t, np.zeros(len(self.templates), dtype=bool))[k] = True
+        # per group of contrary words (pack.contraries): which templates hold one of its words
+        self._holding_group = [self._any_holding(group) for group in pack.contraries]
         # Word order matters little to meaning (« le rappel de 8 h, tu l'annules »): templates are also
         # compared as sorted word multisets, where the edit distance gives the shared-word count.
         self.sorted_encoded = ["".join(sorted(e)) for e in encoded]
@@ -129,7 +131,32 @@ class IntentMatcher:
         """The share of the meaningful words heard that spelling correction guessed (0 when all were known)."""
         return self._words_and_guesses(tokens)[1]
 
+    def _any_holding(self, words) -> np.ndarray:
+        held = np.zeros(len(self.templates), dtype=bool)
+        for word in words:
+            if word in self._holding:
+                held |= self._holding[word]
+        return held
+
+    def _contradicted(self, words: list[str]) -> np.ndarray | None:
+        """Templates the sentence contradicts: it says words of one group of `pack.contraries` only ("my sugar was
+        *fine* this morning"), they hold another group's words and none of its own ("my sugar was *low* this
+        morning"). A word after a "not" is not said ("not fine" says nothing is well). None: nothing contradicted."""
+        said = {k for k, group in enumerate(self.pack.contraries)
+                for i, w in enumerate(words) if w in group and not (i and words[i - 1] in self.pack.not_words)}
+        if len(said) != 1:
+            return None
+        (k,) = said
+        others = [held for j, held in enumerate(self._holding_group) if j != k]
+        return np.logical_or.reduce(others) & ~self._holding_group[k]
+
     def _turned_around(self, words: list[str]) -> np.ndarray:
+        """`_negated`, and the templates the sentence `_contradicted`."""
+        turned = self._negated(words)
+        contradicted = self._contradicted(words)
+        return turned if contradicted is None else turned | contradicted
+
+    def _negated(self, words: list[str]) -> np.ndarray:
         """Templates whose sense the sentence turns around: the template says "not" and the sentence does not
         ("I feel well" against "I feel not well"), or the sentence says "not" before a word the template
         holds without one ("I haven't *taken* my insulin" against "I have taken my insulin"). A "not" about
@@ -165,7 +192,7 @@ class IntentMatcher:
             # of the whole sentence. Short templates are left out: "remind" alone is inside too much.
             inside = shared / np.maximum(t, 1.0)  # how much of the template the sentence holds
             row = np.maximum(row, np.where(self.lengths >= PARTIAL_MIN_CHARS, inside * PARTIAL_FACTOR, 0))
-        if self.pack.not_words:
+        if self.pack.not_words or self.pack.contraries:
             row = np.where(self._turned_around(words), row * POLARITY_FACTOR, row)
         if only_guessed:
             # A template that holds none of the words heard as said, only words a guess made, rests on the guess

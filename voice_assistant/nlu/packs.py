@@ -7,6 +7,8 @@ to a slot list or rule that does not exist.
 
 from __future__ import annotations
 
+import itertools
+
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -83,6 +85,10 @@ class Pack:
     #: words that turn a sentence around ("not", « pas »): a sentence with one does not read like a template
     #: without one, nor the other way round ("I haven't taken my insulin" is no dose taken)
     not_words: frozenset[str] = frozenset()
+    #: groups of words that contradict each other (all is well: "fine", « bien »; a low or a high: "{meter_extreme}",
+    #: "hypo"), as the matcher sees them: a sentence that says only one group's words does not read like a template
+    #: holding only another's ("my sugar was fine this morning" is no "my sugar was low this morning")
+    contraries: tuple[frozenset[str], ...] = ()
     #: phrases opening a question ("did I", « est-ce que »): a question never records anything, so the intents
     #: of `records` are not candidates for it
     question_openers: PhraseSet = field(default_factory=lambda: PhraseSet(()))
@@ -285,6 +291,7 @@ def compile_pack(data: dict, path: Path) -> Pack:
         wake_words=tuple(w for p in wake_words for w in p),
         alarm_words=tuple(r.phrase_list(data.get("alarm_words"), "alarm_words")),
         not_words=not_words,
+        contraries=r.contraries(classes, ignore, not_words),
         question_openers=PhraseSet(r.phrase_list(data.get("question_openers"), "question_openers")),
         records=r.records(intents),
         medicine=r.medicine(intents, classes),
@@ -353,6 +360,34 @@ class _PackReader:
                 raise self.fail(f"'not_words' holds single words that are not in 'ignore', not '{' '.join(p)}'",
                                 line=self.lines.get("not_words"))
         return frozenset(p[0] for p in found)
+
+    def contraries(self, classes: "WordClasses", ignore: frozenset[str], not_words: frozenset[str]
+                   ) -> tuple[frozenset[str], ...]:
+        """`contraries`: a list of word groups, each word one token as the matcher sees it (its word group's token
+        when it has one, "{slot}" for a slot's value), none of them a small word the matcher skips or a "not"."""
+        raw = self.data.get("contraries")
+        if raw is None:
+            return ()
+        line = self.lines.get("contraries")
+        if not isinstance(raw, list) or len(raw) < 2 or not all(isinstance(g, list) and g for g in raw):
+            raise self.fail("'contraries' is a list of at least two non-empty lists of words", line=line)
+        groups = []
+        for group in raw:
+            tokens = set()
+            for word in group:
+                token = str(word) if str(word).startswith("{") else None
+                if token is None:
+                    p = phrase(str(word))
+                    canonical = classes.canonical(p)
+                    if len(canonical) != 1 or canonical[0] in ignore or canonical[0] in not_words:
+                        raise self.fail(f"'contraries' holds single words the matcher sees, not '{word}'", line=line)
+                    token = canonical[0]
+                tokens.add(token)
+            groups.append(frozenset(tokens))
+        for a, b in itertools.combinations(groups, 2):
+            if a & b:
+                raise self.fail(f"'contraries': {', '.join(sorted(a & b))} in two groups", line=line)
+        return tuple(groups)
 
     def records(self, intents: dict[str, "IntentDef"]) -> frozenset[str]:
         names = self.data.get("records") or []
