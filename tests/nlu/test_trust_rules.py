@@ -359,3 +359,22 @@ def test_a_value_said_after_was_without_a_judgement_is_no_question():
     assert not understander.asks_about_a_value(understander.extractor.extract("was 7 this morning"))
     assert understander.asks_about_a_value(understander.extractor.extract("was 7 too high"))
     assert understand("en", "my sugar was 7 this morning").intent == "log_glucose"
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "remind me to call the doctor"), ("en", "remind me tomorrow to call the doctor"),
+    ("en", "can you remind me to ring my daughter tonight"),
+    ("fr", "rappelle-moi d'appeler mon fils ce soir"), ("fr", "rappelez-moi d'appeler le docteur demain"),
+])
+def test_a_request_for_later_is_no_call_for_help_nor_a_call_now(lang, text):
+    assert understand(lang, text).intent not in ("emergency", "call_caregiver")
+
+
+@pytest.mark.parametrize("lang, text, intent", [
+    ("en", "remind me to call an ambulance", "emergency"),  # an alarm word still calls for help
+    ("en", "remind me to take my metformin at eight", "set_medication_reminder"),
+    ("fr", "rappelle-moi d'appeler le samu", "emergency"),
+    ("fr", "rappelle-moi de prendre ma metformine à huit heures", "set_medication_reminder"),
+])
+def test_a_request_for_later_keeps_its_alarm_words_and_its_reminders(lang, text, intent):
+    assert understand(lang, text).intent == intent

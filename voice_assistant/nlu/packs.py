@@ -93,6 +93,10 @@ class Pack:
     #: of `records` are not candidates for it
     question_openers: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     records: frozenset[str] = frozenset()  #: intents that record a reading, a dose or a low
+    #: phrases opening a request for later ("remind me", « rappelle-moi »): nothing is happening now, so the intents of
+    #: `not_later` (a call for help, a call now) are not candidates for it, unless an alarm word is said
+    later_openers: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+    not_later: frozenset[str] = frozenset()
     #: medicines, and questions about them (`medicine:` in the pack, see `MedicineRules`)
     medicine: "MedicineRules" = field(default_factory=lambda: MedicineRules())
     #: words spelling correction never guesses: a verb that creates, records or deletes ("rate" is no "create")
@@ -294,6 +298,8 @@ def compile_pack(data: dict, path: Path) -> Pack:
         contraries=r.contraries(classes, ignore, not_words),
         question_openers=PhraseSet(r.phrase_list(data.get("question_openers"), "question_openers")),
         records=r.records(intents),
+        later_openers=PhraseSet(r.phrase_list(data.get("later_openers"), "later_openers")),
+        not_later=r.intent_names(intents, "not_later"),
         medicine=r.medicine(intents, classes),
         never_guessed=r.never_guessed(classes),
         value_questions=ValueQuestions(r.phrase_set(r.section("value_questions"), "verbs", "value_questions"),
@@ -388,6 +394,13 @@ class _PackReader:
             if a & b:
                 raise self.fail(f"'contraries': {', '.join(sorted(a & b))} in two groups", line=line)
         return tuple(groups)
+
+    def intent_names(self, intents: dict[str, "IntentDef"], key: str) -> frozenset[str]:
+        """A top-level list of intents of this pack (empty when absent)."""
+        names = self.data.get(key) or []
+        if not isinstance(names, list) or any(n not in intents for n in names):
+            raise self.fail(f"'{key}' lists intents of this pack, not {names!r}", line=self.lines.get(key))
+        return frozenset(names)
 
     def records(self, intents: dict[str, "IntentDef"]) -> frozenset[str]:
         names = self.data.get("records") or []

@@ -303,10 +303,14 @@ class Understander:
     def _score(self, extraction: Extraction) -> list[IntentScore]:
         """Matcher scores, ties broken towards the intent that needs fewer slots the patient did not say. A
         question ("did I take my pills", "is 7 high", « est-ce que j'ai pris... ») records nothing: the pack's
-        recording intents are left out for it."""
+        recording intents are left out for it; a request for later ("remind me to...") is no call now."""
         said = {s.slot for s in extraction.spans}
         asks = self.asks(extraction.words) or self.asks_about_a_value(extraction)
         left_out = set(self.pack.records) if asks else set()
+        if self.pack.later_openers.match(extraction.words, 0) and not self._calls_for_help(extraction.words):
+            # "remind me to call the doctor", « rappelle-moi d'appeler mon fils »: a request for later is no call
+            # for help now, nor a call to make now
+            left_out |= self.pack.not_later
         if self.pack.medicine.doses and self.names_something_else(extraction):
             left_out |= self.pack.medicine.doses
         scores = [IntentScore(s.intent, s.score - TIE_BREAK * len(self.pack.intents[s.intent].slots - said), s.template)
