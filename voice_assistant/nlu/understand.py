@@ -23,6 +23,9 @@ UNIT = "unit"  #: entity: a GlucoseUnit named without a number ("in mmol")
 #: `matched` of an utterance made only of politeness and hesitation (« bonjour », "thank you", « euh »), or of
 #: one of the pack's `small_talk` sentences ("how are you", « je vais bien »); the intent is then "none".
 SMALL_TALK = "small_talk"
+#: `matched` of a question about what a value means ("is 180 too high?", « est-ce que 1,80 c'est trop haut ? »):
+#: no request the pack serves, and no miss either (dialogue: who can say, and how to note a reading)
+VALUE_QUESTION = "value_question"
 EMERGENCY = "emergency"
 TIE_BREAK = 0.001
 #: How much better another reading of the numbers must make the sentence before it is preferred.
@@ -209,6 +212,8 @@ class Understander:
             # ("can I call an ambulance, I took too much insulin") into nothing at all.
             runner_up = ((best.intent, round(best.score, 3)),) + alternatives[:1]
             return Understanding(EMERGENCY, {}, max(confidence, self.pack.threshold), text, (), runner_up, EMERGENCY)
+        if (best.score < self.pack.threshold or best.intent == SMALL_TALK) and self.asks_what_a_value_means(extraction):
+            return Understanding(NONE, {}, round(1.0 - confidence, 3), text, (), alternatives, VALUE_QUESTION)
         if best.score < self.pack.threshold:
             return Understanding(NONE, {}, round(1.0 - confidence, 3), text, (), alternatives, best.intent)
         if best.intent == SMALL_TALK:  # the pack's politeness ("how are you", « je vais bien »): no request
@@ -336,6 +341,14 @@ class Understander:
         n = vq.verbs.match(words, 0)
         return bool(n) and n < len(words) and is_number(words[n]) and any(
             vq.judgements.match(words, i) for i in range(n + 1, len(words)))
+
+    def asks_what_a_value_means(self, extraction: Extraction) -> bool:
+        """A question holding a number and a judgement ("is 180 too high", "was 7 too high", « est-ce que 1,80 c'est
+        trop haut »): what a value means for the patient, which only their care team can say."""
+        words = extraction.words
+        if not (self.asks(words) or self.asks_about_a_value(extraction)) or not any(is_number(w) for w in words):
+            return False
+        return any(self.pack.value_questions.judgements.match(words, i) for i in range(len(words)))
 
     def _medicine_named(self, extraction: Extraction, words: list[str]) -> bool:
         """A medicine word of the pack, a medicine of the patient's profile or a dose word ("units")."""
