@@ -87,3 +87,16 @@ def report_hypo(ctx: DialogueContext, u: Understanding, now: datetime, asr_confi
 def sugar_question(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply:
     """Food sugar is not a dose: the rule of fifteen for a low, the care team for everyday eating."""
     return ctx.tell(ctx.say("safety.sugar", human=ctx.human_route()), "sugar_advice")
+
+
+def value_question(ctx: DialogueContext, u: Understanding) -> str:
+    """"Is 180 too high?", "what if my sugar is 300?": the range the care team set, who can say what a value means,
+    how to note one; for a low asked about, the rule of fifteen first (what every patient is taught)."""
+    targets = ctx.profile.glucose_targets
+    value = u.glucose
+    unit = value.unit if value is not None else ctx.reply_unit  # the range in the unit of the number asked about
+    if value is not None and value.mg_dl < targets.low:
+        return ctx.say("safety.sugar", human=ctx.human_route())
+    return ctx.say("value_question", low=ctx.speech.glucose(targets.target_low, unit),
+                   high=ctx.speech.glucose(targets.target_high, unit), human=ctx.human_route())
+

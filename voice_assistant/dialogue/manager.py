@@ -245,7 +245,7 @@ class DialogueManager:
             return self._with_question(ctx, ctx.say("listening"))
         if u.matched == VALUE_QUESTION:  # "is 180 too high?": who can say, how to note it; no advice, no miss
             ctx.misses = 0
-            return self._with_question(ctx, ctx.say("value_question", human=ctx.human_route()))
+            return self._with_question(ctx, care.value_question(ctx, u))
         if ctx.pending is not None:
             if ctx.pending.expects == ANYTHING:
                 ctx.pending = None  # a list being read, an open choice: simply left

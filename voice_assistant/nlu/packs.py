@@ -170,6 +170,9 @@ class ValueQuestions:
 
     verbs: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     judgements: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+    #: openers of a question about a value supposed ("what if my sugar is 300", « et si j'ai 3 grammes »): with a number
+    #: said, what a value means is asked, whatever else the sentence looks like
+    suppose: PhraseSet = field(default_factory=lambda: PhraseSet(()))
 
 
 @dataclass(frozen=True)
@@ -303,7 +306,8 @@ def compile_pack(data: dict, path: Path) -> Pack:
         medicine=r.medicine(intents, classes),
         never_guessed=r.never_guessed(classes),
         value_questions=ValueQuestions(r.phrase_set(r.section("value_questions"), "verbs", "value_questions"),
-                                       r.phrase_set(r.section("value_questions"), "judgements", "value_questions")),
+                                       r.phrase_set(r.section("value_questions"), "judgements", "value_questions"),
+                                       r.phrase_set(r.section("value_questions"), "suppose", "value_questions")),
         declines=r.declines(classes),
         greetings=PhraseSet(r.phrase_list(data.get("greetings"), "greetings")),
         when=when,

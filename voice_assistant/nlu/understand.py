@@ -212,8 +212,12 @@ class Understander:
             # ("can I call an ambulance, I took too much insulin") into nothing at all.
             runner_up = ((best.intent, round(best.score, 3)),) + alternatives[:1]
             return Understanding(EMERGENCY, {}, max(confidence, self.pack.threshold), text, (), runner_up, EMERGENCY)
-        if (best.score < self.pack.threshold or best.intent == SMALL_TALK) and self.asks_what_a_value_means(extraction):
-            return Understanding(NONE, {}, round(1.0 - confidence, 3), text, (), alternatives, VALUE_QUESTION)
+        supposed = self.supposes_a_value(extraction)
+        if supposed or ((best.score < self.pack.threshold or best.intent == SMALL_TALK)
+                        and self.asks_what_a_value_means(extraction)):
+            # the value asked about is kept as an entity (no slot: nothing is to be stored): the answer may depend on it
+            _, entities = self._slots_for("log_glucose", extraction) if "log_glucose" in self.pack.intents else ({}, ())
+            return Understanding(NONE, {}, round(1.0 - confidence, 3), text, entities, alternatives, VALUE_QUESTION)
         if best.score < self.pack.threshold:
             return Understanding(NONE, {}, round(1.0 - confidence, 3), text, (), alternatives, best.intent)
         if best.intent == SMALL_TALK:  # the pack's politeness ("how are you", « je vais bien »): no request
@@ -349,6 +353,13 @@ class Understander:
         if not (self.asks(words) or self.asks_about_a_value(extraction)) or not any(is_number(w) for w in words):
             return False
         return any(self.pack.value_questions.judgements.match(words, i) for i in range(len(words)))
+
+    def supposes_a_value(self, extraction: Extraction) -> bool:
+        """"what if my sugar is 300", « et si j'ai 3 grammes »: a value supposed, not told (no reading, no request);
+        a call for help said with it stays one."""
+        words = extraction.words
+        return bool(self.pack.value_questions.suppose.match(words, 0)) and any(is_number(w) for w in words) \
+            and not self._calls_for_help(words)
 
     def _medicine_named(self, extraction: Extraction, words: list[str]) -> bool:
         """A medicine word of the pack, a medicine of the patient's profile or a dose word ("units")."""
