@@ -689,3 +689,18 @@ def test_the_number_of_a_reading_is_not_also_the_time_it_was_taken(chat, store, 
     [reading] = store.readings()
     assert reading.glucose_mg_dl == 126.1
     assert reading.measured_at.astimezone(c.profile.zone).strftime("%H:%M") != "07:00"
+
+
+@pytest.mark.parametrize("lang, taken, reminder", [
+    ("en", "I took my pills", "I need to take my lantus at ten"),
+    ("fr", "j'ai pris mes médicaments", "rappelle-moi de prendre mon lantus à dix heures"),
+])
+def test_a_reminder_asked_while_which_medicine_was_taken_is_asked_is_no_dose(chat, store, lang, taken, reminder):
+    c = chat(lang)
+    c.say(taken)  # "Which medicine did you take?"
+    reply = c.say(reminder)
+    assert "took" not in reply and "pris" not in reply.replace("prise", ""), reply  # no dose read back
+    assert ("ten" in reply or "dix" in reply) and c.expects == YES_NO  # the reminder read back
+    c.say(YES[lang])
+    assert store.medication_events() == []
+    assert [r.medication_id for r in store.active_reminders()] == ["insulin_glargine"]

@@ -150,6 +150,10 @@ class AskDoseWhich(Question):
     unsaved_key = "unsaved.dose"
 
     def answer(self, ctx, u, now, asr_confidence):
+        if u.intent == "set_medication_reminder" and "time" in u.slots:
+            # "I need to take my lantus at ten": a reminder asked for, with its hour, is another request (the medicine
+            # it names was not taken: « You took your insulin glargine. Shall I note it? » was the answer before)
+            return None
         if u.slots.get("medication") and u.intent in ("medication_taken", "none", "set_medication_reminder",
                                                        "affirm"):
             return _read_back_dose(ctx, u.slots["medication"], self.at, self.when_words)
