@@ -704,3 +704,24 @@ def test_a_reminder_asked_while_which_medicine_was_taken_is_asked_is_no_dose(cha
     c.say(YES[lang])
     assert store.medication_events() == []
     assert [r.medication_id for r in store.active_reminders()] == ["insulin_glargine"]
+
+
+@pytest.mark.parametrize("lang, check, taken, name", [
+    ("fr", "est-ce que j'ai pris mon diamicron", "je l'ai pris ce matin", "gliclazide"),
+    ("en", "did I take my lipitor", "oh I took it this morning", "atorvastatin"),
+])
+def test_i_took_it_right_after_asking_about_a_medicine_is_read_back_with_its_name(chat, store, lang, check, taken,
+                                                                                   name):
+    c = chat(lang)
+    c.say(check)
+    reply = c.say(taken)
+    assert name in reply and c.expects == YES_NO and store.medication_events() == []  # read back, not noted yet
+    c.say(YES[lang])
+    assert [e.medication_id for e in store.medication_events()] == [name]
+
+
+def test_i_took_it_long_after_asking_about_a_medicine_asks_which(chat, store):
+    c = chat("en")
+    c.say("did I take my lipitor")
+    c.now += timedelta(minutes=10)
+    assert c.say("I took it") == "Which medicine did you take? Say its name."

@@ -120,6 +120,9 @@ class DialogueContext:
     misses: int = 0  #: turns in a row that were not understood
     save_profile_changes: bool = True  #: False in tests and demos that must not touch the user's config
     default_unit: GlucoseUnit = GlucoseUnit.MG_DL  #: the language's usual unit, when the profile sets none
+    #: the medicine the patient just asked about ("did I take my gliclazide?") and when: "I took it at noon", said
+    #: right after, names it (reminders.medication_taken)
+    medicine_asked_about: tuple[str, datetime] | None = None
 
     @property
     def speech(self) -> Speech:

@@ -240,6 +240,10 @@ def cancel_all_reminders(ctx: DialogueContext, u: Understanding, now: datetime,
 
 # --- doses -----------------------------------------------------------------------------------------------
 
+#: how long after asking about a medicine "I took it" still names it (a dose said later names its medicine itself)
+MEDICINE_IN_TALK = timedelta(minutes=2)
+
+
 def medication_taken(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply:
     """« J'ai pris ma metformine ce matin »: read back with when, noted after a yes."""
     moment = u.when
@@ -250,6 +254,9 @@ def medication_taken(ctx: DialogueContext, u: Understanding, now: datetime, asr_
             return ctx.tell(ctx.say("medication.future"), "future_refused")
         at, when_words = ctx.moment(moment, now)
     medication = u.slots.get("medication")
+    asked, ctx.medicine_asked_about = ctx.medicine_asked_about, None
+    if not medication and asked is not None and timedelta(0) <= now - asked[1] <= MEDICINE_IN_TALK:
+        medication = asked[0]  # « est-ce que j'ai pris mon Diamicron ? » ... « je l'ai pris à midi »: read back by name
     if not medication or ctx.profile.medication(medication) is None:
         return ctx.ask(AskDoseWhich(text=ctx.say("medication.taken_which"), at=at, when_words=when_words))
     return _read_back_dose(ctx, medication, at, when_words)
@@ -275,6 +282,7 @@ def medication_check(ctx: DialogueContext, u: Understanding, now: datetime, asr_
     """« Est-ce que j'ai pris mes comprimés ? »: answered from the dose log (taken, missed, still due
     today); nothing is recorded."""
     medication = u.slots.get("medication")
+    ctx.medicine_asked_about = (medication, now) if medication else None
     period = "yesterday" if u.slots.get("period") == "yesterday" else "today"
     local = now.astimezone(ctx.profile.zone)
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
