@@ -725,3 +725,21 @@ def test_i_took_it_long_after_asking_about_a_medicine_asks_which(chat, store):
     c.say("did I take my lipitor")
     c.now += timedelta(minutes=10)
     assert c.say("I took it") == "Which medicine did you take? Say its name."
+
+
+@pytest.mark.parametrize("lang, wrong, value, cannot", [
+    ("en", "delete my last reading", "one hundred and twenty", "I cannot change a saved reading"),
+    ("en", "my last reading was wrong", "one hundred and twenty", "I cannot change a saved reading"),
+    ("fr", "ma dernière glycémie était fausse", "un gramme vingt", "Je ne peux pas changer une glycémie enregistrée"),
+])
+def test_a_saved_reading_said_wrong_is_named_and_the_care_team_is_the_route(chat, store, lang, wrong, value, cannot):
+    c = chat(lang)
+    c.say("my sugar is 120" if lang == "en" else "ma glycémie est de 1,20")
+    c.say(YES[lang])
+    reply = c.say(wrong)
+    assert reply.startswith(cannot) and value in reply and "Marc" in reply and c.expects == ANYTHING
+    assert [r.glucose_mg_dl for r in store.readings()] == [120.0]  # nothing changed, nothing new
+
+
+def test_a_reading_said_wrong_with_nothing_saved_says_there_is_none(chat, store):
+    assert "no readings" in chat("en").say("delete my last reading")

@@ -279,6 +279,17 @@ def _reply_unit(ctx: DialogueContext, u: Understanding, readings: list[Reading])
     return ctx.default_unit
 
 
+def correct_reading(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply:
+    """"Delete my last reading", « ma dernière glycémie était fausse »: a saved reading is the care team's record (it
+    may be sent already); the assistant says it cannot change it, which one it is, and who can."""
+    last = ctx.store.last_reading()
+    if last is None:
+        return ctx.tell(ctx.say("history.none_yet"))
+    unit = _reply_unit(ctx, u, ctx.store.readings(limit=20))
+    return ctx.tell(ctx.say("history.cannot_change", value=ctx.speech.glucose(last.glucose_mg_dl, unit),
+                            when=ctx.speech.when(last.measured_at, now), human=ctx.human_route()), "change_refused")
+
+
 def history(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply:
     period = u.slots.get("period", "last")
     s = ctx.speech

@@ -65,6 +65,7 @@ class DialogueManager:
         self.handlers: dict[str, Handler] = {
             "log_glucose": glucose.log_glucose,
             "glucose_history": glucose.history,
+            "correct_reading": glucose.correct_reading,
             "set_medication_reminder": reminders.set_reminder,
             "list_reminders": reminders.list_reminders,
             "cancel_reminder": reminders.cancel_reminder,
