@@ -378,3 +378,17 @@ def test_a_request_for_later_is_no_call_for_help_nor_a_call_now(lang, text):
 ])
 def test_a_request_for_later_keeps_its_alarm_words_and_its_reminders(lang, text, intent):
     assert understand(lang, text).intent == intent
+
+
+@pytest.mark.parametrize("lang, text, time", [
+    ("en", "at ten", "10:00"), ("en", "at 10", "10:00"), ("en", "around eight", "08:00"),
+    ("fr", "vers huit", "08:00"), ("fr", "à dix", "10:00"),
+])
+def test_an_hour_said_alone_after_a_preposition_is_a_time_never_a_glucose_value(lang, text, time):
+    u = understand(lang, text)
+    assert u.intent != "log_glucose" and u.glucose is None and u.slots.get("time") == time, u
+
+
+@pytest.mark.parametrize("lang, text", [("en", "ten"), ("en", "I'm at ten"), ("fr", "je suis à dix")])
+def test_a_number_alone_or_with_a_subject_may_still_be_a_value(lang, text):
+    assert understand(lang, text).intent == "log_glucose"

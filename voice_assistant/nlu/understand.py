@@ -161,6 +161,8 @@ class Understander:
         # for an intent that takes the slot it created ("lantus nine thirty" -> time; "one thirty three
         # this morning" after "my sugar was" -> glucose).
         for reading, slot in ((MORE_TIMES, "time"), (FEWER_TIMES, "glucose"), (WORDS_ONLY, None)):
+            if reading == FEWER_TIMES and self._only_an_hour(extraction):
+                continue  # "at ten", « vers huit »: an hour said alone, never a glucose value to read back
             other = self.extractor.extract(text or "", reading)
             if other.tokens == extraction.tokens:
                 continue
@@ -331,6 +333,11 @@ class Understander:
         scores = self.matcher.score(tuple(tokens))
         dose = max(s.score for s in scores if s.intent in self.pack.medicine.doses)
         return dose >= max(self.pack.threshold, scores[0].score - DOSE_MARGIN)
+
+    def _only_an_hour(self, extraction: Extraction) -> bool:
+        """Nothing said but a preposition of time and an hour ("at ten", "around eight", « vers huit »): the answer
+        to « at what time? », or the time of something said before; "I'm at ten" and "ten" alone may be a value."""
+        return extraction.tokens == ("{time}",) and self.pack.time.prepositions.match(extraction.words, 0) > 0
 
     def asks(self, words: tuple[str, ...]) -> bool:
         """Whether the words open with a question (fillers are gone: "um, did I..." opens with "did I"; a
