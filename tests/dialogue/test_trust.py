@@ -743,3 +743,42 @@ def test_a_saved_reading_said_wrong_is_named_and_the_care_team_is_the_route(chat
 
 def test_a_reading_said_wrong_with_nothing_saved_says_there_is_none(chat, store):
     assert "no readings" in chat("en").say("delete my last reading")
+
+
+@pytest.mark.parametrize("lang, first, more, hour, time_words", [
+    ("en", "remind me to take metformin at eight am", "and my lipitor at night", "at ten", "ten at night"),
+    ("fr", "rappelle-moi de prendre ma metformine à huit heures", "et le tahor le soir", "à dix heures",
+     "vingt-deux heures"),
+])
+def test_and_a_medicine_right_after_a_reminder_is_another_reminder_in_the_part_of_the_day_said(
+        chat, store, lang, first, more, hour, time_words):
+    c = chat(lang)
+    c.say(first)
+    c.say(YES[lang])
+    asked = c.say(more)
+    assert c.expects == VALUE and store.medication_events() == [], asked  # « At what time? », no dose read back
+    reply = c.say(hour)
+    assert time_words in reply and c.expects == YES_NO, reply
+    c.say(YES[lang])
+    assert sorted(r.time_of_day for r in store.active_reminders()) == ["08:00", "22:00"]
+    assert store.medication_events() == []
+
+
+@pytest.mark.parametrize("lang, first, taken", [
+    ("en", "remind me to take metformin at eight am", "and I took my lipitor"),
+    ("fr", "rappelle-moi de prendre ma metformine à huit heures", "et j'ai pris mon tahor"),
+])
+def test_and_a_dose_told_right_after_a_reminder_is_still_a_dose(chat, store, lang, first, taken):
+    c = chat(lang)
+    c.say(first)
+    c.say(YES[lang])
+    reply = c.say(taken)
+    assert "atorvastatin" in reply and c.expects == YES_NO  # the dose read back
+    c.say(YES[lang])
+    assert [e.medication_id for e in store.medication_events()] == ["atorvastatin"]
+
+
+def test_at_ten_after_at_night_is_ten_at_night(chat, store):
+    c = chat("en")
+    assert c.say("remind me to take my lipitor at night") == "At what time?"
+    assert "ten at night" in c.say("at ten")

@@ -8,7 +8,7 @@ no-answer timer; the domain handlers (glucose, reminders) do the rest. Nothing r
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable
 
 from voice_assistant.dialogue import care, emergency, glucose, heard_two_ways, labs, reminder_alerts, reminders
@@ -27,6 +27,8 @@ from voice_assistant.store import Store
 Handler = Callable[[DialogueContext, Understanding, datetime, "float | None"], Reply]
 
 #: Requests that never drop the open question: it is asked again at the end of their reply.
+#: how long after a reminder was set "and my lipitor at night" still carries it on (a pause, then a new request)
+REMINDER_CARRIED_ON = timedelta(minutes=2)
 KEEP_QUESTION = ("dosing_question", "repeat", "speak_slower", "speak_faster", "help", "sugar_question")
 
 #: Words per minute added or removed by "speak slower" / "speak faster".
@@ -156,7 +158,7 @@ class DialogueManager:
         heard a value differently): the patient is asked which one was said rather than one being guessed."""
         text = clean_input(text)  # invalid Unicode, control characters: cleaned before anything reads it
         try:
-            u = self._in_context(self.understander.understand(text))
+            u = self._in_context(self.understander.understand(text), now)
             others = [self._in_context(self.understander.understand(clean_input(a)))
                       for a in alternatives if a and a != text]
             reply = None
@@ -202,10 +204,14 @@ class DialogueManager:
             return self._spoken(pending.on_silence(self.ctx, now), now)
         return None
 
-    def _in_context(self, u: Understanding) -> Understanding:
+    def _in_context(self, u: Understanding, now: datetime | None = None) -> Understanding:
         """Read an answer in the light of the open question: when a reminder's time is awaited, a bare
-        number (« à neuf », "no, at nine") is that time, not a glucose value in the patient's meter unit."""
+        number (« à neuf », "no, at nine") is that time, not a glucose value in the patient's meter unit. And a
+        sentence carrying on a reminder just set ("and my lipitor at night") is another reminder, not a dose."""
         pending = self.ctx.pending
+        if pending is None and now is not None and self._carries_on_a_reminder(u, now):
+            slots = {k: v for k, v in u.slots.items() if k in ("medication", "time")}
+            return replace(u, intent="set_medication_reminder", slots=slots)
         if pending is None or "time" in u.slots or u.intent != "log_glucose":
             return u
         awaits_time = pending is not None and pending.awaits_time
@@ -224,6 +230,17 @@ class DialogueManager:
         slots = {k: v for k, v in u.slots.items() if k != "glucose_mg_dl"} | {"time": time.value}
         return replace(u, intent="set_medication_reminder", slots=slots,
                        entities=tuple(e for e in u.entities if e.value is not said))
+
+    def _carries_on_a_reminder(self, u: Understanding, now: datetime) -> bool:
+        """Right after a reminder was set (its "done" the last thing said, within REMINDER_CARRIED_ON), a dose sentence
+        that opens with "and" and says no taking ("and my lipitor at night", « et le tahor le soir »)."""
+        last, at = self.ctx.last_reply, self.last_spoken_at
+        if u.intent != "medication_taken" or last is None or at is None or "reminder_saved" not in last.events:
+            return False
+        if not timedelta(0) <= now - at <= REMINDER_CARRIED_ON:
+            return False
+        carries_on = getattr(self.understander, "carries_on_without_taking", None)
+        return carries_on is not None and carries_on(u.text)
 
     # --- the turn ----------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from voice_assistant import records
 from voice_assistant.dialogue.context import ConfirmQuestion, DialogueContext, Question
 from voice_assistant.dialogue.state import VALUE, Reply
 from voice_assistant.nlu import Understanding
+from voice_assistant.nlu.understand import DAY_PART
 from voice_assistant.store import MedicationEvent, Reminder
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -55,6 +56,7 @@ class AskReminderSlots(Question):
 
     medication: str | None = None
     time: str | None = None
+    day_part: str | None = None  #: "pm" when the request said "at night" without an hour: "at ten" is 22:00
 
     expects = VALUE
 
@@ -72,10 +74,13 @@ class AskReminderSlots(Question):
         if u.intent not in ("set_medication_reminder", "none", "affirm", "deny", "medication_taken", "log_glucose"):
             return None  # another request (« annule le rappel... ») is not an answer
         medication = u.slots.get("medication") or self.medication
-        time = u.slots.get("time") or self.time
+        time = u.slots.get("time")
+        if time is not None and u.entity(DAY_PART) is None:
+            time = in_day_part(time, self.day_part)  # « le tahor le soir » ... « à dix » : 22:00
+        time = time or self.time
         if (medication, time) == (self.medication, self.time):
             return None  # nothing new in the answer
-        return _continue(ctx, medication, time)
+        return _continue(ctx, medication, time, u.entity(DAY_PART) or self.day_part)
 
 
 @dataclass(kw_only=True)
@@ -165,17 +170,26 @@ class AskDoseWhich(Question):
 # --- handlers --------------------------------------------------------------------------------------------
 
 def set_reminder(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply:
-    return _continue(ctx, u.slots.get("medication"), u.slots.get("time"))
+    return _continue(ctx, u.slots.get("medication"), u.slots.get("time"), u.entity(DAY_PART))
 
 
-def _continue(ctx: DialogueContext, medication: str | None, time: str | None) -> Reply:
+def in_day_part(time: str, day_part: str | None) -> str:
+    """An hour said without its part of the day, in the part said before: "10:00" in the evening is "22:00"."""
+    hour, minute = (int(x) for x in time.split(":"))
+    if day_part == "pm" and 1 <= hour < 12:
+        return f"{hour + 12:02d}:{minute:02d}"
+    return time
+
+
+def _continue(ctx: DialogueContext, medication: str | None, time: str | None, day_part: str | None = None) -> Reply:
     """Ask for what is missing, then read the whole reminder back before storing it."""
     if medication and ctx.profile.medication(medication) is None:
         medication = None
     if not medication:
-        return ctx.ask(AskReminderSlots(text=ctx.say("reminders.ask_medication"), time=time))
+        return ctx.ask(AskReminderSlots(text=ctx.say("reminders.ask_medication"), time=time, day_part=day_part))
     if not time:
-        return ctx.ask(AskReminderSlots(text=ctx.say("reminders.ask_time"), medication=medication))
+        return ctx.ask(AskReminderSlots(text=ctx.say("reminders.ask_time"), medication=medication,
+                                        day_part=day_part))
     name = ctx.medication_name(medication)
     for existing in ctx.store.active_reminders():
         if existing.medication_id == medication and existing.time_of_day == time:

@@ -96,6 +96,8 @@ class Pack:
     #: phrases opening a request for later ("remind me", « rappelle-moi »): nothing is happening now, so the intents of
     #: `not_later` (a call for help, a call now) are not candidates for it, unless an alarm word is said
     later_openers: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+    #: words that open a sentence carrying on the last request ("and my lipitor at night", « et le tahor le soir »)
+    continuations: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     not_later: frozenset[str] = frozenset()
     #: medicines, and questions about them (`medicine:` in the pack, see `MedicineRules`)
     medicine: "MedicineRules" = field(default_factory=lambda: MedicineRules())
@@ -302,6 +304,7 @@ def compile_pack(data: dict, path: Path) -> Pack:
         question_openers=PhraseSet(r.phrase_list(data.get("question_openers"), "question_openers")),
         records=r.records(intents),
         later_openers=PhraseSet(r.phrase_list(data.get("later_openers"), "later_openers")),
+        continuations=PhraseSet(r.phrase_list(data.get("continuations"), "continuations")),
         not_later=r.intent_names(intents, "not_later"),
         medicine=r.medicine(intents, classes),
         never_guessed=r.never_guessed(classes),

@@ -20,6 +20,9 @@ NONE = "none"
 GLUCOSE = "glucose_mg_dl"
 WHEN = "when"  #: entity: a Moment (« hier soir »)
 UNIT = "unit"  #: entity: a GlucoseUnit named without a number ("in mmol")
+#: entity: "am" or "pm", a part of the day said without an hour ("remind me about my lipitor *at night*"): the hour
+#: answered next ("at ten") is in it
+DAY_PART = "day_part"
 #: `matched` of an utterance made only of politeness and hesitation (« bonjour », "thank you", « euh »), or of
 #: one of the pack's `small_talk` sentences ("how are you", « je vais bien »); the intent is then "none".
 SMALL_TALK = "small_talk"
@@ -230,7 +233,17 @@ class Understander:
             # entity: the dialogue that asked for the reading may take it as the display.
             entity = Entity("meter_extreme", slots["meter_extreme"], "")
             return Understanding(NONE, {}, confidence, text, (entity,), alternatives, SMALL_TALK)
+        if "time" not in slots:
+            entities += self._day_part(extraction)
         return Understanding(best.intent, slots, confidence, text, entities, alternatives, best.intent)
+
+    def _day_part(self, extraction: Extraction) -> tuple[Entity, ...]:
+        """"at night", "in the morning", « le soir » said with no hour: the day part entity (empty when none, or
+        when both are said)."""
+        lex, words = self.pack.time, extraction.words
+        found = {part for part, phrases in (("am", lex.am), ("pm", lex.pm))
+                 for i in range(len(words)) if phrases.match(words, i)}
+        return (Entity(DAY_PART, found.pop(), ""),) if len(found) == 1 else ()
 
     def _time_may_be_a_value(self, extraction: Extraction, scores: list[IntentScore]) -> bool:
         """A dose intent first, no medicine named, no word of taking ("took", « pris », "done"), and every
@@ -333,6 +346,15 @@ class Understander:
         scores = self.matcher.score(tuple(tokens))
         dose = max(s.score for s in scores if s.intent in self.pack.medicine.doses)
         return dose >= max(self.pack.threshold, scores[0].score - DOSE_MARGIN)
+
+    def carries_on_without_taking(self, text: str) -> bool:
+        """A sentence opening with a word that carries on the last request ("and", « et ») that says no word of
+        taking or having ("and my lipitor at night"; not "and I took my lipitor"): it tells no dose taken."""
+        extraction = self.extractor.extract(text or "")
+        if not self.pack.continuations.match(extraction.words, 0):
+            return False
+        rules = self.pack.medicine
+        return not any(w in rules.taking or w in rules.having for w in self.matcher.words(extraction.tokens))
 
     def _only_an_hour(self, extraction: Extraction) -> bool:
         """Nothing said but a preposition of time and an hour ("at ten", "around eight", « vers huit »): the answer
