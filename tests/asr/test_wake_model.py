@@ -74,6 +74,45 @@ def test_the_model_hears_nothing_in_talk_without_the_phrase(spotter):
     assert hits(spotter, np.concatenate([quiet(0.5), *[np.concatenate([t, quiet(0.6)]) for t in talk]])) == []
 
 
+def in_a_room(x: np.ndarray, rt60: float = 0.5, seed: int = 11) -> np.ndarray:
+    """A microphone across a room: the dry voice plus a diffuse tail decaying 60 dB in `rt60` s."""
+    t = np.arange(int(rt60 * SAMPLE_RATE)) / SAMPLE_RATE
+    ir = np.random.default_rng(seed).standard_normal(len(t)) * np.exp(-6.9 * t / rt60) * 0.08
+    ir[0] = 1.0
+    y = np.convolve(x.astype(np.float64), ir)[:len(x)]
+    return np.clip(y * np.abs(x).max() / np.abs(y).max(), -32768, 32767).astype(np.int16)
+
+
+def on_the_phone(x: np.ndarray) -> np.ndarray:
+    """A telephone line's band, 300-3400 Hz."""
+    spectrum = np.fft.rfft(x.astype(np.float64))
+    freqs = np.fft.rfftfreq(len(x), 1 / SAMPLE_RATE)
+    spectrum[(freqs < 300) | (freqs > 3400)] = 0
+    return np.clip(np.fft.irfft(spectrum, len(x)), -32768, 32767).astype(np.int16)
+
+
+@pytest.mark.parametrize("voice", VOICES)
+@pytest.mark.parametrize("heard", [in_a_room, on_the_phone])
+def test_the_model_hears_the_phrase_in_a_room_and_on_the_phone(spotter, voice, heard):
+    # trained on dry speech only, the model scored such a request 0.002 (its threshold: 0.05): a patient across a
+    # living room went unheard
+    phrase = said("assistant", voice)
+    stream = heard(np.concatenate([quiet(1.0), said("assistant, my sugar is one twenty", voice), quiet(1.0)]))
+    spotter.reset()
+    found = hits(spotter, stream)
+    phrase_end = 1.0 + len(phrase) / SAMPLE_RATE
+    assert found and phrase_end - 0.5 <= found[0] <= phrase_end + 0.8, (found, phrase_end)
+
+
+def test_the_model_hears_nothing_in_talk_in_a_room(spotter):
+    talk = [said(t, v) for t, v in [("Add a pinch of salt and stir the sauce gently.", "en-gb-x-rp+m3"),
+                                    ("The news is at six tonight, after the weather.", "en-us+f5"),
+                                    ("My sugar was one twenty this morning.", "en+m4")]]
+    spotter.reset()
+    room = in_a_room(np.concatenate([quiet(0.5), *[np.concatenate([t, quiet(0.6)]) for t in talk]]))
+    assert hits(spotter, room) == []
+
+
 def test_the_hits_do_not_depend_on_how_the_stream_is_cut(spotter):
     stream = np.concatenate([quiet(0.7), said("assistant what time is it", "en+m4"), quiet(1.0)])
     spotter.reset()
