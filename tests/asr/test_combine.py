@@ -143,6 +143,41 @@ def test_a_next_reading_replaces_the_other_request_only_when_clearly_understood(
         assert choice.first.text in next_w and choice.second.text == heard_ps
 
 
+def test_a_request_the_other_engine_heard_next_comes_first(understander):
+    # recorded on the dev set ("could you say that again"): whisper's second reading is pocketsphinx's request
+    scores = {"would you say that again": -1.90, "could you say metformin": -4.35, "can you say metformin": -4.26,
+              "could you say that again": -1.04}
+    scorer = scorer_from(scores)
+    choice = Combiner(understander.understand, scorer).choose(
+        b"audio", ps("would you say that again", alternatives=["could you say that again", "put you say that again"]),
+        wh("could you say metformin", alternatives=["can you say metformin", "could you say that again"]))
+    assert choice.first.text == "would you say that again" and choice.first.intent == "repeat", choice.reason
+    assert choice.reason == "the other engine's next reading agrees" and scorer.calls == []
+    # recorded ("call my daughter"): pocketsphinx's next reading is whisper's request: whisper's comes first
+    choice = Combiner(understander.understand, scorer_from({})).choose(
+        b"audio", ps("call my doctor", alternatives=["phone my doctor", "so my doctor", "tell my doctor"]),
+        wh("call my daughter", alternatives=["call my target", "call my dog"]))
+    assert choice.first.text == "call my daughter" and choice.first.intent == "call_caregiver", choice.reason
+
+
+def test_the_other_engines_next_reading_outweighs_its_models_preference(understander):
+    # made up from the dev set's kind of pair: whisper's model prefers its own first reading (margin 2.1), but
+    # its next reading is what pocketsphinx heard: pocketsphinx's comes first, and the time is not in question
+    heard_ps, heard_w = "remind me to take januvia at seven pm", "remind me to take lantus at 7 pm"
+    scores = {heard_ps: -2.9, heard_w: -0.8, "remind me to take januvia at 7 pm": -1.1}
+    combiner = Combiner(understander.understand, scorer_from(scores))
+    choice = combiner.choose(b"audio", ps(heard_ps), wh(heard_w, alternatives=["remind me to take januvia at 7 pm"]))
+    assert choice.first.slots == {"medication": "sitagliptin", "time": "19:00"}, choice.reason
+    assert choice.first.transcript.engine == "pocketsphinx" and choice.ask is None
+    # without that next reading, the model's preference decides (today's margin rule)
+    choice = combiner.choose(b"audio", ps(heard_ps), wh(heard_w))
+    assert choice.first.slots["medication"] == "insulin_glargine"
+    # both engines' next readings hold the other's request: no agreement either way, the margin decides
+    choice = combiner.choose(b"audio", ps(heard_ps, alternatives=[heard_w]),
+                             wh(heard_w, alternatives=["remind me to take januvia at 7 pm"]))
+    assert choice.reason.startswith("margin")
+
+
 def test_a_next_reading_understood_worse_than_the_first_does_not_replace_it(understander):
     # whisper's model alone prefers short common words ("one bee" over "a1c"): recorded on the dev set
     scores = {"what have i one thirty": -5.41, "what was my a1c": -3.42, "what was my one bee": -1.31,
