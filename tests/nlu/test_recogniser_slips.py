@@ -104,6 +104,12 @@ def test_a_number_heard_in_pieces_is_a_reading_without_a_value(text, context):
     ("my sugar is 1.25 mmol", 22.5),           # the unit said is the unit
     ("my sugar was 80 7", 87),                 # "eighty seven" written in two pieces
     ("my sugar was 80 2 hours after lunch", 80),
+    ("my sugar is 100 5", 105),                # "a hundred five", "a hundred eighteen" in two pieces
+    ("my sugar is 100 18", 118),
+    ("my sugar was 300 2 hours after lunch", 300),
+    ("my sugar was 200 7 am", 200),            # never joined into a clock time: not 207
+    ("my sugar was 80 7 am", 80),
+    ("my sugar was 6.5 7 am", 117.1),          # a decimal written out is one value
 ])
 def test_whole_numbers_beside_others_keep_their_value(text, value):
     result = UNDERSTANDERS["en"].understand(text)

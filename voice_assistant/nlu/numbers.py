@@ -106,16 +106,17 @@ def _fix_homophones(cleaned: str, lex: NumberLexicon) -> str:
 
 
 def find_glucose(tokens: Sequence[str], lex: NumberLexicon, meter_unit: GlucoseUnit | None,
-                 taken: set[int]) -> list[Span]:
+                 taken: set[int], times: frozenset[int] | set[int] = frozenset()) -> list[Span]:
     """Every glucose value candidate, skipping token positions already used by other slots. A span whose value
-    is None holds a value said but not known (digits apart, a number cut short: see `_glucose_at`)."""
+    is None holds a value said but not known (digits apart, a number cut short: see `_glucose_at`). `times`: where
+    a clock time may begin ("7 am"): two numbers written apart are not joined into one value across it."""
     spans: list[Span] = []
     i = 0
     while i < len(tokens):
         if i in taken or not is_number(tokens[i]):
             i += 1
             continue
-        span = _glucose_at(tokens, i, lex, meter_unit, taken)
+        span = _glucose_at(tokens, i, lex, meter_unit, taken, times)
         if span is None:
             i += 1
             continue
@@ -125,7 +126,7 @@ def find_glucose(tokens: Sequence[str], lex: NumberLexicon, meter_unit: GlucoseU
 
 
 def _glucose_at(tokens: Sequence[str], i: int, lex: NumberLexicon, meter_unit: GlucoseUnit | None,
-                taken: set[int]) -> Span | None:
+                taken: set[int], times: frozenset[int] | set[int] = frozenset()) -> Span | None:
     def free(k: int) -> bool:
         return k < len(tokens) and k not in taken
 
@@ -152,9 +153,15 @@ def _glucose_at(tokens: Sequence[str], i: int, lex: NumberLexicon, meter_unit: G
             _unit_at(tokens, end, lex, taken)[0] is None:
         whole, cents = tokens[i].replace(",", ".").split(".")
         value = 100 * int(whole) + int(cents)
+    # "a hundred five", "a hundred eighteen" written "100 5", "100 18": one number (as "100 and 12", joined
+    # earlier); not across words another slot took ("300, 2 hours after lunch")
+    elif is_int(tokens[i], 100, 500) and int(tokens[i]) % 100 == 0 and free(end) and end not in times \
+            and is_int(tokens[end], 1, 99) and len(tokens[end]) == len(str(int(tokens[end]))):
+        value = int(tokens[i]) + int(tokens[end])
+        end += 1
     # "eighty seven" written "80 7": one number
-    elif is_int(tokens[i], 20, 90) and int(tokens[i]) % 10 == 0 and free(end) and is_int(tokens[end], 1, 9) \
-            and len(tokens[end]) == 1:
+    elif is_int(tokens[i], 20, 90) and int(tokens[i]) % 10 == 0 and free(end) and end not in times \
+            and is_int(tokens[end], 1, 9) and len(tokens[end]) == 1:
         value = int(tokens[i]) + int(tokens[end])
         end += 1
     # « un vingt » -> 1.20 g/L
@@ -177,9 +184,11 @@ def _glucose_at(tokens: Sequence[str], i: int, lex: NumberLexicon, meter_unit: G
             value = int(value) + int(tokens[end]) / 100
             end += 1
     unit_said = unit is not None or shorthand_unit is not None
-    if not unit_said and value < BARE_MG_DL_FROM and (_number_at(tokens, end) or _number_at(tokens, i - 1)):
-        # a small bare number right beside another number that is not part of it ("1 2 30", "6 5"): digits a
-        # recogniser wrote apart, or a time beside them; a value was said, but which one is not known
+    if not unit_said and value < BARE_MG_DL_FROM and float(value).is_integer() \
+            and (_number_at(tokens, end) or _number_at(tokens, i - 1)):
+        # a small whole number right beside another number that is not part of it ("1 2 30", "6 5"): digits a
+        # recogniser wrote apart, or a time beside them; a value was said, but which one is not known (a decimal
+        # written out, "6.5 7 am", is one value)
         return _unclear(tokens, i, end, taken)
     unit = unit or shorthand_unit
     if unit is None:
