@@ -83,6 +83,7 @@ def test_one_wrong_sound_in_a_short_word_is_still_understood(text, intent):
     ("i have shown you 1 2 30 am", None),     # digits written apart: 1? 12? 230?
     ("my sugar is 6 5", None),                 # "six five": 6.5 or 65, not 6 mmol/L and not 5 either
     ("my sugar is 1 2 3", None),
+    ("let me go as 120.5", None),              # "one twenty five" as whisper once wrote it: no meter shows that
 ])
 def test_a_number_heard_in_pieces_is_a_reading_without_a_value(text, context):
     result = UNDERSTANDERS["en"].understand(text)
@@ -110,6 +111,7 @@ def test_a_number_heard_in_pieces_is_a_reading_without_a_value(text, context):
     ("my sugar was 200 7 am", 200),            # never joined into a clock time: not 207
     ("my sugar was 80 7 am", 80),
     ("my sugar was 6.5 7 am", 117.1),          # a decimal written out is one value
+    ("my sugar is 120.5 mg dl", 120.5),        # ... and with its unit said, as said
 ])
 def test_whole_numbers_beside_others_keep_their_value(text, value):
     result = UNDERSTANDERS["en"].understand(text)

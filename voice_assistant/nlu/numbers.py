@@ -11,6 +11,7 @@ from __future__ import annotations
 
 __all__ = ["GlucoseValue", "NumberLexicon", "find_glucose", "tokens_with_digits"]
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -189,6 +190,10 @@ def _glucose_at(tokens: Sequence[str], i: int, lex: NumberLexicon, meter_unit: G
         # a small whole number right beside another number that is not part of it ("1 2 30", "6 5"): digits a
         # recogniser wrote apart, or a time beside them; a value was said, but which one is not known (a decimal
         # written out, "6.5 7 am", is one value)
+        return _unclear(tokens, i, end, taken)
+    if not unit_said and value >= BARE_MG_DL_FROM and math.isfinite(value) and not float(value).is_integer():
+        # "120.5" with no unit: no meter shows mg/dL with a decimal, and no other unit goes this high (whisper
+        # wrote it for "one twenty five"): a value was said, but which one is not known
         return _unclear(tokens, i, end, taken)
     unit = unit or shorthand_unit
     if unit is None:
