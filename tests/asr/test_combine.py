@@ -178,6 +178,29 @@ def test_the_other_engines_next_reading_outweighs_its_models_preference(understa
     assert choice.reason.startswith("margin")
 
 
+def test_an_engines_own_next_reading_that_heard_more_of_the_request_comes_first(understander):
+    # recorded on the natural dev set ("what did the lab say about my creatinine"): whisper lost the last word,
+    # its next reading has it (the lab test, by its sound-alike); pocketsphinx heard no request
+    choice = Combiner(understander.understand, scorer_from({})).choose(
+        b"audio", ps("what did lab they about likely the"),
+        wh("what did the lab say about my", alternatives=["what did the lab say about my creation",
+                                                          "what did the lab say about my creative night"]))
+    assert (choice.first.intent, choice.first.slots) == ("read_lab_results", {"test": "creatinine"}), choice.reason
+    assert choice.first.text == "what did the lab say about my creation"
+
+
+@pytest.mark.parametrize("heard, next_heard", [
+    # each next reading is understood at least as well as the first: what it adds decides
+    ("set a reminder", "set a reminder for lipitor"),        # a medicine: never from a next reading alone
+    ("set a reminder", "set a reminder at 8 pm"),            # nor a value the patient gives
+    ("my sugar is", "my sugar is 120"),
+])
+def test_a_next_reading_adds_no_medicine_and_no_value(understander, heard, next_heard):
+    c = Combiner(understander.understand, scorer_from({}))
+    choice = c.choose(b"audio", ps(""), wh(heard, alternatives=[next_heard]))
+    assert choice.first.text == heard, choice.reason
+
+
 def test_a_next_reading_understood_worse_than_the_first_does_not_replace_it(understander):
     # whisper's model alone prefers short common words ("one bee" over "a1c"): recorded on the dev set
     scores = {"what have i one thirty": -5.41, "what was my a1c": -3.42, "what was my one bee": -1.31,

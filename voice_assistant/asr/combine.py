@@ -28,6 +28,9 @@ never the particular words:
   than `threshold` (0.5); the second engine's next readings (its n-best) are weighed the same way and may
   come first instead, if the pack understands them at least as well as its first reading (its model alone
   likes short common words);
+- whatever comes first, its own engine's next reading (n-best) may replace it when it heard the same request
+  and more of it, adding no value, no medicine, and reads at least as well ("what did the lab say about my" /
+  "... about my creation": creatinine; on the two dev sets, 1 clip, none made worse);
 - they agree on the request but not on a value the patient is giving (a glucose value, a time): for a glucose
   value the second engine's model scores its own sentence with either value written in (only the number
   differs, so the engines' ways of writing numbers do not count) and the likelier value comes first (on the dev
@@ -61,6 +64,9 @@ log = logging.getLogger(__name__)
 ENGINE = "combined"
 #: Slots whose value the patient gives and the assistant stores: a disagreement on one is asked about.
 VALUE_SLOTS = ("glucose_mg_dl", "time")
+#: What a reading never takes from its engine's next readings alone (`fuller_next`): a value the patient gives, a
+#: medicine (a made-up one would be logged or reminded of)
+NOT_FROM_NEXT_READINGS = frozenset({*VALUE_SLOTS, "medication", "meter_extreme"})
 #: How clearly the pack must understand an engine's next reading for it to replace the other engine's request
 #: when the engine's first reading was no request (calibrated confidence, nlu/understand.py `calibrate`).
 CLEAR_NEXT_READING = 0.75
@@ -184,16 +190,59 @@ class Combiner:
         self.medicines = tuple(dict.fromkeys(m.lower() for m in medicines if len(m) > MEDICINE_ONSET and " " not in m))
         self.vocabulary = frozenset(vocabulary)
         self.is_word = is_word
+        self._local = threading.local()  #: `memo`: the understanding of each text, during one choose()
 
     def reading(self, transcript: Transcript) -> Reading:
-        u = self.understand(transcript.text) if transcript.text.strip() else None
+        u = self._understood(transcript.text) if transcript.text.strip() else None
         if u is None:
             return Reading(transcript, "none", {}, 0.0)
         return Reading(transcript, u.intent, dict(u.slots), float(u.confidence), getattr(u, "glucose", None),
                        getattr(u, "matched", "none"))
 
+    def _understood(self, text: str):
+        """The pack's understanding of `text`, once per utterance (the same next reading is weighed by several
+        rules)."""
+        memo = getattr(self._local, "memo", None)
+        if memo is None:  # outside choose(): nothing kept
+            return self.understand(text)
+        if text not in memo:
+            memo[text] = self.understand(text)
+        return memo[text]
+
     def choose(self, audio: bytes, a: Transcript, b: Transcript) -> Choice:
         """`a` and `b`: the two engines' transcripts of `audio`; `b` is the scorer's engine's when there is one."""
+        self._local.memo = {}  # per thread: choose() may run in several at once
+        try:
+            return self._chosen(audio, a, b)
+        finally:
+            self._local.memo = None
+
+    def _chosen(self, audio: bytes, a: Transcript, b: Transcript) -> Choice:
+        choice = self._choose(audio, a, b)
+        more = self.fuller_next(choice.first)
+        if more is None:
+            return choice
+        return replace(choice, first=more, reason=choice.reason + "; its own next reading heard more")
+
+    def fuller_next(self, r: Reading) -> Reading | None:
+        """The next reading of `r`'s own engine (its n-best) that heard the same request and more of it, when what it
+        adds is no value the patient gives and no medicine (a lab test, a period, a meal: "what did the lab say
+        about my" / "... about my creation": the end of an utterance is what an engine most often loses), it
+        agrees on everything else and the pack understands it at least as well; None otherwise."""
+        if not r.request:
+            return None
+        for text in r.transcript.info.get("alternatives") or ():
+            if not text or text == r.text:
+                continue
+            alt = self.reading(Transcript(text, confidence=r.transcript.confidence, engine=r.transcript.engine,
+                                          constrained=r.transcript.constrained, info={"alternative_of": r.text}))
+            added = set(alt.slots) - set(r.slots)
+            if fuller(r, alt) is alt and not added & NOT_FROM_NEXT_READINGS \
+                    and alt.nlu_confidence >= r.nlu_confidence:
+                return alt
+        return None
+
+    def _choose(self, audio: bytes, a: Transcript, b: Transcript) -> Choice:
         ra, rb = self.medicine_repair(audio, self.reading(a)), self.medicine_repair(audio, self.reading(b))
         if ra.empty and rb.empty:
             return Choice(ra, None, "both heard nothing")
