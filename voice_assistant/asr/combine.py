@@ -17,11 +17,12 @@ never the particular words:
   audio (`UNLIKELY_WORDS`: "where is son" / "place them either" for "play some music"), or the request is
   barely understood and the other reading is clearly one the pack knows is out of scope ("place some music" as
   "speak faster" / "play some music"): then nothing is done (a call for help is never dropped);
-- both heard a request, but not the same, and one of them is among the other engine's next readings (its
-  n-best) while the other is not among the first's: that one, whichever engine it is (two different models
-  heard it; on the two dev sets, of the clips where the engines disagreed, a request the other engine's n-best
-  held was right in 29 of 31, the 2 others with no right reading at all); the second engine's model, which
-  prefers what it wrote itself, does not get the last word against it;
+- both heard a request, but not the same, and one of them, with no glucose value or time in it, is among the
+  other engine's next readings (its n-best) while the other is not among the first's: that one, whichever
+  engine it is (two different models heard it; on the two dev sets, of the clips where the engines disagreed,
+  such a request was right in 25 of 26, the other with no right reading at all); the second engine's model,
+  which prefers what it wrote itself, does not get the last word against it (a value is not confirmed this
+  way: "eighty", a number cut short in pocketsphinx's n-best, once confirmed whisper's "80 salmon");
 - both heard a request, but not the same: the second engine's model scores both readings on the same audio
   (whisper can give the log-probability of any text), and the reading that reads better as a pack request
   gains too (`margin`); the second engine's reading comes first only when that evidence favours it by more
@@ -317,8 +318,10 @@ class Combiner:
         return Choice(first, ra, note, ask=value_disagreement(ra, first)), margins[0]
 
     def held_by(self, r: Reading, other: Reading) -> bool:
-        """Whether `r` is a request one of `other`'s next readings (its engine's n-best) means too."""
-        if not r.request:
+        """Whether `r` is a request one of `other`'s next readings (its engine's n-best) means too. Never for a
+        reading with a value the patient gives: a number cut short in a next reading ("eighty" for "eighty seven")
+        would confirm a wrong one ("80 salmon"); values are weighed as values."""
+        if not r.request or any(k in r.slots for k in VALUE_SLOTS):
             return False
         for text in other.transcript.info.get("alternatives") or ():
             if text and text != other.text and same_meaning(r, self.reading(Transcript(text, engine=other.transcript.engine))):
