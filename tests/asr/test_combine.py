@@ -172,6 +172,18 @@ def test_a_number_cut_short_in_a_next_reading_confirms_no_value(understander):
     assert choice.first.slots == {"glucose_mg_dl": 87}, choice.reason
 
 
+def test_a_next_reading_that_heard_less_of_the_request_replaces_nothing(understander):
+    # recorded on the dev set ("the meter says one twenty five", whisper with five readings): its next reading
+    # "120.5" (no meter shows that: a value not known) is likelier under its model than "125", but heard less
+    scores = {"delete at and one clinic the time": -6.99, "let me go as 125": -1.91, "let me go as 1 20 pm": -3.00,
+              "let me go past 1 25": -1.65, "let me go past 125": -2.19, "let me go as 120.5": -1.64}
+    choice = Combiner(understander.understand, scorer_from(scores)).choose(
+        b"audio", ps("delete at and one clinic the time"),
+        wh("let me go as 125", alternatives=["let me go as 1 20 pm", "let me go past 1 25", "let me go past 125",
+                                             "let me go as 120.5"]))
+    assert choice.first.slots == {"glucose_mg_dl": 125}, choice.reason
+
+
 def test_the_other_engines_next_reading_outweighs_its_models_preference(understander):
     # made up from the dev set's kind of pair: whisper's model prefers its own first reading (margin 2.1), but
     # its next reading is what pocketsphinx heard: pocketsphinx's comes first

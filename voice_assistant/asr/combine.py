@@ -28,7 +28,7 @@ never the particular words:
   gains too (`margin`); the second engine's reading comes first only when that evidence favours it by more
   than `threshold` (0.5); the second engine's next readings (its n-best) are weighed the same way and may
   come first instead, if the pack understands them at least as well as its first reading (its model alone
-  likes short common words);
+  likes short common words) and they did not hear less of the same request ("120.5" after "125");
 - whatever comes first, its own engine's next reading (n-best) may replace it when it heard the same request
   and more of it, adding no value, no medicine, and reads at least as well ("what did the lab say about my" /
   "... about my creation": creatinine; on the two dev sets, 1 clip, none made worse);
@@ -380,14 +380,16 @@ class Combiner:
         return replace(v, transcript=replace(v.transcript, info=info))
 
     def alternatives(self, r: Reading) -> list[Reading]:
-        """The engine's next readings (`info["alternatives"]`) that are requests meaning something else."""
+        """The engine's next readings (`info["alternatives"]`) that are requests meaning something else, less those
+        that heard less of the same request ("let me go as 120.5", a value not known, after "... as 125")."""
         out: list[Reading] = []
         for text in r.transcript.info.get("alternatives") or ():
             if not text or text == r.text:
                 continue
             alt = self.reading(Transcript(text, confidence=r.transcript.confidence, engine=r.transcript.engine,
                                           constrained=r.transcript.constrained, info={"alternative_of": r.text}))
-            if alt.request and not same_meaning(alt, r) and not any(same_meaning(alt, o) for o in out):
+            if alt.request and not same_meaning(alt, r) and fuller(r, alt) is not r \
+                    and not any(same_meaning(alt, o) for o in out):
                 out.append(alt)
         return out
 
