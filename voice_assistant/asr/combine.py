@@ -29,8 +29,8 @@ never the particular words:
   than `threshold` (0.5); the second engine's next readings (its n-best) are weighed the same way and may
   come first instead, if the pack understands them at least as well as its first reading (its model alone
   likes short common words) and they did not hear less of the same request ("120.5" after "125");
-- whatever comes first, its own engine's next reading (n-best) may replace it when it heard the same request
-  and more of it, adding no value, no medicine, and reads at least as well ("what did the lab say about my" /
+- whatever comes first, its own engine's next reading (n-best) may replace it when it goes on where the first
+  stopped and heard the same request and more of it, adding no value, no medicine, and reads at least as well ("what did the lab say about my" /
   "... about my creation": creatinine; on the two dev sets, 1 clip, none made worse);
 - they agree on the request but not on a value the patient is giving (a glucose value, a time): for a glucose
   value the second engine's model scores its own sentence with either value written in (only the number
@@ -226,15 +226,16 @@ class Combiner:
         return replace(choice, first=more, reason=choice.reason + "; its own next reading heard more")
 
     def fuller_next(self, r: Reading) -> Reading | None:
-        """The next reading of `r`'s own engine (its n-best) that heard the same request and more of it, when what it
-        adds is no value the patient gives and no medicine (a lab test, a period, a meal: "what did the lab say
-        about my" / "... about my creation": the end of an utterance is what an engine most often loses), it
-        agrees on everything else and the pack understands it at least as well; None otherwise."""
+        """The next reading of `r`'s own engine (its n-best) that goes on where `r` stopped and heard the same request
+        and more of it, when what it adds is no value the patient gives and no medicine (a lab test, a period, a
+        meal: "what did the lab say about my" / "... about my creation": the end of an utterance is what an engine
+        most often loses), it agrees on everything else and the pack understands it at least as well; None
+        otherwise."""
         if not r.request:
             return None
         for text in r.transcript.info.get("alternatives") or ():
-            if not text or text == r.text:
-                continue
+            if not text.startswith(r.text + " "):  # it goes on where the first reading stopped (no understanding
+                continue                            # spent on the others: this runs on every utterance)
             alt = self.reading(Transcript(text, confidence=r.transcript.confidence, engine=r.transcript.engine,
                                           constrained=r.transcript.constrained, info={"alternative_of": r.text}))
             added = set(alt.slots) - set(r.slots)
