@@ -6,8 +6,9 @@
 
 CACHE.json comes from `scripts/cache_asr_pairs.py` (both engines' readings and every cross-score, per clip of
 the audio dev sets). Prints per set: intent+slots for pocketsphinx alone, whisper alone, either (oracle) and the
-combiner's first choice under each rule, and how often a wrong glucose value or time would be read back without
-the patient being asked which one was said. Nothing is decoded: a rule is measured in seconds.
+combiner's first choice under each rule, how often a wrong glucose value or time would be read back without
+the patient being asked which one was said, and how often the request was understood with its value missing
+(the dialogue then asks for the value: not a wrong value). Nothing is decoded: a rule is measured in seconds.
 """
 
 from __future__ import annotations
@@ -35,12 +36,19 @@ def correct(row: dict, intent: str, slots: dict) -> bool:
 
 
 def wrong_value(row: dict, intent: str, slots: dict) -> bool:
-    """A value the patient gave (glucose, time) presented differently from what was said."""
+    """A value the patient gave (glucose, time) presented differently from what was said (a value missing is
+    not presented: the dialogue asks for it; `missing_value`)."""
     for k in ("glucose_mg_dl", "time"):
-        if k in row["slots"] and intent == row["intent"]:
+        if k in row["slots"] and intent == row["intent"] and slots.get(k) is not None:
             if not slot_matches(k, row["slots"][k], slots.get(k)):
                 return True
     return False
+
+
+def missing_value(row: dict, intent: str, slots: dict) -> bool:
+    """The request understood, but a value the patient gave (glucose, time) not heard: the dialogue asks for it."""
+    return intent == row["intent"] and any(k in row["slots"] and slots.get(k) is None
+                                           for k in ("glucose_mg_dl", "time"))
 
 
 class Cached:
@@ -81,14 +89,15 @@ def eval_summary(path: Path) -> None:
     report = json.loads(path.read_text())
     cases = report["results"]
     ok = sum(bool(c["passed"]) for c in cases)
-    wrong = asked = 0
+    wrong = asked = missing = 0
     for c in cases:
         row = {"intent": c["expected_intent"], "slots": c["expected_slots"]}
         ask = bool(c.get("choices"))
         asked += ask
         wrong += wrong_value(row, c["predicted_intent"], c["predicted_slots"] or {}) and not ask
+        missing += missing_value(row, c["predicted_intent"], c["predicted_slots"] or {})
     print(f"{path}: {len(cases)} clips, intent+slots {ok / len(cases):.1%}, wrong value read back without asking "
-          f"{wrong}, asked {asked}")
+          f"{wrong}, value missing (asked for) {missing}, asked which {asked}")
 
 
 def renormalize(rows: list[dict]) -> None:
@@ -153,13 +162,14 @@ def main() -> None:
         lines = []
         single = {}
         for engine in ("pocketsphinx", "whisper"):
-            ok = wrong = 0
+            ok = wrong = missing = 0
             for i in idx:
                 u = understand(rows[i]["engines"][engine]["text"]) if rows[i]["engines"][engine]["text"] else None
                 intent, slots = (u.intent, dict(u.slots)) if u else ("none", {})
                 ok += correct(rows[i], intent, slots)
                 wrong += wrong_value(rows[i], intent, slots)
-            single[engine] = (ok, wrong)
+                missing += missing_value(rows[i], intent, slots)
+            single[engine] = (ok, wrong, missing)
         oracle = 0
         for i in idx:
             oracle += any(correct(rows[i], *(lambda u: (u.intent, dict(u.slots)) if u else ("none", {}))(
@@ -167,12 +177,12 @@ def main() -> None:
                 for e in ("pocketsphinx", "whisper"))
         n = len(idx)
         print(f"== {name} ({n} clips)")
-        print(f"{'reading':28} {'intent+slots':>13} {'wrong value, not asked':>23} {'asked':>6}")
-        for engine, (ok, wrong) in single.items():
-            print(f"{engine + ' alone':28} {ok / n:12.1%} {wrong:>23} {0:>6}")
+        print(f"{'reading':28} {'intent+slots':>13} {'wrong value, not asked':>23} {'asked':>6} {'missing':>8}")
+        for engine, (ok, wrong, missing) in single.items():
+            print(f"{engine + ' alone':28} {ok / n:12.1%} {wrong:>23} {0:>6} {missing:>8}")
         print(f"{'either (oracle)':28} {oracle / n:12.1%}")
         for rule, combiner in combiners.items():
-            ok = wrong = asked = 0
+            ok = wrong = asked = missing = 0
             for i in idx:
                 r = rows[i]
                 a = Transcript(r["engines"]["pocketsphinx"]["text"], confidence=r["engines"]["pocketsphinx"]["confidence"],
@@ -185,9 +195,10 @@ def main() -> None:
                 ask = bool(choice.ask and choice.second is not None)
                 asked += ask
                 wrong += wrong_value(r, choice.first.intent, choice.first.slots) and not ask
+                missing += missing_value(r, choice.first.intent, choice.first.slots)
                 if args.show == name and not good:
                     lines.append(f"  {r['text']!r}: ps {a.text!r} | wh {b.text!r} -> {choice.first.transcript.engine} ({choice.reason})")
-            print(f"{'combined: ' + rule:28} {ok / n:12.1%} {wrong:>23} {asked:>6}")
+            print(f"{'combined: ' + rule:28} {ok / n:12.1%} {wrong:>23} {asked:>6} {missing:>8}")
         print("\n".join(lines))
         print()
     if cached.misses:

@@ -143,6 +143,87 @@ def test_a_next_reading_replaces_the_other_request_only_when_clearly_understood(
         assert choice.first.text in next_w and choice.second.text == heard_ps
 
 
+def test_a_request_the_other_engine_heard_next_comes_first(understander):
+    # recorded on the dev set ("could you say that again"): whisper's second reading is pocketsphinx's request
+    scores = {"would you say that again": -1.90, "could you say metformin": -4.35, "can you say metformin": -4.26,
+              "could you say that again": -1.04}
+    scorer = scorer_from(scores)
+    choice = Combiner(understander.understand, scorer).choose(
+        b"audio", ps("would you say that again", alternatives=["could you say that again", "put you say that again"]),
+        wh("could you say metformin", alternatives=["can you say metformin", "could you say that again"]))
+    assert choice.first.text == "would you say that again" and choice.first.intent == "repeat", choice.reason
+    assert choice.reason == "the other engine's next reading agrees" and scorer.calls == []
+    # recorded ("call my daughter"): pocketsphinx's next reading is whisper's request: whisper's comes first
+    choice = Combiner(understander.understand, scorer_from({})).choose(
+        b"audio", ps("call my doctor", alternatives=["phone my doctor", "so my doctor", "tell my doctor"]),
+        wh("call my daughter", alternatives=["call my target", "call my dog"]))
+    assert choice.first.text == "call my daughter" and choice.first.intent == "call_caregiver", choice.reason
+
+
+def test_a_number_cut_short_in_a_next_reading_confirms_no_value(understander):
+    # recorded on the dev set ("eighty seven", whisper with five readings): pocketsphinx's fourth reading "eighty"
+    # is whisper's "80 salmon" in meaning, but a value is never confirmed that way: whisper's next reading "87",
+    # far likelier on the audio than pocketsphinx's "repeat", comes first
+    scores = {"80 salmon": -1.45, "87": -2.89, "eighty": -4.70, "i need": -7.10, "repeat": -12.32,
+              "tady salmon": -3.73, "the": -7.31}
+    choice = Combiner(understander.understand, scorer_from(scores)).choose(
+        b"audio", ps("repeat", alternatives=["the", "i need", "eighty"]),
+        wh("80 salmon", alternatives=["tady salmon", "87"]))
+    assert choice.first.slots == {"glucose_mg_dl": 87}, choice.reason
+
+
+def test_a_next_reading_that_heard_less_of_the_request_replaces_nothing(understander):
+    # recorded on the dev set ("the meter says one twenty five", whisper with five readings): its next reading
+    # "120.5" (no meter shows that: a value not known) is likelier under its model than "125", but heard less
+    scores = {"delete at and one clinic the time": -6.99, "let me go as 125": -1.91, "let me go as 1 20 pm": -3.00,
+              "let me go past 1 25": -1.65, "let me go past 125": -2.19, "let me go as 120.5": -1.64}
+    choice = Combiner(understander.understand, scorer_from(scores)).choose(
+        b"audio", ps("delete at and one clinic the time"),
+        wh("let me go as 125", alternatives=["let me go as 1 20 pm", "let me go past 1 25", "let me go past 125",
+                                             "let me go as 120.5"]))
+    assert choice.first.slots == {"glucose_mg_dl": 125}, choice.reason
+
+
+def test_the_other_engines_next_reading_outweighs_its_models_preference(understander):
+    # made up from the dev set's kind of pair: whisper's model prefers its own first reading (margin 2.1), but
+    # its next reading is what pocketsphinx heard: pocketsphinx's comes first
+    heard_ps, heard_w = "what was my average last week", "what was my average last month"
+    scores = {heard_ps: -2.9, heard_w: -0.8}
+    combiner = Combiner(understander.understand, scorer_from(scores))
+    choice = combiner.choose(b"audio", ps(heard_ps), wh(heard_w, alternatives=[heard_ps]))
+    assert choice.first.slots == {"period": "week"}, choice.reason
+    assert choice.first.transcript.engine == "pocketsphinx" and choice.ask is None
+    # without that next reading, the model's preference decides (the margin rule)
+    choice = combiner.choose(b"audio", ps(heard_ps), wh(heard_w))
+    assert choice.first.slots == {"period": "month"}
+    # both engines' next readings hold the other's request: no agreement either way, the margin decides
+    choice = combiner.choose(b"audio", ps(heard_ps, alternatives=[heard_w]), wh(heard_w, alternatives=[heard_ps]))
+    assert choice.reason.startswith("margin") and choice.first.slots == {"period": "month"}
+
+
+def test_an_engines_own_next_reading_that_heard_more_of_the_request_comes_first(understander):
+    # recorded on the natural dev set ("what did the lab say about my creatinine"): whisper lost the last word,
+    # its next reading has it (the lab test, by its sound-alike); pocketsphinx heard no request
+    choice = Combiner(understander.understand, scorer_from({})).choose(
+        b"audio", ps("what did lab they about likely the"),
+        wh("what did the lab say about my", alternatives=["what did the lab say about my creation",
+                                                          "what did the lab say about my creative night"]))
+    assert (choice.first.intent, choice.first.slots) == ("read_lab_results", {"test": "creatinine"}), choice.reason
+    assert choice.first.text == "what did the lab say about my creation"
+
+
+@pytest.mark.parametrize("heard, next_heard", [
+    # each next reading is understood at least as well as the first: what it adds decides
+    ("set a reminder", "set a reminder for lipitor"),        # a medicine: never from a next reading alone
+    ("set a reminder", "set a reminder at 8 pm"),            # nor a value the patient gives
+    ("my sugar is", "my sugar is 120"),
+])
+def test_a_next_reading_adds_no_medicine_and_no_value(understander, heard, next_heard):
+    c = Combiner(understander.understand, scorer_from({}))
+    choice = c.choose(b"audio", ps(""), wh(heard, alternatives=[next_heard]))
+    assert choice.first.text == heard, choice.reason
+
+
 def test_a_next_reading_understood_worse_than_the_first_does_not_replace_it(understander):
     # whisper's model alone prefers short common words ("one bee" over "a1c"): recorded on the dev set
     scores = {"what have i one thirty": -5.41, "what was my a1c": -3.42, "what was my one bee": -1.31,

@@ -136,6 +136,18 @@ def test_normalize_keeps_numbers_and_drops_punctuation():
     assert whisper_engine.normalize("I took 2 and 300 and") == "i took 2 and 300 and"
 
 
+@pytest.mark.parametrize("written, said", [
+    ("Speed more slowly. Speed more slowly.", "speed more slowly"),   # the decoder looping on its own words
+    ("my reading is 112 or lunch my reading is 112 or lunch", "my reading is 112 or lunch"),
+    ("call for help call for help call for help", "call for help"),
+    ("bye bye", "bye bye"),                                           # one word said twice: as said
+    ("no no no", "no no no"),
+    ("my sugar is 7 my sugar", "my sugar is 7 my sugar"),           # not a whole repeat
+])
+def test_a_sentence_written_over_again_is_read_once(written, said):
+    assert whisper_engine.normalize(written) == said
+
+
 @pytest.mark.parametrize("written", ["My reading is 100 and 12 before lunch.", "My reading is a hundred and 12 before lunch."])
 def test_a_number_written_in_words_and_digits_is_understood_as_said(written):
     from voice_assistant.nlu import Understander

@@ -75,3 +75,45 @@ def test_opening_words_with_a_logging_word_still_log(text):
 ])
 def test_one_wrong_sound_in_a_short_word_is_still_understood(text, intent):
     assert UNDERSTANDERS["en"].understand(text).intent == intent
+
+
+@pytest.mark.parametrize("text, context", [
+    ("eukos 1o i'm fasting", "fasting"),      # whisper's "1o": "one oh" and the rest of the number lost
+    ("glucose 1 oh fasting", "fasting"),
+    ("i have shown you 1 2 30 am", None),     # digits written apart: 1? 12? 230?
+    ("my sugar is 6 5", None),                 # "six five": 6.5 or 65, not 6 mmol/L and not 5 either
+    ("my sugar is 1 2 3", None),
+    ("let me go as 120.5", None),              # "one twenty five" as whisper once wrote it: no meter shows that
+])
+def test_a_number_heard_in_pieces_is_a_reading_without_a_value(text, context):
+    result = UNDERSTANDERS["en"].understand(text)
+    assert result.intent == "log_glucose"
+    assert "glucose_mg_dl" not in result.slots
+    assert result.glucose is None  # nothing to read back: the dialogue asks for the value
+    assert result.slots.get("context") == context
+
+
+@pytest.mark.parametrize("text, value", [
+    ("glucose 1o5 fasting", 105),
+    ("glucose one oh five fasting", 105),
+    ("my sugar is 6.5 at 7 am", 117.1),
+    ("my sugar was 7 at 8", 126.1),
+    ("sugar was 2 30 at bedtime", 230),
+    ("the meter says 1.25", 125),              # "one twenty five" as whisper may write it: not 1.25 mmol/L
+    ("glucose 1.05 fasting", 105),
+    ("my sugar is 6.5", 117.1),                # one decimal: mmol/L, as a meter shows it
+    ("my sugar is 1.25 mmol", 22.5),           # the unit said is the unit
+    ("my sugar was 80 7", 87),                 # "eighty seven" written in two pieces
+    ("my sugar was 80 2 hours after lunch", 80),
+    ("my sugar is 100 5", 105),                # "a hundred five", "a hundred eighteen" in two pieces
+    ("my sugar is 100 18", 118),
+    ("my sugar was 300 2 hours after lunch", 300),
+    ("my sugar was 200 7 am", 200),            # never joined into a clock time: not 207
+    ("my sugar was 80 7 am", 80),
+    ("my sugar was 6.5 7 am", 117.1),          # a decimal written out is one value
+    ("my sugar is 120.5 mg dl", 120.5),        # ... and with its unit said, as said
+])
+def test_whole_numbers_beside_others_keep_their_value(text, value):
+    result = UNDERSTANDERS["en"].understand(text)
+    assert result.intent == "log_glucose"
+    assert result.slots["glucose_mg_dl"] == value

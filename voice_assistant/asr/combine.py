@@ -17,12 +17,21 @@ never the particular words:
   audio (`UNLIKELY_WORDS`: "where is son" / "place them either" for "play some music"), or the request is
   barely understood and the other reading is clearly one the pack knows is out of scope ("place some music" as
   "speak faster" / "play some music"): then nothing is done (a call for help is never dropped);
+- both heard a request, but not the same, and one of them, with no glucose value or time in it, is among the
+  other engine's next readings (its n-best) while the other is not among the first's: that one, whichever
+  engine it is (two different models heard it; on the two dev sets, of the clips where the engines disagreed,
+  such a request was right in 25 of 26, the other with no right reading at all); the second engine's model,
+  which prefers what it wrote itself, does not get the last word against it (a value is not confirmed this
+  way: "eighty", a number cut short in pocketsphinx's n-best, once confirmed whisper's "80 salmon");
 - both heard a request, but not the same: the second engine's model scores both readings on the same audio
   (whisper can give the log-probability of any text), and the reading that reads better as a pack request
   gains too (`margin`); the second engine's reading comes first only when that evidence favours it by more
   than `threshold` (0.5); the second engine's next readings (its n-best) are weighed the same way and may
   come first instead, if the pack understands them at least as well as its first reading (its model alone
-  likes short common words);
+  likes short common words) and they did not hear less of the same request ("120.5" after "125");
+- whatever comes first, its own engine's next reading (n-best) may replace it when it goes on where the first
+  stopped and heard the same request and more of it, adding no value, no medicine, and reads at least as well ("what did the lab say about my" /
+  "... about my creation": creatinine; on the two dev sets, 1 clip, none made worse);
 - they agree on the request but not on a value the patient is giving (a glucose value, a time): for a glucose
   value the second engine's model scores its own sentence with either value written in (only the number
   differs, so the engines' ways of writing numbers do not count) and the likelier value comes first (on the dev
@@ -56,6 +65,9 @@ log = logging.getLogger(__name__)
 ENGINE = "combined"
 #: Slots whose value the patient gives and the assistant stores: a disagreement on one is asked about.
 VALUE_SLOTS = ("glucose_mg_dl", "time")
+#: What a reading never takes from its engine's next readings alone (`fuller_next`): a value the patient gives, a
+#: medicine (a made-up one would be logged or reminded of)
+NOT_FROM_NEXT_READINGS = frozenset({*VALUE_SLOTS, "medication", "meter_extreme"})
 #: How clearly the pack must understand an engine's next reading for it to replace the other engine's request
 #: when the engine's first reading was no request (calibrated confidence, nlu/understand.py `calibrate`).
 CLEAR_NEXT_READING = 0.75
@@ -179,16 +191,60 @@ class Combiner:
         self.medicines = tuple(dict.fromkeys(m.lower() for m in medicines if len(m) > MEDICINE_ONSET and " " not in m))
         self.vocabulary = frozenset(vocabulary)
         self.is_word = is_word
+        self._local = threading.local()  #: `memo`: the understanding of each text, during one choose()
 
     def reading(self, transcript: Transcript) -> Reading:
-        u = self.understand(transcript.text) if transcript.text.strip() else None
+        u = self._understood(transcript.text) if transcript.text.strip() else None
         if u is None:
             return Reading(transcript, "none", {}, 0.0)
         return Reading(transcript, u.intent, dict(u.slots), float(u.confidence), getattr(u, "glucose", None),
                        getattr(u, "matched", "none"))
 
+    def _understood(self, text: str):
+        """The pack's understanding of `text`, once per utterance (the same next reading is weighed by several
+        rules)."""
+        memo = getattr(self._local, "memo", None)
+        if memo is None:  # outside choose(): nothing kept
+            return self.understand(text)
+        if text not in memo:
+            memo[text] = self.understand(text)
+        return memo[text]
+
     def choose(self, audio: bytes, a: Transcript, b: Transcript) -> Choice:
         """`a` and `b`: the two engines' transcripts of `audio`; `b` is the scorer's engine's when there is one."""
+        self._local.memo = {}  # per thread: choose() may run in several at once
+        try:
+            return self._chosen(audio, a, b)
+        finally:
+            self._local.memo = None
+
+    def _chosen(self, audio: bytes, a: Transcript, b: Transcript) -> Choice:
+        choice = self._choose(audio, a, b)
+        more = self.fuller_next(choice.first)
+        if more is None:
+            return choice
+        return replace(choice, first=more, reason=choice.reason + "; its own next reading heard more")
+
+    def fuller_next(self, r: Reading) -> Reading | None:
+        """The next reading of `r`'s own engine (its n-best) that goes on where `r` stopped and heard the same request
+        and more of it, when what it adds is no value the patient gives and no medicine (a lab test, a period, a
+        meal: "what did the lab say about my" / "... about my creation": the end of an utterance is what an engine
+        most often loses), it agrees on everything else and the pack understands it at least as well; None
+        otherwise."""
+        if not r.request:
+            return None
+        for text in r.transcript.info.get("alternatives") or ():
+            if not text.startswith(r.text + " "):  # it goes on where the first reading stopped (no understanding
+                continue                            # spent on the others: this runs on every utterance)
+            alt = self.reading(Transcript(text, confidence=r.transcript.confidence, engine=r.transcript.engine,
+                                          constrained=r.transcript.constrained, info={"alternative_of": r.text}))
+            added = set(alt.slots) - set(r.slots)
+            if fuller(r, alt) is alt and not added & NOT_FROM_NEXT_READINGS \
+                    and alt.nlu_confidence >= r.nlu_confidence:
+                return alt
+        return None
+
+    def _choose(self, audio: bytes, a: Transcript, b: Transcript) -> Choice:
         ra, rb = self.medicine_repair(audio, self.reading(a)), self.medicine_repair(audio, self.reading(b))
         if ra.empty and rb.empty:
             return Choice(ra, None, "both heard nothing")
@@ -225,6 +281,12 @@ class Combiner:
             # the same sentence with either value, in the second engine's own writing: only the number differs
             first, second = (rb, ra) if value_margin > self.value_threshold else (ra, rb)
             return Choice(first, second, f"value margin {value_margin:.2f}", ask=slot)
+        # one engine's request is among the other engine's next readings (its n-best), and not the other way
+        # round: two different models heard it; that one comes first, whichever engine it is
+        held_a, held_b = self.held_by(ra, rb), self.held_by(rb, ra)
+        if held_a != held_b:
+            first, second = (ra, rb) if held_a else (rb, ra)
+            return Choice(first, second, "the other engine's next reading agrees", ask=slot)
         # the second engine's next readings are candidates too, weighed the same way (a word its first reading
         # got wrong is often right in the next: "aspart afternoon" / "aspart as noon")
         picked, margin = self.next_reading(audio, ra, rb, [rb])
@@ -255,6 +317,17 @@ class Combiner:
         if changed:  # its next reading has another value than its first: ask which one
             return Choice(first, rb, note, ask=changed), margins[0]
         return Choice(first, ra, note, ask=value_disagreement(ra, first)), margins[0]
+
+    def held_by(self, r: Reading, other: Reading) -> bool:
+        """Whether `r` is a request one of `other`'s next readings (its engine's n-best) means too. Never for a
+        reading with a value the patient gives: a number cut short in a next reading ("eighty" for "eighty seven")
+        would confirm a wrong one ("80 salmon"); values are weighed as values."""
+        if not r.request or any(k in r.slots for k in VALUE_SLOTS):
+            return False
+        for text in other.transcript.info.get("alternatives") or ():
+            if text and text != other.text and same_meaning(r, self.reading(Transcript(text, engine=other.transcript.engine))):
+                return True
+        return False
 
     def unlikely_words(self, audio: bytes, ra: Reading, rb: Reading) -> bool:
         """Whether the scorer's model finds `ra`'s words more than UNLIKELY_WORDS less likely (mean log-probability
@@ -308,14 +381,16 @@ class Combiner:
         return replace(v, transcript=replace(v.transcript, info=info))
 
     def alternatives(self, r: Reading) -> list[Reading]:
-        """The engine's next readings (`info["alternatives"]`) that are requests meaning something else."""
+        """The engine's next readings (`info["alternatives"]`) that are requests meaning something else, less those
+        that heard less of the same request ("let me go as 120.5", a value not known, after "... as 125")."""
         out: list[Reading] = []
         for text in r.transcript.info.get("alternatives") or ():
             if not text or text == r.text:
                 continue
             alt = self.reading(Transcript(text, confidence=r.transcript.confidence, engine=r.transcript.engine,
                                           constrained=r.transcript.constrained, info={"alternative_of": r.text}))
-            if alt.request and not same_meaning(alt, r) and not any(same_meaning(alt, o) for o in out):
+            if alt.request and not same_meaning(alt, r) and fuller(r, alt) is not r \
+                    and not any(same_meaning(alt, o) for o in out):
                 out.append(alt)
         return out
 

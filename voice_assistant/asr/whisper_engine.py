@@ -172,7 +172,19 @@ def normalize(text: str) -> str:
     t = _PUNCT.sub(" ", t).replace("/", " ").replace("-", " ")
     t = re.sub(r"(?<!\d)\.|\.(?!\d)", " ", t)  # sentence full stops, not decimal points
     # "100 and 12", "a hundred and 12" are one number: the understanding joins them (the pack's numbers.joiners)
-    return _SPACE.sub(" ", t).strip()
+    return unrepeated(_SPACE.sub(" ", t).strip())
+
+
+def unrepeated(text: str) -> str:
+    """Whisper's text said once when it wrote the same sentence two or more times over ("speed more slowly speed
+    more slowly": its decoder loops on what it just wrote, a known failure of small whisper models, commonest
+    on noisy or reverberant audio). Only an exact repeat of a block of two words or more: "bye bye" stays."""
+    words = text.split()
+    n = len(words)
+    for size in range(2, n // 2 + 1):
+        if n % size == 0 and words == words[:size] * (n // size):
+            return " ".join(words[:size])
+    return text
 
 
 class WhisperRecognizer(BufferedRecognizer):
@@ -268,7 +280,8 @@ class WhisperRecognizer(BufferedRecognizer):
         if not text:
             return Transcript("", engine=ENGINE, info={**info, "decode_seconds": time.perf_counter() - started})
         scored = self._score_tokens(encoded, frames, [best_ids])[0]
-        words = tuple(Word(w, round(p, 3)) for w, p in _plain_words(scored.word_probs))
+        # the words of the text, once (a sentence written twice over is said once: `unrepeated`)
+        words = tuple(Word(w, round(p, 3)) for w, p in _plain_words(scored.word_probs))[:len(text.split())]
         confidence = math.exp(scored.logprob) if words else 0.0
         # Whisper readily makes words out of noise; a high no-speech probability lowers the confidence.
         confidence *= 1.0 - 0.5 * float(result.no_speech_prob)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 __all__ = ["GlucoseValue", "NumberLexicon", "find_glucose", "tokens_with_digits"]
 
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -42,6 +44,10 @@ class NumberLexicon:
     #: before one is a quantity of medicine, never a glucose value or a clock time ("i took 10 units")
     #: things counted ("years", « ans », "degrees", "cats"): a number before one is no glucose value and no time
     counted: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+
+
+#: "1.25": one to five hundred and some, said in pieces and written as a decimal (see `_glucose_at`)
+_HUNDREDS_AS_DECIMAL = re.compile(r"[1-5][.,]\d\d")
 
 
 def tokens_with_digits(cleaned: str, lex: NumberLexicon) -> list[str]:
@@ -101,15 +107,17 @@ def _fix_homophones(cleaned: str, lex: NumberLexicon) -> str:
 
 
 def find_glucose(tokens: Sequence[str], lex: NumberLexicon, meter_unit: GlucoseUnit | None,
-                 taken: set[int]) -> list[Span]:
-    """Every glucose value candidate, skipping token positions already used by other slots."""
+                 taken: set[int], times: frozenset[int] | set[int] = frozenset()) -> list[Span]:
+    """Every glucose value candidate, skipping token positions already used by other slots. A span whose value
+    is None holds a value said but not known (digits apart, a number cut short: see `_glucose_at`). `times`: where
+    a clock time may begin ("7 am"): two numbers written apart are not joined into one value across it."""
     spans: list[Span] = []
     i = 0
     while i < len(tokens):
         if i in taken or not is_number(tokens[i]):
             i += 1
             continue
-        span = _glucose_at(tokens, i, lex, meter_unit, taken)
+        span = _glucose_at(tokens, i, lex, meter_unit, taken, times)
         if span is None:
             i += 1
             continue
@@ -119,7 +127,7 @@ def find_glucose(tokens: Sequence[str], lex: NumberLexicon, meter_unit: GlucoseU
 
 
 def _glucose_at(tokens: Sequence[str], i: int, lex: NumberLexicon, meter_unit: GlucoseUnit | None,
-                taken: set[int]) -> Span | None:
+                taken: set[int], times: frozenset[int] | set[int] = frozenset()) -> Span | None:
     def free(k: int) -> bool:
         return k < len(tokens) and k not in taken
 
@@ -140,12 +148,34 @@ def _glucose_at(tokens: Sequence[str], i: int, lex: NumberLexicon, meter_unit: G
     elif lex.hundreds_shorthand and is_int(tokens[i], 1, 5) and free(end) and is_int(tokens[end], 10, 99):
         value = 100 * int(tokens[i]) + int(tokens[end])
         end += 1
+    # "one twenty five" written "1.25" (whisper, its prompt full of "6.5"): a meter in mmol/L shows one decimal,
+    # never two; two decimals are the hundreds said in pieces (1.25 g/L is 125 mg/dL all the same)
+    elif lex.hundreds_shorthand and _HUNDREDS_AS_DECIMAL.fullmatch(tokens[i]) and \
+            _unit_at(tokens, end, lex, taken)[0] is None:
+        whole, cents = tokens[i].replace(",", ".").split(".")
+        value = 100 * int(whole) + int(cents)
+    # "a hundred five", "a hundred eighteen" written "100 5", "100 18": one number (as "100 and 12", joined
+    # earlier); not across words another slot took ("300, 2 hours after lunch")
+    elif is_int(tokens[i], 100, 500) and int(tokens[i]) % 100 == 0 and free(end) and end not in times \
+            and is_int(tokens[end], 1, 99) and len(tokens[end]) == len(str(int(tokens[end]))):
+        value = int(tokens[i]) + int(tokens[end])
+        end += 1
+    # "eighty seven" written "80 7": one number
+    elif is_int(tokens[i], 20, 90) and int(tokens[i]) % 10 == 0 and free(end) and end not in times \
+            and is_int(tokens[end], 1, 9) and len(tokens[end]) == 1:
+        value = int(tokens[i]) + int(tokens[end])
+        end += 1
     # « un vingt » -> 1.20 g/L
     elif lex.pair_shorthand_unit and is_int(tokens[i], 0, 4) and free(end) and is_int(tokens[end], 10, 99) \
             and len(tokens[end]) == 2:
         value = int(tokens[i]) + int(tokens[end]) / 100
         end += 1
         shorthand_unit = lex.pair_shorthand_unit
+
+    elif lex.hundreds_shorthand and is_int(tokens[i], 1, 9) and end < len(tokens) and tokens[end] in lex.zero_words:
+        # "one oh" and nothing after it (whisper's "1o" for "one oh five" it half heard): a number cut short;
+        # a value was said, but not which ("1" is not 1 mmol/L)
+        return _unclear(tokens, i, end + 1, taken)
 
     unit, unit_len = _unit_at(tokens, end, lex, taken)
     if unit is not None:
@@ -155,11 +185,33 @@ def _glucose_at(tokens: Sequence[str], i: int, lex: NumberLexicon, meter_unit: G
             value = int(value) + int(tokens[end]) / 100
             end += 1
     unit_said = unit is not None or shorthand_unit is not None
+    if not unit_said and value < BARE_MG_DL_FROM and float(value).is_integer() \
+            and (_number_at(tokens, end) or _number_at(tokens, i - 1)):
+        # a small whole number right beside another number that is not part of it ("1 2 30", "6 5"): digits a
+        # recogniser wrote apart, or a time beside them; a value was said, but which one is not known (a decimal
+        # written out, "6.5 7 am", is one value)
+        return _unclear(tokens, i, end, taken)
+    if not unit_said and value >= BARE_MG_DL_FROM and math.isfinite(value) and not float(value).is_integer():
+        # "120.5" with no unit: no meter shows mg/dL with a decimal, and no other unit goes this high (whisper
+        # wrote it for "one twenty five"): a value was said, but which one is not known
+        return _unclear(tokens, i, end, taken)
     unit = unit or shorthand_unit
     if unit is None:
         unit = GlucoseUnit.MG_DL if value >= BARE_MG_DL_FROM else (meter_unit or lex.default_unit)
     reading = GlucoseValue.said(value, unit, unit_said, " ".join(tokens[i:end]))
     return Span(i, end, "glucose", reading, certain=unit_said or value >= BARE_MG_DL_FROM)
+
+
+def _unclear(tokens: Sequence[str], i: int, end: int, taken: set[int]) -> Span:
+    """A glucose value said whose number is not known (its words and the free numbers after them): the sentence
+    still reads as a reading ("my sugar is {glucose}"), with no value; the dialogue asks for it."""
+    while end < len(tokens) and end not in taken and is_number(tokens[end]):
+        end += 1
+    return Span(i, end, "glucose", None, certain=False, info={"unclear": True})
+
+
+def _number_at(tokens: Sequence[str], k: int) -> bool:
+    return 0 <= k < len(tokens) and is_number(tokens[k])
 
 
 def _unit_at(tokens: Sequence[str], i: int, lex: NumberLexicon, taken: set[int]) -> tuple[GlucoseUnit | None, int]:

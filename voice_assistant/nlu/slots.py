@@ -104,21 +104,24 @@ class SlotExtractor:
         doses += self._lab_values(tokens, listed)
         # A time absorbs a period phrase that only marks its half of the day (« huit heures ce soir »);
         # any other list phrase keeps its words (« deux heures après le repas » is a meal context).
-        times = [t for t in find_times(tokens, self.pack.time, bare=reading == MORE_TIMES)
+        found_times = find_times(tokens, self.pack.time, bare=reading == MORE_TIMES)
+        times = [t for t in found_times
                  if not any(_overlap(t, s) for s in listed if s.slot != "period")
                  and not any(_overlap(t, a) for a in ago + doses)]
         if reading == FEWER_TIMES:
             times = [t for t in times if t.info.get("hour_word") or t.info.get("worded")]
         listed = [s for s in listed if not any(_overlap(t, s) for t in times)]
         taken = {k for s in listed + ago + doses for k in range(s.start, s.end)}
-        glucose = find_glucose(tokens, self.pack.numbers, self.meter_unit, taken)
+        # (two numbers written apart are not one value across where a time may begin, kept or not: "200 7 am")
+        time_starts = {t.start for t in found_times}
+        glucose = find_glucose(tokens, self.pack.numbers, self.meter_unit, taken, time_starts)
         spans = list(listed)
         for span in times:
             # "at 8" alone is a time only if no glucose reading with its unit said claims the same words
             if span.certain or reading == MORE_TIMES or not any(g.certain and _overlap(g, span) for g in glucose):
                 spans.append(span)
                 taken.update(range(span.start, span.end))
-        spans += find_glucose(tokens, self.pack.numbers, self.meter_unit, taken)
+        spans += find_glucose(tokens, self.pack.numbers, self.meter_unit, taken, time_starts)
         if reading == WORDS_ONLY:
             spans = [s for s in spans if s.certain or s.slot not in ("glucose", "time")]
         spans.sort(key=lambda s: s.start)

@@ -456,6 +456,8 @@ class Understander:
                 continue
             name = SLOT_OUTPUT_NAMES.get(span.slot, span.slot)
             if span.slot == "glucose":
+                if span.value is None:  # a value said, but not which one (nlu/numbers.py): none, it is asked
+                    continue
                 value: GlucoseValue = span.value
                 # A correction (« non, cent vingt-huit ») or a run-on sentence can hold several numbers:
                 # a value with its unit said beats one without; otherwise the last one said wins.
