@@ -123,7 +123,9 @@ class LiveLoop:
         if hasattr(owner, "on_sound") and not options.echo_cancelled:
             owner.on_sound.append(self._on_sound)  # the player's stream clock places each sound
             self._player_times = True
-        self.spotter = spotter() if spotter is not None else None
+        #: the loop's spotter hears whether an utterance opens with the wake phrase: hands-free only (push-to-talk,
+        #: the key opens the turn; it ran on every block for nothing)
+        self.spotter = spotter() if spotter is not None and not options.push_to_talk else None
         #: the barge-in watcher's own spotter (it hears the assistant's voice too, so not the loop's), built once:
         #: building one loads the acoustic model, holding the interpreter lock ~0.4 s (0.8 s with both cores busy),
         #: long enough to starve the speaker's callback while a reply plays

@@ -181,3 +181,4 @@ class live_handler_restored:
 
     def __exit__(self, *exc):
         signal.signal(signal.SIGINT, self.saved)
+
