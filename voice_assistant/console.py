@@ -103,12 +103,15 @@ def stacks_if_ending_hangs(path: Path, limit_s: float = SHUTDOWN_LIMIT_S) -> Ite
 
     def interrupted(signum, frame) -> None:  # noqa: ARG001 - a signal handler's signature
         if not armed:
-            handle = open(path, "a", encoding="utf-8")  # kept open by faulthandler until the process ends
-            handle.write(f"{datetime.now():%H:%M:%S} Ctrl+C: ending (every thread's stack follows if that takes "
-                         f"more than {limit_s:.0f} s)\n")
-            handle.flush()
-            faulthandler.dump_traceback_later(limit_s, exit=True, file=handle)
-            armed.append(handle)
+            armed.append(None)
+            try:
+                handle = open(path, "a", encoding="utf-8")  # kept open by faulthandler until the process ends
+                handle.write(f"{datetime.now():%H:%M:%S} Ctrl+C: ending (every thread's stack follows if that "
+                             f"takes more than {limit_s:.0f} s)\n")
+                handle.flush()
+                faulthandler.dump_traceback_later(limit_s, exit=True, file=handle)
+            except OSError:  # no log to write to: Ctrl+C still ends the assistant
+                pass
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGINT, interrupted)

@@ -182,3 +182,14 @@ class live_handler_restored:
     def __exit__(self, *exc):
         signal.signal(signal.SIGINT, self.saved)
 
+
+
+def test_ctrl_c_still_ends_when_the_log_cannot_be_written(tmp_path):
+    with live_handler_restored():
+        from voice_assistant.console import stacks_if_ending_hangs
+
+        with pytest.raises(KeyboardInterrupt):
+            with stacks_if_ending_hangs(tmp_path / "no-such-folder" / "sound.log", limit_s=0.5):
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(5)
+    time.sleep(0.8)  # nothing was armed: this process goes on
