@@ -73,12 +73,17 @@ class _EarlyDecode:
 
         def run() -> None:
             try:
-                if not self._cancelled.is_set():
+                if not self._cancelled.is_set() and not _EXITING.is_set():
                     self._value = decode(pcm)
             except BaseException as exc:  # given to the caller of result()
                 self._value = exc
-            self._done.set()
+            finally:
+                self._done.set()
+                with _DECODINGS_LOCK:
+                    _DECODINGS.discard(self)
 
+        with _DECODINGS_LOCK:
+            _DECODINGS.add(self)
         threading.Thread(target=run, daemon=True, name="early-decode").start()
 
     @property
@@ -99,6 +104,28 @@ class _EarlyDecode:
         if self._value is None:
             raise RuntimeError("a cancelled decoding has no result")
         return self._value
+
+
+#: Decodings running in their threads; at exit none is started any more and those running are waited for (a
+#: bounded time): a recogniser's native code (CTranslate2, pocketsphinx) still running in a daemon thread while the
+#: interpreter ends is what `_stop_synthesis_ahead` keeps Piper from (an abort, or an exit that never comes).
+_DECODINGS: set[_EarlyDecode] = set()
+_DECODINGS_LOCK = threading.Lock()
+_EXITING = threading.Event()
+
+
+def finish_decodings(timeout_s: float) -> bool:
+    """No new decoding starts from now on (each one not yet begun is dropped), and those running are waited for, at
+    most `timeout_s` in all. True when none is left running. Called at exit (`_stop_synthesis_ahead`)."""
+    _EXITING.set()
+    deadline = time.monotonic() + timeout_s
+    with _DECODINGS_LOCK:
+        running = list(_DECODINGS)
+    for decoding in running:
+        decoding.cancel()
+    for decoding in running:
+        decoding._done.wait(max(0.0, deadline - time.monotonic()))
+    return all(decoding.done for decoding in running)
 
 
 #: Sentences synthesised ahead of the one playing.
@@ -123,6 +150,7 @@ def _stop_synthesis_ahead() -> None:
     deadline = time.monotonic() + EXIT_WAIT_S
     for thread, _ in running:
         thread.join(max(0.0, deadline - time.monotonic()))
+    finish_decodings(max(0.0, deadline - time.monotonic()))  # the same bound, shared
 
 
 def _ahead(make: Callable[[], Iterator[SpokenSentence]]) -> Iterator[SpokenSentence]:

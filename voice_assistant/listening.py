@@ -60,7 +60,7 @@ def run_listen(lang: str | None, *, hands_free: bool, quiet: bool, echo_cancel: 
     from voice_assistant.audio import devices
     from voice_assistant.audio.errors import AudioDeviceError
     from voice_assistant import app as app_root
-    from voice_assistant.console import console_printer, sound_noise_to
+    from voice_assistant.console import console_printer, sound_noise_to, stacks_if_ending_hangs
     from voice_assistant.dialogue.prompts import PromptError
     from voice_assistant.live import LiveOptions, run_live
     from voice_assistant.nlu import PackError
@@ -71,6 +71,7 @@ def run_listen(lang: str | None, *, hands_free: bool, quiet: bool, echo_cancel: 
     say_line = (lambda text: None) if quiet else typer.echo
     with ExitStack() as stack:
         log_path = stack.enter_context(sound_noise_to())
+        stack.enter_context(stacks_if_ending_hangs(log_path))  # Ctrl+C: an end that hangs leaves its stacks there
         try:
             devices.check_audio_devices()  # before loading voices and models: no PortAudio or no device, say so
         except AudioDeviceError as exc:

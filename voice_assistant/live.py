@@ -49,6 +49,10 @@ CONFIRM_AFTER_S = 0.4
 #: How often the loop checks for reminders and re-prompts while nobody speaks (seconds).
 IDLE_EVERY_S = 1.0
 
+#: Ending (Ctrl+C while a reply plays), how long the barge-in watcher is waited for (seconds): it is a daemon
+#: thread, and the decoding it may be inside cannot be stopped.
+WATCHER_EXIT_S = 1.0
+
 #: microphone buffering asked of the device (seconds): pocketsphinx holds Python's interpreter lock while it decodes
 #: (over a second for a long utterance on a loaded machine), and the microphone's callback needs it
 MIC_LATENCY_S = 0.5
@@ -119,7 +123,9 @@ class LiveLoop:
         if hasattr(owner, "on_sound") and not options.echo_cancelled:
             owner.on_sound.append(self._on_sound)  # the player's stream clock places each sound
             self._player_times = True
-        self.spotter = spotter() if spotter is not None else None
+        #: the loop's spotter hears whether an utterance opens with the wake phrase: hands-free only (push-to-talk,
+        #: the key opens the turn; it ran on every block for nothing)
+        self.spotter = spotter() if spotter is not None and not options.push_to_talk else None
         #: the barge-in watcher's own spotter (it hears the assistant's voice too, so not the loop's), built once:
         #: building one loads the acoustic model, holding the interpreter lock ~0.4 s (0.8 s with both cores busy),
         #: long enough to starve the speaker's callback while a reply plays
@@ -179,6 +185,7 @@ class LiveLoop:
         self._cut = None
         done, woken = threading.Event(), threading.Event()
         watcher = self._watch_while_speaking(output.text, done, woken)
+        interrupted = False
         try:
             with closing(output.sentences()) as sentences:
                 for n, sentence in enumerate(sentences):
@@ -189,12 +196,19 @@ class LiveLoop:
                         self._cut = (output, n)
                         return False
             return True
+        except BaseException:  # Ctrl+C (or a failure) while speaking: the loop is ending
+            interrupted = True
+            raise
         finally:
             self.session.reply_heard()  # re-prompts count the silence from the reply's end, not its start
             done.set()
+            if interrupted:
+                self.stop_speaking.set()  # the watcher's loop ends at its next block
             if watcher is not None:
-                watcher.join()  # the session is the loop's again
-            if woken.is_set():
+                # the session is the loop's again; ending, the watcher is not waited for past a bound: it may be
+                # inside a decoding of the last seconds (a whisper decoding took seconds with both cores busy)
+                watcher.join(WATCHER_EXIT_S if interrupted else None)
+            if woken.is_set() and not interrupted:
                 if not self.options.push_to_talk:  # push-to-talk: the loop chimes, as for the key
                     self.awake = True
                     if not self.options.echo_cancelled:  # echo-cancelled: the patient is already speaking
@@ -422,6 +436,13 @@ class LiveLoop:
     def run(self) -> None:
         if self._keys_source is not None:  # first: the key may cut the greeting too
             threading.Thread(target=self._read_keys, daemon=True, name="talk-key").start()
+        try:
+            self._run()
+        finally:  # however it ends (Ctrl+C too): the loop's threads see it and stop
+            self.stopped.set()
+            self.stop_speaking.set()
+
+    def _run(self) -> None:
         with self._open_microphone(self._on_block):
             self.say(self.session.start())  # the microphone is open: the wake phrase may cut the greeting too
             while not self.stopped.is_set():

@@ -139,6 +139,9 @@ def conversation(pulse, tmp_path, assistant_voice, quick_voice) -> None:
                 proc.kill()
                 proc.wait()
     console, stderr = listen.text(), proc.stderr.read()
+    if proc.returncode != 130:  # an end that hung: listen wrote every thread's stack to its sound log
+        log = tmp_path / "data" / "voice-assistant" / "sound.log"
+        stderr += "\n--- sound log ---\n" + (log.read_text(errors="replace")[-20000:] if log.exists() else "(none)")
     print(console)
     print(f"wake phrase missed {len(missed)} time(s) of {len(missed) + 3}: {missed}")
     assert proc.returncode == 130, console + stderr  # Ctrl+C's own exit code (cli.py)

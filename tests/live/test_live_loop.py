@@ -642,3 +642,29 @@ def test_key_reader_is_injected_and_its_end_stops_push_to_talk(session, patient)
         watchdog.cancel()
     assert replied.is_set() and READ_BACK in h.said[1].text
     assert h.echoed[-1].startswith("The talk key can no longer be read")
+
+
+def test_push_to_talk_builds_only_the_barge_in_spotter():
+    """The loop's spotter says whether an utterance opens with the wake phrase: hands-free only. Push-to-talk keeps
+    the barge-in watcher's (the wake phrase said over a reply stops it)."""
+    class Spotter:
+        def process(self, samples) -> bool:
+            return False
+
+        def reset(self) -> None:
+            pass
+
+    built: list[Spotter] = []
+
+    def spotter() -> Spotter:
+        built.append(Spotter())
+        return built[-1]
+
+    def loop(options: LiveOptions) -> LiveLoop:
+        return LiveLoop(object(), options, lambda clip, stop_event=None: True, lambda callback: None,
+                        echo=lambda line: None, keys=None, spotter=spotter)
+
+    push = loop(PUSH_TO_TALK)
+    assert push.spotter is None and push._barge_spotter is built[0] and len(built) == 1
+    free = loop(HANDS_FREE)
+    assert free.spotter is built[1] and free._barge_spotter is built[2]

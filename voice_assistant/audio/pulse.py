@@ -207,8 +207,10 @@ class _Stream:
         """(Mainloop locked.) Let libpulse's thread work a moment. Polled, not waited for a signal, so that a server
         that stops answering cannot hang the caller past its deadline."""
         self._lib.pa_threaded_mainloop_unlock(self._ml)
-        time.sleep(POLL_S)
-        self._lib.pa_threaded_mainloop_lock(self._ml)
+        try:
+            time.sleep(POLL_S)
+        finally:  # Ctrl+C lands in the sleep: the caller still holds the lock it will release (libpulse aborts the
+            self._lib.pa_threaded_mainloop_lock(self._ml)  # process when a lock it does not hold is released)
 
     def _error(self) -> str:
         if not self._ctx:
