@@ -728,7 +728,7 @@ def test_i_took_it_long_after_asking_about_a_medicine_asks_which(chat, store):
 
 
 @pytest.mark.parametrize("lang, wrong, value, cannot", [
-    ("en", "delete my last reading", "one hundred and twenty", "I cannot change a saved reading"),
+    ("en", "you saved the wrong number", "one hundred and twenty", "I cannot change a saved reading"),
     ("en", "my last reading was wrong", "one hundred and twenty", "I cannot change a saved reading"),
     ("fr", "ma dernière glycémie était fausse", "un gramme vingt", "Je ne peux pas changer une glycémie enregistrée"),
 ])
@@ -742,7 +742,7 @@ def test_a_saved_reading_said_wrong_is_named_and_the_care_team_is_the_route(chat
 
 
 def test_a_reading_said_wrong_with_nothing_saved_says_there_is_none(chat, store):
-    assert "no readings" in chat("en").say("delete my last reading")
+    assert "no readings" in chat("en").say("my last reading was wrong")
 
 
 @pytest.mark.parametrize("lang, first, more, hour, time_words", [
