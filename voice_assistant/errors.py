@@ -23,6 +23,7 @@ data, `RuntimeError` for an engine that cannot run):
     │   ├── CorpusError                       an evaluation corpus (evaluation.py)
     │   ├── PairingError                      a tablet pairing code (tablet/pairing.py)
     │   └── TokenError                        a hub access token (hub/tokens.py)
+    ├── ModelFormatError (ValueError)     a whisper model file the int8 copy cannot read (asr/whisper_int8.py)
     ├── EngineUnavailable (RuntimeError)  a recogniser or synthesiser cannot run here
     │   ├── RecognizerUnavailable, RecognizerError, VoskUnavailable   (asr/)
     │   ├── SynthesizerUnavailable            (tts/base.py)

@@ -27,6 +27,8 @@ from typing import BinaryIO, Iterator
 
 import numpy as np
 
+from voice_assistant.errors import VoiceAssistantError
+
 log = logging.getLogger(__name__)
 
 #: written into the cache key: change it when the conversion changes
@@ -38,8 +40,9 @@ _NUMPY = {"float32": np.float32, "int8": np.int8, "int16": np.int16, "int32": np
 COMPANIONS = ("config.json", "vocabulary.txt", "tokenizer.json")
 
 
-class ModelFormatError(ValueError):
-    """model.bin is not a CTranslate2 model file this conversion understands."""
+class ModelFormatError(VoiceAssistantError, ValueError):
+    """model.bin is not a CTranslate2 model file this conversion understands (the float16 model is then loaded as it
+    is: nothing is lost but the lower load peak)."""
 
 
 def _read(handle: BinaryIO, size: int) -> bytes:
