@@ -26,9 +26,9 @@ from voice_assistant.store import Store
 
 Handler = Callable[[DialogueContext, Understanding, datetime, "float | None"], Reply]
 
-#: Requests that never drop the open question: it is asked again at the end of their reply.
 #: how long after a reminder was set "and my lipitor at night" still carries it on (a pause, then a new request)
 REMINDER_CARRIED_ON = timedelta(minutes=2)
+#: Requests that never drop the open question: it is asked again at the end of their reply.
 KEEP_QUESTION = ("dosing_question", "repeat", "speak_slower", "speak_faster", "help", "sugar_question")
 
 #: Words per minute added or removed by "speak slower" / "speak faster".

@@ -8,8 +8,7 @@ from datetime import datetime, timedelta
 from voice_assistant import records
 from voice_assistant.dialogue.context import ConfirmQuestion, DialogueContext, Question
 from voice_assistant.dialogue.state import VALUE, Reply
-from voice_assistant.nlu import Understanding
-from voice_assistant.nlu.understand import DAY_PART
+from voice_assistant.nlu import DAY_PART, Understanding
 from voice_assistant.store import MedicationEvent, Reminder
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -8,7 +8,6 @@ to a slot list or rule that does not exist.
 from __future__ import annotations
 
 import itertools
-
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -302,7 +301,7 @@ def compile_pack(data: dict, path: Path) -> Pack:
         not_words=not_words,
         contraries=r.contraries(classes, ignore, not_words),
         question_openers=PhraseSet(r.phrase_list(data.get("question_openers"), "question_openers")),
-        records=r.records(intents),
+        records=r.intent_names(intents, "records"),
         later_openers=PhraseSet(r.phrase_list(data.get("later_openers"), "later_openers")),
         continuations=PhraseSet(r.phrase_list(data.get("continuations"), "continuations")),
         not_later=r.intent_names(intents, "not_later"),
@@ -407,12 +406,6 @@ class _PackReader:
         names = self.data.get(key) or []
         if not isinstance(names, list) or any(n not in intents for n in names):
             raise self.fail(f"'{key}' lists intents of this pack, not {names!r}", line=self.lines.get(key))
-        return frozenset(names)
-
-    def records(self, intents: dict[str, "IntentDef"]) -> frozenset[str]:
-        names = self.data.get("records") or []
-        if not isinstance(names, list) or any(n not in intents for n in names):
-            raise self.fail(f"'records' lists intents of this pack, not {names!r}", line=self.lines.get("records"))
         return frozenset(names)
 
     def section(self, key: str) -> dict:
