@@ -43,6 +43,16 @@ def test_the_answer_heard_two_ways_again_takes_the_reading_that_is_one_of_the_tw
     assert values(store) == [118.0]
 
 
+def test_the_value_answered_without_its_unit_takes_the_unit_it_was_offered_in(chat, store):
+    c = chat("en")
+    reply = heard(c, "it was 7.2 millimoles", "it was 7.3 millimoles")
+    assert reply == "Was it seven point two millimoles per liter, or seven point three millimoles per liter?"
+    reply = heard(c, "seven point two")  # no unit: the one it was offered in, not "is that in millimoles?"
+    assert "seven point two millimoles per liter" in reply and reply.endswith("Is that right?"), reply
+    c.say("yes")
+    assert values(store) == [129.7]
+
+
 def test_neither_asks_for_the_number_and_nothing_is_stored(chat, store):
     c = chat("en")
     heard(c, "glucose one oh nine fasting", "glucose 105 fasting")

@@ -48,6 +48,15 @@ class WhichValue(Question):
                 return reading
         return u
 
+    def _offered(self, value: GlucoseValue) -> GlucoseValue:
+        """The value offered that the answer's number is, with the unit it was offered in; else the answer as it is.
+        Why: "Was it seven point two millimoles per liter, or seven point three millimoles per liter?" answered
+        "seven point two" names no unit, and asking "is that in millimoles per liter?" after the patient said so
+        costs a turn and tells them they were not heard."""
+        if value.unit_said:
+            return value
+        return next((v for v in self.values if math.isclose(v.value, value.value, abs_tol=0.01)), value)
+
     def answer(self, ctx: DialogueContext, u: Understanding, now: datetime,
                asr_confidence: float | None) -> Reply | None:
         if u.glucose is not None and u.intent in ("log_glucose", "affirm", "deny"):
@@ -55,7 +64,7 @@ class WhichValue(Question):
             base = glucose.AskValue(text="", context=self.context)
             if self.first is not None and self.first.when is not None and u.when is None:
                 base.measured_at, base.when_words = ctx.moment(self.first.when, now)
-            return glucose.read_back(ctx, u, u.glucose, now, asr_confidence,
+            return glucose.read_back(ctx, u, self._offered(u.glucose), now, asr_confidence,
                                      context=u.slots.get("context", self.context), base=base)
         if u.intent == "deny":
             return ctx.ask(glucose.AskValue(text=ctx.say("glucose.ask_again"), context=self.context))

@@ -202,8 +202,10 @@ class SlotExtractor:
             last = tokens[i + n - 1]
             if n > 1 and is_number(last):
                 break
-            if n > 1 and len(last) == 1 and last in self.pack.ignore:
-                continue  # ... nor end on one ("level s"); « glycémie à jeun » goes on past « à »
+            if n > 1 and last in self.pack.ignore:
+                # ... nor end on one ("level s"), nor on a small word: "blood glucose is" is no "blood glucose
+                # test" ("my blood glucose is 5.8" is a reading); « glycémie à jeun » goes on past « à »
+                continue
             # a word the pack knows is not a misheard drug name on its own ("insuline" is not "insuline lente")
             if n == 1 and tokens[i] in self._known_words:
                 continue
