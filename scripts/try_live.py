@@ -286,6 +286,9 @@ class Trial:
             print(f"  {key}: {value}")
         print(f"  stored as confirmed: {len(confirmed) - len(not_stored)} {confirmed}")
         print(f"  stored NOT confirmed: {not_confirmed}  confirmed NOT stored: {not_stored}  tracebacks: {tracebacks}")
+        log = self.folder / "console.txt"
+        log.write_text(self.listen.text() + "\n--- stderr ---\n" + stderr, encoding="utf-8")
+        print(f"  console: {log}")
         if self.args.console:
             print(self.listen.text())
         bad = not_confirmed or not_stored or tracebacks or self.stats["television answered"]
