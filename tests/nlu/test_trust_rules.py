@@ -392,3 +392,31 @@ def test_an_hour_said_alone_after_a_preposition_is_a_time_never_a_glucose_value(
 @pytest.mark.parametrize("lang, text", [("en", "ten"), ("en", "I'm at ten"), ("fr", "je suis à dix")])
 def test_a_number_alone_or_with_a_subject_may_still_be_a_value(lang, text):
     assert understand(lang, text).intent == "log_glucose"
+
+
+@pytest.mark.parametrize("lang, text, slots", [
+    ("en", "my blood glucose is five point eight", {"glucose_mg_dl": 104.5}),
+    ("en", "my blood glucose is 120", {"glucose_mg_dl": 120}),
+])
+def test_a_glucose_word_then_a_small_word_is_no_misheard_lab_test_name(lang, text, slots):
+    """"blood glucose is" is close to the lab test "blood glucose test": read so, the value went to the lab test and
+    a reading said was answered with lab results (found live)."""
+    u = understand(lang, text)
+    assert u.intent == "log_glucose" and u.slots == slots, u
+
+
+@pytest.mark.parametrize("lang, text, medication", [
+    ("en", "I gave myself 8 units", None), ("en", "I injected 12 units of lantus", "insulin_glargine"),
+    ("en", "I did my 10 units of insulin", None), ("fr", "je me suis injecté 10 unités de lantus", "insulin_glargine"),
+])
+def test_a_quantity_of_medicine_said_with_a_dose_is_a_dose_taken_never_a_question(lang, text, medication):
+    """"I gave myself 8 units" was answered "I cannot tell you what dose to take": the quantity was read like the
+    pack's questions about how many units. A quantity tells how much was taken; only a question asks."""
+    u = understand(lang, text)
+    assert u.intent == "medication_taken" and u.slots.get("medication") == medication, u
+
+
+@pytest.mark.parametrize("lang, text", [("en", "should I take 10 units now"), ("en", "can I take 2 tablets"),
+                                        ("fr", "est-ce que je dois prendre 10 unités")])
+def test_a_quantity_in_a_question_still_asks_for_dosing_advice(lang, text):
+    assert understand(lang, text).intent == "dosing_question"

@@ -25,6 +25,7 @@ from voice_assistant.profile import Medication
 AGO = "ago"
 #: A number said as a quantity of medicine ("10 units"): not a slot, and never a glucose value or a time.
 DOSE = "dose"
+COUNTED = "counted"
 #: A number said as a lab test's value ("my A1c was 6.8", « mon LDL est à 1,3 »): not a slot, never a glucose
 #: value or a time, and left out of what the matcher reads (the test's name says what the sentence is about).
 LAB_VALUE = "lab_value"
@@ -128,11 +129,13 @@ class SlotExtractor:
 
         out: list[str] = []
         i = 0
-        labs = [d for d in doses if d.slot == LAB_VALUE]
-        for span in sorted(spans + ago + labs, key=lambda s: s.start):
+        # "two hours ago" says when, not what: left out of what the matcher reads, like a lab test's value and a
+        # quantity of medicine ("I gave myself 8 units" is "I gave myself": a dose taken, no question of how much)
+        unread = [d for d in doses if d.slot in (LAB_VALUE, DOSE)]
+        for span in sorted(spans + ago + unread, key=lambda s: s.start):
             out.extend(tokens[i:span.start])
-            if span.slot not in (AGO, LAB_VALUE):  # "two hours ago" says when, not what: left out of what the
-                out.append("{" + span.slot + "}")  # matcher reads, like a lab test's value
+            if span.slot not in (AGO, LAB_VALUE, DOSE):
+                out.append("{" + span.slot + "}")
             i = span.end
         out.extend(tokens[i:])
         return Extraction(tokens=tuple(out), spans=tuple(spans), words=tuple(tokens))
@@ -161,14 +164,22 @@ class SlotExtractor:
         return out
 
     def _dose_spans(self, tokens: list[str]) -> list[Span]:
-        """"10 units", « 2 comprimés »: the number is a quantity of medicine (its words stay for the matcher).
+        """"10 units", « 2 comprimés »: the number and its unit are a quantity of medicine (DOSE).
         "2 cats", « 82 ans », "20 degrees": a number just before one of the pack's counted things (years, degrees,
         pets, money...) counts that thing; it is no glucose value and no time either. (Not any unknown word: a
         recogniser writes "80 salmon" for "eighty seven".)"""
         dose_words = self.pack.numbers.dose_words
         counted = self.pack.numbers.counted
-        return [Span(k, k + 1, DOSE, None) for k in range(len(tokens) - 1)
-                if is_number(tokens[k]) and (dose_words.match(tokens, k + 1) or counted.match(tokens, k + 1))]
+        spans = []
+        for k in range(len(tokens) - 1):
+            if not is_number(tokens[k]):
+                continue
+            length = dose_words.match(tokens, k + 1)
+            if length:  # the quantity of medicine, number and unit, is left out of what the matcher reads (below)
+                spans.append(Span(k, k + 1 + length, DOSE, None))
+            elif counted.match(tokens, k + 1):
+                spans.append(Span(k, k + 1, COUNTED, None))
+        return spans
 
     def _drop_fillers(self, tokens: list[str]) -> list[str]:
         return drop_fillers(tokens, self.pack.fillers, self.pack.classes, self.pack.not_words)
