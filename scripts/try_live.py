@@ -187,9 +187,12 @@ class Trial:
                 i, _ = self.listen.wait(r"\[listening\]", start, timeout=60)
                 time.sleep(0.1)
             self.mouth.say(self.say(text))
+            while self.mouth.speaking:
+                time.sleep(0.02)
+            said_by = time.monotonic()  #: a line before this is the television's (decoded late under load)
             try:
                 i, line = self.listen.wait(r"heard “|ignored \(", start, timeout=60)
-                while "heard “" not in line and not self.of_request(line, said.text):
+                while "heard “" not in line and not self.of_request(line, said.text, self.listen.lines[i][0] >= said_by):
                     i, line = self.listen.wait(r"heard “|ignored \(", i + 1, timeout=60)  # the television's
             except AssertionError:
                 print(f"  no answer to: {text}")
@@ -201,11 +204,11 @@ class Trial:
         return None
 
     @staticmethod
-    def of_request(line: str, text: str) -> bool:
-        """Whether an "ignored" line is the request's (not the television's, decoded late under load): a request
-        let pass undecoded, or its words mostly the request's."""
+    def of_request(line: str, text: str, after_it: bool) -> bool:
+        """Whether an "ignored" line is the request's (not the television's, decoded late under load): one that
+        came after the request was said and was let pass undecoded, or one whose words are mostly the request's."""
         if "not decoded" in line:
-            return True
+            return after_it
         from rapidfuzz import fuzz
 
         heard = line.partition("“")[2].rstrip("”")
