@@ -211,7 +211,8 @@ class LiveLoop:
             if woken.is_set() and not interrupted:
                 if not self.options.push_to_talk:  # push-to-talk: the loop chimes, as for the key
                     self.awake = True
-                    self._say_console("wake phrase heard over the reply: the next words are taken without it")
+                    if not self.unconfirmed_barge_in:  # (unconfirmed: the console said what the next words must be)
+                        self._say_console("wake phrase heard over the reply: the next words are taken without it")
                     if not self.options.echo_cancelled:  # echo-cancelled: the patient is already speaking
                         self.chime(Earcon.LISTENING)
                 elif self.options.echo_cancelled:
