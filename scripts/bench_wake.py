@@ -8,7 +8,7 @@ chosen from.
                                  [--thresholds 0.9,...]
                                  [--max-loss 0,2,4] [--programmes seen|unseen|all|fresh|fourth]
                                  [--phrasings seen|unseen|all|fresh|fourth]
-                                 [--list] [--dump FILE] [--json]
+                                 [--room] [--list] [--dump FILE] [--json]
 
 Held-out material: `--programmes unseen` plays television the rules and constants of asr/wake.py were NOT chosen
 on (written after them; never tune on it, or it stops being held out): sports commentary full of numbers and
@@ -36,7 +36,10 @@ rule only: `--thresholds 1e-50 --max-loss 2` (THRESHOLDS["en"], CHECK_MAX_LOSS);
 `loop (check 2 + gate)` row: rules 1-4 and the gate on a wake the second engine did not confirm (a clearly
 understood request, `WakeRule.acts_on`); `loop + phonetic (off)` adds what was tried and left off
 (`WakeRule.phonetic`: whisper's first words that sound like the phrase, with its model's margin for the phrase in
-their place, kept per utterance as `phrase_margin` in the dump).
+their place, kept per utterance as `phrase_margin` in the dump); `loop without rule 5` leaves out rule 5
+(`WakeRule.sound_alike`: whisper's sound-alike opening after a spotter hit, before a clearly understood request).
+`--room`: the television and the requests heard across one room (make_audio_devset.py's reverberation, RT60 0.55 s)
+before the room noise; a live try with Piper's joe in a room is where rule 5 came from.
 
 Seen television (the default; nothing in it is for the assistant): a news bulletin, a cooking show, a quiz and a
 nurse talking about blood sugar, read by Piper's joe and five eSpeak NG voices at 160-175 words per minute, one
@@ -471,8 +474,12 @@ def silence(seconds: float) -> np.ndarray:
     return np.zeros(round(seconds * SAMPLE_RATE), np.int16)
 
 
-def room(samples: np.ndarray, seed: int, level_db: float = -35.0) -> np.ndarray:
-    """Add room noise (a fan, traffic: white noise tilted to the low frequencies) `level_db` below the speech."""
+def room(samples: np.ndarray, seed: int, level_db: float = -35.0, reverberant: bool = False) -> np.ndarray:
+    """Add room noise (a fan, traffic: white noise tilted to the low frequencies) `level_db` below the speech;
+    `reverberant`: the speech first heard across a room (make_audio_devset.py's reverberation; the same room for
+    every stream, the television and the patient in one living room: RT60 `room_rt60()`)."""
+    if reverberant:
+        samples = _rooms().reverb(samples, np.random.default_rng(ROOM_SEED))
     rng = np.random.default_rng(seed)
     spectrum = np.fft.rfft(rng.normal(0, 1, len(samples)))
     freqs = np.fft.rfftfreq(len(samples), 1 / SAMPLE_RATE)
@@ -482,6 +489,23 @@ def room(samples: np.ndarray, seed: int, level_db: float = -35.0) -> np.ndarray:
     level = np.sqrt(np.mean(speech[np.abs(speech) > 300] ** 2)) if np.any(np.abs(speech) > 300) else 3000.0
     mixed = speech + noise * level * 10 ** (level_db / 20)
     return np.clip(np.round(mixed), -32768, 32767).astype(np.int16)
+
+
+TV_SEED, REQUESTS_SEED = 1, 2  #: the streams' noise seeds
+#: the room's (`room`): make_audio_devset.reverb draws an RT60 of 0.55 s from it, the middle of its range
+ROOM_SEED = 0
+
+
+def room_rt60() -> float:
+    """The RT60 (s) of the room `room(..., reverberant=True)` puts the streams in (make_audio_devset.reverb's draw)."""
+    return float(np.random.default_rng(ROOM_SEED).uniform(0.3, 0.7))
+
+
+def _rooms():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import make_audio_devset
+
+    return make_audio_devset
 
 
 @dataclass
@@ -496,7 +520,7 @@ class Said:
 
 
 def television(voices: Voices, minutes: float, material: Material = SEEN,
-               pauses: tuple[float, float] = (0.25, 0.9)) -> tuple[np.ndarray, list[Said]]:
+               pauses: tuple[float, float] = (0.25, 0.9), reverberant: bool = False) -> tuple[np.ndarray, list[Said]]:
     """Programmes one after the other, each read by one voice, until `minutes` of audio; and what was said when.
     `pauses`: the silence between sentences is drawn in this range (seconds); below the endpointer's 1 s of
     trailing silence (the default), a programme's sentences run into 20 s utterances that start wherever the
@@ -516,7 +540,7 @@ def television(voices: Voices, minutes: float, material: Material = SEEN,
         parts.append(silence(1.5))
         at += len(parts[-1])
         k += 1
-    return room(np.concatenate(parts), seed=1), script
+    return room(np.concatenate(parts), seed=TV_SEED, reverberant=reverberant), script
 
 
 @dataclass
@@ -528,8 +552,8 @@ class Spoken:
 
 
 def requests(voices: Voices, count: int, rates: tuple[int, ...] = (135,),
-             material: Material = SEEN) -> tuple[np.ndarray, list[Spoken]]:
-    """`count` requests at each speaking rate of `rates` (words per minute)."""
+             material: Material = SEEN, reverberant: bool = False) -> tuple[np.ndarray, list[Spoken]]:
+    """`count` requests at each speaking rate of `rates` (words per minute); `reverberant`: in a room (`room`)."""
     parts, spans, at = [silence(2.0)], [], 2 * SAMPLE_RATE
     for i in range(count * len(rates)):
         voice = material.request_voices[i % len(material.request_voices)]
@@ -539,7 +563,7 @@ def requests(voices: Voices, count: int, rates: tuple[int, ...] = (135,),
         spans.append(Spoken(at, at + len(audio), text, f"{voice} {rates[i // count]} wpm"))
         parts += [audio, silence(2.5)]
         at += len(audio) + len(parts[-1])
-    return room(np.concatenate(parts), seed=2), spans
+    return room(np.concatenate(parts), seed=REQUESTS_SEED, reverberant=reverberant), spans
 
 
 @dataclass
@@ -619,7 +643,8 @@ def count(utts: list[Utterance], rule: WakeRule, hits: list[float] | None, anywh
           max_loss: float | None = None, understand=None) -> list[bool]:
     """Which utterances open with the phrase; `max_loss` given: rule 4 too (WakeCheck's margin); `understand`
     given: and are acted on (`WakeRule.acts_on`: a wake the second engine did not confirm needs a clearly understood
-    request; here the request is `WakeRule.request`'s words, also for rule 4, whose replaced words are not kept)."""
+    request; here the request is `WakeRule.request`'s words, also for rule 4, whose replaced words are not kept),
+    or woke by rule 5 (`WakeRule.sounding_request`, when `rule.sound_alike`)."""
     if anywhere:
         return [any(w in rule.wake_words for w in u.words) for u in utts]
     opened = [rule.opens(u.start_s, hits, u.words, u.readings)
@@ -628,8 +653,10 @@ def count(utts: list[Utterance], rule: WakeRule, hits: list[float] | None, anywh
               for u in utts]
     if understand is None:
         return opened
-    return [o and rule.acts_on(u.start_s, hits, u.readings, rule.request(u.words, u.readings), understand,
-                               margin=lambda u=u: u.wake_margin if u.phrase_margin is None else u.phrase_margin)
+    # rule 5 (`WakeRule.sound_alike`) where no reading opens with the phrase, before rule 4, as the loop does
+    return [(o and rule.acts_on(u.start_s, hits, u.readings, rule.request(u.words, u.readings), understand,
+                                margin=lambda u=u: u.wake_margin if u.phrase_margin is None else u.phrase_margin))
+            or rule.sounding_request(u.start_s, hits, u.words, u.readings, understand) is not None
             for o, u in zip(opened, utts)]
 
 
@@ -688,6 +715,8 @@ def main() -> None:
                         help="requests: phrasings and voices, seen / unseen / all (default: as --programmes)")
     parser.add_argument("--pauses", default="0.25,0.9", help="television: silence between sentences, seconds, "
                         "low,high (default 0.25,0.9: sentences run together; 1.1,2: each its own utterance)")
+    parser.add_argument("--room", action="store_true", help="television and requests heard across a room "
+                        "(make_audio_devset.py's reverberation, one room, RT60 0.55 s) before the noise")
     parser.add_argument("--list", action="store_true", help="print every false wake (what the television said, "
                         "what was heard) and every miss, per rule")
     parser.add_argument("--json", action="store_true")
@@ -705,8 +734,11 @@ def main() -> None:
     shown, asked_with = MATERIAL[args.programmes], MATERIAL[args.phrasings or args.programmes]
     voices = Voices(list(dict.fromkeys(shown.voices + asked_with.request_voices)))
     low, high = (float(x) for x in args.pauses.split(","))
-    tv, script = television(voices, args.minutes, shown, (low, high))
-    asked, spans = requests(voices, args.requests, tuple(int(r) for r in args.rates.split(",")), asked_with)
+    tv, script = television(voices, args.minutes, shown, (low, high), reverberant=args.room)
+    asked, spans = requests(voices, args.requests, tuple(int(r) for r in args.rates.split(",")), asked_with,
+                            reverberant=args.room)
+    if args.room:
+        print(f"in a room: RT60 {room_rt60():.2f} s", file=sys.stderr)
     print(f"synthesised {len(tv) / SAMPLE_RATE / 60:.1f} min of television and {len(spans)} requests "
           f"({time.perf_counter() - started:.0f} s)", file=sys.stderr)
     recognizer = recognizer_for("en", replace(default_profile(), language="en"), cached=False)
@@ -718,6 +750,7 @@ def main() -> None:
     rq_utts = utterances(asked, recognizer, rule, sorted(h for _, (rq_hits, _) in spotted.values() for h in rq_hits))
     hours = len(tv) / SAMPLE_RATE / 3600
     results = {"programmes": args.programmes, "phrasings": args.phrasings or args.programmes, "pauses": [low, high],
+               "room_rt60_s": round(room_rt60(), 2) if args.room else None,
                "tv_minutes": round(hours * 60, 2), "tv_utterances": len(tv_utts), "requests": len(spans),
                "baselines": {}, "thresholds": []}
     for name, hits_tv, hits_rq, anywhere in (("phrase anywhere in the transcript (old rule)", None, None, True),
@@ -740,6 +773,9 @@ def main() -> None:
         rules += [(f"loop (check {CHECK_MAX_LOSS:g} + gate)", rule, CHECK_MAX_LOSS, understand)]
         # tried, off in the loop: whisper's sound-alike first words with its model's margin confirm a wake too
         rules += [("loop + phonetic (off)", replace(rule, phonetic=True), CHECK_MAX_LOSS, understand)]
+        # rule 5 (`WakeRule.sound_alike`): a sound-alike opening after a spotter hit, before a clearly understood request
+        rules += [("loop without rule 5" if rule.sound_alike else "loop + rule 5 (off)",
+                   replace(rule, sound_alike=not rule.sound_alike), CHECK_MAX_LOSS, understand)]
         for label, r, loss, gate in rules:
             woke = count(tv_utts, r, hits_tv, max_loss=loss, understand=gate)
             misses = missed(rq_utts, count(rq_utts, r, hits_rq, max_loss=loss, understand=gate), spans)

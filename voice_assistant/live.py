@@ -386,6 +386,10 @@ class LiveLoop:
                 return " ".join(taken)
             self._ignored_because = "wake phrase not confirmed by the second recogniser, request not clearly understood"
             return None
+        taken = rule.sounding_request(utterance.start_s, hits, words, split, understand)  # rule 5
+        if taken is not None:
+            self._say_console(f"wake phrase heard by the spotter, read as words that sound like it: “{text}”")
+            return " ".join(taken)
         scorer = scorer_of(self.session.recognizer)
         if scorer is not None and utterance.audio is not None and rule.needs_check(utterance.start_s, hits, words,
                                                                                    split):

@@ -123,3 +123,16 @@ def test_false_wakes_and_misses_are_listed_with_what_was_said():
     assert bench.accepted(rq, opened, spans) == 1
     (miss,) = bench.miss_detail(rq, spans, [1])
     assert miss["said"] == "assistant goodbye" and miss["utterances"][0]["heard"] == "that's instant goodbye"
+
+
+def test_the_room_condition_adds_a_reverberant_tail_and_keeps_the_level():
+    """`--room`: the speech heard across a room (make_audio_devset.py's reverberation) before the noise; one room for
+    the television and the requests, RT60 in make_audio_devset's range."""
+    burst = np.zeros(2 * SAMPLE_RATE, np.int16)
+    burst[:SAMPLE_RATE // 2] = np.random.default_rng(3).normal(0, 3000, SAMPLE_RATE // 2).astype(np.int16)
+    dry, wet = bench.room(burst, seed=1), bench.room(burst, seed=1, reverberant=True)
+    after = slice(SAMPLE_RATE // 2 + 800, SAMPLE_RATE)  # 50 ms after the burst ends
+    assert np.abs(wet[after].astype(float)).mean() > 5 * np.abs(dry[after].astype(float)).mean()
+    level = lambda x: np.sqrt(np.mean(x[:SAMPLE_RATE // 2].astype(float) ** 2))  # noqa: E731
+    assert 0.7 < level(wet) / level(dry) < 1.3
+    assert 0.3 <= bench.room_rt60() <= 0.7

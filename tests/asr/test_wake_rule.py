@@ -426,3 +426,57 @@ def test_clearly_understood_is_false_when_understanding_fails():
         raise RuntimeError("pack not loaded")
 
     assert not clearly_understood(["my", "sugar", "is", "120"], broken)
+
+
+# --- rule 5: a sound-alike opening after a spotter hit, before a clearly understood request ------------------------
+FIVE = WakeRule(("assistant",), sound_alike=True)
+
+
+def test_a_sound_alike_opening_after_a_spotter_hit_before_a_clear_request_is_taken():
+    """Piper's joe in a room: whisper wrote "assessment log of blood sugar 174", pocketsphinx's reading did not open
+    with the phrase either. `opens` says no (no reading opens with the phrase); rule 5 takes whisper's request."""
+    understand = _understander()
+    readings = [w("a sentence lot of blood sugar one seventy four"), w("assessment log of blood sugar 174")]
+    words = readings[1]
+    assert not FIVE.opens(START, NEAR, words, readings)
+    assert FIVE.sounding_request(START, NEAR, words, readings, understand) == w("log of blood sugar 174")
+    # never without the spotter's hit near the start, a second engine, or when switched off
+    assert FIVE.sounding_request(START, [], words, readings, understand) is None
+    assert FIVE.sounding_request(START, [13.5], words, readings, understand) is None  # heard later
+    assert FIVE.sounding_request(START, None, words, readings, understand) is None  # no spotter (French)
+    assert FIVE.sounding_request(START, NEAR, words, readings[1:], understand) is None  # one engine
+    assert WakeRule(("assistant",), sound_alike=False).sounding_request(START, NEAR, words, readings,
+                                                                        understand) is None
+    # a reading that opens with the phrase is rules 1-4's, not this one's
+    opened = [w("assistant log of blood sugar 174"), words]
+    assert FIVE.opens(START, NEAR, words, opened) and FIVE.sounding_request(START, NEAR, words, opened,
+                                                                            understand) is None
+
+
+def test_a_sound_alike_opening_is_taken_when_both_engines_wrote_the_request_alike():
+    understand = _understander()
+    alike = [w("assessant stop the morning reminder"), w("a system stop the morning reminder")]  # 0.47 alone
+    assert FIVE.sounding_request(START, NEAR, alike[1], alike, understand) == w("stop the morning reminder")
+    assert FIVE.sounding_request(START, [], alike[1], alike, understand) is None
+
+
+@pytest.mark.parametrize("pocketsphinx, whisper", [
+    # the television's sound-alikes, as bench_wake.py's held-out sets recorded them, the spotter near the start
+    ("assistance comes from unlikely place that when the sale flea it's a good about the rage",
+     "a system comes from an unlikely glaze that wind itself lifts the burden on the ridge"),
+    ("and system pressure from the favorite as they prompt for all", "insistent pressure from the favorite as they "
+                                                                     "turn for home"),
+    ("i see stuff off the telly the knicks completely earth day be bought and seeking sees that sees it on",
+     "at least i must be telling the next county will take the emergency cases that is the plan"),
+    # pocketsphinx's reading is the pack's words (understood at 0.7), whisper's the television's: not taken
+    ("less easy a bit the doesn't we did i logged a doctor at all of seems off the at",
+     "assessing the figures waiting times have gone up by a dog since last year"),
+    ("assistance from the public", "assistance from the public was overwhelming"),
+    ("a system of water butts can save you a fortune", "a system of water butts can save you a fortune"),
+    ("that's instant yeast", "that's instant yeast, so no need to wait for it to prove"),
+])
+def test_the_television_s_sound_alikes_are_not_taken(pocketsphinx, whisper):
+    understand = _understander()
+    readings = [w(pocketsphinx), w(whisper)]
+    for words in readings:
+        assert FIVE.sounding_request(START, NEAR, words, readings, understand) is None

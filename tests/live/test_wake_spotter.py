@@ -245,10 +245,12 @@ class ScoredText:
 
 
 def test_hands_free_asks_the_second_model_when_no_reading_opens_with_the_phrase(session, hearing, patient):
-    """The spotter heard the phrase at the start, both engines wrote "that isn't" in its place: the second engine's
+    """The spotter heard the phrase at the start, both engines wrote other words in its place: the second engine's
     model (a stand-in for whisper's `score`: the words said score high, others low) reads the audio as well with
-    the phrase, so the request is taken, without the misheard words; a model that reads it worse keeps it out."""
-    misheard = "that isn't my glucose is one twenty"
+    the phrase, so the request is taken, without the misheard words; a model that reads it worse keeps it out.
+    (Words that sound nothing like the phrase here: after words that do, a clear request is rule 5's, taken before
+    the model is asked.)"""
+    misheard = "the weather my glucose is one twenty"
     two_engines(hearing, {"assistant my glucose is one twenty": (misheard, misheard)})
     said = "assistant my glucose is one twenty".split()
     asked: list[list[str]] = []
@@ -275,7 +277,9 @@ def test_hands_free_asks_the_second_model_when_no_reading_opens_with_the_phrase(
 
 
 def test_hands_free_keeps_out_what_the_second_model_reads_worse_with_the_phrase(session, hearing, patient):
-    misheard = "that isn't my glucose is one twenty"
+    """(Words that sound nothing like the phrase: after words that do, a clear request is rule 5's, taken without
+    the model, `test_hands_free_takes_a_clear_request_after_words_that_sound_like_the_phrase`.)"""
+    misheard = "the weather my glucose is one twenty"
     two_engines(hearing, {"assistant my glucose is one twenty": (misheard, misheard)})
 
     def score(audio: bytes, texts):  # the audio reads as the transcript, not with the phrase in front
@@ -294,3 +298,41 @@ def test_hands_free_keeps_out_what_the_second_model_reads_worse_with_the_phrase(
 
     h.run(patient_acts)
     assert len(h.said) == 1, [s.text for s in h.said]
+
+
+@pytest.mark.parametrize("spotted", [True, False])
+def test_hands_free_takes_a_clear_request_after_words_that_sound_like_the_phrase(session, hearing, patient, spotted):
+    """Rule 5: no reading opens with the phrase, whisper's opens with words that sound like it ("assessment", as in
+    a room with Piper's joe) and the request after them is clearly understood: taken when the spotter heard the
+    phrase near the start, even though the second model reads the audio worse with the phrase (rule 4 would keep
+    it out); never without the spotter's hit."""
+    two_engines(hearing, {"assistant my glucose is one twenty": ("assessment my glucose is one twenty",
+                                                                "a sentence my glucose is one twenty")})
+    streams_partials(hearing, "a sentence")
+    asked: list[list[str]] = []
+
+    def score(audio: bytes, texts):  # the audio reads as the transcript, not with the phrase in front
+        asked.append(list(texts))
+        said = "assessment my glucose is one twenty".split()
+        return [ScoredText(t, tuple(0.9 if i < len(said) and x == said[i] else 0.001
+                                    for i, x in enumerate(t.split()))) for t in texts]
+
+    hearing.score = score
+    options = LiveOptions(push_to_talk=False, wake_words=("assistant",), idle_every_s=0.05)
+    h = Harness(session, options, spotter=lambda: ScriptedSpotter({1} if spotted else set()))
+
+    def patient_acts(h: Harness) -> None:
+        h.wait_said(1)
+        h.mic.speak(patient.says("assistant, my glucose is one twenty"))
+        if spotted:
+            h.wait_said(2)
+        else:
+            h.wait_heard(1)
+
+    h.run(patient_acts)
+    if spotted:
+        read_back = h.said[1].text
+        assert "one hundred and twenty milligrams per deciliter" in read_back and read_back.endswith("Is that right?")
+        assert not asked  # rule 5 decided before rule 4's model was asked
+    else:
+        assert len(h.said) == 1, [s.text for s in h.said]
