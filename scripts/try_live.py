@@ -88,6 +88,11 @@ OTHERS = [
 ]
 
 
+def holds(said: Phrasing, reply: str) -> bool:
+    """Whether a read-back holds what was said (every expected word)."""
+    return bool(said.expect) and all(w.lower() in reply.lower() for w in said.expect)
+
+
 def clip_of(voices, text: str, voice: str, condition: str, rng: np.random.Generator) -> np.ndarray:
     """What the patient says as the microphone hears it: the voice, then the room or the telephone line."""
     import make_audio_devset as devset
@@ -239,6 +244,17 @@ class Trial:
             words.append(line)
         return j, " ".join(words)
 
+    def exchange(self, word: str, after: int) -> tuple[int, str] | None:
+        """The patient answers `word` to the question of the reply at `after`: the assistant's reply to it."""
+        got = self.answer(word, after)
+        if got is None:
+            print(f"    (no answer heard to {word!r})")
+            return None
+        i, line = got
+        j, reply = self.reply_after(i)
+        print(f"    patient: {word!r} -> {line.strip()}\n    {reply}")
+        return j, reply
+
     def turn(self, said: Phrasing) -> None:
         heard = self.request(said)
         if heard is None:
@@ -247,7 +263,7 @@ class Trial:
         i, line = heard
         j, reply = self.reply_after(i)
         print(f"- {said.text!r}\n    {line.strip()}\n    {reply}")
-        right = bool(said.expect) and all(w.lower() in reply.lower() for w in said.expect)
+        right = holds(said, reply)
         if right:
             self.stats["read back right"] += 1
         for _ in range(3):
@@ -258,30 +274,21 @@ class Trial:
             elif said.value is not None and " or " in reply and said.expect[0] in reply and said.again:
                 word = said.again  # "was it X, or Y?": the patient says the value again
                 self.stats["asked which"] += 1
-            elif not said.expect and said.value is None:
-                word = "no"  # a question it asked about something the patient never meant
-            else:
+            else:  # heard wrong, or a question about something the patient never meant
                 word = "no"
             if word == "no":
                 self.stats["said no"] += 1
-            got = self.answer(word, j)
+            got = self.exchange(word, j)
             if got is None:
-                print(f"    (no answer heard to {word!r})")
                 return
-            i, line = got
-            j, reply = self.reply_after(i)
-            print(f"    patient: {word!r} -> {line.strip()}\n    {reply}")
+            j, reply = got
             if word == "yes" and reply.startswith("Saved:") and said.value is not None:
                 self.confirmed.append(said.value)
             if word == "no":
-                right = False
                 if re.search(QUESTION, reply):
-                    got = self.answer("cancel", j)
-                    if got is not None:
-                        j, reply = self.reply_after(got[0])
-                        print(f"    patient: 'cancel' -> {reply}")
+                    self.exchange("cancel", j)
                 return
-            right = said.expect and all(w.lower() in reply.lower() for w in said.expect)
+            right = holds(said, reply)
 
     def report(self) -> int:
         readings = subprocess.run([sys.executable, "-m", "voice_assistant", "readings", "--json"], env=self.env,
