@@ -436,8 +436,9 @@ class CombinedRecognizer(BufferedRecognizer):
         self.first, self.second, self.combiner = first, second, combiner
         #: pocketsphinx's open pass is not run here: the second engine (whisper) is the open reading of every
         #: utterance. That pass loads pocketsphinx's general English model and its whole dictionary on the first
-        #: utterance the pack's model reads unsure (overheard television, in the hands-free loop: +94 MB resident
-        #: for the rest of the run, +127 MB while it loads, 5-14 s), the hands-free loop's unexplained 560-580 MB.
+        #: utterance the pack's model reads unsure (overheard television, the reply heard back by the barge-in
+        #: check): +94 MB resident for the rest of the run, +127 MB while it loads, 14 s on a loaded machine; the
+        #: size of the hands-free loop's unexplained 560-580 MB runs (README, Memory).
         self._first_options = {"open_pass": False} if hasattr(first, "open_pass") else {}
         self.language = first.language
         self.sample_rate = first.sample_rate
