@@ -372,6 +372,28 @@ def test_one_engine_crashing_leaves_the_other(understander):
     assert t.text == "i took my aspirin" and "engine crashed" not in t.text
 
 
+def test_the_first_engines_open_pass_is_left_to_the_second(understander):
+    """pocketsphinx's open pass (its general English model, loaded on the first unsure utterance: +94 MB for the
+    rest of the run) is not asked for in the pair: whisper reads every utterance openly. An engine without one
+    is decoded as it is."""
+    asked = []
+
+    class WithOpenPass(Fixed):
+        open_pass = True
+
+        def decode(self, audio, open_pass=None):
+            asked.append(open_pass)
+            return Fixed.decode(self, audio)
+
+    rec = CombinedRecognizer(WithOpenPass("pocketsphinx", "i took my aspirin"), Fixed("whisper", "i took my aspirin"),
+                             Combiner(understander.understand))
+    assert rec.decode(b"\1\0" * 100).text == "i took my aspirin"
+    assert asked == [False]
+    plain = CombinedRecognizer(Fixed("pocketsphinx", "i took my aspirin"), Fixed("whisper", "i took my aspirin"),
+                               Combiner(understander.understand))
+    assert plain.decode(b"\1\0" * 100).text == "i took my aspirin"
+
+
 def test_freed_decoding_memory_is_given_back_after_both_engines(understander, monkeypatch):
     from voice_assistant.asr import combine
 

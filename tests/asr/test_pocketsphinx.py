@@ -116,6 +116,19 @@ def test_open_pass_recognises_what_the_pack_does_not_know(english, speak):
     assert any(w in transcript.text.split() for w in ("weather", "nice", "london", "today"))
 
 
+def test_one_decoding_can_leave_out_the_open_pass(english, speak):
+    """decode(open_pass=False), as the combined recogniser decodes: an unsure reading stays the pack model's, and
+    the general English model (+94 MB resident, +127 MB while it loads) is never loaded for it."""
+    from voice_assistant.asr.pocketsphinx_engine import PocketsphinxRecognizer
+
+    forced = PocketsphinxRecognizer("en", cache_dir=english.lm_path.parent.parent, min_confidence=1.1, min_fit=1.1)
+    transcript = forced.decode(speak("the weather is nice in london today", "en-us+klatt", 140).tobytes(),
+                               open_pass=False)
+    assert transcript.constrained and "open_text" not in transcript.info
+    assert transcript.text == transcript.info["constrained_text"]
+    assert forced._open_decoder is None
+
+
 def test_silence_and_noise_give_an_empty_or_unsure_transcript(english):
     silence = np.zeros(16000, np.int16)
     assert english.recognize(silence.tobytes()).text == ""

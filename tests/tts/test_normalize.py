@@ -159,19 +159,39 @@ def test_a_long_first_sentence_starts_with_its_first_clause(en):
 
 def test_a_long_spoken_sentence_is_cut_at_its_clauses_but_never_inside_a_number(en):
     """Written short, spoken long ("177 mg/dL" is 54 characters said): `max_spoken_chars` cuts the spoken sentence
-    at its commas (Piper's working memory grows with the clip); a clause without punctuation stays whole."""
+    at its commas (Piper's working memory grows with the clip), then a clause still too long between its words
+    where a voice can pause (after the number, before its unit), never inside a number."""
     text = "I heard 177 mg/dL, before a meal. Is that right?"
     assert en.sentences(text) == ["I heard one hundred and seventy-seven milligrams per deciliter, before a meal.",
                                   "Is that right?"]
     assert en.sentences(text, max_spoken_chars=40) == [
-        "I heard one hundred and seventy-seven milligrams per deciliter,", "before a meal.", "Is that right?"]
+        "I heard one hundred and seventy-seven", "milligrams per deciliter,", "before a meal.", "Is that right?"]
     assert en.sentences(text, quick_start_words=6, max_spoken_chars=40) == [
-        "I heard", "one hundred and seventy-seven milligrams per deciliter,", "before a meal.", "Is that right?"]
-    assert en.sentences("You already have a reminder for metformin at 8 pm.", max_spoken_chars=40) == [
-        "You already have a reminder for metformin at eight in the evening."]
+        "I heard", "one hundred and seventy-seven", "milligrams per deciliter,", "before a meal.", "Is that right?"]
     # the lead first: the first audio is no longer for the cut ("You can say, for example:" would be)
     assert en.sentences("You can say, for example: my sugar is 120.", quick_start_words=6, max_spoken_chars=40) == [
         "You can say,", "for example:", "my sugar is one hundred and twenty."]
+
+
+@pytest.mark.parametrize("lang, text, pieces", [
+    ("en", "You already have a reminder for metformin at 8 pm.",  # was one 66-character piece
+     ["You already have a reminder", "for metformin at eight in the evening."]),
+    ("en", "Your last reading was 210 mg/dL this morning before breakfast.",
+     ["Your last reading", "was two hundred and ten", "milligrams per deciliter", "this morning before breakfast."]),
+    ("en", "I will remind you to take metformin every day at 8 pm.",  # never "every | day"
+     ["I will remind you to take metformin", "every day at eight in the evening."]),
+    ("fr", "Je vous rappellerai de prendre votre metformine tous les jours à 20 h.",  # never « tous | les jours »
+     ["Je vous rappellerai de prendre", "votre metformine", "tous les jours à vingt heures."]),
+])
+def test_a_long_clause_without_punctuation_is_cut_between_its_phrases(lang, text, pieces, en, fr):
+    normalizer = {"en": en, "fr": fr}[lang]
+    assert normalizer.sentences(text, max_spoken_chars=40) == pieces
+    assert all(len(p) <= 40 for p in pieces)
+
+
+def test_a_clause_with_no_place_to_pause_stays_whole(en):
+    """A phone number said digit group by digit group is all number words: no cut inside it."""
+    assert en.sentences("Call 555 0100.", max_spoken_chars=20) == ["Call five hundred and fifty-five zero one zero zero."]
 
 @pytest.mark.parametrize("lang, text, lead", [
     ("en", "I heard 120 mg/dL. Is that right?", "I heard"),  # never "I heard one | hundred"

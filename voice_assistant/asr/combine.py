@@ -434,6 +434,12 @@ class CombinedRecognizer(BufferedRecognizer):
     def __init__(self, first: Recognizer, second: Recognizer, combiner: Combiner):
         super().__init__()
         self.first, self.second, self.combiner = first, second, combiner
+        #: pocketsphinx's open pass is not run here: the second engine (whisper) is the open reading of every
+        #: utterance. That pass loads pocketsphinx's general English model and its whole dictionary on the first
+        #: utterance the pack's model reads unsure (overheard television, the reply heard back by the barge-in
+        #: check): +94 MB resident for the rest of the run, +127 MB while it loads, 14 s on a loaded machine; the
+        #: size of the hands-free loop's unexplained 560-580 MB runs (README, Memory).
+        self._first_options = {"open_pass": False} if hasattr(first, "open_pass") else {}
         self.language = first.language
         self.sample_rate = first.sample_rate
         self._lock = threading.Lock()
@@ -471,7 +477,7 @@ class CombinedRecognizer(BufferedRecognizer):
             thread = threading.Thread(target=run_second, daemon=True, name="second-recogniser")
             thread.start()
             try:
-                a = _decode(self.first, audio)
+                a = _decode(self.first, audio, **self._first_options)
             except Exception as exc:
                 log.warning("%s failed on an utterance: %s", _name(self.first), exc)
                 a = Transcript("", engine=_name(self.first), info={"error": str(exc)})
@@ -500,10 +506,10 @@ class CombinedRecognizer(BufferedRecognizer):
             return Transcript(t.text, t.words, t.confidence, True, t.engine or ENGINE, t.constrained, info)
 
 
-def _decode(recognizer: Recognizer, audio: bytes) -> Transcript:
+def _decode(recognizer: Recognizer, audio: bytes, **options) -> Transcript:
     decode = getattr(recognizer, "decode", None)
     if decode is not None:
-        return decode(audio)
+        return decode(audio, **options)
     recognizer.reset()
     for i in range(0, len(audio), 8000):
         recognizer.accept(audio[i:i + 8000])

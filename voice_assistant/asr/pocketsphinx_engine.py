@@ -174,14 +174,15 @@ class PocketsphinxRecognizer:
         finally:
             self.reset()
 
-    def decode(self, audio: bytes) -> Transcript:
+    def decode(self, audio: bytes, open_pass: bool | None = None) -> Transcript:
         """The final transcript of a whole utterance, apart from the streaming state: `accept()` may go on in
         another thread meanwhile (the Session decodes a clip that looks complete while the endpointer waits out
-        the pause, see `Session.feed`). Calls are serialised."""
+        the pause, see `Session.feed`). Calls are serialised. `open_pass`: False for no open pass on this one
+        (None: `self.open_pass`); the combined recogniser asks for none (combine.py)."""
         with self._final_lock:
-            return self._decode(audio)
+            return self._decode(audio, self.open_pass if open_pass is None else open_pass)
 
-    def _decode(self, audio: bytes) -> Transcript:
+    def _decode(self, audio: bytes, open_pass: bool) -> Transcript:
         started = time.perf_counter()
         info: dict = {"audio_seconds": len(audio) / 2 / self.sample_rate}
         samples = np.frombuffer(audio[: len(audio) // 2 * 2], dtype="<i2")
@@ -211,7 +212,7 @@ class PocketsphinxRecognizer:
         info.update(result.info)
         info.update(constrained_text=result.text, constrained_confidence=result.confidence)
         unsure = result.confidence < self.min_confidence and result.info.get("fit", 0.0) < self.min_fit
-        if self.open_pass and (not result.text or unsure):
+        if open_pass and (not result.text or unsure):
             open_result = self.decode_open(audio, cmn)
             info["open_text"] = open_result.text
             info["open_confidence"] = open_result.confidence

@@ -385,8 +385,35 @@ class Normalizer:
         if quick_start_words and out:
             out[0:1] = self.lead(out[0], quick_start_words)
         if max_spoken_chars:
-            out = [piece for spoken in out for piece in _cut_long(spoken, max_spoken_chars)]
+            out = [word_piece for spoken in out for piece in _cut_long(spoken, max_spoken_chars)
+                   for word_piece in self._cut_at_phrases(piece, max_spoken_chars)]
         return out
+
+    def _cut_at_phrases(self, piece: str, max_chars: int) -> list[str]:
+        """A piece still longer than `max_chars` once cut at its punctuation ("one hundred and seventy-seven
+        milligrams per deciliter,") cut between words where a voice can pause, as a lead ends (`_may_end_a_lead`:
+        never inside a number nor after "the", "of", "per"...), each part two words at least. Preferred, in order: a
+        cut whose parts both fit, one after a number (before its unit), one before a word that opens a phrase ("at",
+        "for", "in": those a lead never ends with), the most even; parts still too long are cut again. No such place: the piece whole."""
+        words = piece.split()
+        if len(piece) <= max_chars or len(words) < 4:
+            return [piece]
+        cuts = [c for c in range(2, len(words) - 1) if self._may_end_a_lead(words[c - 1], words[c])]
+        if not cuts:
+            return [piece]
+
+        def sides(c: int) -> tuple[int, int]:
+            return len(" ".join(words[:c])), len(" ".join(words[c:]))
+
+        def rank(c: int) -> tuple[bool, bool, bool, int, int]:
+            left, right = sides(c)
+            after_number = self._is_number_word(words[c - 1])  # "one hundred and twenty | milligrams"
+            opens = words[c].lower().strip(",;:") in self.lead_never_ends_with
+            return max(left, right) > max_chars, not after_number, not opens, abs(left - right), c
+
+        cut = min(cuts, key=rank)
+        return [*self._cut_at_phrases(" ".join(words[:cut]), max_chars),
+                *self._cut_at_phrases(" ".join(words[cut:]), max_chars)]
 
     def lead(self, sentence: str, most: int) -> list[str]:
         """A sentence of more than `most` words as [its lead, the rest]: the lead ends at its first comma,

@@ -156,9 +156,10 @@ class PiperSynthesizer:
     #: waiting ~0.5 s; a lead of three or four words is ready in ~0.15 s, and the rest is synthesised while
     #: the lead plays.
     quick_start_words: int | None = 6
-    #: A spoken sentence longer than this is synthesised in pieces cut at its commas, colons and semicolons: the
-    #: voice's working memory grows with the clip (about 18 MB per second of speech), and replies such as "I heard
-    #: one hundred and seventy-seven milligrams per deciliter, before a meal." (5.7 s) set one assistant's peak.
+    #: A spoken sentence longer than this is synthesised in pieces cut at its commas, colons and semicolons, then
+    #: a clause still longer between its phrases (Normalizer._cut_at_phrases: "one hundred and seventy-seven |
+    #: milligrams per deciliter"): the voice's working memory grows with the clip (about 20-22 MB per second of
+    #: speech: 3.8 s +82 MB, 2.1 s +40 MB), and the longest piece set one assistant's peak.
     max_piece_chars: int | None = 40
 
     def __init__(self, model_path: Path | str, config_path: Path | str | None = None, language: str | None = None,
