@@ -42,7 +42,6 @@ ENGINE = "whisper"
 MODEL_NAME = "faster-whisper-tiny.en"  #: the registry entry the model manager installs
 MODEL_FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
 MIN_PEAK = 100  #: quieter audio (peak under about -50 dBFS) holds no speech
-MIN_CONTRAST_DB = 12.0  #: steady noise or far-off chatter: nothing addressed to the assistant (see pocketsphinx)
 
 
 class WhisperUnavailable(EngineUnavailable):
@@ -267,7 +266,7 @@ class WhisperRecognizer(BufferedRecognizer):
             return self._decode(audio)
 
     def _decode(self, audio: bytes) -> Transcript:
-        from voice_assistant.asr.pocketsphinx_engine import _contrast_db, _peak
+        from voice_assistant.asr.pocketsphinx_engine import MIN_CONTRAST_DB, _contrast_db, _peak
 
         started = time.perf_counter()
         samples = np.frombuffer(audio[: len(audio) // 2 * 2], dtype="<i2")
