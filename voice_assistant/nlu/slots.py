@@ -213,9 +213,11 @@ class SlotExtractor:
             last = tokens[i + n - 1]
             if n > 1 and is_number(last):
                 break
-            if n > 1 and last in self.pack.ignore:
-                # ... nor end on one ("level s"), nor on a small word: "blood glucose is" is no "blood glucose
-                # test" ("my blood glucose is 5.8" is a reading); « glycémie à jeun » goes on past « à »
+            if n > 1 and last in self.pack.ignore and (len(last) == 1 or (
+                    i + n < len(tokens) and is_number(tokens[i + n]))):
+                # ... nor end on one ("level s"), nor on a small word before a number: "blood glucose is" is no
+                # "blood glucose test" ("my blood glucose is 5.8" is a reading; "my lipid or at 9" may still be
+                # lipitor); « glycémie à jeun » goes on past « à »
                 continue
             # a word the pack knows is not a misheard drug name on its own ("insuline" is not "insuline lente")
             if n == 1 and tokens[i] in self._known_words:
