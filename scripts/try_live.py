@@ -31,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "tests" / "live"))
 
-from pulsekit import Listen, Mouth, Pulse, _rescan_devices  # noqa: E402
+from pulsekit import Listen, Mouth, Pulse, pulse_daemon  # noqa: E402
 
 REPLY = r"^(?!\d\d:\d\d:\d\d )\S"  #: a reply's words (console lines start with the time)
 QUESTION = r"(\?|Please answer)"
@@ -331,17 +332,9 @@ def main() -> int:
     parser.add_argument("--console", action="store_true", help="print the whole console at the end")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="va-try-"))
-    pulse = Pulse(folder / "pulse")
-    (folder / "pulse").mkdir()
-    pulse.start()
-    import os
-
-    os.environ.update(PULSE_SERVER=pulse.env["PULSE_SERVER"], PULSE_RUNTIME_PATH=pulse.env["PULSE_RUNTIME_PATH"])
-    _rescan_devices()
-    try:
+    # the live tests' daemon (virtual microphone and speaker), with PortAudio pointed at it and all undone after
+    with contextmanager(pulse_daemon)() as pulse:
         return Trial(args, pulse, folder).run()
-    finally:
-        pulse.stop()
 
 
 if __name__ == "__main__":

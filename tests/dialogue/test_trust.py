@@ -224,6 +224,27 @@ def test_a_dose_taken_earlier_is_stored_then(chat, store, lang, taken, when):
     assert event.at == (c.now - timedelta(days=1)).replace(hour=20, minute=0, second=0, microsecond=0)
 
 
+@pytest.mark.parametrize("lang, taken, name, not_noted", [
+    ("en", "I injected 12 units of lantus", None, "but not how much"),
+    ("en", "I gave myself 8 units", "lantus", "but not how much"),  # the medicine asked for, the amount kept in mind
+    ("fr", "je me suis injecté dix unités de lantus", None, "mais pas la quantité"),
+])
+def test_a_dose_said_with_its_amount_is_read_back_saying_the_amount_is_not_noted(chat, store, lang, taken, name,
+                                                                                  not_noted):
+    """"12 units" is no part of what is noted (the contract has no slot for it): a patient who hears the dose read
+    back without a word about it would believe the amount was kept."""
+    c = chat(lang)
+    reply = c.say(taken)
+    if name is not None:
+        reply = c.say(name)
+    assert not_noted in reply and c.expects == YES_NO, reply
+    assert store.medication_events() == []
+    c.say(YES[lang])
+    [event] = store.medication_events()
+    assert event.medication_id == "insulin_glargine"
+    assert not_noted not in c.say("I took my metformin" if lang == "en" else "j'ai pris ma metformine")
+
+
 # --- 5. units ------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("lang, first, correction, unit_words, mg_dl", [

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from voice_assistant import records
 from voice_assistant.dialogue.context import ConfirmQuestion, DialogueContext, Question
 from voice_assistant.dialogue.state import VALUE, Reply
-from voice_assistant.nlu import DAY_PART, Understanding
+from voice_assistant.nlu import DAY_PART, QUANTITY, Understanding
 from voice_assistant.store import MedicationEvent, Reminder
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -124,13 +124,14 @@ class ConfirmDose(ConfirmQuestion):
     medication: str
     at: datetime
     when_words: str
+    amount: str = ""  #: the quantity said ("12 units"), which is not noted: the read-back says so
 
     help_key = "help.confirm"
     unsaved_key = "unsaved.dose"
 
     def correction(self, ctx, u, now, asr_confidence):
         if u.intent in ("medication_taken", "none") and u.slots.get("medication"):  # « non, le Lantus »
-            return _read_back_dose(ctx, u.slots["medication"], self.at, self.when_words)
+            return _read_back_dose(ctx, u.slots["medication"], self.at, self.when_words, self.amount)
         return None
 
     def on_yes(self, ctx, now):
@@ -148,6 +149,7 @@ class AskDoseWhich(Question):
 
     at: datetime
     when_words: str
+    amount: str = ""  #: the quantity said with the dose (ConfirmDose.amount)
 
     expects = VALUE
     help_key = "help.ask_medication"
@@ -160,7 +162,7 @@ class AskDoseWhich(Question):
             return None
         if u.slots.get("medication") and u.intent in ("medication_taken", "none", "set_medication_reminder",
                                                        "affirm"):
-            return _read_back_dose(ctx, u.slots["medication"], self.at, self.when_words)
+            return _read_back_dose(ctx, u.slots["medication"], self.at, self.when_words, self.amount)
         if u.intent == "deny":
             return ctx.tell(ctx.say("medication.taken_skipped"))
         return None
@@ -270,9 +272,11 @@ def medication_taken(ctx: DialogueContext, u: Understanding, now: datetime, asr_
     asked, ctx.medicine_asked_about = ctx.medicine_asked_about, None
     if not medication and asked is not None and timedelta(0) <= now - asked[1] <= MEDICINE_IN_TALK:
         medication = asked[0]  # « est-ce que j'ai pris mon Diamicron ? » ... « je l'ai pris à midi »: read back by name
+    amount = u.entity(QUANTITY) or ""
     if not medication or ctx.profile.medication(medication) is None:
-        return ctx.ask(AskDoseWhich(text=ctx.say("medication.taken_which"), at=at, when_words=when_words))
-    return _read_back_dose(ctx, medication, at, when_words)
+        return ctx.ask(AskDoseWhich(text=ctx.say("medication.taken_which"), at=at, when_words=when_words,
+                                    amount=amount))
+    return _read_back_dose(ctx, medication, at, when_words, amount)
 
 
 def _taken_at(ctx: DialogueContext, time: str, now: datetime) -> tuple[datetime, str]:
@@ -285,10 +289,13 @@ def _taken_at(ctx: DialogueContext, time: str, now: datetime) -> tuple[datetime,
     return at, ctx.speech.when(at, now)
 
 
-def _read_back_dose(ctx: DialogueContext, medication: str, at: datetime, when_words: str) -> Reply:
+def _read_back_dose(ctx: DialogueContext, medication: str, at: datetime, when_words: str, amount: str = "") -> Reply:
+    """The dose read back before it is noted; a quantity said ("12 units") is no part of what is noted (the contract
+    has no slot for it), and a patient who hears nothing of it would think it was: the read-back says so."""
     when = ctx.say("medication.read_back_when", when=when_words) if when_words else ""
-    text = ctx.say("medication.read_back", medication=ctx.medication_name(medication), when=when)
-    return ctx.ask(ConfirmDose(text=text, medication=medication, at=at, when_words=when_words))
+    key = "medication.read_back_amount" if amount else "medication.read_back"
+    text = ctx.say(key, medication=ctx.medication_name(medication), when=when)
+    return ctx.ask(ConfirmDose(text=text, medication=medication, at=at, when_words=when_words, amount=amount))
 
 
 def medication_check(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply:

@@ -23,8 +23,10 @@ from voice_assistant.profile import Medication
 
 #: A stretch saying how long ago something happened (not a slot: see `ago_spans`).
 AGO = "ago"
-#: A number said as a quantity of medicine ("10 units"): not a slot, and never a glucose value or a time.
+#: A number and its unit said as a quantity of medicine ("10 units", « 2 comprimés »): not a slot, never a glucose
+#: value or a time, and left out of what the matcher reads (the dialogue says that the amount is not noted).
 DOSE = "dose"
+#: A number said before a thing the pack counts ("2 cats", « 82 ans »): no glucose value and no time.
 COUNTED = "counted"
 #: A number said as a lab test's value ("my A1c was 6.8", « mon LDL est à 1,3 »): not a slot, never a glucose
 #: value or a time, and left out of what the matcher reads (the test's name says what the sentence is about).
@@ -58,6 +60,7 @@ class Extraction:
     tokens: tuple[str, ...]  #: the utterance with fillers removed and slot values as "{slot}"
     spans: tuple[Span, ...]  #: every slot value found, in order
     words: tuple[str, ...]  #: the utterance's tokens before replacement (fillers removed)
+    quantities: tuple[Span, ...] = ()  #: quantities of medicine said (DOSE), over `words`
 
     def first(self, slot: str) -> Span | None:
         return next((s for s in self.spans if s.slot == slot), None)
@@ -138,7 +141,8 @@ class SlotExtractor:
                 out.append("{" + span.slot + "}")
             i = span.end
         out.extend(tokens[i:])
-        return Extraction(tokens=tuple(out), spans=tuple(spans), words=tuple(tokens))
+        return Extraction(tokens=tuple(out), spans=tuple(spans), words=tuple(tokens),
+                          quantities=tuple(d for d in doses if d.slot == DOSE))
 
     def _lab_values(self, tokens: list[str], listed: list[Span]) -> list[Span]:
         """The number just after a lab test's name (small words between): that test's value."""

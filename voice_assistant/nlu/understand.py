@@ -23,6 +23,9 @@ UNIT = "unit"  #: entity: a GlucoseUnit named without a number ("in mmol")
 #: entity: "am" or "pm", a part of the day said without an hour ("remind me about my lipitor *at night*"): the hour
 #: answered next ("at ten") is in it
 DAY_PART = "day_part"
+#: entity: a quantity of medicine said ("12 units", « deux comprimés »), its words: the contract has no slot for it,
+#: so a dose read back says that the amount is not noted
+QUANTITY = "quantity"
 #: `matched` of an utterance made only of politeness and hesitation (« bonjour », "thank you", « euh »), or of
 #: one of the pack's `small_talk` sentences ("how are you", « je vais bien »); the intent is then "none".
 SMALL_TALK = "small_talk"
@@ -235,6 +238,8 @@ class Understander:
             return Understanding(NONE, {}, confidence, text, (entity,), alternatives, SMALL_TALK)
         if "time" not in slots:
             entities += self._day_part(extraction)
+        entities += tuple(Entity(QUANTITY, " ".join(extraction.words[q.start:q.end]), "")
+                          for q in extraction.quantities)
         return Understanding(best.intent, slots, confidence, text, entities, alternatives, best.intent)
 
     def _day_part(self, extraction: Extraction) -> tuple[Entity, ...]:
