@@ -344,6 +344,22 @@ def test_the_caregiver_route_says_whom_and_the_number_and_queues_a_message_only_
     assert [a.kind for a in store.alerts()] == ["caregiver_message"] and queued(store) == ["Flag"]
 
 
+@pytest.mark.parametrize("lang, ask, number", [
+    ("en", "call my doctor", "three three one"),
+    ("en", "ring the nurse for me", "three three one"),
+    ("en", "I want to speak to my doctor", "three three one"),
+    ("fr", "appelle mon médecin", "trois trois un"),
+    ("fr", "je voudrais parler à l'infirmière", "trois trois un"),
+])
+def test_asking_for_the_doctor_names_the_doctor_and_his_number_not_the_family(chat, store, lang, ask, number):
+    # "call my doctor" was a call for help ("If this is a low, take fifteen grams..."), and the caregiver route
+    # always named the son: the patient who asked for the doctor heard neither his name nor his number
+    c = chat(lang)
+    reply = c.say(ask)
+    assert "Martin" in reply and number in reply and "Marc" not in reply and c.expects == YES_NO, reply
+    assert "Martin" in c.say(YES[lang]) and [a.kind for a in store.alerts()] == ["caregiver_message"]
+
+
 @pytest.mark.parametrize("lang, delete", [
     ("en", "delete all my reminders"), ("en", "cancel every reminder"),
     ("fr", "supprime tous mes rappels"), ("fr", "annule tous les rappels"),

@@ -10,7 +10,8 @@ from voice_assistant import records
 from voice_assistant.dialogue import glucose
 from voice_assistant.dialogue.context import ConfirmQuestion, DialogueContext
 from voice_assistant.dialogue.state import Reply
-from voice_assistant.nlu import Understanding
+from voice_assistant.nlu import CARE_TEAM, Understanding
+from voice_assistant.profile import Contact
 
 
 @dataclass(kw_only=True)
@@ -18,13 +19,14 @@ class ConfirmCaregiverMessage(ConfirmQuestion):
     """« Voulez-vous que j'envoie un message à votre fils Marc ? »"""
 
     heard: str
+    who: str  #: whom the message is for, as the offer named them
 
     unsaved_key = "unsaved.message"
     yes_intents = ("affirm", "call_caregiver")
 
     def on_yes(self, ctx, now):
         records.alert(ctx.store, ctx.profile, records.CAREGIVER_MESSAGE, self.heard, now, confirmed=True)
-        return ctx.tell(ctx.say("caregiver.sent", who=_who(ctx)), "message_queued")
+        return ctx.tell(ctx.say("caregiver.sent", who=self.who), "message_queued")
 
     def on_no(self, ctx, now):
         return ctx.tell(ctx.say("caregiver.not_sent"))
@@ -49,27 +51,36 @@ class ConfirmHypo(ConfirmQuestion):
         return ctx.tell(f"{ctx.say('hypo.not_noted')} {ctx.say('hypo.advice', human=ctx.human_route())}")
 
 
-def _who(ctx: DialogueContext) -> str:
+def _contacts(ctx: DialogueContext, care_team_first: bool = False) -> list[Contact]:
+    """The people the patient can call, in the order they are offered: the caregiver, then the doctor (the doctor
+    first when the patient asked for the care team: "call my doctor")."""
+    order = (ctx.profile.doctor, ctx.profile.caregiver) if care_team_first else (ctx.profile.caregiver,
+                                                                                  ctx.profile.doctor)
+    return [c for c in order if c and c.name]
+
+
+def _who(ctx: DialogueContext, contact: Contact | None = None) -> str:
     """« votre fils Marc », else the doctor, else "your care team"."""
-    for contact in (ctx.profile.caregiver, ctx.profile.doctor):
-        if contact and contact.name:
-            relation = contact.relation.get(ctx.lang)
-            return ctx.say("speech.contact", relation=relation, name=contact.name) if relation else contact.name
-    return ctx.say("caregiver.care_team")
+    contact = contact or next(iter(_contacts(ctx)), None)
+    if contact is None:
+        return ctx.say("caregiver.care_team")
+    relation = contact.relation.get(ctx.lang)
+    return ctx.say("speech.contact", relation=relation, name=contact.name) if relation else contact.name
 
 
 def call_caregiver(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply:
-    """The assistant cannot call: it says whom to call and the number, and offers to leave a message."""
-    contact = next((c for c in (ctx.profile.caregiver, ctx.profile.doctor) if c and c.name), None)
+    """The assistant cannot call: it says whom to call and the number, and offers to leave a message. "Call my
+    doctor" names the doctor first, "call my son" (or no one named) the caregiver."""
+    contact = next(iter(_contacts(ctx, care_team_first=u.entity(CARE_TEAM) is not None)), None)
     if contact is None:
         return ctx.tell(ctx.say("caregiver.nobody", number=ctx.emergency_number()))
-    who = _who(ctx)
+    who = _who(ctx, contact)
     digits = "".join(d for d in contact.phone if d.isascii() and d.isdigit())
     if digits:
         text = ctx.say("caregiver.call", who=who, number=ctx.speech.digits(digits))
     else:
         text = ctx.say("caregiver.call_no_number", who=who)
-    question = ConfirmCaregiverMessage(text=ctx.say("caregiver.offer", who=who), heard=u.text)
+    question = ConfirmCaregiverMessage(text=ctx.say("caregiver.offer", who=who), heard=u.text, who=who)
     return ctx.ask(question, f"{text} {question.text}")
 
 

@@ -106,6 +106,8 @@ class Pack:
     value_questions: "ValueQuestions" = field(default_factory=lambda: ValueQuestions())
     #: greetings that are also meter display words ("hi"): opening a longer sentence, they are left out
     greetings: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+    #: who the patient means when calling the care team, not the family ("call my doctor", « appelle l'infirmière »)
+    care_team: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     #: "I don't need an ambulance", « pas la peine d'appeler les pompiers », "I'm not dizzy": what is declined asks nothing
     declines: "Declines" = field(default_factory=lambda: Declines())
     when: WhenLexicon | None = None  #: « hier soir », "two hours ago": when a reading or a dose happened
@@ -312,6 +314,7 @@ def compile_pack(data: dict, path: Path) -> Pack:
                                        r.phrase_set(r.section("value_questions"), "suppose", "value_questions")),
         declines=r.declines(classes),
         greetings=PhraseSet(r.phrase_list(data.get("greetings"), "greetings")),
+        care_team=PhraseSet(r.phrase_list(data.get("care_team"), "care_team")),
         when=when,
         exact=exact,
     )

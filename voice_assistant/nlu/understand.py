@@ -6,6 +6,7 @@ The same object serves the live assistant, `chat`, `understand` and `eval`: ther
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from collections.abc import Sequence
 from typing import Any
 
 from voice_assistant.health.glucose import GlucoseValue, is_physical
@@ -26,6 +27,9 @@ DAY_PART = "day_part"
 #: entity: a quantity of medicine said ("12 units", « deux comprimés »), its words: the contract has no slot for it,
 #: so a dose read back says that the amount is not noted
 QUANTITY = "quantity"
+#: entity: the care team named ("call my *doctor*", « appelle *l'infirmière* »), its words: the caregiver route then
+#: names the doctor before the family
+CARE_TEAM = "care_team"
 #: `matched` of an utterance made only of politeness and hesitation (« bonjour », "thank you", « euh »), or of
 #: one of the pack's `small_talk` sentences ("how are you", « je vais bien »); the intent is then "none".
 SMALL_TALK = "small_talk"
@@ -240,7 +244,17 @@ class Understander:
             entities += self._day_part(extraction)
         entities += tuple(Entity(QUANTITY, " ".join(extraction.words[q.start:q.end]), "")
                           for q in extraction.quantities)
+        entities += self._care_team(extraction.words)
         return Understanding(best.intent, slots, confidence, text, entities, alternatives, best.intent)
+
+    def _care_team(self, words: Sequence[str]) -> tuple[Entity, ...]:
+        """The first words naming the care team ("doctor", « infirmière »), as an entity (empty when none)."""
+        for i in range(len(words)):
+            n = self.pack.care_team.match(words, i)
+            if n:
+                said = " ".join(words[i:i + n])
+                return (Entity(CARE_TEAM, said, said),)
+        return ()
 
     def _day_part(self, extraction: Extraction) -> tuple[Entity, ...]:
         """"at night", "in the morning", « le soir » said with no hour: the day part entity (empty when none, or
