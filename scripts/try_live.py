@@ -9,8 +9,8 @@ as a helper would, "no" when the read-back is wrong, then `readings --json`.
 
 What it does, per turn: a request (push-to-talk: Enter, the chime's end, 100 ms; hands-free: "assistant, " first,
 said again once when the console says it was let pass), then the patient's answer to any question 300 ms after its
-last sample: "yes" when the read-back holds what was said, the right value when asked "was it X, or Y?", else "no"
-then "cancel". The requests are drawn by `--seed` from PHRASINGS: readings said in many ways (mg/dL and mmol/L),
+last sample: "yes" when the read-back holds what was said, the right value when asked "was it X, or Y?", else "no";
+asked for the right number after a "no", the value alone once (as a person would), else "cancel". The requests are drawn by `--seed` from PHRASINGS: readings said in many ways (mg/dL and mmol/L),
 questions, a reminder, a dose. Hands-free, the television (scripts/bench_wake.py's programmes, "assistant" inside
 its sentences) talks between requests and must get no answer.
 
@@ -120,8 +120,8 @@ class Trial:
             audio, _ = television(self.voices, args.tv, MATERIAL[args.programmes], (0.6, 1.4))
             self.tv = np.array_split(audio.astype(np.float64) * 0.5, max(1, args.turns))
         self.confirmed: list[float] = []
-        self.stats = {"requests": 0, "read back right": 0, "asked which": 0, "said no": 0, "wake missed": 0,
-                      "television answered": 0}
+        self.stats = {"requests": 0, "read back right": 0, "asked which": 0, "said no": 0, "said the value again": 0,
+                      "wake missed": 0, "television answered": 0}
         self.clips: dict[str, np.ndarray] = {}
 
     def say(self, text: str) -> np.ndarray:
@@ -267,7 +267,8 @@ class Trial:
         right = holds(said, reply)
         if right:
             self.stats["read back right"] += 1
-        for _ in range(3):
+        said_again = False
+        for _ in range(4):
             if not re.search(QUESTION, reply):
                 return
             if right and " or " not in reply:
@@ -286,6 +287,16 @@ class Trial:
             if word == "yes" and reply.startswith("Saved:") and said.value is not None:
                 self.confirmed.append(said.value)
             if word == "no":
+                if said.again and not said_again and re.search(QUESTION, reply) and " or " not in reply:
+                    # "What is the right number?": as a person would, the patient says the value again, once
+                    said_again = True
+                    self.stats["said the value again"] += 1
+                    got = self.exchange(said.again, j)
+                    if got is None:
+                        return
+                    j, reply = got
+                    right = holds(said, reply)
+                    continue
                 if re.search(QUESTION, reply):
                     self.exchange("cancel", j)
                 return
