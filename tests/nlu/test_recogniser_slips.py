@@ -112,6 +112,8 @@ def test_a_number_heard_in_pieces_is_a_reading_without_a_value(text, context):
     ("my sugar was 80 7 am", 80),
     ("my sugar was 6.5 7 am", 117.1),          # a decimal written out is one value
     ("my sugar is 120.5 mg dl", 120.5),        # ... and with its unit said, as said
+    ("it was 7.2 million on", 129.7),          # whisper's "millimoles" (a live try): was 7,200,000, refused
+    ("seven point two millions", 129.7),
 ])
 def test_whole_numbers_beside_others_keep_their_value(text, value):
     result = UNDERSTANDERS["en"].understand(text)
