@@ -17,7 +17,7 @@ from voice_assistant.dialogue.guard import log_turn_error
 from voice_assistant.dialogue.prompts import Prompts, load_prompts
 from voice_assistant.dialogue.state import ANYTHING, YES_NO, Reply, Turn
 from voice_assistant.health.glucose import GlucoseUnit
-from voice_assistant.nlu import NONE, SMALL_TALK, VALUE_QUESTION, Understander, Understanding
+from voice_assistant.nlu import NONE, OTHER_REMINDER, SMALL_TALK, VALUE_QUESTION, Understander, Understanding
 from voice_assistant.nlu.normalize import clean_input
 from voice_assistant.nlu.slots import MORE_TIMES
 from voice_assistant.profile import MAX_WPM, MIN_WPM, Profile
@@ -264,6 +264,9 @@ class DialogueManager:
         if u.matched == VALUE_QUESTION:  # "is 180 too high?": who can say, how to note it; no advice, no miss
             ctx.misses = 0
             return self._with_question(ctx, care.value_question(ctx, u))
+        if u.matched == OTHER_REMINDER:  # "remind me to call my daughter": what it can remind of; no miss
+            ctx.misses = 0
+            return self._with_question(ctx, ctx.say("reminders.only_medicines"), "other_reminder")
         if ctx.pending is not None:
             if ctx.pending.expects == ANYTHING:
                 ctx.pending = None  # a list being read, an open choice: simply left
