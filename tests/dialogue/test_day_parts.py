@@ -95,3 +95,27 @@ def test_a_reminder_of_something_else_says_what_it_can_remind_of(chat, store, la
     assert store.active_reminders() == [] and store.readings() == [] and store.alerts() == []
     reply = c.say("remind me to take lipitor tonight" if lang == "en" else "rappelle-moi de prendre mon tahor ce soir")
     assert reply == ASK_TIME[lang]  # what it can remind of still works right after
+
+
+@pytest.mark.parametrize("lang, first, more, hour, said", [
+    ("en", "remind me to take metformin at eight am", "and my lipitor tonight", "at ten", "ten at night"),
+    ("fr", "rappelle-moi de prendre ma metformine à huit heures", "et le tahor ce soir", "à dix heures",
+     "vingt-deux heures"),
+])
+def test_and_a_medicine_tonight_right_after_a_reminder_is_another_reminder(chat, store, lang, first, more, hour, said):
+    c = chat(lang)
+    c.say(first)
+    c.say(YES[lang])
+    assert c.say(more) == ASK_TIME[lang]  # no dose read back, no refusal to advise a dose
+    assert said in c.say(hour) and c.expects == YES_NO
+    c.say(YES[lang])
+    assert sorted(r.time_of_day for r in store.active_reminders()) == ["08:00", "22:00"]
+    assert store.medication_events() == []
+
+
+def test_and_a_question_of_dose_right_after_a_reminder_stays_one(chat, store):
+    c = chat("en")
+    c.say("remind me to take metformin at eight am")
+    c.say("yes")
+    assert c.say("and can I skip my lipitor tonight").startswith("I cannot tell you what dose to take")
+    assert len(store.active_reminders()) == 1

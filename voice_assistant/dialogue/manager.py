@@ -233,14 +233,16 @@ class DialogueManager:
 
     def _carries_on_a_reminder(self, u: Understanding, now: datetime) -> bool:
         """Right after a reminder was set (its "done" the last thing said, within REMINDER_CARRIED_ON), a dose sentence
-        that opens with "and" and says no taking ("and my lipitor at night", « et le tahor le soir »)."""
+        that opens with "and" and says no taking ("and my lipitor at night", « et le tahor le soir »); or a medicine and
+        a part of the day read as a question of dose ("and my lipitor tonight"), when it says nothing else."""
         last, at = self.ctx.last_reply, self.last_spoken_at
-        if u.intent != "medication_taken" or last is None or at is None or "reminder_saved" not in last.events:
+        if u.intent not in ("medication_taken", "dosing_question") or last is None or at is None or \
+                "reminder_saved" not in last.events:
             return False
         if not timedelta(0) <= now - at <= REMINDER_CARRIED_ON:
             return False
         carries_on = getattr(self.understander, "carries_on_without_taking", None)
-        return carries_on is not None and carries_on(u.text)
+        return carries_on is not None and carries_on(u.text, only_when=u.intent == "dosing_question")
 
     # --- the turn ----------------------------------------------------------------------------------
 

@@ -414,14 +414,19 @@ class Understander:
         dose = max(s.score for s in scores if s.intent in self.pack.medicine.doses)
         return dose >= max(self.pack.threshold, scores[0].score - DOSE_MARGIN)
 
-    def carries_on_without_taking(self, text: str) -> bool:
+    def carries_on_without_taking(self, text: str, only_when: bool = False) -> bool:
         """A sentence opening with a word that carries on the last request ("and", « et ») that says no word of
-        taking or having ("and my lipitor at night"; not "and I took my lipitor"): it tells no dose taken."""
+        taking or having ("and my lipitor at night"; not "and I took my lipitor"): it tells no dose taken. With
+        `only_when`, it says nothing but a medicine and when ("and my lipitor tonight"; not "and can I skip my
+        lipitor", a question)."""
         extraction = self.extractor.extract(text or "")
         if not self.pack.continuations.match(extraction.words, 0):
             return False
         rules = self.pack.medicine
-        return not any(w in rules.taking or w in rules.having for w in self.matcher.words(extraction.tokens))
+        words = self.matcher.words(extraction.tokens)
+        if only_when and not all(w.startswith("{") or w in self._reminder_words for w in words):
+            return False
+        return not any(w in rules.taking or w in rules.having for w in words)
 
     def _only_an_hour(self, extraction: Extraction) -> bool:
         """Nothing said but a preposition of time and an hour ("at ten", "around eight", « vers huit »): the answer
