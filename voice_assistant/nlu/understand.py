@@ -41,6 +41,9 @@ PART_OF_DAY_SLOTS = ("period", "context")
 #: what a meal context or a moment tells of the half of the day, for the hour answered next ("at ten" after "at
 #: bedtime" is 22:00)
 CONTEXT_DAY_PARTS = {"fasting": "am", "bedtime": "pm"}
+#: how close to the best intent one of `part_of_day_intents` must score before the sentence is read again without its
+#: parts of the day (a reminder said with "tonight" scores 0.03-0.05 under a check or a dose question)
+PART_OF_DAY_REACH = 0.2
 MOMENT_DAY_PARTS = {"morning": "am", "afternoon": "pm", "evening": "pm"}
 EMERGENCY = "emergency"
 TIE_BREAK = 0.001
@@ -383,8 +386,10 @@ class Understander:
         ("remind me to take lipitor *tonight*": when it rings, no slot of theirs), and keep the better score."""
         scores = self.matcher.score(extraction.tokens)
         parts = {"{" + slot + "}" for slot in PART_OF_DAY_SLOTS}
-        if not self.pack.part_of_day_intents or not parts & set(extraction.tokens):
-            return scores
+        if not self.pack.part_of_day_intents or not parts & set(extraction.tokens) or not any(
+                s.intent in self.pack.part_of_day_intents and s.score >= scores[0].score - PART_OF_DAY_REACH
+                for s in scores):
+            return scores  # (a reading "120 this morning": no reminder comes close, the second reading is spared)
         bare = tuple(t for t in extraction.tokens if t not in parts)
         if not any(t not in self.pack.ignore for t in bare):
             return scores
