@@ -162,3 +162,15 @@ def test_declines_things_hold_the_alarm_words_and_the_phrases_of_their_groups(tm
     assert declines.direct.match(("no", "ambulance"), 0) == 1
     with pytest.raises(PackError, match=r"'declines.things' names an unknown word group <sick>"):
         load(write_pack(tmp_path, MINIMAL + "declines:\n  things: [<sick>]\n"))
+
+
+def test_part_of_day_and_reminder_rules_name_intents_and_the_quantity_is_one_word(tmp_path):
+    pack = load(write_pack(tmp_path, MINIMAL + "part_of_day_intents: [greet]\nreminders_for: [greet]\n"
+                                              "later_when: [tomorrow]\nmedicine:\n  words: [dose]\n  quantity: dose\n"))
+    assert pack.part_of_day_intents == {"greet"} and pack.reminders_for == {"greet"}
+    assert pack.later_when.match(["tomorrow"], 0) == 1 and pack.medicine.quantity == "dose"
+    with pytest.raises(PackError, match="'part_of_day_intents' lists intents of this pack"):
+        load(write_pack(tmp_path, MINIMAL + "part_of_day_intents: [remind]\n"))
+    for word in ("my dose", "cake"):  # one word, and a medicine
+        with pytest.raises(PackError, match="'medicine.quantity' is one word of 'medicine.words'"):
+            load(write_pack(tmp_path, MINIMAL + f"medicine:\n  words: [dose]\n  quantity: {word}\n"))

@@ -17,7 +17,7 @@ from voice_assistant.dialogue.guard import log_turn_error
 from voice_assistant.dialogue.prompts import Prompts, load_prompts
 from voice_assistant.dialogue.state import ANYTHING, YES_NO, Reply, Turn
 from voice_assistant.health.glucose import GlucoseUnit
-from voice_assistant.nlu import NONE, SMALL_TALK, VALUE_QUESTION, Understander, Understanding
+from voice_assistant.nlu import NONE, OTHER_REMINDER, SMALL_TALK, VALUE_QUESTION, Understander, Understanding
 from voice_assistant.nlu.normalize import clean_input
 from voice_assistant.nlu.slots import MORE_TIMES
 from voice_assistant.profile import MAX_WPM, MIN_WPM, Profile
@@ -233,14 +233,16 @@ class DialogueManager:
 
     def _carries_on_a_reminder(self, u: Understanding, now: datetime) -> bool:
         """Right after a reminder was set (its "done" the last thing said, within REMINDER_CARRIED_ON), a dose sentence
-        that opens with "and" and says no taking ("and my lipitor at night", « et le tahor le soir »)."""
+        that opens with "and" and says no taking ("and my lipitor at night", « et le tahor le soir »); or a medicine and
+        a part of the day read as a question of dose ("and my lipitor tonight"), when it says nothing else."""
         last, at = self.ctx.last_reply, self.last_spoken_at
-        if u.intent != "medication_taken" or last is None or at is None or "reminder_saved" not in last.events:
+        if u.intent not in ("medication_taken", "dosing_question") or last is None or at is None or \
+                "reminder_saved" not in last.events:
             return False
         if not timedelta(0) <= now - at <= REMINDER_CARRIED_ON:
             return False
         carries_on = getattr(self.understander, "carries_on_without_taking", None)
-        return carries_on is not None and carries_on(u.text)
+        return carries_on is not None and carries_on(u.text, only_when=u.intent == "dosing_question")
 
     # --- the turn ----------------------------------------------------------------------------------
 
@@ -264,6 +266,9 @@ class DialogueManager:
         if u.matched == VALUE_QUESTION:  # "is 180 too high?": who can say, how to note it; no advice, no miss
             ctx.misses = 0
             return self._with_question(ctx, care.value_question(ctx, u))
+        if u.matched == OTHER_REMINDER:  # "remind me to call my daughter": what it can remind of; no miss
+            ctx.misses = 0
+            return self._with_question(ctx, ctx.say("reminders.only_medicines"), "other_reminder")
         if ctx.pending is not None:
             if ctx.pending.expects == ANYTHING:
                 ctx.pending = None  # a list being read, an open choice: simply left

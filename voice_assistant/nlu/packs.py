@@ -98,6 +98,14 @@ class Pack:
     #: words that open a sentence carrying on the last request ("and my lipitor at night", « et le tahor le soir »)
     continuations: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     not_later: frozenset[str] = frozenset()
+    #: intents whose sentences may say when with a part of the day and no hour ("remind me to take lipitor *tonight*",
+    #: "... *at bedtime*"): for them a period or a meal context said is when, no slot; they are read without it too
+    part_of_day_intents: frozenset[str] = frozenset()
+    #: what a reminder can be for: a request for later that names no medicine and says a word that no sentence of
+    #: these intents holds ("remind me to call my daughter", « rappelle-moi d'acheter du pain ») asks a reminder the
+    #: assistant cannot set (`later_when` words, "tomorrow", count as theirs)
+    reminders_for: frozenset[str] = frozenset()
+    later_when: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     #: medicines, and questions about them (`medicine:` in the pack, see `MedicineRules`)
     medicine: "MedicineRules" = field(default_factory=lambda: MedicineRules())
     #: words spelling correction never guesses: a verb that creates, records or deletes ("rate" is no "create")
@@ -165,6 +173,9 @@ class MedicineRules:
     taking: frozenset[str] = frozenset()
     #: ... and words that tell of a dose had ("had", « j'ai »): a dose sentence holds a medicine, or one of these
     having: frozenset[str] = frozenset()
+    #: the word a quantity of medicine ("10 units", « 8 unités ») reads as for choosing the intent: "I did my 10 units"
+    #: is "I did my dose" (the quantity itself is no slot: the dialogue says that it is not noted)
+    quantity: str | None = None
 
 
 @dataclass(frozen=True)
@@ -307,6 +318,9 @@ def compile_pack(data: dict, path: Path) -> Pack:
         later_openers=PhraseSet(r.phrase_list(data.get("later_openers"), "later_openers")),
         continuations=PhraseSet(r.phrase_list(data.get("continuations"), "continuations")),
         not_later=r.intent_names(intents, "not_later"),
+        part_of_day_intents=r.intent_names(intents, "part_of_day_intents"),
+        reminders_for=r.intent_names(intents, "reminders_for"),
+        later_when=PhraseSet(r.phrase_list(data.get("later_when"), "later_when")),
         medicine=r.medicine(intents, classes),
         never_guessed=r.never_guessed(classes),
         value_questions=ValueQuestions(r.phrase_set(r.section("value_questions"), "verbs", "value_questions"),
@@ -438,8 +452,9 @@ class _PackReader:
         if not isinstance(doses, list) or any(n not in intents for n in doses) or (advice and advice not in intents):
             raise self.fail("'medicine.doses' and 'medicine.advice' name intents of this pack",
                             line=self.lines.get("medicine"))
+        words = self.tokens(section.get("words"), "medicine.words", classes)
         return MedicineRules(
-            words=self.tokens(section.get("words"), "medicine.words", classes),
+            words=words,
             doses=frozenset(doses),
             advice=str(advice) if advice else None,
             advice_openers=self.phrase_set(section, "advice_openers", "medicine"),
@@ -447,7 +462,19 @@ class _PackReader:
             too_much=self.phrase_set(section, "too_much", "medicine"),
             taking=self.tokens(section.get("taking"), "medicine.taking", classes),
             having=self.tokens(section.get("having"), "medicine.having", classes),
+            quantity=self.quantity_word(section.get("quantity"), classes, words),
         )
+
+    def quantity_word(self, value: Any, classes: "WordClasses", words: frozenset[str]) -> str | None:
+        """`medicine.quantity`: one word, which the matcher reads as a medicine (one of `medicine.words`, or in one
+        of their word groups)."""
+        if value is None:
+            return None
+        said = phrase(str(value))
+        if len(said) != 1 or classes.canonical(said)[0] not in words:
+            raise self.fail(f"'medicine.quantity' is one word of 'medicine.words' or their groups, not {value!r}",
+                            line=self.lines.get("medicine"))
+        return said[0]
 
     def declines(self, classes: "WordClasses") -> Declines:
         """`declines:` (negations, between, things); a word group (<symptom>) in `things` stands for its phrases,

@@ -24,7 +24,8 @@ from voice_assistant.profile import Medication
 #: A stretch saying how long ago something happened (not a slot: see `ago_spans`).
 AGO = "ago"
 #: A number and its unit said as a quantity of medicine ("10 units", « 2 comprimés »): not a slot, never a glucose
-#: value or a time, and left out of what the matcher reads (the dialogue says that the amount is not noted).
+#: value or a time; the matcher reads it as the pack's `medicine.quantity` word ("I did my 10 units" is "I did my
+#: dose"), or not at all when the pack has none (the dialogue says that the amount is not noted).
 DOSE = "dose"
 #: A number said before a thing the pack counts ("2 cats", « 82 ans »): no glucose value and no time.
 COUNTED = "counted"
@@ -132,12 +133,16 @@ class SlotExtractor:
 
         out: list[str] = []
         i = 0
-        # "two hours ago" says when, not what: left out of what the matcher reads, like a lab test's value and a
-        # quantity of medicine ("I gave myself 8 units" is "I gave myself": a dose taken, no question of how much)
+        # "two hours ago" says when, not what: left out of what the matcher reads, like a lab test's value. A
+        # quantity of medicine says what, not how much: "I did my 10 units" reads as "I did my dose" (without it, "I
+        # did my" is anything: results, a test, a dose)
         unread = [d for d in doses if d.slot in (LAB_VALUE, DOSE)]
+        quantity = self.pack.medicine.quantity
         for span in sorted(spans + ago + unread, key=lambda s: s.start):
             out.extend(tokens[i:span.start])
-            if span.slot not in (AGO, LAB_VALUE, DOSE):
+            if span.slot == DOSE and quantity:
+                out.append(quantity)
+            elif span.slot not in (AGO, LAB_VALUE, DOSE):
                 out.append("{" + span.slot + "}")
             i = span.end
         out.extend(tokens[i:])

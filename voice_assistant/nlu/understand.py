@@ -36,6 +36,19 @@ SMALL_TALK = "small_talk"
 #: `matched` of a question about what a value means ("is 180 too high?", « est-ce que 1,80 c'est trop haut ? »):
 #: no request the pack serves, and no miss either (dialogue: who can say, and how to note a reading)
 VALUE_QUESTION = "value_question"
+#: `matched` of a request for a reminder of something that is no medicine ("remind me to call my daughter", « rappelle-moi
+#: d'acheter du pain »): the intent is "none"; the dialogue says what it can remind of
+OTHER_REMINDER = "other_reminder"
+#: the slots that say a part of the day without an hour ("tonight", "at bedtime"): when a reminder rings, for the
+#: pack's `part_of_day_intents`
+PART_OF_DAY_SLOTS = ("period", "context")
+#: what a meal context or a moment tells of the half of the day, for the hour answered next ("at ten" after "at
+#: bedtime" is 22:00)
+CONTEXT_DAY_PARTS = {"fasting": "am", "bedtime": "pm"}
+#: how close to the best intent one of `part_of_day_intents` must score before the sentence is read again without its
+#: parts of the day (a reminder said with "tonight" scores 0.03-0.05 under a check or a dose question)
+PART_OF_DAY_REACH = 0.2
+MOMENT_DAY_PARTS = {"morning": "am", "afternoon": "pm", "evening": "pm"}
 EMERGENCY = "emergency"
 TIE_BREAK = 0.001
 #: How much better another reading of the numbers must make the sentence before it is preferred.
@@ -103,6 +116,17 @@ class Understander:
         # medicine, took something else ("I had a coffee")
         self._dose_words = {name: {t for tpl in self.pack.intents[name].templates for t in tpl.tokens}
                             for name in self.pack.medicine.doses}
+        # the words every intent's sentences hold; and those a request for later may say of a medicine reminder
+        self._intent_words = {name: frozenset(t for tpl in intent.templates for t in tpl.tokens)
+                              for name, intent in self.pack.intents.items()}
+        lex = self.pack.time
+        when_phrases = [p for ps in (lex.am, lex.pm, lex.noon, lex.midnight, self.pack.later_when) for p in ps]
+        if self.pack.when is not None:  # "this afternoon", "in ten minutes"
+            w = self.pack.when
+            when_phrases += [p for ps in (*w.parts.values(), w.hours, w.minutes, w.half_hour) for p in ps]
+        self._reminder_words = frozenset().union(
+            *(self._intent_words[name] for name in self.pack.reminders_for),
+            *(self.matcher.words(p) for p in when_phrases))
 
     def understand(self, text: str) -> Understanding:
         extraction = self.extractor.extract(text or "")
@@ -211,6 +235,10 @@ class Understander:
             # "I took a shower", « j'ai pris mon café », "I had my breakfast": a dose sentence whose object is no
             # medicine tells of something the assistant does not keep; no request (never a dose)
             return Understanding(NONE, {}, confidence, text, (), alternatives, SMALL_TALK)
+        if self.reminds_of_something_else(extraction, best):
+            # "remind me to call my daughter", « rappelle-moi d'acheter du pain »: a reminder the assistant cannot set
+            # (never a reminder without its medicine, the list of reminders, a reading or a call)
+            return Understanding(NONE, {}, confidence, text, (), alternatives, OTHER_REMINDER)
         if best.intent == NONE:  # the pack's own out-of-scope sentences: confidently out of scope
             return Understanding(NONE, {}, confidence, text, (), alternatives, NONE)
         if best.intent in self.pack.medicine.doses and not self._tells_of_taking(extraction):
@@ -258,10 +286,17 @@ class Understander:
 
     def _day_part(self, extraction: Extraction) -> tuple[Entity, ...]:
         """"at night", "in the morning", « le soir » said with no hour: the day part entity (empty when none, or
-        when both are said)."""
+        when both are said). Else a moment of the day ("this afternoon", « au dîner ») or a meal context that
+        tells the half of the day ("at bedtime", « au coucher »: pm; "before breakfast": am)."""
         lex, words = self.pack.time, extraction.words
         found = {part for part, phrases in (("am", lex.am), ("pm", lex.pm))
                  for i in range(len(words)) if phrases.match(words, i)}
+        if not found and self.pack.when is not None:
+            moment = find_when(words, self.pack.when, [])
+            part = MOMENT_DAY_PARTS.get(moment[0].part or "") if moment is not None else None
+            found = {part} if part else set()
+        if not found:
+            found = {CONTEXT_DAY_PARTS[s.value] for s in extraction.all("context") if s.value in CONTEXT_DAY_PARTS}
         return (Entity(DAY_PART, found.pop(), ""),) if len(found) == 1 else ()
 
     def _time_may_be_a_value(self, extraction: Extraction, scores: list[IntentScore]) -> bool:
@@ -357,8 +392,40 @@ class Understander:
         if self.pack.medicine.doses and self.names_something_else(extraction):
             left_out |= self.pack.medicine.doses
         scores = [IntentScore(s.intent, s.score - TIE_BREAK * len(self.pack.intents[s.intent].slots - said), s.template)
-                  for s in self.matcher.score(extraction.tokens) if s.intent not in left_out]
+                  for s in self._part_of_day_read(extraction) if s.intent not in left_out]
         return sorted(scores, key=lambda s: s.score, reverse=True) or [IntentScore(NONE, 0.0, "")]
+
+    def _part_of_day_read(self, extraction: Extraction) -> list[IntentScore]:
+        """Matcher scores; the pack's `part_of_day_intents` also read the sentence without its parts of the day
+        ("remind me to take lipitor *tonight*": when it rings, no slot of theirs), and keep the better score."""
+        scores = self.matcher.score(extraction.tokens)
+        parts = {"{" + slot + "}" for slot in PART_OF_DAY_SLOTS}
+        if not self.pack.part_of_day_intents or not parts & set(extraction.tokens) or not any(
+                s.intent in self.pack.part_of_day_intents and s.score >= scores[0].score - PART_OF_DAY_REACH
+                for s in scores):
+            return scores  # (a reading "120 this morning": no reminder comes close, the second reading is spared)
+        bare = tuple(t for t in extraction.tokens if t not in parts)
+        if not any(t not in self.pack.ignore for t in bare):
+            return scores
+        better = {s.intent: s for s in self.matcher.score(bare) if s.intent in self.pack.part_of_day_intents}
+        return [better[s.intent] if s.intent in better and better[s.intent].score > s.score else s for s in scores]
+
+    def reminds_of_something_else(self, extraction: Extraction, best: IntentScore) -> bool:
+        """A request for later ("remind me", « rappelle-moi ») that names no medicine and says a word that no sentence
+        of the pack's `reminders_for` holds, nor one of the best intent's, if it is a request of the pack ("remind me
+        to call my daughter", "remind me about my appointment", « rappelle-moi d'acheter du pain »; not "remind me at
+        eight", "remind me if I took it", "remind me of my last reading"). A call for help stays one."""
+        words = extraction.words
+        opener = self.pack.later_openers.match(words, 0)
+        if not opener or not self.pack.reminders_for or self._calls_for_help(words):
+            return False
+        if self._medicine_named(extraction, self.matcher.words(extraction.tokens)):
+            return False
+        rest = self.extractor.extract(" ".join(words[opener:]))
+        own = self._intent_words.get(best.intent, frozenset()) if best.intent not in (
+            NONE, SMALL_TALK, *self.pack.not_later) else frozenset()
+        return any(not w.startswith("{") and not is_number(w) and w not in self._reminder_words and w not in own
+                   for w in self.matcher.words(rest.tokens))
 
     def _reads_as_a_dose(self, tokens: tuple[str, ...] | list[str]) -> bool:
         """Whether a dose intent's sentences are (as good as) the closest to these tokens."""
@@ -366,14 +433,19 @@ class Understander:
         dose = max(s.score for s in scores if s.intent in self.pack.medicine.doses)
         return dose >= max(self.pack.threshold, scores[0].score - DOSE_MARGIN)
 
-    def carries_on_without_taking(self, text: str) -> bool:
+    def carries_on_without_taking(self, text: str, only_when: bool = False) -> bool:
         """A sentence opening with a word that carries on the last request ("and", « et ») that says no word of
-        taking or having ("and my lipitor at night"; not "and I took my lipitor"): it tells no dose taken."""
+        taking or having ("and my lipitor at night"; not "and I took my lipitor"): it tells no dose taken. With
+        `only_when`, it says nothing but a medicine and when ("and my lipitor tonight"; not "and can I skip my
+        lipitor", a question)."""
         extraction = self.extractor.extract(text or "")
         if not self.pack.continuations.match(extraction.words, 0):
             return False
         rules = self.pack.medicine
-        return not any(w in rules.taking or w in rules.having for w in self.matcher.words(extraction.tokens))
+        words = self.matcher.words(extraction.tokens)
+        if only_when and not all(w.startswith("{") or w in self._reminder_words for w in words):
+            return False
+        return not any(w in rules.taking or w in rules.having for w in words)
 
     def _only_an_hour(self, extraction: Extraction) -> bool:
         """Nothing said but a preposition of time and an hour ("at ten", "around eight", « vers huit »): the answer
