@@ -776,6 +776,10 @@ def main() -> None:
         # rule 5 (`WakeRule.sound_alike`): a sound-alike opening after a spotter hit, before a clearly understood request
         rules += [("loop without rule 5" if rule.sound_alike else "loop + rule 5 (off)",
                    replace(rule, sound_alike=not rule.sound_alike), CHECK_MAX_LOSS, understand)]
+        # before the meaning gates: a confirmed wake acted on whatever its request means (`WakeRule.meaningful`), an
+        # unconfirmed one on pocketsphinx's clear request whatever whisper read (`WakeRule.independent_meaning`)
+        rules += [("loop without meaning gates", replace(rule, meaningful=False, independent_meaning=False),
+                   CHECK_MAX_LOSS, understand)]
         for label, r, loss, gate in rules:
             woke = count(tv_utts, r, hits_tv, max_loss=loss, understand=gate)
             misses = missed(rq_utts, count(rq_utts, r, hits_rq, max_loss=loss, understand=gate), spans)

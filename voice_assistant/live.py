@@ -372,7 +372,21 @@ class LiveLoop:
             return self._after_unconfirmed_barge_in(utterance, text, readings)
         if self.options.push_to_talk or self.awake:
             self.awake = False
-            return " ".join(self.wake_rule.request(text.split()))
+            request = self.wake_rule.request(text.split())
+            if self.options.push_to_talk or not self.wake_rule.meaningful:
+                return " ".join(request)
+            # hands-free, after the wake phrase said alone (or over a reply): words that mean nothing to the pack get
+            # no reply either, as after the phrase (`WakeRule.meaningful_request`): "I did not understand" is an
+            # answer to whoever spoke, the television too
+            taken = (self.wake_rule.meaningful_request(request, [r.split() for r in readings],
+                                                       self.session.manager.understander.understand)
+                     if request else None)
+            if taken is None and request and self.session.manager.answers_question(" ".join(request)):
+                taken = request
+            if taken is None:
+                self._ignored_because = "after the wake phrase, words that mean nothing to the assistant"
+                return None
+            return " ".join(taken)
         words = text.split()
         hits = None
         if self.spotter is not None:
@@ -384,7 +398,10 @@ class LiveLoop:
             taken = rule.taken(utterance.start_s, hits, split, rule.request(words, split), understand)
             if taken is not None:
                 return " ".join(taken)
-            self._ignored_because = "wake phrase not confirmed by the second recogniser, request not clearly understood"
+            self._ignored_because = ("the request after the wake phrase means nothing to the assistant"
+                                     if rule.corroborated(utterance.start_s, hits, split) or hits is None
+                                     or len(split) < 2 else
+                                     "wake phrase not confirmed by the second recogniser, request not clearly understood")
             return None
         taken = rule.sounding_request(utterance.start_s, hits, words, split, understand)  # rule 5
         if taken is not None:

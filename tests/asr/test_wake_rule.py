@@ -245,9 +245,53 @@ def test_an_unconfirmed_wake_is_acted_on_only_for_a_clearly_understood_request()
     tv = [w("assistant monitor reads or does the shot done often"), w("the assistant manager is on his feet")]
     assert not RULE.acts_on(START, NEAR, tv, w("monitor reads or does the shot done often"), understand)
     assert not RULE.acts_on(START, NEAR, tv, [], understand)  # the phrase alone, unconfirmed: no chime
-    # confirmed by the second engine: acted on whatever the request
+    # confirmed by the second engine: acted on whatever the request means to the pack, so long as it means something
     confirmed = [w("assistant monitor reads"), w("assistant monitor reads")]
     assert RULE.acts_on(START, NEAR, confirmed, w("monitor reads"), understand)
+
+
+def test_a_confirmed_wake_is_acted_on_only_for_a_request_that_means_something():
+    """The word itself at a sentence's start on television ("Assistant referee..."): the spotter and whisper both
+    heard it, and what follows means nothing to the pack, or is only weakly read as a request. Acted on, the loop
+    said "I did not understand" (or acted on the weak reading) over the programme; now it is not acted on. A
+    request the pack knows, small talk, a question about a value and the phrase alone (a chime) still are."""
+    understand = _understander()
+    for tv in (w("referee says the match will start again after the break"),  # intent none
+               w("shares fell slightly this afternoon after a week of steady gains")):  # an intent, at 0.34
+        readings = [["assistant", *tv], ["Assistant", *tv]]
+        assert RULE.corroborated(START, NEAR, readings)
+        assert RULE.taken(START, NEAR, readings, tv, understand) is None, tv
+        assert not RULE.acts_on(START, NEAR, readings, tv, understand)
+        assert WakeRule(("assistant",), meaningful=False).taken(START, NEAR, readings, tv, understand) == tv
+        # no second engine or no spotter to confirm it against: the same
+        assert RULE.taken(START, None, [], tv, understand) is None
+    for said in ("what was my last reading", "thank you", "is 180 too high"):
+        assert RULE.taken(START, NEAR, [w("assistant " + said)] * 2, w(said), understand) == w(said), said
+    assert RULE.taken(START, NEAR, [], w("what was my last reading"), understand) == w("what was my last reading")
+    assert RULE.taken(START, NEAR, [w("assistant")] * 2, [], understand) == []  # the phrase alone: a chime
+    # the chosen request means nothing: pocketsphinx's reading of it is not asked for a clearer one (it reads what
+    # it did not follow as the pack's words: "panel" is a lab panel)
+    misheard = [w("assistant panel the"), w("assistant held")]
+    assert RULE.taken(START, NEAR, misheard, w("held"), understand) is None
+
+
+def test_an_unconfirmed_wake_needs_the_independent_engine_to_read_the_same_request():
+    """Unconfirmed (whisper did not write the phrase at the start), pocketsphinx's request clearly understood: taken
+    only when whisper's reading means the same or says nearly the same words; pocketsphinx reads the television it
+    did not follow as the pack's words."""
+    understand = _understander()
+    tv = [w("assistant what was my last reading"), w("the assistant coach will lead the team")]
+    assert not RULE.corroborated(START, NEAR, tv)
+    assert RULE.taken(START, NEAR, tv, w("what was my last reading"), understand) is None
+    before = WakeRule(("assistant",), independent_meaning=False)
+    assert before.taken(START, NEAR, tv, w("what was my last reading"), understand) == w("what was my last reading")
+    garbled = [w("assistant i took my metformin"), w("persistent time king mine met for men")]
+    assert RULE.taken(START, NEAR, garbled, w("i took my metformin"), understand) is None
+    # whisper heard the same request after a misheard opening: its words, or its meaning
+    for whisper in ("persistent i am taking my metformin", "a system i took my metformin"):
+        readings = [w("assistant i took my metformin"), w(whisper)]
+        assert RULE.taken(START, NEAR, readings, w("i took my metformin"), understand) == w("i took my metformin")
+    assert RULE.independent_agrees(w("i took my metformin"), [w("i took my metformin")], understand)  # one engine
 
 
 def test_an_unconfirmed_wake_takes_the_request_the_engine_that_heard_it_best_gives():

@@ -72,3 +72,15 @@ def test_leaving_the_list(manager):
     manager.handle("lis-moi mes résultats", NOW)
     assert "arrête la lecture" in manager.handle("arrête", NOW).reply.text
     assert manager.handle("suivant", NOW).reply.text.startswith("Vous pouvez dire")
+
+
+def test_hands_free_a_result_read_asks_nothing_so_only_browsing_is_heard_without_the_phrase(manager):
+    """A result read aloud asks nothing: words said without the wake phrase are taken only when they move in the
+    list (« suivant », a test's name) or call for help; a « oui », « répète » or « stop » from the television is
+    not an answer (no follow-up but to a question the assistant asked)."""
+    manager.handle("lis-moi mes résultats", NOW)
+    assert manager.ctx.pending is not None
+    for text in ("suivant", "appelle le quinze"):
+        assert manager.answers_question(text), text
+    for text in ("oui", "non", "répète", "stop"):
+        assert not manager.answers_question(text), text

@@ -36,7 +36,7 @@ def quick_voice():
 #: Everything the patient says in these tests, synthesised once, in parallel, when the first test needs it.
 SAID = ("my glucose is one twenty", "assistant, my glucose is one twenty", "yes that's right",
         "what was my last reading", "assistant, what was my last reading", "assistant",
-        "what is the weather like today",
+        "what is the weather like today", "tell me my latest blood test",
         "every clearance is greeted with a huge cheer from the crowd at the far end")  # television
 
 

@@ -336,3 +336,53 @@ def test_hands_free_takes_a_clear_request_after_words_that_sound_like_the_phrase
         assert not asked  # rule 5 decided before rule 4's model was asked
     else:
         assert len(h.said) == 1, [s.text for s in h.said]
+
+
+TV = "every clearance is greeted with a huge cheer from the crowd at the far end"
+
+
+def test_hands_free_says_nothing_to_a_confirmed_wake_whose_request_means_nothing(session, hearing, patient):
+    """The television says the word itself at a sentence's start ("Assistant referee says..."): the spotter heard
+    it and both engines wrote it, but the words after it mean nothing to the pack. No reply at all (it said "I did
+    not understand" over the programme), and the patient's request after it is answered."""
+    heard_as = "assistant referee says the match will start again after the break"
+    two_engines(hearing, {TV: (heard_as, heard_as)})
+    console: list[str] = []
+    options = LiveOptions(push_to_talk=False, wake_words=("assistant",), idle_every_s=0.05)
+    h = Harness(session, options, spotter=lambda: ScriptedSpotter({1, 2}), console=console.append)
+
+    def patient_acts(h: Harness) -> None:
+        h.wait_said(1)
+        h.mic.speak(patient.says(TV))
+        h.wait_heard(1)
+        h.mic.speak(patient.says("assistant, what was my last reading"))
+        h.wait_said(2)
+
+    h.run(patient_acts)
+    assert h.heard == [heard_as, "assistant what was my last reading"], h.heard
+    assert len(h.said) == 2 and h.said[1].text.startswith("You have no readings"), [s.text for s in h.said]
+    assert any(line.startswith("ignored (the request after the wake phrase means nothing") for line in console), \
+        console
+
+
+def test_hands_free_says_nothing_to_words_after_the_phrase_alone_that_mean_nothing(session, patient):
+    """« assistant » alone chimes and makes the next words the assistant's; when they mean nothing to the pack
+    (the television's next sentence) nothing is said, and the wake phrase is needed again."""
+    console: list[str] = []
+    options = LiveOptions(push_to_talk=False, wake_words=("assistant",), idle_every_s=0.05)
+    h = Harness(session, options, spotter=lambda: ScriptedSpotter({1, 3}), console=console.append)
+
+    def patient_acts(h: Harness) -> None:
+        h.wait_said(1)
+        h.mic.speak(patient.says("assistant"))
+        h.wait_heard(1)
+        h.mic.speak(patient.says(TV))
+        h.wait_heard(2)
+        h.mic.speak(patient.says("assistant, what was my last reading"))
+        h.wait_said(2)
+
+    h.run(patient_acts)
+    assert h.heard == ["assistant", TV, "assistant what was my last reading"], h.heard
+    assert len(h.said) == 2 and h.said[1].text.startswith("You have no readings"), [s.text for s in h.said]
+    assert any(line.startswith("ignored (after the wake phrase, words that mean nothing") for line in console), \
+        console

@@ -36,6 +36,9 @@ class Question:
     unsaved_key: ClassVar[str | None] = None
     #: a glucose value is what this question waits for: a value heard two ways is asked about (heard_two_ways)
     takes_value: ClassVar[bool] = False
+    #: the assistant asked something (hands-free, an answer is heard without the wake phrase); False: a list being
+    #: read, where only moving in it is (`DialogueManager.answers_question`)
+    asks: ClassVar[bool] = True
 
     def prefer(self, u: Understanding, others: list[Understanding]) -> Understanding | None:
         """Of an answer heard two ways, the reading this question takes; None: the question has no say."""

@@ -27,6 +27,7 @@ class Browsing(Question):
 
     expects = ANYTHING
     help_key = "help.idle"
+    asks = False  #: a result read asks nothing: hands-free, only "next" or a result's name is heard without the phrase
 
     def answer(self, ctx, u, now, asr_confidence):
         return answer_browsing(ctx, self, u, now, asr_confidence)

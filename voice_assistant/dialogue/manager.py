@@ -120,6 +120,10 @@ class DialogueManager:
             return True
         if len(text.split()) > MAX_ANSWER_WORDS:
             return False
+        if not pending.asks:
+            # a list being read asked nothing: only what it invites ("next", a result's name) is taken without the
+            # phrase, not a yes, a no, a "repeat" or a "stop" the television says (no follow-up but to a question)
+            return u.intent in BROWSING_INTENTS
         if u.intent in ANSWER_INTENTS or u.intent in getattr(pending, "yes_intents", ()) \
                 or u.intent in getattr(pending, "no_intents", ()):  # "done" to a reminder, "call him" to an offer
             return True
