@@ -303,6 +303,9 @@ def test_a_call_for_help_or_an_out_of_scope_question_after_the_phrase_is_still_a
     dizzy = [w("assistant i feel dizzy"), w("the system is busy")]
     assert not RULE.corroborated(START, NEAR, dizzy)
     assert RULE.taken(START, NEAR, dizzy, w("i feel dizzy"), understand) == w("i feel dizzy")
+    # a request the pack knows whose sibling intent is close behind (calibrated 0.397): heard in a live try
+    readings = [w("assistant reading my blood test results")] * 2
+    assert RULE.taken(START, NEAR, readings, readings[0][1:], understand) == readings[0][1:]
     for said in ("what time is it", "play some music"):
         readings = [w("assistant " + said)] * 2
         assert RULE.taken(START, NEAR, readings, w(said), understand) == w(said), said
