@@ -303,6 +303,11 @@ def test_a_call_for_help_or_an_out_of_scope_question_after_the_phrase_is_still_a
     dizzy = [w("assistant i feel dizzy"), w("the system is busy")]
     assert not RULE.corroborated(START, NEAR, dizzy)
     assert RULE.taken(START, NEAR, dizzy, w("i feel dizzy"), understand) == w("i feel dizzy")
+    # television whose request only pocketsphinx made into pack words, weakly: whisper read none of it (a live try)
+    tv = [w("assistant the last you"), w("assistant to last years winner silver lace is tucked in on the rails")]
+    assert RULE.corroborated(START, NEAR, tv)
+    assert RULE.taken(START, NEAR, tv, w("the last you"), understand) is None
+    assert RULE.taken(START, NEAR, [w("assistant the last you")] * 2, w("the last you"), understand) == w("the last you")
     # a request the pack knows whose sibling intent is close behind (calibrated 0.397): heard in a live try
     readings = [w("assistant reading my blood test results")] * 2
     assert RULE.taken(START, NEAR, readings, readings[0][1:], understand) == readings[0][1:]
