@@ -65,6 +65,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from dataclasses import dataclass, field, replace
@@ -579,6 +580,9 @@ class Utterance:
     #: or a reading opens with it) whose last engine's reading does not open with the phrase word for word: what the
     #: second engine's model thinks of the phrase in place of its own first words (None: not asked)
     phrase_margin: float | None = None
+    #: for the same utterances, whisper's score of each text an unconfirmed wake's gate may weigh (`scored_texts`):
+    #: text -> [total log-probability, tokens scored] (None: not asked)
+    scores: dict[str, list[float]] | None = None
 
 
 def utterances(audio: np.ndarray, recognizer, rule: WakeRule | None = None, hits: list[float] = ()) -> list[Utterance]:
@@ -605,9 +609,34 @@ def utterances(audio: np.ndarray, recognizer, rule: WakeRule | None = None, hits
                     u.phrase_margin = None if found_margin is None else round(found_margin[0], 2)
                     if rule.needs_check(u.start_s, hits, u.words, u.readings):
                         u.wake_margin = u.phrase_margin
+                    u.scores = scored_texts(scorer, pcm, rule, u)
                 found.append(u)
                 ep.reset()
     return found
+
+
+def scored_texts(scorer, pcm: bytes, rule: WakeRule, u: Utterance) -> dict[str, list[float]] | None:
+    """Whisper's score (total log-probability, tokens) of each reading as it is, with its first 0..MISHEARD_WORDS
+    words replaced by the phrase, and without them: what `WakeRule.scored_request` may ask about."""
+    from voice_assistant.asr.wake import MISHEARD_WORDS
+
+    texts: list[str] = []
+    for reading in [u.words, *u.readings]:
+        for k in range(0, min(MISHEARD_WORDS + 1, len(reading)) + 1):
+            for text in (" ".join(reading[k:]), " ".join([*rule.wake_words, *reading[k:]])):
+                if text.strip() and text not in texts:
+                    texts.append(text)
+    if not texts:
+        return None
+    try:
+        scored = scorer(pcm, texts)
+    except Exception:  # noqa: BLE001 - not scored: the replay treats it as not asked
+        return None
+    out = {}
+    for text, s in zip(texts, scored):
+        probs = getattr(s, "token_probs", ()) or ()
+        out[text] = [round(sum(math.log(max(float(p), 1e-9)) for p in probs), 3), len(probs)]
+    return out
 
 
 def gate_may_ask(rule: WakeRule, u: Utterance, hits: list[float]) -> bool:
@@ -655,9 +684,18 @@ def count(utts: list[Utterance], rule: WakeRule, hits: list[float] | None, anywh
         return opened
     # rule 5 (`WakeRule.sound_alike`) where no reading opens with the phrase, before rule 4, as the loop does
     return [(o and rule.acts_on(u.start_s, hits, u.readings, rule.request(u.words, u.readings), understand,
-                                margin=lambda u=u: u.wake_margin if u.phrase_margin is None else u.phrase_margin))
+                                margin=lambda u=u: u.wake_margin if u.phrase_margin is None else u.phrase_margin,
+                                likelihood=likelihood_from(u)))
             or rule.sounding_request(u.start_s, hits, u.words, u.readings, understand) is not None
             for o, u in zip(opened, utts)]
+
+
+def likelihood_from(u: Utterance):
+    """`WakeRule.model_agrees`'s likelihood (mean log-probability per token) from the scores kept for `u` (None for a
+    text not kept)."""
+    scores = u.scores
+    return lambda texts: (None if scores is None else
+                          [scores[t][0] / scores[t][1] if t in scores and scores[t][1] else None for t in texts])
 
 
 def accepted(utts: list[Utterance], opened: list[bool], spans: list[Spoken]) -> int:

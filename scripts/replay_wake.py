@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_wake import Utterance, count, false_wake_detail, in_span, missed  # noqa: E402
+from bench_wake import Utterance, count, false_wake_detail, in_span, likelihood_from, missed  # noqa: E402
 
 from voice_assistant.asr.wake import CHECK_MAX_LOSS, WakeRule  # noqa: E402
 from voice_assistant.nlu import Understander  # noqa: E402
@@ -83,7 +83,7 @@ def answer_of(request: str) -> str:
 def taken_request(rule: WakeRule, u: Utterance, hits: list[float], understand) -> list[str]:
     """The words the loop acts on for an utterance the rule acted on (as `count` reads it)."""
     return (rule.taken(u.start_s, hits, u.readings, rule.request(u.words, u.readings), understand,
-                       lambda u=u: u.phrase_margin)
+                       lambda u=u: u.phrase_margin, likelihood_from(u))
             or rule.sounding_request(u.start_s, hits, u.words, u.readings, understand) or [])
 
 
@@ -153,7 +153,7 @@ def main() -> None:
                   f"readings {w['readings']} margins {w['wake_margin']} {w['phrase_margin']}")
             if args.answers:
                 request = (rule.taken(u.start_s, hits["tv"], u.readings, rule.request(u.words, u.readings),
-                                      understand, lambda u=u: u.phrase_margin)
+                                      understand, lambda u=u: u.phrase_margin, likelihood_from(u))
                            or rule.sounding_request(u.start_s, hits["tv"], u.words, u.readings, understand) or [])
                 print(f"    request {' '.join(request)!r} -> {answer_of(' '.join(request)) if request else '(chime)'}")
         for n in misses:

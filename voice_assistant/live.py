@@ -35,7 +35,7 @@ from typing import Callable, Iterable, Protocol
 import numpy as np
 
 from voice_assistant.asr.wake import WINDOW as WAKE_RULE_WINDOW
-from voice_assistant.asr.wake import WakeCheck, WakeRule, engine_readings, scorer_of
+from voice_assistant.asr.wake import WakeCheck, WakeRule, engine_readings, likelihood_of, scorer_of
 from voice_assistant.assistant import Event, Output, Session
 from voice_assistant.audio.clip import SAMPLE_RATE, AudioClip
 from voice_assistant.audio.earcons import Earcon, earcon
@@ -394,8 +394,13 @@ class LiveLoop:
         rule = self.wake_rule
         split = [r.split() for r in readings]
         understand = self.session.manager.understander.understand
+        scorer = scorer_of(self.session.recognizer)
+        # whisper's model, asked only for an unconfirmed wake's clearly understood request it did not read
+        likelihood = (likelihood_of(scorer, utterance.audio.pcm())
+                      if scorer is not None and utterance.audio is not None else None)
         if rule.opens(utterance.start_s, hits, words, split):
-            taken = rule.taken(utterance.start_s, hits, split, rule.request(words, split), understand)
+            taken = rule.taken(utterance.start_s, hits, split, rule.request(words, split), understand,
+                               likelihood=likelihood)
             if taken is not None:
                 return " ".join(taken)
             self._ignored_because = ("the request after the wake phrase means nothing to the assistant"
@@ -407,11 +412,11 @@ class LiveLoop:
         if taken is not None:
             self._say_console(f"wake phrase heard by the spotter, read as words that sound like it: “{text}”")
             return " ".join(taken)
-        scorer = scorer_of(self.session.recognizer)
         if scorer is not None and utterance.audio is not None and rule.needs_check(utterance.start_s, hits, words,
                                                                                    split):
             request = WakeCheck(self.options.wake_words, scorer).request(utterance.audio.pcm(), words, split)
-            taken = None if request is None else rule.taken(utterance.start_s, hits, split, request, understand)
+            taken = None if request is None else rule.taken(utterance.start_s, hits, split, request, understand,
+                                                            likelihood=likelihood)
             if request is not None and taken is not None:
                 self._say_console(f"wake phrase heard by the spotter, read as “{' '.join(words[:len(words) - len(request)])}”")
                 return " ".join(taken)

@@ -136,3 +136,32 @@ def test_the_room_condition_adds_a_reverberant_tail_and_keeps_the_level():
     level = lambda x: np.sqrt(np.mean(x[:SAMPLE_RATE // 2].astype(float) ** 2))  # noqa: E731
     assert 0.7 < level(wet) / level(dry) < 1.3
     assert 0.3 <= bench.room_rt60() <= 0.7
+
+
+def test_the_dump_keeps_whisper_s_scores_of_every_text_the_model_gate_may_ask_about():
+    """`scored_texts` scores each reading as it is, with its first words replaced by the phrase and without them;
+    `likelihood_from` gives the replay the same mean log-probabilities per token the live loop's `likelihood_of`
+    computes, and the rule's model margin finds every text it asks for among them."""
+
+    class Scored:
+        def __init__(self, text):
+            self.token_probs = (0.5,) * len(text.split())
+
+    asked = []
+
+    def scorer(pcm, texts):
+        asked.extend(texts)
+        return [Scored(t) for t in texts]
+
+    rule = WakeRule(("assistant",))
+    u = bench.Utterance(0.2, 2.0, ["assistant", "what's", "on", "my", "reminder"],
+                        [["assistant", "what's", "on", "my", "reminder"], ["that's", "the", "instant", "my", "mind"]])
+    u.scores = bench.scored_texts(scorer, b"pcm", rule, u)
+    assert "assistant what's on my reminder" in u.scores and "assistant my mind" in u.scores
+    assert "that's the instant my mind" in u.scores and len(asked) == len(set(asked))
+    total, tokens = u.scores["assistant my mind"]
+    assert tokens == 3 and abs(total - 3 * np.log(0.5)) < 1e-3
+    likelihood = bench.likelihood_from(u)
+    assert likelihood(["assistant my mind", "not kept"]) == [total / 3, None]
+    assert abs(rule.model_margin(["what's", "on", "my", "reminder"], u.readings, likelihood)) < 1e-3
+    assert bench.likelihood_from(bench.Utterance(0.0, 1.0, []))(["assistant"]) is None

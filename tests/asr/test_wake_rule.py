@@ -9,7 +9,8 @@ import math
 import pytest
 
 from voice_assistant.asr.base import Transcript
-from voice_assistant.asr.wake import WakeCheck, WakeRule, clearly_understood, engine_readings, scorer_of
+from voice_assistant.asr.wake import (WakeCheck, WakeRule, clearly_understood, engine_readings, likelihood_of,
+                                       scorer_of)
 
 RULE = WakeRule(("assistant",))
 START = 10.0
@@ -549,3 +550,61 @@ def test_the_television_s_sound_alikes_are_not_taken(pocketsphinx, whisper):
     readings = [w(pocketsphinx), w(whisper)]
     for words in readings:
         assert FIVE.sounding_request(START, NEAR, words, readings, understand) is None
+
+
+def recorded_likelihood(recorded: dict[str, tuple[float, int]]):
+    """Whisper's scores recorded by bench_wake.py's dump (`--room`, the seen set): text -> (total log-probability,
+    tokens), as a scorer's token probabilities, through `likelihood_of` as the live loop builds it."""
+    calls = []
+
+    def score(audio: bytes, texts):
+        assert audio == b"pcm"
+        calls.append(list(texts))
+        return [Scored(t, (math.exp(recorded[t][0] / recorded[t][1]),) * recorded[t][1]) for t in texts]
+    return likelihood_of(score, b"pcm"), calls
+
+
+def test_an_unconfirmed_wake_whisper_garbled_is_taken_when_its_model_reads_the_request_nearly_as_well():
+    """In a room whisper garbles a request pocketsphinx heard right ("what are my reminders" read "that's the instant
+    well talked line with my mind goes"): it neither means nor says the same, so the old rule dropped it; whisper's own
+    model reads the audio as "assistant what's on my reminder" 2.89 a token worse than its reading (within
+    MODEL_MAX_LOSS). A request pocketsphinx heard wrong ("will it my last three" for "what was my last reading")
+    reads 3.6 a token worse than whisper's reading: still not taken. The scorer is asked only when the old rule
+    refused a clearly understood request."""
+    understand = _understander()
+    heard_right = [w("assistant what's on my reminder"), w("that's the instant well talked line with my mind goes")]
+    likelihood, calls = recorded_likelihood({
+        "assistant what's on my reminder": (-28.008, 6),
+        "that's the instant well talked line with my mind goes": (-19.563, 11),
+        "assistant that's the instant well talked line with my mind goes": (-54.1, 12),
+        "assistant the instant well talked line with my mind goes": (-48.369, 10),
+        "assistant instant well talked line with my mind goes": (-44.019, 9),
+        "assistant well talked line with my mind goes": (-28.072, 8)})
+    request = w("what's on my reminder")
+    assert not RULE.corroborated(START, NEAR, heard_right)
+    assert RULE.taken(START, NEAR, heard_right, request, understand) is None  # the old rule: no model asked
+    assert WakeRule(("assistant",), model_evidence=False).taken(START, NEAR, heard_right, request, understand,
+                                                                likelihood=likelihood) is None
+    assert RULE.model_margin(request, heard_right, likelihood) == pytest.approx(-2.89, abs=0.01)
+    assert RULE.taken(START, NEAR, heard_right, request, understand, likelihood=likelihood) == request
+    heard_wrong = [w("assistant will it my last three"), w("assisted what was my last reading")]
+    likelihood, _ = recorded_likelihood({
+        "assistant will it my last three": (-27.569, 6),
+        "assisted what was my last reading": (-5.685, 6),
+        "assistant assisted what was my last reading": (-21.886, 7),
+        "assistant what was my last reading": (-5.837, 6),
+        "assistant was my last reading": (-8.943, 5),
+        "assistant my last reading": (-13.734, 4)})
+    request = w("will it my last three")
+    assert RULE.model_margin(request, heard_wrong, likelihood) == pytest.approx(-3.65, abs=0.01)
+    assert RULE.taken(START, NEAR, heard_wrong, request, understand, likelihood=likelihood) is None
+    # a confirmed wake, or one whisper read the same, never asks the model
+    calls.clear()
+    agreed = [w("assistant i took my metformin"), w("a system i took my metformin")]
+    likelihood, calls = recorded_likelihood({})
+    assert RULE.taken(START, NEAR, agreed, w("i took my metformin"), understand, likelihood=likelihood) \
+        == w("i took my metformin")
+    assert calls == []
+    # a scorer that fails says nothing: not taken
+    assert RULE.taken(START, NEAR, heard_right, w("what's on my reminder"), understand,
+                      likelihood=lambda texts: 1 / 0) is None
