@@ -675,14 +675,21 @@ def spotter_for(language: str, wake_words: Sequence[str], threshold: float | Non
     return lambda: KeyphraseSpotter(phrase, threshold)
 
 
-def _understood(request: Sequence[str], understand: Callable[[str], object]) -> tuple[str, float] | None:
-    """(intent, confidence) of `request`; None when it is empty, means nothing (intent none) or cannot be read."""
+def _understanding(request: Sequence[str], understand: Callable[[str], object]) -> object | None:
+    """What the pack understands of `request`; None when it is empty or cannot be read (not acted on)."""
     if not request:
         return None
     try:
-        u = understand(" ".join(request))
+        return understand(" ".join(request))
     except Exception as exc:  # noqa: BLE001 - not understood: not acted on
         log.warning("wake check: the request could not be understood: %s", exc)
+        return None
+
+
+def _understood(request: Sequence[str], understand: Callable[[str], object]) -> tuple[str, float] | None:
+    """(intent, confidence) of `request`; None when it is empty, means nothing (intent none) or cannot be read."""
+    u = _understanding(request, understand)
+    if u is None:
         return None
     intent = str(getattr(u, "intent", "none"))
     return None if intent == "none" else (intent, float(getattr(u, "confidence", 0.0)))
@@ -694,12 +701,8 @@ def means_something(request: Sequence[str], understand: Callable[[str], object],
     cannot be read."""
     from voice_assistant.nlu import NONE, SMALL_TALK, VALUE_QUESTION
 
-    if not request:
-        return False
-    try:
-        u = understand(" ".join(request))
-    except Exception as exc:  # noqa: BLE001 - not understood: not acted on
-        log.warning("wake check: the request could not be understood: %s", exc)
+    u = _understanding(request, understand)
+    if u is None:
         return False
     if str(getattr(u, "intent", NONE)) != NONE:
         return float(getattr(u, "confidence", 0.0)) >= floor
