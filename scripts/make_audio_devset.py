@@ -13,10 +13,16 @@ Conditions: 8 / 16 / 44.1 / 48 kHz files; clean, white noise at 20 and 12 dB SNR
 voices reading other sentences at once) at 15 dB, mains hum (50/60 Hz and harmonics) with a little hiss.
 
     python scripts/make_audio_devset.py OUT_DIR --natural [--score]
+    python scripts/make_audio_devset.py OUT_DIR --phrasings tests/corpora/en/*.yaml [--start 0 --limit 300] [--score]
 
 builds a second set of more natural conditions instead: Piper's Joe at several speaking rates, voice
 variations and pitches, in a room (synthetic reverberation, RT60 0.3-0.7 s), over a telephone line (300-3400 Hz
 at 8 kHz, a little compression) and with noise, alone or together (the same sentences).
+
+--phrasings speaks the text cases of NLU corpora instead (a random sample of --limit, once each), with the
+natural set's speakers under milder conditions (clean, a room, a telephone line, light noise). The corpora hold
+far more ways of saying things than UTTERANCES: recognition, whisper's spelling of numbers and names, and
+understanding are measured together on phrasings the recognisers' tuning never used.
 """
 
 from __future__ import annotations
@@ -298,6 +304,51 @@ def build_natural(out: Path, seed: int = 23) -> Path:
     return corpus
 
 
+#: The --phrasings set's conditions: milder than NATURAL_CONDITIONS (each clip gets one, in turn).
+PHRASING_CONDITIONS = ["clean", "reverb", "phone", "white20", "reverb+phone", "clean44", "reverb+white20"]
+
+
+def build_phrasings(out: Path, corpora: list[Path], limit: int, start: int = 0, seed: int = 31) -> Path:
+    """Speak a sample of the corpora's text cases (see --phrasings in the docstring)."""
+    from voice_assistant.audio.files import from_array, write_wav
+
+    rng = np.random.default_rng(seed)
+    texts = []
+    for path in corpora:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if data.get("language", "en") != "en":
+            raise SystemExit(f"{path}: not an English corpus")
+        texts += [c for c in data["cases"] if c.get("text") and c.get("intent")]
+    # one fixed shuffle of the cases: --start 0 and --start 300 give two sets with no case in common
+    picked = sorted(rng.permutation(len(texts))[start:start + limit].tolist())
+    if not picked:
+        raise SystemExit(f"--start {start}: the corpora hold {len(texts)} text cases")
+    voice = _piper()
+    cases, meta = [], []
+    for n, k in enumerate(picked):
+        case = texts[k]
+        speaker = NATURAL_SPEAKERS[n % len(NATURAL_SPEAKERS)]
+        condition = PHRASING_CONDITIONS[(n + n // len(NATURAL_SPEAKERS)) % len(PHRASING_CONDITIONS)]
+        x = speak_natural(case["text"], speaker, voice, rng)
+        rate = 44_100 if condition == "clean44" else 16_000
+        for part in condition.split("+"):
+            if part == "reverb":
+                x = reverb(x, rng)
+            elif part == "phone":
+                x, rate = phone(x), 8_000
+            elif part not in ("clean", "clean44"):
+                x = add_noise(x, part, rng)
+        name = f"clips/{n:03d}.wav"
+        (out / "clips").mkdir(parents=True, exist_ok=True)
+        write_wav(out / name, from_array(x, SR, target_rate=rate))
+        cases.append({"audio": name, "intent": case["intent"], "slots": dict(case.get("slots") or {})})
+        meta.append({"text": case["text"], "speaker": speaker[0], "rate": rate, "noise": condition})
+    corpus = out / "corpus.yaml"
+    corpus.write_text(yaml.safe_dump({"language": "en", "cases": cases}, sort_keys=False), encoding="utf-8")
+    (out / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    return corpus
+
+
 def score(out: Path, verbose: bool = True) -> dict:
     """Run the README's eval command on the set (fresh profile and cache dirs) and break the result down."""
     env = dict(os.environ)
@@ -336,9 +387,17 @@ def main() -> None:
     parser.add_argument("--quiet", action="store_true", help="no per-clip misses")
     parser.add_argument("--natural", action="store_true", help="the set of more natural conditions (Piper voice, "
                                                                 "reverberation, telephone band, noise)")
+    parser.add_argument("--phrasings", type=Path, nargs="+", metavar="CORPUS",
+                        help="speak these NLU corpora's text cases instead (natural speakers, milder conditions)")
+    parser.add_argument("--limit", type=int, default=300, help="with --phrasings: how many cases (a random sample)")
+    parser.add_argument("--start", type=int, default=0, help="with --phrasings: where the sample starts in the "
+                        "corpora's fixed shuffle (--start 300 --limit 300: 300 other cases)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    if args.natural and not args.score_only:
+    if args.phrasings and not args.score_only:
+        corpus = build_phrasings(args.out, args.phrasings, args.limit, args.start)
+        print(f"{corpus}: {len(yaml.safe_load(corpus.read_text())['cases'])} spoken phrasings")
+    elif args.natural and not args.score_only:
         corpus = build_natural(args.out)
         print(f"{corpus}: {len(UTTERANCES) * 2} spoken clips (natural conditions)")
     elif not args.score_only:
