@@ -291,6 +291,35 @@ def test_a_request_read_from_likelier_words_stays(understander):
         "delete my latest readings"
 
 
+# (pocketsphinx heard, whisper heard and its confidence, whisper's scores), recorded on a set of the corpora's
+# phrasings: out-of-scope speech pocketsphinx turned into pack words, whisper wrote surely
+SURE_OUT_OF_SCOPE = [
+    ("i had a low", "i had my breakfast", 0.686, {"i had a low": -4.836, "i had my breakfast": -1.614}),
+    ("what are you for", "put the radio on", 0.655, {"put the radio on": -0.681, "what are you for": -4.881}),
+    ("i don't after", "i don't have chest pain", 0.92, {"i don't after": -4.198, "i don't have chest pain": -0.723}),
+]
+
+
+@pytest.mark.parametrize("heard_ps,heard_w,sure,scores", SURE_OUT_OF_SCOPE)
+def test_a_request_made_of_pack_words_loses_to_a_sure_reading_that_is_none(understander, heard_ps, heard_w, sure,
+                                                                            scores):
+    c = Combiner(understander.understand, scorer_from(scores))
+    assert c.reading(ps(heard_ps)).request and not c.reading(wh(heard_w)).request
+    choice = c.choose(b"audio", ps(heard_ps), wh(heard_w, confidence=sure))
+    assert choice.first.text == heard_w and choice.reason == "the request's words unlikely on the audio"
+    # the same scores from an unsure whisper: the request stays (its words are not far less likely: UNLIKELY_WORDS)
+    assert c.choose(b"audio", ps(heard_ps), wh(heard_w, confidence=0.4)).first.text == heard_ps
+
+
+def test_a_request_a_little_less_likely_stays_against_a_sure_reading(understander):
+    # recorded on the dev set: "could you say that again", pocketsphinx right, 1.95 less likely than whisper's sure
+    # "could you see that again" (0.89): kept
+    scores = {"could you see that again": -0.7, "you say that again": -2.649}
+    choice = Combiner(understander.understand, scorer_from(scores)).choose(
+        b"audio", ps("you say that again"), wh("could you see that again", confidence=0.892))
+    assert choice.first.intent == "repeat" and choice.first.text == "you say that again"
+
+
 def test_value_disagreement_only_when_the_rest_agrees(understander):
     c = Combiner(understander.understand)
     r = c.reading
