@@ -72,6 +72,34 @@ def test_yes_alone_is_no_answer_and_the_question_is_asked_again(chat, store):
     assert values(store) == []
 
 
+@pytest.mark.parametrize("lang,first,cut_short,said", [
+    ("en", "my sugar was eighty seven", "my sugar was 7", "eighty-seven"),
+    ("en", "sugar one sixty five after lunch", "sugar 65 after lunch", "one hundred and sixty-five"),
+    ("en", "it was seven point two millimoles", "it was two millimoles", "seven point two"),
+    ("fr", "ma glycémie est de quatre-vingt-sept", "ma glycémie est de sept", "quatre-vingt-sept"),
+])
+def test_a_value_heard_with_its_start_lost_is_not_offered(chat, store, lang, first, cut_short, said):
+    # one engine lost the start of the number: "Was it eighty-seven, or seven?" is not asked; the longer value is
+    # read back alone, and stored only after a yes
+    c = chat(lang)
+    reply = heard(c, first, cut_short)
+    assert said in reply and c.expects == YES_NO and not isinstance(c.manager.ctx.pending, WhichValue), reply
+    assert values(store) == []
+    c.say("yes" if lang == "en" else "oui")
+    assert len(values(store)) == 1
+
+
+@pytest.mark.parametrize("lang,first,other", [
+    ("en", "my sugar was twelve point two", "my sugar was two point two"),  # "twelve" does not end in "two"
+    ("en", "my sugar was seven", "my sugar was 87"),  # the first heard is the shorter: asked
+    ("fr", "ma glycémie est de quatre-vingt-onze", "ma glycémie est de soixante et onze"),
+])
+def test_a_value_that_is_not_the_end_of_the_other_is_still_asked_about(chat, store, lang, first, other):
+    c = chat(lang)
+    heard(c, first, other)
+    assert isinstance(c.manager.ctx.pending, WhichValue) and values(store) == []
+
+
 def test_french_asks_too(chat, store):
     c = chat("fr")
     reply = heard(c, "ma glycémie est de cent quatre-vingts", "ma glycémie est de cent dix-huit")

@@ -5,6 +5,11 @@ When speech is recognised by two engines (asr/combine.py) and they agree on the 
 hope the patient notices, the assistant asks: "Was it one hundred eighteen, or one hundred eighty?". The
 answer (a value, whichever engine heard it closest to one of the two) is then read back as every value is,
 and nothing is stored before the patient says yes. "No" / "neither" asks for the number again.
+
+Not asked: a second value that is only the end of the first as it is said ("seven" of "eighty-seven", "sixty-five" of
+"one hundred and sixty-five"). One engine lost the start of the number, the commonest slip (the start of an
+utterance is what a recogniser most often misses); "Was it eighty-seven, or seven?" sounds as if the assistant had
+not listened. The longer value is read back alone, as every value is, and stored only after a yes.
 """
 
 from __future__ import annotations
@@ -85,10 +90,18 @@ def question(ctx: DialogueContext, u: Understanding, others: Sequence[Understand
             # no meter shows it (below 20 mg/dL it says LO, above 600 HI): "seven point two millimoles" heard
             # once as "one millimoles" is no choice to offer; the first value is read back, and confirmed, alone
             continue
-        if not _same(first.mg_dl, second.mg_dl):
+        if not _same(first.mg_dl, second.mg_dl) and not _cut_short(ctx, first, second):
             text = ctx.say("glucose.which_value", first=_said(ctx, first), second=_said(ctx, second))
             return ctx.ask(WhichValue(text=text, values=[first, second], context=u.slots.get("context"), first=u))
     return None
+
+
+def _cut_short(ctx: DialogueContext, longer: GlucoseValue, shorter: GlucoseValue) -> bool:
+    """Whether `shorter`'s number, as the assistant says it, is the last words of `longer`'s ("seven" /
+    "eighty-seven"; not "two" / "twelve", "soixante et onze" / "quatre-vingt-onze"): the start of the number lost."""
+    words = ctx.speech.number(longer.value).replace("-", " ").split()
+    end = ctx.speech.number(shorter.value).replace("-", " ").split()
+    return 0 < len(end) < len(words) and words[-len(end):] == end
 
 
 def _said(ctx: DialogueContext, value: GlucoseValue) -> str:
