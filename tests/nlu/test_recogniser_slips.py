@@ -119,3 +119,24 @@ def test_whole_numbers_beside_others_keep_their_value(text, value):
     result = UNDERSTANDERS["en"].understand(text)
     assert result.intent == "log_glucose"
     assert result.slots["glucose_mg_dl"] == value
+
+
+@pytest.mark.parametrize("lang, text, intent, medication", [
+    ("en", "remind me about my aspart at noon", "set_medication_reminder", "insulin_aspart"),
+    ("en", "i need a reminder for my a1c aspart at noon", "set_medication_reminder", "insulin_aspart"),
+    ("en", "i just did my glargine", "medication_taken", "insulin_glargine"),
+    ("fr", "j'ai pris mon asparte", "medication_taken", "insulin_aspart"),
+])
+def test_the_distinctive_word_of_a_medicine_name_alone_names_it(lang, text, intent, medication):
+    # "insulin aspart" called "aspart" (or the recogniser kept only that of it)
+    result = UNDERSTANDERS[lang].understand(text)
+    assert (result.intent, result.slots.get("medication")) == (intent, medication)
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "i took my insulin"),        # "insulin" is every insulin: not shortened to it
+    ("en", "i took my acting"),
+    ("fr", "j'ai pris mon insuline"),
+])
+def test_a_word_many_names_share_names_no_medicine(lang, text):
+    assert UNDERSTANDERS[lang].understand(text).slots.get("medication") is None

@@ -42,6 +42,8 @@ SHORT_NAME_SIMILARITY = 80
 SHORT_NAME_CHARS = 7
 #: Names shorter than this must be heard exactly: fuzzy matching "ldl" would find it everywhere.
 FUZZY_MIN_CHARS = 5
+#: the shortest last word of a medicine's name that is also a name of its own ("aspart", see `_short_names`)
+NAME_TAIL_CHARS = 5
 
 
 #: Numbers are ambiguous between times and glucose values: "one thirty three this morning" is a reading
@@ -78,6 +80,7 @@ class SlotExtractor:
         self.meter_unit = meter_unit
         entries = [(self.phrase_tokens(name), ("medication", med.id))
                    for med in medications for name in med.names_in(pack.lang)]
+        entries += self._short_names(entries, pack.vocabulary())
         for slot, values in pack.lists.items():
             entries += [(self.phrase_tokens(" ".join(p)), (slot, value)) for value, phrases in values.items() for p in phrases]
         entries = [(p, v) for p, v in entries if p]
@@ -93,6 +96,24 @@ class SlotExtractor:
         self._name_words = {w for p, _ in fuzzy for w in p}
         self._known_words = pack.vocabulary() | {w for p, _ in entries for w in p}
         self._marks = pack.number_marks()
+
+    @staticmethod
+    def _short_names(entries: list[tuple[tuple[str, ...], tuple[str, str]]],
+                     known: frozenset[str]) -> list[tuple[tuple[str, ...], tuple[str, str]]]:
+        """The distinctive last word of a medicine's name of several words, alone: "aspart" for "insulin aspart",
+        « asparte » for « insuline asparte » (what a patient calls it, and what a recogniser keeps of it: "my a1c
+        aspart"). Only a word the pack does not use ("insulin" of "rapid insulin" is every insulin), of at least
+        NAME_TAIL_CHARS letters, and of no other medicine's names."""
+        owners: dict[str, set[str]] = {}
+        for phrase, (_, med) in entries:
+            for word in phrase:
+                owners.setdefault(word, set()).add(med)
+        short = []
+        for phrase, value in entries:
+            last = phrase[-1] if len(phrase) > 1 else ""
+            if len(last) >= NAME_TAIL_CHARS and last.isalpha() and last not in known and owners[last] == {value[1]}:
+                short.append(((last,), value))
+        return short
 
     def phrase_tokens(self, text: str) -> tuple[str, ...]:
         """Pack phrases go through the same number conversion as speech (« deux heures après » -> 2 heures)."""
