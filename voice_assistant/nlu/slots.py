@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Collection
 
 from rapidfuzz import fuzz, process
 
@@ -99,7 +100,7 @@ class SlotExtractor:
 
     @staticmethod
     def _short_names(entries: list[tuple[tuple[str, ...], tuple[str, str]]],
-                     known: frozenset[str]) -> list[tuple[tuple[str, ...], tuple[str, str]]]:
+                     known: Collection[str]) -> list[tuple[tuple[str, ...], tuple[str, str]]]:
         """The distinctive last word of a medicine's name of several words, alone: "aspart" for "insulin aspart",
         « asparte » for « insuline asparte » (what a patient calls it, and what a recogniser keeps of it: "my a1c
         aspart"). Only a word the pack does not use ("insulin" of "rapid insulin" is every insulin), of at least
@@ -108,7 +109,7 @@ class SlotExtractor:
         for phrase, (_, med) in entries:
             for word in phrase:
                 owners.setdefault(word, set()).add(med)
-        short = []
+        short: list[tuple[tuple[str, ...], tuple[str, str]]] = []
         for phrase, value in entries:
             last = phrase[-1] if len(phrase) > 1 else ""
             if len(last) >= NAME_TAIL_CHARS and last.isalpha() and last not in known and owners[last] == {value[1]}:
