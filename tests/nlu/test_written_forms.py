@@ -206,3 +206,26 @@ def test_a_long_name_glued_from_several_words_keeps_the_strict_bar():
 def test_doubled_letters_only_for_short_names_of_a_spelling_tolerant_list():
     # "loo" is "lo" (a meter's LO) with a letter doubled, but that list is read as said
     assert "meter_extreme" not in _read("i need the loo")[1]
+
+
+@pytest.mark.parametrize("lang, text, time", [
+    ("en", "remind me to take my lantus at 2130", "21:30"),
+    ("fr", "rappelle-moi de prendre mon lantus à 2130", "21:30"),
+    ("fr", "rappelle-moi la metformine 630", "06:30"),
+])
+def test_a_24_hour_clock_time_written_as_one_number(lang, text, time):
+    intent, slots = _read(text, EN if lang == "en" else FR)
+    assert intent == "set_medication_reminder"
+    assert slots["time"] == time
+
+
+@pytest.mark.parametrize("text, slots", [
+    ("j'ai mangé il y a deux heures et là j'ai 1,80", {"glucose_mg_dl": 180, "context": "after_meal"}),
+    ("j'ai déjeuné il y a une heure et ma glycémie est à 1,45", {"glucose_mg_dl": 145, "context": "after_meal"}),
+])
+def test_a_meal_before_how_long_ago_in_french(text, slots):
+    assert _read(text, FR) == ("log_glucose", pytest.approx(slots))
+
+
+def test_a_meal_long_ago_without_a_value_in_french():
+    assert _read("j'ai mangé il y a deux heures", FR)[0] != "log_glucose"

@@ -72,8 +72,8 @@ def _evening_said_after(tokens: Sequence[str], span: Span, until: int, lex: Time
     return span
 
 
-#: A clock time written as one number, as whisper writes it: "715", "1130", "9.15" (hour 1-12, two-digit minutes).
-_CLOCK_DIGITS = re.compile(r"(1[0-2]|0?[1-9])\.?([0-5][0-9])")
+#: A clock time written as one number, as whisper writes it: "715", "1130", "9.15", « 2130 » (two-digit minutes).
+_CLOCK_DIGITS = re.compile(r"(2[0-3]|1[0-9]|0?[1-9])\.?([0-5][0-9])")
 
 
 def split_clock_digits(tokens: Sequence[str], lex: TimeLexicon, after: Collection[int] = ()) -> list[str]:
