@@ -229,3 +229,10 @@ def test_a_meal_before_how_long_ago_in_french(text, slots):
 
 def test_a_meal_long_ago_without_a_value_in_french():
     assert _read("j'ai mangé il y a deux heures", FR)[0] != "log_glucose"
+
+
+def test_spelling_correction_prefers_the_word_heard_with_an_ending_added():
+    """"cancelled" is as close to "called" as to "cancel" (80): the word it begins like is meant."""
+    assert EN.matcher.words(("cancelled", "the", "reminder"))[0] == "<cancel_verb>"
+    intent, slots = _read("cancelled the reminder for my long acting insulin at 10 at night")
+    assert intent == "cancel_reminder" and slots["time"] == "22:00"

@@ -227,5 +227,18 @@ class IntentMatcher:
 def _correct(word: str, vocabulary: tuple[str, ...]) -> str | None:
     if len(word) < CORRECT_MIN_CHARS or word.isdigit():
         return None
-    hit = process.extractOne(word, vocabulary, scorer=fuzz.ratio, score_cutoff=WORD_SIMILARITY)
-    return hit[0] if hit else None
+    hits = process.extract(word, vocabulary, scorer=fuzz.ratio, score_cutoff=WORD_SIMILARITY, limit=8)
+    if not hits:
+        return None
+    # of words as close, the one the heard word begins like: "cancelled" is "cancel" (an ending added), not "called"
+    best = max(h[1] for h in hits)
+    return max((h[0] for h in hits if h[1] == best), key=lambda w: (_common_prefix(word, w), -vocabulary.index(w)))
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
