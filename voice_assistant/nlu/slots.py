@@ -98,7 +98,7 @@ class SlotExtractor:
         fuzzy = [(p, v) for p, v in entries if v[0] == "medication" or v[0] in pack.fuzzy_lists]
         self._fuzzy_names = {"".join(p): v for p, v in fuzzy if len("".join(p)) >= FUZZY_MIN_CHARS}
         self._fuzzy_keys = tuple(self._fuzzy_names)
-        self._short_names = {p[0]: v for p, v in fuzzy if len(p) == 1 and len(p[0]) < FUZZY_MIN_CHARS}
+        self._acronyms = {p[0]: v for p, v in fuzzy if len(p) == 1 and len(p[0]) < FUZZY_MIN_CHARS}
         self._max_words = max((len(p) for p, _ in fuzzy), default=1)
         self._name_words = {w for p, _ in fuzzy for w in p}
         self._known_words = pack.vocabulary() | {w for p, _ in entries for w in p}
@@ -316,7 +316,7 @@ class SlotExtractor:
         single = _DOUBLED.sub(r"\1", token)
         if single == token:
             return i, None
-        value = self._short_names.get(single)
+        value = self._acronyms.get(single)
         return (i + 1, value) if value else (i, None)
 
     def _fuzzy_name(self, tokens: list[str], i: int) -> tuple[int, tuple | None]:
