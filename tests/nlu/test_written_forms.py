@@ -236,3 +236,21 @@ def test_spelling_correction_prefers_the_word_heard_with_an_ending_added():
     assert EN.matcher.words(("cancelled", "the", "reminder"))[0] == "<cancel_verb>"
     intent, slots = _read("cancelled the reminder for my long acting insulin at 10 at night")
     assert intent == "cancel_reminder" and slots["time"] == "22:00"
+
+
+@pytest.mark.parametrize("text, value", [("my sugar was 8.1 am all", 145.9), ("it was 6.3 am all after lunch", 113.5)])
+def test_mmol_written_with_an_hour_mark_after_a_decimal(text, value):
+    intent, slots = _read(text)
+    assert intent == "log_glucose"
+    assert slots["glucose_mg_dl"] == pytest.approx(value)
+
+
+def test_an_hour_mark_after_a_whole_number_stays_a_time():
+    extraction = EN.extractor.extract("remind me at 8 am all week")
+    assert [s.value for s in extraction.spans if s.slot == "time"] == ["08:00"]
+    assert not extraction.all("glucose")
+
+
+def test_nevermind_in_one_word_declines_the_ambulance():
+    assert _read("nevermind ambulance")[0] == "none"
+    assert _read("call an ambulance")[0] == "emergency"

@@ -213,10 +213,14 @@ class SlotExtractor:
             return tokens
         out = [written.words.get(t, t) for t in tokens]
         lex = self.pack.numbers
+        hour_marks = self.pack.time.am.words() | self.pack.time.pm.words()
         k = 1
         while k < len(out):  # "5.8 ml per liter" -> "5.8 mmol"
             if is_number(out[k - 1]):
-                n = max((len(p) for p in written.units if tuple(out[k:k + len(p)]) == p), default=0)
+                # (a unit written with an hour's mark, "8.1 am all", only after a decimal: an hour has none, "at 8 am
+                # all week")
+                n = max((len(p) for p in written.units if tuple(out[k:k + len(p)]) == p
+                         and (p[0] not in hour_marks or not out[k - 1].isdigit())), default=0)
                 if n:
                     out[k:k + n] = written.units[tuple(out[k:k + n])]
             k += 1
