@@ -254,3 +254,8 @@ def test_an_hour_mark_after_a_whole_number_stays_a_time():
 def test_nevermind_in_one_word_declines_the_ambulance():
     assert _read("nevermind ambulance")[0] == "none"
     assert _read("call an ambulance")[0] == "emergency"
+
+
+def test_no_compound_of_a_word_only_said_inside_a_longer_name():
+    """"aspartate" is only said in "aspartate transaminase": "my aspart ate" stays a medicine and a verb."""
+    assert ("aspart", "ate") not in EN.extractor._compounds

@@ -104,7 +104,9 @@ class SlotExtractor:
         self._known_words = pack.vocabulary() | {w for p, _ in entries for w in p}
         # (and the first word of a unit as a recogniser writes it: "8.1m all")
         self._marks = pack.number_marks() | {p[0] for p in pack.written.units}
-        self._compounds = _compounds(pack, self._known_words, [p for p, _ in entries])
+        # (a word of the pack said alone: not "aspartate" of "aspartate transaminase", which "my aspart ate" is not)
+        alone = (pack.vocabulary(lists=False) - pack.ignore) | {p[0] for p, _ in entries if len(p) == 1}
+        self._compounds = _compounds(pack, alone, self._known_words, [p for p, _ in entries])
 
     @staticmethod
     def _short_names(entries: list[tuple[tuple[str, ...], tuple[str, str]]],
@@ -364,18 +366,19 @@ MEAL_WORDS = 3
 COMPOUND_PIECE_CHARS = 3
 
 
-def _compounds(pack: Pack, known: set[str], phrases: list[tuple[str, ...]]) -> dict[tuple[str, str], str]:
-    """Pairs of words of the pack that are one word of the pack written in two ("lunch time" -> "lunchtime", "bed
-    time" -> "bedtime"): recognisers split compounds. Not when a piece is a small word, a hesitation or a negation (contractions
-    and small words make other words: "can not", "may be"), nor when the pack itself says the two words together
-    ("night time" is a phrase of its own), nor for an alarm word (never guessed)."""
+def _compounds(pack: Pack, words: set[str], known: set[str],
+               phrases: list[tuple[str, ...]]) -> dict[tuple[str, str], str]:
+    """Pairs of `known` words that are one of `words` (the pack's words said alone) written in two ("lunch time" ->
+    "lunchtime", "bed time" -> "bedtime"): recognisers split compounds. Not when a piece is a small word, a
+    hesitation or a negation (contractions and small words make other words: "can not", "may be"), nor when the pack
+    itself says the two words together ("night time" is a phrase of its own), nor for an alarm word (never guessed)."""
     small = pack.ignore | pack.not_words | {w for p in pack.fillers for w in p}
     alarms = {w for p in pack.alarm_words for w in p}
     said_together = {pair for p in phrases for pair in zip(p, p[1:])}
     said_together |= {pair for intent in pack.intents.values() for t in intent.templates
                       for pair in zip(t.tokens, t.tokens[1:])}
     found: dict[tuple[str, str], str] = {}
-    for word in known:
+    for word in words:
         if word in alarms or not word.isalpha():
             continue
         for k in range(COMPOUND_PIECE_CHARS, len(word) - COMPOUND_PIECE_CHARS + 1):
