@@ -259,3 +259,11 @@ def test_nevermind_in_one_word_declines_the_ambulance():
 def test_no_compound_of_a_word_only_said_inside_a_longer_name():
     """"aspartate" is only said in "aspartate transaminase": "my aspart ate" stays a medicine and a verb."""
     assert ("aspart", "ate") not in EN.extractor._compounds
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "i had a hypo at 3 last night"),
+    ("fr", "j'ai fait une hypo à 3 heures cette nuit"),
+])
+def test_last_night_said_after_an_hour_keeps_the_small_hours(lang, text):
+    assert _read(text, EN if lang == "en" else FR)[1]["time"] == "03:00"
