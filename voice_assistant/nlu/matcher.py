@@ -120,12 +120,20 @@ class IntentMatcher:
             fixed.append(corrected or t)
             unsure.append("\U000f0001" if corrected else corrected or t)
             guessed += corrected is not None and corrected not in self.pack.ignore
-        words = [t for t in self.pack.classes.canonical(fixed) if t not in self.pack.ignore]
+        words = self._reduce(fixed)
         meaningful = sum(1 for t in fixed if t not in self.pack.ignore)
         if not guessed:
             return words, 0.0, set()
-        heard = set(self.pack.classes.canonical(unsure))
+        heard = set(self._reduce(unsure))
         return words, guessed / meaningful, {w for w in words if w not in heard}
+
+    def _reduce(self, tokens: list[str]) -> list[str]:
+        """Word groups, then small words left out, then word groups again: as the templates were reduced (each
+        part of a template on its own, then the whole), so that "my heart *is* racing" holds the group phrase
+        "heart racing" as "(my) (heart is racing)" in a template does."""
+        ignore, classes = self.pack.ignore, self.pack.classes
+        once = [t for t in classes.canonical(tokens) if t not in ignore]
+        return [t for t in classes.canonical(once) if t not in ignore]
 
     def guessed_share(self, tokens: tuple[str, ...]) -> float:
         """The share of the meaningful words heard that spelling correction guessed (0 when all were known)."""
@@ -219,5 +227,18 @@ class IntentMatcher:
 def _correct(word: str, vocabulary: tuple[str, ...]) -> str | None:
     if len(word) < CORRECT_MIN_CHARS or word.isdigit():
         return None
-    hit = process.extractOne(word, vocabulary, scorer=fuzz.ratio, score_cutoff=WORD_SIMILARITY)
-    return hit[0] if hit else None
+    hits = process.extract(word, vocabulary, scorer=fuzz.ratio, score_cutoff=WORD_SIMILARITY, limit=8)
+    if not hits:
+        return None
+    # of words as close, the one the heard word begins like: "cancelled" is "cancel" (an ending added), not "called"
+    best = max(h[1] for h in hits)
+    return max((h[0] for h in hits if h[1] == best), key=lambda w: (_common_prefix(word, w), -vocabulary.index(w)))
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n

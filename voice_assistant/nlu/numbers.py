@@ -144,8 +144,9 @@ def _glucose_at(tokens: Sequence[str], i: int, lex: NumberLexicon, meter_unit: G
             and is_int(tokens[end + 1], 0, 9):
         value = 100 * int(tokens[i]) + int(tokens[end + 1])
         end += 2
-    # "one eighteen" -> 118
-    elif lex.hundreds_shorthand and is_int(tokens[i], 1, 5) and free(end) and is_int(tokens[end], 10, 99):
+    # "one eighteen" -> 118; "two o five", which text2num writes "2 05" -> 205
+    elif lex.hundreds_shorthand and is_int(tokens[i], 1, 5) and free(end) and (
+            is_int(tokens[end], 10, 99) or (len(tokens[end]) == 2 and is_int(tokens[end], 1, 9))):
         value = 100 * int(tokens[i]) + int(tokens[end])
         end += 1
     # "one twenty five" written "1.25" (whisper, its prompt full of "6.5"): a meter in mmol/L shows one decimal,

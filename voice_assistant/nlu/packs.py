@@ -116,6 +116,8 @@ class Pack:
     greetings: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     #: who the patient means when calling the care team, not the family ("call my doctor", « appelle l'infirmière »)
     care_team: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+    #: how the recognisers write some words (`written:` in the pack): "1st", "before i 8"
+    written: "WrittenForms" = field(default_factory=lambda: WrittenForms())
     #: "I don't need an ambulance", « pas la peine d'appeler les pompiers », "I'm not dizzy": what is declined asks nothing
     declines: "Declines" = field(default_factory=lambda: Declines())
     when: WhenLexicon | None = None  #: « hier soir », "two hours ago": when a reading or a dose happened
@@ -150,6 +152,21 @@ class Pack:
             for ps in lexicon:
                 vocab.update(ps.words())
         return {w for w in vocab if w and not w.isdigit()}
+
+
+@dataclass(frozen=True)
+class WrittenForms:
+    """The pack's `written:` section: words as a recogniser writes them (whisper above all), read as the pack's own
+    words by the understanding only (the recognisers are never taught them)."""
+
+    #: a word written with digits -> the pack's word ("1st" -> "first")
+    words: dict[str, str] = field(default_factory=dict)
+    #: word -> (the digit written for it, the phrases it follows): "before i 8 and got 101" is "before i ate". Read
+    #: as the word only after one of the phrases, with no mark of a number after it and another number in the sentence
+    digit_words: dict[str, tuple[str, PhraseSet]] = field(default_factory=dict)
+    #: a unit as written after a number ("5.8 ml per liter", "8.1 mm all": whisper's "mmol") -> the pack's own words
+    #: for it (its first phrase under `units`)
+    units: dict[Phrase, Phrase] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -292,7 +309,7 @@ def compile_pack(data: dict, path: Path) -> Pack:
     not_words = r.not_words(ignore)
     intents = r.intents(norm, rules, known_slots, classes, ignore,
                         lambda tokens: drop_fillers(tokens, fillers, classes, not_words))
-    when, exact = r.when_and_exact(norm, intents)
+    when, exact = r.when_and_exact(norm, intents, lists)
     threshold = float(settings.get("threshold", 0.6))
     if not 0 < threshold < 1:
         raise r.fail("'settings.threshold' must lie between 0 and 1", line=r.lines.get("settings"))
@@ -329,6 +346,7 @@ def compile_pack(data: dict, path: Path) -> Pack:
         declines=r.declines(classes),
         greetings=PhraseSet(r.phrase_list(data.get("greetings"), "greetings")),
         care_team=PhraseSet(r.phrase_list(data.get("care_team"), "care_team")),
+        written=r.written(),
         when=when,
         exact=exact,
     )
@@ -550,6 +568,27 @@ class _PackReader:
         )
         return number_lex, time_lex
 
+    def written(self) -> WrittenForms:
+        section = self.section("written")
+        written = {str(k).lower(): " ".join(words(str(v))) for k, v in plain(section.get("words") or {}).items()}
+        digit_words: dict[str, tuple[str, PhraseSet]] = {}
+        for word, body in plain(section.get("digit_words") or {}).items():
+            if not isinstance(body, dict) or not str(body.get("digit", "")).isdigit():
+                raise self.fail(f"'written.digit_words.{word}' needs a 'digit' and its 'after' phrases",
+                                line=self.lines.get("written"))
+            digit_words[str(word).lower()] = (str(body["digit"]),
+                                              PhraseSet(self.phrase_list(body.get("after"), f"written.{word}")))
+        units: dict[Phrase, Phrase] = {}
+        own = plain(self.data.get("units") or {})
+        for unit, phrases in plain(section.get("units") or {}).items():
+            name = self.unit(unit, "written.units")
+            said = self.phrase_list(own.get(name.value), "units")
+            if not said:
+                raise self.fail(f"'written.units.{unit}': the pack says no '{unit}' under 'units'",
+                                line=self.lines.get("written"))
+            units.update({p: said[0] for p in self.phrase_list(phrases, f"written.units.{unit}")})
+        return WrittenForms(written, digit_words, units)
+
     # --- slot lists -----------------------------------------------------------------------------------
 
     def lists(self) -> tuple[dict[str, dict[str, list[Phrase]]], set[str]]:
@@ -669,14 +708,20 @@ class _PackReader:
         intent.slots = frozenset(slots)
         return intent
 
-    def when_and_exact(self, norm: Callable[[str], list[str]],
-                       intents: dict[str, IntentDef]) -> tuple[WhenLexicon | None, dict[tuple[str, ...], str]]:
+    def when_and_exact(self, norm: Callable[[str], list[str]], intents: dict[str, IntentDef],
+                       lists: dict[str, dict[str, list[Phrase]]]
+                       ) -> tuple[WhenLexicon | None, dict[tuple[str, ...], str]]:
         """The `when:` section (nlu/when.py) and the `exact:` whole answers (« c'est ça » -> affirm)."""
         def spoken_phrases(value: Any, what: str) -> list[Phrase]:
             """Phrases read like speech (numbers as digits: « une demi-heure »), for grammars that match them."""
             return [p for p in (tuple(norm(" ".join(p))) for p in self.phrase_list(value, what)) if p]
 
         when = _when_lexicon(self.data.get("when"), spoken_phrases, self.fail)
+        contexts = set(lists.get("context", {}))
+        for value in (when.ago_contexts if when else {}):
+            if value not in contexts:
+                raise self.fail(f"'when.ago_contexts': '{value}' is no value of the 'context' list",
+                                line=self.lines.get("when"))
         exact: dict[tuple[str, ...], str] = {}
         exact_raw = self.data.get("exact") or {}
         if not isinstance(exact_raw, dict):
@@ -722,9 +767,10 @@ def _when_lexicon(raw: Any, phrase_list, fail) -> WhenLexicon | None:
         if not number.isdigit() or part not in PARTS:
             raise fail(f"'when.moments' keys are 'DAYS PART' like '1 evening', not '{k}'")
         moments[(int(number), part)] = PhraseSet(phrase_list(v, "when.moments"))
+    ago_contexts = {str(k): PhraseSet(phrase_list(v, "when.ago_contexts")) for k, v in keyed("ago_contexts").items()}
     return WhenLexicon(days=days, parts=parts, moments=moments, ago_before=words("ago_before"),
                        ago_after=words("ago_after"), hours=words("hours"), minutes=words("minutes"),
-                       half_hour=words("half_hour"), now=words("now"), one=words("one"))
+                       half_hour=words("half_hour"), now=words("now"), one=words("one"), ago_contexts=ago_contexts)
 
 
 def _slots_in(expansions: set[tuple[str, ...]]) -> set[str]:

@@ -7,6 +7,7 @@ matched with spelling tolerance because recognisers mangle drug names (« met fo
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Collection
@@ -41,6 +42,10 @@ LAB_VALUE_REACH = 3
 NAME_SIMILARITY = 86
 SHORT_NAME_SIMILARITY = 80
 SHORT_NAME_CHARS = 7
+#: ... and long names heard as one word one more wrong sound ("turglicerides" for "triglycerides" is 84.6): two slips
+#: in a word of twelve letters or more still leave it far from any other word
+LONG_NAME_SIMILARITY = 84
+LONG_NAME_CHARS = 12
 #: Names shorter than this must be heard exactly: fuzzy matching "ldl" would find it everywhere.
 FUZZY_MIN_CHARS = 5
 #: the shortest last word of a medicine's name that is also a name of its own ("aspart", see `_short_names`)
@@ -93,10 +98,15 @@ class SlotExtractor:
         fuzzy = [(p, v) for p, v in entries if v[0] == "medication" or v[0] in pack.fuzzy_lists]
         self._fuzzy_names = {"".join(p): v for p, v in fuzzy if len("".join(p)) >= FUZZY_MIN_CHARS}
         self._fuzzy_keys = tuple(self._fuzzy_names)
+        self._acronyms = {p[0]: v for p, v in fuzzy if len(p) == 1 and len(p[0]) < FUZZY_MIN_CHARS}
         self._max_words = max((len(p) for p, _ in fuzzy), default=1)
         self._name_words = {w for p, _ in fuzzy for w in p}
         self._known_words = pack.vocabulary() | {w for p, _ in entries for w in p}
-        self._marks = pack.number_marks()
+        # (and the first word of a unit as a recogniser writes it: "8.1m all")
+        self._marks = pack.number_marks() | {p[0] for p in pack.written.units}
+        # (a word of the pack said alone: not "aspartate" of "aspartate transaminase", which "my aspart ate" is not)
+        alone = (pack.vocabulary(lists=False) - pack.ignore) | {p[0] for p, _ in entries if len(p) == 1}
+        self._compounds = _compounds(pack, alone, self._known_words, [p for p, _ in entries])
 
     @staticmethod
     def _short_names(entries: list[tuple[tuple[str, ...], tuple[str, str]]],
@@ -122,12 +132,17 @@ class SlotExtractor:
 
     def extract(self, text: str, reading: str = DEFAULT) -> Extraction:
         """Slots of one utterance, read one of three ways (see READINGS)."""
-        tokens = self._drop_fillers(self._split_listed(tokens_with_digits(clean(text, self._marks), self.pack.numbers)))
+        tokens = self._written(tokens_with_digits(clean(text, self._marks), self.pack.numbers))
+        tokens = self._drop_fillers(self._split_listed(self._join_compounds(tokens)))
         if reading == MORE_TIMES:  # "remind me at 715": whisper writes a clock time as one number
-            tokens = split_clock_digits(tokens, self.pack.time)
+            # in a request for later, a number just after a medicine's name is its hour ("remind me gliclazide 630")
+            later = any(self.pack.later_openers.match(tokens, k) for k in range(len(tokens)))
+            names = {s.end for s in self._list_spans(tokens) if s.slot == "medication"} if later else set()
+            tokens = split_clock_digits(tokens, self.pack.time, names)
         ago = [Span(a, b, AGO, None) for a, b in ago_spans(tokens, self.pack.when)]
         doses = self._dose_spans(tokens)
         listed = [s for s in self._list_spans(tokens) if not any(_overlap(s, a) for a in ago)]
+        listed = sorted(listed + self._ago_contexts(tokens, ago, listed), key=lambda s: s.start)
         doses += self._lab_values(tokens, listed)
         # A time absorbs a period phrase that only marks its half of the day (« huit heures ce soir »);
         # any other list phrase keeps its words (« deux heures après le repas » is a meal context).
@@ -170,6 +185,72 @@ class SlotExtractor:
         out.extend(tokens[i:])
         return Extraction(tokens=tuple(out), spans=tuple(spans), words=tuple(tokens),
                           quantities=tuple(d for d in doses if d.slot == DOSE))
+
+    def _ago_contexts(self, tokens: list[str], ago: list[Span], listed: list[Span]) -> list[Span]:
+        """"i had my lunch about 2 hours ago and now it's 190": a meal said just before how long ago (small words
+        between) is a meal context (after it), in a sentence that says a value and no meal context of its own."""
+        when = self.pack.when
+        if when is None or not when.ago_contexts or any(s.slot == "context" for s in listed):
+            return []
+        in_ago = {k for a in ago for k in range(a.start, a.end)}
+        if not any(is_number(t) for k, t in enumerate(tokens) if k not in in_ago):
+            return []  # no value said: "i had dinner 3 hours ago" tells of a meal, and is no reading
+        taken = {k for s in listed for k in range(s.start, s.end)}
+        for a in ago:
+            k = a.start
+            while k > 0 and tokens[k - 1] in self.pack.ignore:
+                k -= 1  # "lunch *about* 2 hours ago", "breakfast *an* hour ago" (the article is in the span already)
+            for j in range(max(0, k - MEAL_WORDS), k):
+                for value, phrases in when.ago_contexts.items():
+                    if phrases.match(tokens, j) == k - j and not taken & set(range(j, k)):
+                        return [Span(j, k, "context", value)]
+        return []
+
+    def _written(self, tokens: list[str]) -> list[str]:
+        """Words as a recogniser writes them, read as the pack's ("1st" -> "first"; "before i 8 and got 101" ->
+        "before i ate": a word written as a digit, after one of its phrases, with no mark of a number after it and
+        another number in the sentence; "i was 8 point 1", "i 8" alone stay numbers)."""
+        written = self.pack.written
+        if not written.words and not written.digit_words and not written.units:
+            return tokens
+        out = [written.words.get(t, t) for t in tokens]
+        lex = self.pack.numbers
+        hour_marks = self.pack.time.am.words() | self.pack.time.pm.words()
+        k = 1
+        while k < len(out):  # "5.8 ml per liter" -> "5.8 mmol"
+            if is_number(out[k - 1]):
+                # (a unit written with an hour's mark, "8.1 am all", only after a decimal: an hour has none, "at 8 am
+                # all week")
+                n = max((len(p) for p in written.units if tuple(out[k:k + len(p)]) == p
+                         and (p[0] not in hour_marks or not out[k - 1].isdigit())), default=0)
+                if n:
+                    out[k:k + n] = written.units[tuple(out[k:k + n])]
+            k += 1
+        for k, token in enumerate(out):
+            for word, (digit, after) in written.digit_words.items():
+                if token != digit or not any(after.match(out, j) == k - j for j in range(max(0, k - 4), k)):
+                    continue
+                nxt = k + 1
+                if nxt < len(out) and (is_number(out[nxt]) or out[nxt] in lex.decimal_words or out[nxt] in lex.zero_words
+                                       or lex.number_neighbours.match(out, nxt) or lex.dose_words.match(out, nxt)
+                                       or lex.counted.match(out, nxt)):
+                    continue
+                if any(is_number(t) for j, t in enumerate(out) if j != k):
+                    out[k] = word
+        return out
+
+    def _join_compounds(self, tokens: list[str]) -> list[str]:
+        """"lunch time", "bed time", "tri glycerides": a word of the pack that the recogniser wrote in two (see
+        `_compounds`) is read as the pack's word."""
+        if not self._compounds or len(tokens) < 2:
+            return tokens
+        out: list[str] = []
+        i = 0
+        while i < len(tokens):
+            joined = self._compounds.get((tokens[i], tokens[i + 1])) if i + 1 < len(tokens) else None
+            out.append(joined or tokens[i])
+            i += 2 if joined else 1
+        return out
 
     def _lab_values(self, tokens: list[str], listed: list[Span]) -> list[Span]:
         """The number just after a lab test's name (small words between): that test's value."""
@@ -223,12 +304,26 @@ class SlotExtractor:
             if value is None:
                 end, value = self._fuzzy_name(tokens, i)
             if value is None:
+                end, value = self._doubled_letters(tokens, i)
+            if value is None:
                 i += 1
                 continue
             slot, normalised = value
             spans.append(Span(i, end, slot, normalised))
             i = end
         return spans
+
+    def _doubled_letters(self, tokens: list[str], i: int) -> tuple[int, tuple | None]:
+        """"lddl", "hddl": a short name of a spelling-tolerant list (too short for `_fuzzy_name`) written with a letter
+        doubled, by a recogniser running spelled letters together ("l d l"). Only a word the pack does not know."""
+        token = tokens[i]
+        if token in self._known_words or not token.isalpha():
+            return i, None
+        single = _DOUBLED.sub(r"\1", token)
+        if single == token:
+            return i, None
+        value = self._acronyms.get(single)
+        return (i + 1, value) if value else (i, None)
 
     def _fuzzy_name(self, tokens: list[str], i: int) -> tuple[int, tuple | None]:
         if tokens[i] in self.pack.ignore or tokens[i][0].isdigit() or not self._fuzzy_keys:
@@ -256,10 +351,44 @@ class SlotExtractor:
             glued = "".join(tokens[i:i + n])
             if len(glued) < FUZZY_MIN_CHARS:
                 continue
-            hit = _closest(glued, self._fuzzy_keys)
+            hit = _closest(glued, self._fuzzy_keys, one_word=n == 1)
             if hit and hit[1] > best[0]:
                 best = (hit[1], i + n, self._fuzzy_names[hit[0]])
         return best[1], best[2]
+
+
+#: How many words a meal said before how long ago may have ("my evening meal")
+MEAL_WORDS = 3
+
+
+#: The shortest piece of a pack word written in two that is read back as the word: shorter pieces are small words
+#: that make other words ("we ll" is "we'll", not "well"; "no on" is no "noon").
+COMPOUND_PIECE_CHARS = 3
+
+
+def _compounds(pack: Pack, words: set[str], known: set[str],
+               phrases: list[tuple[str, ...]]) -> dict[tuple[str, str], str]:
+    """Pairs of `known` words that are one of `words` (the pack's words said alone) written in two ("lunch time" ->
+    "lunchtime", "bed time" -> "bedtime"): recognisers split compounds. Not when a piece is a small word, a
+    hesitation or a negation (contractions and small words make other words: "can not", "may be"), nor when the pack
+    itself says the two words together ("night time" is a phrase of its own), nor for an alarm word (never guessed)."""
+    small = pack.ignore | pack.not_words | {w for p in pack.fillers for w in p}
+    alarms = {w for p in pack.alarm_words for w in p}
+    said_together = {pair for p in phrases for pair in zip(p, p[1:])}
+    said_together |= {pair for intent in pack.intents.values() for t in intent.templates
+                      for pair in zip(t.tokens, t.tokens[1:])}
+    found: dict[tuple[str, str], str] = {}
+    for word in words:
+        if word in alarms or not word.isalpha():
+            continue
+        for k in range(COMPOUND_PIECE_CHARS, len(word) - COMPOUND_PIECE_CHARS + 1):
+            pair = (word[:k], word[k:])
+            if pair[0] in known and pair[1] in known and not small & set(pair) and pair not in said_together:
+                found[pair] = word
+    return found
+
+
+_DOUBLED = re.compile(r"(.)\1+")
 
 
 def _overlap(a: Span, b: Span) -> bool:
@@ -267,8 +396,12 @@ def _overlap(a: Span, b: Span) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def _closest(word: str, keys: tuple[str, ...]) -> tuple[str, float] | None:
+def _closest(word: str, keys: tuple[str, ...], one_word: bool = True) -> tuple[str, float] | None:
+    """The name closest to `word` if close enough (`one_word`: heard as one word, not glued from several: a long name
+    may then be two slips away; "blood glucose" glued is not "blood glucose test")."""
     hit = process.extractOne(word, keys, scorer=fuzz.ratio, score_cutoff=SHORT_NAME_SIMILARITY)
-    if hit is None or hit[1] < (SHORT_NAME_SIMILARITY if len(hit[0]) <= SHORT_NAME_CHARS else NAME_SIMILARITY):
+    if hit is None or hit[1] < (SHORT_NAME_SIMILARITY if len(hit[0]) <= SHORT_NAME_CHARS
+                                else LONG_NAME_SIMILARITY if one_word and len(hit[0]) >= LONG_NAME_CHARS
+                                else NAME_SIMILARITY):
         return None
     return hit[0], hit[1]

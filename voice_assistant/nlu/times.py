@@ -9,10 +9,11 @@ An hour from 1 to 11 without a morning/evening mark is taken as said (morning), 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Sequence
 
-from voice_assistant.nlu.spans import PhraseSet, Span, is_int
+from voice_assistant.nlu.spans import PhraseSet, Span, is_int, is_number
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,9 @@ class TimeLexicon:
     pm: PhraseSet  #: « du soir », « de l'après-midi », "pm", "at night"
     prepositions: PhraseSet  #: « à », « vers », "at", "around": a bare hour after them is a time
     minute_words: PhraseSet  #: "minutes" in "ten minutes past"
+    #: the half of the day said further on in the sentence ("at 8 *every evening*", « à 8 heures *tous les soirs* "):
+    #: an hour 1-11 with no mark of its own is then pm
+    pm_later: PhraseSet = PhraseSet(())
 
 
 def find_times(tokens: Sequence[str], lex: TimeLexicon, bare: bool = False) -> list[Span]:
@@ -44,24 +48,46 @@ def find_times(tokens: Sequence[str], lex: TimeLexicon, bare: bool = False) -> l
             i = span.end
         else:
             i += 1
-    return spans
+    return [_evening_said_after(tokens, span, spans[k + 1].start if k + 1 < len(spans) else len(tokens), lex)
+            for k, span in enumerate(spans)]
 
 
-#: A clock time written as one number, as whisper writes it: "715", "1130", "9.15" (hour 1-12, two-digit minutes).
-_CLOCK_DIGITS = re.compile(r"(1[0-2]|0?[1-9])\.?([0-5][0-9])")
+#: How many words may stand between an hour and the half of the day said after it ("at 8 *for my metformin* every
+#: evening").
+PM_LATER_REACH = 4
 
 
-def split_clock_digits(tokens: Sequence[str], lex: TimeLexicon) -> list[str]:
+def _evening_said_after(tokens: Sequence[str], span: Span, until: int, lex: TimeLexicon) -> Span:
+    """"remind me metformin at 8 every evening", "at 10 for my lantus at night": the half of the day said a few words
+    after the hour (not right after it: that is the hour's own mark, "8 pm"), before any other number or time."""
+    hour, minute = (int(x) for x in span.value.split(":"))
+    if not 1 <= hour < 12 or span.info.get("day_part"):
+        return span
+    for k in range(span.end, min(until, span.end + PM_LATER_REACH + 1)):
+        if is_number(tokens[k]) or lex.am.match(tokens, k):
+            return span
+        if lex.pm_later.match(tokens, k):
+            return Span(span.start, span.end, "time", _fmt(hour + 12, minute), span.certain,
+                        span.info | {"day_part": True})
+    return span
+
+
+#: A clock time written as one number, as whisper writes it: "715", "1130", "9.15", « 2130 » (two-digit minutes).
+_CLOCK_DIGITS = re.compile(r"(2[0-3]|1[0-9]|0?[1-9])\.?([0-5][0-9])")
+
+
+def split_clock_digits(tokens: Sequence[str], lex: TimeLexicon, after: Collection[int] = ()) -> list[str]:
     """"remind me at 715 in the morning", "cancel the reminder at 9.15" -> "... 7 15 ...", "... 9 15": a clock
     time written as one number is split into hour and minutes where a time may be meant (a preposition before
     it, a day part or an hour word after it). Only for the reading with more times (see slots.READINGS): the
     understanding keeps it only when it makes a clearly better sentence for an intent that takes a time, so
-    "i was at 115 this morning" stays a reading of 115."""
+    "i was at 115 this morning" stays a reading of 115. `after`: positions where a number may be a time with no
+    mark around it (just after a medicine's name: "remind me take gliclazide 630", as "lantus nine thirty")."""
     out: list[str] = []
     for k, token in enumerate(tokens):
         m = _CLOCK_DIGITS.fullmatch(token)
         if m and (lex.am.match(tokens, k + 1) or lex.pm.match(tokens, k + 1) or lex.hour_words.match(tokens, k + 1)
-                  or (k > 0 and lex.prepositions.match(tokens, k - 1) == 1)):
+                  or (k > 0 and lex.prepositions.match(tokens, k - 1) == 1) or k in after):
             out += [str(int(m.group(1))), m.group(2)]
         else:
             out.append(token)

@@ -9,7 +9,7 @@ the instant to store and whether it is exact (a clock time, "two hours ago") or 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Sequence
 
@@ -42,6 +42,9 @@ class WhenLexicon:
     half_hour: PhraseSet  #: « une demi-heure », "half an hour"
     now: PhraseSet  #: « maintenant », "just now"
     one: PhraseSet  #: an article meaning one before a unit: "an hour" (« une heure » is already 1 heure)
+    #: a meal context -> what, said just before how long ago, makes a reading taken after it ("i had my *lunch* about 2
+    #: hours ago and now it's 190": after_meal)
+    ago_contexts: dict[str, PhraseSet] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.days or self.parts or self.now)
