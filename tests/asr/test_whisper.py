@@ -120,6 +120,7 @@ def test_prompt_is_generated_from_the_packs_moments_times_and_tests(tmp_path):
     assert re.search(r"\b8 am\b", prompt) and re.search(r"\b6:30 pm\b", prompt)
     data = yaml.safe_load((packs_dir() / "en.yaml").read_text(encoding="utf-8"))
     data["lists"]["context"] = {"fasting": ["on rising", "fasting"], "bedtime": ["lights out"]}
+    data["when"].pop("ago_contexts", None)  # it names contexts this pack no longer has
     data["lists"]["test"]["hba1c"] = ["glyco three", "q r s"]
     data["time"]["pm"] = ["in the evening", "pm"]
     (tmp_path / "en.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
