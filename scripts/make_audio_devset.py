@@ -23,6 +23,8 @@ at 8 kHz, a little compression) and with noise, alone or together (the same sent
 natural set's speakers under milder conditions (clean, a room, a telephone line, light noise). The corpora hold
 far more ways of saying things than UTTERANCES: recognition, whisper's spelling of numbers and names, and
 understanding are measured together on phrasings the recognisers' tuning never used.
+--start takes the sample from one fixed shuffle of the corpora's cases as they are (add a case and every sample
+changes: make the samples you compare from the same corpora).
 """
 
 from __future__ import annotations
@@ -275,6 +277,20 @@ def speak_natural(text: str, speaker: tuple, voice, rng: np.random.Generator) ->
     return with_silence(audio, SR, before=0.4, after=0.6)
 
 
+def under_condition(x: np.ndarray, condition: str, rng: np.random.Generator) -> tuple[np.ndarray, int]:
+    """`x` (16 kHz) in a room, over a phone line and/or under noise ("reverb+white20"), and the rate to write it at
+    ("clean44": 44.1 kHz; "phone": 8 kHz)."""
+    rate = 44_100 if condition == "clean44" else 16_000
+    for part in condition.split("+"):
+        if part == "reverb":
+            x = reverb(x, rng)
+        elif part == "phone":
+            x, rate = phone(x), 8_000
+        elif part not in ("clean", "clean44"):
+            x = add_noise(x, part, rng)
+    return x, rate
+
+
 def build_natural(out: Path, seed: int = 23) -> Path:
     from voice_assistant.audio.files import from_array, write_wav
 
@@ -285,15 +301,7 @@ def build_natural(out: Path, seed: int = 23) -> Path:
         for take in range(2):
             speaker = NATURAL_SPEAKERS[(i + 2 * take) % len(NATURAL_SPEAKERS)]
             condition = NATURAL_CONDITIONS[(i * 3 + take * 4 + i // 7) % len(NATURAL_CONDITIONS)]
-            x = speak_natural(text, speaker, voice, rng)
-            rate = 44_100 if condition == "clean44" else 16_000
-            for part in condition.split("+"):
-                if part == "reverb":
-                    x = reverb(x, rng)
-                elif part == "phone":
-                    x, rate = phone(x), 8_000
-                elif part != "clean44":
-                    x = add_noise(x, part, rng)
+            x, rate = under_condition(speak_natural(text, speaker, voice, rng), condition, rng)
             name = f"clips/{len(cases):03d}.wav"
             write_wav(out / name, from_array(x, SR, target_rate=rate))
             cases.append({"audio": name, "intent": intent, "slots": dict(slots)})
@@ -329,15 +337,7 @@ def build_phrasings(out: Path, corpora: list[Path], limit: int, start: int = 0, 
         case = texts[k]
         speaker = NATURAL_SPEAKERS[n % len(NATURAL_SPEAKERS)]
         condition = PHRASING_CONDITIONS[(n + n // len(NATURAL_SPEAKERS)) % len(PHRASING_CONDITIONS)]
-        x = speak_natural(case["text"], speaker, voice, rng)
-        rate = 44_100 if condition == "clean44" else 16_000
-        for part in condition.split("+"):
-            if part == "reverb":
-                x = reverb(x, rng)
-            elif part == "phone":
-                x, rate = phone(x), 8_000
-            elif part not in ("clean", "clean44"):
-                x = add_noise(x, part, rng)
+        x, rate = under_condition(speak_natural(case["text"], speaker, voice, rng), condition, rng)
         name = f"clips/{n:03d}.wav"
         (out / "clips").mkdir(parents=True, exist_ok=True)
         write_wav(out / name, from_array(x, SR, target_rate=rate))
