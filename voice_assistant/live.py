@@ -23,6 +23,8 @@ spoken between turns, never over the patient.
 
 from __future__ import annotations
 
+import functools
+
 import re
 import sys
 import threading
@@ -395,9 +397,10 @@ class LiveLoop:
         split = [r.split() for r in readings]
         understand = self.session.manager.understander.understand
         scorer = scorer_of(self.session.recognizer)
+        # the utterance's PCM, made once and only if whisper's model is asked (most utterances never reach it)
+        pcm = functools.cache(utterance.audio.pcm) if utterance.audio is not None else None
         # whisper's model, asked only for an unconfirmed wake's clearly understood request it did not read
-        likelihood = (likelihood_of(scorer, utterance.audio.pcm())
-                      if scorer is not None and utterance.audio is not None else None)
+        likelihood = likelihood_of(scorer, pcm) if scorer is not None and pcm is not None else None
         if rule.opens(utterance.start_s, hits, words, split):
             taken = rule.taken(utterance.start_s, hits, split, rule.request(words, split), understand,
                                likelihood=likelihood)
@@ -412,9 +415,8 @@ class LiveLoop:
         if taken is not None:
             self._say_console(f"wake phrase heard by the spotter, read as words that sound like it: “{text}”")
             return " ".join(taken)
-        if scorer is not None and utterance.audio is not None and rule.needs_check(utterance.start_s, hits, words,
-                                                                                   split):
-            request = WakeCheck(self.options.wake_words, scorer).request(utterance.audio.pcm(), words, split)
+        if scorer is not None and pcm is not None and rule.needs_check(utterance.start_s, hits, words, split):
+            request = WakeCheck(self.options.wake_words, scorer).request(pcm(), words, split)
             taken = None if request is None else rule.taken(utterance.start_s, hits, split, request, understand,
                                                             likelihood=likelihood)
             if request is not None and taken is not None:

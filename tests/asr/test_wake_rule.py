@@ -608,3 +608,21 @@ def test_an_unconfirmed_wake_whisper_garbled_is_taken_when_its_model_reads_the_r
     # a scorer that fails says nothing: not taken
     assert RULE.taken(START, NEAR, heard_right, w("what's on my reminder"), understand,
                       likelihood=lambda texts: 1 / 0) is None
+
+
+def test_the_audio_is_made_only_when_whisper_is_asked():
+    """The live loop passes how to get the utterance's PCM: most utterances never need whisper's model."""
+    made = []
+
+    def pcm() -> bytes:
+        made.append(1)
+        return b"pcm"
+
+    def score(audio: bytes, texts):
+        assert audio == b"pcm"
+        return [Scored(t, (0.5,) * 2) for t in texts]
+
+    likelihood = likelihood_of(score, pcm)
+    assert made == []
+    assert likelihood(["assistant what was my last reading"]) == [pytest.approx(math.log(0.5))]
+    assert made == [1]

@@ -381,7 +381,7 @@ class WakeRule:
     def model_agrees(self, request: Sequence[str], readings: Sequence[Sequence[str]],
                      likelihood: Likelihood | None) -> bool:
         """Whether the independent engine's model (whisper's teacher-forced `score`, through `likelihood`: texts ->
-        their total log-probabilities on the utterance's audio, None when it cannot say) reads the audio nearly as
+        their mean log-probabilities per token on the utterance's audio, None when it cannot say) reads the audio nearly as
         well as the phrase then `request` as its own best reading: `model_margin` at least -`model_max_loss` (MODEL_MAX_LOSS). False
         without a likelihood, a second reading or when `model_agrees` is off."""
         if not self.model_evidence or likelihood is None or len(readings) < 2 or not request:
@@ -574,11 +574,13 @@ def _total(scored) -> float:
     return float(sum(math.log(max(float(p), 1e-9)) for p in probs))
 
 
-def likelihood_of(scorer: Callable[[bytes, Sequence[str]], list], audio: bytes) -> Likelihood:
-    """`WakeRule.model_agrees`'s likelihood from a scorer (`scorer_of`) and an utterance's audio: scored only when
-    asked (an unconfirmed wake with a clearly understood request whisper did not read)."""
+def likelihood_of(scorer: Callable[[bytes, Sequence[str]], list], audio: bytes | Callable[[], bytes]) -> Likelihood:
+    """`WakeRule.model_agrees`'s likelihood from a scorer (`scorer_of`) and an utterance's audio (its PCM, or how to
+    get it: made only when asked): scored only when asked (an unconfirmed wake with a clearly understood request
+    whisper did not read)."""
     def likelihood(texts: Sequence[str]) -> list[float | None]:
-        totals = [(_total(s), len(getattr(s, "token_probs", ()) or ())) for s in scorer(audio, list(texts))]
+        pcm = audio() if callable(audio) else audio
+        totals = [(_total(s), len(getattr(s, "token_probs", ()) or ())) for s in scorer(pcm, list(texts))]
         return [total / n if n else None for total, n in totals]
     return likelihood
 

@@ -104,6 +104,7 @@ class SlotExtractor:
         self._known_words = pack.vocabulary() | {w for p, _ in entries for w in p}
         # (and the first word of a unit as a recogniser writes it: "8.1m all")
         self._marks = pack.number_marks() | {p[0] for p in pack.written.units}
+        self._hour_marks = pack.time.am.words() | pack.time.pm.words()  #: see `_written`
         # (a word of the pack said alone: not "aspartate" of "aspartate transaminase", which "my aspart ate" is not)
         alone = (pack.vocabulary(lists=False) - pack.ignore) | {p[0] for p, _ in entries if len(p) == 1}
         self._compounds = _compounds(pack, alone, self._known_words, [p for p, _ in entries])
@@ -215,7 +216,7 @@ class SlotExtractor:
             return tokens
         out = [written.words.get(t, t) for t in tokens]
         lex = self.pack.numbers
-        hour_marks = self.pack.time.am.words() | self.pack.time.pm.words()
+        hour_marks = self._hour_marks
         k = 1
         while k < len(out):  # "5.8 ml per liter" -> "5.8 mmol"
             if is_number(out[k - 1]):
