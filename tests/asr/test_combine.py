@@ -457,11 +457,25 @@ def medicine_combiner(understander, scores):
     ("i got really low", "i took my ramkroll",
      {"i took my ramkroll": -1.2, "i took my ramipril": -3.51, "i got really low": -6.8},
      ("medication_taken", {"medication": "ramipril"})),
+    # spelled near two of them (lantus by its onset, lipitor by its letters): the audio tells which (recorded on
+    # the sample phrasings spoken, "cancel the lipitor reminder")
+    ("hello alert wife", "cancel the lantitor reminder",
+     {"cancel the lantitor reminder": -4.16, "cancel the lantus reminder": -4.39, "cancel the lipitor reminder": -3.91,
+      "hello alert wife": -11.59},
+     ("cancel_reminder", {"medication": "atorvastatin"})),
 ])
 def test_a_mangled_medicine_name_is_read_as_the_patients_medicine(understander, heard_ps, heard_w, scores, meaning):
     choice = medicine_combiner(understander, scores).choose(b"audio", ps(heard_ps), wh(heard_w))
     assert (choice.first.intent, choice.first.slots) == meaning, choice.reason
     assert choice.first.transcript.info["repaired_from"] == heard_w
+
+
+def test_the_names_weighed_are_the_one_it_begins_like_and_the_nearest_spelled(understander):
+    combiner = medicine_combiner(understander, {})
+    assert combiner.names_like("lantitor") == ["lantus", "lipitor"]
+    assert combiner.names_like("rample") == ["ramipril"]
+    assert combiner.names_like("lucophage") == ["glucophage"]  # its first letter lost
+    assert combiner.names_like("grandfather") == []  # nothing near
 
 
 def test_a_medicine_name_the_audio_does_not_support_is_not_made_up(understander):

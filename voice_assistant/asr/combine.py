@@ -40,8 +40,8 @@ never the particular words:
   chosen is read back before anything is stored, as always.
 
 Before any of this, a medicine name an engine mangled ("stop the rample reminder": whisper often hears the first
-syllable of a name it rarely met and makes up the rest) is read as the patient's medicine that begins the same way,
-when the pack then understands the request better and the second engine's model finds it not much less likely on
+syllable of a name it rarely met and makes up the rest) is read as the patient's medicine that begins the same way
+or is spelled most like it ("lantitor": lantus or lipitor, the audio tells), when the pack then understands the request better and the second engine's model finds it not much less likely on
 the same audio (`medicine_repair`; on the natural dev set, 3 of 132 clips, none made up).
 
 The Transcript returned carries each engine's reading in `info["engines"]` (eval reports them).
@@ -94,6 +94,10 @@ GLUCOSE_TOLERANCE = 1.0  #: mg/dL: two readings this close are the same value (6
 #: log-probability per token) and the pack understands it better. Names share at least MEDICINE_ONSET letters.
 MEDICINE_ONSET = 3
 MEDICINE_MAX_LOSS = 4.0
+#: ...or that is spelled like it (rapidfuzz ratio, 0-100: "lantitor" / lipitor 67, "lantyr" / lantus 67), the
+#: MEDICINE_NEAREST nearest such names weighed by the model together (the audio tells "lantitor" from lantus)
+MEDICINE_SIMILAR = 60.0
+MEDICINE_NEAREST = 3
 
 
 @dataclass(frozen=True)
@@ -356,7 +360,8 @@ class Combiner:
         """`r` with a mangled medicine name read as the patient's medicine ("stop the rample reminder" -> "stop the
         ramipril reminder"), or `r` itself. A word is repaired only when neither the pack nor the language's dictionary
         knows it (a word made up, not a real one misheard: "land" is no "lantus"), it begins with the same
-        MEDICINE_ONSET letters as exactly one of the patient's medicine names, the pack then understands a
+        MEDICINE_ONSET letters as exactly one of the patient's medicine names or is spelled near some (`names_like`;
+        the scorer's model picks among them), the pack then understands a
         request naming that medicine better than before, and the scorer's model (the audio itself) finds the
         repaired sentence at most MEDICINE_MAX_LOSS less likely. Whatever comes of it is read back before it is
         logged or changes a reminder, as always."""
@@ -367,9 +372,10 @@ class Combiner:
         for k, word in enumerate(words):
             if len(word) <= MEDICINE_ONSET or word in self.vocabulary or not word.isalpha():
                 continue
-            names = [m for m in self.medicines if m[:MEDICINE_ONSET] == word[:MEDICINE_ONSET]]
-            if len(names) == 1 and names[0] != word and not (self.is_word is not None and self.is_word(word)):
-                variants.append(" ".join(words[:k] + names + words[k + 1:]))
+            if word in self.medicines or (self.is_word is not None and self.is_word(word)):
+                continue
+            for name in self.names_like(word):
+                variants.append(" ".join(words[:k] + [name] + words[k + 1:]))
         better = []
         for text in variants:
             v = self.reading(Transcript(text, (), r.transcript.confidence, r.transcript.final,
@@ -390,6 +396,16 @@ class Combiner:
         v = better[best]
         info = dict(v.transcript.info, repaired_from=r.text)
         return replace(v, transcript=replace(v.transcript, info=info))
+
+    def names_like(self, word: str) -> list[str]:
+        """The patient's medicine names `word` may be a mishearing of: the one it begins like (when only one does),
+        and the MEDICINE_NEAREST spelled most like it."""
+        from rapidfuzz import fuzz, process
+
+        onset = [m for m in self.medicines if m[:MEDICINE_ONSET] == word[:MEDICINE_ONSET]]
+        near = process.extract(word, self.medicines, scorer=fuzz.ratio, score_cutoff=MEDICINE_SIMILAR,
+                               limit=MEDICINE_NEAREST)
+        return list(dict.fromkeys((onset if len(onset) == 1 else []) + [m for m, _, _ in near]))
 
     def alternatives(self, r: Reading) -> list[Reading]:
         """The engine's next readings (`info["alternatives"]`) that are requests meaning something else, less those
