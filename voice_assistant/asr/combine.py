@@ -41,8 +41,9 @@ never the particular words:
 
 Before any of this, a medicine name an engine mangled ("stop the rample reminder": whisper often hears the first
 syllable of a name it rarely met and makes up the rest) is read as the patient's medicine that begins the same way
-or is spelled most like it ("lantitor": lantus or lipitor, the audio tells), when the pack then understands the request better and the second engine's model finds it not much less likely on
-the same audio (`medicine_repair`; on the natural dev set, 3 of 132 clips, none made up).
+or is spelled most like it ("lantitor": lantus or lipitor, the audio tells), when the pack then understands the
+request better and the second engine's model finds it not much less likely on the same audio (`medicine_repair`;
+on the natural dev set, 3 of 132 clips, none made up).
 
 The Transcript returned carries each engine's reading in `info["engines"]` (eval reports them).
 """
@@ -361,9 +362,9 @@ class Combiner:
         ramipril reminder"), or `r` itself. A word is repaired only when neither the pack nor the language's dictionary
         knows it (a word made up, not a real one misheard: "land" is no "lantus"), it begins with the same
         MEDICINE_ONSET letters as exactly one of the patient's medicine names or is spelled near some (`names_like`;
-        the scorer's model picks among them), the pack then understands a
-        request naming that medicine better than before, and the scorer's model (the audio itself) finds the
-        repaired sentence at most MEDICINE_MAX_LOSS less likely. Whatever comes of it is read back before it is
+        the scorer's model picks among them), the pack then understands a request naming that medicine better than
+        before, and the scorer's model (the audio itself) finds the repaired sentence at most MEDICINE_MAX_LOSS less
+        likely. Whatever comes of it is read back before it is
         logged or changes a reminder, as always."""
         if r.empty or not self.medicines or not self.vocabulary or self.scorer is None:
             return r
