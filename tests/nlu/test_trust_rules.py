@@ -118,6 +118,36 @@ def test_a_low_said_is_still_a_low(lang, text):
 
 
 @pytest.mark.parametrize("lang, text", [
+    ("en", "i had a chest pain"), ("en", "I had a big lunch"), ("en", "I got a big hug"), ("en", "I had a dizzy spell"),
+    ("fr", "j'ai eu une douleur dans la poitrine"),
+])
+def test_a_sentence_shaped_like_a_low_without_its_word_is_no_low_reported(lang, text):
+    # "i had a <symptom>" is the shape of "i had a hypo" (hypo is a symptom to the matcher): the pack's `needs:`
+    # words tell a low told from a chest pain told, which is no note for the care team but a call for help
+    u = understand(lang, text)
+    assert u.intent != "report_hypo", u
+    if "chest" in text or "poitrine" in text:
+        assert u.intent == "emergency", u
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "i had a hypoo last night"), ("en", "log a hypoglycaemia"), ("en", "my sugar dropped really low"),
+    ("fr", "j'ai eu un malaise"), ("fr", "ma glycémie a chuté"), ("fr", "j'ai fait une hypoglycemie"),
+])
+def test_a_low_told_with_its_word_misspelt_or_another_is_still_a_low(lang, text):
+    assert understand(lang, text).intent == "report_hypo"
+
+
+def test_a_pack_needs_words_only_for_its_own_intents(tmp_path):
+    from voice_assistant.nlu.packs import PackError, compile_pack, packs_dir, read_yaml
+    text = (packs_dir() / "en.yaml").read_text(encoding="utf-8").replace("  report_hypo: [hypo,", "  no_such: [hypo,")
+    path = tmp_path / "en.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(PackError, match="needs"):
+        compile_pack(read_yaml(path), path)
+
+
+@pytest.mark.parametrize("lang, text", [
     ("en", "i feel well"), ("en", "not bad thanks"), ("en", "how are you"), ("en", "nice to meet you"),
     ("en", "are you there"), ("en", "you're very kind"),
     ("fr", "ça va"), ("fr", "bonjour ça va"), ("fr", "je me sens bien"), ("fr", "ça va pas mal"),

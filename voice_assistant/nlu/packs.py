@@ -118,6 +118,9 @@ class Pack:
     care_team: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     #: how the recognisers write some words (`written:` in the pack): "1st", "before i 8"
     written: "WrittenForms" = field(default_factory=lambda: WrittenForms())
+    #: intent -> words one of which a sentence must say to be that intent (`needs:`): its sentences share a word group
+    #: with others ("i had a *chest pain*" reads like "i had a *hypo*" to the matcher); these words tell them apart
+    needs: dict[str, PhraseSet] = field(default_factory=dict)
     #: "I don't need an ambulance", « pas la peine d'appeler les pompiers », "I'm not dizzy": what is declined asks nothing
     declines: "Declines" = field(default_factory=lambda: Declines())
     when: WhenLexicon | None = None  #: « hier soir », "two hours ago": when a reading or a dose happened
@@ -347,6 +350,7 @@ def compile_pack(data: dict, path: Path) -> Pack:
         greetings=PhraseSet(r.phrase_list(data.get("greetings"), "greetings")),
         care_team=PhraseSet(r.phrase_list(data.get("care_team"), "care_team")),
         written=r.written(),
+        needs=r.needs(intents),
         when=when,
         exact=exact,
     )
@@ -442,6 +446,17 @@ class _PackReader:
         if not isinstance(names, list) or any(n not in intents for n in names):
             raise self.fail(f"'{key}' lists intents of this pack, not {names!r}", line=self.lines.get(key))
         return frozenset(names)
+
+    def needs(self, intents: dict[str, "IntentDef"]) -> dict[str, PhraseSet]:
+        """The `needs:` section: intent -> the words (or phrases) one of which its sentences must say."""
+        found: dict[str, PhraseSet] = {}
+        for intent, phrases in plain(self.section("needs")).items():
+            if intent not in intents:
+                raise self.fail(f"'needs' names '{intent}', no intent of this pack", line=self.lines.get("needs"))
+            found[intent] = PhraseSet(self.phrase_list(phrases, f"needs.{intent}"))
+            if not found[intent]:
+                raise self.fail(f"'needs.{intent}' lists no words", line=self.lines.get("needs"))
+        return found
 
     def section(self, key: str) -> dict:
         value = self.data.get(key) or {}

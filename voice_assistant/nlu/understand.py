@@ -9,8 +9,10 @@ from dataclasses import dataclass, replace
 from collections.abc import Sequence
 from typing import Any
 
+from rapidfuzz import fuzz, process
+
 from voice_assistant.health.glucose import GlucoseValue, is_physical
-from voice_assistant.nlu.matcher import IntentMatcher, IntentScore
+from voice_assistant.nlu.matcher import CORRECT_MIN_CHARS, WORD_SIMILARITY, IntentMatcher, IntentScore
 from voice_assistant.nlu.packs import SLOT_OUTPUT_NAMES, Pack, load_pack
 from voice_assistant.nlu.spans import PhraseSet, is_number
 from voice_assistant.nlu.when import Moment, find_when
@@ -391,9 +393,20 @@ class Understander:
             left_out |= self.pack.not_later
         if self.pack.medicine.doses and self.names_something_else(extraction):
             left_out |= self.pack.medicine.doses
+        # "i had a chest pain" is no hypo told: an intent is a candidate only when one of the words it needs is said
+        left_out |= {intent for intent, needed in self.pack.needs.items() if not self._says_one_of(extraction, needed)}
         scores = [IntentScore(s.intent, s.score - TIE_BREAK * len(self.pack.intents[s.intent].slots - said), s.template)
                   for s in self._part_of_day_read(extraction) if s.intent not in left_out]
         return sorted(scores, key=lambda s: s.score, reverse=True) or [IntentScore(NONE, 0.0, "")]
+
+    def _says_one_of(self, extraction: Extraction, phrases: PhraseSet) -> bool:
+        """Whether one of `phrases` is said, a long word also when misspelt the way the matcher forgives ("hypoo")."""
+        words = extraction.words
+        if any(phrases.match(words, i) for i in range(len(words))):
+            return True
+        singles = [p[0] for p in phrases if len(p) == 1 and len(p[0]) >= CORRECT_MIN_CHARS]
+        return any(process.extractOne(w, singles, scorer=fuzz.ratio, score_cutoff=WORD_SIMILARITY) is not None
+                   for w in words if len(w) >= CORRECT_MIN_CHARS) if singles else False
 
     def _part_of_day_read(self, extraction: Extraction) -> list[IntentScore]:
         """Matcher scores; the pack's `part_of_day_intents` also read the sentence without its parts of the day
