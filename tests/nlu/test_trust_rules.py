@@ -131,6 +131,24 @@ def test_a_sentence_shaped_like_a_low_without_its_word_is_no_low_reported(lang, 
 
 
 @pytest.mark.parametrize("lang, text", [
+    ("en", "i had chest pain last night"), ("en", "I had a seizure last night"), ("en", "i passed out this morning"),
+    ("fr", "j'ai eu mal à la poitrine cette nuit"), ("fr", "j'ai perdu connaissance ce matin"),
+])
+def test_a_red_flag_told_of_is_offered_the_emergency_path(lang, text):
+    # told after the fact, it still needs a human: the emergency path is offered (confirmed before any alert)
+    assert understand(lang, text).intent == "emergency"
+
+
+@pytest.mark.parametrize("lang, text, intent", [
+    ("en", "I don't have chest pain", "none"), ("en", "my sugar is 120 no chest pain", "log_glucose"),
+    ("fr", "je n'ai pas mal à la poitrine", "none"),
+    ("fr", "ma glycémie est à 1,20, pas de douleur dans la poitrine", "log_glucose"),
+])
+def test_a_red_flag_denied_calls_for_nothing(lang, text, intent):
+    assert understand(lang, text).intent == intent
+
+
+@pytest.mark.parametrize("lang, text", [
     ("en", "i had a hypoo last night"), ("en", "log a hypoglycaemia"), ("en", "my sugar dropped really low"),
     ("fr", "j'ai eu un malaise"), ("fr", "ma glycémie a chuté"), ("fr", "j'ai fait une hypoglycemie"),
 ])
