@@ -154,7 +154,23 @@ def test_written_forms_are_no_words_of_the_pack():
     with_them = compile_pack(data, path)
     without = compile_pack({k: v for k, v in data.items() if k != "written"}, path)
     assert with_them.written.units and not without.written.units
+    assert with_them.written.fillers and not without.written.fillers
     assert with_them.vocabulary() == without.vocabulary()
+    assert "huge" not in with_them.vocabulary()  # ("big" is: "i had a big low")
+
+
+@pytest.mark.parametrize("text, slots", [
+    ("after my big dinner it was 190", {"glucose_mg_dl": 190, "context": "after_meal"}),
+    ("after a huge lunch i was two oh one", {"glucose_mg_dl": 201, "context": "after_meal"}),
+])
+def test_the_size_of_a_meal_changes_nothing_asked(text, slots):
+    assert _read(text) == ("log_glucose", slots)
+
+
+def test_a_word_dropped_from_what_is_said_stays_in_a_sentence_of_the_pack():
+    # "big" in "i had a big low" is dropped (the template's [big] is optional); it never turns a low into nothing
+    assert _read("i had a big low last night") == ("report_hypo", {"meter_extreme": "LO", "period": "yesterday"})
+    assert _read("I had a big breakfast")[0] == "none"
 
 
 @pytest.mark.parametrize("text, value", [("that meter shows two o five", 205), ("the meter says one o eight", 108)])

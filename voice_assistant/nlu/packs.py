@@ -170,6 +170,9 @@ class WrittenForms:
     #: a unit as written after a number ("5.8 ml per liter", "8.1 mm all": whisper's "mmol") -> the pack's own words
     #: for it (its first phrase under `units`)
     units: dict[Phrase, Phrase] = field(default_factory=dict)
+    #: words that change nothing asked ("after my *big* dinner"), dropped like the pack's fillers; here, not among
+    #: the fillers, because every pack word also shapes pocketsphinx's language model, and these need not
+    fillers: PhraseSet = field(default_factory=lambda: PhraseSet(()))
 
 
 @dataclass(frozen=True)
@@ -602,7 +605,8 @@ class _PackReader:
                 raise self.fail(f"'written.units.{unit}': the pack says no '{unit}' under 'units'",
                                 line=self.lines.get("written"))
             units.update({p: said[0] for p in self.phrase_list(phrases, f"written.units.{unit}")})
-        return WrittenForms(written, digit_words, units)
+        return WrittenForms(written, digit_words, units,
+                            PhraseSet(self.phrase_list(section.get("fillers"), "written.fillers")))
 
     # --- slot lists -----------------------------------------------------------------------------------
 

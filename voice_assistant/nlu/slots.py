@@ -18,7 +18,7 @@ from voice_assistant.health.glucose import GlucoseUnit
 from voice_assistant.nlu.normalize import GLUED_PIECES, clean
 from voice_assistant.nlu.numbers import find_glucose, tokens_with_digits
 from voice_assistant.nlu.packs import Pack, drop_fillers
-from voice_assistant.nlu.spans import LoosePhraseSet, Span, is_number
+from voice_assistant.nlu.spans import LoosePhraseSet, PhraseSet, Span, is_number
 from voice_assistant.nlu.times import find_times, split_clock_digits
 from voice_assistant.nlu.when import ago_spans
 from voice_assistant.profile import Medication
@@ -104,6 +104,7 @@ class SlotExtractor:
         self._known_words = pack.vocabulary() | {w for p, _ in entries for w in p}
         # (and the first word of a unit as a recogniser writes it: "8.1m all")
         self._marks = pack.number_marks() | {p[0] for p in pack.written.units}
+        self._fillers = PhraseSet([*pack.fillers, *pack.written.fillers])  # the pack's, and those it writes only
         self._hour_marks = pack.time.am.words() | pack.time.pm.words()  #: see `_written`
         # (a word of the pack said alone: not "aspartate" of "aspartate transaminase", which "my aspart ate" is not)
         alone = (pack.vocabulary(lists=False) - pack.ignore) | {p[0] for p, _ in entries if len(p) == 1}
@@ -295,7 +296,7 @@ class SlotExtractor:
         return spans
 
     def _drop_fillers(self, tokens: list[str]) -> list[str]:
-        return drop_fillers(tokens, self.pack.fillers, self.pack.classes, self.pack.not_words)
+        return drop_fillers(tokens, self._fillers, self.pack.classes, self.pack.not_words)
 
     def _list_spans(self, tokens: list[str]) -> list[Span]:
         spans = []
