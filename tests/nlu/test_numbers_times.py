@@ -59,6 +59,35 @@ def test_english_glucose_values(en, text, mg_dl):
     assert result.slots["glucose_mg_dl"] == pytest.approx(mg_dl, abs=0.05)
 
 
+@pytest.mark.parametrize("text, mg_dl", [
+    ("my sugar was 100 in 60", 160), ("100 in 60", 160), ("it came out at 200 in 30 after lunch", 230),
+    ("it was 100 in 60 milligrams", 160), ("i was 100 in 60 this morning", 160),
+])
+def test_whispers_in_for_the_and_of_hundreds_joins_them(en, text, mg_dl):
+    # ("my sugar was 100 in 60" was read as 60, a low, the last number said)
+    result = en.understand(text)
+    assert result.intent == "log_glucose"
+    assert result.slots["glucose_mg_dl"] == pytest.approx(mg_dl)
+
+
+@pytest.mark.parametrize("text", [
+    "my sugar was 100 in 60 minutes after lunch", "i walked 100 in 20 minutes", "i went from 300 in 2 days",
+    "my sugar was 100 in 5", "my sugar was 700 in 60", "i took 100 in 10 units", "100 in 60 point 5",
+])
+def test_in_joins_no_time_no_count_no_single_digit_and_no_hundreds_above_a_meter(en, text):
+    from voice_assistant.nlu.numbers import tokens_with_digits
+
+    tokens = tokens_with_digits(text, en.pack.numbers)
+    assert "in" in tokens, tokens  # left as said: two numbers
+
+
+def test_in_joins_nothing_in_a_pack_without_written_joiners(fr):
+    from voice_assistant.nlu.numbers import tokens_with_digits
+
+    assert not fr.pack.numbers.written_joiners
+    assert tokens_with_digits("100 in 60", fr.pack.numbers) == ["100", "in", "60"]
+
+
 def test_unit_said_or_inferred_is_reported(fr):
     said = fr.understand("un gramme vingt").glucose  # one typed value: number, unit, words, mg/dL
     assert (said.value, said.unit.value, said.unit_said, said.words, said.mg_dl) == (1.2, "g/L", True,

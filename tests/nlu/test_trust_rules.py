@@ -402,6 +402,46 @@ def test_a_question_about_what_a_value_means_records_nothing(text):
     assert u.intent not in RECORDS and "meter_extreme" not in u.slots, u
 
 
+@pytest.mark.parametrize("lang, text", [
+    ("en", "remind me to take metformin at tea time"), ("en", "remind me to take metformin at dinner time"),
+    ("en", "remind me to take my metformin at dinnertime"), ("en", "remind me at supper time for my pills"),
+    ("fr", "rappelle-moi de prendre ma metformine à l'heure du dîner"),
+    ("fr", "rappelle-moi à l'heure du souper pour mes cachets"),
+])
+def test_the_evening_meal_named_for_a_reminder_says_the_evening_and_no_hour(lang, text):
+    # (the pack gives no meal but lunch an hour: the dialogue asks it, and "at six" is then six in the evening)
+    u = understand(lang, text)
+    assert u.intent == "set_medication_reminder" and "time" not in u.slots, u
+    assert u.entity("day_part") == "pm", u
+
+
+@pytest.mark.parametrize("text", ["was 180 okay", "was 180 good", "was 95 normal", "is 95 normal", "is 180 good",
+                                  "was 180 ok", "is 180 okay", "was 7 too high", "are 180 readings ok"])
+def test_a_being_verb_a_value_and_a_judgement_ask_what_the_value_means_whatever_template_is_closest(text):
+    # ("was 180 okay" came closest to the history's "was i okay", "was 95 normal" to a lab result's "was {test} normal")
+    u = understand("en", text)
+    assert (u.intent, u.matched) == ("none", "value_question"), u
+    assert u.glucose is not None and not u.slots, u  # the value asked about is kept, nothing to store
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("my sugar was 180", "log_glucose"), ("my sugar was 180 okay", "log_glucose"),
+    ("was 180 this morning", "log_glucose"), ("what was my sugar this morning", "glucose_history"),
+    ("was my sugar okay this morning", "glucose_history"), ("was i okay this morning", "glucose_history"),
+    ("is my a1c of 7 good", "read_lab_results"),
+])
+def test_a_reading_told_or_a_question_about_the_history_stays_what_it_was(text, intent):
+    assert understand("en", text).intent == intent
+
+
+@pytest.mark.parametrize("text", ["is 10 units too much", "is 8 am okay"])
+def test_a_number_read_as_a_dose_or_a_time_is_no_value_asked_about(text):
+    understander = UNDERSTANDERS["en"]
+    extraction = understander.extractor.extract(text)
+    assert not understander.asks_about_a_value(extraction, as_glucose=True)
+    assert understand("en", text).glucose is None
+
+
 def test_a_value_said_after_was_without_a_judgement_is_no_question():
     understander = UNDERSTANDERS["en"]
     assert not understander.asks_about_a_value(understander.extractor.extract("was 7 this morning"))

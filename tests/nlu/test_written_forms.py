@@ -141,6 +141,24 @@ def test_mmol_as_whisper_writes_it(text, value):
     assert slots["glucose_mg_dl"] == pytest.approx(value)
 
 
+@pytest.mark.parametrize("text, slots", [
+    ("glucose 168 milligrams per decilator", {"glucose_mg_dl": 168}),
+    ("168 milligrams per decilator", {"glucose_mg_dl": 168}),
+    ("my sugar is 168 mg per decilator", {"glucose_mg_dl": 168}),
+    ("my sugar is 142 milligrams per decaliter", {"glucose_mg_dl": 142}),
+    ("it was 95 milligram per deciliter before breakfast", {"glucose_mg_dl": 95, "context": "fasting"}),
+])
+def test_mg_dl_as_whisper_writes_it(text, slots):
+    # ("milligrams" alone was read as the unit, and "per decilator" left to the matcher put the reading under the bar)
+    assert _read(text) == ("log_glucose", slots)
+
+
+def test_a_unit_as_written_is_read_after_a_number_only():
+    tokens = EN.extractor.extract("what does milligrams per decilator mean").words
+    assert "decilator" in tokens  # no number before it: left as written
+    assert "decilator" not in EN.extractor.extract("168 milligrams per decilator").words
+
+
 @pytest.mark.parametrize("text", ["i took 10ml", "i took 10 ml of syrup"])
 def test_millilitres_are_no_glucose_value(text):
     assert "glucose_mg_dl" not in _read(text)[1]

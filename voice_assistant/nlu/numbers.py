@@ -40,6 +40,11 @@ class NumberLexicon:
     words: frozenset[str] = frozenset()  #: every number word (accent-folded)
     homophones: dict[str, str] = field(default_factory=dict)  #: « vin » -> « vingt », next to a number only
     joiners: frozenset[str] = frozenset()  #: "and" in "a hundred and 12" (a recogniser writing words and digits)
+    #: "in" in "100 in 60", whisper's "a hundred and sixty": a joiner only between hundreds of a glucose value and two
+    #: digits that no word of `time_or_count` follows ("100 in 60 minutes" stays a hundred, then a time)
+    written_joiners: frozenset[str] = frozenset()
+    #: words after a number that make it a time or a count ("minutes", "hours", "days", "units")
+    time_or_count: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     dose_words: PhraseSet = field(default_factory=lambda: PhraseSet(()))  #: "units", « comprimés »: a number
     #: before one is a quantity of medicine, never a glucose value or a clock time ("i took 10 units")
     #: things counted ("years", « ans », "degrees", "cats"): a number before one is no glucose value and no time
@@ -68,24 +73,41 @@ def tokens_with_digits(cleaned: str, lex: NumberLexicon) -> list[str]:
         if after_number or is_number(nxt) or nxt in lex.decimal_words or nxt in lex.zero_words \
                 or nxt in lex.small or lex.number_neighbours.match(tokens, i + 1):
             out[i] = str(lex.small[token])
-    return _join_hundreds(out, lex) if lex.joiners else out
+    return _join_hundreds(out, lex) if lex.joiners or lex.written_joiners else out
+
+
+#: The hundreds a written joiner ("100 in 60") may follow: those of a glucose value in mg/dL (a meter reads up to 600)
+WRITTEN_JOINER_HUNDREDS = (100, 500)
 
 
 def _join_hundreds(tokens: list[str], lex: NumberLexicon) -> list[str]:
     """"100 and 12" -> "112": a recogniser that writes some numbers in digits (whisper) turns "a hundred and
-    twelve" into "a hundred and 12", which text2num leaves as two numbers (the second then read as 12 mmol/L)."""
+    twelve" into "a hundred and 12", which text2num leaves as two numbers (the second then read as 12 mmol/L).
+    Whisper also writes that "and" as "in" ("my sugar was 100 in 60", the last number then read as the value, 60):
+    joined too, but only where "and" fits a glucose value (see `_written_join`)."""
     out: list[str] = []
     i = 0
     while i < len(tokens):
         t = tokens[i]
-        if is_int(t, 100, 900) and int(t) % 100 == 0 and i + 2 < len(tokens) and tokens[i + 1] in lex.joiners \
-                and is_int(tokens[i + 2], 1, 99):
+        if is_int(t, 100, 900) and int(t) % 100 == 0 and i + 2 < len(tokens) and (
+                (tokens[i + 1] in lex.joiners and is_int(tokens[i + 2], 1, 99)) or _written_join(tokens, i, lex)):
             out.append(str(int(t) + int(tokens[i + 2])))
             i += 3
             continue
         out.append(t)
         i += 1
     return out
+
+
+def _written_join(tokens: list[str], i: int, lex: NumberLexicon) -> bool:
+    """"100 in 60" at `i`: hundreds of a glucose value, a written joiner, then two digits that end the sentence or are
+    followed by no further number and no word of a time or a count ("100 in 60 minutes", "200 in 30 days",
+    "100 in 10 units" are not joined)."""
+    low, high = WRITTEN_JOINER_HUNDREDS
+    tens, after = tokens[i + 2], i + 3
+    return tokens[i + 1] in lex.written_joiners and is_int(tokens[i], low, high) and is_int(tens, 10, 99) \
+        and len(tens) == 2 and not (after < len(tokens) and (
+            is_number(tokens[after]) or tokens[after] in lex.decimal_words or lex.time_or_count.match(tokens, after)))
 
 
 def _fix_homophones(cleaned: str, lex: NumberLexicon) -> str:

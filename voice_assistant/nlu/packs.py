@@ -581,10 +581,27 @@ class _PackReader:
             words=number_words,
             homophones=homophones,
             joiners=frozenset(w for p in self.phrase_list(numbers.get("joiners"), "numbers.joiners") for w in p),
+            written_joiners=frozenset(w for p in self.phrase_list(numbers.get("written_joiners"),
+                                                                  "numbers.written_joiners") for w in p),
+            time_or_count=PhraseSet(self._time_or_count(numbers, time_section)),
             dose_words=self.phrase_set(numbers, "dose_words", "numbers"),
             counted=self.phrase_set(numbers, "counted", "numbers"),
         )
         return number_lex, time_lex
+
+    def _time_or_count(self, numbers: dict, time_section: dict) -> list[Phrase]:
+        """The words after a number that make it a time or a count: hour and minute words (`time:`, and the hours and
+        minutes of `when:`), things counted and dose words (`numbers:`). Not the parts of the day: "100 in 60 this
+        morning" is a value said with when."""
+        when = self.data.get("when") or {}
+        found: list[Phrase] = []
+        for key in ("hour_words", "minute_words"):
+            found += self.phrase_list(time_section.get(key), f"time.{key}")
+        for key in ("hours", "minutes"):
+            found += self.phrase_list(when.get(key) if isinstance(when, dict) else None, f"when.{key}")
+        for key in ("counted", "dose_words"):
+            found += self.phrase_list(numbers.get(key), f"numbers.{key}")
+        return found
 
     def written(self) -> WrittenForms:
         section = self.section("written")

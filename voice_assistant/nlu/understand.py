@@ -126,6 +126,10 @@ class Understander:
         if self.pack.when is not None:  # "this afternoon", "in ten minutes"
             w = self.pack.when
             when_phrases += [p for ps in (*w.parts.values(), w.hours, w.minutes, w.half_hour) for p in ps]
+        # the parts of the day said in words of no slot ("at tea time", "dinner time"): read like a period or a meal
+        # context by `_part_of_day_read`
+        self._day_parts = PhraseSet(p for ps in self.pack.when.parts.values() for p in ps) \
+            if self.pack.when is not None else PhraseSet(())
         self._reminder_words = frozenset().union(
             *(self._intent_words[name] for name in self.pack.reminders_for),
             *(self.matcher.words(p) for p in when_phrases))
@@ -255,8 +259,11 @@ class Understander:
             runner_up = ((best.intent, round(best.score, 3)),) + alternatives[:1]
             return Understanding(EMERGENCY, {}, max(confidence, self.pack.threshold), text, (), runner_up, EMERGENCY)
         supposed = self.supposes_a_value(extraction)
-        if supposed or ((best.score < self.pack.threshold or best.intent == SMALL_TALK)
-                        and self.asks_what_a_value_means(extraction)):
+        # "was 180 okay", "is 95 normal": a being-verb, a number, a judgement ask what a value means whatever sentence
+        # of the pack comes closest ("was I okay" of the history); a looser question only when nothing else is asked
+        if supposed or (not sure_emergency and self.asks_about_a_value(extraction, as_glucose=True)) or (
+                (best.score < self.pack.threshold or best.intent == SMALL_TALK)
+                and self.asks_what_a_value_means(extraction)):
             # the value asked about is kept as an entity (no slot: nothing is to be stored): the answer may depend on it
             _, entities = self._slots_for("log_glucose", extraction) if "log_glucose" in self.pack.intents else ({}, ())
             return Understanding(NONE, {}, round(1.0 - confidence, 3), text, entities, alternatives, VALUE_QUESTION)
@@ -410,14 +417,19 @@ class Understander:
 
     def _part_of_day_read(self, extraction: Extraction) -> list[IntentScore]:
         """Matcher scores; the pack's `part_of_day_intents` also read the sentence without its parts of the day
-        ("remind me to take lipitor *tonight*": when it rings, no slot of theirs), and keep the better score."""
-        scores = self.matcher.score(extraction.tokens)
+        ("remind me to take lipitor *tonight*", "... *at tea time*": when it rings, no slot of theirs), and keep the
+        better score."""
+        tokens = extraction.tokens
+        scores = self.matcher.score(tokens)
         parts = {"{" + slot + "}" for slot in PART_OF_DAY_SLOTS}
-        if not self.pack.part_of_day_intents or not parts & set(extraction.tokens) or not any(
+        said: set[int] = set()  # where the when-section's parts of the day are said in words of no slot
+        for i in range(len(tokens)):
+            said.update(range(i, i + self._day_parts.match(tokens, i)))
+        if not self.pack.part_of_day_intents or not (parts & set(tokens) or said) or not any(
                 s.intent in self.pack.part_of_day_intents and s.score >= scores[0].score - PART_OF_DAY_REACH
                 for s in scores):
             return scores  # (a reading "120 this morning": no reminder comes close, the second reading is spared)
-        bare = tuple(t for t in extraction.tokens if t not in parts)
+        bare = tuple(t for k, t in enumerate(tokens) if t not in parts and k not in said)
         if not any(t not in self.pack.ignore for t in bare):
             return scores
         better = {s.intent: s for s in self.matcher.score(bare) if s.intent in self.pack.part_of_day_intents}
@@ -470,14 +482,17 @@ class Understander:
         question word further on may belong to a statement: "this is my check before bed, 144")."""
         return self.pack.question_openers.match(words, 0) > 0
 
-    def asks_about_a_value(self, extraction: Extraction) -> bool:
+    def asks_about_a_value(self, extraction: Extraction, as_glucose: bool = False) -> bool:
         """"was 7 too high", "were 180 ok": a being-verb, then a number, then a judgement: what a value means is
-        asked, no reading given ("was 7 this morning" gives one)."""
+        asked, no reading given ("was 7 this morning" gives one). With `as_glucose`, only when that number is read as
+        a glucose value ("is 10 units too much" asks of a dose, "is 8 am okay" of a time)."""
         vq = self.pack.value_questions
         words = extraction.words
         n = vq.verbs.match(words, 0)
-        return bool(n) and n < len(words) and is_number(words[n]) and any(
-            vq.judgements.match(words, i) for i in range(n + 1, len(words)))
+        if not n or n >= len(words) or not is_number(words[n]) or (as_glucose and not any(
+                s.slot == "glucose" and s.start == n for s in extraction.spans)):
+            return False
+        return any(vq.judgements.match(words, i) for i in range(n + 1, len(words)))
 
     def asks_what_a_value_means(self, extraction: Extraction) -> bool:
         """A question holding a number and a judgement ("is 180 too high", "was 7 too high", « est-ce que 1,80 c'est
