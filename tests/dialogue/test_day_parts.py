@@ -30,8 +30,6 @@ ASK_TIME = {"en": "At what time?", "fr": "À quelle heure ?"}
     ("fr", "tu peux me rappeler mon lantus ce soir", "à huit heures", "vingt heures", "20:00", "insulin_glargine"),
     ("fr", "rappelle-moi de prendre mon lantus au coucher", "à dix heures", "vingt-deux heures", "22:00",
      "insulin_glargine"),
-    ("fr", "rappelle-moi de prendre ma metformine à l'heure du dîner", "à sept heures", "dix-neuf heures", "19:00",
-     "metformin"),
 ])
 def test_a_reminder_with_a_part_of_the_day_asks_the_hour_in_it_and_is_set_after_a_yes(
         chat, store, lang, asked, hour, said, stored, medication):
