@@ -126,10 +126,6 @@ class Understander:
         if self.pack.when is not None:  # "this afternoon", "in ten minutes"
             w = self.pack.when
             when_phrases += [p for ps in (*w.parts.values(), w.hours, w.minutes, w.half_hour) for p in ps]
-        # the parts of the day said in words of no slot ("at tea time", "dinner time"): read like a period or a meal
-        # context by `_part_of_day_read`
-        self._day_parts = PhraseSet(p for ps in self.pack.when.parts.values() for p in ps) \
-            if self.pack.when is not None else PhraseSet(())
         self._reminder_words = frozenset().union(
             *(self._intent_words[name] for name in self.pack.reminders_for),
             *(self.matcher.words(p) for p in when_phrases))
@@ -417,19 +413,14 @@ class Understander:
 
     def _part_of_day_read(self, extraction: Extraction) -> list[IntentScore]:
         """Matcher scores; the pack's `part_of_day_intents` also read the sentence without its parts of the day
-        ("remind me to take lipitor *tonight*", "... *at tea time*": when it rings, no slot of theirs), and keep the
-        better score."""
-        tokens = extraction.tokens
-        scores = self.matcher.score(tokens)
+        ("remind me to take lipitor *tonight*": when it rings, no slot of theirs), and keep the better score."""
+        scores = self.matcher.score(extraction.tokens)
         parts = {"{" + slot + "}" for slot in PART_OF_DAY_SLOTS}
-        said: set[int] = set()  # where the when-section's parts of the day are said in words of no slot
-        for i in range(len(tokens)):
-            said.update(range(i, i + self._day_parts.match(tokens, i)))
-        if not self.pack.part_of_day_intents or not (parts & set(tokens) or said) or not any(
+        if not self.pack.part_of_day_intents or not parts & set(extraction.tokens) or not any(
                 s.intent in self.pack.part_of_day_intents and s.score >= scores[0].score - PART_OF_DAY_REACH
                 for s in scores):
             return scores  # (a reading "120 this morning": no reminder comes close, the second reading is spared)
-        bare = tuple(t for k, t in enumerate(tokens) if t not in parts and k not in said)
+        bare = tuple(t for t in extraction.tokens if t not in parts)
         if not any(t not in self.pack.ignore for t in bare):
             return scores
         better = {s.intent: s for s in self.matcher.score(bare) if s.intent in self.pack.part_of_day_intents}
