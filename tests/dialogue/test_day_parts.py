@@ -20,6 +20,10 @@ ASK_TIME = {"en": "At what time?", "fr": "À quelle heure ?"}
     ("en", "can you remind me about my lantus this evening", "at eight", "eight in the evening", "20:00",
      "insulin_glargine"),
     ("en", "remind me to take my lantus at bedtime", "at ten", "ten at night", "22:00", "insulin_glargine"),
+    # the evening meal, whatever it is called: no hour of its own (the pack has none), the half of the day all the same
+    ("en", "remind me to take metformin at tea time", "at six", "six in the evening", "18:00", "metformin"),
+    ("en", "remind me to take my metformin at dinnertime", "at six", "six in the evening", "18:00", "metformin"),
+    ("en", "remind me to take metformin at supper time", "at seven", "seven in the evening", "19:00", "metformin"),
     ("en", "remind me to take my metformin tomorrow morning", "at eight", "eight in the morning", "08:00",
      "metformin"),
     ("fr", "rappelle-moi de prendre mon tahor ce soir", "à neuf heures", "vingt et une heures", "21:00", "atorvastatin"),

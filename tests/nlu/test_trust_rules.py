@@ -402,6 +402,15 @@ def test_a_question_about_what_a_value_means_records_nothing(text):
     assert u.intent not in RECORDS and "meter_extreme" not in u.slots, u
 
 
+@pytest.mark.parametrize("text", ["remind me to take metformin at tea time", "remind me to take metformin at dinner time",
+                                  "remind me to take my metformin at dinnertime"])
+def test_the_evening_meal_named_for_a_reminder_says_the_evening_and_no_hour(text):
+    # (the pack gives no meal but lunch an hour: the dialogue asks it, and "at six" is then six in the evening)
+    u = understand("en", text)
+    assert u.intent == "set_medication_reminder" and "time" not in u.slots, u
+    assert u.entity("day_part") == "pm", u
+
+
 @pytest.mark.parametrize("text", ["was 180 okay", "was 180 good", "was 95 normal", "is 95 normal", "is 180 good",
                                   "was 180 ok", "is 180 okay", "was 7 too high", "are 180 readings ok"])
 def test_a_being_verb_a_value_and_a_judgement_ask_what_the_value_means_whatever_template_is_closest(text):
