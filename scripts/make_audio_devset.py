@@ -13,7 +13,7 @@ Conditions: 8 / 16 / 44.1 / 48 kHz files; clean, white noise at 20 and 12 dB SNR
 voices reading other sentences at once) at 15 dB, mains hum (50/60 Hz and harmonics) with a little hiss.
 
     python scripts/make_audio_devset.py OUT_DIR --natural [--score]
-    python scripts/make_audio_devset.py OUT_DIR --phrasings tests/corpora/en/*.yaml [--start 0 --limit 300] [--score]
+    python scripts/make_audio_devset.py OUT_DIR --phrasings tests/corpora/en/*.yaml [--start 0 --limit 300] [--takes 1] [--score]
 
 builds a second set of more natural conditions instead: Piper's Joe at several speaking rates, voice
 variations and pitches, in a room (synthetic reverberation, RT60 0.3-0.7 s), over a telephone line (300-3400 Hz
@@ -23,6 +23,8 @@ at 8 kHz, a little compression) and with noise, alone or together (the same sent
 natural set's speakers under milder conditions (clean, a room, a telephone line, light noise). The corpora hold
 far more ways of saying things than UTTERANCES: recognition, whisper's spelling of numbers and names, and
 understanding are measured together on phrasings the recognisers' tuning never used.
+--takes N speaks each case N times, each take by the next speaker under the next condition (the public sample
+corpus of 25 cases, `--phrasings ../shared/corpus/sample-en.yaml --limit 25 --takes 6`, makes 150 clips).
 --start takes the sample from one fixed shuffle of the corpora's cases as they are (add a case and every sample
 changes: make the samples you compare from the same corpora).
 """
@@ -316,8 +318,11 @@ def build_natural(out: Path, seed: int = 23) -> Path:
 PHRASING_CONDITIONS = ["clean", "reverb", "phone", "white20", "reverb+phone", "clean44", "reverb+white20"]
 
 
-def build_phrasings(out: Path, corpora: list[Path], limit: int, start: int = 0, seed: int = 31) -> Path:
-    """Speak a sample of the corpora's text cases (see --phrasings in the docstring)."""
+def build_phrasings(out: Path, corpora: list[Path], limit: int, start: int = 0, seed: int = 31,
+                    takes: int = 1) -> Path:
+    """Speak a sample of the corpora's text cases (see --phrasings in the docstring), each `takes` times: every
+    take of a case by another speaker under another condition (one speaker per case would measure the speaker
+    as much as the sentence)."""
     from voice_assistant.audio.files import from_array, write_wav
 
     rng = np.random.default_rng(seed)
@@ -333,12 +338,13 @@ def build_phrasings(out: Path, corpora: list[Path], limit: int, start: int = 0, 
         raise SystemExit(f"--start {start}: the corpora hold {len(texts)} text cases")
     voice = _piper()
     cases, meta = [], []
-    for n, k in enumerate(picked):
-        case = texts[k]
-        speaker = NATURAL_SPEAKERS[n % len(NATURAL_SPEAKERS)]
-        condition = PHRASING_CONDITIONS[(n + n // len(NATURAL_SPEAKERS)) % len(PHRASING_CONDITIONS)]
+    for m in range(len(picked) * takes):  # m: the clip's number (with one take, the case's: sets made before)
+        n, take = divmod(m, takes)
+        case = texts[picked[n]]
+        speaker = NATURAL_SPEAKERS[(n + take) % len(NATURAL_SPEAKERS)]
+        condition = PHRASING_CONDITIONS[(m + m // len(NATURAL_SPEAKERS)) % len(PHRASING_CONDITIONS)]
         x, rate = under_condition(speak_natural(case["text"], speaker, voice, rng), condition, rng)
-        name = f"clips/{n:03d}.wav"
+        name = f"clips/{m:03d}.wav"
         (out / "clips").mkdir(parents=True, exist_ok=True)
         write_wav(out / name, from_array(x, SR, target_rate=rate))
         cases.append({"audio": name, "intent": case["intent"], "slots": dict(case.get("slots") or {})})
@@ -390,12 +396,14 @@ def main() -> None:
     parser.add_argument("--phrasings", type=Path, nargs="+", metavar="CORPUS",
                         help="speak these NLU corpora's text cases instead (natural speakers, milder conditions)")
     parser.add_argument("--limit", type=int, default=300, help="with --phrasings: how many cases (a random sample)")
+    parser.add_argument("--takes", type=int, default=1, help="with --phrasings: how many times each case is "
+                        "spoken (each take by another speaker, under another condition)")
     parser.add_argument("--start", type=int, default=0, help="with --phrasings: where the sample starts in the "
                         "corpora's fixed shuffle (--start 300 --limit 300: 300 other cases)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     if args.phrasings and not args.score_only:
-        corpus = build_phrasings(args.out, args.phrasings, args.limit, args.start)
+        corpus = build_phrasings(args.out, args.phrasings, args.limit, args.start, takes=args.takes)
         print(f"{corpus}: {len(yaml.safe_load(corpus.read_text())['cases'])} spoken phrasings")
     elif args.natural and not args.score_only:
         corpus = build_natural(args.out)
