@@ -133,6 +133,8 @@ def test_a_sentence_shaped_like_a_low_without_its_word_is_no_low_reported(lang, 
 @pytest.mark.parametrize("lang, text", [
     ("en", "i had chest pain last night"), ("en", "I had a seizure last night"), ("en", "i passed out this morning"),
     ("fr", "j'ai eu mal à la poitrine cette nuit"), ("fr", "j'ai perdu connaissance ce matin"),
+    # the shape of the pack's out-of-scope "my husband called": an alarm word said is still the emergency path
+    ("en", "my husband passed out"), ("en", "my wife passed out last night"),
 ])
 def test_a_red_flag_told_of_is_offered_the_emergency_path(lang, text):
     # told after the fact, it still needs a human: the emergency path is offered (confirmed before any alert)

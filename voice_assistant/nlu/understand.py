@@ -249,7 +249,9 @@ class Understander:
             # "remind me to call my daughter", « rappelle-moi d'acheter du pain »: a reminder the assistant cannot set
             # (never a reminder without its medicine, the list of reminders, a reading or a call)
             return Understanding(NONE, {}, confidence, text, (), alternatives, OTHER_REMINDER)
-        if best.intent == NONE:  # the pack's own out-of-scope sentences: confidently out of scope
+        if best.intent == NONE and not self._calls_for_help(extraction.words):
+            # the pack's own out-of-scope sentences: confidently out of scope; not with an alarm word said ("my
+            # husband passed out" has the shape of "my husband called"): that is the emergency path, below
             return Understanding(NONE, {}, confidence, text, (), alternatives, NONE)
         if best.intent in self.pack.medicine.doses and not self._tells_of_taking(extraction):
             # "the morning", « le soir », "morning dear": a word of a dose sentence, no dose told (no medicine, no
