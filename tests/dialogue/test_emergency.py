@@ -79,3 +79,56 @@ def test_the_alert_is_queued_for_the_clinician_once_confirmed(chat, store):
     c.later(minutes=1)
     hear(c, "yes")  # a stray yes later raises nothing more
     assert len(store.alerts()) == 1
+
+
+@pytest.mark.parametrize("lang, heard, number, sugar, question", [
+    ("en", "I had chest pain last night", "Call the emergency number, fifteen, now.", "sugar",
+     "Do you want me to alert your care team?"),
+    ("en", "my husband passed out", "Call the emergency number, fifteen, now.", "sugar",
+     "Do you want me to alert your care team?"),
+    ("fr", "j'ai mal à la poitrine", "Appelez le quinze tout de suite.", "sucre",
+     "Voulez-vous que je prévienne votre équipe de soins ?"),
+    ("fr", "il a fait des convulsions", "Appelez le quinze tout de suite.", "sucre",
+     "Voulez-vous que je prévienne votre équipe de soins ?"),
+])
+def test_a_red_flag_is_the_emergency_number_first_and_no_sugar(chat, store, lang, heard, number, sugar, question):
+    c = chat(lang)
+    reply = hear(c, heard)
+    assert reply.startswith(number) and sugar not in reply and "Marc" in reply
+    assert reply.endswith(question)
+    assert c.expects == YES_NO and store.alerts() == []  # the same one question before any alert
+    hear(c, "yes" if lang == "en" else "oui")
+    [alert] = store.alerts()
+    assert alert.message == heard
+
+
+@pytest.mark.parametrize("lang, heard, sugar", [
+    ("en", "I feel dizzy", "If this is a low, take fifteen grams of fast sugar now."),
+    ("en", "ambulance", "If this is a low, take fifteen grams of fast sugar now."),
+    ("en", "no chest pain but I feel dizzy", "If this is a low, take fifteen grams of fast sugar now."),
+    ("fr", "j'ai des vertiges", "Si c'est une hypoglycémie, prenez tout de suite quinze grammes de sucre rapide."),
+])
+def test_a_call_for_help_naming_no_red_flag_keeps_the_low_guidance(chat, store, lang, heard, sugar):
+    c = chat(lang)
+    reply = hear(c, heard)
+    assert reply.startswith(sugar)
+    assert c.expects == YES_NO and store.alerts() == []
+
+
+def test_a_red_flag_said_after_the_question_is_the_yes_with_its_own_guidance(chat, store):
+    c = chat("en")
+    hear(c, "help me")
+    reply = hear(c, "I can't breathe")
+    assert reply.startswith("Call the emergency number, fifteen, now.") and "sugar" not in reply
+    assert reply.endswith("I noted an alert for your care team.")
+    [alert] = store.alerts()
+    assert alert.message == "help me"
+
+
+def test_a_red_flag_declined_records_nothing_on_silence(chat, store):
+    c = chat("en")
+    reply = hear(c, "no chest pain")
+    assert "emergency number" not in reply and c.expects != YES_NO
+    c.tick(8)
+    c.tick(8)
+    assert store.alerts() == []

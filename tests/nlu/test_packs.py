@@ -164,6 +164,24 @@ def test_declines_things_hold_the_alarm_words_and_the_phrases_of_their_groups(tm
         load(write_pack(tmp_path, MINIMAL + "declines:\n  things: [<sick>]\n"))
 
 
+def test_red_flags_are_alarm_words_and_declined_things_listed_once(tmp_path):
+    body = MINIMAL + "alarm_words: [ambulance]\nred_flags: [chest pain, seizure]\ndeclines:\n  negations: [no]\n"
+    pack = load(write_pack(tmp_path, body))
+    assert pack.red_flags == (("chest", "pain"), ("seizure",))
+    assert pack.alarm_words == (("ambulance",), ("chest", "pain"), ("seizure",))
+    assert pack.declines.things.match(("chest", "pain"), 0) == 2  # "no chest pain" asks for nothing
+    with pytest.raises(PackError, match=r"'red_flags' are alarm words already: list seizure under 'red_flags' only"):
+        load(write_pack(tmp_path, MINIMAL + "alarm_words: [ambulance, seizure]\nred_flags: [seizure]\n"))
+    with pytest.raises(PackError, match=r"'red_flags' must be a list of words or phrases"):
+        load(write_pack(tmp_path, MINIMAL + "red_flags: {chest: pain}\n"))
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_the_shipped_packs_have_red_flags_among_their_alarm_words(lang):
+    pack = load_pack(lang)
+    assert pack.red_flags and set(pack.red_flags) < set(pack.alarm_words)
+
+
 def test_part_of_day_and_reminder_rules_name_intents_and_the_quantity_is_one_word(tmp_path):
     pack = load(write_pack(tmp_path, MINIMAL + "part_of_day_intents: [greet]\nreminders_for: [greet]\n"
                                               "later_when: [tomorrow]\nmedicine:\n  words: [dose]\n  quantity: dose\n"))

@@ -4,7 +4,7 @@ through the understander in both languages."""
 
 import pytest
 
-from voice_assistant.nlu import Understander
+from voice_assistant.nlu import RED_FLAG, Understander
 from voice_assistant.nlu.spans import LoosePhraseSet
 
 UNDERSTANDERS = {lang: Understander(lang) for lang in ("fr", "en")}
@@ -133,6 +133,8 @@ def test_a_sentence_shaped_like_a_low_without_its_word_is_no_low_reported(lang, 
 @pytest.mark.parametrize("lang, text", [
     ("en", "i had chest pain last night"), ("en", "I had a seizure last night"), ("en", "i passed out this morning"),
     ("fr", "j'ai eu mal à la poitrine cette nuit"), ("fr", "j'ai perdu connaissance ce matin"),
+    # the shape of the pack's out-of-scope "my husband called": an alarm word said is still the emergency path
+    ("en", "my husband passed out"), ("en", "my wife passed out last night"),
 ])
 def test_a_red_flag_told_of_is_offered_the_emergency_path(lang, text):
     # told after the fact, it still needs a human: the emergency path is offered (confirmed before any alert)
@@ -146,6 +148,43 @@ def test_a_red_flag_told_of_is_offered_the_emergency_path(lang, text):
 ])
 def test_a_red_flag_denied_calls_for_nothing(lang, text, intent):
     assert understand(lang, text).intent == intent
+
+
+@pytest.mark.parametrize("lang, text, flag", [
+    ("en", "I had chest pain last night", "chest pain"), ("en", "I think I'm having a seizure", "seizure"),
+    ("en", "my husband passed out", "passed out"), ("en", "I can't breathe", "can t breathe"),
+    ("en", "I don't need an ambulance but I have chest pain", "chest pain"),
+    ("fr", "j'ai mal à la poitrine", "mal a la poitrine"), ("fr", "il a fait des convulsions", "convulsions"),
+    ("fr", "j'ai perdu connaissance", "perdu connaissance"), ("fr", "j'arrive pas à respirer", "j arrive pas a respirer"),
+])
+def test_a_red_flag_named_marks_the_emergency(lang, text, flag):
+    # the dialogue then says to call the emergency number first, no low's sugar ("my husband passed out" has the
+    # shape of the pack's out-of-scope "my husband called": the alarm word still offers the emergency path)
+    u = understand(lang, text)
+    assert u.intent == "emergency", u
+    assert u.entity(RED_FLAG) == flag, u
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "I feel dizzy"), ("en", "ambulance"), ("en", "I need help now"), ("en", "I'm shaky"),
+    ("en", "no chest pain but I feel dizzy"),
+    ("fr", "j'ai des vertiges"), ("fr", "appelle le samu"), ("fr", "au secours"),
+    ("fr", "pas de douleur dans la poitrine mais j'ai des vertiges"),
+])
+def test_a_call_for_help_naming_no_red_flag_is_not_marked(lang, text):
+    u = understand(lang, text)
+    assert u.intent == "emergency", u
+    assert u.entity(RED_FLAG) is None, u
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "no chest pain"), ("en", "I don't have chest pain"), ("en", "my sugar is 120 no chest pain"),
+    ("fr", "je n'ai pas mal à la poitrine"), ("fr", "pas de convulsions"),
+    ("fr", "ma glycémie est à 1,20, pas de douleur dans la poitrine"),
+])
+def test_a_red_flag_declined_is_not_marked(lang, text):
+    u = understand(lang, text)
+    assert u.intent != "emergency" and u.entity(RED_FLAG) is None, u
 
 
 @pytest.mark.parametrize("lang, text", [

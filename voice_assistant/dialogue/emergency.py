@@ -2,10 +2,11 @@
 
 Heard words are not sure: a recogniser turns a cough or the television into "fit" or "help" with full
 confidence (measured: white noise decoded as "fit", confidence 1.0), and typed ones can be a slip too. So a
-call for help gets the guidance at once, then one question: « Voulez-vous que je prévienne votre équipe de
-soins ? ». Yes (or asking for help again) records the alert; no records nothing; no answer at all records it
-too, marked unconfirmed, because a patient who asked for help and then went silent may no longer be able to
-answer.
+call for help gets the guidance at once (a red flag of the language pack, "chest pain", « perdu connaissance »:
+call the emergency number now; any other: a low's fast sugar first), then one question: « Voulez-vous que je
+prévienne votre équipe de soins ? ». Yes (or asking for help again) records the alert; no records nothing; no
+answer at all records it too, marked unconfirmed, because a patient who asked for help and then went silent may
+no longer be able to answer.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import datetime
 from voice_assistant import records
 from voice_assistant.dialogue.context import ConfirmQuestion, DialogueContext
 from voice_assistant.dialogue.state import Reply
-from voice_assistant.nlu import Understanding
+from voice_assistant.nlu import RED_FLAG, Understanding
 from voice_assistant.store import StoreError
 
 
@@ -27,6 +28,12 @@ class ConfirmAlert(ConfirmQuestion):
     heard: str
 
     yes_intents = ("affirm", "emergency")
+
+    def answer(self, ctx, u, now, asr_confidence):
+        if u.intent in self.yes_intents and u.entity(RED_FLAG) is not None:
+            # "help me", then "I can't breathe": the yes, said after the emergency number (no low's sugar)
+            return ask_for_help(ctx, u, now, asr_confidence)
+        return super().answer(ctx, u, now, asr_confidence)
 
     def on_yes(self, ctx, now):
         return _record(ctx, self.heard, now)
@@ -41,7 +48,10 @@ class ConfirmAlert(ConfirmQuestion):
 
 
 def ask_for_help(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply:
-    guidance = ctx.say("safety.emergency", number=ctx.emergency_number(),
+    # a red flag named ("I had chest pain last night", « il a fait des convulsions ») is the emergency number first
+    # and no low's sugar; any other call for help ("I feel dizzy", "ambulance") may be a low: its sugar first
+    key = "safety.red_flag" if u.entity(RED_FLAG) is not None else "safety.emergency"
+    guidance = ctx.say(key, number=ctx.emergency_number(),
                        human_route=ctx.say("safety.human_route", human=ctx.human_route()))
     if isinstance(ctx.pending, ConfirmAlert):  # asking for help again is the yes
         return _record(ctx, ctx.pending.heard, now, guidance)

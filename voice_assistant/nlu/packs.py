@@ -79,8 +79,12 @@ class Pack:
     number_words: frozenset[str]
     classes: "WordClasses"
     wake_words: tuple[str, ...] = ()  #: hands-free mode: what the patient says before a request
-    #: words that always mean a call for help ("ambulance", « SAMU »), whatever the recogniser made of the rest
+    #: words that always mean a call for help ("ambulance", « SAMU »), whatever the recogniser made of the rest;
+    #: the `red_flags` are among them
     alarm_words: tuple[Phrase, ...] = ()
+    #: alarm words that name a sign no one should be left alone with ("chest pain", « perdu connaissance »): the
+    #: guidance is to call the emergency number now, never a low's sugar
+    red_flags: tuple[Phrase, ...] = ()
     #: words that turn a sentence around ("not", « pas »): a sentence with one does not read like a template
     #: without one, nor the other way round ("I haven't taken my insulin" is no dose taken)
     not_words: frozenset[str] = frozenset()
@@ -333,7 +337,8 @@ def compile_pack(data: dict, path: Path) -> Pack:
         number_words=number_lex.words,
         classes=classes,
         wake_words=tuple(w for p in wake_words for w in p),
-        alarm_words=tuple(r.phrase_list(data.get("alarm_words"), "alarm_words")),
+        alarm_words=tuple(r.alarm_words()),
+        red_flags=tuple(r.red_flags()),
         not_words=not_words,
         contraries=r.contraries(classes, ignore, not_words),
         question_openers=PhraseSet(r.phrase_list(data.get("question_openers"), "question_openers")),
@@ -405,6 +410,20 @@ class _PackReader:
         if not isinstance(settings, dict):
             raise self.fail("'settings' must be a mapping", line=self.lines.get("settings"))
         return str(self.data["language"]), settings
+
+    def red_flags(self) -> list[Phrase]:
+        """`red_flags`: alarm words that name a sign no one should be left alone with ("chest pain"), each listed
+        once: here or under `alarm_words`, not both."""
+        flags = self.phrase_list(self.data.get("red_flags"), "red_flags")
+        twice = set(flags) & set(self.phrase_list(self.data.get("alarm_words"), "alarm_words"))
+        if twice:
+            raise self.fail(f"'red_flags' are alarm words already: list {', '.join(sorted(' '.join(p) for p in twice))}"
+                            " under 'red_flags' only", line=self.lines.get("red_flags"))
+        return flags
+
+    def alarm_words(self) -> list[Phrase]:
+        """`alarm_words`, and the `red_flags`: every word that always means a call for help."""
+        return self.phrase_list(self.data.get("alarm_words"), "alarm_words") + self.red_flags()
 
     def not_words(self, ignore: frozenset[str]) -> frozenset[str]:
         """`not_words`: single words, none of them a small word the matcher skips (it would never see it)."""
@@ -514,9 +533,9 @@ class _PackReader:
 
     def declines(self, classes: "WordClasses") -> Declines:
         """`declines:` (negations, between, things); a word group (<symptom>) in `things` stands for its phrases,
-        and the pack's alarm words are things too."""
+        and the pack's alarm words (red flags included) are things too."""
         section = self.section("declines")
-        things: list[Phrase] = list(self.phrase_list(self.data.get("alarm_words"), "alarm_words"))
+        things: list[Phrase] = self.alarm_words()
         for entry in section.get("things") or []:
             text = str(entry).strip()
             if text.startswith("<") and text.endswith(">"):

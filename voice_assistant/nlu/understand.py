@@ -32,6 +32,9 @@ QUANTITY = "quantity"
 #: entity: the care team named ("call my *doctor*", « appelle *l'infirmière* »), its words: the caregiver route then
 #: names the doctor before the family
 CARE_TEAM = "care_team"
+#: entity: a red flag of the pack named in a call for help, and not declined ("I had *chest pain* last night", « j'ai
+#: *perdu connaissance* »), its words: the emergency path then says to call the emergency number first, no low's sugar
+RED_FLAG = "red_flag"
 #: `matched` of an utterance made only of politeness and hesitation (« bonjour », "thank you", « euh »), or of
 #: one of the pack's `small_talk` sentences ("how are you", « je vais bien »); the intent is then "none".
 SMALL_TALK = "small_talk"
@@ -113,6 +116,7 @@ class Understander:
         self.extractor = SlotExtractor(self.pack, profile.medications, profile.meter_unit)
         self.matcher = IntentMatcher(self.pack)
         self._alarms = [self.extractor.phrase_tokens(" ".join(p)) for p in self.pack.alarm_words]
+        self._red_flags = [self.extractor.phrase_tokens(" ".join(p)) for p in self.pack.red_flags]
         self._declined_things = PhraseSet(self.extractor.phrase_tokens(" ".join(p)) for p in self.pack.declines.things)
         # the words each dose intent's sentences hold: a sentence naming a thing none of them holds, and no
         # medicine, took something else ("I had a coffee")
@@ -152,6 +156,8 @@ class Understander:
             result = self._understand(text, extraction, read)
         extra = self._moment_and_unit(extraction, self._times_said(extraction, read[-1] if read else extraction,
                                                                    result))
+        if result.intent == EMERGENCY:
+            extra += self._red_flag(extraction.words)
         return replace(result, entities=result.entities + extra) if extra else result
 
     @staticmethod
@@ -249,7 +255,9 @@ class Understander:
             # "remind me to call my daughter", « rappelle-moi d'acheter du pain »: a reminder the assistant cannot set
             # (never a reminder without its medicine, the list of reminders, a reading or a call)
             return Understanding(NONE, {}, confidence, text, (), alternatives, OTHER_REMINDER)
-        if best.intent == NONE:  # the pack's own out-of-scope sentences: confidently out of scope
+        if best.intent == NONE and not self._calls_for_help(extraction.words):
+            # the pack's own out-of-scope sentences: confidently out of scope; not with an alarm word said ("my
+            # husband passed out" has the shape of "my husband called"): that is the emergency path, below
             return Understanding(NONE, {}, confidence, text, (), alternatives, NONE)
         if best.intent in self.pack.medicine.doses and not self._tells_of_taking(extraction):
             # "the morning", « le soir », "morning dear": a word of a dose sentence, no dose told (no medicine, no
@@ -383,13 +391,23 @@ class Understander:
     def _calls_for_help(self, words: tuple[str, ...]) -> bool:
         """An alarm word of the pack that is not declined ("I don't need an ambulance"; but "I don't know what to
         do, call an ambulance", « je sais pas, appelle le samu » call)."""
+        return self._said_not_declined(words, self._alarms) is not None
+
+    def _red_flag(self, words: tuple[str, ...]) -> tuple[Entity, ...]:
+        """The first red flag of the pack said and not declined ("I had chest pain last night"; not "no chest
+        pain"), as an entity (empty when none)."""
+        said = self._said_not_declined(words, self._red_flags)
+        return (Entity(RED_FLAG, said, said),) if said is not None else ()
+
+    def _said_not_declined(self, words: tuple[str, ...], phrases: list[tuple[str, ...]]) -> str | None:
+        """The words of the first of `phrases` said outside a declined stretch, or None."""
         declined = self.declined(words)
-        for alarm in self._alarms:
-            n = len(alarm)
+        for phrase in phrases:
+            n = len(phrase)
             for i in range(len(words) - n + 1):
-                if words[i:i + n] == alarm and i not in declined:
-                    return True
-        return False
+                if words[i:i + n] == phrase and i not in declined:
+                    return " ".join(phrase)
+        return None
 
     def _score(self, extraction: Extraction) -> list[IntentScore]:
         """Matcher scores, ties broken towards the intent that needs fewer slots the patient did not say. A
