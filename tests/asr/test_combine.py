@@ -517,3 +517,44 @@ def test_the_dictionary_is_read_where_it_lies(tmp_path):
     assert in_dictionary("aardvark", d) and in_dictionary("land", d) and in_dictionary("Landing", d)
     assert not in_dictionary("lan", d) and not in_dictionary("rample", d) and not in_dictionary("", d)
     assert not in_dictionary("land", tmp_path / "missing.dict")
+
+
+# (pocketsphinx heard, whisper heard, whisper's recorded mean log-probabilities, what was said's meaning): a short
+# command whisper turned into a near word, read as the pack word spelled most like it (recorded on the dev sets)
+@pytest.mark.parametrize("heard_ps,heard_w,scores,meaning", [
+    ("slower least", "sower please",
+     {"slower least": -7.86, "sower please": -2.12, "slower please": -3.46, "so are please": -1.27},
+     ("speak_slower", {})),
+    ("and you", "i forgot it",
+     {"and you": -5.49, "i forgot it": -1.97, "i forget it": -2.97, "i forty it": -7.69}, ("cancel", {})),
+    ("levels to write we", "perglicerides please",
+     {"levels to write we": -6.52, "perglicerides please": -1.76, "triglycerides please": -3.84,
+      "triglyceride please": -5.48}, ("read_lab_results", {"test": "triglycerides"})),
+    ("better", "hell", {"better": -14.5, "hell": -2.84, "help": -2.93, "fell": -12.48}, ("help", {})),
+])
+def test_a_short_command_heard_as_a_near_word_is_read_as_the_pack_word(understander, heard_ps, heard_w, scores,
+                                                                       meaning):
+    combiner = medicine_combiner(understander, scores)
+    choice = combiner.choose(b"audio", ps(heard_ps), wh(heard_w))
+    assert (choice.first.intent, choice.first.slots) == meaning, choice.reason
+    assert choice.first.transcript.info["repaired_from"] == heard_w
+
+
+def test_a_near_word_is_not_made_a_value_a_call_for_help_or_an_unlikely_request(understander):
+    combiner = medicine_combiner(understander, {
+        "flour please": -3.03, "four please": -4.49, "floor please": -0.42,
+        "i'm calling call": -1.81, "i'm falling call": -3.9,
+        "sower please": -1.0, "slower please": -6.5})
+    # "four please" would be a reading of 4 mmol/L that whisper never heard as a number
+    r = combiner.reading(wh("flour please"))
+    assert combiner.word_repair(b"audio", r) is r
+    # "i'm falling call" would be the emergency path: unanswered, it alerts the care team
+    r = combiner.reading(wh("i'm calling call"))
+    assert combiner.word_repair(b"audio", r) is r
+    # more than WORD_MAX_LOSS less likely on the audio than what whisper heard
+    r = combiner.reading(wh("sower please"))
+    assert combiner.word_repair(b"audio", r) is r
+    # a request already, or a longer sentence: left as it is (no scoring asked)
+    for text in ("cancel that", "i went to the shops with my sister and her sower"):
+        r = combiner.reading(wh(text))
+        assert combiner.word_repair(b"audio", r) is r
