@@ -28,6 +28,8 @@ ASK_TIME = {"en": "At what time?", "fr": "À quelle heure ?"}
      "metformin"),
     ("fr", "rappelle-moi de prendre mon tahor ce soir", "à neuf heures", "vingt et une heures", "21:00", "atorvastatin"),
     ("fr", "tu peux me rappeler mon lantus ce soir", "à huit heures", "vingt heures", "20:00", "insulin_glargine"),
+    ("fr", "rappelle-moi de prendre ma metformine à l'heure du dîner", "à sept heures", "dix-neuf heures", "19:00",
+     "metformin"),
     ("fr", "rappelle-moi de prendre mon lantus au coucher", "à dix heures", "vingt-deux heures", "22:00",
      "insulin_glargine"),
 ])
