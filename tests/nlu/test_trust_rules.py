@@ -441,6 +441,16 @@ def test_a_question_about_what_a_value_means_records_nothing(text):
     assert u.intent not in RECORDS and "meter_extreme" not in u.slots, u
 
 
+@pytest.mark.parametrize("text", ["log my sugar", "record my sugar", "i want to log my sugar", "i'd like to record my blood sugar",
+                                  "log my glucose please"])
+def test_a_logging_verb_first_asks_to_give_a_reading_not_for_the_history(text):
+    # ("log", "record" are also nouns of the history: "my sugar log", "my glucose records" stay the history)
+    u = understand("en", text)
+    assert u.intent == "log_glucose" and "glucose_mg_dl" not in u.slots, u
+    for history in ("show me my sugar log", "my glucose records for the week", "read my sugar history"):
+        assert understand("en", history).intent == "glucose_history", history
+
+
 @pytest.mark.parametrize("text", ["remind me to take metformin at tea time", "remind me to take metformin at dinner time",
                                   "remind me to take my metformin at dinnertime"])
 def test_the_evening_meal_named_for_a_reminder_says_the_evening_and_no_hour(text):
