@@ -206,7 +206,7 @@ class SlotExtractor:
         found = [d for d in found if not any(t.start <= d.start and d.end <= t.end and t.end - t.start > d.end - d.start
                                              for t in times)]
         taken = {k for s in said for k in range(s.start, s.end)}
-        out = []
+        out: list[Span] = []
         for d in found:
             # "check again in 15 minutes" is said as a whole: the checking again goes with how long ("my sugar was 65,
             # I'll check again in 15 minutes" is read as "my sugar was 65")
