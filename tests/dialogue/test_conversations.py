@@ -285,6 +285,27 @@ def test_declining_the_recheck_reminder_records_nothing_more(chat, store, lang, 
     assert values(store) == [60]
 
 
+@pytest.mark.parametrize("lang, plan, offer", [
+    ("en", "ok I'll check again in 15 minutes", "Do you want me to remind you in fifteen minutes?"),
+    ("en", "I'm going to test again in 20 minutes", "Do you want me to remind you in fifteen minutes?"),
+    ("fr", "d'accord, je recontrôle dans 15 minutes", "Voulez-vous que je vous le rappelle dans quinze minutes ?"),
+    ("fr", "bon je recontrôle dans 20", "Voulez-vous que je vous le rappelle dans quinze minutes ?"),
+])
+def test_telling_when_one_will_check_again_after_a_low_logs_nothing(chat, store, lang, plan, offer):
+    """The patient answers the low's advice with when they will check again: no reading of 15 (nor 270 mg/dL), no
+    question about a value; the open question is asked again, and after it is answered the same words log nothing."""
+    c = chat(lang)
+    c.log("ma glycémie est de soixante" if lang == "fr" else "my sugar is sixty", "oui" if lang == "fr" else "yes")
+    reply = c.say(plan)
+    assert values(store) == [60] and c.expects == YES_NO, c.transcript
+    assert reply.endswith(offer) and "15" not in reply, reply
+    assert store.get_setting(RECHECK_SETTING) is None
+    c.say("non" if lang == "fr" else "no")
+    reply = c.say(plan)
+    assert reply and values(store) == [60] and c.expects == ANYTHING, c.transcript  # no value asked for
+    assert [a.kind for a in store.alerts()] == ["hypoglycaemia"]
+
+
 @pytest.mark.parametrize("lang, country, utterance, yes, call", [
     ("fr", "FR", "ma glycémie est de zéro gramme quarante-cinq", "oui", "appelez le quinze tout de suite"),
     ("en", "FR", "my sugar is forty five", "yes", "call fifteen now"),

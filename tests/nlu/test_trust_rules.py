@@ -553,3 +553,73 @@ def test_a_quantity_of_medicine_said_with_a_dose_is_a_dose_taken_never_a_questio
                                         ("fr", "est-ce que je dois prendre 10 unités")])
 def test_a_quantity_in_a_question_still_asks_for_dosing_advice(lang, text):
     assert understand(lang, text).intent == "dosing_question"
+
+
+# --- how long is no value: "in 15 minutes", « dans un quart d'heure » (a delay, a length of time) -------------
+
+@pytest.mark.parametrize("lang, text, mg_dl", [
+    ("en", "my sugar was 65 i'll check again in 15 minutes", 65),
+    ("en", "my sugar was 100 in 30 minutes", 100),
+    ("en", "it's 70, i will test again in 20 minutes", 70),
+    ("en", "my sugar is 62 going to recheck in a quarter of an hour", 62),
+    ("en", "i walked for 20 minutes and my sugar was 95", 95),
+    ("en", "my sugar was 7 two hours ago", 126.1),
+    ("en", "120 thirty minutes after lunch", 120),
+    ("fr", "ma glycémie était à 65, je recontrôle dans 15 minutes", 65),
+    ("fr", "j'étais à 0,65 je recontrôle dans 15", 65),
+    ("fr", "ma glycémie est à 0,60 je refais un test dans un quart d'heure", 60),
+    ("fr", "j'étais à 1,20 je revérifie dans une demi-heure", 120),
+    ("fr", "j'ai marché pendant 20 minutes et j'étais à 0,95", 95),
+    ("fr", "j'étais à 1,20 il y a 30 minutes", 120),
+])
+def test_a_number_said_as_how_long_is_never_the_value(lang, text, mg_dl):
+    u = understand(lang, text)
+    assert u.intent == "log_glucose" and u.slots.get("glucose_mg_dl") == mg_dl, u
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "i'll check again in 15 minutes"),
+    ("en", "ok i will check again in 15 minutes"),
+    ("en", "check again in 60"),
+    ("en", "i'm going to check my sugar again in 20 minutes"),
+    ("en", "i'll check in 15 minutes"),
+    ("en", "alright i'll retest in half an hour"),
+    ("fr", "je recontrôle dans 15 minutes"),
+    ("fr", "je revérifie dans un quart d'heure"),
+    ("fr", "bon je vais recontrôler dans 20"),
+    ("fr", "d'accord je refais un test dans 15 minutes"),
+])
+def test_telling_when_one_will_check_again_is_small_talk(lang, text):
+    u = understand(lang, text)
+    assert u.intent == "none" and u.matched == "small_talk" and u.slots == {}, u
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "remind me in 2 hours"),
+    ("en", "remind me to take my lantus in 30 minutes"),
+    ("fr", "rappelle-moi de prendre mon lantus dans 2 heures"),
+    ("fr", "rappelle-moi de prendre mon lantus dans 30 minutes"),
+])
+def test_a_delay_is_no_clock_time(lang, text):
+    u = understand(lang, text)
+    assert "time" not in u.slots and "glucose_mg_dl" not in u.slots, u
+
+
+@pytest.mark.parametrize("lang, text, time", [
+    ("en", "remind me at ten minutes past eight", "08:10"),
+    ("en", "remind me to take my lantus at 2", "02:00"),
+    ("fr", "rappelle-moi à 8 heures 15 minutes", "08:15"),
+    ("fr", "rappelle-moi de prendre mon lantus à 2 heures", "02:00"),
+])
+def test_a_clock_time_with_minutes_stays_a_time(lang, text, time):
+    u = understand(lang, text)
+    assert u.intent == "set_medication_reminder" and u.slots.get("time") == time, u
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "remind me to check again in 15 minutes"),
+    ("fr", "rappelle-moi de vérifier dans 15 minutes"),
+])
+def test_a_reminder_to_check_again_is_no_medicine_reminder(lang, text):
+    u = understand(lang, text)
+    assert u.intent == "none" and "glucose_mg_dl" not in u.slots, u

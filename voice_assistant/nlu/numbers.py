@@ -129,17 +129,20 @@ def _fix_homophones(cleaned: str, lex: NumberLexicon) -> str:
 
 
 def find_glucose(tokens: Sequence[str], lex: NumberLexicon, meter_unit: GlucoseUnit | None,
-                 taken: set[int], times: frozenset[int] | set[int] = frozenset()) -> list[Span]:
+                 taken: set[int], times: frozenset[int] | set[int] = frozenset(),
+                 apart: frozenset[int] | set[int] = frozenset()) -> list[Span]:
     """Every glucose value candidate, skipping token positions already used by other slots. A span whose value
     is None holds a value said but not known (digits apart, a number cut short: see `_glucose_at`). `times`: where
-    a clock time may begin ("7 am"): two numbers written apart are not joined into one value across it."""
+    a clock time may begin ("7 am"): two numbers written apart are not joined into one value across it. `apart`:
+    numbers said as something else that stands on its own (how long, how long ago: "7 two hours ago"): no digits
+    of a value written apart."""
     spans: list[Span] = []
     i = 0
     while i < len(tokens):
         if i in taken or not is_number(tokens[i]):
             i += 1
             continue
-        span = _glucose_at(tokens, i, lex, meter_unit, taken, times)
+        span = _glucose_at(tokens, i, lex, meter_unit, taken, times, apart)
         if span is None:
             i += 1
             continue
@@ -149,7 +152,8 @@ def find_glucose(tokens: Sequence[str], lex: NumberLexicon, meter_unit: GlucoseU
 
 
 def _glucose_at(tokens: Sequence[str], i: int, lex: NumberLexicon, meter_unit: GlucoseUnit | None,
-                taken: set[int], times: frozenset[int] | set[int] = frozenset()) -> Span | None:
+                taken: set[int], times: frozenset[int] | set[int] = frozenset(),
+                apart: frozenset[int] | set[int] = frozenset()) -> Span | None:
     def free(k: int) -> bool:
         return k < len(tokens) and k not in taken
 
@@ -209,7 +213,7 @@ def _glucose_at(tokens: Sequence[str], i: int, lex: NumberLexicon, meter_unit: G
             end += 1
     unit_said = unit is not None or shorthand_unit is not None
     if not unit_said and value < BARE_MG_DL_FROM and float(value).is_integer() \
-            and (_number_at(tokens, end) or _number_at(tokens, i - 1)):
+            and ((_number_at(tokens, end) and end not in apart) or (_number_at(tokens, i - 1) and i - 1 not in apart)):
         # a small whole number right beside another number that is not part of it ("1 2 30", "6 5"): digits a
         # recogniser wrote apart, or a time beside them; a value was said, but which one is not known (a decimal
         # written out, "6.5 7 am", is one value)

@@ -825,7 +825,10 @@ def _when_lexicon(raw: Any, phrase_list, fail) -> WhenLexicon | None:
     ago_contexts = {str(k): PhraseSet(phrase_list(v, "when.ago_contexts")) for k, v in keyed("ago_contexts").items()}
     return WhenLexicon(days=days, parts=parts, moments=moments, ago_before=words("ago_before"),
                        ago_after=words("ago_after"), hours=words("hours"), minutes=words("minutes"),
-                       half_hour=words("half_hour"), now=words("now"), one=words("one"), ago_contexts=ago_contexts)
+                       half_hour=words("half_hour"), now=words("now"), one=words("one"), ago_contexts=ago_contexts,
+                       quarter_hour=words("quarter_hour"), delay_before=words("delay_before"),
+                       rechecks=words("rechecks"),
+                       plan_words=frozenset(w for p in phrase_list(raw.get("plan_words"), "when.plan_words") for w in p))
 
 
 def _slots_in(expansions: set[tuple[str, ...]]) -> set[str]:

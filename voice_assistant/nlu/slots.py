@@ -20,11 +20,14 @@ from voice_assistant.nlu.numbers import find_glucose, tokens_with_digits
 from voice_assistant.nlu.packs import Pack, drop_fillers
 from voice_assistant.nlu.spans import LoosePhraseSet, PhraseSet, Span, is_number
 from voice_assistant.nlu.times import find_times, split_clock_digits
-from voice_assistant.nlu.when import ago_spans
+from voice_assistant.nlu.when import ago_spans, duration_spans, recheck_before
 from voice_assistant.profile import Medication
 
 #: A stretch saying how long ago something happened (not a slot: see `ago_spans`).
 AGO = "ago"
+#: A stretch saying how long, a delay or a length of time ("in 15 minutes", « pendant vingt minutes »): not a slot,
+#: never a glucose value or a time, left out of what the matcher reads (see `duration_spans`).
+DURATION = "duration"
 #: A number and its unit said as a quantity of medicine ("10 units", « 2 comprimés »): not a slot, never a glucose
 #: value or a time; the matcher reads it as the pack's `medicine.quantity` word ("I did my 10 units" is "I did my
 #: dose"), or not at all when the pack has none (the dialogue says that the amount is not noted).
@@ -70,6 +73,7 @@ class Extraction:
     spans: tuple[Span, ...]  #: every slot value found, in order
     words: tuple[str, ...]  #: the utterance's tokens before replacement (fillers removed)
     quantities: tuple[Span, ...] = ()  #: quantities of medicine said (DOSE), over `words`
+    durations: tuple[Span, ...] = ()  #: how long said (DURATION), over `words`; info "recheck": with checking again
 
     def first(self, slot: str) -> Span | None:
         return next((s for s in self.spans if s.slot == slot), None)
@@ -152,41 +156,65 @@ class SlotExtractor:
         times = [t for t in found_times
                  if not any(_overlap(t, s) for s in listed if s.slot != "period")
                  and not any(_overlap(t, a) for a in ago + doses)]
+        durations = self._durations(tokens, ago + listed, times)
+        times = [t for t in times if not any(_overlap(t, d) for d in durations)]
         if reading == FEWER_TIMES:
             times = [t for t in times if t.info.get("hour_word") or t.info.get("worded")]
         listed = [s for s in listed if not any(_overlap(t, s) for t in times)]
-        taken = {k for s in listed + ago + doses for k in range(s.start, s.end)}
+        taken = {k for s in listed + ago + doses + durations for k in range(s.start, s.end)}
         # (two numbers written apart are not one value across where a time may begin, kept or not: "200 7 am")
         time_starts = {t.start for t in found_times}
-        glucose = find_glucose(tokens, self.pack.numbers, self.meter_unit, taken, time_starts)
+        # (a number of how long, or how long ago, is said apart from a value beside it: "my sugar was 7 two hours ago")
+        apart = {k for s in ago + durations for k in range(s.start, s.end)}
+        glucose = find_glucose(tokens, self.pack.numbers, self.meter_unit, taken, time_starts, apart)
         spans = list(listed)
         for span in times:
             # "at 8" alone is a time only if no glucose reading with its unit said claims the same words
             if span.certain or reading == MORE_TIMES or not any(g.certain and _overlap(g, span) for g in glucose):
                 spans.append(span)
                 taken.update(range(span.start, span.end))
-        spans += find_glucose(tokens, self.pack.numbers, self.meter_unit, taken, time_starts)
+        spans += find_glucose(tokens, self.pack.numbers, self.meter_unit, taken, time_starts, apart)
         if reading == WORDS_ONLY:
             spans = [s for s in spans if s.certain or s.slot not in ("glucose", "time")]
         spans.sort(key=lambda s: s.start)
 
         out: list[str] = []
         i = 0
-        # "two hours ago" says when, not what: left out of what the matcher reads, like a lab test's value. A
-        # quantity of medicine says what, not how much: "I did my 10 units" reads as "I did my dose" (without it, "I
-        # did my" is anything: results, a test, a dose)
+        # "two hours ago", "in 15 minutes" say when, not what: left out of what the matcher reads, like a lab test's
+        # value. A quantity of medicine says what, not how much: "I did my 10 units" reads as "I did my dose" (without
+        # it, "I did my" is anything: results, a test, a dose)
         unread = [d for d in doses if d.slot in (LAB_VALUE, DOSE)]
         quantity = self.pack.medicine.quantity
-        for span in sorted(spans + ago + unread, key=lambda s: s.start):
+        for span in sorted(spans + ago + durations + unread, key=lambda s: s.start):
             out.extend(tokens[i:span.start])
             if span.slot == DOSE and quantity:
                 out.append(quantity)
-            elif span.slot not in (AGO, LAB_VALUE, DOSE):
+            elif span.slot not in (AGO, DURATION, LAB_VALUE, DOSE):
                 out.append("{" + span.slot + "}")
             i = span.end
         out.extend(tokens[i:])
         return Extraction(tokens=tuple(out), spans=tuple(spans), words=tuple(tokens),
-                          quantities=tuple(d for d in doses if d.slot == DOSE))
+                          quantities=tuple(d for d in doses if d.slot == DOSE), durations=tuple(durations))
+
+    def _durations(self, tokens: list[str], said: list[Span], times: list[Span]) -> list[Span]:
+        """How long, said as a delay or a length of time ("in 15 minutes", « dans un quart d'heure », "check again in
+        60": see `duration_spans`), outside what `said` holds (how long ago, the pack's list phrases: "two hours
+        after" is a meal context). A clock time holding its words and more is the time ("ten minutes past eight",
+        « 8 heures 15 minutes »); any other time over it is none ("in 2 hours" is no 2 o'clock)."""
+        when = self.pack.when
+        found = [Span(a, b, DURATION, None) for a, b in duration_spans(tokens, when, [(s.start, s.end) for s in said])]
+        found = [d for d in found if not any(t.start <= d.start and d.end <= t.end and t.end - t.start > d.end - d.start
+                                             for t in times)]
+        taken = {k for s in said for k in range(s.start, s.end)}
+        out: list[Span] = []
+        for d in found:
+            # "check again in 15 minutes" is said as a whole: the checking again goes with how long ("my sugar was 65,
+            # I'll check again in 15 minutes" is read as "my sugar was 65")
+            j = recheck_before(tokens, d.start, when) if when is not None else None
+            if j is not None and not taken & set(range(j, d.start)) and not any(o.end > j for o in out):
+                d = Span(j, d.end, DURATION, None, info={"recheck": True})
+            out.append(d)
+        return out
 
     def _ago_contexts(self, tokens: list[str], ago: list[Span], listed: list[Span]) -> list[Span]:
         """"i had my lunch about 2 hours ago and now it's 190": a meal said just before how long ago (small words

@@ -15,7 +15,7 @@ from voice_assistant.health.glucose import GlucoseValue, is_physical
 from voice_assistant.nlu.matcher import CORRECT_MIN_CHARS, WORD_SIMILARITY, IntentMatcher, IntentScore
 from voice_assistant.nlu.packs import SLOT_OUTPUT_NAMES, Pack, load_pack
 from voice_assistant.nlu.spans import PhraseSet, is_number
-from voice_assistant.nlu.when import Moment, find_when
+from voice_assistant.nlu.when import Moment, find_when, only_a_recheck
 from voice_assistant.nlu.slots import FEWER_TIMES, MORE_TIMES, WORDS_ONLY, Extraction, SlotExtractor
 from voice_assistant.profile import Profile, default_profile
 
@@ -194,6 +194,11 @@ class Understander:
         exact = self.pack.exact.get(tuple(extraction.words))
         if exact is not None:  # « c'est ça », "that's it": only small words, said as a whole answer
             return Understanding(NONE if exact == SMALL_TALK else exact, {}, 1.0, text, matched=exact)
+        if only_a_recheck(extraction.tokens, self.pack.when, self.pack.ignore,
+                          any(d.info.get("recheck") for d in extraction.durations)):
+            # "ok, I'll check again in 15 minutes", « je recontrôle dans un quart d'heure », said after a low's advice:
+            # a plan told, no reading to ask for and nothing to repeat
+            return Understanding(NONE, {}, 1.0, text, matched=SMALL_TALK)
         scores = self._score(extraction)
         # A dose naming no medicine at a bare hour ("I had 7 this morning", « j'avais 7 ce matin »): the number is
         # as much a reading; read as one if it makes a good sentence (« j'ai pris mon insuline à 7 heures », "I
@@ -462,6 +467,8 @@ class Understander:
         if self._medicine_named(extraction, self.matcher.words(extraction.tokens)):
             return False
         rest = self.extractor.extract(" ".join(words[opener:]))
+        if any(d.info.get("recheck") for d in rest.durations):
+            return True  # "remind me to check again in 15 minutes": checking again is no medicine (its words are gone)
         own = self._intent_words.get(best.intent, frozenset()) if best.intent not in (
             NONE, SMALL_TALK, *self.pack.not_later) else frozenset()
         return any(not w.startswith("{") and not is_number(w) and w not in self._reminder_words and w not in own

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from typing import Sequence
+from typing import Collection, Sequence
 
 from voice_assistant.nlu.spans import PhraseSet, Span, is_int
 
@@ -28,6 +28,9 @@ PARTS = {
 FUTURE_GRACE = timedelta(minutes=10)
 #: How far back a moment may be said: older ones are not what a reading log is for.
 MAX_DAYS_BACK = 2
+#: The most hours, and minutes, an amount of time is said with ("48 hours", "90 minutes")
+MAX_HOURS_SAID = 48
+MAX_MINUTES_SAID = 240
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,16 @@ class WhenLexicon:
     #: a meal context -> what, said just before how long ago, makes a reading taken after it ("i had my *lunch* about 2
     #: hours ago and now it's 190": after_meal)
     ago_contexts: dict[str, PhraseSet] = field(default_factory=dict)
+    quarter_hour: PhraseSet = field(default_factory=lambda: PhraseSet(()))  #: « un quart d'heure », "a quarter hour"
+    #: a preposition that makes how long a delay or a length of time: "*in* 15 minutes", « *dans* deux heures », "*for*
+    #: 20 minutes" (see `duration_spans`)
+    delay_before: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+    #: words of checking again ("check again", « je recontrôle »): a bare number after one and a `delay_before`
+    #: preposition is a delay in minutes ("i'll check again in 15"), no value
+    rechecks: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+    #: words that may stand with a `rechecks` phrase in a sentence that only tells a plan ("ok, I'm *going* to check
+    #: again in 15 minutes"): with the pack's small words, such a sentence is small talk (no reading, no request)
+    plan_words: frozenset[str] = frozenset()
 
     def __bool__(self) -> bool:
         return bool(self.days or self.parts or self.now)
@@ -163,15 +176,17 @@ def _match(tokens: Sequence[str], i: int, lex: WhenLexicon) -> tuple[int, tuple]
 
 
 def _amount(tokens: Sequence[str], i: int, lex: WhenLexicon) -> tuple[int, int] | None:
-    """"2 hours", "an hour", "30 minutes", "half an hour" at tokens[i]: (length, minutes)."""
+    """"2 hours", "an hour", "30 minutes", "half an hour", « un quart d'heure » at tokens[i]: (length, minutes)."""
     if (n := lex.half_hour.match(tokens, i)):
         return n, 30
+    if (n := lex.quarter_hour.match(tokens, i)):
+        return n, 15
     count, k = 1, i
-    if k < len(tokens) and is_int(tokens[k], 1, 48):
+    if k < len(tokens) and is_int(tokens[k], 1, MAX_MINUTES_SAID):
         count, k = int(tokens[k]), k + 1
     elif (n := lex.one.match(tokens, k)):
         k += n  # "an hour"
-    if (n := lex.hours.match(tokens, k)):
+    if (n := lex.hours.match(tokens, k)) and count <= MAX_HOURS_SAID:
         return k - i + n, 60 * count
     if (n := lex.minutes.match(tokens, k)) and k > i:
         return k - i + n, count
@@ -193,3 +208,61 @@ def ago_spans(tokens: Sequence[str], lex: WhenLexicon | None) -> list[tuple[int,
         else:
             i += 1
     return found
+
+
+def duration_spans(tokens: Sequence[str], lex: WhenLexicon | None,
+                   apart: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int]]:
+    """Where how long is said, not how long ago: "in 15 minutes", "for 20 minutes", « dans un quart d'heure », "30
+    minutes after lunch", "i'll check again in 15": a delay or a length of time. Its number is no glucose value and no
+    clock time, and it says nothing about what is asked (the slot grammar leaves it out, as it does `ago_spans`).
+
+    An amount in minutes (or a half or a quarter of an hour) is one said anywhere; an amount in hours only after a
+    `delay_before` preposition ("in 2 hours", « dans deux heures »: « à deux heures », "2 hours" alone stay the time
+    grammar's); a bare number only after a `rechecks` phrase and such a preposition ("check again in 60"). The
+    preposition belongs to the stretch. Nothing inside `apart` (the "ago" stretches, the pack's list phrases: "two
+    hours after" is a meal context) is taken."""
+    if lex is None:
+        return []
+    blocked = {k for a, b in apart for k in range(a, b)}
+    found: list[tuple[int, int]] = []
+    i = 0
+    while i < len(tokens):
+        end = _duration_at(tokens, i, lex)
+        if end and not blocked & set(range(i, end)):
+            found.append((i, end))
+            i = end
+        else:
+            i += 1
+    return found
+
+
+def _duration_at(tokens: Sequence[str], i: int, lex: WhenLexicon) -> int:
+    """The end of a duration said from tokens[i] (0 when none starts there)."""
+    before = lex.delay_before.match(tokens, i)
+    k = i + before
+    amount = _amount(tokens, k, lex)
+    if amount is not None and (before or (is_int(tokens[k]) and lex.minutes.match(tokens, k + 1))):
+        return k + amount[0]
+    if before and k < len(tokens) and is_int(tokens[k], 1, MAX_RECHECK_MINUTES) and recheck_before(tokens, i, lex) is not None:
+        return k + 1
+    return 0
+
+
+def recheck_before(tokens: Sequence[str], start: int, lex: WhenLexicon) -> int | None:
+    """Where a `rechecks` phrase ending just before `start` (a duration) begins ("*check again* in 15 minutes"), or
+    None."""
+    return next((j for j in range(max(0, start - RECHECK_WORDS), start) if lex.rechecks.match(tokens, j) == start - j),
+                None)
+
+
+def only_a_recheck(tokens: Sequence[str], lex: WhenLexicon | None, small: Collection[str], rechecked: bool) -> bool:
+    """Whether the tokens say only that the patient will check again: `rechecked` (a `rechecks` phrase said with how
+    long, both left out of the tokens), and nothing else but `small` words and the pack's `plan_words` ("ok i will
+    check again in 15 minutes", « bon je recontrôle dans un quart d'heure »)."""
+    return lex is not None and rechecked and all(t in small or t in lex.plan_words for t in tokens)
+
+
+#: How many words a `rechecks` phrase may have
+RECHECK_WORDS = 4
+#: The longest delay in minutes a bare number after a `rechecks` phrase is read as ("check again in 60")
+MAX_RECHECK_MINUTES = 120
