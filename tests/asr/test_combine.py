@@ -558,3 +558,22 @@ def test_a_near_word_is_not_made_a_value_a_call_for_help_or_an_unlikely_request(
     for text in ("cancel that", "i went to the shops with my sister and her sower"):
         r = combiner.reading(wh(text))
         assert combiner.word_repair(b"audio", r) is r
+
+
+def test_a_reading_understood_clearly_better_and_as_sure_is_not_outvoted_by_the_other_engines_next_readings(
+        understander):
+    """Recorded (telephone band): pocketsphinx heard it right and was sure (0.76); whisper was not (0.26), and its
+    reading ("a reminder for lantus") is among pocketsphinx's next readings, its pack's sentences. That corroboration
+    alone made it first; the audio now weighs both, and pocketsphinx's reading, understood far better, stays first."""
+    scores = {"done my lantus shot": -2.13, "got my lantus shock": -1.73, "got my lantus shot": -1.33,
+              "have my lantus shot": -2.96, "i got my lantus shot": -2.13, "log my lantus shot": -3.83,
+              "love my lantus shot": -3.58, "uhh my lantus shot": -4.21}
+    a = ps("done my lantus shot", 0.758, alternatives=["love my lantus shot", "uhh my lantus shot",
+                                                       "have my lantus shot", "log my lantus shot"])
+    b = wh("got my lantus shock", 0.257, alternatives=["got my lantus shot", "i got my lantus shot"])
+    combiner = Combiner(understander.understand, scorer_from(scores))
+    assert combiner.held_by(combiner.reading(b), combiner.reading(a))  # the corroboration is there
+    choice = combiner.choose(b"audio", a, b)
+    assert (choice.first.intent, choice.first.slots) == ("medication_taken", {"medication": "insulin_glargine"}), \
+        choice.reason
+    assert choice.second.intent == "set_medication_reminder"
