@@ -415,19 +415,7 @@ class Combiner:
             if v.request and "medication" in v.slots and "medication" not in r.slots \
                     and v.nlu_confidence > r.nlu_confidence:
                 better.append(v)
-        if not better:
-            return r
-        try:
-            own, *scores = self.scorer(audio, [r.text] + [v.text for v in better])
-        except Exception as exc:
-            log.warning("scoring a medicine name failed: %s", exc)
-            return r
-        best = max(range(len(better)), key=lambda i: scores[i].logprob)
-        if scores[best].logprob < own.logprob - MEDICINE_MAX_LOSS:
-            return r
-        v = better[best]
-        info = dict(v.transcript.info, repaired_from=r.text)
-        return replace(v, transcript=replace(v.transcript, info=info))
+        return self._likeliest_repair(audio, r, better, MEDICINE_MAX_LOSS, "a medicine name")
 
     def word_repair(self, audio: bytes, r: Reading) -> Reading:
         """`r` with one word the pack does not know read as the pack word spelled most like it ("sower please" ->
@@ -455,15 +443,21 @@ class Combiner:
                 if v.request and v.nlu_confidence >= WORD_REPAIR_CLEAR and v.intent != "emergency" \
                         and not set(v.slots) & NOT_FROM_NEXT_READINGS:
                     better.append(v)
-        if not better:
+        return self._likeliest_repair(audio, r, better, WORD_MAX_LOSS, "a repaired word")
+
+    def _likeliest_repair(self, audio: bytes, r: Reading, better: list[Reading], max_loss: float,
+                          what: str) -> Reading:
+        """The repaired reading among `better` the scorer's model finds likeliest on `audio`, marked as repaired from
+        `r`, if it is at most `max_loss` less likely than `r`; else `r` (and when scoring fails)."""
+        if not better or self.scorer is None:
             return r
         try:
             own, *scores = self.scorer(audio, [r.text] + [v.text for v in better])
         except Exception as exc:
-            log.warning("scoring a repaired word failed: %s", exc)
+            log.warning("scoring %s failed: %s", what, exc)
             return r
         best = max(range(len(better)), key=lambda i: scores[i].logprob)
-        if scores[best].logprob < own.logprob - WORD_MAX_LOSS:
+        if scores[best].logprob < own.logprob - max_loss:
             return r
         v = better[best]
         return replace(v, transcript=replace(v.transcript, info=dict(v.transcript.info, repaired_from=r.text)))
