@@ -8,7 +8,9 @@ CACHE.json comes from `scripts/cache_asr_pairs.py` (both engines' readings and e
 the audio dev sets). Prints per set: intent+slots for pocketsphinx alone, whisper alone, either (oracle) and the
 combiner's first choice under each rule, how often a wrong glucose value or time would be read back without
 the patient being asked which one was said, and how often the request was understood with its value missing
-(the dialogue then asks for the value: not a wrong value). Nothing is decoded: a rule is measured in seconds.
+(the dialogue then asks for the value: not a wrong value); then, over all the sets, how often the combiner is
+right when both engines are, when only one is, and when neither is (`--split` turns these rates into a
+prediction for a set whose split is known). Nothing is decoded: a rule is measured in seconds.
 """
 
 from __future__ import annotations
@@ -29,6 +31,11 @@ from voice_assistant.asr.select import combiner_for  # noqa: E402
 from voice_assistant.asr.whisper_engine import normalize  # noqa: E402
 from voice_assistant.evaluation import slot_matches  # noqa: E402
 from voice_assistant.nlu import Understander  # noqa: E402
+
+
+#: which engines' first readings are right, as (pocketsphinx right, whisper right), and its name
+CASE_OF = [(True, True), (True, False), (False, True), (False, False)]
+CASES = ["both right", "pocketsphinx only", "whisper only", "neither"]
 
 
 def correct(row: dict, intent: str, slots: dict) -> bool:
@@ -120,6 +127,9 @@ def main() -> None:
     parser.add_argument("--eval", nargs="+", type=Path, help="summarise `voice-assistant eval --json` reports")
     parser.add_argument("--rule", nargs="*", default=list(RULES), choices=list(RULES))
     parser.add_argument("--show", help="print the clips of this set the rule gets wrong")
+    parser.add_argument("--split", metavar="B,P,W,N", help="also predict a set's figure from how its clips split: "
+                        "both engines right, pocketsphinx only, whisper only, neither (issue 18's held-out natural "
+                        "set: 76,19,12,6), at the pick rates measured here over all the sets")
     parser.add_argument("--relabel", action="store_true", help="take each clip's expected intent and slots from "
                         "today's make_audio_devset.py (a cache made before a label was fixed)")
     args = parser.parse_args()
@@ -157,16 +167,20 @@ def main() -> None:
             combiners[name] = combiner_for("en", profile, cached.whisper, understand)
             for k, v in kw.items():
                 setattr(combiners[name], k, v)
+    #: per rule, per case (which engines' first readings are right): [combined right, clips]
+    picks: dict[str, dict[str, list[int]]] = {rule: {c: [0, 0] for c in CASES} for rule in combiners}
     for name in sorted(sets):
         idx = sets[name]
         lines = []
         single = {}
+        right: dict[int, list[bool]] = defaultdict(list)  #: clip -> [pocketsphinx right, whisper right]
         for engine in ("pocketsphinx", "whisper"):
             ok = wrong = missing = 0
             for i in idx:
                 u = understand(rows[i]["engines"][engine]["text"]) if rows[i]["engines"][engine]["text"] else None
                 intent, slots = (u.intent, dict(u.slots)) if u else ("none", {})
                 ok += correct(rows[i], intent, slots)
+                right[i].append(correct(rows[i], intent, slots))
                 wrong += wrong_value(rows[i], intent, slots)
                 missing += missing_value(rows[i], intent, slots)
             single[engine] = (ok, wrong, missing)
@@ -192,6 +206,9 @@ def main() -> None:
                 choice = combiner.choose(str(i).encode(), a, b)
                 good = correct(r, choice.first.intent, choice.first.slots)
                 ok += good
+                case = picks[rule][CASES[CASE_OF.index(tuple(right[i]))]]
+                case[0] += good
+                case[1] += 1
                 ask = bool(choice.ask and choice.second is not None)
                 asked += ask
                 wrong += wrong_value(r, choice.first.intent, choice.first.slots) and not ask
@@ -201,6 +218,15 @@ def main() -> None:
             print(f"{'combined: ' + rule:28} {ok / n:12.1%} {wrong:>23} {asked:>6} {missing:>8}")
         print("\n".join(lines))
         print()
+    for rule, cases in picks.items():
+        print(f"combined ({rule}), over all sets: " + ", ".join(
+            f"{c} {ok}/{n}" + (f" ({ok / n:.1%})" if n else "") for c, (ok, n) in cases.items()))
+        if args.split:
+            split = [int(x) for x in args.split.split(",")]
+            rates = [ok / n if n else 0.0 for ok, n in cases.values()]
+            expected = sum(k * p for k, p in zip(split, rates))
+            print(f"  a set split {args.split}: {expected:.1f} of {sum(split)} expected right "
+                  f"({expected / max(sum(split), 1):.1%})")
     if cached.misses:
         print(f"({cached.misses} scores not in the cache: the rule asked for a text the cache script did not score)")
 
