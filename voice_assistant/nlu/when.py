@@ -251,8 +251,8 @@ def _duration_at(tokens: Sequence[str], i: int, lex: WhenLexicon) -> int:
 def recheck_before(tokens: Sequence[str], start: int, lex: WhenLexicon) -> int | None:
     """Where a `rechecks` phrase ending just before `start` (a duration) begins ("*check again* in 15 minutes"), or
     None."""
-    return next((j for j in range(max(0, start - RECHECK_WORDS), start) if lex.rechecks.match(tokens, j) == start - j),
-                None)
+    longest = max((len(p) for p in lex.rechecks), default=0)  # (the pack's own phrases: a longer one is never cut)
+    return next((j for j in range(max(0, start - longest), start) if lex.rechecks.match(tokens, j) == start - j), None)
 
 
 def only_a_recheck(tokens: Sequence[str], lex: WhenLexicon | None, small: Collection[str], rechecked: bool) -> bool:
@@ -262,7 +262,5 @@ def only_a_recheck(tokens: Sequence[str], lex: WhenLexicon | None, small: Collec
     return lex is not None and rechecked and all(t in small or t in lex.plan_words for t in tokens)
 
 
-#: How many words a `rechecks` phrase may have
-RECHECK_WORDS = 4
 #: The longest delay in minutes a bare number after a `rechecks` phrase is read as ("check again in 60")
 MAX_RECHECK_MINUTES = 120
