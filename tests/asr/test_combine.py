@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import partial
 
 import pytest
 
@@ -443,11 +444,11 @@ MEDICINES = ["metformin", "glucophage", "ramipril", "altace", "lipitor", "lantus
 
 
 def medicine_combiner(understander, scores):
-    from voice_assistant.asr.pocketsphinx_engine import is_english_word
+    from voice_assistant.language.dictionary import is_word
 
     names = MEDICINES
     return Combiner(understander.understand, scorer_from(scores), medicines=names,
-                    vocabulary=understander.pack.vocabulary(names), is_word=is_english_word)
+                    vocabulary=understander.pack.vocabulary(names), is_word=partial(is_word, "en"))
 
 
 @pytest.mark.parametrize("heard_ps,heard_w,scores,meaning", [
@@ -510,7 +511,7 @@ def test_the_combined_recogniser_is_built_with_the_patients_medicines():
 
 
 def test_the_dictionary_is_read_where_it_lies(tmp_path):
-    from voice_assistant.asr.vocabulary import in_dictionary
+    from voice_assistant.language.dictionary import in_dictionary
 
     d = tmp_path / "words.dict"
     d.write_text("aardvark AA R D V AA R K\nland L AE N D\nland(2) L AH N D\nlanding L AE N D IH NG\n")

@@ -30,7 +30,7 @@ from voice_assistant.asr import unlocked
 from voice_assistant.asr.bandwidth import extend_band, is_narrowband
 from voice_assistant.asr.base import Transcript, Word
 from voice_assistant.asr.rescore import PackFit, Rescorer, pick
-from voice_assistant.asr.vocabulary import (GENERATOR_VERSION, Vocabulary, build_vocabulary, in_dictionary,
+from voice_assistant.asr.vocabulary import (GENERATOR_VERSION, Vocabulary, build_vocabulary,
                                             medication_names, pack_pronunciations, patient_medications, pronounce,
                                             read_dictionary)
 from voice_assistant.audio.clip import SAMPLE_RATE
@@ -58,15 +58,6 @@ def bundled_model_dir() -> Path:
     except ImportError:
         raise RecognizerError("pocketsphinx is not installed: pip install pocketsphinx") from None
     return Path(pocketsphinx.get_model_path()) / "en-us"
-
-
-def is_english_word(word: str) -> bool:
-    """Whether the general English dictionary pocketsphinx ships (126k words) has `word`; False without it. Tells a
-    real word a recogniser heard ("land", "assist") from one it made up ("rample", "asistant")."""
-    try:
-        return in_dictionary(word, bundled_model_dir() / "cmudict-en-us.dict")
-    except EngineUnavailable:  # pocketsphinx missing: no dictionary
-        return False
 
 
 def cache_root() -> Path:

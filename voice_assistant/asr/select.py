@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from functools import partial
 from pathlib import Path
 
 from voice_assistant.asr.base import Recognizer
@@ -172,15 +173,15 @@ def combiner_for(language: str, profile, scorer, understand=None):
     """The combiner the combined recogniser uses: the assistant's own understanding (or `understand`), the second
     engine's `scorer`, the patient's medicine names and the pack's words (scripts/replay_combine.py replays it)."""
     from voice_assistant.asr.combine import Combiner
-    from voice_assistant.asr.pocketsphinx_engine import is_english_word
     from voice_assistant.asr.vocabulary import medication_names
+    from voice_assistant.language.dictionary import dictionary_file, is_word
     from voice_assistant.nlu import Understander
 
     understander = Understander(language, profile)
     names = medication_names(profile.medications if profile is not None else None, language)
     return Combiner(understand or understander.understand, scorer, medicines=names,
                     vocabulary=understander.pack.vocabulary(names),
-                    is_word=is_english_word if language == "en" else None)
+                    is_word=partial(is_word, language) if dictionary_file(language) else None)
 
 
 def _vosk(model: Path, language: str, medications) -> Recognizer:

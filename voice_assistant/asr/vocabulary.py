@@ -599,23 +599,6 @@ class PronunciationError(LanguageDataError):
     """A pronunciation file cannot be used; the message names the file and the word."""
 
 
-def in_dictionary(word: str, path: str | Path) -> bool:
-    """Whether a CMU-style dictionary file has `word` (lowercase), found in the file itself, mapped, not loaded:
-    asked only now and then (a word a recogniser may have made up), it costs no memory between the calls."""
-    import mmap
-
-    key = word.strip().lower().encode("utf-8")
-    if not key or b" " in key:
-        return False
-    try:
-        with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            # a line is "word phones", "word\tphones" or "word(2) phones"; the first line has no newline before it
-            return any(data[:len(key) + 1] == key + end or data.find(b"\n" + key + end) >= 0
-                       for end in (b" ", b"\t", b"("))
-    except (OSError, ValueError):
-        return False
-
-
 def read_dictionary(path: str) -> dict[str, list[str]]:
     """A CMU-style dictionary file: word [(n)] phones..., one a line. Not cached: the bundled English one is 33 MB
     in memory (126k words), needed only while a model is written and once when the open pass loads; kept for the

@@ -49,6 +49,8 @@ from typing import Callable, Sequence
 import numpy as np
 from rapidfuzz import fuzz
 
+from voice_assistant.language.dictionary import is_word
+
 log = logging.getLogger(__name__)
 
 #: keyphrase threshold per language (a smaller value hears the phrase more easily); see the module docstring.
@@ -466,9 +468,7 @@ class WakeRule:
             if any(w in self.wake_words for w in plain[:k]):  # "the assistant manager": the word itself, later
                 return False
             glued = "".join(plain[:k])
-            from voice_assistant.asr.pocketsphinx_engine import is_english_word  # the spotter's own model folder
-
-            if fuzz.ratio(glued, phrase) >= WAKE_SPELLING and not is_english_word(glued):
+            if fuzz.ratio(glued, phrase) >= WAKE_SPELLING and not is_word("en", glued):
                 return True
         return False
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Collection
+from typing import Callable, Collection
 
 from rapidfuzz import fuzz, process
 
@@ -85,9 +85,16 @@ class Extraction:
 class SlotExtractor:
     """Slot grammars for one pack and one patient's medication list."""
 
-    def __init__(self, pack: Pack, medications: tuple[Medication, ...], meter_unit: GlucoseUnit | None):
+    def __init__(self, pack: Pack, medications: tuple[Medication, ...], meter_unit: GlucoseUnit | None,
+                 is_word: Callable[[str], bool] | None = None):
+        """`is_word`: whether a word is in the language's general dictionary (see language/dictionary.py): a real
+        word is never read as a misheard medicine name."""
         self.pack = pack
         self.meter_unit = meter_unit
+        self._is_word = is_word
+        self._lab_named = [(self.phrase_tokens(" ".join(p)), value)
+                           for value, phrases in pack.lab_named_tests.items() for p in phrases]
+        self._lab_words = PhraseSet(self.phrase_tokens(" ".join(p)) for p in pack.lab_words)
         entries = [(self.phrase_tokens(name), ("medication", med.id))
                    for med in medications for name in med.names_in(pack.lang)]
         entries += self._short_names(entries, pack.vocabulary())
@@ -169,7 +176,10 @@ class SlotExtractor:
         glucose = find_glucose(tokens, self.pack.numbers, self.meter_unit, taken, time_starts, apart)
         spans = list(listed)
         for span in times:
-            # "at 8" alone is a time only if no glucose reading with its unit said claims the same words
+            # "at 8" alone is a time only if no glucose reading with its unit said claims the same words; and no
+            # time is a piece of a longer reading (« sept et demi millimoles » is 7.5 mmol/L, not 7:30)
+            if any(g.certain and g.start <= span.start and span.end < g.end for g in glucose):
+                continue
             if span.certain or reading == MORE_TIMES or not any(g.certain and _overlap(g, span) for g in glucose):
                 spans.append(span)
                 taken.update(range(span.start, span.end))
@@ -328,9 +338,16 @@ class SlotExtractor:
 
     def _list_spans(self, tokens: list[str]) -> list[Span]:
         spans = []
+        lab_said = bool(self._lab_named) and any(self._lab_words.match(tokens, k) for k in range(len(tokens)))
         i = 0
         while i < len(tokens):
             end, value = self.lists.match(tokens, i)
+            if lab_said:
+                # "the fasting glucose on my lab results": with the lab said, a test named like a reading is the test
+                named = max(((len(p), v) for p, v in self._lab_named if tuple(tokens[i:i + len(p)]) == p),
+                            default=None)
+                if named and named[0] >= end - i:
+                    end, value = i + named[0], ("test", named[1])
             if value is None:
                 end, value = self._fuzzy_name(tokens, i)
             if value is None:
@@ -382,6 +399,11 @@ class SlotExtractor:
             if len(glued) < FUZZY_MIN_CHARS:
                 continue
             hit = _closest(glued, self._fuzzy_keys, one_word=n == 1)
+            if (hit and n == 1 and self._is_word is not None and self._fuzzy_names[hit[0]][0] == "medication"
+                    and self._is_word(glued)):
+                # a real word is no misheard medicine ("remind me to water the plants" is no Lantus reminder);
+                # a made-up one may be ("lantis")
+                continue
             if hit and hit[1] > best[0]:
                 best = (hit[1], i + n, self._fuzzy_names[hit[0]])
         return best[1], best[2]

@@ -6,12 +6,14 @@ The same object serves the live assistant, `chat`, `understand` and `eval`: ther
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import partial
 from collections.abc import Sequence
 from typing import Any
 
 from rapidfuzz import fuzz, process
 
 from voice_assistant.health.glucose import GlucoseValue, is_physical
+from voice_assistant.language.dictionary import dictionary_file, is_word
 from voice_assistant.nlu.matcher import CORRECT_MIN_CHARS, WORD_SIMILARITY, IntentMatcher, IntentScore
 from voice_assistant.nlu.packs import SLOT_OUTPUT_NAMES, Pack, load_pack
 from voice_assistant.nlu.spans import PhraseSet, is_number
@@ -113,7 +115,8 @@ class Understander:
         profile = profile or default_profile()
         self.lang = lang
         self.pack = pack or load_pack(lang)
-        self.extractor = SlotExtractor(self.pack, profile.medications, profile.meter_unit)
+        words = partial(is_word, lang) if dictionary_file(lang) is not None else None
+        self.extractor = SlotExtractor(self.pack, profile.medications, profile.meter_unit, words)
         self.matcher = IntentMatcher(self.pack)
         self._alarms = [self.extractor.phrase_tokens(" ".join(p)) for p in self.pack.alarm_words]
         self._red_flags = [self.extractor.phrase_tokens(" ".join(p)) for p in self.pack.red_flags]
