@@ -412,6 +412,22 @@ def test_a_past_hypo_is_read_back_recorded_after_yes_with_guidance(chat, store, 
     assert len(store.alerts()) == 1
 
 
+@pytest.mark.parametrize("lang, report", [
+    ("en", "I had a hypo"),
+    ("fr", "je suis en hypo, je suis toute tremblante"),
+])
+def test_a_hypo_told_with_no_time_may_be_now_what_to_do_comes_before_the_question(chat, store, lang, report):
+    """« je suis en hypo, je suis toute tremblante » heard only "You had a hypo. Shall I note it?": what to do
+    came after the answer."""
+    c = chat(lang)
+    question = c.say(report)
+    assert c.expects == YES_NO and store.alerts() == []
+    advice = question.index("fifteen grams" if lang == "en" else "quinze grammes")
+    assert advice < question.index("?")
+    reply = c.say(YES[lang])
+    assert len(store.alerts()) == 1 and "fifteen grams" not in reply and "quinze grammes" not in reply
+
+
 @pytest.mark.parametrize("lang, question", [
     ("en", "how much sugar should I eat"), ("en", "how much juice should I drink"),
     ("fr", "combien de sucre je dois manger"), ("fr", "combien de morceaux de sucre je dois prendre"),

@@ -215,3 +215,48 @@ def test_a_clock_time_written_as_one_number(en, text, intent, time):
 def test_a_reading_is_not_taken_for_a_clock_time(en, text, mg_dl):
     result = en.understand(text)
     assert result.intent == "log_glucose" and result.slots["glucose_mg_dl"] == pytest.approx(mg_dl, abs=0.05)
+
+
+@pytest.mark.parametrize("lang, text, mg_dl", [
+    ("en", "my sugar was seven and a half", 135.1),
+    ("en", "five and a half this morning", 99.1),
+    ("en", "it's 7 and a half mmol", 135.1),
+    ("fr", "ma glycémie est de un gramme et demi", 150),
+    ("fr", "j'ai 1 gramme et demi à jeun", 150),
+    ("fr", "sept et demi millimoles", 135.1),   # 7.5 mmol/L, not 7:30
+])
+def test_a_half_said_after_a_small_value_is_point_five(fr, en, lang, text, mg_dl):
+    """"seven and a half" was 7 mmol/L, « un gramme et demi » 1 g/L: half the value lost."""
+    result = (fr if lang == "fr" else en).understand(text)
+    assert result.intent == "log_glucose" and result.slots["glucose_mg_dl"] == pytest.approx(mg_dl, abs=0.05)
+
+
+def test_no_half_is_added_to_a_value_in_mg_dl_and_a_time_keeps_its_half(fr, en):
+    assert en.understand("i was a hundred and a half").slots.get("glucose_mg_dl") != 100.5
+    assert fr.understand("rappelle-moi la metformine à sept heures et demie").slots["time"] == "07:30"
+
+
+@pytest.mark.parametrize("text, time", [
+    ("remind me to take my aspirin at half six in the evening", "18:30"),
+    ("remind me to take metformin at half seven every evening", "19:30"),
+    ("remove the metformin reminder at half seven in the morning", "07:30"),
+    ("remind me to take my aspirin at half six", "06:30"),
+])
+def test_half_before_the_hour_is_half_past_as_said_in_britain(en, text, time):
+    assert en.understand(text).slots["time"] == time
+
+
+@pytest.mark.parametrize("text", [
+    "remind me to water the plants tonight",
+    "remind me to water the plants at six",
+    "remind me about the palace",
+])
+def test_a_real_word_is_no_misheard_medicine_name(en, text):
+    """"plants" is spelled like "lantus" (83 %), and "remind me to water the plants" set a Lantus reminder."""
+    result = en.understand(text)
+    assert result.intent != "set_medication_reminder" and "medication" not in result.slots
+
+
+def test_a_made_up_word_may_still_be_a_misheard_medicine_name(en):
+    assert en.understand("i took my lipiter").slots.get("medication") == "atorvastatin"
+    assert en.understand("remind me to take my metforming at six").slots.get("medication") == "metformin"

@@ -192,3 +192,9 @@ def test_part_of_day_and_reminder_rules_name_intents_and_the_quantity_is_one_wor
     for word in ("my dose", "cake"):  # one word, and a medicine
         with pytest.raises(PackError, match="'medicine.quantity' is one word of 'medicine.words'"):
             load(write_pack(tmp_path, MINIMAL + f"medicine:\n  words: [dose]\n  quantity: {word}\n"))
+
+
+def test_a_lab_named_test_must_be_a_test_of_the_pack(tmp_path):
+    path = write_pack(tmp_path, MINIMAL + "lab_named:\n  words: [lab]\n  tests:\n    fasting_sugar: [fasting sugar]\n")
+    with pytest.raises(PackError, match="fasting_sugar not in the 'test' list"):
+        load(path)

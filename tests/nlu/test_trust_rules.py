@@ -623,3 +623,25 @@ def test_a_clock_time_with_minutes_stays_a_time(lang, text, time):
 def test_a_reminder_to_check_again_is_no_medicine_reminder(lang, text):
     u = understand(lang, text)
     assert u.intent == "none" and "glucose_mg_dl" not in u.slots, u
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "what was the fasting glucose on my lab results"),
+    ("en", "what does the lab say about my fasting glucose"),
+    ("en", "what was my fasting glucose in the blood test"),
+    ("fr", "le labo a trouvé combien pour la glycémie à jeun"),
+    ("fr", "quelle est ma glycémie à jeun dans la prise de sang"),
+])
+def test_fasting_glucose_said_with_the_lab_is_the_lab_test(lang, text):
+    """"what was the fasting glucose on my lab results" read out the patient's own fasting readings."""
+    result = Understander(lang).understand(text)
+    assert (result.intent, result.slots) == ("read_lab_results", {"test": "fasting_glucose"})
+
+
+@pytest.mark.parametrize("lang, text, mg_dl", [
+    ("en", "my fasting glucose was 110", 110),
+    ("fr", "ma glycémie à jeun est de 1,10", 110),
+])
+def test_fasting_glucose_without_the_lab_is_a_reading_taken_fasting(lang, text, mg_dl):
+    result = Understander(lang).understand(text)
+    assert (result.intent, result.slots) == ("log_glucose", {"glucose_mg_dl": mg_dl, "context": "fasting"})

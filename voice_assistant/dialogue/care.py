@@ -38,17 +38,20 @@ class ConfirmHypo(ConfirmQuestion):
 
     heard: str
     at: datetime
+    advised: bool = False  #: the low's guidance was said before the question (not said twice)
 
     help_key = "help.confirm"
     unsaved_key = "unsaved.hypo"
 
     def on_yes(self, ctx, now):
         records.alert(ctx.store, ctx.profile, records.REPORTED_HYPO, self.heard, self.at, confirmed=True)
-        return ctx.tell(f"{ctx.say('hypo.noted')} {ctx.say('hypo.advice', human=ctx.human_route())}",
-                        "alert_recorded")
+        return ctx.tell(f"{ctx.say('hypo.noted')} {self._advice(ctx)}".strip(), "alert_recorded")
 
     def on_no(self, ctx, now):
-        return ctx.tell(f"{ctx.say('hypo.not_noted')} {ctx.say('hypo.advice', human=ctx.human_route())}")
+        return ctx.tell(f"{ctx.say('hypo.not_noted')} {self._advice(ctx)}".strip())
+
+    def _advice(self, ctx) -> str:
+        return "" if self.advised else ctx.say("hypo.advice", human=ctx.human_route())
 
 
 def _contacts(ctx: DialogueContext, care_team_first: bool = False) -> list[Contact]:
@@ -92,7 +95,12 @@ def report_hypo(ctx: DialogueContext, u: Understanding, now: datetime, asr_confi
         return ctx.tell(ctx.say("glucose.future"), "future_refused")
     at, when_words = ctx.moment(u.when, now)
     when = ctx.say("hypo.read_back_when", when=when_words) if when_words else ""
-    return ctx.ask(ConfirmHypo(text=ctx.say("hypo.read_back", when=when), heard=u.text, at=at))
+    question = ConfirmHypo(text=ctx.say("hypo.read_back", when=when), heard=u.text, at=at, advised=u.when is None)
+    if u.when is None:
+        # no time said (« je suis en hypo, je suis toute tremblante », "I'm having a low"): it may be now, so what to
+        # do comes before the question, not after the answer
+        return ctx.ask(question, f"{ctx.say('hypo.advice', human=ctx.human_route())} {question.text}")
+    return ctx.ask(question)
 
 
 def sugar_question(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply:

@@ -49,6 +49,9 @@ class NumberLexicon:
     #: before one is a quantity of medicine, never a glucose value or a clock time ("i took 10 units")
     #: things counted ("years", « ans », "degrees", "cats"): a number before one is no glucose value and no time
     counted: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+    #: "and a half", « et demi »: a half after a small whole value ("seven and a half" is 7.5 mmol/L, « un gramme et
+    #: demi » 1.5 g/L)
+    halves: PhraseSet = field(default_factory=lambda: PhraseSet(()))
 
 
 #: "1.25": one to five hundred and some, said in pieces and written as a decimal (see `_glucose_at`)
@@ -204,6 +207,7 @@ def _glucose_at(tokens: Sequence[str], i: int, lex: NumberLexicon, meter_unit: G
         # a value was said, but not which ("1" is not 1 mmol/L)
         return _unclear(tokens, i, end + 1, taken)
 
+    end, value = _half_after(tokens, end, value, lex, taken)
     unit, unit_len = _unit_at(tokens, end, lex, taken)
     if unit is not None:
         end += unit_len
@@ -211,6 +215,8 @@ def _glucose_at(tokens: Sequence[str], i: int, lex: NumberLexicon, meter_unit: G
         if unit in lex.fraction_after_unit and float(value).is_integer() and free(end) and is_int(tokens[end], 0, 99):
             value = int(value) + int(tokens[end]) / 100
             end += 1
+        elif unit in lex.fraction_after_unit:  # « un gramme et demi »
+            end, value = _half_after(tokens, end, value, lex, taken)
     unit_said = unit is not None or shorthand_unit is not None
     if not unit_said and value < BARE_MG_DL_FROM and float(value).is_integer() \
             and ((_number_at(tokens, end) and end not in apart) or (_number_at(tokens, i - 1) and i - 1 not in apart)):
@@ -227,6 +233,16 @@ def _glucose_at(tokens: Sequence[str], i: int, lex: NumberLexicon, meter_unit: G
         unit = GlucoseUnit.MG_DL if value >= BARE_MG_DL_FROM else (meter_unit or lex.default_unit)
     reading = GlucoseValue.said(value, unit, unit_said, " ".join(tokens[i:end]))
     return Span(i, end, "glucose", reading, certain=unit_said or value >= BARE_MG_DL_FROM)
+
+
+def _half_after(tokens: Sequence[str], end: int, value: float, lex: NumberLexicon,
+                taken: set[int]) -> tuple[int, float]:
+    """"seven and a half" -> 7.5, « un gramme et demi » -> 1.5: a half said after a small whole value (mmol/L, g/L;
+    no meter in mg/dL shows halves, and "a hundred and a half" is nobody's reading)."""
+    n = lex.halves.match(tokens, end)
+    if n and float(value).is_integer() and value < BARE_MG_DL_FROM and not taken & set(range(end, end + n)):
+        return end + n, value + 0.5
+    return end, value
 
 
 def _unclear(tokens: Sequence[str], i: int, end: int, taken: set[int]) -> Span:

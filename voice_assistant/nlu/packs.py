@@ -85,6 +85,11 @@ class Pack:
     #: alarm words that name a sign no one should be left alone with ("chest pain", « perdu connaissance »): the
     #: guidance is to call the emergency number now, never a low's sugar
     red_flags: tuple[Phrase, ...] = ()
+    #: lab tests named the way a reading is said ("fasting glucose", « glycémie à jeun »: a reading taken fasting),
+    #: test id -> phrases: the test only in a sentence that also says one of `lab_words` ("the fasting glucose on my
+    #: lab results", « le labo a trouvé combien pour la glycémie à jeun »)
+    lab_named_tests: dict[str, PhraseSet] = field(default_factory=dict)
+    lab_words: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     #: words that turn a sentence around ("not", « pas »): a sentence with one does not read like a template
     #: without one, nor the other way round ("I haven't taken my insulin" is no dose taken)
     not_words: frozenset[str] = frozenset()
@@ -339,6 +344,7 @@ def compile_pack(data: dict, path: Path) -> Pack:
         wake_words=tuple(w for p in wake_words for w in p),
         alarm_words=tuple(r.alarm_words()),
         red_flags=tuple(r.red_flags()),
+        **r.lab_named(lists),
         not_words=not_words,
         contraries=r.contraries(classes, ignore, not_words),
         question_openers=PhraseSet(r.phrase_list(data.get("question_openers"), "question_openers")),
@@ -420,6 +426,22 @@ class _PackReader:
             raise self.fail(f"'red_flags' are alarm words already: list {', '.join(sorted(' '.join(p) for p in twice))}"
                             " under 'red_flags' only", line=self.lines.get("red_flags"))
         return flags
+
+    def lab_named(self, lists: dict[str, dict[str, list[Phrase]]]) -> dict[str, Any]:
+        """`lab_named`: `words` of the lab and its results, and `tests`: lab test id -> phrases that name it only in a
+        sentence saying one of those words (see `Pack.lab_named_tests`). Every id must be a value of the `test` list."""
+        section = self.section("lab_named")
+        tests = section.get("tests") or {}
+        if not isinstance(tests, dict):
+            raise self.fail("'lab_named.tests' must map lab test ids to phrases", line=self.lines.get("lab_named"))
+        known = set(lists.get("test", {}))
+        unknown = sorted(str(t) for t in tests if t != "__lines__" and t not in known)
+        if unknown:
+            raise self.fail(f"'lab_named.tests': {', '.join(unknown)} not in the 'test' list",
+                            line=self.lines.get("lab_named"))
+        return {"lab_words": self.phrase_set(section, "words", "lab_named"),
+                "lab_named_tests": {str(t): PhraseSet(self.phrase_list(p, f"lab_named.tests.{t}"))
+                                    for t, p in tests.items() if t != "__lines__"}}
 
     def alarm_words(self) -> list[Phrase]:
         """`alarm_words`, and the `red_flags`: every word that always means a call for help."""
@@ -605,6 +627,7 @@ class _PackReader:
             time_or_count=PhraseSet(self._time_or_count(numbers, time_section)),
             dose_words=self.phrase_set(numbers, "dose_words", "numbers"),
             counted=self.phrase_set(numbers, "counted", "numbers"),
+            halves=self.phrase_set(numbers, "halves", "numbers"),
         )
         return number_lex, time_lex
 

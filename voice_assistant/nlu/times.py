@@ -137,6 +137,11 @@ def _time_at(tokens: Sequence[str], i: int, lex: TimeLexicon, bare: bool) -> Spa
                 hour, minute = (hour, minutes_before) if sign > 0 else (hour - 1, 60 - minutes_before)
                 hour, k = _day_part(tokens, k, hour, lex)
                 return Span(start, k, "time", _fmt(hour, minute), info={"worded": True})
+        if not sign and lex.half.match(tokens, i) and j < len(tokens) and is_int(tokens[j], 1, 12):
+            # "half six": half past six, as said in Britain and Ireland (never "half to"); the half of the day
+            # may follow ("half seven in the morning")
+            hour, k = _day_part(tokens, j + 1, int(tokens[j]), lex)
+            return Span(start, k, "time", _fmt(hour, 30), info={"worded": True, "day_part": k > j + 1})
     if (n := lex.noon.match(tokens, i)):
         hour, minute, k = 12, 0, i + n
         hour, minute, k = _minutes_after(tokens, k, hour, minute, lex)
