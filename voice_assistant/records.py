@@ -99,6 +99,14 @@ def reminder_set(store: Store, profile: Any, medication_id: str, time_of_day: st
     return row
 
 
+def one_off_over(store: Store, reminder_id: int) -> list[Reminder]:
+    """A one-off reminder ("in 30 minutes") whose single occurrence is over, made inactive. Nothing is queued: the plan
+    the care team received already says it rings once, on that day (a revision would read as cancelled); the dose
+    answering it went out as its own event."""
+    with store.transaction():
+        return store.cancel_reminders(reminder_id=reminder_id)
+
+
 def reminders_cancelled(store: Store, profile: Any, reminder_ids: list[int]) -> list[Reminder]:
     """Reminders the patient confirmed removing, each queued as the stopped plan."""
     with store.transaction():

@@ -308,8 +308,8 @@ def record_missed(store: Store, profile: Profile, item: DueReminder | Occurrence
 def retire_one_offs(store: Store, profile: Profile, at: datetime, policy: ReminderPolicy = DEFAULT_POLICY) -> list[Reminder]:
     """One-off reminders ("in 30 minutes") whose single occurrence is over, made inactive: answered (taken or missed,
     by its stable id or a dose said taken around it), or past its catch-up window and never said (no dose to chase).
-    One still being repeated, or said and waiting for its missed record, stays. Returns those retired. (The plan sent
-    to the care team already said it fires once: nothing is queued.)"""
+    One still being repeated, or said and waiting for its missed record, stays. Returns those retired (see
+    `records.one_off_over`)."""
     once = [r for r in store.active_reminders() if r.once_on is not None]
     if not once:
         return []
@@ -323,7 +323,7 @@ def retire_one_offs(store: Store, profile: Profile, at: datetime, policy: Remind
             continue
         waiting = occurrence.event_id in view.announcements
         if view.answered(occurrence) or (not waiting and view.at - occurrence.utc > policy.catch_up_window):
-            retired += store.cancel_reminders(reminder_id=reminder.id)
+            retired += records.one_off_over(store, reminder.id)
     return retired
 
 
