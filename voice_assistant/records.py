@@ -91,12 +91,20 @@ def dose(store: Store, profile: Any, event: MedicationEvent, alert_row: Alert | 
 
 
 def reminder_set(store: Store, profile: Any, medication_id: str, time_of_day: str,
-                 dose_text: str | None = None) -> Reminder:
-    """A reminder plan the patient confirmed, and its outbox row."""
+                 dose_text: str | None = None, days: str = "daily") -> Reminder:
+    """A reminder plan the patient confirmed (`days`: "daily", or the date of a one-off), and its outbox row."""
     with store.transaction():
-        row = store.add_reminder(medication_id, time_of_day, dose_text=dose_text)
+        row = store.add_reminder(medication_id, time_of_day, days=days, dose_text=dose_text)
         enqueue_reminder_plan(store, row, device_parties(store, profile))
     return row
+
+
+def one_off_over(store: Store, reminder_id: int) -> list[Reminder]:
+    """A one-off reminder ("in 30 minutes") whose single occurrence is over, made inactive. Nothing is queued: the plan
+    the care team received already says it rings once, on that day (a revision would read as cancelled); the dose
+    answering it went out as its own event."""
+    with store.transaction():
+        return store.cancel_reminders(reminder_id=reminder_id)
 
 
 def reminders_cancelled(store: Store, profile: Any, reminder_ids: list[int]) -> list[Reminder]:

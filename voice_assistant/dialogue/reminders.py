@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from voice_assistant import records
 from voice_assistant.dialogue.context import ConfirmQuestion, DialogueContext, Question
 from voice_assistant.dialogue.state import VALUE, Reply
-from voice_assistant.nlu import DAY_PART, QUANTITY, Understanding
+from voice_assistant.nlu import DAY_PART, DELAY, QUANTITY, Understanding
+from voice_assistant.reminders.schedule import local_instant, runs_on
 from voice_assistant.store import MedicationEvent, Reminder
 
-_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+#: The delays a one-off reminder may be asked with, in minutes ("in 30 minutes"): from one minute to a day ahead
+#: (« dans zéro minute », "in 30 hours" are asked again, never set as something else)
+DELAY_MINUTES = (1, 24 * 60)
 
 
 # --- questions ------------------------------------------------------------------------------------------
@@ -22,6 +25,7 @@ class ConfirmReminder(ConfirmQuestion):
 
     medication: str
     time: str
+    once_at: datetime | None = None  #: a one-off reminder ("in 30 minutes"): the instant it rings, in the patient's zone
 
     help_key = "help.confirm"
     unsaved_key = "unsaved.reminder"
@@ -32,18 +36,26 @@ class ConfirmReminder(ConfirmQuestion):
         return True  # « non, à neuf heures »
 
     def correction(self, ctx, u, now, asr_confidence):
-        # « non, à neuf heures »; a yes that names a time (« oui, à huit heures ») is a yes
+        # « non, à neuf heures », « non, dans une heure »; a yes that names a time (« oui, à huit heures ») is a yes
+        delay = u.entity(DELAY) if not u.slots.get("time") else None
         if u.intent in ("set_medication_reminder", "deny", "none") and (
-                u.slots.get("time") or u.slots.get("medication")):
-            return _continue(ctx, u.slots.get("medication") or self.medication, u.slots.get("time") or self.time)
+                u.slots.get("time") or u.slots.get("medication") or delay is not None):
+            time = u.slots.get("time") or (None if delay is not None or self.once_at else self.time)
+            return _continue(ctx, u.slots.get("medication") or self.medication, time, now=now,
+                             delay=delay, once_at=None if time or delay is not None else self.once_at)
         return None
 
     def on_yes(self, ctx, now):
         med = ctx.profile.medication(self.medication)
+        days = self.once_at.date().isoformat() if self.once_at else "daily"
         records.reminder_set(ctx.store, ctx.profile, self.medication, self.time,
-                             dose_text=med.dose.get(ctx.lang) if med else None)
-        return ctx.tell(ctx.say("reminders.saved", medication=ctx.medication_name(self.medication),
-                                time=ctx.speech.time(self.time)), "reminder_saved")
+                             dose_text=med.dose.get(ctx.lang) if med else None, days=days)
+        name = ctx.medication_name(self.medication)
+        if self.once_at is not None:
+            return ctx.tell(ctx.say("reminders.saved_once", medication=name, day=_day(ctx, self.once_at, now),
+                                    time=ctx.speech.time(self.time)), "reminder_saved")
+        return ctx.tell(ctx.say("reminders.saved", medication=name, time=ctx.speech.time(self.time)),
+                        "reminder_saved")
 
     def on_no(self, ctx, now):
         return ctx.ask(AskReminderSlots(text=ctx.say("reminders.ask_time"), medication=self.medication))
@@ -56,6 +68,7 @@ class AskReminderSlots(Question):
     medication: str | None = None
     time: str | None = None
     day_part: str | None = None  #: "pm" when the request said "at night" without an hour: "at ten" is 22:00
+    once_at: datetime | None = None  #: a one-off reminder's instant ("in 30 minutes"), kept while the medicine is asked
 
     expects = VALUE
 
@@ -63,7 +76,7 @@ class AskReminderSlots(Question):
     def awaits_time(self) -> bool:
         # asked the time, or asked the medicine of a reminder that has no time yet ("at eight", answered to « which
         # medicine? », is the reminder's time, kept while the medicine is asked again; never a glucose value)
-        return self.time is None
+        return self.time is None and self.once_at is None
 
     def help(self, ctx):
         key = "help.ask_time" if self.medication else "help.ask_medication"
@@ -76,10 +89,13 @@ class AskReminderSlots(Question):
         time = u.slots.get("time")
         if time is not None and u.entity(DAY_PART) is None:
             time = in_day_part(time, self.day_part)  # « le tahor le soir » ... « à dix » : 22:00
-        time = time or self.time
-        if (medication, time) == (self.medication, self.time):
+        delay = u.entity(DELAY) if time is None else None  # « à quelle heure ? » ... "in an hour"
+        once_at = None if time is not None or delay is not None else self.once_at
+        time = time or (None if delay is not None else self.time)
+        if (medication, time, once_at) == (self.medication, self.time, self.once_at) and delay is None:
             return None  # nothing new in the answer
-        return _continue(ctx, medication, time, u.entity(DAY_PART) or self.day_part)
+        return _continue(ctx, medication, time, u.entity(DAY_PART) or self.day_part, now=now, delay=delay,
+                         once_at=once_at)
 
 
 @dataclass(kw_only=True)
@@ -171,7 +187,8 @@ class AskDoseWhich(Question):
 # --- handlers --------------------------------------------------------------------------------------------
 
 def set_reminder(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply:
-    return _continue(ctx, u.slots.get("medication"), u.slots.get("time"), u.entity(DAY_PART))
+    return _continue(ctx, u.slots.get("medication"), u.slots.get("time"), u.entity(DAY_PART), now=now,
+                     delay=u.slots.get(DELAY))
 
 
 def in_day_part(time: str, day_part: str | None) -> str:
@@ -182,44 +199,112 @@ def in_day_part(time: str, day_part: str | None) -> str:
     return time
 
 
-def _continue(ctx: DialogueContext, medication: str | None, time: str | None, day_part: str | None = None) -> Reply:
-    """Ask for what is missing, then read the whole reminder back before storing it."""
+def _continue(ctx: DialogueContext, medication: str | None, time: str | None, day_part: str | None = None, *,
+              now: datetime | None = None, delay: int | None = None, once_at: datetime | None = None) -> Reply:
+    """Ask for what is missing, then read the whole reminder back before storing it. A `delay` in minutes ("in 30
+    minutes") makes a one-off reminder at `now` plus the delay (`once_at`), read back with its clock time."""
+    if delay is not None and now is not None:
+        if not DELAY_MINUTES[0] <= delay <= DELAY_MINUTES[1]:
+            # "in 0 minutes", "in 30 hours": no reminder set at some other time; asked again
+            return ctx.ask(AskReminderSlots(text=ctx.say("reminders.delay_out_of_range"), medication=medication,
+                                            day_part=day_part))
+        # (the instant in UTC plus the delay: "in an hour" on the night the clocks change is an hour of life)
+        once_at = (now.astimezone(UTC) + timedelta(minutes=delay)).astimezone(ctx.profile.zone)
+        once_at = once_at.replace(second=0, microsecond=0)
+        time = None
     if medication and ctx.profile.medication(medication) is None:
         medication = None
     if not medication:
-        return ctx.ask(AskReminderSlots(text=ctx.say("reminders.ask_medication"), time=time, day_part=day_part))
+        return ctx.ask(AskReminderSlots(text=ctx.say("reminders.ask_medication"), time=time, day_part=day_part,
+                                        once_at=once_at))
+    if once_at is not None:
+        return _read_back_once(ctx, medication, once_at, delay, now)
     if not time:
         return ctx.ask(AskReminderSlots(text=ctx.say("reminders.ask_time"), medication=medication,
                                         day_part=day_part))
     name = ctx.medication_name(medication)
     for existing in ctx.store.active_reminders():
-        if existing.medication_id == medication and existing.time_of_day == time:
+        if existing.medication_id == medication and existing.time_of_day == time and existing.once_on is None:
             return ctx.tell(ctx.say("reminders.already", medication=name, time=ctx.speech.time(time)))
     text = ctx.say("reminders.read_back", medication=name, time=ctx.speech.time(time))
     return ctx.ask(ConfirmReminder(text=text, medication=medication, time=time))
 
 
-def _items(ctx: DialogueContext, reminders: list[Reminder]) -> str:
-    return ctx.speech.join([ctx.say("reminders.item", medication=ctx.medication_name(r.medication_id),
-                                    time=ctx.speech.time(r.time_of_day)) for r in reminders])
+def _read_back_once(ctx: DialogueContext, medication: str, once_at: datetime, delay: int | None,
+                    now: datetime | None) -> Reply:
+    """« Dans trente minutes, aujourd'hui à dix heures quarante-cinq : un rappel pour votre metformine, une seule
+    fois. C'est bien ça ? » (the delay counted again from now when the medicine was asked in between)."""
+    now = now or once_at
+    time = once_at.strftime("%H:%M")
+    name = ctx.medication_name(medication)
+    day = _day(ctx, once_at, now)
+    for existing in ctx.store.active_reminders():
+        if existing.medication_id == medication and existing.time_of_day == time and existing.once_on in (
+                None, once_at.date()):
+            key = "reminders.already" if existing.once_on is None else "reminders.already_once"
+            return ctx.tell(ctx.say(key, medication=name, day=day, time=ctx.speech.time(time)))
+    if delay is None:
+        delay = max(0, round((once_at.astimezone(UTC) - now.astimezone(UTC)).total_seconds() / 60))
+    text = ctx.say("reminders.read_back_once", delay=_delay_words(ctx, delay), day=day, medication=name,
+                   time=ctx.speech.time(time))
+    return ctx.ask(ConfirmReminder(text=text, medication=medication, time=time, once_at=once_at))
+
+
+def _day(ctx: DialogueContext, at: datetime, now: datetime) -> str:
+    """« aujourd'hui » or « demain » (a one-off rings at most a day ahead), on the patient's clock."""
+    zone = ctx.profile.zone
+    days = (at.astimezone(zone).date() - now.astimezone(zone).date()).days
+    return ctx.say("reminders.tomorrow" if days >= 1 else "reminders.today")
+
+
+def _delay_words(ctx: DialogueContext, minutes: int) -> str:
+    """"thirty minutes", "an hour", "two hours and fifteen minutes" (minutes and hours are feminine in French)."""
+    hours, rest = divmod(minutes, 60)
+    said_minutes = ctx.say("reminders.delay_one_minute") if rest == 1 else ctx.say(
+        "reminders.delay_minutes", minutes=ctx.speech.cardinal(rest, feminine=True))
+    if not hours:
+        return said_minutes
+    said_hours = ctx.say("reminders.delay_one_hour") if hours == 1 else ctx.say(
+        "reminders.delay_hours", hours=ctx.speech.cardinal(hours, feminine=True))
+    return ctx.say("reminders.delay_hours_minutes", hours=said_hours, minutes=said_minutes) if rest else said_hours
+
+
+def _upcoming(ctx: DialogueContext, now: datetime) -> list[Reminder]:
+    """The active reminders the patient still has to come: daily ones, and one-offs whose time is still ahead (one
+    that has rung is being said or is over), in the order they ring."""
+    zone = ctx.profile.zone
+    today = now.astimezone(zone).date()
+    kept = [r for r in ctx.store.active_reminders()
+            if r.once_on is None or local_instant(r.once_on, r.time_of_day, zone) > now]
+    return sorted(kept, key=lambda r: ((r.once_on - today).days if r.once_on else 0, r.time_of_day))
+
+
+def _items(ctx: DialogueContext, reminders: list[Reminder], now: datetime) -> str:
+    zone = ctx.profile.zone
+    return ctx.speech.join([
+        ctx.say("reminders.item_once", medication=ctx.medication_name(r.medication_id), time=ctx.speech.time(
+            r.time_of_day), day=_day(ctx, local_instant(r.once_on, r.time_of_day, zone), now)) if r.once_on else
+        ctx.say("reminders.item", medication=ctx.medication_name(r.medication_id), time=ctx.speech.time(r.time_of_day))
+        for r in reminders])
 
 
 def list_reminders(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply:
-    return ctx.tell(_list_text(ctx))
+    return ctx.tell(_list_text(ctx, now))
 
 
-def _list_text(ctx: DialogueContext) -> str:
-    reminders = sorted(ctx.store.active_reminders(), key=lambda r: r.time_of_day)
+def _list_text(ctx: DialogueContext, now: datetime) -> str:
+    reminders = _upcoming(ctx, now)
     if not reminders:
         return ctx.say("reminders.none")
     if len(reminders) == 1:
-        return ctx.say("reminders.list_one", items=_items(ctx, reminders))
-    return ctx.say("reminders.list_many", count=ctx.speech.number(len(reminders)), items=_items(ctx, reminders))
+        return ctx.say("reminders.list_one", items=_items(ctx, reminders, now))
+    return ctx.say("reminders.list_many", count=ctx.speech.number(len(reminders)),
+                   items=_items(ctx, reminders, now))
 
 
 def cancel_reminder(ctx: DialogueContext, u: Understanding, now: datetime, asr_confidence: float | None) -> Reply:
     medication, time = u.slots.get("medication"), u.slots.get("time")
-    active = ctx.store.active_reminders()
+    active = _upcoming(ctx, now)
     matching = [r for r in active if (not medication or r.medication_id == medication)
                 and (not time or r.time_of_day == time)]
     if not active:
@@ -227,30 +312,30 @@ def cancel_reminder(ctx: DialogueContext, u: Understanding, now: datetime, asr_c
     if not (medication or time) and len(active) == 1:
         matching = active  # only one it can be: read it back
     elif not (medication or time):
-        return ctx.ask(AskWhichToCancel(text=ctx.say("reminders.cancel_which", list=_list_text(ctx))))
+        return ctx.ask(AskWhichToCancel(text=ctx.say("reminders.cancel_which", list=_list_text(ctx, now))))
     if not matching:
-        return ctx.tell(ctx.say("reminders.cancel_none", list=_list_text(ctx)))
-    return _confirm_cancel(ctx, matching)
+        return ctx.tell(ctx.say("reminders.cancel_none", list=_list_text(ctx, now)))
+    return _confirm_cancel(ctx, matching, now)
 
 
-def _confirm_cancel(ctx: DialogueContext, matching: list[Reminder]) -> Reply:
+def _confirm_cancel(ctx: DialogueContext, matching: list[Reminder], now: datetime) -> Reply:
     if len(matching) == 1:
         r = matching[0]
         text = ctx.say("reminders.cancel_read_back", medication=ctx.medication_name(r.medication_id),
                        time=ctx.speech.time(r.time_of_day))
     else:
         text = ctx.say("reminders.cancel_read_back_many", count=ctx.speech.number(len(matching)),
-                       items=_items(ctx, matching))
+                       items=_items(ctx, matching, now))
     return ctx.ask(ConfirmCancel(text=text, ids=[r.id for r in matching]))
 
 
 def cancel_all_reminders(ctx: DialogueContext, u: Understanding, now: datetime,
                          asr_confidence: float | None) -> Reply:
     """« Supprime tous mes rappels »: every reminder is listed, and one yes removes them all."""
-    active = sorted(ctx.store.active_reminders(), key=lambda r: r.time_of_day)
+    active = _upcoming(ctx, now)
     if not active:
         return ctx.tell(ctx.say("reminders.none"))
-    return _confirm_cancel(ctx, active)
+    return _confirm_cancel(ctx, active, now)
 
 
 # --- doses -----------------------------------------------------------------------------------------------
@@ -318,11 +403,10 @@ def medication_check(ctx: DialogueContext, u: Understanding, now: datetime, asr_
             parts.append(ctx.say("medication.check_missed", medication=name, when=s.when(event.at, now)))
     answered = {e.medication_id for e in events}
     if period == "today":
-        weekday = _WEEKDAYS[local.weekday()]
         for r in sorted(ctx.store.active_reminders(), key=lambda r: r.time_of_day):
             if (medication and r.medication_id != medication) or r.time_of_day <= local.strftime("%H:%M"):
                 continue
-            if r.days == "daily" or weekday in r.days.split(","):
+            if runs_on(r, local.date()):
                 parts.append(ctx.say("medication.check_due", medication=ctx.medication_name(r.medication_id),
                                      time=s.time(r.time_of_day)))
     if not events:

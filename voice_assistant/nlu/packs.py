@@ -846,11 +846,14 @@ def _when_lexicon(raw: Any, phrase_list, fail) -> WhenLexicon | None:
             raise fail(f"'when.moments' keys are 'DAYS PART' like '1 evening', not '{k}'")
         moments[(int(number), part)] = PhraseSet(phrase_list(v, "when.moments"))
     ago_contexts = {str(k): PhraseSet(phrase_list(v, "when.ago_contexts")) for k, v in keyed("ago_contexts").items()}
+    if (loose := set(words("from_now")) - set(words("delay_before"))):
+        # (a delay is only found after a `delay_before` preposition: one missing there would never count from now)
+        raise fail(f"'when.from_now' phrases must be 'when.delay_before' phrases too: {sorted(' '.join(p) for p in loose)}")
     return WhenLexicon(days=days, parts=parts, moments=moments, ago_before=words("ago_before"),
                        ago_after=words("ago_after"), hours=words("hours"), minutes=words("minutes"),
                        half_hour=words("half_hour"), now=words("now"), one=words("one"), ago_contexts=ago_contexts,
                        quarter_hour=words("quarter_hour"), delay_before=words("delay_before"),
-                       rechecks=words("rechecks"),
+                       rechecks=words("rechecks"), from_now=words("from_now"),
                        plan_words=frozenset(w for p in phrase_list(raw.get("plan_words"), "when.plan_words") for w in p))
 
 

@@ -17,7 +17,7 @@ from voice_assistant.language.dictionary import dictionary_file, is_word
 from voice_assistant.nlu.matcher import CORRECT_MIN_CHARS, WORD_SIMILARITY, IntentMatcher, IntentScore
 from voice_assistant.nlu.packs import SLOT_OUTPUT_NAMES, Pack, load_pack
 from voice_assistant.nlu.spans import PhraseSet, is_number
-from voice_assistant.nlu.when import Moment, find_when, only_a_recheck
+from voice_assistant.nlu.when import Moment, delay_from_now, find_when, only_a_recheck
 from voice_assistant.nlu.slots import FEWER_TIMES, MORE_TIMES, WORDS_ONLY, Extraction, SlotExtractor
 from voice_assistant.profile import Profile, default_profile
 
@@ -25,6 +25,10 @@ NONE = "none"
 GLUCOSE = "glucose_mg_dl"
 WHEN = "when"  #: entity: a Moment (« hier soir »)
 UNIT = "unit"  #: entity: a GlucoseUnit named without a number ("in mmol")
+#: slot and entity: minutes from now, a delay said with a `when.from_now` preposition ("remind me to take my metformin
+#: *in 30 minutes*": 30); a slot only of DELAY_INTENTS said with no clock time
+DELAY = "delay_minutes"
+DELAY_INTENTS = ("set_medication_reminder",)
 #: entity: "am" or "pm", a part of the day said without an hour ("remind me about my lipitor *at night*"): the hour
 #: answered next ("at ten") is in it
 DAY_PART = "day_part"
@@ -161,6 +165,15 @@ class Understander:
                                                                    result))
         if result.intent == EMERGENCY:
             extra += self._red_flag(extraction.words)
+        kept = read[-1] if read else extraction
+        if (found := delay_from_now(kept.words, self.pack.when, kept.durations)) is not None:
+            delay, span = found
+            # "remind me to take my metformin in 30 minutes": a delay from now, never a clock time here (only the
+            # dialogue knows the clock); an entity for any answer ("in an hour", to « at what time? »), a slot of a
+            # reminder asked with no time
+            extra += (Entity(DELAY, delay, " ".join(kept.words[span.start:span.end])),)
+            if result.intent in DELAY_INTENTS and "time" not in result.slots:
+                result = replace(result, slots={**result.slots, DELAY: delay})
         return replace(result, entities=result.entities + extra) if extra else result
 
     @staticmethod

@@ -55,6 +55,9 @@ class WhenLexicon:
     #: words of checking again ("check again", « je recontrôle »): a bare number after one and a `delay_before`
     #: preposition is a delay in minutes ("i'll check again in 15"), no value
     rechecks: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+    #: the `delay_before` prepositions that count from now ("remind me *in* 30 minutes", « *dans* une heure »; not "for
+    #: 20 minutes", a length of time): a request for later said with one is due after that delay (`delay_from_now`)
+    from_now: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     #: words that may stand with a `rechecks` phrase in a sentence that only tells a plan ("ok, I'm *going* to check
     #: again in 15 minutes"): with the pack's small words, such a sentence is small talk (no reading, no request)
     plan_words: frozenset[str] = frozenset()
@@ -175,14 +178,15 @@ def _match(tokens: Sequence[str], i: int, lex: WhenLexicon) -> tuple[int, tuple]
     return best
 
 
-def _amount(tokens: Sequence[str], i: int, lex: WhenLexicon) -> tuple[int, int] | None:
-    """"2 hours", "an hour", "30 minutes", "half an hour", « un quart d'heure » at tokens[i]: (length, minutes)."""
+def _amount(tokens: Sequence[str], i: int, lex: WhenLexicon, least: int = 1) -> tuple[int, int] | None:
+    """"2 hours", "an hour", "30 minutes", "half an hour", « un quart d'heure » at tokens[i]: (length, minutes). A count
+    under `least` is none ("0 minutes" is one only after a preposition of delay: "in 0 minutes" is then asked again)."""
     if (n := lex.half_hour.match(tokens, i)):
         return n, 30
     if (n := lex.quarter_hour.match(tokens, i)):
         return n, 15
     count, k = 1, i
-    if k < len(tokens) and is_int(tokens[k], 1, MAX_MINUTES_SAID):
+    if k < len(tokens) and is_int(tokens[k], least, MAX_MINUTES_SAID):
         count, k = int(tokens[k]), k + 1
     elif (n := lex.one.match(tokens, k)):
         k += n  # "an hour"
@@ -240,12 +244,33 @@ def _duration_at(tokens: Sequence[str], i: int, lex: WhenLexicon) -> int:
     """The end of a duration said from tokens[i] (0 when none starts there)."""
     before = lex.delay_before.match(tokens, i)
     k = i + before
-    amount = _amount(tokens, k, lex)
+    amount = _amount(tokens, k, lex, least=0 if before else 1)
     if amount is not None and (before or (is_int(tokens[k]) and lex.minutes.match(tokens, k + 1))):
         return k + amount[0]
     if before and k < len(tokens) and is_int(tokens[k], 1, MAX_RECHECK_MINUTES) and recheck_before(tokens, i, lex) is not None:
         return k + 1
     return 0
+
+
+def delay_from_now(tokens: Sequence[str], lex: WhenLexicon | None,
+                   durations: Sequence[Span]) -> tuple[int, Span] | None:
+    """How many minutes from now a delay says, with its span, for the first of `durations` (spans of
+    `duration_spans`, a checking again left out) that opens with a `from_now` preposition ("in 30 minutes" 30, "in two
+    hours" 120, « dans un quart d'heure » 15, "in 0 minutes" 0: the dialogue asks again); None when none does ("for 20
+    minutes")."""
+    if lex is None:
+        return None
+    for span in durations:
+        if span.info.get("recheck"):
+            continue
+        n = lex.from_now.match(tokens, span.start)
+        if not n:
+            continue
+        before = lex.delay_before.match(tokens, span.start)
+        amount = _amount(tokens, span.start + max(n, before), lex, least=0)
+        if amount is not None and span.start + max(n, before) + amount[0] == span.end:
+            return amount[1], span
+    return None
 
 
 def recheck_before(tokens: Sequence[str], start: int, lex: WhenLexicon) -> int | None:

@@ -4,6 +4,7 @@
     due(store, profile, at)                   what to announce at `at` (first times, repeats, glucose recheck)
     catch_up(store, profile, now)             after downtime, one question per medication
     mark_announced / acknowledge / record_missed   what the loop reports back
+    retire_one_offs(store, profile, at)      one-off reminders ("in 30 minutes") made inactive once over
 
 The clock is always passed in; results are data, the words are in prompts/<lang>.yaml (`reminder_alerts`).
 """
@@ -23,6 +24,7 @@ from .engine import (
     mark_announced,
     record_missed,
     reminder_listing,
+    retire_one_offs,
 )
 from .schedule import WEEKDAYS, Occurrence, local_instant, next_occurrence, occurrences, runs_on
 
@@ -46,5 +48,6 @@ __all__ = [
     "occurrences",
     "record_missed",
     "reminder_listing",
+    "retire_one_offs",
     "runs_on",
 ]

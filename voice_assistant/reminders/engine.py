@@ -221,6 +221,7 @@ def check(store: Store, profile: Profile, at: datetime, policy: ReminderPolicy =
             missed.append(_missed(profile, occurrence, runs_out, source))
     if record:
         missed = [dose for dose in missed if _record_missed_dose(store, dose, profile)]
+        retire_one_offs(store, profile, at, policy)
     announcements.sort(key=lambda d: (d.scheduled_at.astimezone(UTC), d.medication_id or ""))
     recheck = _recheck(store, profile, at, policy)
     return ReminderCheck(tuple([recheck] if recheck else []) + tuple(announcements), tuple(missed))
@@ -302,6 +303,28 @@ def record_missed(store: Store, profile: Profile, item: DueReminder | Occurrence
     source = source or ("catch_up" if kind == "catch_up" else "reminder")
     event = _event(reminder, occurrence_id, "missed", at, source, reminder_event_id(reminder.id, occurrence_id))
     return _record_missed_dose(store, MissedDose(reminder, occurrence_id, event, _alert(profile, event)), profile)
+
+
+def retire_one_offs(store: Store, profile: Profile, at: datetime, policy: ReminderPolicy = DEFAULT_POLICY) -> list[Reminder]:
+    """One-off reminders ("in 30 minutes") whose single occurrence is over, made inactive: answered (taken or missed,
+    by its stable id or a dose said taken around it), or past its catch-up window and never said (no dose to chase).
+    One still being repeated, or said and waiting for its missed record, stays. Returns those retired (see
+    `records.one_off_over`)."""
+    once = [r for r in store.active_reminders() if r.once_on is not None]
+    if not once:
+        return []
+    view = _View.load(store, profile, at, policy)
+    retired = []
+    for reminder in once:
+        assert reminder.once_on is not None
+        occurrence = Occurrence(reminder, reminder.once_on, local_instant(reminder.once_on, reminder.time_of_day,
+                                                                          profile.zone))
+        if occurrence.utc > view.at:
+            continue
+        waiting = occurrence.event_id in view.announcements
+        if view.answered(occurrence) or (not waiting and view.at - occurrence.utc > policy.catch_up_window):
+            retired += records.one_off_over(store, reminder.id)
+    return retired
 
 
 # --- the reminders as a list -------------------------------------------------------------------------

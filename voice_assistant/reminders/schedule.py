@@ -58,9 +58,12 @@ class Occurrence:
 
 
 def runs_on(reminder: Reminder, day: date) -> bool:
-    """Whether the reminder fires on this local date ('daily', or one of its comma-listed weekdays)."""
+    """Whether the reminder fires on this local date ('daily', one of its comma-listed weekdays, or the one date of a
+    one-off reminder)."""
     if reminder.days == "daily":
         return True
+    if (once := reminder.once_on) is not None:
+        return day == once
     days = {part.strip() for part in reminder.days.split(",")}
     unknown = days - set(WEEKDAYS)
     if unknown:

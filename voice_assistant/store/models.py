@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 from uuid import uuid4
 
@@ -78,10 +78,16 @@ class Reminder:
     time_of_day: str
     """'HH:MM', local wall-clock time."""
     days: str
-    """'daily' or a comma list of 'mon'...'sun'."""
+    """'daily', a comma list of 'mon'...'sun', or one local date 'YYYY-MM-DD': a one-off reminder ("in 30 minutes"),
+    which fires once, that day at `time_of_day`."""
     dose_text: str | None
     active: bool
     created_at: datetime
+
+    @property
+    def once_on(self) -> date | None:
+        """The local date of a one-off reminder, None for a daily or weekly one."""
+        return date.fromisoformat(self.days) if self.days[:1].isdigit() else None
 
 
 @dataclass(frozen=True, kw_only=True)

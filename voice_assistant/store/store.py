@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from .timestamps import as_said, now_utc_key, parse, utc_key
 
 _TIME_OF_DAY = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 # The lab result columns an import may change (everything but the id and the import time).
 _LAB_FIELDS = (
@@ -158,11 +159,13 @@ class Store:
     def add_reminder(
         self, medication_id: str, time_of_day: str, days: str = "daily", dose_text: str | None = None
     ) -> Reminder:
-        """Create an active reminder at local `time_of_day` ('HH:MM') on `days` ('daily' or 'mon,thu')."""
+        """Create an active reminder at local `time_of_day` ('HH:MM') on `days` ('daily' or 'mon,thu'), or once on
+        the local date `days` ('2026-12-07')."""
         if not _TIME_OF_DAY.fullmatch(time_of_day):
             raise ValueError(f"time_of_day must be 'HH:MM' (24 h), not {time_of_day!r}")
-        if days != "daily" and not all(day in _WEEKDAYS for day in days.split(",")):
-            raise ValueError(f"days must be 'daily' or a comma list of {','.join(_WEEKDAYS)}, not {days!r}")
+        if days != "daily" and not all(day in _WEEKDAYS for day in days.split(",")) and not _is_date(days):
+            raise ValueError(f"days must be 'daily', a comma list of {','.join(_WEEKDAYS)} or a date 'YYYY-MM-DD', "
+                             f"not {days!r}")
         with self.transaction():
             cursor = self._connection.execute(
                 """INSERT INTO reminders (medication_id, time_of_day, days, dose_text, active, created_at)
@@ -450,3 +453,14 @@ def _outbox_item(row: sqlite3.Row) -> OutboxItem:
         next_attempt_at=parse(row["next_attempt_at"]), last_error=row["last_error"],
         created_at=parse(row["created_at"]), sent_at=parse(row["sent_at"]),
     )
+
+
+def _is_date(text: str) -> bool:
+    """'YYYY-MM-DD', a real date."""
+    if not _DATE.fullmatch(text):
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True

@@ -141,10 +141,17 @@ _DAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def medication_request(reminder: Reminder, parties: Parties, identifier_value: str | None = None) -> dict:
-    """The reminder plan as the patient set it: a daily (or weekly) time of day. `identifier_value`: the one a
+    """The reminder plan as the patient set it: a daily (or weekly) time of day, or once on a day at a time. `identifier_value`: the one a
     server already holds the plan under, when it was sent before identifiers were scoped (a revision must
     name the plan the server knows)."""
-    days = list(_DAY_CODES) if reminder.days == "daily" else reminder.days.split(",")
+    once = reminder.once_on
+    if once is not None:  # a one-off ("in 30 minutes"): that day at that time, once
+        timing = {"repeat": {"count": 1, "boundsPeriod": {"start": once.isoformat(), "end": once.isoformat()},
+                             "timeOfDay": [f"{reminder.time_of_day}:00"]}}
+    else:
+        days = list(_DAY_CODES) if reminder.days == "daily" else reminder.days.split(",")
+        timing = {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d" if reminder.days == "daily" else "wk",
+                             "dayOfWeek": days, "timeOfDay": [f"{reminder.time_of_day}:00"]}}
     return {
         "resourceType": "MedicationRequest",
         "identifier": [identifier(REMINDER_SYSTEM, identifier_value or parties.scoped(str(reminder.id)))],
@@ -155,8 +162,7 @@ def medication_request(reminder: Reminder, parties: Parties, identifier_value: s
         "subject": parties.patient,
         "authoredOn": _time(reminder.created_at),
         "dosageInstruction": [{
-            "timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d" if reminder.days == "daily" else "wk",
-                                  "dayOfWeek": days, "timeOfDay": [f"{reminder.time_of_day}:00"]}},
+            "timing": timing,
         } | ({"text": reminder.dose_text} if reminder.dose_text else {})],
         "note": [{"text": "Reminder set by the patient by voice"}],
     }
