@@ -76,3 +76,22 @@ def test_a_broken_prompt_names_file_key_and_line(tmp_path):
         prompts.say("glucose.asked")
     with pytest.raises(PromptError, match="missing prompt 'glucose.gone'"):
         prompts.say("glucose.gone")
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_every_distress_phrase_of_a_pack_said_alone_is_the_emergency_path_with_its_distress(lang):
+    """A phrase added to `distress` that a filler, a decline or a slot would eat is caught here, and both prompt
+    packs say the distress reply."""
+    from voice_assistant.dialogue.prompts import load_prompts
+    from voice_assistant.nlu import DISTRESS, Understander, load_pack
+
+    pack = load_pack(lang)
+    assert pack.distress and set(pack.distress) < set(pack.alarm_words)
+    understander = Understander(lang)
+    for phrase in pack.distress:
+        result = understander.understand(" ".join(phrase))
+        said = result.entity(DISTRESS)
+        assert result.intent == "emergency" and said and said in " ".join(phrase), (phrase, result)
+    prompts = load_prompts(lang)
+    for key in ("safety.distress", "safety.distress_line", "safety.distress_no_line", "safety.distress_not_alerted"):
+        assert prompts.raw(key), key

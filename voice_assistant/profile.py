@@ -7,6 +7,7 @@ a pharmacist or a caregiver. A mistake in it is reported with the name of the fi
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -64,6 +65,9 @@ class Profile:
     asr_engine: str | None = None  #: speech.recognizer: vosk, pocketsphinx, whisper, combined; None: what is installed
     tts_engine: str | None = None  #: speech.voice: "piper" or "espeak"; None: Piper when a voice is installed
     asr_threads: int = 2  #: speech.recognizer_threads: CPU threads whisper may use (1-8)
+    #: crisis_line: a line that listens day and night to someone who wants to die ("3114"); None: the country's national
+    #: line where the assistant knows one (health.safety.crisis_line: FR 3114), else only the emergency number is said
+    crisis_line: str | None = None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -180,6 +184,7 @@ def profile_to_data(p: Profile) -> dict:
         "name": p.name,
         "language": p.language,
         "country": p.country,
+        "crisis_line": p.crisis_line,
         "timezone": p.timezone,
         "meter_unit": p.meter_unit.value if p.meter_unit else None,
         "glucose_targets": vars(p.glucose_targets).copy(),
@@ -250,6 +255,17 @@ def _meter_unit(s: _Section) -> GlucoseUnit | None:
         return GlucoseUnit(unit_raw) if unit_raw else None
     except ValueError:
         raise s.fail("meter_unit", f"must be g/L, mmol/L or mg/dL, not '{unit_raw}'") from None
+
+
+def _crisis_line(s: _Section) -> str | None:
+    """A phone number ("3114", "116 123"), or None when unset."""
+    value = s.get("crisis_line")
+    if value is None:
+        return None
+    text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    if not re.fullmatch(r"\+?[0-9][0-9 .-]*", text) or sum(c.isdigit() for c in text) < 2:
+        raise s.fail("crisis_line", f"must be a phone number, like 3114, not {value!r}")
+    return text
 
 
 def _glucose_targets(s: _Section) -> GlucoseTargets:
@@ -365,6 +381,7 @@ def parse_profile(data: Any, source: str) -> Profile:
         name=str(s.get("name") or ""),
         language=language,
         country=str(s.get("country") or "FR").upper(),
+        crisis_line=_crisis_line(s),
         timezone=_timezone(s),
         meter_unit=_meter_unit(s),
         glucose_targets=_glucose_targets(s),

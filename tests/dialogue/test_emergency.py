@@ -132,3 +132,88 @@ def test_a_red_flag_declined_records_nothing_on_silence(chat, store):
     c.tick(8)
     c.tick(8)
     assert store.alerts() == []
+
+
+# --- a wish to die: heard with care, a crisis line and the emergency number, never sugar ---------------------------
+
+DISTRESS_REPLIES = {
+    "en": ("I am sorry you feel like this. You are not alone. Please call three one one four now. Someone will "
+           "listen, day and night. If you are in danger, or you have hurt yourself, call fifteen. You can also call "
+           "your son Marc or Docteur Martin. Do you want me to alert your care team?"),
+    "fr": ("Je suis désolé que vous vous sentiez comme ça. Vous pouvez en parler à quelqu'un, maintenant. Appelez le "
+           "trente et un quatorze. Quelqu'un vous écoutera, jour et nuit. Si vous êtes en danger, ou si vous vous êtes "
+           "fait du mal, appelez le quinze. Vous pouvez aussi appeler votre fils Marc ou Docteur Martin. Voulez-vous "
+           "que je prévienne votre équipe de soins ?"),
+}
+SUGAR_WORDS = {"en": ("sugar", "glucose", "grams", "dose", "insulin"),
+               "fr": ("sucre", "glycémie", "grammes", "dose", "insuline")}
+
+
+@pytest.mark.parametrize("lang, heard, yes", [
+    ("en", "I want to die", "yes"),
+    ("en", "I don't want to live any more", "yes"),
+    ("fr", "je veux mourir", "oui"),
+    ("fr", "je vais me suicider", "oui"),
+])
+def test_a_wish_to_die_gets_the_crisis_line_and_the_people_then_the_alert_only_after_yes(chat, store, lang, heard,
+                                                                                       yes):
+    c = chat(lang)
+    reply = hear(c, heard)
+    assert reply == DISTRESS_REPLIES[lang]  # the default profile: France (3114, 15), Marc and Docteur Martin
+    assert not any(w in reply.lower() for w in SUGAR_WORDS[lang])
+    assert c.expects == YES_NO and store.alerts() == []
+    reply = hear(c, yes)
+    assert reply in ("I noted an alert for your care team.", "J'ai noté une alerte pour votre équipe de soins.")
+    [alert] = store.alerts()
+    assert alert.kind == "emergency" and alert.message == heard and alert.confirmed
+
+
+def test_no_after_a_wish_to_die_alerts_no_one_and_says_the_line_again(chat, store):
+    c = chat("en")
+    hear(c, "I want to end it all")
+    reply = hear(c, "no")
+    assert reply == ("All right, I did not alert anyone. Please call three one one four now. Someone will listen, day "
+                     "and night. If you are in danger, or you have hurt yourself, call fifteen.")
+    assert store.alerts() == [] and c.expects == ANYTHING
+
+
+def test_a_wish_to_die_said_after_the_question_is_the_yes_with_its_own_words(chat, store):
+    c = chat("en")
+    hear(c, "help me")
+    reply = hear(c, "I want to die")
+    assert reply.startswith("I am sorry you feel like this.") and "three one one four" in reply
+    assert "sugar" not in reply and reply.endswith("I noted an alert for your care team.")
+    [alert] = store.alerts()
+    assert alert.message == "help me"
+
+
+def test_without_a_crisis_line_only_the_emergency_number_and_without_people_no_second_number(chat, store, profile):
+    from dataclasses import replace
+
+    abroad = replace(profile, country="GB", caregiver=None, doctor=None)
+    c = chat("en", abroad)
+    reply = hear(c, "I want to die")
+    assert reply == ("I am sorry you feel like this. You are not alone. Please call nine nine nine now. Someone will "
+                     "answer, day and night. Do you want me to alert your care team?")
+    assert store.alerts() == []
+    chosen = replace(abroad, crisis_line="116 123")
+    reply = hear(chat("en", chosen), "I want to die")
+    assert "Please call one one six one two three now." in reply and "call nine nine nine." in reply
+
+
+@pytest.mark.parametrize("lang, heard", [
+    ("en", "I'm dying for a cup of tea"),
+    ("en", "this heat is killing me"),
+    ("en", "I'd kill for a biscuit"),
+    ("en", "my phone died"),
+    ("fr", "je meurs de faim"),
+    ("fr", "je suis mort de fatigue"),
+])
+def test_an_everyday_idiom_is_no_call_for_help(chat, store, lang, heard):
+    c = chat(lang)
+    reply = hear(c, heard)
+    assert "three one one four" not in reply and "trente et un quatorze" not in reply
+    assert c.expects != YES_NO or "alert" not in reply
+    c.tick(8)
+    c.tick(8)
+    assert store.alerts() == []

@@ -176,6 +176,23 @@ def test_red_flags_are_alarm_words_and_declined_things_listed_once(tmp_path):
         load(write_pack(tmp_path, MINIMAL + "red_flags: {chest: pain}\n"))
 
 
+def test_distress_phrases_are_alarm_words_listed_once_and_declined_unless_they_hold_a_negation(tmp_path):
+    body = MINIMAL + ("alarm_words: [ambulance]\nred_flags: [seizure]\n"
+                      "distress: [want to die, don't want to live, plus envie de vivre]\nnot_words: [t]\n"
+                      "declines:\n  negations: [don't, never]\n  after: [plus]\n")
+    pack = load(write_pack(tmp_path, body))
+    assert pack.distress == (("want", "to", "die"), ("don", "t", "want", "to", "live"), ("plus", "envie", "de", "vivre"))
+    assert set(pack.distress) < set(pack.alarm_words) and ("seizure",) in pack.alarm_words
+    assert pack.declines.things.match(("want", "to", "die"), 0) == 3  # "I don't want to die" asks for nothing
+    # a phrase holding its own negation says the not-wanting: "I really don't want to live", « je n'ai plus envie... »
+    assert not pack.declines.things.match(("don", "t", "want", "to", "live"), 0)
+    assert not pack.declines.things.match(("plus", "envie", "de", "vivre"), 0)
+    with pytest.raises(PackError, match=r"'distress' phrases are alarm words already: list suicide under 'distress'"):
+        load(write_pack(tmp_path, MINIMAL + "alarm_words: [suicide]\ndistress: [suicide]\n"))
+    with pytest.raises(PackError, match=r"'distress' must be a list of words or phrases"):
+        load(write_pack(tmp_path, MINIMAL + "distress: {want: die}\n"))
+
+
 @pytest.mark.parametrize("lang", ["en", "fr"])
 def test_the_shipped_packs_have_red_flags_among_their_alarm_words(lang):
     pack = load_pack(lang)

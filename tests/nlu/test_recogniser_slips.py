@@ -25,6 +25,7 @@ def test_an_alarm_word_always_offers_the_emergency_path(lang, text):
 @pytest.mark.parametrize("lang, text", [
     ("en", "i don't need an ambulance"),
     ("en", "no paramedics"),
+    ("en", "i won't need an ambulance"),
     ("fr", "pas besoin des pompiers"),
 ])
 def test_a_negated_alarm_word_is_no_call(lang, text):

@@ -156,6 +156,9 @@ def test_a_red_flag_denied_calls_for_nothing(lang, text, intent):
     ("en", "I don't need an ambulance but I have chest pain", "chest pain"),
     ("fr", "j'ai mal à la poitrine", "mal a la poitrine"), ("fr", "il a fait des convulsions", "convulsions"),
     ("fr", "j'ai perdu connaissance", "perdu connaissance"), ("fr", "j'arrive pas à respirer", "j arrive pas a respirer"),
+    # (a blind phrasing, "my chest is hurting badly", was understood as nothing at all)
+    ("en", "my chest is hurting badly", "chest is hurting"), ("en", "my chest hurts", "chest hurts"),
+    ("fr", "la poitrine me fait mal", "poitrine me fait mal"),
 ])
 def test_a_red_flag_named_marks_the_emergency(lang, text, flag):
     # the dialogue then says to call the emergency number first, no low's sugar ("my husband passed out" has the
@@ -179,7 +182,7 @@ def test_a_call_for_help_naming_no_red_flag_is_not_marked(lang, text):
 
 @pytest.mark.parametrize("lang, text", [
     ("en", "no chest pain"), ("en", "I don't have chest pain"), ("en", "my sugar is 120 no chest pain"),
-    ("fr", "je n'ai pas mal à la poitrine"), ("fr", "pas de convulsions"),
+    ("fr", "je n'ai pas mal à la poitrine"), ("fr", "pas de convulsions"), ("en", "my chest doesn't hurt"),
     ("fr", "ma glycémie est à 1,20, pas de douleur dans la poitrine"),
 ])
 def test_a_red_flag_declined_is_not_marked(lang, text):

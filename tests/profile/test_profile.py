@@ -85,3 +85,18 @@ def test_the_profile_voice_is_the_one_the_session_speaks_with(tmp_path):
     session = build_session(profile, "en", store)
     assert session.synthesizer.name == "espeak" and session.recognizer.engine == "pocketsphinx"
     store.close()
+
+
+def test_the_crisis_line_is_a_phone_number_of_the_profile_else_the_country_s():
+    from voice_assistant.health.safety import crisis_line
+
+    assert default_profile().crisis_line is None  # unset: France's national line
+    assert crisis_line(default_profile().country, default_profile().crisis_line) == "3114"
+    assert crisis_line("GB") is None and crisis_line("US") is None  # none known: only the emergency number is said
+    for given, kept in ((3114, "3114"), ("116 123", "116 123"), (" +44 116 123 ", "+44 116 123")):
+        profile = parse_profile(default_profile_data() | {"country": "GB", "crisis_line": given}, "x")
+        assert profile.crisis_line == kept and crisis_line(profile.country, profile.crisis_line) == kept
+        assert parse_profile(yaml.safe_load(yaml.safe_dump(profile_to_data(profile))), "x") == profile
+    for wrong in ("call the samaritans", "1", True, ["3114"]):
+        with pytest.raises(ProfileError, match=r"field 'crisis_line': must be a phone number, like 3114"):
+            parse_profile(default_profile_data() | {"crisis_line": wrong}, "x")

@@ -9,7 +9,7 @@ from datetime import datetime
 from voice_assistant.dialogue.prompts import Prompts
 from voice_assistant.dialogue.state import ANYTHING, YES_NO, Reply
 from voice_assistant.health.glucose import GlucoseUnit
-from voice_assistant.health.safety import emergency_numbers
+from voice_assistant.health.safety import crisis_line, emergency_numbers
 from voice_assistant.nlu import Understanding
 from voice_assistant.nlu.when import Moment
 from voice_assistant.profile import Profile, save_voice_settings
@@ -192,6 +192,16 @@ class DialogueContext:
     def emergency_number(self) -> str:
         """The emergency number of the patient's country, in words: « quinze », "nine one one"."""
         return self.speech.phone(emergency_numbers(self.profile.country).primary)
+
+    def crisis_line(self) -> str | None:
+        """The crisis line in words (« trente et un quatorze »): the profile's, else the country's; None when there is
+        none (only the emergency number is then given)."""
+        number = crisis_line(self.profile.country, self.profile.crisis_line)
+        return self.speech.phone(number) if number else None
+
+    def has_own_people(self) -> bool:
+        """Whether the profile names a caregiver or a doctor (else `human_route` is the emergency number)."""
+        return any(c is not None and c.name for c in (self.profile.caregiver, self.profile.doctor))
 
     def update_profile(self, profile: Profile) -> None:
         self.profile = profile

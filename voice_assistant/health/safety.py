@@ -165,6 +165,17 @@ def emergency_numbers(country: str) -> EmergencyNumbers:
     return EmergencyNumbers("112", (), country_known=code in EU_COUNTRIES)
 
 
+#: Lines that listen day and night to someone who wants to die, by country, where there is one national number the
+#: assistant can give without asking: France's 3114 (numéro national de prévention du suicide, free, 24/7). Elsewhere
+#: the profile's `crisis_line` names one; without it only the emergency number is said.
+_CRISIS_LINES = {"FR": "3114"}
+
+
+def crisis_line(country: str, chosen: str | None = None) -> str | None:
+    """The crisis line to give: the one the profile names, else the country's national one, else None."""
+    return chosen or _CRISIS_LINES.get(country.strip().upper())
+
+
 class Plausibility(str, Enum):
     """Whether a glucose value can be stored after the usual read-back, or must be questioned first."""
 

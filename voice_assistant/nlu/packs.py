@@ -90,6 +90,11 @@ class Pack:
     #: lab results", « le labo a trouvé combien pour la glycémie à jeun »)
     lab_named_tests: dict[str, PhraseSet] = field(default_factory=dict)
     lab_words: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+    #: alarm words that tell a wish to die or to end one's life ("want to die", « envie d'en finir »): the reply
+    #: acknowledges, gives a crisis line and the emergency number, never a low's sugar. Matched on what was said,
+    #: before the fillers are dropped ("i want to" is a written filler); one holding a negation ("don't want to
+    #: live", « plus envie de vivre ») is no declined thing: it says the not-wanting itself
+    distress: tuple[Phrase, ...] = ()
     #: words that turn a sentence around ("not", « pas »): a sentence with one does not read like a template
     #: without one, nor the other way round ("I haven't taken my insulin" is no dose taken)
     not_words: frozenset[str] = frozenset()
@@ -345,6 +350,7 @@ def compile_pack(data: dict, path: Path) -> Pack:
         alarm_words=tuple(r.alarm_words()),
         red_flags=tuple(r.red_flags()),
         **r.lab_named(lists),
+        distress=tuple(r.distress()),
         not_words=not_words,
         contraries=r.contraries(classes, ignore, not_words),
         question_openers=PhraseSet(r.phrase_list(data.get("question_openers"), "question_openers")),
@@ -360,7 +366,7 @@ def compile_pack(data: dict, path: Path) -> Pack:
         value_questions=ValueQuestions(r.phrase_set(r.section("value_questions"), "verbs", "value_questions"),
                                        r.phrase_set(r.section("value_questions"), "judgements", "value_questions"),
                                        r.phrase_set(r.section("value_questions"), "suppose", "value_questions")),
-        declines=r.declines(classes),
+        declines=r.declines(classes, not_words),
         greetings=PhraseSet(r.phrase_list(data.get("greetings"), "greetings")),
         care_team=PhraseSet(r.phrase_list(data.get("care_team"), "care_team")),
         written=r.written(),
@@ -443,9 +449,19 @@ class _PackReader:
                 "lab_named_tests": {str(t): PhraseSet(self.phrase_list(p, f"lab_named.tests.{t}"))
                                     for t, p in tests.items() if t != "__lines__"}}
 
+    def distress(self) -> list[Phrase]:
+        """`distress`: alarm words that tell a wish to die ("want to die"), each listed once: here, not under
+        `alarm_words` or `red_flags`."""
+        said = self.phrase_list(self.data.get("distress"), "distress")
+        twice = set(said) & set(self.phrase_list(self.data.get("alarm_words"), "alarm_words") + self.red_flags())
+        if twice:
+            raise self.fail(f"'distress' phrases are alarm words already: list {', '.join(sorted(' '.join(p) for p in twice))}"
+                            " under 'distress' only", line=self.lines.get("distress"))
+        return said
+
     def alarm_words(self) -> list[Phrase]:
-        """`alarm_words`, and the `red_flags`: every word that always means a call for help."""
-        return self.phrase_list(self.data.get("alarm_words"), "alarm_words") + self.red_flags()
+        """`alarm_words`, the `red_flags` and the `distress` phrases: every word that always means a call for help."""
+        return self.phrase_list(self.data.get("alarm_words"), "alarm_words") + self.red_flags() + self.distress()
 
     def not_words(self, ignore: frozenset[str]) -> frozenset[str]:
         """`not_words`: single words, none of them a small word the matcher skips (it would never see it)."""
@@ -553,11 +569,17 @@ class _PackReader:
                             line=self.lines.get("medicine"))
         return said[0]
 
-    def declines(self, classes: "WordClasses") -> Declines:
+    def declines(self, classes: "WordClasses", not_words: frozenset[str] = frozenset()) -> Declines:
         """`declines:` (negations, between, things); a word group (<symptom>) in `things` stands for its phrases,
-        and the pack's alarm words (red flags included) are things too."""
+        and the pack's alarm words (red flags included) are things too; not a `distress` phrase that holds a
+        negation, a `not_words` word or an `after` word ("don't want to live", « plus envie de vivre »): it says the
+        not-wanting itself, and « je n'ai plus envie de vivre » declines nothing."""
         section = self.section("declines")
-        things: list[Phrase] = self.alarm_words()
+        negative = PhraseSet(self.phrase_list(section.get("negations"), "declines.negations")
+                             + self.phrase_list(section.get("after"), "declines.after"))
+        distress = {p for p in self.distress()
+                    if set(p) & not_words or any(negative.match(p, i) for i in range(len(p)))}
+        things: list[Phrase] = [p for p in self.alarm_words() if p not in distress]
         for entry in section.get("things") or []:
             text = str(entry).strip()
             if text.startswith("<") and text.endswith(">"):

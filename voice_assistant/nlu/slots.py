@@ -74,6 +74,8 @@ class Extraction:
     words: tuple[str, ...]  #: the utterance's tokens before replacement (fillers removed)
     quantities: tuple[Span, ...] = ()  #: quantities of medicine said (DOSE), over `words`
     durations: tuple[Span, ...] = ()  #: how long said (DURATION), over `words`; info "recheck": with checking again
+    #: the utterance's tokens as said, fillers kept ("i want to die": "i want to" is a written filler, gone from `words`)
+    said: tuple[str, ...] = ()
 
     def first(self, slot: str) -> Span | None:
         return next((s for s in self.spans if s.slot == slot), None)
@@ -145,8 +147,9 @@ class SlotExtractor:
 
     def extract(self, text: str, reading: str = DEFAULT) -> Extraction:
         """Slots of one utterance, read one of three ways (see READINGS)."""
-        tokens = self._written(tokens_with_digits(clean(text, self._marks), self.pack.numbers))
-        tokens = self._drop_fillers(self._split_listed(self._join_compounds(tokens)))
+        said = self._split_listed(self._join_compounds(
+            self._written(tokens_with_digits(clean(text, self._marks), self.pack.numbers))))
+        tokens = self._drop_fillers(said)
         if reading == MORE_TIMES:  # "remind me at 715": whisper writes a clock time as one number
             # in a request for later, a number just after a medicine's name is its hour ("remind me gliclazide 630")
             later = any(self.pack.later_openers.match(tokens, k) for k in range(len(tokens)))
@@ -204,7 +207,8 @@ class SlotExtractor:
             i = span.end
         out.extend(tokens[i:])
         return Extraction(tokens=tuple(out), spans=tuple(spans), words=tuple(tokens),
-                          quantities=tuple(d for d in doses if d.slot == DOSE), durations=tuple(durations))
+                          quantities=tuple(d for d in doses if d.slot == DOSE), durations=tuple(durations),
+                          said=tuple(said))
 
     def _durations(self, tokens: list[str], said: list[Span], times: list[Span]) -> list[Span]:
         """How long, said as a delay or a length of time ("in 15 minutes", « dans un quart d'heure », "check again in

@@ -41,6 +41,9 @@ CARE_TEAM = "care_team"
 #: entity: a red flag of the pack named in a call for help, and not declined ("I had *chest pain* last night", « j'ai
 #: *perdu connaissance* »), its words: the emergency path then says to call the emergency number first, no low's sugar
 RED_FLAG = "red_flag"
+#: entity: a `distress` phrase of the pack said, and not declined ("I want to die", « je veux en finir »), its words:
+#: the emergency path then acknowledges and gives a crisis line and the emergency number, no low's sugar
+DISTRESS = "distress"
 #: `matched` of an utterance made only of politeness and hesitation (« bonjour », "thank you", « euh »), or of
 #: one of the pack's `small_talk` sentences ("how are you", « je vais bien »); the intent is then "none".
 SMALL_TALK = "small_talk"
@@ -124,6 +127,7 @@ class Understander:
         self.matcher = IntentMatcher(self.pack)
         self._alarms = [self.extractor.phrase_tokens(" ".join(p)) for p in self.pack.alarm_words]
         self._red_flags = [self.extractor.phrase_tokens(" ".join(p)) for p in self.pack.red_flags]
+        self._distress = [self.extractor.phrase_tokens(" ".join(p)) for p in self.pack.distress]
         self._declined_things = PhraseSet(self.extractor.phrase_tokens(" ".join(p)) for p in self.pack.declines.things)
         # the words each dose intent's sentences hold: a sentence naming a thing none of them holds, and no
         # medicine, took something else ("I had a coffee")
@@ -143,6 +147,8 @@ class Understander:
 
     def understand(self, text: str) -> Understanding:
         extraction = self.extractor.extract(text or "")
+        # (on the whole sentence as said: a declined stretch or a greeting left out below leaves it whole)
+        distress = self._distress_said(extraction)
         read: list[Extraction] = []  # the reading of the numbers kept: its times, not the default's, say when
         declined = self.declined(extraction.words)
         if declined:
@@ -163,8 +169,15 @@ class Understander:
             result = self._understand(text, extraction, read)
         extra = self._moment_and_unit(extraction, self._times_said(extraction, read[-1] if read else extraction,
                                                                    result))
+        if distress and result.intent != EMERGENCY and EMERGENCY in self.pack.intents:
+            # "I want to die" ("i want to" is a filler of what is written: "die" is left), "I don't want to live any
+            # more" (it reads like a cancel): a call for help, whatever else the words look like
+            runner_up = ((result.matched, round(result.confidence, 3)),) + result.alternatives[:1]
+            result = Understanding(EMERGENCY, {}, max(result.confidence, self.pack.threshold), text, (), runner_up,
+                                   EMERGENCY)
+            extra = ()
         if result.intent == EMERGENCY:
-            extra += self._red_flag(extraction.words)
+            extra += self._red_flag(extraction.words) + distress
         kept = read[-1] if read else extraction
         if (found := delay_from_now(kept.words, self.pack.when, kept.durations)) is not None:
             delay, span = found
@@ -419,6 +432,15 @@ class Understander:
         pain"), as an entity (empty when none)."""
         said = self._said_not_declined(words, self._red_flags)
         return (Entity(RED_FLAG, said, said),) if said is not None else ()
+
+    def _distress_said(self, extraction: Extraction) -> tuple[Entity, ...]:
+        """The first `distress` phrase of the pack said and not declined, as an entity (empty when none): looked for
+        in the words as said, fillers kept ("i want to die": "i want to" is a filler of what is written), then without
+        them ("kill, um, myself"). "I don't want to die", « je ne veux pas mourir »: declined, none."""
+        said = self._said_not_declined(extraction.said, self._distress) if extraction.said else None
+        if said is None:
+            said = self._said_not_declined(extraction.words, self._distress)
+        return (Entity(DISTRESS, said, said),) if said is not None else ()
 
     def _said_not_declined(self, words: tuple[str, ...], phrases: list[tuple[str, ...]]) -> str | None:
         """The words of the first of `phrases` said outside a declined stretch, or None."""
