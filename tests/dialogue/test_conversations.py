@@ -299,6 +299,8 @@ def test_telling_when_one_will_check_again_after_a_low_logs_nothing(chat, store,
     reply = c.say(plan)
     assert values(store) == [60] and c.expects == YES_NO, c.transcript
     assert reply.endswith(offer) and "15" not in reply, reply
+    # the plan is acknowledged, not met with "I am listening, say help"
+    assert reply.startswith(("All right, check again", "D'accord, contrôlez à nouveau")), reply
     assert store.get_setting(RECHECK_SETTING) is None
     c.say("non" if lang == "fr" else "no")
     reply = c.say(plan)

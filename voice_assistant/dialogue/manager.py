@@ -17,7 +17,7 @@ from voice_assistant.dialogue.guard import log_turn_error
 from voice_assistant.dialogue.prompts import Prompts, load_prompts
 from voice_assistant.dialogue.state import ANYTHING, YES_NO, Reply, Turn
 from voice_assistant.health.glucose import GlucoseUnit
-from voice_assistant.nlu import NONE, OTHER_REMINDER, SMALL_TALK, VALUE_QUESTION, Understander, Understanding
+from voice_assistant.nlu import NONE, OTHER_REMINDER, RECHECK_PLAN, SMALL_TALK, VALUE_QUESTION, Understander, Understanding
 from voice_assistant.nlu.normalize import clean_input
 from voice_assistant.nlu.slots import MORE_TIMES
 from voice_assistant.profile import MAX_WPM, MIN_WPM, Profile
@@ -265,6 +265,9 @@ class DialogueManager:
             if answer is not None:
                 ctx.misses = 0
                 return answer
+        if u.matched == SMALL_TALK and u.entity(RECHECK_PLAN) is not None:
+            # "ok, I'll check again in 15 minutes" (after a low's advice): acknowledged; the open question stays
+            return self._with_question(ctx, ctx.say("recheck_plan"))
         if u.matched == SMALL_TALK:  # « bonjour », "thank you": not a miss; say what can be said next
             return self._with_question(ctx, ctx.say("listening"))
         if u.matched == VALUE_QUESTION:  # "is 180 too high?": who can say, how to note it; no advice, no miss

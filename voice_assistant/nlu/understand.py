@@ -47,6 +47,9 @@ DISTRESS = "distress"
 #: `matched` of an utterance made only of politeness and hesitation (« bonjour », "thank you", « euh »), or of
 #: one of the pack's `small_talk` sentences ("how are you", « je vais bien »); the intent is then "none".
 SMALL_TALK = "small_talk"
+#: entity of a small-talk utterance that tells a plan to check the sugar again ("ok, I'll check again in 15 minutes",
+#: « je recontrôle dans un quart d'heure »): the dialogue acknowledges it rather than offering help
+RECHECK_PLAN = "recheck_plan"
 #: `matched` of a question about what a value means ("is 180 too high?", « est-ce que 1,80 c'est trop haut ? »):
 #: no request the pack serves, and no miss either (dialogue: who can say, and how to note a reading)
 VALUE_QUESTION = "value_question"
@@ -227,7 +230,8 @@ class Understander:
                           any(d.info.get("recheck") for d in extraction.durations)):
             # "ok, I'll check again in 15 minutes", « je recontrôle dans un quart d'heure », said after a low's advice:
             # a plan told, no reading to ask for and nothing to repeat
-            return Understanding(NONE, {}, 1.0, text, matched=SMALL_TALK)
+            said = " ".join(extraction.words)
+            return Understanding(NONE, {}, 1.0, text, (Entity(RECHECK_PLAN, said, said),), matched=SMALL_TALK)
         scores = self._score(extraction)
         # A dose naming no medicine at a bare hour ("I had 7 this morning", « j'avais 7 ce matin »): the number is
         # as much a reading; read as one if it makes a good sentence (« j'ai pris mon insuline à 7 heures », "I
