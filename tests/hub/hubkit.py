@@ -89,8 +89,9 @@ def dose(status: str = "taken", medication: str = "metformin", at: datetime | No
     return fhir.medication_administration(event, who or parties())
 
 
-def plan(medication: str = "metformin", reminder_id: int = 3, who: fhir.Parties | None = None) -> dict:
-    reminder = Reminder(id=reminder_id, medication_id=medication, time_of_day="08:00", days="daily",
+def plan(medication: str = "metformin", reminder_id: int = 3, who: fhir.Parties | None = None,
+         time_of_day: str = "08:00", days: str = "daily") -> dict:
+    reminder = Reminder(id=reminder_id, medication_id=medication, time_of_day=time_of_day, days=days,
                         dose_text="1 comprimé", active=True, created_at=datetime.now(PARIS).replace(microsecond=0))
     return fhir.medication_request(reminder, who or parties())
 

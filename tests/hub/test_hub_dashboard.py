@@ -70,6 +70,15 @@ def test_patient_page_shows_readings_transcripts_confidence_chart_and_adherence(
     assert "08:00" in row
 
 
+def test_every_plan_of_a_medicine_is_shown_and_a_one_off_says_so(hub):
+    """Two reminders for one medicine showed only the last plan's time; a one-off ("in 30 minutes") read as daily."""
+    for reminder_id, time, days in ((3, "08:00", "daily"), (4, "20:00", "daily"), (5, "18:30", "2026-12-08")):
+        assert post(hub, plan(reminder_id=reminder_id, time_of_day=time, days=days), hub.device).status == 201
+    html = call(f"{hub.url}/dashboard/patients/p-42", token=hub.clinician).text
+    row = re.search(r"<tr><th scope=\"row\">metformin</th>(.*?)</tr>", html).group(1)
+    assert "08:00, 18:30 once, 2026-12-08, 20:00" in row, row
+
+
 def test_device_text_is_escaped(hub):
     _send_reading(hub, hub.device, 100, transcript='<script>alert("x")</script><img src=x onerror=alert(1)>')
     html = call(f"{hub.url}/dashboard/patients/p-42", token=hub.clinician).text

@@ -112,3 +112,17 @@ def test_the_dashboard_survives_any_stored_row(hub):
     assert len(page.text) < 2_000_000
     search = call(f"{hub.fhir}/Observation?subject=Patient/p-42&_count=100", token=hub.clinician)
     assert search.status == 200
+
+
+def test_a_plan_may_say_when_it_will_ring_but_a_reading_never_happens_ahead(hub):
+    """A reminder asked "in 30 minutes" at 23:50 rings tomorrow: its plan, bounded by tomorrow's date, was refused
+    (422) as "in the future", so the care team never got it. A reading's period ahead still is refused."""
+    from hubkit import plan
+
+    tomorrow = (datetime.now(timezone.utc) + timedelta(days=1)).date().isoformat()
+    assert post(hub, plan(reminder_id=9, time_of_day="00:20", days=tomorrow), hub.device).status == 201
+    ahead = (datetime.now(timezone.utc) + timedelta(days=2)).isoformat(timespec="seconds")
+    obs = {**observation(reading(120)), "effectivePeriod": {"start": ahead}}
+    obs.pop("effectiveDateTime", None)
+    answer = call(f"{hub.fhir}/Observation", "POST", hub.device, obs)
+    assert answer.status == 422, answer.text[:300]

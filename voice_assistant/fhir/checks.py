@@ -24,6 +24,9 @@ DATE_FIELDS = frozenset({"effectiveDateTime", "effectiveInstant", "issued", "aut
                          "occurredDateTime", "sent", "received", "start", "end", "valueDateTime"})
 #: Fields holding a past date only (a birth date is never in the future).
 PAST_FIELDS = frozenset({"birthDate"})
+#: Periods that say when something is planned to happen, not when it happened: their start and end may lie ahead
+#: (a reminder asked "in 30 minutes" at 23:50 rings tomorrow: its plan's timing is bounded by tomorrow's date).
+PLANNED_PERIODS = (".boundsPeriod.start", ".boundsPeriod.end")
 
 
 def problems(resource: object, now: datetime | None = None, *, skew: timedelta = CLOCK_SKEW) -> list[tuple[str, str]]:
@@ -48,7 +51,7 @@ def problems(resource: object, now: datetime | None = None, *, skew: timedelta =
         elif isinstance(node, (int, float)) and not isinstance(node, bool):
             if not codes.is_finite_number(node):
                 found.append((where, f"{_shown(node)} is not a finite number of a plausible size"))
-        elif isinstance(node, str) and (key in DATE_FIELDS or key in PAST_FIELDS):
+        elif isinstance(node, str) and (key in DATE_FIELDS or key in PAST_FIELDS) and not where.endswith(PLANNED_PERIODS):
             problem = _date_problem(node, now, skew, past_only=key in PAST_FIELDS)
             if problem:
                 found.append((where, problem))

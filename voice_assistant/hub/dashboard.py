@@ -288,7 +288,7 @@ def patient_page(words: Words, summary: PatientSummary, days: int, local: tzinfo
             rows.append(f'<tr><th scope="row">{_e(summary.medication_name(med, words.lang))}</th>'
                         f'<td class="num">{med.taken}</td>'
                         f'<td class="num">{med.missed}</td><td class="num">{_e(percent)}</td>'
-                        f'<td>{_e(last)}</td><td>{_e(med.plan or "–")}</td></tr>')
+                        f'<td>{_e(last)}</td><td>{_e(_plan_times(words, med.plan) or "–")}</td></tr>')
         parts.append(f'<table id="medication-table"><caption>{_e(words("meds_caption", days=days))}</caption>'
                      f'<thead><tr><th scope="col">{_e(words("col_med"))}</th>'
                      f'<th scope="col">{_e(words("col_taken"))}</th><th scope="col">{_e(words("col_missed"))}</th>'
@@ -299,3 +299,8 @@ def patient_page(words: Words, summary: PatientSummary, days: int, local: tzinfo
     else:
         parts.append(f'<p>{_e(words("no_meds", days=days))}</p>')
     return page(words, title, "\n".join(parts), signed_in, csrf, can_sign_out)
+
+
+def _plan_times(words, plan) -> str:
+    """"08:00, 20:00", a one-off reminder marked ("18:30 once, 2026-12-08")."""
+    return ", ".join(p.time if p.once_on is None else words("plan_once", time=p.time, date=p.once_on) for p in plan)

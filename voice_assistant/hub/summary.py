@@ -88,7 +88,8 @@ class MedicationView:
     taken: int = 0
     missed: int = 0
     last_missed: datetime | None = None
-    plan: str | None = None  #: "22:00" etc. from the MedicationRequest
+    #: the reminder times of its active plans (MedicationRequests), each once on a day or every day/week
+    plan: tuple["PlanTime", ...] = ()
 
     @property
     def percent_taken(self) -> int | None:
@@ -233,12 +234,23 @@ def _alert(item: store.Stored) -> AlertView | None:
                      arrived=item.last_updated, words=said, confirmed=confirmed)
 
 
-def _plan(request: dict) -> str | None:
-    times = []
+@dataclass(frozen=True, order=True)
+class PlanTime:
+    """One reminder time of a plan: "08:00" every day (or week), or once, on `once_on` ("2026-12-08"), for a reminder
+    the patient asked "in 30 minutes"."""
+
+    time: str
+    once_on: str | None = None
+
+
+def _plan(request: dict) -> tuple[PlanTime, ...]:
+    times: set[PlanTime] = set()
     for dosage in request.get("dosageInstruction") or []:
         repeat = ((dosage.get("timing") or {}).get("repeat")) or {}
-        times += [t[:5] for t in repeat.get("timeOfDay") or []]
-    return ", ".join(sorted(set(times))) or None
+        start = str(((repeat.get("boundsPeriod") or {}).get("start")) or "")[:10]
+        once_on = start if repeat.get("count") == 1 and start else None
+        times |= {PlanTime(str(t)[:5], once_on) for t in repeat.get("timeOfDay") or []}
+    return tuple(sorted(times))
 
 
 def _medication_name(resource: dict) -> str:
@@ -332,7 +344,9 @@ def summarize_patient(db: HubDatabase, patient: str, now: datetime, days: int = 
     medications: dict[str, MedicationView] = {}
     for plan in plans:
         name = _medication_name(plan.body)
-        medications.setdefault(name, MedicationView(name, _medication_code(plan.body))).plan = _plan(plan.body)
+        # (a medicine may have several plans, one per reminder: "08:00" and "20:00" are two)
+        view = medications.setdefault(name, MedicationView(name, _medication_code(plan.body)))
+        view.plan = tuple(sorted(set(view.plan) | set(_plan(plan.body))))
     with db.connect() as conn:
         row = conn.execute("SELECT * FROM resources WHERE type='Patient' AND patient=? ORDER BY last_updated DESC "
                            "LIMIT 1", (patient,)).fetchone()
