@@ -115,6 +115,7 @@ def test_a_number_heard_in_pieces_is_a_reading_without_a_value(text, context):
     ("my sugar is 120.5 mg dl", 120.5),        # ... and with its unit said, as said
     ("it was 7.2 million on", 129.7),          # whisper's "millimoles" (a live try): was 7,200,000, refused
     ("seven point two millions", 129.7),
+    ("the meter says 8.9 billion holes per liter", 160.3),   # whisper again, in a room: was no value at all
 ])
 def test_whole_numbers_beside_others_keep_their_value(text, value):
     result = UNDERSTANDERS["en"].understand(text)
