@@ -260,3 +260,34 @@ def test_a_real_word_is_no_misheard_medicine_name(en, text):
 def test_a_made_up_word_may_still_be_a_misheard_medicine_name(en):
     assert en.understand("i took my lipiter").slots.get("medication") == "atorvastatin"
     assert en.understand("remind me to take my metforming at six").slots.get("medication") == "metformin"
+
+
+@pytest.mark.parametrize("lang, text, mg_dl, context", [
+    # said in one breath, the number words run together: "twenty two", « vingt-deux »
+    ("en", "one twenty, two hours after lunch", 120, "after_meal"),        # was a reminder at 01:22
+    ("en", "a hundred and twenty two hours after lunch", 120, "after_meal"),
+    ("en", "one fifty, three hours after my lunch", 150, "after_meal"),
+    ("en", "my sugar was one twenty two hours ago", 120, None),            # was 18 mg/dL (1 mmol/L)
+    ("en", "300, 2 hours after lunch", 300, "after_meal"),                 # was no value ("300,2")
+    ("fr", "un gramme vingt, deux heures après le repas", 120, "after_meal"),   # was 100
+    ("fr", "cent vingt deux heures après le repas", 120, "after_meal"),          # was 122
+    ("fr", "un gramme nonante, deux heures après le repas", 190, "after_meal"),  # was 192
+    ("fr", "120, 2 heures après le repas", 120, "after_meal"),
+])
+def test_how_long_after_a_meal_is_not_part_of_the_value(fr, en, lang, text, mg_dl, context):
+    result = (fr if lang == "fr" else en).understand(text)
+    assert result.intent == "log_glucose" and result.slots["glucose_mg_dl"] == mg_dl, result
+    assert result.slots.get("context") == context
+
+
+@pytest.mark.parametrize("lang, text, slots", [
+    ("en", "a hundred and twenty two", {"glucose_mg_dl": 122}),
+    ("fr", "ma glycémie est à un gramme vingt-deux", {"glucose_mg_dl": 122}),
+    ("fr", "ma glycémie est à 1,20", {"glucose_mg_dl": 120}),
+    ("fr", "rappelle-moi la metformine à vingt-deux heures après le dîner", {"medication": "metformin",
+                                                                            "time": "22:00"}),
+    ("en", "remind me at twenty two hours", {"time": "22:00"}),
+])
+def test_a_number_alone_keeps_all_its_words(fr, en, lang, text, slots):
+    result = (fr if lang == "fr" else en).understand(text)
+    assert result.slots == slots, result

@@ -648,3 +648,29 @@ def test_fasting_glucose_said_with_the_lab_is_the_lab_test(lang, text):
 def test_fasting_glucose_without_the_lab_is_a_reading_taken_fasting(lang, text, mg_dl):
     result = Understander(lang).understand(text)
     assert (result.intent, result.slots) == ("log_glucose", {"glucose_mg_dl": mg_dl, "context": "fasting"})
+
+
+@pytest.mark.parametrize("lang, text, slots", [
+    ("en", "don't forget to remind me about my metformin at 8 am", {"medication": "metformin", "time": "08:00"}),
+    ("fr", "n'oublie pas de me rappeler mon Diamicron à huit heures du matin",
+     {"medication": "gliclazide", "time": "08:00"}),
+])
+def test_dont_forget_to_remind_me_sets_the_reminder_never_cancels_it(lang, text, slots):
+    """The "don't" / « pas » of "don't forget" read as a cancel: the reminder asked for was offered for removal."""
+    result = Understander(lang).understand(text)
+    assert (result.intent, result.slots) == ("set_medication_reminder", slots)
+
+
+@pytest.mark.parametrize("lang, text, period", [
+    ("fr", "mes chiffres de glycémie des sept derniers jours", "week"),   # « des 7 » was « dès 7 », 07:00
+    ("fr", "ma glycémie des 30 derniers jours", "month"),
+    ("en", "my sugars for the last 7 days", "week"),
+])
+def test_a_period_counted_in_days_is_no_clock_time(lang, text, period):
+    result = Understander(lang).understand(text)
+    assert (result.intent, result.slots) == ("glucose_history", {"period": period})
+
+
+@pytest.mark.parametrize("text", ["je suis en hypo, j'arrive plus à réfléchir", "j'arrive plus à réfléchir"])
+def test_not_being_able_to_think_is_a_call_for_help(text):
+    assert Understander("fr").understand(text).intent == "emergency"

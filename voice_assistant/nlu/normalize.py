@@ -17,7 +17,9 @@ MAX_CHARS = 600
 
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'"})
 _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[^\W\d_])|(?<=[^\W\d_])(?=\d)")
-_DECIMAL = re.compile(r"(?<=\d)\s*([,.])\s*(?=\d)")
+#: a decimal mark between digits ("1,20", "1.20", "6 . 5"); not a comma followed by a space, which ends a phrase
+#: ("120, 2 hours after lunch" is 120, then how long after; "1,20" is a decimal)
+_DECIMAL = re.compile(r"(?<=\d)(?:\s*(\.)\s*|\s?(,))(?=\d)")
 _CLOCK = re.compile(r"(?<=\d):(?=\d\d\b)")
 _NOT_WORD = re.compile(r"[^\w\s,.:/%]|_")
 _LONE_PUNCT = re.compile(r"(?<!\d)[,.:/]|[,.:/](?!\d)")
@@ -81,7 +83,7 @@ def clean(text: str, marks: Collection[str] | None = None) -> str:
                    else c for c in text)
     text = text.replace("'", " ").replace("-", " ")
     text = _NOT_WORD.sub(" ", text)
-    text = _DECIMAL.sub(r"\1", text)  # "1 , 20" and "1,20" -> "1,20"
+    text = _DECIMAL.sub(lambda m: m.group(1) or m.group(2), text)  # "1 ,20", "1,20" -> "1,20"; "6 . 5" -> "6.5"
     text = _CLOCK.sub(" h ", text)  # "8:30" -> "8 h 30"
     if marks is None:
         text = _DIGIT_LETTER.sub(" ", text)  # "8h30" -> "8 h 30", "8pm" -> "8 pm"

@@ -18,7 +18,7 @@ from voice_assistant.health.glucose import GlucoseUnit
 from voice_assistant.nlu.normalize import GLUED_PIECES, clean
 from voice_assistant.nlu.numbers import find_glucose, tokens_with_digits
 from voice_assistant.nlu.packs import Pack, drop_fillers
-from voice_assistant.nlu.spans import LoosePhraseSet, PhraseSet, Span, is_number
+from voice_assistant.nlu.spans import LoosePhraseSet, PhraseSet, Span, is_int, is_number
 from voice_assistant.nlu.times import find_times, split_clock_digits
 from voice_assistant.nlu.when import ago_spans, duration_spans, recheck_before
 from voice_assistant.profile import Medication
@@ -94,6 +94,7 @@ class SlotExtractor:
         self.pack = pack
         self.meter_unit = meter_unit
         self._is_word = is_word
+        self._unit_words = {w for phrases in pack.numbers.units.values() for p in phrases for w in p}
         self._lab_named = [(self.phrase_tokens(" ".join(p)), value)
                            for value, phrases in pack.lab_named_tests.items() for p in phrases]
         self._lab_words = PhraseSet(self.phrase_tokens(" ".join(p)) for p in pack.lab_words)
@@ -147,8 +148,8 @@ class SlotExtractor:
 
     def extract(self, text: str, reading: str = DEFAULT) -> Extraction:
         """Slots of one utterance, read one of three ways (see READINGS)."""
-        said = self._split_listed(self._join_compounds(
-            self._written(tokens_with_digits(clean(text, self._marks), self.pack.numbers))))
+        said = self._split_listed(self._join_compounds(self._written(
+            self._how_long_after(tokens_with_digits(clean(text, self._marks), self.pack.numbers)))))
         tokens = self._drop_fillers(said)
         if reading == MORE_TIMES:  # "remind me at 715": whisper writes a clock time as one number
             # in a request for later, a number just after a medicine's name is its hour ("remind me gliclazide 630")
@@ -163,8 +164,10 @@ class SlotExtractor:
         # A time absorbs a period phrase that only marks its half of the day (« huit heures ce soir »);
         # any other list phrase keeps its words (« deux heures après le repas » is a meal context).
         found_times = find_times(tokens, self.pack.time, bare=reading == MORE_TIMES)
+        # (a period counted in days is no half of the day: « des 7 derniers jours » is the week, not « dès 7 »)
         times = [t for t in found_times
-                 if not any(_overlap(t, s) for s in listed if s.slot != "period")
+                 if not any(_overlap(t, s) for s in listed
+                            if s.slot != "period" or any(is_number(tokens[k]) for k in range(s.start, s.end)))
                  and not any(_overlap(t, a) for a in ago + doses)]
         durations = self._durations(tokens, ago + listed, times)
         times = [t for t in times if not any(_overlap(t, d) for d in durations)]
@@ -340,6 +343,38 @@ class SlotExtractor:
     def _drop_fillers(self, tokens: list[str]) -> list[str]:
         return drop_fillers(tokens, self._fillers, self.pack.classes, self.pack.not_words)
 
+    def _how_long_after(self, tokens: list[str]) -> list[str]:
+        """"one twenty, two hours after lunch", « cent vingt, deux heures après le repas »: said in one breath the
+        number words run together ("1 22", "122") though the last one opens a phrase of the context list ("2 hours
+        after", « 2 heures après »): how long after a meal, never part of the value (nor a clock time, 01:22). Split
+        off when what is left is a value: hundreds ("122"), or tens right after a number or a unit ("1 22", « 1
+        gramme 22 »); "at 22 hours after dinner" alone stays 22."""
+        out: list[str] = []
+        for k, token in enumerate(tokens):
+            n = int(token) if is_int(token, 21, 999) else 0
+            unit = n % 10
+            if 1 <= unit <= 3 and n % 100 >= 20 and (n >= 100 or (k > 0 and (is_number(tokens[k - 1])
+                                                                             or tokens[k - 1] in self._unit_words))):
+                if self._opens_how_long_after([str(unit), *tokens[k + 1:k + 1 + HOW_LONG_AFTER_WORDS]]):
+                    out += [str(n - unit), str(unit)]
+                    continue
+            out.append(token)
+        return out
+
+    def _opens_how_long_after(self, tokens: list[str]) -> bool:
+        """"2 hours after", « 2 heures après le repas » (a phrase of the context list), "3 hours" then one ("after my
+        lunch"), or how long ago ("2 hours ago", « 2 heures avant »)."""
+        if any(start == 0 for start, _ in ago_spans(tokens, self.pack.when)):
+            return True
+        end, value = self.lists.match(tokens, 0)
+        if value is not None and value[0] == "context" and end > 1:
+            return True
+        hours = self.pack.when.hours.match(tokens, 1) if self.pack.when is not None else 0
+        if not hours:
+            return False
+        end, value = self.lists.match(tokens, 1 + hours)
+        return value is not None and value[0] == "context"
+
     def _list_spans(self, tokens: list[str]) -> list[Span]:
         spans = []
         lab_said = bool(self._lab_named) and any(self._lab_words.match(tokens, k) for k in range(len(tokens)))
@@ -412,6 +447,10 @@ class SlotExtractor:
                 best = (hit[1], i + n, self._fuzzy_names[hit[0]])
         return best[1], best[2]
 
+
+#: How many words after a number are read to tell whether it opens how long after a meal ("2 hours after my evening
+#: meal", see `SlotExtractor._how_long_after`)
+HOW_LONG_AFTER_WORDS = 6
 
 #: How many words a meal said before how long ago may have ("my evening meal")
 MEAL_WORDS = 3
