@@ -83,7 +83,7 @@ PHRASINGS = [
 OTHERS = [
     Phrasing("what was my last reading"),
     Phrasing("do I have any reminders"),
-    Phrasing("remind me to take metformin at eight pm", expect=("metformin", "eight")),
+    Phrasing("remind me to take metformin at eight pm", expect=("metformin", "eight in the evening")),
     Phrasing("I took my lantus", expect=("glargine",)),
     Phrasing("read me my blood test results"),
 ]

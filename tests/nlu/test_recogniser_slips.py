@@ -142,3 +142,11 @@ def test_the_distinctive_word_of_a_medicine_name_alone_names_it(lang, text, inte
 ])
 def test_a_word_many_names_share_names_no_medicine(lang, text):
     assert UNDERSTANDERS[lang].understand(text).slots.get("medication") is None
+
+
+def test_a_small_word_heard_is_not_the_last_word_of_a_lab_test_name():
+    """Whisper heard "my blood glucose is five point eight" as "... is by 0.8" (live, a room): "blood glucose is" was
+    glued into "blood glucose test" and a lab result read out instead of a reading asked about."""
+    result = UNDERSTANDERS["en"].understand("my blood glucose is by 0.8")
+    assert result.intent == "log_glucose"
+    assert UNDERSTANDERS["en"].understand("remind me about my lipid or at 9 pm").slots["medication"] == "atorvastatin"

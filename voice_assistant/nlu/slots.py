@@ -111,6 +111,7 @@ class SlotExtractor:
         # recogniser's split ("met formine") or merge can be compared on characters.
         fuzzy = [(p, v) for p, v in entries if v[0] == "medication" or v[0] in pack.fuzzy_lists]
         self._fuzzy_names = {"".join(p): v for p, v in fuzzy if len("".join(p)) >= FUZZY_MIN_CHARS}
+        self._fuzzy_words = {"".join(p): len(p) for p, _ in fuzzy}  #: how many words each glued name has
         self._fuzzy_keys = tuple(self._fuzzy_names)
         self._acronyms = {p[0]: v for p, v in fuzzy if len(p) == 1 and len(p[0]) < FUZZY_MIN_CHARS}
         self._max_words = max((len(p) for p, _ in fuzzy), default=1)
@@ -438,6 +439,11 @@ class SlotExtractor:
             if len(glued) < FUZZY_MIN_CHARS:
                 continue
             hit = _closest(glued, self._fuzzy_keys, one_word=n == 1)
+            if hit and n > 1 and last in self.pack.ignore and self._fuzzy_words.get(hit[0], 1) > 1:
+                # a name of several words does not end on a small word heard in place of its own last word: "my blood
+                # glucose is by 0.8" is no "blood glucose test" (a lab result read instead of a reading); one word
+                # may ("my lipid or at 9" is lipitor)
+                continue
             if (hit and n == 1 and self._is_word is not None and self._fuzzy_names[hit[0]][0] == "medication"
                     and self._is_word(glued)):
                 # a real word is no misheard medicine ("remind me to water the plants" is no Lantus reminder);
