@@ -674,3 +674,9 @@ def test_a_period_counted_in_days_is_no_clock_time(lang, text, period):
 @pytest.mark.parametrize("text", ["je suis en hypo, j'arrive plus à réfléchir", "j'arrive plus à réfléchir"])
 def test_not_being_able_to_think_is_a_call_for_help(text):
     assert Understander("fr").understand(text).intent == "emergency"
+
+
+def test_stopping_for_later_cancels_and_is_no_goodbye():
+    """« arrête, on verra plus tard » (a blind phrasing) was a goodbye: the contract says « arrête » cancels."""
+    assert Understander("fr").understand("arrête, on verra plus tard").intent == "cancel"
+    assert Understander("fr").understand("à plus tard").intent == "goodbye"
