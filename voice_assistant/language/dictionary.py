@@ -45,7 +45,10 @@ def dictionary_file(language: str) -> Path | None:
     return path if path.is_file() else None
 
 
+@lru_cache(maxsize=4096)
 def is_word(language: str, word: str) -> bool:
-    """Whether `word` is in `language`'s general dictionary (False when it has none installed)."""
+    """Whether `word` is in `language`'s general dictionary (False when it has none installed). Each answer is kept:
+    one look-up scans the file (about 3 ms for English), and the same words come back (the combiner asks of every
+    engine's readings, the understanding of each misheard name)."""
     path = dictionary_file(language)
     return path is not None and in_dictionary(word, path)
